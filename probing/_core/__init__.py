@@ -1,0 +1,1 @@
+"""Foundations shared by every layer: errors, atomic file writes, scoped config."""
