@@ -1,0 +1,31 @@
+"""Statistics shared by every analysis: bootstrap, exact tests, corrections, mixed models.
+
+Everything here sees arrays and tables, never a model, and imports only
+``probing._core`` and third-party libraries (numpy, scipy, pandas, statsmodels).
+Each function wraps a well-kept implementation and fixes the conventions:
+
+:func:`bootstrap_ci`
+    Percentile (or basic, BCa) bootstrap interval via ``scipy.stats.bootstrap``.
+:func:`binomial_test`
+    Exact binomial test via ``scipy.stats.binomtest`` (two-sided by default).
+:func:`correct_pvalues`
+    Holm, Bonferroni or Benjamini-Hochberg via ``statsmodels``; NaN-safe.
+:func:`fit_mixed_model`
+    ``statsmodels`` MixedLM with item random intercepts, sum-coded factors by default,
+    returned as a tidy table.
+"""
+
+from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
+from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues
+from probing.stats.resampling import BootstrapCI, bootstrap_ci
+
+__all__ = [
+    "CORRECTIONS",
+    "MIXED_COLUMNS",
+    "BootstrapCI",
+    "binomial_test",
+    "bootstrap_ci",
+    "correct_pvalues",
+    "fit_mixed_model",
+    "mixed_formula",
+]

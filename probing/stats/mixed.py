@@ -1,0 +1,163 @@
+"""Linear mixed models with item random intercepts (``statsmodels`` MixedLM)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from probing._core.errors import ProbingError
+
+__all__ = ["MIXED_COLUMNS", "fit_mixed_model", "mixed_formula"]
+
+MIXED_COLUMNS = ("term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
+                 "converged", "n_obs", "n_groups")
+CODINGS = {"sum": "C({}, Sum)", "treatment": "C({})"}
+
+
+def mixed_formula(outcome, fixed, *, coding="sum", interactions=True):
+    """The patsy formula :func:`fit_mixed_model` fits.
+
+    Examples
+    --------
+    >>> mixed_formula("surprisal", ["gap", "wh"])
+    'surprisal ~ C(gap, Sum) * C(wh, Sum)'
+    >>> mixed_formula("y", ["a"], coding="treatment")
+    'y ~ C(a)'
+    """
+    if coding not in CODINGS:
+        raise ProbingError(f"fit_mixed_model: coding must be one of {list(CODINGS)}, "
+                           f"got {coding!r}")
+    names = [outcome, *fixed]
+    bad = [n for n in names if not str(n).isidentifier()]
+    if bad:
+        raise ProbingError(f"fit_mixed_model: column names must be identifiers, got {bad}")
+    terms = [CODINGS[coding].format(f) for f in fixed] or ["1"]
+    return f"{outcome} ~ " + (" * " if interactions else " + ").join(terms)
+
+
+def _check_table(table, outcome, fixed, groups):
+    missing = [c for c in (outcome, *fixed, groups) if c not in table.columns]
+    if missing:
+        raise ProbingError(f"fit_mixed_model: table is missing column(s) {missing}")
+    data = table[[outcome, *fixed, groups]].dropna().reset_index(drop=True)
+    for f in fixed:
+        if data[f].nunique() < 2:
+            raise ProbingError(f"fit_mixed_model: factor {f!r} needs at least two levels "
+                               f"among the rows with an outcome, got {data[f].unique()}")
+    if data[groups].nunique() < 2:
+        raise ProbingError(f"fit_mixed_model: need at least two {groups!r} groups")
+    return data
+
+
+def _fit(formula, data, groups, reml):
+    """Fit; None if the design is singular. Warnings are summarised at the caller."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = smf.mixedlm(formula, data, groups=data[groups]).fit(reml=reml)
+        except np.linalg.LinAlgError as err:
+            result = None
+            caught.append(warnings.WarningMessage(f"fit failed ({err}), estimates are NaN",
+                                                  ConvergenceWarning, __file__, 0))
+    # The optimiser's retries emit a burst of ConvergenceWarnings and RuntimeWarnings
+    # (log of 0 and the like); one warning naming the model says the same, once.
+    notes = dict.fromkeys(str(w.message) for w in caught
+                          if issubclass(w.category, ConvergenceWarning))
+    if result is None or not result.converged or notes:
+        status = "did not converge" if result is None or not result.converged else "warned"
+        warnings.warn(f"mixed model {formula!r} {status}: " + "; ".join(notes),
+                      ConvergenceWarning, stacklevel=3)
+    for w in caught:
+        if not issubclass(w.category, (ConvergenceWarning, RuntimeWarning)):
+            warnings.warn(w.message, w.category, stacklevel=3)
+    return result
+
+
+def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
+                    interactions=True, reml=True, ci=0.95):
+    """Fit a linear mixed model with random intercepts per group (item).
+
+    The model is ``outcome ~ fixed effects + (1 | groups)``, fitted by
+    :func:`statsmodels.formula.api.mixedlm`. Each column in ``fixed`` is treated as a
+    categorical factor; by default all interactions are included.
+
+    Sum (deviation) coding is the default because in a factorial design with
+    interactions it makes each main effect the effect averaged over the levels of the
+    other factors (the ANOVA main effect). With treatment coding a "main effect" is a
+    simple effect at the other factors' reference levels, which is easy to misread.
+    Under patsy's ``Sum`` each coefficient is one level's deviation from the grand
+    mean; the last level is the one left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per observation, with the ``outcome``, ``fixed`` and ``groups``
+        columns. Rows with a missing value in any of them are dropped.
+    outcome : str
+        Numeric response column.
+    fixed : sequence of str
+        Factor columns (fixed effects).
+    groups : str, default "item_id"
+        Column whose levels get random intercepts.
+    coding : {"sum", "treatment"}, default "sum"
+        Contrast coding of the factors.
+    interactions : bool, default True
+        Cross the factors (``a * b``) rather than adding them (``a + b``).
+    reml : bool, default True
+        Restricted maximum likelihood (False: maximum likelihood).
+    ci : float, default 0.95
+        Level of the Wald confidence intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fixed-effect term: ``term, estimate, std_err, stat, p_val, ci_low,
+        ci_high, converged, n_obs, n_groups``. ``stat`` is the Wald z statistic and
+        ``p_val`` its two-sided normal p-value (statsmodels' defaults). Non-convergence
+        warns (``ConvergenceWarning``) instead of raising; a singular fit gives NaN
+        estimates with ``converged`` False.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> items = np.repeat(np.arange(30), 2)
+    >>> cond = np.tile(["a", "b"], 30)
+    >>> y = (cond == "a") * 2.0 + rng.normal(size=30)[items] + rng.normal(size=60)
+    >>> table = pd.DataFrame({"item_id": items, "condition": cond, "y": y})
+    >>> res = fit_mixed_model(table, outcome="y", fixed=["condition"])
+    >>> res["term"].tolist()
+    ['Intercept', 'C(condition, Sum)[S.a]']
+    >>> bool(res.loc[1, "p_val"] < 0.001)
+    True
+    """
+    fixed = [fixed] if isinstance(fixed, str) else list(fixed)
+    formula = mixed_formula(outcome, fixed, coding=coding, interactions=interactions)
+    data = _check_table(table, outcome, fixed, groups)
+    result = _fit(formula, data, groups, reml)
+    if result is None:
+        return _nan_table(formula, data, groups)
+    names = list(result.fe_params.index)
+    bounds = np.asarray(result.conf_int(alpha=1 - ci).loc[names], dtype=float)
+    return pd.DataFrame({
+        "term": names,
+        "estimate": result.fe_params.to_numpy(dtype=float),
+        "std_err": result.bse_fe.to_numpy(dtype=float),
+        "stat": result.tvalues[names].to_numpy(dtype=float),
+        "p_val": result.pvalues[names].to_numpy(dtype=float),
+        "ci_low": bounds[:, 0],
+        "ci_high": bounds[:, 1],
+        "converged": bool(result.converged),
+        "n_obs": int(result.nobs),
+        "n_groups": int(data[groups].nunique()),
+    }, columns=list(MIXED_COLUMNS))
+
+
+def _nan_table(formula, data, groups):
+    # The design's column names, so a failed fit still lists the terms it tried.
+    names = smf.ols(formula, data).exog_names
+    out = pd.DataFrame({"term": names}, columns=list(MIXED_COLUMNS))
+    return out.assign(converged=False, n_obs=len(data), n_groups=data[groups].nunique())

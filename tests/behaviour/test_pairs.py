@@ -1,0 +1,234 @@
+"""Tests for build_pairs and summarize_pairs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from probing._core.errors import ProbingError
+from probing.behaviour import build_pairs, summarize_pairs
+from probing.stats import bootstrap_ci
+
+# (phenomenon, pair_id, good, bad, logprob_sum good, bad, logprob_mean good, bad)
+PAIRS = [
+    ("agr", 0, "Cats run.", "Cats runs.", -5.0, -9.0, -2.5, -3.0),
+    ("agr", 1, "A cat runs.", "A cat run.", -8.0, -7.0, -2.0, -1.75),
+    ("agr", 2, "Dogs bark.", "Dogs barks.", -6.0, -6.0, -3.0, -2.0),
+    ("npi", 0, "Nobody ever ran.", "Somebody ever ran.", -4.0, -6.0, -1.0, -1.5),
+    ("npi", 1, "No one ever ran.", "No one ever ran.", -7.0, -7.0, -1.75, -1.75),
+]
+
+
+def make_inputs():
+    stimuli, scores = [], []
+    for phen, pid, good, bad, sg, sb, mg, mb in PAIRS:
+        for role, text, s, m in (("good", good, sg, mg), ("bad", bad, sb, mb)):
+            sid = f"{phen}-{pid}-{role}"
+            stimuli.append((sid, pid, role, text, phen, pid, role))
+            scores.append((sid, s, m))
+    stimuli = pd.DataFrame(stimuli, columns=["stimulus_id", "item_id", "condition", "text",
+                                             "phenomenon", "pair_id", "role"])
+    scores = pd.DataFrame(scores, columns=["stimulus_id", "logprob_sum", "logprob_mean"])
+    return scores, stimuli
+
+
+TIES = [("incorrect", 0.0), ("half", 0.5), ("correct", 1.0)]
+
+
+@pytest.mark.parametrize("ties, tie_score", TIES, ids=[t for t, _ in TIES])
+def test_pairs_by_hand(ties, tie_score):
+    out = build_pairs(*make_inputs(), ties=ties)
+    assert out.columns.tolist() == ["phenomenon", "pair_id", "good", "bad", "logprob_good",
+                                    "logprob_bad", "correct", "identical"]
+    assert out["good"].tolist() == [p[2] for p in PAIRS]
+    assert out["logprob_bad"].tolist() == [p[5] for p in PAIRS]
+    assert out["correct"].tolist() == [1.0, 0.0, tie_score, 1.0, tie_score]
+    assert out["identical"].tolist() == [False, False, False, False, True]
+    assert out["correct"].dtype == float
+
+
+def test_mean_reduction_uses_logprob_mean():
+    out = build_pairs(*make_inputs(), reduction="mean")
+    assert out["logprob_good"].tolist() == [p[6] for p in PAIRS]
+    assert out["correct"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
+
+
+def test_identical_column_flags_pairs():
+    scores, stimuli = make_inputs()
+    stimuli["identical"] = stimuli["stimulus_id"].eq("agr-0-bad")
+    out = build_pairs(scores, stimuli)
+    assert out["identical"].tolist() == [True, False, False, False, True]
+
+
+def test_shuffled_rows_same_pairs_and_inputs_untouched():
+    scores, stimuli = make_inputs()
+    before = (scores.copy(), stimuli.copy())
+    out = build_pairs(scores, stimuli)
+    pd.testing.assert_frame_equal(scores, before[0])
+    pd.testing.assert_frame_equal(stimuli, before[1])
+    shuffled = build_pairs(scores.sample(frac=1, random_state=0),
+                           stimuli.sample(frac=1, random_state=1))
+    pd.testing.assert_frame_equal(out, shuffled)
+
+
+def _drop_row(frame, sid):
+    return frame[frame["stimulus_id"] != sid]
+
+
+BAD_PAIRS = [
+    (lambda sc, st: (_drop_row(sc, "agr-1-bad"), st), r"logprob_sum missing or NaN for .*agr-1-bad"),
+    (lambda sc, st: (sc.assign(logprob_sum=np.nan), st), "logprob_sum missing or NaN"),
+    (lambda sc, st: (sc, _drop_row(st, "npi-0-good")), r"pair \('npi', 0\) lacks its good"),
+    (lambda sc, st: (sc, st.assign(role=st["role"].replace("bad", "worse"))),
+     r"role must be 'good' or 'bad', got \['worse'\]"),
+    (lambda sc, st: (sc, st.assign(role="good")), "has more than one 'good' member"),
+    (lambda sc, st: (sc.drop(columns="logprob_sum"), st),
+     r"sentence_scores: missing column\(s\) \['logprob_sum'\]"),
+    (lambda sc, st: (sc, st.drop(columns=["pair_id", "role"])),
+     r"stimuli: missing column\(s\) \['pair_id', 'role'\]"),
+]
+
+
+@pytest.mark.parametrize("mangle, message", BAD_PAIRS,
+                         ids=["unscored", "nan-score", "lonely", "role", "duplicate",
+                              "score-column", "stimuli-columns"])
+def test_build_pairs_bad_input(mangle, message):
+    with pytest.raises(ProbingError, match=message):
+        build_pairs(*mangle(*make_inputs()))
+
+
+@pytest.mark.parametrize("kwargs, message", [({"ties": "drop"}, "ties must be one of"),
+                                             ({"reduction": "max"}, "reduction must be")],
+                         ids=["ties", "reduction"])
+def test_build_pairs_bad_options(kwargs, message):
+    with pytest.raises(ProbingError, match=message):
+        build_pairs(*make_inputs(), **kwargs)
+
+
+def coin_pairs(rng, accuracies, n=100):
+    """Pairs whose ``correct`` is Bernoulli(accuracy) per phenomenon."""
+    return pd.DataFrame({
+        "phenomenon": np.repeat([f"p{i:03d}" for i in range(len(accuracies))], n),
+        "correct": (rng.uniform(size=(len(accuracies), n)) < np.c_[accuracies]).ravel() * 1.0,
+        "identical": False,
+    })
+
+
+def test_summary_matches_scipy_and_statsmodels(rng):
+    pairs = coin_pairs(rng, [0.5, 0.6, 0.7, 0.9], n=60)
+    out = summarize_pairs(pairs, n_boot=500, random_state=0)
+    counts = pairs.groupby("phenomenon")["correct"].sum().astype(int).to_numpy()
+    p_ref = [stats.binomtest(k, 60).pvalue for k in counts]
+    np.testing.assert_allclose(out["p_val"], p_ref, rtol=1e-12)
+    np.testing.assert_allclose(out["p_corr"], multipletests(p_ref, method="holm")[1],
+                               rtol=1e-12)
+    np.testing.assert_allclose(out["accuracy"], counts / 60)
+    assert (out["correction"] == "holm").all() and out["n"].tolist() == [60] * 4
+
+
+def test_summary_ci_is_the_bootstrap_over_pairs(rng):
+    pairs = coin_pairs(rng, [0.7], n=80)
+    out = summarize_pairs(pairs, n_boot=2000, ci=0.9, random_state=5)
+    ref = bootstrap_ci(np.sort(pairs["correct"].to_numpy()), n_boot=2000, ci=0.9,
+                       random_state=np.random.default_rng(5))
+    assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == (ref.ci_low, ref.ci_high)
+
+
+def test_planted_effect_is_significant_and_null_is_not(rng):
+    out = summarize_pairs(coin_pairs(rng, [0.8, 0.5], n=200), n_boot=1000, random_state=0)
+    planted, null = out.iloc[0], out.iloc[1]
+    assert planted["p_corr"] < 1e-6 and planted["ci_low"] > 0.5
+    assert null["p_corr"] > 0.05 and null["ci_low"] < 0.5 < null["ci_high"]
+
+
+def test_identical_pairs_excluded_and_counted():
+    pairs = build_pairs(*make_inputs())
+    out = summarize_pairs(pairs, n_boot=200, random_state=0).set_index("phenomenon")
+    assert out.loc["agr", ["n", "n_excluded"]].tolist() == [3, 0]
+    assert out.loc["npi", ["n", "n_excluded", "accuracy"]].tolist() == [1, 1, 1.0]
+    assert out.loc["agr", "accuracy"] == pytest.approx(1 / 3)
+
+
+def test_all_identical_phenomenon_is_nan_and_leaves_the_family(rng):
+    pairs = pd.concat([coin_pairs(rng, [0.7, 0.6], n=50),
+                       pd.DataFrame({"phenomenon": "zzz", "correct": 0.0, "identical": [True] * 3})])
+    out = summarize_pairs(pairs, n_boot=200, random_state=0)
+    assert out.iloc[-1][["n", "n_excluded"]].tolist() == [0, 3]
+    assert out.iloc[-1][["accuracy", "ci_low", "p_val", "p_corr"]].isna().all()
+    np.testing.assert_allclose(out["p_corr"].iloc[:2],
+                               multipletests(out["p_val"].iloc[:2], method="holm")[1])
+
+
+def test_half_ties_split_toward_the_null():
+    # 6 wins, 3 half ties, 1 loss: sum 7.5 of 10 -> 7 successes (toward n / 2 = 5).
+    pairs = pd.DataFrame({"phenomenon": "a", "identical": False,
+                          "correct": [1.0] * 6 + [0.5] * 3 + [0.0]})
+    out = summarize_pairs(pairs, n_boot=200, random_state=0)
+    assert out.loc[0, "accuracy"] == 0.75
+    assert out.loc[0, "p_val"] == pytest.approx(stats.binomtest(7, 10).pvalue)
+
+
+@pytest.mark.parametrize("correction, name", [("bh", "fdr_bh"), ("bonferroni", "bonferroni")],
+                         ids=["bh", "bonferroni"])
+def test_other_corrections(rng, correction, name):
+    out = summarize_pairs(coin_pairs(rng, [0.6, 0.65, 0.5]), n_boot=200, correction=correction,
+                          random_state=0)
+    np.testing.assert_allclose(out["p_corr"], multipletests(out["p_val"], method=name)[1])
+    assert (out["correction"] == name).all()
+
+
+def test_pooled_row_recipe(rng):
+    pairs = coin_pairs(rng, [0.6, 0.8], n=50)
+    pooled = summarize_pairs(pairs.assign(phenomenon="overall"), n_boot=200, random_state=0)
+    assert pooled.loc[0, "n"] == 100
+    assert pooled.loc[0, "p_corr"] == pooled.loc[0, "p_val"]
+
+
+def test_summary_seeded_shuffle_invariant_and_input_untouched(rng):
+    pairs = coin_pairs(rng, [0.55, 0.7, 0.6], n=40)
+    before = pairs.copy()
+    out = summarize_pairs(pairs, n_boot=300, random_state=11)
+    pd.testing.assert_frame_equal(pairs, before)
+    pd.testing.assert_frame_equal(
+        out, summarize_pairs(pairs.sample(frac=1, random_state=2), n_boot=300, random_state=11))
+    assert out.columns.tolist() == ["phenomenon", "n", "n_excluded", "accuracy", "ci_low",
+                                    "ci_high", "p_val", "p_corr", "correction"]
+
+
+@pytest.mark.parametrize("kwargs, message", [({"correction": "fdr_by"}, "correction must be"),
+                                             ({"alternative": "up"}, "alternative must be")],
+                         ids=["correction", "alternative"])
+def test_summary_bad_options(rng, kwargs, message):
+    with pytest.raises(ProbingError, match=message):
+        summarize_pairs(coin_pairs(rng, [0.5]), n_boot=10, **kwargs)
+
+
+def test_summary_missing_columns(rng):
+    with pytest.raises(ProbingError, match=r"pairs: missing column\(s\) \['identical'\]"):
+        summarize_pairs(coin_pairs(rng, [0.5]).drop(columns="identical"))
+
+
+@pytest.mark.slow
+def test_null_rejection_rate_is_calibrated():
+    # Coin-flip pairs: over 4000 null phenomena the rejection rate at alpha = 0.05 stays
+    # within 3 binomial SEs of the exact test's true size (which is <= alpha), and no
+    # p-value is 0. The exact size is computed from the binomial distribution itself.
+    n, alpha, n_sim = 50, 0.05, 4000
+    p_vals = np.concatenate([
+        summarize_pairs(coin_pairs(np.random.default_rng(seed), [0.5] * 400, n=n), n_boot=2,
+                        random_state=seed)["p_val"].to_numpy()
+        for seed in range(n_sim // 400)])
+    k = np.arange(n + 1)
+    size = stats.binom.pmf(k, n, 0.5)[[stats.binomtest(i, n).pvalue <= alpha for i in k]].sum()
+    rate = np.mean(p_vals <= alpha)
+    assert size <= alpha
+    assert abs(rate - size) <= 3 * np.sqrt(size * (1 - size) / n_sim)
+    assert p_vals.min() > 0
+
+
+@pytest.mark.slow
+def test_holm_across_null_phenomena_controls_familywise_error():
+    hits = [(summarize_pairs(coin_pairs(np.random.default_rng(s), [0.5] * 10, n=30), n_boot=2,
+                             random_state=s)["p_corr"] <= 0.05).any() for s in range(300)]
+    assert np.mean(hits) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 300)

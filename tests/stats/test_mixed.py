@@ -1,0 +1,140 @@
+"""Tests for probing.stats.fit_mixed_model (reference: a direct statsmodels mixedlm fit)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from probing._core.errors import ProbingError
+from probing.stats import MIXED_COLUMNS, fit_mixed_model, mixed_formula
+
+
+def _factorial(rng, n_items=24, effect_a=1.0, effect_b=0.0, interaction=0.0, item_sd=1.0):
+    """A 2x2 within-item design: surprisal = effects + item intercept + noise."""
+    a = np.tile(["a1", "a1", "a2", "a2"], n_items)
+    b = np.tile(["b1", "b2", "b1", "b2"], n_items)
+    items = np.repeat(np.arange(n_items), 4)
+    sa, sb = np.where(a == "a1", 0.5, -0.5), np.where(b == "b1", 0.5, -0.5)
+    y = (3.0 + effect_a * sa + effect_b * sb + interaction * sa * sb
+         + rng.normal(scale=item_sd, size=n_items)[items] + rng.normal(size=items.size))
+    return pd.DataFrame({"item_id": items, "a": a, "b": b, "surprisal": y})
+
+
+CODINGS = [("sum", "surprisal ~ C(a, Sum) * C(b, Sum)"),
+           ("treatment", "surprisal ~ C(a) * C(b)")]
+
+
+@pytest.mark.parametrize("coding, formula", CODINGS, ids=[c for c, _ in CODINGS])
+def test_matches_direct_mixedlm(rng, coding, formula):
+    table = _factorial(rng, interaction=0.8)
+    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a", "b"], coding=coding)
+    ref = smf.mixedlm(formula, table, groups=table["item_id"]).fit(reml=True)
+    names = list(ref.fe_params.index)
+    assert ours["term"].tolist() == names
+    np.testing.assert_allclose(ours["estimate"], ref.fe_params, rtol=1e-8)
+    np.testing.assert_allclose(ours["std_err"], ref.bse_fe, rtol=1e-8)
+    np.testing.assert_allclose(ours["stat"], ref.tvalues[names], rtol=1e-8)
+    np.testing.assert_allclose(ours["p_val"], ref.pvalues[names], rtol=1e-8)
+    bounds = ref.conf_int().loc[names]
+    np.testing.assert_allclose(ours["ci_low"], bounds[0], rtol=1e-8)
+    np.testing.assert_allclose(ours["ci_high"], bounds[1], rtol=1e-8)
+    assert ours[["converged", "n_obs", "n_groups"]].drop_duplicates().values.tolist() == [
+        [True, 96, 24]]
+    assert tuple(ours.columns) == MIXED_COLUMNS
+
+
+def test_ml_and_ci_level_match_direct_fit(rng):
+    table = _factorial(rng)
+    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a"], reml=False, ci=0.9)
+    ref = smf.mixedlm("surprisal ~ C(a, Sum)", table, groups=table["item_id"]).fit(reml=False)
+    np.testing.assert_allclose(ours["estimate"], ref.fe_params, rtol=1e-8)
+    np.testing.assert_allclose(ours["ci_low"], ref.conf_int(alpha=0.1).iloc[:2, 0], rtol=1e-8)
+
+
+def test_planted_effects_recovered_under_sum_coding():
+    # Sum coding: the a1 coefficient is a1's deviation from the grand mean, effect / 2.
+    table = _factorial(np.random.default_rng(3), n_items=200, effect_a=2.0, interaction=1.0)
+    res = fit_mixed_model(table, outcome="surprisal", fixed=["a", "b"]).set_index("term")
+    assert res.loc["Intercept", "estimate"] == pytest.approx(3.0, abs=0.2)
+    assert res.loc["C(a, Sum)[S.a1]", "estimate"] == pytest.approx(1.0, abs=0.1)
+    assert res.loc["C(a, Sum)[S.a1]", "p_val"] < 1e-10
+    assert res.loc["C(a, Sum)[S.a1]:C(b, Sum)[S.b1]", "estimate"] == pytest.approx(0.25, abs=0.1)
+    assert res.loc["C(b, Sum)[S.b1]", "ci_low"] < 0 < res.loc["C(b, Sum)[S.b1]", "ci_high"]
+
+
+def test_additive_model_and_formula():
+    assert mixed_formula("y", ["a", "b"], interactions=False) == "y ~ C(a, Sum) + C(b, Sum)"
+    table = _factorial(np.random.default_rng(1))
+    res = fit_mixed_model(table, outcome="surprisal", fixed="a", interactions=False)
+    assert res["term"].tolist() == ["Intercept", "C(a, Sum)[S.a1]"]
+
+
+def test_missing_outcomes_dropped(rng):
+    table = _factorial(rng)
+    table.loc[[0, 5, 9], "surprisal"] = np.nan
+    res = fit_mixed_model(table, outcome="surprisal", fixed=["a"])
+    ref = smf.mixedlm("surprisal ~ C(a, Sum)", table.dropna(),
+                      groups=table.dropna()["item_id"]).fit()
+    assert res["n_obs"].iloc[0] == 93
+    np.testing.assert_allclose(res["estimate"], ref.fe_params, rtol=1e-8)
+
+
+def test_row_order_and_input_untouched(rng):
+    table = _factorial(rng)
+    before = table.copy()
+    res = fit_mixed_model(table, outcome="surprisal", fixed=["a", "b"])
+    pd.testing.assert_frame_equal(table, before)
+    shuffled = fit_mixed_model(table.sample(frac=1, random_state=0), outcome="surprisal",
+                               fixed=["a", "b"])
+    pd.testing.assert_frame_equal(res, shuffled, rtol=1e-5)
+
+
+def test_non_convergence_warns_instead_of_raising():
+    # A perfect fit (no residual variance) sends the optimiser to the boundary.
+    items = np.repeat(np.arange(10), 2)
+    cond = np.tile(["a", "b"], 10)
+    table = pd.DataFrame({"item_id": items, "c": cond, "y": (cond == "a") * 1.0})
+    with pytest.warns(ConvergenceWarning, match="did not converge") as record:
+        res = fit_mixed_model(table, outcome="y", fixed=["c"])
+    assert not res["converged"].any()
+    assert len(record) == 1
+    assert record[0].filename == __file__
+
+
+def test_singular_design_gives_nan_table(rng, monkeypatch):
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(smf, "mixedlm", singular)
+    with pytest.warns(ConvergenceWarning, match="Singular matrix"):
+        res = fit_mixed_model(_factorial(rng), outcome="surprisal", fixed=["a"])
+    assert res["term"].tolist() == ["Intercept", "C(a, Sum)[S.a1]"]
+    assert res["estimate"].isna().all() and not res["converged"].any()
+
+
+def test_converged_fit_is_silent(rng):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_mixed_model(_factorial(rng), outcome="surprisal", fixed=["a"])
+
+
+BAD = [
+    ({"fixed": ["a", "c"]}, r"missing column\(s\) \['c'\]"),
+    ({"outcome": "rt"}, r"missing column\(s\) \['rt'\]"),
+    ({"groups": "subject"}, r"missing column\(s\) \['subject'\]"),
+    ({"coding": "helmert"}, "coding must be one of"),
+    ({"fixed": ["one_level"]}, "needs at least two levels"),
+    ({"fixed": ["bad name"]}, "must be identifiers"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD,
+                         ids=["fixed", "outcome", "groups", "coding", "levels", "name"])
+def test_bad_input(rng, kwargs, message):
+    table = _factorial(rng).assign(one_level="x", **{"bad name": "x"})
+    kwargs = {"outcome": "surprisal", "fixed": ["a"], **kwargs}
+    with pytest.raises(ProbingError, match=message):
+        fit_mixed_model(table, **kwargs)
