@@ -1,0 +1,51 @@
+"""The ``probing`` command line.
+
+Errors caused by input (bad paradigm files, unknown models, ...) print one line on
+stderr and exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import probing
+from probing._core.errors import ProbingError
+from probing.cli import commands
+
+EXIT_USAGE = 2
+
+
+def build_parser():
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="probing", description="Cognitive-neuroscience paradigms for language models.")
+    parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in commands.REGISTRY:
+        register(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args) or 0
+    except ProbingError as err:
+        if args.debug:
+            raise
+        print(f"probing {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("probing: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

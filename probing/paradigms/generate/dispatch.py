@@ -1,0 +1,95 @@
+"""Route a spec to its generator or importer."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from probing.paradigms.generate.fill import SlotFiller
+from probing.paradigms.generate.localizer import generate_localizer
+from probing.paradigms.generate.templated import (
+    generate_factorial,
+    generate_minimal_pairs,
+    generate_rsa,
+)
+from probing.paradigms.importers import read_blimp, read_conllu, read_syntaxgym, read_table_source
+from probing.paradigms.lexicon import read_lexicon
+
+_TEMPLATE_GENERATORS = {
+    "minimal_pairs": generate_minimal_pairs,
+    "factorial": generate_factorial,
+    "rsa": generate_rsa,
+}
+
+
+def generate_stimuli(spec, *, seed=None):
+    """Generate (or import) the stimuli of a validated paradigm.
+
+    Parameters
+    ----------
+    spec : ParadigmSpec
+        A validated paradigm (see :func:`probing.paradigms.load_paradigm`).
+    seed : int, optional
+        Overrides the file's ``seed``. The same spec and seed give identical tables.
+
+    Returns
+    -------
+    Stimuli
+    """
+    if seed is not None:
+        spec = dataclasses.replace(spec, seed=seed)
+    if spec.source is not None:
+        return _from_source(spec)
+    folder = Path(spec.path).parent if spec.path else Path.cwd()
+    lexicon = read_lexicon(folder / spec.lexicon)
+    filler = SlotFiller(spec, lexicon, np.random.default_rng(spec.seed))
+    if spec.kind == "localizer":
+        return generate_localizer(spec, filler, lexicon)
+    return _TEMPLATE_GENERATORS[spec.kind](spec, filler)
+
+
+def _from_source(spec):
+    source = spec.source
+    path = (Path(spec.path).parent if spec.path else Path.cwd()) / source.path
+    options = dict(source.options)
+    if source.format == "blimp":
+        stimuli = read_blimp(path, name=spec.name, phenomena=options.get("phenomena"),
+                             limit_per_phenomenon=options.get("limit_per_phenomenon"))
+    elif source.format == "syntaxgym":
+        stimuli = read_syntaxgym(path, name=spec.name)
+    elif source.format == "conllu":
+        fields = options.get("fields") or spec.labels  # `labels:` names the label columns too
+        stimuli = read_conllu(path, name=spec.name, limit=options.get("limit"),
+                              **({"fields": tuple(fields)} if fields else {}))
+    elif source.format == "paradigm":
+        stimuli = _labels_from_paradigm(spec, path)
+    else:
+        stimuli = read_table_source(path, kind=spec.kind, columns=options.get("columns", {}),
+                                    sep="\t" if source.format == "tsv" else ",", name=spec.name)
+    extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {})}
+    return dataclasses.replace(stimuli, paradigm=spec.name, kind=spec.kind,
+                               predictions=stimuli.predictions + spec.predictions,
+                               info={**stimuli.info, **extra})
+
+
+def _labels_from_paradigm(spec, path):
+    """Word labels from a template paradigm: its slot fillers and their lexicon features.
+
+    For minimal pairs only the good members are kept: a label paradigm describes
+    well-formed text.
+    """
+    from probing.paradigms.load import load_paradigm  # same package; avoids an import cycle
+
+    inner = generate_stimuli(load_paradigm(path), seed=spec.seed)
+    table = inner.table
+    if "role" in table:
+        table = table[table["role"] == "good"].reset_index(drop=True)
+    keep = set(table["stimulus_id"])
+    words = inner.words[inner.words["stimulus_id"].isin(keep)].reset_index(drop=True)
+    columns = ["stimulus_id", "word_index", "word", "char_start", "char_end", "slot"]
+    words = words[columns + [c for c in (spec.labels or words.columns) if c not in columns]]
+    regions = inner.regions[inner.regions["stimulus_id"].isin(keep)].reset_index(drop=True)
+    return dataclasses.replace(inner, table=table, regions=regions, words=words,
+                               info={**inner.info, "label_columns": list(spec.labels)})

@@ -1,0 +1,53 @@
+"""Draw items until the design is full: distinct, matched, reproducible."""
+
+from __future__ import annotations
+
+from probing._core.errors import ConstraintError
+
+MAX_TRIES_PER_ITEM = 25
+
+
+def draw_items(filler, n_items, render, *, match=None):
+    """Fill and render ``n_items`` items, rejecting duplicates and unmatched lengths.
+
+    Parameters
+    ----------
+    filler : SlotFiller
+        Draws one item's slot fillers across all cells.
+    n_items : int
+        How many items to produce.
+    render : callable
+        ``render(chosen) -> list of records``; each record is a dict with at least
+        ``condition``, ``text`` and optionally ``role``.
+    match : Match or None
+        Length matching across the records of one item.
+
+    Returns
+    -------
+    list of list of dict
+        The records of each accepted item.
+    """
+    seen, items, tries = set(), [], 0
+    while len(items) < n_items:
+        tries += 1
+        if tries > n_items * MAX_TRIES_PER_ITEM:
+            raise ConstraintError(
+                f"could generate only {len(items)} of {n_items} distinct"
+                f"{' length-matched' if match else ''} items per cell after {tries - 1} draws; "
+                "add lexicon entries or lower items_per_cell",
+                file=filler.spec.path, field="items_per_cell")
+        records = render(filler.fill_item())
+        keys = {(r["condition"], r.get("role"), r["text"]) for r in records}
+        if keys & seen or len(keys) < len(records) or not _matched(records, match):
+            continue
+        seen |= keys
+        items.append(records)
+    return items
+
+
+def _matched(records, match):
+    if match is None:
+        return True
+    measure = (lambda t: len(t.split())) if match.length == "words" else len
+    lengths = [measure(r["text"]) for r in records]
+    return max(lengths) - min(lengths) <= match.tolerance

@@ -1,0 +1,47 @@
+"""Load paradigm files: YAML -> validated spec, and spec -> YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from probing.paradigms.spec import spec_to_dict
+from probing.paradigms.validate import check_paradigm
+from probing.paradigms.yamlio import dump_yaml, parse_yaml, read_yaml
+
+
+def load_paradigm(path):
+    """Read and validate a paradigm file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A YAML paradigm-definition file.
+
+    Returns
+    -------
+    ParadigmSpec
+
+    Raises
+    ------
+    SpecError
+        Naming the file, line, field and what is allowed.
+    """
+    data, lines = read_yaml(path)
+    return check_paradigm(data, lines, str(path))
+
+
+def parse_paradigm(text, *, path=None):
+    """Validate paradigm YAML given as a string; relative paths resolve against ``path``'s folder."""
+    data, lines = parse_yaml(text, file=path)
+    return check_paradigm(data, lines, None if path is None else str(path))
+
+
+def dump_paradigm(spec):
+    """Write a spec back as paradigm YAML (the inverse of :func:`parse_paradigm`)."""
+    return dump_yaml(spec_to_dict(spec))
+
+
+def shipped_paradigms(folder=None):
+    """Paths of the paradigm files shipped in the repository's ``paradigms/`` folder."""
+    folder = Path(folder) if folder else Path(__file__).resolve().parents[2] / "paradigms"
+    return sorted(folder.glob("*.yaml"))

@@ -1,0 +1,204 @@
+"""Immutable paradigm specifications and their YAML round trip.
+
+A :class:`ParadigmSpec` is what a validated paradigm file becomes. Every field is
+hashable (tuples, frozen dataclasses), so a spec is immutable once built.
+:func:`spec_to_dict` writes it back in the file's own vocabulary, so that
+YAML -> spec -> YAML -> spec gives an equal spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+SCHEMA_VERSION = 1
+LENGTH_UNITS = ("words", "chars")
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """One feature constraint of a slot.
+
+    ``how`` is ``is`` (value is one allowed value or several), ``factor`` (the cell's
+    level of factor ``value``), ``same_as`` or ``differs_from`` (the feature of slot
+    ``value`` in the same stimulus: agreement and mismatch).
+    """
+
+    feature: str
+    how: str
+    value: object
+
+    def to_yaml(self):
+        if self.how == "is":
+            return list(self.value) if isinstance(self.value, tuple) else self.value
+        if self.how == "factor":
+            return f"${self.value}"
+        return {self.how: self.value}
+
+
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    """A named slot of a template, filled from the lexicon under its constraints."""
+
+    name: str
+    constraints: tuple
+
+    def to_yaml(self):
+        return {c.feature: c.to_yaml() for c in self.constraints}
+
+
+@dataclasses.dataclass(frozen=True)
+class Contrast:
+    """How the bad member of a minimal pair differs from the good one.
+
+    The bad member replaces the word in ``slot`` by an entry whose ``feature`` differs
+    while the ``keep`` features (and the part of speech) stay the same.
+    """
+
+    slot: str
+    feature: str
+    keep: tuple = ("lemma",)
+
+    def to_yaml(self):
+        return {"slot": self.slot, "feature": self.feature, "keep": list(self.keep)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """Match stimuli of one item across conditions in length (``words`` or ``chars``)."""
+
+    length: str
+    tolerance: int = 0
+
+    def to_yaml(self):
+        return {"length": self.length, "tolerance": self.tolerance}
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """A factorial region: its text per condition, level, or ``default``."""
+
+    name: str
+    texts: tuple  # ((key, text), ...); key "default" applies to all conditions
+
+    def text_for(self, condition, levels):
+        """Text in a condition: a condition key wins, then a level key, then ``default``.
+
+        Returns None when nothing applies or when keys of two levels both apply.
+        """
+        texts = dict(self.texts)
+        if condition in texts:
+            return texts[condition]
+        hits = [texts[level] for _, level in levels if level in texts]
+        if len(hits) > 1:
+            return None
+        return hits[0] if hits else texts.get("default")
+
+    def to_yaml(self):
+        if len(self.texts) == 1 and self.texts[0][0] == "default":
+            return {self.name: self.texts[0][1]}
+        return {self.name: dict(self.texts)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A data set a paradigm reads instead of generating (``format`` + options)."""
+
+    format: str
+    path: str
+    options: tuple = ()  # ((key, value), ...), values made hashable
+
+    def to_yaml(self):
+        out = {"format": self.format, "path": self.path}
+        out.update({k: _unfreeze(v) for k, v in self.options})
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class ParadigmSpec:
+    """A validated paradigm definition (see the README for every field)."""
+
+    name: str
+    kind: str
+    version: int = SCHEMA_VERSION
+    description: str = ""
+    reference: str = ""
+    seed: int = 0
+    lexicon: str | None = None
+    factors: tuple = ()  # ((factor, (level, ...)), ...)
+    template: str | None = None
+    templates: tuple = ()  # localizer sentence frames
+    slots: tuple = ()  # (Slot, ...)
+    contrast: Contrast | None = None
+    phenomenon: str | None = None
+    items_per_cell: int | None = None
+    regions: tuple = ()  # (Region, ...) factorial
+    predictions: tuple = ()  # formula strings
+    conditions: tuple = ()  # localizer condition names
+    model_rdms: tuple = ()  # ((name, factor), ...)
+    labels: tuple = ()  # labels paradigm: features to label, "slot.feature" or "feature"
+    match: Match | None = None
+    source: Source | None = None
+    path: str | None = dataclasses.field(default=None, compare=False)
+
+    @property
+    def conditions_of_factors(self):
+        """Condition names of the factorial crossing, levels joined by ``_``."""
+        import itertools
+
+        names = [levels for _, levels in self.factors]
+        return tuple("_".join(combo) for combo in itertools.product(*names)) if names else ("all",)
+
+    def slot(self, name):
+        """The :class:`Slot` called ``name``."""
+        return next(s for s in self.slots if s.name == name)
+
+
+# Field order in written files: reads like a method section, top to bottom.
+_ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "lexicon",
+          "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
+          "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels")
+
+
+def spec_to_dict(spec):
+    """Write ``spec`` as a plain mapping in paradigm-file vocabulary (defaults omitted)."""
+    out = {}
+    for field in _ORDER:
+        value = getattr(spec, field)
+        if value in (None, "", ()) and field not in ("name", "kind"):
+            continue
+        out[field] = _field_to_yaml(field, value)
+    return out
+
+
+def _field_to_yaml(field, value):
+    if field == "factors":
+        return {name: list(levels) for name, levels in value}
+    if field == "slots":
+        return {slot.name: slot.to_yaml() for slot in value}
+    if field == "regions":
+        return [region.to_yaml() for region in value]
+    if field == "model_rdms":
+        return {name: {"factor": factor} for name, factor in value}
+    if field in ("templates", "predictions", "conditions", "labels"):
+        return list(value)
+    if hasattr(value, "to_yaml"):
+        return value.to_yaml()
+    return value
+
+
+def freeze(value):
+    """Make a YAML value hashable (lists -> tuples, dicts -> sorted item tuples)."""
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, freeze(v)) for k, v in value.items())
+    return value
+
+
+def _unfreeze(value):
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2
+                                                  and isinstance(v[0], str) for v in value):
+        return {k: _unfreeze(v) for k, v in value}
+    if isinstance(value, tuple):
+        return [_unfreeze(v) for v in value]
+    return value

@@ -1,0 +1,394 @@
+"""Turn a parsed paradigm file into a :class:`ParadigmSpec`, or say exactly what is wrong.
+
+Each rule raises :class:`SpecError` naming the file, the line, the field path and what
+is allowed. Checks that need the lexicon (feature names) happen here too, so that a
+file that validates can be generated.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import string
+from pathlib import Path
+
+from probing._core.errors import SpecError
+from probing.paradigms.formula import parse_formula
+from probing.paradigms.generate.fill import build_cells
+from probing.paradigms.lexicon import read_lexicon
+from probing.paradigms.spec import (
+    LENGTH_UNITS,
+    SCHEMA_VERSION,
+    Constraint,
+    Contrast,
+    Match,
+    ParadigmSpec,
+    Region,
+    Slot,
+    Source,
+    freeze,
+)
+from probing.stimuli import KINDS
+
+COMMON = ("name", "version", "kind", "description", "reference", "seed")
+TEMPLATE_FIELDS = {
+    "minimal_pairs": ("lexicon", "factors", "template", "slots", "contrast", "phenomenon",
+                      "items_per_cell", "match"),
+    "factorial": ("lexicon", "factors", "slots", "regions", "items_per_cell", "predictions", "match"),
+    "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell", "model_rdms", "match"),
+    "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
+    "labels": (),
+}
+REQUIRED = {
+    "minimal_pairs": ("lexicon", "template", "slots", "contrast", "items_per_cell"),
+    "factorial": ("lexicon", "factors", "regions", "items_per_cell"),
+    "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell"),
+    "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
+    "labels": ("source",),
+}
+SOURCE_FORMATS = {
+    "minimal_pairs": ("blimp", "csv", "tsv"),
+    "factorial": ("syntaxgym", "csv", "tsv"),
+    "rsa": ("csv", "tsv"),
+    "localizer": ("csv", "tsv"),
+    "labels": ("conllu", "paradigm"),
+}
+SOURCE_FIELDS = {
+    "blimp": ("phenomena", "limit_per_phenomenon"),
+    "syntaxgym": (),
+    "csv": ("columns",),
+    "tsv": ("columns",),
+    "conllu": ("limit", "fields"),
+    "paradigm": (),
+}
+SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
+                "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": ()}
+LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+
+class _Checker:
+    """Carries the file and line map so every rule can raise a located error."""
+
+    def __init__(self, data, lines, path):
+        self.data, self.lines, self.path = data, lines, path
+        self.folder = Path(path).parent if path else Path.cwd()
+
+    def fail(self, field, message):
+        raise SpecError(message, file=self.path, field=field, line=self.lines.line(field))
+
+    def typed(self, field, value, kind, what):
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            self.fail(field, f"must be {what}, got {type(value).__name__} {value!r}")
+        return value
+
+    def name(self, field, value):
+        self.typed(field, value, str, "a string")
+        if not NAME_RE.match(value):
+            self.fail(field, f"{value!r} is not a valid name (letters, digits, '_' or '-', "
+                      "starting with a letter)")
+        return value
+
+    def positive_int(self, field, value, minimum=1):
+        self.typed(field, value, int, "an integer")
+        if value < minimum:
+            self.fail(field, f"must be >= {minimum}, got {value}")
+        return value
+
+    def existing_path(self, field, value):
+        self.typed(field, value, str, "a path (relative to the paradigm file)")
+        if not (self.folder / value).exists():
+            self.fail(field, f"{value!r} does not exist (looked in {self.folder / value})")
+        return value
+
+
+def check_paradigm(data, lines, path=None):
+    """Validate a parsed paradigm mapping and build its spec.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed YAML mapping.
+    lines : probing.paradigms.yamlio.Located
+        Field path -> line, for error messages.
+    path : str, optional
+        The file it came from; relative paths in it resolve against its folder.
+
+    Returns
+    -------
+    ParadigmSpec
+    """
+    ck = _Checker(data, lines, path)
+    kind = _check_header(ck)
+    from_source = "source" in data
+    allowed = COMMON + (("source",) + SOURCE_EXTRA[kind] if from_source else TEMPLATE_FIELDS[kind])
+    for field in data:
+        if field not in allowed:
+            ck.fail(field, f"unknown field for kind {kind!r}"
+                    f"{' with a source' if from_source else ''}; allowed: {', '.join(allowed)}")
+    required = ("source",) if from_source else REQUIRED[kind]
+    for field in required:
+        if field not in data:
+            ck.fail(field, f"missing required field for kind {kind!r}")
+    fields = {k: data[k] for k in ("description", "reference") if k in data}
+    for key, value in fields.items():
+        ck.typed(key, value, str, "a string")
+    if "seed" in data:
+        fields["seed"] = ck.positive_int("seed", data["seed"], minimum=0)
+    fields.update(_check_source(ck, kind) if from_source else _check_design(ck, kind))
+    return ParadigmSpec(name=data["name"], kind=kind, version=data["version"], path=path, **fields)
+
+
+def _check_header(ck):
+    for field in ("name", "version", "kind"):
+        if field not in ck.data:
+            ck.fail(field, "missing required field")
+    ck.name("name", ck.data["name"])
+    if ck.data["version"] != SCHEMA_VERSION:
+        ck.fail("version", f"unsupported version {ck.data['version']!r}; allowed: {SCHEMA_VERSION}")
+    kind = ck.data["kind"]
+    if kind not in KINDS:
+        ck.fail("kind", f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
+    return kind
+
+
+def _check_source(ck, kind):
+    src = ck.typed("source", ck.data["source"], dict, "a mapping with format and path")
+    fmt = src.get("format")
+    if fmt not in SOURCE_FORMATS[kind]:
+        ck.fail("source.format", f"{fmt!r} is not a source for kind {kind!r}; allowed: "
+                f"{', '.join(SOURCE_FORMATS[kind])}")
+    if "path" not in src:
+        ck.fail("source.path", "missing required field")
+    ck.existing_path("source.path", src["path"])
+    options = {k: v for k, v in src.items() if k not in ("format", "path")}
+    for key in options:
+        if key not in SOURCE_FIELDS[fmt]:
+            ck.fail(f"source.{key}", f"unknown option for format {fmt!r}; allowed: "
+                    f"{', '.join(SOURCE_FIELDS[fmt]) or 'none'}")
+    fields = {"source": Source(fmt, src["path"], freeze(options))}
+    if "phenomenon" in ck.data:
+        fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
+    if "predictions" in ck.data:
+        fields["predictions"] = _check_predictions(ck, None, None)
+    if "labels" in ck.data:
+        fields["labels"] = tuple(_string_list(ck, "labels"))
+    if "factors" in ck.data:
+        fields["factors"] = _check_factors(ck)
+    if "model_rdms" in ck.data:
+        fields["model_rdms"] = _check_model_rdms(ck, fields.get("factors", ()))
+    return fields
+
+
+def _check_design(ck, kind):
+    lexicon = read_lexicon(ck.folder / ck.existing_path("lexicon", ck.data["lexicon"]))
+    fields = {"lexicon": ck.data["lexicon"], "factors": _check_factors(ck)}
+    fields["slots"] = _check_slots(ck, lexicon, fields["factors"])
+    slot_names = [s.name for s in fields["slots"]]
+    if "template" in ck.data:
+        fields["template"] = _check_template(ck, "template", slot_names)
+    if "templates" in ck.data:
+        fields["templates"] = tuple(_check_template(ck, f"templates.{i}", slot_names, partial=True)
+                                    for i, _ in enumerate(_string_list(ck, "templates")))
+    fields["items_per_cell"] = ck.positive_int("items_per_cell", ck.data["items_per_cell"])
+    if "contrast" in ck.data:
+        fields["contrast"] = _check_contrast(ck, lexicon, slot_names)
+    if "phenomenon" in ck.data:
+        fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
+    if "match" in ck.data:
+        fields["match"] = _check_match(ck)
+    if kind == "factorial":
+        fields["regions"] = _check_regions(ck, fields["factors"], slot_names)
+        fields["predictions"] = _check_predictions(ck, fields["regions"], fields["factors"])
+    if "model_rdms" in ck.data:
+        fields["model_rdms"] = _check_model_rdms(ck, fields["factors"])
+    if "conditions" in ck.data:
+        fields["conditions"] = _check_localizer_conditions(ck)
+    return fields
+
+
+def _string_list(ck, field):
+    values = ck.typed(field, ck.data[field], list, "a list")
+    if not values:
+        ck.fail(field, "must not be empty")
+    for i, value in enumerate(values):
+        ck.typed(f"{field}.{i}", value, str, "a string")
+    return values
+
+
+def _check_factors(ck):
+    factors = ck.typed("factors", ck.data.get("factors", {}), dict, "a mapping factor: [levels]")
+    for name, levels in factors.items():
+        field = f"factors.{name}"
+        ck.name(field, name)
+        ck.typed(field, levels, list, "a list of levels")
+        if len(levels) < 2 or len(set(levels)) != len(levels):
+            ck.fail(field, f"needs at least 2 distinct levels, got {levels!r}")
+        for level in levels:
+            ck.name(field, level)
+    return tuple((name, tuple(levels)) for name, levels in factors.items())
+
+
+def _check_slots(ck, lexicon, factors):
+    slots = ck.typed("slots", ck.data.get("slots", {}), dict, "a mapping slot: {feature: value}")
+    factor_names = [f for f, _ in factors]
+    out = []
+    for name, spec in slots.items():
+        ck.name(f"slots.{name}", name)
+        spec = ck.typed(f"slots.{name}", spec, dict, "a mapping feature: value")
+        if "pos" not in spec:
+            ck.fail(f"slots.{name}", "every slot needs a 'pos' constraint")
+        constraints = tuple(_check_constraint(ck, f"slots.{name}.{feature}", feature, value,
+                                              lexicon, factor_names, list(slots))
+                            for feature, value in spec.items())
+        out.append(Slot(name, constraints))
+    return tuple(out)
+
+
+def _check_constraint(ck, field, feature, value, lexicon, factor_names, slot_names):
+    if feature not in lexicon.features:
+        ck.fail(field, f"{feature!r} is not a column of the lexicon {lexicon.path}; "
+                f"allowed: {', '.join(lexicon.features)}")
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] not in factor_names:
+            ck.fail(field, f"{value!r} names no factor; allowed: "
+                    f"{', '.join('$' + f for f in factor_names) or 'none declared'}")
+        return Constraint(feature, "factor", value[1:])
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in ("same_as", "differs_from"):
+            ck.fail(field, "a mapping constraint must be {same_as: SLOT} or {differs_from: SLOT}")
+        how, other = next(iter(value.items()))
+        if other not in slot_names or other == field.split(".")[1]:
+            ck.fail(f"{field}.{how}", f"{other!r} is not another slot; allowed: "
+                    f"{', '.join(s for s in slot_names if s != field.split('.')[1])}")
+        return Constraint(feature, how, other)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return Constraint(feature, "is", tuple(value))
+    if isinstance(value, str):
+        return Constraint(feature, "is", value)
+    ck.fail(field, "must be a value, a list of values, $factor, {same_as: SLOT} or "
+            f"{{differs_from: SLOT}}; got {value!r}")
+
+
+def _check_template(ck, field, slot_names, partial=False):
+    template = ck.typed(field, ck.data[field] if "." not in field else
+                        ck.data["templates"][int(field.split(".")[1])], str, "a string")
+    used = _placeholders(ck, field, template)
+    for name in used:
+        if name not in slot_names:
+            ck.fail(field, f"placeholder {{{name}}} names no slot; allowed: {', '.join(slot_names)}")
+    unused = set(slot_names) - set(used)
+    if unused and not partial:
+        ck.fail(field, f"slot(s) {sorted(unused)} are declared but not used in the template")
+    return template
+
+
+def _check_contrast(ck, lexicon, slot_names):
+    c = ck.typed("contrast", ck.data["contrast"], dict, "a mapping with slot, feature, keep")
+    for key in c:
+        if key not in ("slot", "feature", "keep"):
+            ck.fail(f"contrast.{key}", "unknown field; allowed: slot, feature, keep")
+    if c.get("slot") not in slot_names:
+        ck.fail("contrast.slot", f"{c.get('slot')!r} is not a slot; allowed: {', '.join(slot_names)}")
+    keep = c.get("keep", ["lemma"])
+    for i, feature in enumerate([c.get("feature"), *keep]):
+        if feature not in lexicon.features:
+            where = "contrast.feature" if i == 0 else "contrast.keep"
+            ck.fail(where, f"{feature!r} is not a lexicon column; allowed: {', '.join(lexicon.features)}")
+    return Contrast(c["slot"], c["feature"], tuple(keep))
+
+
+def _check_match(ck):
+    m = ck.typed("match", ck.data["match"], dict, "a mapping {length: words|chars, tolerance: N}")
+    if m.get("length") not in LENGTH_UNITS:
+        ck.fail("match.length", f"{m.get('length')!r} is not allowed; allowed: {', '.join(LENGTH_UNITS)}")
+    tolerance = ck.positive_int("match.tolerance", m.get("tolerance", 0), minimum=0)
+    return Match(m["length"], tolerance)
+
+
+def _check_regions(ck, factors, slot_names):
+    regions = ck.typed("regions", ck.data["regions"], list, "a list of {name: text} entries")
+    counts = collections.Counter(lvl for _, lvls in factors for lvl in lvls)
+    levels = {lvl for lvl, n in counts.items() if n == 1}  # a shared level would be ambiguous
+    conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors)
+    out, names = [], []
+    for i, entry in enumerate(regions):
+        field = f"regions.{i}"
+        if not isinstance(entry, dict) or len(entry) != 1:
+            ck.fail(field, "each region is one 'name: text' or 'name: {level: text, ...}' entry")
+        name, texts = next(iter(entry.items()))
+        ck.name(field, name)
+        if name in names:
+            ck.fail(field, f"region {name!r} is declared twice")
+        names.append(name)
+        texts = {"default": texts} if isinstance(texts, str) else texts
+        ck.typed(f"{field}.{name}", texts, dict, "a string or a mapping level: text")
+        for key, text in texts.items():
+            if key != "default" and key not in levels | conditions:
+                ck.fail(f"{field}.{name}.{key}", "is neither a level of one factor, a condition "
+                        "nor 'default'; "
+                        f"allowed: {', '.join(sorted(levels | conditions))}, default")
+            ck.typed(f"{field}.{name}.{key}", text, str, "a string")
+            for slot in _placeholders(ck, f"{field}.{name}.{key}", text):
+                if slot not in slot_names:
+                    ck.fail(f"{field}.{name}.{key}", f"placeholder {{{slot}}} names no slot; "
+                            f"allowed: {', '.join(slot_names)}")
+        region = Region(name, tuple(texts.items()))
+        for cell in build_cells(ParadigmSpec("x", "factorial", factors=factors)):
+            if region.text_for(cell.condition, cell.levels) is None:
+                ck.fail(f"{field}.{name}", f"no single text for condition {cell.condition!r}: give "
+                        "it a key (condition, one level, or 'default')")
+        out.append(region)
+    return tuple(out)
+
+
+def _placeholders(ck, field, template):
+    try:
+        return [n for _, n, _, _ in string.Formatter().parse(template) if n is not None]
+    except ValueError as err:
+        ck.fail(field, f"malformed template ({err}); write slots as {{slot}}")
+
+
+def _check_predictions(ck, regions, factors):
+    if "predictions" not in ck.data:
+        return ()
+    formulas = _string_list(ck, "predictions")
+    conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors) if factors else None
+    names = [r.name for r in regions] if regions else None
+    for i, text in enumerate(formulas):
+        try:
+            formula = parse_formula(text)
+        except SpecError as err:
+            ck.fail(f"predictions.{i}", err.message)
+        for region, condition in formula.references:
+            if conditions is not None and condition not in conditions:
+                ck.fail(f"predictions.{i}", f"condition {condition!r} is not in the design; "
+                        f"allowed: {', '.join(sorted(conditions))}")
+            if names is not None and not (region in names or isinstance(region, int)
+                                          and 1 <= region <= len(names)):
+                ck.fail(f"predictions.{i}", f"region {region!r} is not in the design; allowed: "
+                        f"{', '.join(names)} or 1..{len(names)}")
+    return tuple(formulas)
+
+
+def _check_model_rdms(ck, factors):
+    rdms = ck.typed("model_rdms", ck.data["model_rdms"], dict, "a mapping name: {factor: F}")
+    factor_names = [f for f, _ in factors]
+    out = []
+    for name, spec in rdms.items():
+        field = f"model_rdms.{name}"
+        if not isinstance(spec, dict) or set(spec) != {"factor"} or spec["factor"] not in factor_names:
+            ck.fail(field, f"must be {{factor: F}} with F one of: {', '.join(factor_names)}")
+        out.append((name, spec["factor"]))
+    return tuple(out)
+
+
+def _check_localizer_conditions(ck):
+    conditions = _string_list(ck, "conditions")
+    for i, cond in enumerate(conditions):
+        if cond not in LOCALIZER_CONDITIONS:
+            ck.fail(f"conditions.{i}", f"{cond!r} is not a localizer condition; allowed: "
+                    f"{', '.join(LOCALIZER_CONDITIONS)}")
+    if "sentences" not in conditions or len(set(conditions)) < 2:
+        ck.fail("conditions", "needs 'sentences' and at least one control condition")
+    return tuple(dict.fromkeys(conditions))
