@@ -81,21 +81,91 @@ def check_output_path(path):
         raise ProbingError(f"--out {path}: folder {path.parent} does not exist")
 
 
+def _add_model_options(p):
+    p.add_argument("--model", default="smollm2-135m",
+                   help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"])
+    p.add_argument("--start-token", default="auto",
+                   help="token prepended so the first word is scored (default: the model's "
+                   "document-start token; see README)")
+    p.add_argument("--reduction", default="sum", choices=["sum", "mean"],
+                   help="pair comparison on summed (default) or per-token mean log-probability")
+    p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
+    p.add_argument("--truncate", action="store_true",
+                   help="truncate stimuli longer than the context window instead of failing")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+
+
+def _options(args):
+    from probing.pipeline.run import RunOptions
+
+    return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
+                      ties=args.ties, truncate=args.truncate)
+
+
+def _load(args):
+    from probing.models import load_model
+
+    return load_model(args.model, device=args.device, dtype=args.dtype, start_token=args.start_token)
+
+
+def add_run(sub):
+    p = sub.add_parser("run", help="score a paradigm with a model and write a run folder",
+                       description="Generate a paradigm's stimuli, score them with a language "
+                       "model and write DIR/manifest.json, stimuli.csv, tokens.csv, scores.csv, "
+                       "words.csv, and per kind pairs.csv + summary.csv or regions.csv + "
+                       "predictions.csv.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
+    _add_model_options(p)
+    p.set_defaults(func=run_run)
+
+
+def run_run(args):
+    from probing.paradigms import load_paradigm
+    from probing.pipeline.run import check_run_folder, run_paradigm
+
+    options = _options(args)
+    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
+    out = args.out or Path("runs") / spec.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_run_folder(out, force=args.force)
+    tables = run_paradigm(args.file, _load(args), out, options=options, force=args.force,
+                          argv=["probing", *sys.argv[1:]])
+    print(f"wrote {out}/ ({', '.join(sorted(tables))})")
+    for name in ("summary", "predictions"):
+        if name in tables:
+            print(_summary_text(name, tables[name]))
+
+
+def _summary_text(name, table):
+    if name == "predictions":
+        table = table.groupby(["suite", "prediction"])["correct"].agg(["size", "mean"])
+        table = table.rename(columns={"size": "n", "mean": "accuracy"}).reset_index()
+    return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
 def add_demo(sub):
     p = sub.add_parser("demo", help="the main job on the embedded default model",
-                       description="Generate every shipped paradigm and run the default model.")
+                       description="Run a BLiMP subset, the agreement paradigms and a SyntaxGym "
+                       "suite on a model (default: the embedded SmolLM2-135M) and print accuracies.")
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
+    _add_model_options(p)
     p.set_defaults(func=run_demo)
 
 
 def run_demo(args):
-    from probing.paradigms import generate, load_paradigm, shipped_paradigms
+    from probing.paradigms import shipped_paradigms
+    from probing.pipeline.demo import run_demo as demo
 
-    for path in shipped_paradigms():
-        stimuli = generate(load_paradigm(path))
-        counts = stimuli.summary()
-        print(f"{stimuli.paradigm:<28} {stimuli.kind:<14} {len(stimuli.table):>6} stimuli, "
-              f"{len(counts)} condition(s)")
+    lm = _load(args)
+    paradigm_dir = shipped_paradigms()[0].parent
+    table = demo(lm, args.out, paradigm_dir=paradigm_dir, options=_options(args))
+    print(f"\nAccuracy of {lm.name} (run folders in {args.out}/):")
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
-REGISTRY = (add_list, add_validate, add_generate, add_demo)
+REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo)

@@ -1,0 +1,130 @@
+"""``probing run``: one paradigm on one model, written to a run folder in one piece.
+
+The folder is assembled under a temporary name beside its destination and renamed into
+place at the end, so an error or an interrupt never leaves a half-written run folder
+that a later step could trust.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from probing._core.errors import ProbingError
+from probing._core.io import write_frame
+from probing.behaviour import build_sentence_scores
+from probing.paradigms import generate, load_paradigm
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.measures import behaviour_tables
+from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
+
+REDUCTIONS = ("sum", "mean")
+TIES = ("incorrect", "half", "correct")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """Options of a run; all of them are recorded in the manifest.
+
+    ``reduction`` is how a sentence's token log-probabilities are combined for pair
+    comparisons (``sum``: the full-sentence log-probability, BLiMP's own rule; ``mean``:
+    per-token average). ``ties`` says how a pair with equal scores counts.
+    """
+
+    batch_size: int = 32
+    seed: int | None = None
+    reduction: str = "sum"
+    ties: str = "incorrect"
+    n_boot: int = 10_000
+    correction: str = "holm"
+    truncate: bool = False
+
+    def __post_init__(self):
+        if self.reduction not in REDUCTIONS:
+            raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
+        if self.ties not in TIES:
+            raise ProbingError(f"ties {self.ties!r}: allowed {', '.join(TIES)}")
+        if self.batch_size < 1:
+            raise ProbingError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+def check_run_folder(out, *, force=False):
+    """Refuse to overwrite an existing non-empty folder unless ``force``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ProbingError(f"--out {out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ProbingError(f"--out {out}: folder exists and is not empty (use --force to replace it)")
+    if not out.parent.exists():
+        raise ProbingError(f"--out {out}: parent folder {out.parent} does not exist")
+
+
+def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+    """Generate a paradigm's stimuli, score them with ``lm`` and write the run folder.
+
+    Parameters
+    ----------
+    paradigm_path : str or path-like
+        Paradigm file.
+    lm : probing.models.LanguageModel
+        A loaded model (see :func:`probing.models.load_model`).
+    out : str or path-like
+        Run folder to create.
+    options : RunOptions
+    force : bool
+        Replace an existing run folder.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        Every table written, keyed by file stem (``stimuli``, ``tokens``, ``scores``, ...).
+    """
+    from probing.models import score_tokens
+
+    options = options or RunOptions()
+    out = Path(out)
+    check_run_folder(out, force=force)
+    started = now()
+    spec = load_paradigm(paradigm_path)
+    stimuli = generate(spec, seed=options.seed)
+    n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table())),
+                          model_name=lm.name)
+    tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
+                          batch_size=options.batch_size, truncate=options.truncate)
+    tables = {"stimuli": stimuli.table, "tokens": tokens,
+              **behaviour_tables(stimuli, tokens, options=options)}
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
+                              else options.seed, options=dataclasses.asdict(options),
+                              model_provenance=lm.provenance, started=started, argv=argv)
+    manifest["n_stimuli"] = len(stimuli.table)
+    manifest["notes"] = _notes(stimuli)
+    manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
+    write_run_folder(out, tables, manifest)
+    return tables
+
+
+def _notes(stimuli):
+    notes = {}
+    if "identical" in stimuli.table:
+        n_identical = int(stimuli.table.drop_duplicates("pair_id")["identical"].sum())
+        notes["identical_pairs_excluded"] = n_identical
+    return notes
+
+
+def write_run_folder(out, tables, manifest):
+    """Write CSVs and ``manifest.json`` to a temporary folder, then move it to ``out``."""
+    out = Path(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        for name, table in tables.items():
+            write_frame(table, tmp / f"{name}.csv", ".csv")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
