@@ -90,7 +90,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     started = now()
     spec = load_paradigm(paradigm_path)
     stimuli = generate(spec, seed=options.seed)
-    n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table())),
+    # a diagnostic only: truncation keeps a short-context model from failing here
+    n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
                           batch_size=options.batch_size, truncate=options.truncate)
