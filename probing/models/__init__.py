@@ -1,0 +1,37 @@
+"""The model adapter: the only package that imports torch and transformers.
+
+:func:`load_model`
+    A :class:`LanguageModel` from an alias (``smollm2-135m``, the embedded default), a
+    ``.gguf`` file, a local folder or a hub id; :meth:`LanguageModel.from_objects` wraps
+    a model and tokenizer you already built.
+:func:`score_tokens`
+    The tidy tokens table (``TOKEN_COLUMNS``): exact log-probability and surprisal of
+    every token, causal (batched, optionally sharing prefixes) or masked (PLL).
+:func:`resolve_start_token`
+    Which token is prepended so that the first word is scored too.
+:func:`encode_texts`
+    Tokens with exact character spans.
+"""
+
+from probing.models.alignment import Encoded, encode_texts
+from probing.models.language_model import LanguageModel, detect_kind
+from probing.models.loading import ALIASES, load_model
+from probing.models.masked import PLL_VARIANTS
+from probing.models.scoring import TOKEN_COLUMNS, context_length, score_tokens
+from probing.models.start_token import StartToken, is_chat_marker, resolve_start_token
+
+__all__ = [
+    "ALIASES",
+    "PLL_VARIANTS",
+    "TOKEN_COLUMNS",
+    "Encoded",
+    "LanguageModel",
+    "StartToken",
+    "context_length",
+    "detect_kind",
+    "encode_texts",
+    "is_chat_marker",
+    "load_model",
+    "resolve_start_token",
+    "score_tokens",
+]

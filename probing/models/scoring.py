@@ -1,0 +1,247 @@
+"""Score every token of every stimulus: the tidy tokens table.
+
+Texts are tokenized once (:mod:`probing.models.alignment`), framed with the model's
+start token (:mod:`probing.models.start_token`), scored in length-bucketed batches by a
+causal LM (:mod:`probing.models.causal`, or :mod:`probing.models.prefix` with shared
+prefixes) or a masked LM (:mod:`probing.models.masked`), and written out one row per
+token in the order of the input table.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing.models.alignment import Encoded, encode_texts
+from probing.models.causal import accepts_position_ids, score_causal
+from probing.models.masked import PLL_VARIANTS, score_masked
+from probing.models.prefix import score_causal_shared
+
+__all__ = ["TOKEN_COLUMNS", "context_length", "score_tokens"]
+
+TOKEN_COLUMNS = (
+    "stimulus_id",
+    "token_index",
+    "token_id",
+    "token",
+    "char_start",
+    "char_end",
+    "logprob",
+    "surprisal",
+    "surprisal_bits",
+)
+GROUP_COLUMNS = ("pair_id", "item_id")
+_CONTEXT_ATTRS = ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length")
+
+
+def context_length(lm):
+    """Most input tokens the model takes, or None if unbounded.
+
+    The smaller of the config's position limit and the tokenizer's ``model_max_length``
+    (RoBERTa's config says 514 because its positions start at 2; its tokenizer says 512).
+    """
+    limits = [getattr(lm.model.config, attr, None) for attr in _CONTEXT_ATTRS]
+    limits = [next((v for v in limits if isinstance(v, int) and v > 0), None)]
+    limits.append(getattr(lm.tokenizer, "model_max_length", None))
+    limits = [v for v in limits if isinstance(v, int) and 0 < v < 10**7]
+    return min(limits) if limits else None
+
+
+def _check_table(table):
+    if not isinstance(table, pd.DataFrame):
+        raise ProbingError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+    missing = [c for c in ("stimulus_id", "text") if c not in table.columns]
+    if missing:
+        raise ProbingError(
+            f"stimuli: missing column(s) {missing}; required: ['stimulus_id', 'text']"
+        )
+    if table["stimulus_id"].duplicated().any():
+        dup = table.loc[table["stimulus_id"].duplicated(), "stimulus_id"].iloc[0]
+        raise ProbingError(f"stimuli: stimulus_id must be unique; {dup!r} repeats")
+    for sid, text in zip(table["stimulus_id"], table["text"], strict=True):
+        if not isinstance(text, str) or not text.strip():
+            raise ProbingError(
+                f"stimulus {sid!r}: text is empty; every stimulus needs text to score"
+            )
+
+
+def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tokens_per_batch):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ProbingError(f"batch_size must be a positive integer; got {batch_size!r}")
+    if max_tokens_per_batch is not None and (
+        not isinstance(max_tokens_per_batch, int) or max_tokens_per_batch < 1
+    ):
+        raise ProbingError(
+            f"max_tokens_per_batch must be a positive integer or None; got {max_tokens_per_batch!r}"
+        )
+    if padding_side not in ("right", "left"):
+        raise ProbingError(f"padding_side must be 'right' or 'left'; got {padding_side!r}")
+    if pll not in PLL_VARIANTS:
+        raise ProbingError(f"pll must be one of {list(PLL_VARIANTS)}; got {pll!r}")
+    if share_prefixes and (lm.kind != "causal" or not accepts_position_ids(lm.model)):
+        raise ProbingError("share_prefixes needs a causal model that takes position_ids")
+
+
+def _fit_context(lm, ids, encoded, truncate):
+    """Check every text fits the context window; cut it when ``truncate`` is set."""
+    limit = context_length(lm)
+    n_special = 2 if lm.kind == "masked" else 0  # causal inputs: start + all but the last token
+    fitted, truncated = [], []
+    for sid, e in zip(ids, encoded, strict=True):
+        allowed = None if limit is None else limit - n_special
+        if allowed is not None and len(e.token_ids) > allowed:
+            if not truncate:
+                raise ProbingError(
+                    f"stimulus {sid!r} has {len(e.token_ids)} tokens, more than the model's "
+                    f"context window allows ({allowed}); shorten it or pass truncate=True"
+                )
+            e = Encoded(e.token_ids[:allowed], e.spans[:allowed], e.word_ids[:allowed])
+            truncated.append(sid)
+        fitted.append(e)
+    if truncated:
+        warnings.warn(
+            f"truncated {len(truncated)} stimuli to the context window: {truncated[:5]}",
+            stacklevel=3,
+        )
+    return fitted, truncated
+
+
+def _groups(table):
+    column = next((c for c in GROUP_COLUMNS if c in table.columns), None)
+    if column is None:
+        raise ProbingError(
+            f"share_prefixes groups stimuli by one of {list(GROUP_COLUMNS)}; the table has neither"
+        )
+    indices = table.reset_index(drop=True).groupby(column, sort=False, dropna=False).indices
+    return [rows.tolist() for rows in indices.values()]
+
+
+def _build_table(lm, ids, encoded, logprobs):
+    lengths = [len(e.token_ids) for e in encoded]
+    token_ids = np.concatenate([np.asarray(e.token_ids, dtype=np.int64) for e in encoded])
+    spans = np.concatenate([np.asarray(e.spans, dtype=np.int64).reshape(-1, 2) for e in encoded])
+    logprob = np.concatenate(logprobs).astype(np.float64)
+    return pd.DataFrame(
+        {
+            "stimulus_id": np.repeat(np.asarray(ids, dtype=object), lengths),
+            "token_index": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]),
+            "token_id": token_ids,
+            "token": lm.tokenizer.convert_ids_to_tokens(token_ids.tolist()),
+            "char_start": spans[:, 0],
+            "char_end": spans[:, 1],
+            "logprob": logprob,
+            "surprisal": -logprob,
+            "surprisal_bits": -logprob / math.log(2),
+        },
+        columns=list(TOKEN_COLUMNS),
+    )
+
+
+def _score(
+    lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes
+):
+    budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
+    if lm.kind == "masked":
+        return score_masked(lm, encoded, pll=pll, **budget)
+    if share_prefixes:
+        return score_causal_shared(lm, encoded, _groups(table), **budget)
+    return score_causal(lm, encoded, padding_side=padding_side, **budget)
+
+
+def score_tokens(
+    lm,
+    table,
+    *,
+    batch_size=32,
+    max_tokens_per_batch=None,
+    padding_side="right",
+    pll="original",
+    share_prefixes=False,
+    truncate=False,
+):
+    """Log-probability and surprisal of every token of every stimulus.
+
+    Causal LMs give ``log p(t_i | start, t_1..t_{i-1})``; masked LMs give the
+    pseudo-log-likelihood term of each token (``pll``). Results do not depend on
+    ``batch_size``, ``padding_side``, ``share_prefixes`` or the order of ``table``
+    beyond float rounding.
+
+    Parameters
+    ----------
+    lm : LanguageModel
+        From :func:`~probing.models.load_model` or
+        :meth:`~probing.models.LanguageModel.from_objects`.
+    table : pandas.DataFrame
+        At least ``stimulus_id`` (unique) and ``text`` (non-empty); the stimuli table.
+    batch_size : int, default 32
+        Most sequences per forward pass (masked LMs: masked copies).
+    max_tokens_per_batch : int, optional
+        Most padded tokens per forward pass (masked LMs default to 4096).
+    padding_side : {"right", "left"}, default "right"
+        Causal LMs only (masked LMs always pad on the right).
+    pll : {"original", "word_l2r"}, default "original"
+        Masked LMs only: mask the token alone (Salazar et al., 2020) or also the rest of
+        its word to the right (Kauf & Ivanova, 2023).
+    share_prefixes : bool, default False
+        Causal LMs only: run the longest common prefix of each ``pair_id`` (else
+        ``item_id``) group once and reuse its key/value cache.
+    truncate : bool, default False
+        Cut stimuli longer than the context window instead of raising; the cut ids are
+        warned about and listed in ``attrs["scoring"]["truncated"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per token, stimuli in table order: ``stimulus_id``, ``token_index``
+        (0-based, start token excluded), ``token_id``, ``token`` (vocabulary string),
+        ``char_start``, ``char_end`` (``text[char_start:char_end]`` is the token without
+        leading whitespace), ``logprob`` (natural log), ``surprisal`` (nats,
+        ``-logprob``), ``surprisal_bits``. ``attrs["scoring"]`` records the options and
+        the model's provenance.
+
+    Raises
+    ------
+    ProbingError
+        Missing columns, duplicate ids, empty text, a stimulus longer than the context
+        window (unless ``truncate``), or invalid options.
+    """
+    _check_options(
+        lm,
+        batch_size=batch_size,
+        padding_side=padding_side,
+        pll=pll,
+        share_prefixes=share_prefixes,
+        max_tokens_per_batch=max_tokens_per_batch,
+    )
+    _check_table(table)
+    ids = table["stimulus_id"].tolist()
+    encoded = encode_texts(lm.tokenizer, table["text"].tolist())
+    for sid, e in zip(ids, encoded, strict=True):
+        if not e.token_ids:
+            raise ProbingError(
+                f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
+            )
+    encoded, truncated = _fit_context(lm, ids, encoded, truncate)
+    logprobs = _score(
+        lm,
+        table,
+        encoded,
+        batch_size=batch_size,
+        padding_side=padding_side,
+        max_tokens_per_batch=max_tokens_per_batch,
+        pll=pll,
+        share_prefixes=share_prefixes,
+    )
+    tokens = _build_table(lm, ids, encoded, logprobs)
+    tokens.attrs["scoring"] = {
+        "pll": pll if lm.kind == "masked" else None,
+        "truncate": truncate,
+        "truncated": truncated,
+        "share_prefixes": share_prefixes,
+        "model": dict(lm.provenance),
+    }
+    return tokens
