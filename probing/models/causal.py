@@ -14,6 +14,7 @@ import inspect
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
 
@@ -107,7 +108,8 @@ def gather_logprobs(logits, rows, columns, targets):
     return values.to(dtype=torch.float64, device="cpu").numpy()
 
 
-def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, padding_side="right"):
+def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, padding_side="right",
+                 progress=False):
     """Log-probability of every token of every text under a causal LM.
 
     Parameters
@@ -119,6 +121,8 @@ def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, paddi
     batch_size : int, default 32
     max_tokens_per_batch : int, optional
     padding_side : {"right", "left"}, default "right"
+    progress : bool or None, default False
+        Show a progress bar with ETA over batches (None: only on a terminal).
 
     Returns
     -------
@@ -134,7 +138,7 @@ def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, paddi
         [len(s) for s in inputs], batch_size=batch_size, max_tokens_per_batch=max_tokens_per_batch
     )
     with torch.inference_mode():
-        for indices in batches:
+        for indices in tqdm(batches, desc="scoring", unit="batch", disable=progress is False):
             batch = pad_sequences(
                 [inputs[i] for i in indices], pad_id=lm.start_token_id, padding_side=side
             ).to(lm.device)

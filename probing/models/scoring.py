@@ -142,14 +142,15 @@ def _build_table(lm, ids, encoded, logprobs):
 
 
 def _score(
-    lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes
+    lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes,
+    progress=False,
 ):
     budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
     if lm.kind == "masked":
         return score_masked(lm, encoded, pll=pll, **budget)
     if share_prefixes:
         return score_causal_shared(lm, encoded, _groups(table), **budget)
-    return score_causal(lm, encoded, padding_side=padding_side, **budget)
+    return score_causal(lm, encoded, padding_side=padding_side, progress=progress, **budget)
 
 
 def score_tokens(
@@ -162,6 +163,7 @@ def score_tokens(
     pll="original",
     share_prefixes=False,
     truncate=False,
+    progress=False,
 ):
     """Log-probability and surprisal of every token of every stimulus.
 
@@ -192,6 +194,9 @@ def score_tokens(
     truncate : bool, default False
         Cut stimuli longer than the context window instead of raising; the cut ids are
         warned about and listed in ``attrs["scoring"]["truncated"]``.
+    progress : bool or None, default False
+        Progress bar with ETA over batches for the plain causal path (None: only when
+        stderr is a terminal).
 
     Returns
     -------
@@ -235,6 +240,7 @@ def score_tokens(
         max_tokens_per_batch=max_tokens_per_batch,
         pll=pll,
         share_prefixes=share_prefixes,
+        progress=progress,
     )
     tokens = _build_table(lm, ids, encoded, logprobs)
     tokens.attrs["scoring"] = {

@@ -94,7 +94,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
-                          batch_size=options.batch_size, truncate=options.truncate)
+                          batch_size=options.batch_size, truncate=options.truncate,
+                          progress=None)  # a bar with ETA when run from a terminal
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options)}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None

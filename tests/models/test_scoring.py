@@ -133,3 +133,13 @@ def test_long_sentence_under_a_small_token_budget(make_lm):
     small = score_tokens(lm, table, max_tokens_per_batch=30 * (n_tokens + 2))
     whole = score_tokens(lm, table, batch_size=10**6, max_tokens_per_batch=10**9)
     np.testing.assert_allclose(small["logprob"], whole["logprob"], rtol=0, atol=1e-10)
+
+
+def test_progress_bar_does_not_change_scores(make_lm, capsys):
+    lm = make_lm("gpt2")
+    table = pd.DataFrame({"stimulus_id": ["a", "b", "c"],
+                          "text": ["The cat sat.", "Dogs bark.", "The keys are here."]})
+    quiet = score_tokens(lm, table, batch_size=1)
+    loud = score_tokens(lm, table, batch_size=1, progress=True)
+    pd.testing.assert_frame_equal(quiet, loud)
+    assert "scoring" in capsys.readouterr().err
