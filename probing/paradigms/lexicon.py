@@ -87,12 +87,12 @@ def read_lexicon(path):
     (['number'], 1)
     """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise SpecError("no such lexicon file", file=path)
     try:
         entries = pd.read_csv(path, sep="\t", comment="#", dtype=str, keep_default_na=False,
                               skip_blank_lines=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise SpecError(f"cannot parse lexicon as TSV ({str(err).splitlines()[0]})", file=path) from None
     return check_lexicon(entries, path=str(path))
 

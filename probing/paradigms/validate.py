@@ -14,7 +14,7 @@ from pathlib import Path
 
 from probing._core.errors import SpecError
 from probing.paradigms.formula import parse_formula
-from probing.paradigms.generate.fill import build_cells
+from probing.paradigms.generate.fill import build_cells, slot_order
 from probing.paradigms.lexicon import read_lexicon
 from probing.paradigms.spec import (
     LENGTH_UNITS,
@@ -161,11 +161,15 @@ def _check_source(ck, kind):
     if "path" not in src:
         ck.fail("source.path", "missing required field")
     ck.existing_path("source.path", src["path"])
+    if fmt != "blimp" and not (ck.folder / src["path"]).is_file():
+        ck.fail("source.path", f"{src['path']!r} is not a file; format {fmt!r} reads one file")
     options = {k: v for k, v in src.items() if k not in ("format", "path")}
     for key in options:
         if key not in SOURCE_FIELDS[fmt]:
             ck.fail(f"source.{key}", f"unknown option for format {fmt!r}; allowed: "
                     f"{', '.join(SOURCE_FIELDS[fmt]) or 'none'}")
+        if key in ("limit", "limit_per_phenomenon"):
+            ck.positive_int(f"source.{key}", options[key])
     fields = {"source": Source(fmt, src["path"], freeze(options))}
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
@@ -222,10 +226,10 @@ def _check_factors(ck):
         field = f"factors.{name}"
         ck.name(field, name)
         ck.typed(field, levels, list, "a list of levels")
-        if len(levels) < 2 or len(set(levels)) != len(levels):
-            ck.fail(field, f"needs at least 2 distinct levels, got {levels!r}")
         for level in levels:
             ck.name(field, level)
+        if len(levels) < 2 or len(set(levels)) != len(levels):
+            ck.fail(field, f"needs at least 2 distinct levels, got {levels!r}")
     return tuple((name, tuple(levels)) for name, levels in factors.items())
 
 
@@ -242,6 +246,10 @@ def _check_slots(ck, lexicon, factors):
                                               lexicon, factor_names, list(slots))
                             for feature, value in spec.items())
         out.append(Slot(name, constraints))
+    try:
+        slot_order(ParadigmSpec("x", "rsa", slots=tuple(out)))
+    except SpecError as err:
+        ck.fail("slots", err.message)
     return tuple(out)
 
 
@@ -290,7 +298,7 @@ def _check_contrast(ck, lexicon, slot_names):
             ck.fail(f"contrast.{key}", "unknown field; allowed: slot, feature, keep")
     if c.get("slot") not in slot_names:
         ck.fail("contrast.slot", f"{c.get('slot')!r} is not a slot; allowed: {', '.join(slot_names)}")
-    keep = c.get("keep", ["lemma"])
+    keep = ck.typed("contrast.keep", c.get("keep", ["lemma"]), list, "a list of lexicon columns")
     for i, feature in enumerate([c.get("feature"), *keep]):
         if feature not in lexicon.features:
             where = "contrast.feature" if i == 0 else "contrast.keep"

@@ -77,21 +77,24 @@ def parse_yaml(text, *, file=None):
     if not isinstance(data, dict):
         raise SpecError("a paradigm file must be a YAML mapping (key: value lines)", file=file, line=1)
     lines = Located()
-    _record_lines(node, "", lines)
+    _record_lines(node, "", lines, file)
     return data, lines
 
 
-def _record_lines(node, prefix, lines):
+def _record_lines(node, prefix, lines, file):
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             field = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            if field in lines:  # safe_load would silently keep only the last one
+                raise SpecError(f"duplicate key (first on line {lines[field]})", file=file,
+                                field=field, line=key_node.start_mark.line + 1)
             lines[field] = key_node.start_mark.line + 1
-            _record_lines(value_node, field, lines)
+            _record_lines(value_node, field, lines, file)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             field = f"{prefix}.{index}"
             lines[field] = item.start_mark.line + 1
-            _record_lines(item, field, lines)
+            _record_lines(item, field, lines, file)
 
 
 def dump_yaml(data):

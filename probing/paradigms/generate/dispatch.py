@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from probing._core.errors import ProbingError, SpecError
 from probing.paradigms.generate.fill import SlotFiller
 from probing.paradigms.generate.localizer import generate_localizer
 from probing.paradigms.generate.templated import (
@@ -39,6 +40,8 @@ def generate_stimuli(spec, *, seed=None):
     Stimuli
     """
     if seed is not None:
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise ProbingError(f"seed: must be an integer >= 0, got {seed!r}")
         spec = dataclasses.replace(spec, seed=seed)
     if spec.source is not None:
         return _from_source(spec)
@@ -89,6 +92,11 @@ def _labels_from_paradigm(spec, path):
     keep = set(table["stimulus_id"])
     words = inner.words[inner.words["stimulus_id"].isin(keep)].reset_index(drop=True)
     columns = ["stimulus_id", "word_index", "word", "char_start", "char_end", "slot"]
+    unknown = [c for c in spec.labels if c not in words.columns]
+    if unknown:
+        raise SpecError(f"unknown label column(s) {unknown}; allowed: "
+                        f"{', '.join(c for c in words.columns if c not in columns)}",
+                        file=spec.path, field="labels")
     words = words[columns + [c for c in (spec.labels or words.columns) if c not in columns]]
     regions = inner.regions[inner.regions["stimulus_id"].isin(keep)].reset_index(drop=True)
     return dataclasses.replace(inner, table=table, regions=regions, words=words,
