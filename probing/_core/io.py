@@ -74,7 +74,8 @@ def read_table(path):
     path = Path(path)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    # empty cells mean "not applicable" in our tables and must come back as "", not NaN
+    return pd.read_csv(path, keep_default_na=False)
 
 
 @contextlib.contextmanager

@@ -881,8 +881,7 @@ def test_save_load_round_trip_of_table_and_regions(suffix, tmp_path, stimuli_of)
 
 
 @pytest.mark.parametrize("suffix", [
-    pytest.param(".csv", marks=pytest.mark.xfail(
-        strict=True, reason="read_table turns empty feature cells ('not applicable') into NaN")),
+    ".csv",
     ".parquet",
 ], ids=["csv", "parquet"])
 def test_save_load_round_trip_of_words(suffix, tmp_path, stimuli_of):
