@@ -94,6 +94,8 @@ def _add_model_options(p):
     p.add_argument("--reduction", default="sum", choices=["sum", "mean"],
                    help="pair comparison on summed (default) or per-token mean log-probability")
     p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
+    p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
+                   help="multiple-comparison correction across phenomena (default holm)")
     p.add_argument("--truncate", action="store_true",
                    help="truncate stimuli longer than the context window instead of failing")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -103,7 +105,7 @@ def _options(args):
     from probing.pipeline.run import RunOptions
 
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
-                      ties=args.ties, truncate=args.truncate)
+                      ties=args.ties, truncate=args.truncate, correction=args.correction)
 
 
 def _load(args):

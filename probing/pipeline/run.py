@@ -103,6 +103,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["n_stimuli"] = len(stimuli.table)
     manifest["notes"] = _notes(stimuli)
+    manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)
     return tables

@@ -160,3 +160,15 @@ def test_sanity_check_warns_only_when_pairs_are_wrong():
         assert check_sanity(_scores(-10.0, -20.0), model_name="m") == len(SANITY_PAIRS)
     with pytest.warns(UserWarning, match="SANITY CHECK FAILED"):
         assert check_sanity(_scores(-20.0, -10.0), model_name="m") == 0
+
+
+def test_truncation_only_when_asked_and_recorded(paradigm, make_lm, tmp_path):
+    short = make_lm("gpt2", max_positions=6)
+    out = tmp_path / "run"
+    tables = _run(paradigm, short, out, truncate=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["truncate"] is True
+    truncated = manifest["notes"]["truncated_stimuli"]
+    assert truncated and set(truncated) <= set(tables["stimuli"]["stimulus_id"])
+    # the start token takes one position, so at most 5 scored tokens remain
+    assert tables["tokens"].groupby("stimulus_id").size().max() <= 5
