@@ -170,5 +170,5 @@ def test_truncation_only_when_asked_and_recorded(paradigm, make_lm, tmp_path):
     assert manifest["options"]["truncate"] is True
     truncated = manifest["notes"]["truncated_stimuli"]
     assert truncated and set(truncated) <= set(tables["stimuli"]["stimulus_id"])
-    # the start token takes one position, so at most 5 scored tokens remain
-    assert tables["tokens"].groupby("stimulus_id").size().max() <= 5
+    # inputs are the start token plus tokens 1..n-1, so n scored tokens fill n positions
+    assert tables["tokens"].groupby("stimulus_id").size().max() == 6
