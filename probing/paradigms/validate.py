@@ -8,11 +8,10 @@ file that validates can be generated.
 from __future__ import annotations
 
 import collections
-import re
 import string
-from pathlib import Path
 
 from probing._core.errors import SpecError
+from probing.paradigms._checker import Checker, string_list
 from probing.paradigms.formula import parse_formula
 from probing.paradigms.generate.fill import build_cells, slot_order
 from probing.paradigms.lexicon import read_lexicon
@@ -64,42 +63,6 @@ SOURCE_FIELDS = {
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": ()}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-
-
-class _Checker:
-    """Carries the file and line map so every rule can raise a located error."""
-
-    def __init__(self, data, lines, path):
-        self.data, self.lines, self.path = data, lines, path
-        self.folder = Path(path).parent if path else Path.cwd()
-
-    def fail(self, field, message):
-        raise SpecError(message, file=self.path, field=field, line=self.lines.line(field))
-
-    def typed(self, field, value, kind, what):
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            self.fail(field, f"must be {what}, got {type(value).__name__} {value!r}")
-        return value
-
-    def name(self, field, value):
-        self.typed(field, value, str, "a string")
-        if not NAME_RE.match(value):
-            self.fail(field, f"{value!r} is not a valid name (letters, digits, '_' or '-', "
-                      "starting with a letter)")
-        return value
-
-    def positive_int(self, field, value, minimum=1):
-        self.typed(field, value, int, "an integer")
-        if value < minimum:
-            self.fail(field, f"must be >= {minimum}, got {value}")
-        return value
-
-    def existing_path(self, field, value):
-        self.typed(field, value, str, "a path (relative to the paradigm file)")
-        if not (self.folder / value).exists():
-            self.fail(field, f"{value!r} does not exist (looked in {self.folder / value})")
-        return value
 
 
 def check_paradigm(data, lines, path=None):
@@ -118,7 +81,7 @@ def check_paradigm(data, lines, path=None):
     -------
     ParadigmSpec
     """
-    ck = _Checker(data, lines, path)
+    ck = Checker(data, lines, path)
     kind = _check_header(ck)
     from_source = "source" in data
     allowed = COMMON + (("source",) + SOURCE_EXTRA[kind] if from_source else TEMPLATE_FIELDS[kind])
@@ -176,7 +139,7 @@ def _check_source(ck, kind):
     if "predictions" in ck.data:
         fields["predictions"] = _check_predictions(ck, None, None)
     if "labels" in ck.data:
-        fields["labels"] = tuple(_string_list(ck, "labels"))
+        fields["labels"] = tuple(string_list(ck, "labels"))
     if "factors" in ck.data:
         fields["factors"] = _check_factors(ck)
     if "model_rdms" in ck.data:
@@ -193,7 +156,7 @@ def _check_design(ck, kind):
         fields["template"] = _check_template(ck, "template", slot_names)
     if "templates" in ck.data:
         fields["templates"] = tuple(_check_template(ck, f"templates.{i}", slot_names, partial=True)
-                                    for i, _ in enumerate(_string_list(ck, "templates")))
+                                    for i, _ in enumerate(string_list(ck, "templates")))
     fields["items_per_cell"] = ck.positive_int("items_per_cell", ck.data["items_per_cell"])
     if "contrast" in ck.data:
         fields["contrast"] = _check_contrast(ck, lexicon, slot_names)
@@ -209,15 +172,6 @@ def _check_design(ck, kind):
     if "conditions" in ck.data:
         fields["conditions"] = _check_localizer_conditions(ck)
     return fields
-
-
-def _string_list(ck, field):
-    values = ck.typed(field, ck.data[field], list, "a list")
-    if not values:
-        ck.fail(field, "must not be empty")
-    for i, value in enumerate(values):
-        ck.typed(f"{field}.{i}", value, str, "a string")
-    return values
 
 
 def _check_factors(ck):
@@ -360,7 +314,7 @@ def _placeholders(ck, field, template):
 def _check_predictions(ck, regions, factors):
     if "predictions" not in ck.data:
         return ()
-    formulas = _string_list(ck, "predictions")
+    formulas = string_list(ck, "predictions")
     conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors) if factors else None
     names = [r.name for r in regions] if regions else None
     for i, text in enumerate(formulas):
@@ -392,7 +346,7 @@ def _check_model_rdms(ck, factors):
 
 
 def _check_localizer_conditions(ck):
-    conditions = _string_list(ck, "conditions")
+    conditions = string_list(ck, "conditions")
     for i, cond in enumerate(conditions):
         if cond not in LOCALIZER_CONDITIONS:
             ck.fail(f"conditions.{i}", f"{cond!r} is not a localizer condition; allowed: "
