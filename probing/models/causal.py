@@ -108,6 +108,13 @@ def gather_logprobs(logits, rows, columns, targets):
     return values.to(dtype=torch.float64, device="cpu").numpy()
 
 
+def causal_inputs(lm, encoded):
+    """Inputs (start token + all but the last token) and targets (every token) per text."""
+    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
+    targets = [np.asarray(e.token_ids, dtype=np.int64) for e in encoded]
+    return inputs, targets
+
+
 def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, padding_side="right",
                  progress=False):
     """Log-probability of every token of every text under a causal LM.
@@ -129,8 +136,7 @@ def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, paddi
     list of numpy.ndarray
         Per text, shape ``(n_tokens,)``, natural-log probabilities (float64).
     """
-    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
-    targets = [np.asarray(e.token_ids, dtype=np.int64) for e in encoded]
+    inputs, targets = causal_inputs(lm, encoded)
     use_positions = accepts_position_ids(lm.model)
     side = padding_side if use_positions else "right"
     results = [None] * len(encoded)

@@ -24,7 +24,7 @@ import torch
 from transformers import DynamicCache
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
-from probing.models.causal import forward_logits, gather_logprobs
+from probing.models.causal import causal_inputs, forward_logits, gather_logprobs
 
 __all__ = ["CACHE_TOKENS", "common_prefix_length", "plan_chunks", "score_causal_shared"]
 
@@ -198,8 +198,7 @@ def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_ba
     list of numpy.ndarray
         Per text, shape ``(n_tokens,)``, natural-log probabilities (float64).
     """
-    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
-    targets = [np.asarray(e.token_ids, dtype=np.int64) for e in encoded]
+    inputs, targets = causal_inputs(lm, encoded)
     prefix = [common_prefix_length([inputs[m] for m in group]) for group in groups]
     budget = _pass_budget([len(s) for s in inputs], batch_size, max_tokens_per_batch)
     results = [None] * len(encoded)
