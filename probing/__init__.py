@@ -18,6 +18,8 @@ _LAZY = {
     "config_context": "probing._core.config",
     "get_config": "probing._core.config",
     "load_model": "probing.models",
+    "load_activations": "probing.store",
+    "extract_activations": "probing.pipeline.extract",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -170,4 +170,81 @@ def run_demo(args):
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
-REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo)
+def _stimuli_from(path, seed):
+    if path.suffix in (".csv", ".parquet"):
+        from probing.stimuli import load_stimuli
+
+        return load_stimuli(path)
+    from probing.paradigms import generate, load_paradigm
+
+    return generate(load_paradigm(path), seed=seed)
+
+
+def add_extract(sub):
+    p = sub.add_parser("extract", help="layerwise activations of a paradigm's stimuli",
+                       description="Extract pooled activations (n_stimuli x n_layers x n_units) "
+                       "of a paradigm file's stimuli (or a stimuli .csv/.parquet written by "
+                       "'probing generate') and write DIR/values.npy, index.csv, meta.json. "
+                       "Results are cached by a key over everything that changes them.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--model", default="smollm2-135m",
+                   help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
+    p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
+    p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
+    p.add_argument("--pooling", default="last", help="last (default), mean, first, region:<name>")
+    p.add_argument("--level", default="sentence", choices=["sentence", "word"],
+                   help="one vector per stimulus (default) or per word")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "float64"],
+                   help="storage dtype")
+    p.add_argument("--model-dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
+    p.add_argument("--device", default=None)
+    p.add_argument("--start-token", default="auto")
+    p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
+    p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
+    p.set_defaults(func=run_extract)
+
+
+def run_extract(args):
+    from probing.models import load_model
+    from probing.pipeline.extract import extract_activations
+
+    if args.batch_size < 1:
+        raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+    stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
+    lm = load_model(args.model, device=args.device, dtype=args.model_dtype,
+                    start_token=args.start_token)
+    acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
+                               pooling=args.pooling, level=args.level, dtype=args.dtype,
+                               batch_size=args.batch_size, cache=not args.no_cache,
+                               cache_dir=args.cache_dir, out=args.out)
+    print(f"{acts!r} -> {args.out}/")
+
+
+def add_cache(sub):
+    p = sub.add_parser("cache", help="list or clear cached activations",
+                       description="List cached activation entries, or clear all of them "
+                       "(or those whose key starts with KEY).")
+    p.add_argument("action", choices=["list", "clear"])
+    p.add_argument("keys", nargs="*", metavar="KEY")
+    p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
+    p.set_defaults(func=run_cache)
+
+
+def run_cache(args):
+    from probing.store import clear_cache, list_cache
+
+    if args.action == "clear":
+        removed = clear_cache(args.cache_dir, keys=args.keys or None)
+        print(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}")
+        return 0
+    for e in list_cache(args.cache_dir):
+        status = "complete" if e["complete"] else "partial"
+        print(f"{e['key']}  {status:<8} {e['model']}  {e['site']}  {e['pooling']}  {e['level']}  "
+              f"layers={e['layers']}  {e['dtype']}  rows={e['n_rows']}  {e['bytes'] / 2**20:.1f} MiB")
+    return 0
+
+
+REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo, add_extract, add_cache)

@@ -1,0 +1,200 @@
+"""Stimuli -> layerwise activations, through the content-keyed cache.
+
+:func:`extract_activations` turns a stimuli table into pooling segments (whole text, a
+named region, or one per word), hashes everything that changes the output into a cache
+key, and either reads a complete cache entry or streams chunks into it (resuming the
+chunks an interrupted run left) before reading it back memory-mapped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import probing
+from probing._core.errors import ProbingError
+from probing.stimuli import Stimuli
+from probing.store import (
+    STORE_DTYPES,
+    Activations,
+    ChunkWriter,
+    cache_root,
+    compute_cache_key,
+    hash_json,
+    load_activations,
+)
+
+__all__ = ["LEVELS", "build_segments", "extract_activations"]
+
+LEVELS = ("sentence", "word")
+
+
+def _tables(stimuli):
+    if isinstance(stimuli, Stimuli):
+        return stimuli.table, stimuli.regions, stimuli.words
+    if isinstance(stimuli, pd.DataFrame):
+        missing = {"stimulus_id", "text"} - set(stimuli)
+        if missing:
+            raise ProbingError(f"stimuli table: missing column(s) {sorted(missing)}")
+        return stimuli, None, None
+    raise ProbingError(f"stimuli must be a Stimuli or a DataFrame; got {type(stimuli).__name__}")
+
+
+def _whitespace_words(table):
+    rows = []
+    for sid, text in zip(table["stimulus_id"], table["text"], strict=True):
+        at = 0
+        for k, word in enumerate(text.split()):
+            start = text.index(word, at)
+            at = start + len(word)
+            rows.append((sid, k, word, start, at))
+    return pd.DataFrame(rows, columns=["stimulus_id", "word_index", "word", "char_start", "char_end"])
+
+
+def build_segments(stimuli, *, pooling="last", level="sentence"):
+    """Per stimulus, the char segments to pool over, and the index of the output rows.
+
+    Parameters
+    ----------
+    stimuli : Stimuli or pandas.DataFrame
+        A DataFrame needs ``stimulus_id, text``; ``region:<name>`` needs a Stimuli with
+        regions; word level uses the ``words`` table, else whitespace words.
+    pooling : str
+    level : {"sentence", "word"}
+
+    Returns
+    -------
+    segments : list of list
+        Per stimulus, ``(char_start, char_end)`` pairs or None (whole text).
+    index : pandas.DataFrame
+        ``stimulus_id`` (+ ``word_index, word`` at word level), one row per segment.
+    """
+    table, regions, words = _tables(stimuli)
+    ids = table["stimulus_id"].astype(str).tolist()
+    if level not in LEVELS:
+        raise ProbingError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    if level == "word":
+        if str(pooling).startswith("region:"):
+            raise ProbingError("word-level extraction pools over words: pooling is first, last or mean")
+        words = words if words is not None else _whitespace_words(table)
+        words = words.assign(stimulus_id=words["stimulus_id"].astype(str))
+        by_id = {sid: g.sort_values("word_index") for sid, g in words.groupby("stimulus_id", sort=False)}
+        empty = pd.DataFrame(columns=words.columns)
+        groups = [by_id.get(sid, empty) for sid in ids]
+        segments = [[(int(a), int(b)) for a, b in zip(g["char_start"], g["char_end"], strict=True)]
+                    for g in groups]
+        index = pd.concat(groups, ignore_index=True)[["stimulus_id", "word_index", "word"]]
+        return segments, index.astype({"word_index": int})
+    index = pd.DataFrame({"stimulus_id": ids})
+    if not str(pooling).startswith("region:"):
+        return [[None] for _ in ids], index
+    name = pooling[len("region:"):]
+    if regions is None or name not in set(regions["region"]):
+        known = [] if regions is None else sorted(set(regions["region"].astype(str)))
+        raise ProbingError(f"pooling {pooling!r}: no region {name!r}; regions: {known}")
+    spans = regions[regions["region"] == name].assign(stimulus_id=lambda r: r["stimulus_id"].astype(str))
+    spans = spans.drop_duplicates("stimulus_id").set_index("stimulus_id")
+    missing = [sid for sid in ids if sid not in spans.index]
+    if missing:
+        raise ProbingError(f"pooling {pooling!r}: stimuli {missing[:5]} have no region {name!r}")
+    return [[(int(spans.at[s, "char_start"]), int(spans.at[s, "char_end"]))] for s in ids], index
+
+
+def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling="last",
+                        level="sentence", dtype="float32", batch_size=32,
+                        max_tokens_per_batch=None, padding_side="right", chunk_size=512,
+                        cache=True, cache_dir=None, out=None):
+    """Layerwise pooled activations of stimuli, cached on disk and memory-mapped.
+
+    Parameters
+    ----------
+    lm : probing.models.LanguageModel
+    stimuli : Stimuli or pandas.DataFrame
+        ``stimulus_id, text`` (regions and words from a :class:`~probing.stimuli.Stimuli`).
+    layers : "all", int, str ("0,6,-1") or list of int
+        0 = embeddings, i = output of block i.
+    site : {"resid_post", "mlp_out", "attn_out"}
+    pooling : {"last", "first", "mean"} or "region:<name>"
+    level : {"sentence", "word"}
+        ``word``: one row per word, pooled over its tokens.
+    dtype : {"float32", "float16", "float64"}
+        Storage dtype.
+    batch_size, max_tokens_per_batch, padding_side, chunk_size
+        How the work is cut (not part of the cache key: results agree to rounding).
+    cache : bool, default True
+        Read/write ``<cache_dir>/activations/<key>/``; False recomputes.
+    cache_dir : path-like, optional
+        Defaults to the config's ``cache_dir``, else ``~/.cache/probing``.
+    out : path-like, optional
+        Also write the store folder here (``values.npy, index.csv, meta.json``).
+
+    Returns
+    -------
+    Activations
+        ``values`` of shape ``(n_rows, n_layers, n_units)``; ``index`` aligned rows.
+    """
+    from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
+
+    if dtype not in STORE_DTYPES:
+        raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
+    layers = resolve_layers(layers, n_layers(lm), site)
+    segments, index = build_segments(stimuli, pooling=pooling, level=level)
+    texts = _tables(stimuli)[0]["text"].tolist()
+    stim_hash = hash_json({"ids": index.to_dict("list"), "texts": texts, "segments": segments})
+    key = compute_cache_key(model=model_identity(lm), stimuli=stim_hash, layers=layers, site=site,
+                            pooling=pooling, level=level, dtype=dtype, version=probing.__version__)
+    meta = {"layers": layers, "site": site, "pooling": pooling, "level": level, "dtype": dtype,
+            "key": key, "provenance": {**lm.provenance, "probing_version": probing.__version__}}
+    options = {"layers": layers, "site": site, "pooling": pooling, "dtype": dtype,
+               "batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch,
+               "padding_side": padding_side, "chunk_size": chunk_size}
+    if not cache and out is None:
+        values = compute_activations(lm, texts, segments, **options)
+        return Activations(values, index, layers=tuple(layers), site=site, pooling=pooling,
+                           level=level, provenance={"key": key, **meta["provenance"]})
+    folder = cache_root(cache_dir) / key if cache else Path(out)
+    if not _is_complete(folder, key):
+        _write_entry(lm, texts, segments, index, meta, folder, options)
+    if out is not None and Path(out).resolve() != folder.resolve():
+        _copy_entry(folder, Path(out))
+    return load_activations(out if out is not None else folder)
+
+
+def _is_complete(folder, key):
+    try:
+        return load_activations(folder).provenance["key"] == key
+    except (ProbingError, FileNotFoundError, KeyError):
+        return False
+
+
+def _write_entry(lm, texts, segments, index, meta, folder, options):
+    from probing.models.extract import compute_activations
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)  # never trust a folder being rewritten
+    plan = {"key": meta["key"], **{k: v for k, v in options.items() if k not in meta}}
+    writer = ChunkWriter(folder, plan)
+    compute_activations(lm, texts, segments, sink=writer, **options)
+    n_chunks = int(np.ceil(len(texts) / options["chunk_size"]))
+    writer.finish(n_chunks, index, meta)
+
+
+def _copy_entry(folder, out):
+    """Copy a complete entry to ``out`` through a temporary sibling (all or nothing)."""
+    if out.exists() and any(out.iterdir()) and not (out / "values.npy").exists():
+        raise ProbingError(f"--out {out}: folder exists and is not an activations folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        for name in ("values.npy", "index.csv", "meta.json"):
+            shutil.copyfile(folder / name, tmp / name)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
