@@ -87,3 +87,24 @@ def atomic_paths(paths):
     """
     with contextlib.ExitStack() as stack:
         yield {Path(p): stack.enter_context(atomic_path(p)) for p in paths}
+
+
+@contextlib.contextmanager
+def atomic_folder(out):
+    """Yield a temporary folder beside ``out``; on success it replaces ``out`` whole.
+
+    A reader sees the old folder or the complete new one, never a half-written one; on
+    error the temporary folder is removed and ``out`` is left as it was.
+    """
+    import shutil
+
+    out = Path(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

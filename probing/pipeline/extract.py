@@ -9,7 +9,6 @@ chunks an interrupted run left) before reading it back memory-mapped.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 
 import probing
 from probing._core.errors import ProbingError
+from probing._core.io import atomic_folder
 from probing.stimuli import Stimuli
 from probing.store import (
     STORE_DTYPES,
@@ -188,13 +188,6 @@ def _copy_entry(folder, out):
     if out.exists() and any(out.iterdir()) and not (out / "values.npy").exists():
         raise ProbingError(f"--out {out}: folder exists and is not an activations folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         for name in ("values.npy", "index.csv", "meta.json"):
             shutil.copyfile(folder / name, tmp / name)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

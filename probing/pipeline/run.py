@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.io import write_frame
+from probing._core.io import atomic_folder, write_frame
 from probing.behaviour import build_sentence_scores
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline.manifest import build_manifest, now
@@ -119,15 +117,7 @@ def _notes(stimuli):
 
 def write_run_folder(out, tables, manifest):
     """Write CSVs and ``manifest.json`` to a temporary folder, then move it to ``out``."""
-    out = Path(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         for name, table in tables.items():
             write_frame(table, tmp / f"{name}.csv", ".csv")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
