@@ -81,16 +81,24 @@ def check_output_path(path):
         raise ProbingError(f"--out {path}: folder {path.parent} does not exist")
 
 
-def _add_model_options(p):
+_MODEL_DTYPES = ["float32", "float64", "float16", "bfloat16"]
+
+
+def _add_model_options(p, *, dtype_flag="--dtype"):
+    """Flags shared by every command that loads a model (its dtype flag name may differ)."""
     p.add_argument("--model", default="smollm2-135m",
                    help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument("--dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"])
+    p.add_argument(dtype_flag, dest="model_dtype", default=None, choices=_MODEL_DTYPES,
+                   help="dtype the model computes in (default float32)")
     p.add_argument("--start-token", default="auto",
                    help="token prepended so the first word is scored (default: the model's "
                    "document-start token; see README)")
+
+
+def _add_scoring_options(p):
     p.add_argument("--reduction", default="sum", choices=["sum", "mean"],
                    help="pair comparison on summed (default) or per-token mean log-probability")
     p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
@@ -111,7 +119,8 @@ def _options(args):
 def _load(args):
     from probing.models import load_model
 
-    return load_model(args.model, device=args.device, dtype=args.dtype, start_token=args.start_token)
+    return load_model(args.model, device=args.device, dtype=args.model_dtype,
+                      start_token=args.start_token)
 
 
 def add_run(sub):
@@ -123,6 +132,7 @@ def add_run(sub):
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
     _add_model_options(p)
+    _add_scoring_options(p)
     p.set_defaults(func=run_run)
 
 
@@ -156,6 +166,7 @@ def add_demo(sub):
                        "suite on a model (default: the embedded SmolLM2-135M) and print accuracies.")
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
     _add_model_options(p)
+    _add_scoring_options(p)
     p.set_defaults(func=run_demo)
 
 
@@ -188,34 +199,26 @@ def add_extract(sub):
                        "Results are cached by a key over everything that changes them.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--model", default="smollm2-135m",
-                   help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
+    _add_model_options(p, dtype_flag="--model-dtype")
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
     p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last", help="last (default), mean, first, region:<name>")
     p.add_argument("--level", default="sentence", choices=["sentence", "word"],
                    help="one vector per stimulus (default) or per word")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "float64"],
-                   help="storage dtype")
-    p.add_argument("--model-dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"])
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
-    p.add_argument("--device", default=None)
-    p.add_argument("--start-token", default="auto")
+                   help="storage dtype of the activations")
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
     p.set_defaults(func=run_extract)
 
 
 def run_extract(args):
-    from probing.models import load_model
     from probing.pipeline.extract import extract_activations
 
     if args.batch_size < 1:
         raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
-    lm = load_model(args.model, device=args.device, dtype=args.model_dtype,
-                    start_token=args.start_token)
+    lm = _load(args)
     acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
                                pooling=args.pooling, level=args.level, dtype=args.dtype,
                                batch_size=args.batch_size, cache=not args.no_cache,
