@@ -10,12 +10,15 @@ Each function wraps a well-kept implementation and fixes the conventions:
     Exact binomial test via ``scipy.stats.binomtest`` (two-sided by default).
 :func:`correct_pvalues`
     Holm, Bonferroni or Benjamini-Hochberg via ``statsmodels``; NaN-safe.
+:func:`permutation_pvalue`
+    ``(b + 1) / (n + 1)`` Monte-Carlo or exact-enumeration p-values, never 0.
 :func:`fit_mixed_model`
     ``statsmodels`` MixedLM with item random intercepts, sum-coded factors by default,
     returned as a tidy table.
 """
 
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
+from probing.stats.permutation import permutation_pvalue
 from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues
 from probing.stats.resampling import BootstrapCI, bootstrap_ci
 
@@ -28,4 +31,5 @@ __all__ = [
     "correct_pvalues",
     "fit_mixed_model",
     "mixed_formula",
+    "permutation_pvalue",
 ]

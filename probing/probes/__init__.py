@@ -1,0 +1,1 @@
+"""Controlled probing of layerwise representations (arrays in, tidy tables out)."""
