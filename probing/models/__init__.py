@@ -11,9 +11,12 @@
     Which token is prepended so that the first word is scored too.
 :func:`encode_texts`
     Tokens with exact character spans.
+:func:`reinitialize`
+    The control model: the same architecture and tokenizer with seeded random weights.
 """
 
 from probing.models.alignment import Encoded, encode_texts
+from probing.models.control import reinitialize
 from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model
 from probing.models.masked import PLL_VARIANTS
@@ -32,6 +35,7 @@ __all__ = [
     "encode_texts",
     "is_chat_marker",
     "load_model",
+    "reinitialize",
     "resolve_start_token",
     "score_tokens",
 ]
