@@ -1,7 +1,12 @@
-"""The notebooks run top to bottom: any cell that raises fails the test."""
+"""The notebooks run top to bottom: any cell that raises fails the test.
+
+Notebooks that run the default model say so in their metadata
+(``"probing": {"needs_model": true}``) and run under the ``integration`` marker.
+"""
 
 import json
 
+import matplotlib
 import pytest
 
 from tests.conftest import REPO
@@ -9,12 +14,36 @@ from tests.conftest import REPO
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, monkeypatch):
-    if json.loads(path.read_text())["metadata"].get("probing", {}).get("needs_model"):
-        pytest.skip("runs the default model; covered by the integration notebooks test")
+def _needs_model(path):
+    return bool(json.loads(path.read_text())["metadata"].get("probing", {}).get("needs_model"))
+
+
+def _run_cells(path, monkeypatch, tmp_path):
+    matplotlib.use("Agg")  # figures render off-screen; plt.show() is then a no-op
     monkeypatch.chdir(path.parent)
+    # Activations extracted by a notebook are cached under the test's own folder.
+    from probing._core.config import config_context
+
     namespace = {}
-    for cell in json.loads(path.read_text())["cells"]:
-        if cell["cell_type"] == "code":
-            exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
+    with config_context(cache_dir=tmp_path / "cache"):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+PLAIN = [p for p in NOTEBOOKS if not _needs_model(p)]
+WITH_MODEL = [p for p in NOTEBOOKS if _needs_model(p)]
+
+
+@pytest.mark.parametrize("path", PLAIN, ids=[p.stem for p in PLAIN])
+def test_notebook_runs(path, monkeypatch, tmp_path):
+    _run_cells(path, monkeypatch, tmp_path)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path", WITH_MODEL, ids=[p.stem for p in WITH_MODEL])
+def test_model_notebook_runs(path, monkeypatch, tmp_path):
+    _run_cells(path, monkeypatch, tmp_path)
