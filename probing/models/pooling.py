@@ -31,7 +31,10 @@ def token_ranges(spans, segments, offset):
     """Token ranges ``(start, stop)`` (columns of the framed sequence) of char segments.
 
     A token belongs to a segment when its first character falls inside it (the rule
-    region surprisal uses). ``None`` means all of the text's tokens.
+    region surprisal uses). A segment in which no token starts but which lies inside a
+    token (a word the tokenizer merged with the word before it, as in UD's
+    ``tradeoff ) .`` read from ``tradeoff).``) takes that one token: its vector is the
+    first to have seen the segment's characters. ``None`` means all of the text's tokens.
 
     Parameters
     ----------
@@ -40,8 +43,15 @@ def token_ranges(spans, segments, offset):
     segments : list of (int, int) or None
     offset : int
         Tokens framed before the text (the start token).
+
+    Examples
+    --------
+    >>> spans = [(0, 3), (4, 7), (7, 9)]        # "The cat)." with ")." one token
+    >>> token_ranges(spans, [(4, 7), (7, 8), (8, 9)], offset=1)
+    [(2, 3), (3, 4), (3, 4)]
     """
     starts = np.asarray([s for s, _ in spans], dtype=np.int64)
+    ends = np.asarray([e for _, e in spans], dtype=np.int64)
     ranges = []
     for segment in segments:
         if segment is None:
@@ -49,7 +59,9 @@ def token_ranges(spans, segments, offset):
             continue
         inside = np.flatnonzero((starts >= segment[0]) & (starts < segment[1]))
         if inside.size == 0:
-            raise ProbingError(f"no token starts in characters {segment[0]}:{segment[1]}")
+            inside = np.flatnonzero((starts < segment[0]) & (ends > segment[0]))
+        if inside.size == 0:
+            raise ProbingError(f"no token starts or lies in characters {segment[0]}:{segment[1]}")
         ranges.append((offset + int(inside[0]), offset + int(inside[-1]) + 1))
     return ranges
 

@@ -97,12 +97,18 @@ def test_pooling_by_hand_on_padded_batches():
 def test_token_ranges_follow_first_character():
     spans = [(0, 3), (4, 7), (8, 10), (10, 11)]  # "The cat sa t"
     assert token_ranges(spans, [None, (4, 11), (0, 4)], offset=1) == [(1, 5), (2, 5), (1, 2)]
-    with pytest.raises(ProbingError, match="no token starts in characters 3:4"):
-        token_ranges(spans, [(3, 4)], offset=1)
+    with pytest.raises(ProbingError, match="no token starts or lies in characters 3:4"):
+        token_ranges(spans, [(3, 4)], offset=1)  # the space between two tokens
+
+
+def test_segment_inside_a_merged_token_takes_that_token():
+    spans = [(0, 8), (8, 10)]  # "tradeoff)." as "tradeoff" + ")."
+    words = [(0, 8), (8, 9), (9, 10)]  # UD: tradeoff ) .
+    assert token_ranges(spans, words, offset=1) == [(1, 2), (2, 3), (2, 3)]
 
 
 def test_segment_without_tokens_names_the_text(make_lm):
-    with pytest.raises(ProbingError, match="text 'The cat': no token starts in characters 3:4"):
+    with pytest.raises(ProbingError, match="text 'The cat': no token starts or lies in characters 3:4"):
         compute_activations(make_lm("gpt2"), ["The cat"], [[(3, 4)]])
 
 
