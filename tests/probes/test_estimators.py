@@ -1,0 +1,68 @@
+"""Probe estimators: scikit-learn's contract, standardization inside fit, bad parameters."""
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier, is_regressor
+from sklearn.linear_model import RidgeClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from probing._core.errors import ProbingError
+from probing.probes import LogisticProbe, MLPProbe, RidgeClassifierProbe, RidgeProbe
+
+ESTIMATORS = [
+    LogisticProbe(),
+    RidgeClassifierProbe(),
+    RidgeProbe(),
+    MLPProbe(hidden_layer_sizes=(16,), max_iter=300, random_state=0),
+    MLPProbe(hidden_layer_sizes=(16, 8), task="regression", max_iter=500, random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def test_estimator_types():
+    assert is_classifier(LogisticProbe()) and is_classifier(RidgeClassifierProbe())
+    assert is_regressor(RidgeProbe()) and is_regressor(MLPProbe(task="regression"))
+    assert is_classifier(MLPProbe())
+
+
+def test_standardization_happens_inside_fit(rng):
+    # Rescaling a unit by 1e6 leaves a standardized probe's predictions unchanged.
+    X = rng.normal(size=(80, 6))
+    y = (X[:, 0] + 0.5 * rng.normal(size=80) > 0).astype(int)
+    scaled = X * np.array([1e6, 1, 1e-3, 1, 1, 1])
+    for probe in (LogisticProbe(), RidgeClassifierProbe()):
+        a = probe.fit(X, y).decision_function(X)
+        b = probe.fit(scaled, y).decision_function(scaled)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_ridge_classifier_probe_equals_sklearn_on_scaled_data(rng):
+    X = rng.normal(size=(50, 4)) * [1, 10, 100, 0.1]
+    y = rng.integers(0, 3, size=50)
+    ours = RidgeClassifierProbe(alpha=2.0).fit(X, y).decision_function(X)
+    Xs = StandardScaler().fit_transform(X)
+    ref = RidgeClassifier(alpha=2.0).fit(Xs, y).decision_function(Xs)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(), (4, 4, 4), (0,), "64"], ids=["empty", "three", "zero", "str"])
+def test_mlp_rejects_bad_hidden_layer_sizes(rng, sizes):
+    X, y = rng.normal(size=(10, 2)), np.arange(10) % 2
+    with pytest.raises(ProbingError, match="hidden_layer_sizes must be one or two positive ints"):
+        MLPProbe(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_mlp_rejects_bad_task(rng):
+    with pytest.raises(ProbingError, match="task must be one of"):
+        MLPProbe(task="ranking").fit(rng.normal(size=(10, 2)), np.arange(10) % 2)
+
+
+@pytest.mark.parametrize("alpha", [0.0, -1.0, "1"], ids=["zero", "negative", "str"])
+def test_ridge_rejects_bad_alpha(rng, alpha):
+    with pytest.raises(ProbingError, match="alpha must be a positive number"):
+        RidgeProbe(alpha=alpha).fit(rng.normal(size=(10, 2)), rng.normal(size=10))
