@@ -1,0 +1,165 @@
+"""Comparing RDMs: :func:`compare_rdms` and the embeddings the fast tests reuse.
+
+Every method except ``tau_a`` is an inner product of two *embeddings* of the RDMs
+(ranks, centring, scaling, double centring), and permuting the conditions of an RDM
+permutes the entries of its embedding. Permutation tests and bootstraps therefore
+embed each RDM once and then only index and multiply (:mod:`probing.rsa.inference`).
+
+Method definitions and their equivalents (each row checked in
+``tests/rsa/test_compare.py``, to 1e-10):
+
+=====================  ================================================  ======================  ==================
+ours                   definition                                        rsatoolbox ``compare``  scipy
+=====================  ================================================  ======================  ==================
+``spearman``           Pearson r of the average ranks                    ``spearman``            ``spearmanr``
+``pearson``            Pearson r of the dissimilarities                  ``corr``                ``pearsonr``
+``tau_a``              ``(n_concordant - n_discordant) / n_pairs``       ``tau-a``               ``kendalltau`` when
+                       over all pairs of entries (ties count 0)                                  there are no ties
+``rho_a``              ``12 sum(rc_a rc_b) / (N**3 - N)``, ``rc`` the    ``rho-a``               ``spearmanr`` when
+                       centred average ranks, ``N`` entries                                      there are no ties
+``cosine``             cosine of the dissimilarity vectors               ``cosine``              ``1 - cosine``
+``whitened_cosine``    cosine of the double-centred square RDMs          ``cosine_cov``
+                       ``H D H`` (Frobenius), ``H`` the centring matrix  (``sigma_k=None``)
+``whitened_pearson``   ``whitened_cosine`` after removing the mean       ``corr_cov``
+                       dissimilarity                                     (``sigma_k=None``)
+=====================  ================================================  ======================  ==================
+
+Where a method is undefined (a constant RDM for ``pearson``/``spearman``, an all-zero
+one for ``cosine``) the result is NaN; rsatoolbox returns 0 there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from probing._core.errors import ProbingError
+from probing.rsa.rdm import RDMs, check_rdm, pair_indices
+
+__all__ = ["METHODS", "align_rdms", "compare_rdms"]
+
+METHODS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+           "whitened_pearson")
+#: rsatoolbox's name for each of our methods.
+RSATOOLBOX_METHODS = {"spearman": "spearman", "pearson": "corr", "tau_a": "tau-a",
+                      "rho_a": "rho-a", "cosine": "cosine", "whitened_cosine": "cosine_cov",
+                      "whitened_pearson": "corr_cov"}
+
+
+def check_method(method, where="compare_rdms"):
+    if method not in METHODS:
+        raise ProbingError(f"{where}: method must be one of {list(METHODS)}, got {method!r}")
+    return method
+
+
+def align_rdms(a, b):
+    """Both as :class:`RDMs` over the same conditions in ``a``'s order.
+
+    ``b`` is reordered when it holds the same conditions in another order; plain
+    arrays take the other side's labels.
+    """
+    a_is, b_is = isinstance(a, RDMs), isinstance(b, RDMs)
+    a = check_rdm(a, conditions=b.conditions if b_is and not a_is else None)
+    b = check_rdm(b, conditions=a.conditions if not b_is else None)
+    if a.conditions == b.conditions:
+        return a, b
+    if a.n_conditions != b.n_conditions or set(a.conditions) != set(b.conditions):
+        extra = [c for c in b.conditions if c not in set(a.conditions)][:5]
+        raise ProbingError(f"RDMs must share their conditions: {a.n_conditions} vs "
+                           f"{b.n_conditions} conditions; e.g. {extra} only in the second")
+    return a, b.reorder(a.conditions)
+
+
+def _unit(X):
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, X / norms, np.nan)
+
+
+def double_centre(values):
+    """``(m, n * n)`` flattened ``-H D H / 2`` of condensed RDMs ``values`` (m, n_pairs)."""
+    n = int(round((1 + np.sqrt(1 + 8 * values.shape[1])) / 2))
+    rows, cols = pair_indices(n)
+    square = np.zeros((values.shape[0], n, n))
+    square[:, rows, cols] = values
+    square[:, cols, rows] = values
+    row_means = square.mean(axis=2, keepdims=True)
+    centred = square - row_means - np.swapaxes(row_means, 1, 2) + row_means.mean(axis=1,
+                                                                                 keepdims=True)
+    return -0.5 * centred.reshape(values.shape[0], n * n)
+
+
+def embed(values, method):
+    """Embeddings ``E`` with ``compare = E_a @ E_b.T`` (all methods but ``tau_a``).
+
+    Returns ``(E, kind)``: ``kind`` is ``"pairs"`` when the columns are the condensed
+    pairs and ``"full"`` when they are the ``n * n`` cells of the square matrix.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if method in ("spearman", "rho_a"):
+        ranks = stats.rankdata(values, axis=1)
+        centred = ranks - ranks.mean(axis=1, keepdims=True)
+        if method == "spearman":
+            return _unit(centred), "pairs"
+        n = values.shape[1]
+        return centred * np.sqrt(12.0 / (n**3 - n)), "pairs"
+    if method == "pearson":
+        return _unit(values - values.mean(axis=1, keepdims=True)), "pairs"
+    if method == "cosine":
+        return _unit(values), "pairs"
+    if method == "whitened_pearson":
+        values = values - values.mean(axis=1, keepdims=True)
+    return _unit(double_centre(values)), "full"
+
+
+def tau_a(x, y):
+    """Kendall's tau-a of two vectors (scipy's O(n log n) tau-b, rescaled).
+
+    Examples
+    --------
+    >>> round(tau_a([1, 2, 3, 4], [1, 2, 4, 3]), 6)
+    0.666667
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n0 = x.size * (x.size - 1) / 2
+    ties_x, ties_y = _tied_pairs(x), _tied_pairs(y)
+    if ties_x == n0 or ties_y == n0:
+        return 0.0  # a constant vector has no concordant or discordant pairs
+    tau_b = stats.kendalltau(x, y).statistic
+    return float(tau_b * np.sqrt((n0 - ties_x) * (n0 - ties_y)) / n0)
+
+
+def _tied_pairs(x):
+    counts = np.unique(x, return_counts=True)[1]
+    return float(np.sum(counts * (counts - 1) / 2))
+
+
+def compare_rdms(a, b, *, method="spearman"):
+    """Similarity of every RDM in ``a`` with every RDM in ``b``.
+
+    Parameters
+    ----------
+    a, b : RDMs or array_like
+        RDM stacks over the same conditions (``b`` is reordered to ``a``'s conditions
+        when its labels come in another order); arrays as in :func:`check_rdm`.
+    method : str, default "spearman"
+        One of ``spearman, pearson, tau_a, rho_a, cosine, whitened_cosine,
+        whitened_pearson`` (definitions and rsatoolbox / scipy equivalents in the
+        module docstring).
+
+    Returns
+    -------
+    numpy.ndarray of shape (a.n_rdms, b.n_rdms)
+
+    Examples
+    --------
+    >>> compare_rdms([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], method="spearman")
+    array([[0.5]])
+    """
+    check_method(method)
+    a, b = align_rdms(a, b)
+    if method == "tau_a":
+        return np.array([[tau_a(x, y) for y in b.values] for x in a.values])
+    ea, _ = embed(a.values, method)
+    eb, _ = embed(b.values, method)
+    return np.clip(ea @ eb.T, -1.0, 1.0)

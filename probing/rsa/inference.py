@@ -1,0 +1,185 @@
+"""Condition-label permutation tests of RDM comparisons (Kriegeskorte et al. 2008).
+
+The null hypothesis is that the data RDM is unrelated to the model RDM: relabelling
+the conditions of the model RDM (rows and columns together) is then as good as the
+true labels. rsatoolbox has no such test; its pattern bootstrap returns NaN p-values
+with few conditions.
+
+Speed: each RDM is embedded once (ranks for ``spearman``, see
+:func:`probing.rsa.compare.embed`); a batch of permutations becomes one integer index
+array into the model's embedding and one matrix product with all data RDMs (all
+layers) at once, in chunks that bound memory. ``tau_a`` has no such embedding and
+loops over permutations (slow; prefer ``rho_a`` or ``spearman``).
+
+With ``n_conditions! <= max_exact`` (default 10,000, i.e. up to 7 conditions) every
+permutation is enumerated once, the identity included, and ``p = b / n!``
+(:func:`probing.stats.permutation_pvalue` with ``exact=True``): with 5 conditions the
+smallest possible p-value is 1/120, never 0 and never NaN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+
+from probing._core.errors import ProbingError
+from probing.rsa.compare import align_rdms, check_method, embed, tau_a
+from probing.rsa.rdm import pair_indices
+from probing.stats import permutation_pvalue
+
+__all__ = ["PermutationResult", "draw_permutations", "permutation_test"]
+
+# Values held by one chunk of permuted embeddings (float64): 2**22 is 32 MiB.
+_CHUNK_VALUES = 2**22
+
+
+@dataclasses.dataclass(frozen=True)
+class PermutationResult:
+    """Observed RDM similarities with their condition-permutation p-values.
+
+    Attributes
+    ----------
+    value : numpy.ndarray of shape (n_data, n_model)
+        Similarity of each data RDM with each model RDM on the true labels.
+    p_val : numpy.ndarray of shape (n_data, n_model)
+        Permutation p-values (never 0).
+    null : numpy.ndarray of shape (n_perm, n_data, n_model)
+        The statistic under each permutation.
+    permutations : numpy.ndarray of shape (n_perm, n_conditions)
+        Permutation ``k`` gives the model RDM's conditions ``permutations[k]`` to the
+        data's conditions ``0 .. n - 1`` (the permuted model is ``M[p][:, p]``).
+    exact : bool
+        True when ``permutations`` enumerates all ``n!`` orders.
+    method, alternative : str
+    """
+
+    value: np.ndarray
+    p_val: np.ndarray
+    null: np.ndarray
+    permutations: np.ndarray
+    exact: bool
+    method: str
+    alternative: str
+
+    @property
+    def n_perm(self):
+        return self.null.shape[0]
+
+
+def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, random_state=None):
+    """Condition permutations for a test: all of them when few, else random ones.
+
+    Parameters
+    ----------
+    n_conditions : int
+    n_perm : int, default 10_000
+        Random permutations to draw when ``n_conditions! > max_exact``.
+    max_exact : int, default 10_000
+        Enumerate every permutation when there are at most this many.
+    random_state : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    permutations : numpy.ndarray of shape (n_perm, n_conditions), int32
+    exact : bool
+
+    Examples
+    --------
+    >>> perms, exact = draw_permutations(3)
+    >>> perms.shape, exact
+    ((6, 3), True)
+    >>> draw_permutations(20, n_perm=5, random_state=0)[0].shape
+    (5, 20)
+    """
+    if int(n_conditions) < 2:
+        raise ProbingError(f"permutation_test: need at least 2 conditions, got {n_conditions}")
+    if int(n_perm) < 1:
+        raise ProbingError(f"permutation_test: n_perm must be a positive integer, got {n_perm!r}")
+    if math.factorial(n_conditions) <= max_exact:
+        perms = np.array(list(itertools.permutations(range(n_conditions))), dtype=np.int32)
+        return perms, True
+    rng = np.random.default_rng(random_state)
+    base = np.broadcast_to(np.arange(n_conditions, dtype=np.int32), (int(n_perm), n_conditions))
+    return rng.permuted(base, axis=1), False
+
+
+def permuted_index(perms, n, kind):
+    """Where each entry of a permuted embedding comes from: ``(n_perm, n_columns)`` int."""
+    if kind == "full":
+        return (perms[:, :, None] * n + perms[:, None, :]).reshape(len(perms), n * n)
+    rows, cols = pair_indices(n)
+    lookup = np.zeros((n, n), dtype=np.int32)
+    lookup[rows, cols] = lookup[cols, rows] = np.arange(rows.size, dtype=np.int32)
+    return lookup.ravel()[perms[:, rows] * n + perms[:, cols]]
+
+
+def permuted_similarities(data_values, model_values, perms, method):
+    """``(n_perm, n_data, n_model)`` similarities with the models' conditions permuted."""
+    n = perms.shape[1]
+    out = np.empty((len(perms), len(data_values), len(model_values)))
+    if method == "tau_a":
+        rows, cols = pair_indices(n)
+        for k, p in enumerate(perms):
+            index = permuted_index(p[None], n, "pairs")[0]
+            out[k] = [[tau_a(x, m[index]) for m in model_values] for x in data_values]
+        return out
+    e_data, kind = embed(data_values, method)
+    e_model, _ = embed(model_values, method)
+    chunk = max(1, _CHUNK_VALUES // e_data.shape[1])
+    for start in range(0, len(perms), chunk):
+        index = permuted_index(perms[start:start + chunk], n, kind)
+        for j, e in enumerate(e_model):
+            out[start:start + chunk, :, j] = e[index] @ e_data.T
+    return out
+
+
+def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternative="greater",
+                     max_exact=10_000, random_state=None):
+    """Test RDM similarities by permuting condition labels.
+
+    Parameters
+    ----------
+    data : RDMs or array_like
+        Data RDMs (for example one per layer), ``(n_data, n_pairs)``.
+    model : RDMs or array_like
+        Model RDMs over the same conditions (reordered to ``data``'s if needed).
+    method : str, default "spearman"
+        A :func:`~probing.rsa.compare_rdms` method.
+    n_perm : int, default 10_000
+        Random permutations when the conditions are too many to enumerate.
+    alternative : {"greater", "less", "two-sided"}, default "greater"
+    max_exact : int, default 10_000
+        Enumerate all ``n!`` permutations when ``n! <= max_exact``.
+    random_state : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    PermutationResult
+        ``value, p_val`` of shape ``(n_data, n_model)``, the ``null`` and the
+        ``permutations`` used.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> model = rng.normal(size=45)
+    >>> data = np.stack([model + rng.normal(scale=0.5, size=45), rng.normal(size=45)])
+    >>> res = permutation_test(data, model, n_perm=999, random_state=0)
+    >>> res.p_val[:, 0] < 0.05
+    array([ True, False])
+    >>> float(permutation_test(data[:, :10], model[:10]).p_val.min()) >= 1 / 120
+    True
+    """
+    check_method(method, "permutation_test")
+    data, model = align_rdms(data, model)
+    perms, exact = draw_permutations(data.n_conditions, n_perm=n_perm, max_exact=max_exact,
+                                     random_state=random_state)
+    null = permuted_similarities(data.values, model.values, perms, method)
+    identity = np.arange(data.n_conditions, dtype=np.int32)[None]
+    value = permuted_similarities(data.values, model.values, identity, method)[0]
+    p_val = permutation_pvalue(value.ravel(), null.reshape(len(perms), -1),
+                               alternative=alternative, exact=exact).reshape(value.shape)
+    return PermutationResult(value=value, p_val=p_val, null=null, permutations=perms,
+                             exact=exact, method=method, alternative=alternative)

@@ -1,0 +1,271 @@
+"""Layer sweeps and second-order RSA.
+
+:func:`rsa_layers`
+    One tidy row per layer and model RDM: the similarity, its bootstrap interval, its
+    condition-permutation p-value and that p-value corrected across the whole family
+    (all layers x all model RDMs).
+:func:`compare_layers`, :func:`compare_models`
+    Second-order RSA: the similarity of every layer's RDM with every other layer's
+    (within a model, or across models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
+from probing.rsa.compare import align_rdms, check_method, compare_rdms
+from probing.rsa.compute import compute_rdm
+from probing.rsa.inference import permutation_test
+from probing.rsa.rdm import RDMs, check_rdm
+from probing.stats import correct_pvalues
+from probing.store import Activations
+
+__all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
+
+#: Columns of :func:`rsa_layers`, in order.
+RSA_COLUMNS = ("layer", "site", "model_rdm", "metric", "method", "value", "ci_low", "ci_high",
+               "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
+               "n_conditions")
+BOOTSTRAPS = ("conditions", "items", None)
+
+
+def _patterns(activations, conditions, layers):
+    """``(n_layers, n_rows, n_units)`` view, row labels, layer numbers and site."""
+    if isinstance(activations, Activations):
+        if conditions is None:
+            if activations.level != "sentence":
+                raise ProbingError("rsa_layers: word-level activations need conditions "
+                                   "(one label per row)")
+            conditions = activations.index["stimulus_id"].to_numpy()
+        numbers, site, values = activations.layers, activations.site, activations.values
+    else:
+        values = np.asarray(activations)
+        if values.ndim != 3:
+            raise ProbingError(f"rsa_layers: activations must be an Activations or an array "
+                               f"(n_conditions, n_layers, n_units); got shape {values.shape}")
+        numbers, site = tuple(range(values.shape[1])), None
+    positions = list(range(len(numbers)))
+    if layers is not None:
+        missing = [k for k in layers if k not in numbers]
+        if missing:
+            raise ProbingError(f"rsa_layers: layers {missing} not available; available: "
+                               f"{list(numbers)}")
+        positions = [numbers.index(k) for k in layers]
+    stack = np.swapaxes(values, 0, 1)[positions]
+    return stack, conditions, [numbers[p] for p in positions], site
+
+
+def _models(model_rdms, conditions):
+    if isinstance(model_rdms, RDMs):
+        names = (model_rdms.descriptors["model_rdm"].tolist() if "model_rdm"
+                 in model_rdms.descriptors else list(range(model_rdms.n_rdms)))
+        model_rdms = {n: model_rdms.subset(k) for k, n in enumerate(names)}
+    if not isinstance(model_rdms, Mapping) or not model_rdms:
+        raise ProbingError("rsa_layers: model_rdms must be a non-empty mapping name -> RDMs "
+                           "(or condensed array), or an RDMs")
+    out = {}
+    for name, rdm in model_rdms.items():
+        rdm = check_rdm(rdm, conditions=conditions)
+        if rdm.n_rdms != 1:
+            raise ProbingError(f"rsa_layers: model_rdms[{name!r}] holds {rdm.n_rdms} RDMs; "
+                               f"give one per name")
+        out[name] = rdm
+    return out
+
+
+def _condition_groups(groups, row_conditions, data):
+    """Group of each condition from one group label per row (one group per condition)."""
+    frame = pd.DataFrame({"condition": row_conditions, "group": np.asarray(groups, object)})
+    per = frame.groupby("condition", sort=False)["group"].nunique()
+    if (per > 1).any():
+        raise ProbingError("rsa_layers: groups must be constant within a condition for "
+                           "bootstrap='conditions' (use bootstrap='items' for item-level rows)")
+    first = frame.drop_duplicates("condition").set_index("condition")["group"]
+    return first.loc[list(data.conditions)].to_numpy()
+
+
+def _intervals(bootstrap, stack, data, model, rows, options):
+    if bootstrap is None:
+        return np.full((2, data.n_rdms), np.nan)
+    groups = options["groups"]
+    if bootstrap == "items":
+        if groups is None:
+            raise ProbingError("rsa_layers: bootstrap='items' needs groups (the item of each "
+                               "row)")
+        res = bootstrap_items(stack, model, conditions=rows, items=groups, metric=options["metric"],
+                              method=options["method"], noise=options["noise"],
+                              n_boot=options["n_boot"], ci=options["ci"],
+                              random_state=options["seed"], dtype=options["dtype"])
+    else:
+        per_condition = None if groups is None else _condition_groups(groups, rows, data)
+        res = bootstrap_conditions(data, model, method=options["method"], groups=per_condition,
+                                   n_boot=options["n_boot"], ci=options["ci"],
+                                   random_state=options["seed"])
+    return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
+
+
+def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric="correlation",
+               method="spearman", n_perm=1000, alternative="greater", correction="holm",
+               bootstrap="conditions", groups=None, n_boot=1000, ci=0.95, folds=None,
+               noise=None, dtype="float32", random_state=None):
+    """RSA of every layer against every model RDM, with permutation tests and intervals.
+
+    Parameters
+    ----------
+    activations : probing.store.Activations or array_like of shape (n_rows, n_layers, n_units)
+        Patterns. For :class:`Activations` the conditions default to its ``stimulus_id``.
+    model_rdms : mapping or RDMs
+        ``{name: RDMs or condensed/square array}`` over the conditions (for example from
+        :func:`~probing.rsa.build_model_rdms`); RDMs are reordered to the data's
+        conditions by label.
+    conditions : array_like of shape (n_rows,), optional
+        Condition of each row (rows sharing one are averaged); default one per row.
+    layers : sequence of int, optional
+        Layer numbers to analyse (default all).
+    metric : str, default "correlation"
+        :func:`~probing.rsa.compute_rdm` metric of the data RDMs.
+    method : str, default "spearman"
+        :func:`~probing.rsa.compare_rdms` method.
+    n_perm : int, default 1000
+        Condition permutations (all of them when ``n_conditions! <= 10,000``).
+    alternative : {"greater", "less", "two-sided"}, default "greater"
+    correction : {"holm", "bonferroni", "fdr_bh"} or None, default "holm"
+        Correction across all layers and model RDMs (None: ``p_corr = p_val``).
+    bootstrap : {"conditions", "items"} or None, default "conditions"
+        Interval by resampling conditions (whole ``groups`` when given) or items
+        (``groups`` = the item of each row; RDMs recomputed), or no interval (NaN).
+    groups : array_like of shape (n_rows,), optional
+        Item (or other group) of each row, for the bootstraps.
+    n_boot : int, default 1000
+    ci : float, default 0.95
+    folds, noise : optional
+        Passed to :func:`~probing.rsa.compute_rdm` (``crossnobis``, ``mahalanobis``).
+    dtype : {"float32", "float64"}, default "float32"
+        Precision of the RDM Gram products.
+    random_state : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model RDM and layer, columns ``RSA_COLUMNS``: ``layer, site,
+        model_rdm, metric, method, value, ci_low, ci_high, p_val, p_corr, correction,
+        alternative, n_perm, exact, n_boot, n_conditions``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat([0, 1], 6)
+    >>> acts = rng.normal(size=(12, 3, 20))
+    >>> acts[:, 2, :5] += 3 * labels[:, None]          # layer 2 encodes the label
+    >>> model = {"label": (labels[:, None] != labels[None]).astype(float)}
+    >>> table = rsa_layers(acts, model, n_perm=200, n_boot=100, random_state=0)
+    >>> table[["layer", "model_rdm"]].values.tolist()
+    [[0, 'label'], [1, 'label'], [2, 'label']]
+    >>> (table["p_corr"] < 0.05).tolist()
+    [False, False, True]
+    """
+    check_method(method, "rsa_layers")
+    if bootstrap not in BOOTSTRAPS:
+        raise ProbingError(f"rsa_layers: bootstrap must be one of {list(BOOTSTRAPS)}, got "
+                           f"{bootstrap!r}")
+    stack, rows, numbers, site = _patterns(activations, conditions, layers)
+    data = compute_rdm(stack, metric=metric, conditions=rows, folds=folds, noise=noise,
+                       dtype=dtype, descriptors={"layer": numbers})
+    rows = np.asarray(data.conditions, dtype=object) if rows is None else rows
+    seed = int(np.random.default_rng(random_state).integers(2**32))
+    options = {"groups": groups, "metric": metric, "method": method, "noise": noise,
+               "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
+    frames = []
+    for name, model in _models(model_rdms, data.conditions).items():
+        data_m, model = align_rdms(data, model)
+        test = permutation_test(data_m, model, method=method, n_perm=n_perm,
+                                alternative=alternative, random_state=seed)
+        low, high = _intervals(bootstrap, stack, data_m, model, rows, options)
+        frames.append(pd.DataFrame({
+            "layer": numbers, "site": site, "model_rdm": name, "metric": metric,
+            "method": method, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
+            "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
+            "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
+            "n_conditions": data.n_conditions}))
+    table = pd.concat(frames, ignore_index=True)
+    table["correction"] = correction or "none"
+    table["p_corr"] = (table["p_val"].to_numpy() if correction is None
+                       else correct_pvalues(table["p_val"].to_numpy(), method=correction))
+    return table[list(RSA_COLUMNS)]
+
+
+def _layer_labels(rdms):
+    return (rdms.descriptors["layer"].tolist() if "layer" in rdms.descriptors
+            else list(range(rdms.n_rdms)))
+
+
+def compare_layers(rdms, *, method="spearman"):
+    """Second-order RSA within one model: every layer's RDM against every other's.
+
+    Parameters
+    ----------
+    rdms : RDMs
+        One RDM per layer (the ``layer`` descriptor names them; else positions).
+    method : str, default "spearman"
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer_a, layer_b, method, value``: ``n_layers ** 2`` rows.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> rdms = compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> table = compare_layers(rdms)
+    >>> table.shape, round(float(table.loc[0, "value"]), 6)
+    ((9, 4), 1.0)
+    """
+    rdms = check_rdm(rdms)
+    labels = _layer_labels(rdms)
+    sim = compare_rdms(rdms, rdms, method=method)
+    return pd.DataFrame({"layer_a": np.repeat(labels, len(labels)),
+                         "layer_b": np.tile(labels, len(labels)),
+                         "method": method, "value": sim.ravel()})
+
+
+def compare_models(rdms, *, method="spearman"):
+    """Second-order RSA across models: every (model, layer) RDM against every other.
+
+    Parameters
+    ----------
+    rdms : mapping
+        ``{model name: RDMs}`` (one RDM per layer each) over the same conditions.
+    method : str, default "spearman"
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model_a, layer_a, model_b, layer_b, method, value``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = compute_rdm(rng.normal(size=(2, 6, 10))), compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> compare_models({"a": a, "b": b}).shape
+    (25, 6)
+    """
+    if not isinstance(rdms, Mapping) or not rdms:
+        raise ProbingError("compare_models: rdms must be a non-empty mapping model -> RDMs")
+    checked = {name: check_rdm(r) for name, r in rdms.items()}
+    first = next(iter(checked.values()))
+    frames = []
+    for name_a, a in checked.items():
+        a = align_rdms(first, a)[1]
+        for name_b, b in checked.items():
+            sim = compare_rdms(a, b, method=method)
+            la, lb = _layer_labels(a), _layer_labels(b)
+            frames.append(pd.DataFrame({"model_a": name_a, "layer_a": np.repeat(la, len(lb)),
+                                        "model_b": name_b, "layer_b": np.tile(lb, len(la)),
+                                        "method": method, "value": sim.ravel()}))
+    return pd.concat(frames, ignore_index=True)
