@@ -130,8 +130,8 @@ def build_model_rdms(stimuli, *, model_rdms=None, kinds=None, id_column="stimulu
     if table is None:
         raise ProbingError(f"build_model_rdms: stimuli must be a Stimuli or a DataFrame, got "
                            f"{type(stimuli).__name__}")
-    if model_rdms is None:
-        model_rdms = getattr(stimuli, "info", {}).get("model_rdms")
+    if model_rdms is None and not isinstance(stimuli, pd.DataFrame):
+        model_rdms = stimuli.info.get("model_rdms")
     if not model_rdms:
         raise ProbingError("build_model_rdms: no model_rdms given and the stimuli declare none")
     pairs = model_rdms.items() if isinstance(model_rdms, Mapping) else model_rdms

@@ -1,0 +1,105 @@
+"""Bootstraps over conditions and items: weighted resamples equal rsatoolbox's
+subsampling, intervals behave, bad input."""
+
+import numpy as np
+import pytest
+
+from probing._core.errors import ProbingError
+from probing.rsa import bootstrap_conditions, bootstrap_items, compare_rdms, compute_rdm
+from probing.rsa.bootstrap import _condition_statistic
+from probing.rsa.compare import RSATOOLBOX_METHODS
+
+RESAMPLED = ["spearman", "pearson", "tau_a", "rho_a", "cosine"]
+
+
+@pytest.mark.parametrize("method", RESAMPLED, ids=RESAMPLED)
+def test_resample_equals_rsatoolbox_subsample_pattern(rng, method):
+    # rsatoolbox drops the pairs of a condition with its own copy (NaN) and keeps repeats
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    data, model = rng.normal(size=45), np.round(rng.normal(size=45))
+    statistic = _condition_statistic(data, model, np.arange(10), 10, method)
+    draws = rng.integers(0, 10, size=(4, 10))
+    ours = statistic(draws.astype(float))
+    for draw, value in zip(draws, ours, strict=True):
+        a = rsatoolbox.rdm.RDMs(data[None].copy()).subsample_pattern("index", draw)
+        b = rsatoolbox.rdm.RDMs(model[None].copy()).subsample_pattern("index", draw)
+        theirs = rsatoolbox.rdm.compare(a, b, method=RSATOOLBOX_METHODS[method])[0, 0]
+        assert value == pytest.approx(theirs, abs=1e-10)
+
+
+def test_value_is_the_comparison_and_inside_the_interval(rng):
+    model = rng.normal(size=(1, 66))
+    data = model + rng.normal(size=(3, 66))
+    res = bootstrap_conditions(data, model, n_boot=300, random_state=0)
+    np.testing.assert_allclose(res.value, compare_rdms(data, model), atol=1e-12)
+    assert np.all(res.ci_low < res.value) and np.all(res.value < res.ci_high)
+    assert res.ci_low.shape == (3, 1) and res.resample == "conditions"
+
+
+def test_planted_relation_excludes_zero(rng):
+    model = rng.normal(size=190)
+    res = bootstrap_conditions(model + rng.normal(scale=0.5, size=190), model, n_boot=300,
+                               random_state=0)
+    assert res.ci_low[0, 0] > 0.5
+
+
+def test_groups_resample_whole_groups(rng):
+    model = rng.normal(size=66)
+    data = model + rng.normal(size=66)
+    groups = np.repeat(np.arange(4), 3)
+    one = bootstrap_conditions(data, model, groups=groups, n_boot=200, random_state=0)
+    same = bootstrap_conditions(data, model, groups=groups, n_boot=200, random_state=0)
+    other = bootstrap_conditions(data, model, n_boot=200, random_state=0)
+    assert one.ci_low.tobytes() == same.ci_low.tobytes()
+    assert one.ci_low[0, 0] != other.ci_low[0, 0]
+
+
+def test_item_bootstrap_recovers_structure(rng):
+    centres = rng.normal(size=(6, 20))
+    X = np.repeat(centres, 8, axis=0) + rng.normal(scale=0.5, size=(48, 20))
+    conditions, items = np.repeat(list("abcdef"), 8), np.tile(np.arange(8), 6)
+    model = compute_rdm(centres, conditions=list("abcdef"))
+    res = bootstrap_items(np.stack([X, rng.normal(size=X.shape)]), model, conditions=conditions,
+                          items=items, n_boot=100, random_state=0)
+    assert res.resample == "items" and res.value.shape == (2, 1)
+    assert res.ci_low[0, 0] > 0.5 and res.ci_low[1, 0] < 0.5
+
+
+def test_item_bootstrap_crossnobis_value_is_the_full_rdm(rng):
+    X = rng.normal(size=(24, 10))
+    conditions, items = np.repeat(list("abcd"), 6), np.tile(np.arange(6), 4)
+    model = rng.normal(size=6)
+    res = bootstrap_items(X, model, conditions=conditions, items=items, metric="crossnobis",
+                          method="pearson", n_boot=20, random_state=0, dtype="float64")
+    full = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=items,
+                       dtype="float64")
+    assert res.value[0, 0] == pytest.approx(compare_rdms(full, model, method="pearson")[0, 0])
+
+
+def test_inputs_not_mutated(rng):
+    data, model = rng.normal(size=(2, 45)), rng.normal(size=45)
+    copies = data.copy(), model.copy()
+    bootstrap_conditions(data, model, n_boot=20, random_state=0)
+    np.testing.assert_array_equal(data, copies[0])
+    np.testing.assert_array_equal(model, copies[1])
+
+
+def test_whitened_methods_refused(rng):
+    with pytest.raises(ProbingError, match="'whitened_cosine' is not defined on resamples"):
+        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), method="whitened_cosine")
+
+
+def test_groups_of_wrong_length(rng):
+    with pytest.raises(ProbingError, match=r"groups must have one label per condition \(5\)"):
+        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), groups=[0, 1])
+
+
+def test_too_few_units(rng):
+    with pytest.raises(ProbingError, match="need at least 3 conditions"):
+        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), groups=[0, 0, 0, 1, 1])
+
+
+def test_items_of_wrong_length(rng):
+    with pytest.raises(ProbingError, match=r"one label per row \(6\); got 6 and 2"):
+        bootstrap_items(rng.normal(size=(6, 3)), rng.normal(size=3), conditions=list("aabbcc"),
+                        items=[0, 1])

@@ -1,0 +1,235 @@
+"""compute_rdm against scipy and rsatoolbox; crossnobis unbiased; invariances; bad input."""
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+
+from probing._core.errors import ProbingError
+from probing.rsa import average_patterns, compute_rdm
+
+from .conftest import rsatoolbox_dataset
+
+SCIPY = ["correlation", "cosine", "euclidean", "sqeuclidean"]
+
+
+@pytest.mark.parametrize("metric", SCIPY, ids=SCIPY)
+def test_equals_scipy_pdist(patterns, metric):
+    ours = compute_rdm(patterns, metric=metric, dtype="float64").values[0]
+    np.testing.assert_allclose(ours, pdist(patterns, metric), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("metric", SCIPY, ids=SCIPY)
+def test_float32_within_documented_tolerance(patterns, metric):
+    ours = compute_rdm(patterns, metric=metric).values[0]
+    np.testing.assert_allclose(ours, pdist(patterns, metric), rtol=1e-5, atol=1e-6)
+
+
+def test_mahalanobis_equals_scipy(patterns, rng):
+    cov = np.cov(rng.normal(size=(100, 30)), rowvar=False)
+    ours = compute_rdm(patterns, metric="mahalanobis", noise=cov, dtype="float64").values[0]
+    expected = pdist(patterns, "mahalanobis", VI=np.linalg.inv(cov))
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-9)
+
+
+def _rsatoolbox_rdm(X, method, **kwargs):
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    labels = [f"c{i:02d}" for i in range(len(X))]
+    dataset = rsatoolbox_dataset(X, conditions=labels)
+    return rsatoolbox.rdm.calc_rdm(dataset, method=method, descriptor="conditions",
+                                   **kwargs).get_vectors()[0]
+
+
+def test_correlation_equals_rsatoolbox(patterns):
+    ours = compute_rdm(patterns, metric="correlation", dtype="float64").values[0]
+    np.testing.assert_allclose(ours, _rsatoolbox_rdm(patterns, "correlation"), atol=1e-10)
+
+
+def test_rsatoolbox_euclidean_is_our_sqeuclidean_per_unit(patterns):
+    ours = compute_rdm(patterns, metric="sqeuclidean", dtype="float64").values[0]
+    theirs = _rsatoolbox_rdm(patterns, "euclidean")
+    np.testing.assert_allclose(ours / patterns.shape[1], theirs, atol=1e-10)
+    # and float32 stays within 1e-6 of their float64 numbers
+    ours32 = compute_rdm(patterns, metric="sqeuclidean").values[0]
+    np.testing.assert_allclose(ours32 / patterns.shape[1], theirs, atol=1e-6)
+
+
+def test_rsatoolbox_mahalanobis_is_our_squared_per_unit(patterns, rng):
+    cov = np.cov(rng.normal(size=(100, 30)), rowvar=False)
+    ours = compute_rdm(patterns, metric="mahalanobis", noise=cov, dtype="float64").values[0]
+    theirs = _rsatoolbox_rdm(patterns, "mahalanobis", noise=np.linalg.inv(cov))
+    np.testing.assert_allclose(ours**2 / patterns.shape[1], theirs, atol=1e-10)
+
+
+def _repeated(patterns, rng, n_folds=3):
+    conditions = np.repeat([f"c{i:02d}" for i in range(len(patterns))], n_folds)
+    folds = np.tile(np.arange(n_folds), len(patterns))
+    X = np.repeat(patterns, n_folds, axis=0) + rng.normal(size=(len(conditions), patterns.shape[1]))
+    return X, conditions, folds
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # rsatoolbox
+def test_rsatoolbox_crossnobis_is_ours_per_unit(patterns, rng):
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    X, conditions, folds = _repeated(patterns, rng)
+    cov = np.cov(rng.normal(size=(100, 30)), rowvar=False)
+    ours = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=folds, noise=cov,
+                       dtype="float64").values[0]
+    dataset = rsatoolbox_dataset(X, conditions=conditions, folds=folds)
+    theirs = rsatoolbox.rdm.calc_rdm(dataset, method="crossnobis", descriptor="conditions",
+                                     cv_descriptor="folds", noise=np.linalg.inv(cov))
+    np.testing.assert_allclose(ours / X.shape[1], theirs.get_vectors()[0], atol=1e-10)
+
+
+def test_mahalanobis_from_residuals_uses_the_shrinkage_estimate(patterns, rng):
+    residuals = rng.normal(size=(40, 30))
+    from probing.rsa import estimate_noise_cov
+
+    direct = compute_rdm(patterns, metric="mahalanobis", noise=estimate_noise_cov(residuals))
+    via = compute_rdm(patterns, metric="mahalanobis", residuals=residuals)
+    np.testing.assert_array_equal(direct.values, via.values)
+
+
+def test_identity_noise_gives_euclidean(patterns):
+    ours = compute_rdm(patterns, metric="mahalanobis", noise=np.eye(30), dtype="float64")
+    np.testing.assert_allclose(ours.values[0], pdist(patterns), atol=1e-10)
+
+
+def test_layer_stack_equals_each_layer(rng):
+    X = rng.normal(size=(4, 9, 16))
+    stack = compute_rdm(X, metric="euclidean", dtype="float64")
+    assert stack.descriptors["layer"].tolist() == [0, 1, 2, 3]
+    for k in range(4):
+        np.testing.assert_allclose(stack.values[k], pdist(X[k]), atol=1e-10)
+
+
+def test_rows_sharing_a_condition_are_averaged(rng):
+    X = rng.normal(size=(6, 5))
+    conditions = ["b", "a", "b", "c", "a", "c"]
+    rdm = compute_rdm(X, metric="euclidean", conditions=conditions, dtype="float64")
+    means, labels = average_patterns(X, conditions)
+    assert rdm.conditions == labels == ("b", "a", "c")
+    np.testing.assert_allclose(rdm.values[0], pdist(means), atol=1e-12)
+    np.testing.assert_allclose(means[0], X[[0, 2]].mean(axis=0))
+
+
+def test_crossnobis_unbiased_for_identical_conditions(rng):
+    # 300 independent data sets (as a layer stack): 6 identical conditions, 4 folds of noise.
+    n_sets, n_cond, n_folds, n_units = 300, 6, 4, 20
+    X = rng.normal(size=(n_sets, n_cond * n_folds, n_units))
+    conditions, folds = np.repeat(np.arange(n_cond), n_folds), np.tile(np.arange(n_folds), n_cond)
+    per_set = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=folds,
+                          dtype="float64").values.mean(axis=1)
+    std_err = per_set.std(ddof=1) / np.sqrt(n_sets)
+    assert abs(per_set.mean()) < 4 * std_err
+    # control: the plain squared distance of the same data is biased upwards by noise
+    biased = compute_rdm(X, metric="sqeuclidean", conditions=conditions).values.mean()
+    assert biased > 100 * std_err
+
+
+def test_crossnobis_estimates_the_true_squared_distance(rng):
+    n_sets, n_folds = 300, 3
+    centres = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 2.0, 0.0]])
+    conditions = np.repeat([0, 1, 2], n_folds)
+    folds = np.tile(np.arange(n_folds), 3)
+    X = centres[conditions] + rng.normal(size=(n_sets, conditions.size, 3))
+    values = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=folds,
+                         dtype="float64").values
+    truth = pdist(centres, "sqeuclidean")
+    std_err = values.std(axis=0, ddof=1) / np.sqrt(n_sets)
+    assert np.all(np.abs(values.mean(axis=0) - truth) < 4 * std_err)
+
+
+def test_shuffling_rows_permutes_the_rdm_consistently(rng):
+    X = rng.normal(size=(10, 7))
+    names = [f"s{i}" for i in range(10)]
+    order = rng.permutation(10)
+    base = compute_rdm(X, conditions=names, dtype="float64")
+    shuffled = compute_rdm(X[order], conditions=[names[i] for i in order], dtype="float64")
+    assert shuffled.conditions == tuple(names[i] for i in order)
+    np.testing.assert_allclose(shuffled.reorder(names).values, base.values, atol=1e-12)
+
+
+def test_crossnobis_does_not_depend_on_row_order(rng):
+    X, conditions, folds = _repeated(rng.normal(size=(5, 8)), rng)
+    order = rng.permutation(len(X))
+    base = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=folds, dtype="float64")
+    moved = compute_rdm(X[order], metric="crossnobis", conditions=conditions[order],
+                        folds=folds[order], dtype="float64")
+    np.testing.assert_allclose(moved.reorder(base.conditions).values, base.values, atol=1e-12)
+
+
+def test_inputs_are_not_mutated(rng):
+    X, conditions, folds = _repeated(rng.normal(size=(4, 6)), rng)
+    noise = np.eye(6) * 2
+    copies = [a.copy() for a in (X, conditions, folds, noise)]
+    compute_rdm(X, metric="crossnobis", conditions=conditions, folds=folds, noise=noise)
+    compute_rdm(X, metric="euclidean", conditions=conditions)
+    for before, after in zip(copies, (X, conditions, folds, noise), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_unknown_metric(patterns):
+    with pytest.raises(ProbingError, match=r"metric must be one of \['correlation'.*got 'l1'"):
+        compute_rdm(patterns, metric="l1")
+
+
+def test_unknown_dtype(patterns):
+    with pytest.raises(ProbingError, match=r"dtype must be one of \['float32', 'float64'\]"):
+        compute_rdm(patterns, dtype="float16")
+
+
+def test_bad_shape():
+    with pytest.raises(ProbingError, match=r"X must be \(n_rows, n_units\).*got shape \(5,\)"):
+        compute_rdm(np.ones(5))
+
+
+def test_wrong_number_of_condition_labels(patterns):
+    with pytest.raises(ProbingError, match=r"conditions must have one label per row \(12\)"):
+        compute_rdm(patterns, conditions=["a", "b"])
+
+
+def test_single_condition(patterns):
+    with pytest.raises(ProbingError, match="need at least two conditions"):
+        compute_rdm(patterns, conditions=["a"] * 12)
+
+
+def test_constant_pattern_has_no_correlation_distance():
+    with pytest.raises(ProbingError, match="'correlation' is undefined for a constant pattern"):
+        compute_rdm(np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]))
+
+
+def test_mahalanobis_needs_noise(patterns):
+    with pytest.raises(ProbingError, match="'mahalanobis' needs noise"):
+        compute_rdm(patterns, metric="mahalanobis")
+
+
+def test_noise_and_residuals_together(patterns):
+    with pytest.raises(ProbingError, match="give noise or residuals, not both"):
+        compute_rdm(patterns, metric="mahalanobis", noise=np.eye(30), residuals=np.ones((4, 30)))
+
+
+def test_noise_of_the_wrong_shape(patterns):
+    with pytest.raises(ProbingError, match=r"noise must be \(30, 30\)"):
+        compute_rdm(patterns, metric="mahalanobis", noise=np.eye(3))
+
+
+def test_noise_not_positive_definite(patterns):
+    with pytest.raises(ProbingError, match="symmetric positive definite"):
+        compute_rdm(patterns, metric="mahalanobis", noise=np.zeros((30, 30)))
+
+
+def test_crossnobis_needs_folds(patterns):
+    with pytest.raises(ProbingError, match="'crossnobis' needs conditions and folds"):
+        compute_rdm(patterns, metric="crossnobis", conditions=list(range(12)))
+
+
+def test_crossnobis_fold_missing_a_condition(rng):
+    X = rng.normal(size=(5, 4))
+    with pytest.raises(ProbingError, match="a fold lacks a condition"):
+        compute_rdm(X, metric="crossnobis", conditions=[0, 1, 0, 1, 2], folds=[0, 0, 1, 1, 1])
+
+
+def test_crossnobis_single_fold(rng):
+    with pytest.raises(ProbingError, match="crossnobis needs at least two folds"):
+        compute_rdm(rng.normal(size=(3, 4)), metric="crossnobis", conditions=[0, 1, 2],
+                    folds=[0, 0, 0])
