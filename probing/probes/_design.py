@@ -1,0 +1,69 @@
+"""One checked design (rows, labels, groups, folds, probe) shared by every analysis."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+
+from probing.probes._inputs import (
+    Source,
+    check_groups,
+    check_labels,
+    check_probe,
+    check_source,
+    group_codes,
+)
+from probing.probes.folds import split_rows
+
+
+@dataclasses.dataclass(frozen=True)
+class Design:
+    source: Source
+    labels: np.ndarray
+    groups: np.ndarray | None
+    folds: list
+    probe: object  # an unfitted estimator
+    probe_name: str
+    classification: bool
+
+    @property
+    def codes(self):
+        """Integer group per row (each row alone when ungrouped)."""
+        return group_codes(self.groups, self.source.n_rows)
+
+    def fold_of_row(self):
+        """Fold number testing each row (-1 for rows no fold tests)."""
+        fold = np.full(self.source.n_rows, -1)
+        for i, (_, test) in enumerate(self.folds):
+            fold[test] = i
+        return fold
+
+
+def prepare(activations, labels, *, groups, cv, probe, layers, stimuli, random_state, where):
+    """Check every input of an analysis and build its folds once."""
+    source = check_source(activations, layers, where)
+    estimator, name = check_probe(probe, where)
+    classification = is_classifier(estimator)
+    labels = check_labels(labels, source.n_rows, classification, where)
+    groups = check_groups(groups, source, source.n_rows, where, stimuli=stimuli)
+    folds = split_rows(labels, groups, cv, classification=classification,
+                       random_state=random_state, where=where)
+    return Design(source, labels, groups, folds, estimator, name, classification)
+
+
+def fit_predict_layers(design, labels, *, n_jobs=None):
+    """Out-of-fold predictions, ``(n_layers, n_rows)`` (rows no fold tests stay empty)."""
+    jobs = (delayed(_fit_predict_layer)(design.source.layer(k), labels, design.folds,
+                                        design.probe) for k in design.source.layers)
+    return np.stack(Parallel(n_jobs=n_jobs)(jobs))
+
+
+def _fit_predict_layer(X, labels, folds, probe):
+    pred = np.empty(len(labels), dtype=labels.dtype)
+    pred[:] = labels[0] if labels.dtype == object else 0
+    for train, test in folds:
+        pred[test] = clone(probe).fit(X[train], labels[train]).predict(X[test])
+    return pred
