@@ -9,21 +9,39 @@ Layer sweeps
     :func:`predict_layers` (per-row out-of-fold predictions), :func:`probe_layers`
     (per-fold scores with majority and chance baselines), :func:`summarize_layers`
     (pooled scores with bootstrap CIs over groups).
+Controls (Hewitt & Liang 2019)
+    :func:`make_control_labels`, :func:`control_task_layers`, :func:`selectivity`;
+    majority-class and chance baselines are columns of every score table.
+MDL probing (Voita & Titov 2020, online code)
+    :func:`compute_online_codelength`, :func:`mdl_layers`.
 Significance
     :func:`permutation_test_layers` (closed form for ridge probes, refits otherwise),
     :func:`correct_table` (Holm, Bonferroni or Benjamini-Hochberg over a family).
 Comparisons
     :func:`group_bootstrap`, :func:`paired_test`.
+Plots
+    :func:`plot_probe_layers`.
+
+A control *model* (re-initialised weights) is another ``Activations`` from the model
+adapter; it goes through the same functions with the same folds (``cv=folds``).
 """
 
 from probing.probes.compare import PAIRED_COLUMNS, group_bootstrap, paired_test
+from probing.probes.controls import (
+    SELECTIVITY_COLUMNS,
+    control_task_layers,
+    make_control_labels,
+    selectivity,
+)
 from probing.probes.estimators import LogisticProbe, MLPProbe, RidgeClassifierProbe, RidgeProbe
 from probing.probes.folds import build_folds
+from probing.probes.mdl import FRACTIONS, MDL_COLUMNS, compute_online_codelength, mdl_layers
 from probing.probes.permutation import (
     PERMUTATION_COLUMNS,
     correct_table,
     permutation_test_layers,
 )
+from probing.probes.plotting import plot_probe_layers
 from probing.probes.sweep import (
     SCORE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -33,20 +51,29 @@ from probing.probes.sweep import (
 )
 
 __all__ = [
+    "FRACTIONS",
+    "MDL_COLUMNS",
     "PAIRED_COLUMNS",
     "PERMUTATION_COLUMNS",
     "SCORE_COLUMNS",
+    "SELECTIVITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "LogisticProbe",
     "MLPProbe",
     "RidgeClassifierProbe",
     "RidgeProbe",
     "build_folds",
+    "compute_online_codelength",
+    "control_task_layers",
     "correct_table",
     "group_bootstrap",
+    "make_control_labels",
+    "mdl_layers",
     "paired_test",
     "permutation_test_layers",
+    "plot_probe_layers",
     "predict_layers",
     "probe_layers",
+    "selectivity",
     "summarize_layers",
 ]

@@ -77,8 +77,8 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     >>> rng = np.random.default_rng(0)
     >>> y = np.tile([0, 1], 40); X = rng.normal(size=(80, 3, 5)); X[:, 2, 0] += 2 * y
     >>> res = permutation_test_layers(X, y, groups=None, n_perm=199)
-    >>> res[["layer", "p_corr"]].round(3).to_dict("list")
-    {'layer': [0, 1, 2], 'p_corr': [1.0, 1.0, 0.015]}
+    >>> res.loc[res.p_corr < 0.05, "layer"].tolist(), float(res.p_val.min())
+    ([2], 0.005)
     """
     where = "permutation_test_layers"
     design = prepare(activations, labels, groups=groups, cv=cv, probe=probe, layers=layers,
