@@ -81,13 +81,25 @@ def weighted_ranks(x, weights):
     """Average ranks of ``x`` when entry ``k`` is repeated ``weights[:, k]`` times."""
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    group = np.cumsum(np.r_[True, xs[1:] != xs[:-1]]) - 1
-    totals = np.add.reduceat(weights[:, order], starts, axis=1)
-    mean_rank = np.cumsum(totals, axis=1) - totals + (totals + 1.0) / 2.0
-    ranks = np.empty_like(weights)
-    ranks[:, order] = mean_rank[:, group]
-    return ranks
+    new_value = np.r_[True, xs[1:] != xs[:-1]]
+    if new_value.all():  # no ties (a data RDM): each entry is its own group
+        totals = weights[:, order]
+        ranks = np.empty_like(weights)
+        ranks[:, order] = np.cumsum(totals, axis=1) - (totals - 1.0) / 2.0
+        return ranks
+    group = np.empty(x.size, dtype=np.intp)
+    group[order] = np.cumsum(new_value) - 1
+    n_groups = int(group.max()) + 1
+    if n_groups <= 256:  # few levels (a model RDM): group totals by one matrix product
+        totals = weights @ (group[:, None] == np.arange(n_groups)).astype(weights.dtype)
+    else:
+        totals = np.add.reduceat(weights[:, order], np.flatnonzero(new_value), axis=1)
+    mean_rank = np.cumsum(totals, axis=1) - (totals - 1.0) / 2.0
+    return mean_rank[:, group]
+
+
+def _rowdot(a, b):
+    return np.einsum("ij,ij->i", a, b)
 
 
 def weighted_similarity(x, y, weights, method):
@@ -97,18 +109,24 @@ def weighted_similarity(x, y, weights, method):
                          for w in weights])
     total = weights.sum(axis=1)
     if method in ("spearman", "rho_a"):
-        x, y = weighted_ranks(x, weights), weighted_ranks(y, weights)
+        # the weighted mean rank is (N + 1) / 2 whatever the weights
+        rx, ry = weighted_ranks(x, weights), weighted_ranks(y, weights)
+        centre = total * ((total + 1.0) / 2.0) ** 2
+        weighted_rx = weights * rx
+        cross = _rowdot(weighted_rx, ry) - centre
+        if method == "rho_a":
+            return 12.0 * cross / (total**3 - total)
+        sxx, syy = _rowdot(weighted_rx, rx) - centre, _rowdot(weights * ry, ry) - centre
     else:
-        x, y = np.broadcast_to(x, weights.shape), np.broadcast_to(y, weights.shape)
-    if method in ("pearson", "spearman", "rho_a"):
-        # centring around the weighted means (for ranks: (N + 1) / 2)
-        x = x - (weights * x).sum(axis=1, keepdims=True) / total[:, None]
-        y = y - (weights * y).sum(axis=1, keepdims=True) / total[:, None]
-    cross = (weights * x * y).sum(axis=1)
-    if method == "rho_a":
-        return 12.0 * cross / (total**3 - total)
+        if method == "pearson":
+            # a fixed shift first keeps the moment formulas free of cancellation
+            x, y = x - x.mean(), y - y.mean()
+        sx, sy = weights @ x, weights @ y
+        cross, sxx, syy = weights @ (x * y), weights @ (x * x), weights @ (y * y)
+        if method == "pearson":
+            cross, sxx, syy = cross - sx * sy / total, sxx - sx**2 / total, syy - sy**2 / total
     with np.errstate(invalid="ignore", divide="ignore"):
-        return cross / np.sqrt((weights * x * x).sum(axis=1) * (weights * y * y).sum(axis=1))
+        return cross / np.sqrt(sxx * syy)
 
 
 def _condition_statistic(x, y, unit_of_condition, n_units, method):

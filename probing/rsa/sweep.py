@@ -49,7 +49,7 @@ def _patterns(activations, conditions, layers):
             raise ProbingError(f"rsa_layers: activations must be an Activations or an array "
                                f"(n_conditions, n_layers, n_units); got shape {values.shape}")
         numbers, site = tuple(range(values.shape[1])), None
-    positions = list(range(len(numbers)))
+    positions = slice(None)  # a view: no copy of a memory-mapped store
     if layers is not None:
         missing = [k for k in layers if k not in numbers]
         if missing:
@@ -57,7 +57,7 @@ def _patterns(activations, conditions, layers):
                                f"{list(numbers)}")
         positions = [numbers.index(k) for k in layers]
     stack = np.swapaxes(values, 0, 1)[positions]
-    return stack, conditions, [numbers[p] for p in positions], site
+    return stack, conditions, list(np.asarray(numbers)[positions]), site
 
 
 def _models(model_rdms, conditions):
