@@ -83,11 +83,12 @@ def split_rows(labels, groups, cv, *, classification, random_state, where):
     n_rows = len(labels)
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         splitter = _default_splitter(int(cv), groups, classification, random_state, where)
-    elif hasattr(cv, "split"):
-        splitter = cv
-    elif isinstance(cv, (str, bytes, numbers.Number)) or not hasattr(cv, "__iter__"):
+    elif isinstance(cv, str | bytes | numbers.Number) or not hasattr(cv, "__iter__") and (
+            not hasattr(cv, "split")):
         raise ProbingError(f"{where}: cv must be an int >= 2, a scikit-learn splitter or a "
                            f"list of (train, test) index arrays; got {cv!r}")
+    elif hasattr(cv, "split"):
+        splitter = cv
     else:
         return check_folds(list(cv), n_rows, groups, where)
     try:

@@ -229,11 +229,13 @@ def correct_table(table, *, method="holm", by=None):
         raise ProbingError(f"correct_table: method must be one of {list(CORRECTIONS)}; "
                            f"got {method!r}")
     out = table.copy()
-    keys = [by] if isinstance(by, str) else by
-    families = [out.index] if not keys else out.groupby(keys, sort=False).groups.values()
-    out["p_corr"] = np.nan
+    keys = [by] if isinstance(by, str) else list(by or [])
+    p_val, p_corr = out["p_val"].to_numpy(float), np.full(len(out), np.nan)
+    families = [np.arange(len(out))]
+    if keys:
+        families = out.groupby(keys[0] if len(keys) == 1 else keys, sort=False).indices.values()
     for rows in families:
-        out.loc[rows, "p_corr"] = correct_pvalues(out.loc[rows, "p_val"].to_numpy(float),
-                                                  method=method)
+        p_corr[rows] = correct_pvalues(p_val[rows], method=method)
+    out["p_corr"] = p_corr
     out["correction"] = method
     return out

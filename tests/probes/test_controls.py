@@ -1,0 +1,97 @@
+"""Control tasks: type-consistent, distribution-matched, seeded labels; selectivity."""
+
+import numpy as np
+import pytest
+
+from probing._core.errors import ProbingError
+from probing.probes import (
+    SELECTIVITY_COLUMNS,
+    control_task_layers,
+    make_control_labels,
+    probe_layers,
+    selectivity,
+)
+
+
+def _types_and_labels(rng, n_types=400, n_tokens=5000):
+    types = rng.integers(0, n_types, size=n_tokens)
+    labels = rng.choice(np.array(["DET", "NOUN", "VERB"]), size=n_tokens, p=[0.2, 0.5, 0.3])
+    return types, labels
+
+
+def test_control_labels_are_constant_within_each_type(rng):
+    types, labels = _types_and_labels(rng)
+    control = make_control_labels(types, labels, random_state=0)
+    for t in np.unique(types):
+        assert np.unique(control[types == t]).size == 1
+
+
+def test_control_labels_follow_the_token_label_distribution(rng):
+    # Each of many types draws from the token frequencies (0.2, 0.5, 0.3).
+    types, labels = _types_and_labels(rng, n_types=3000, n_tokens=3000)
+    types = np.arange(3000)  # one token per type: type draws = token draws
+    control = make_control_labels(types, labels, random_state=1)
+    expected = {c: np.mean(labels == c) for c in ("DET", "NOUN", "VERB")}
+    for c, p in expected.items():
+        assert abs(np.mean(control == c) - p) <= 3 * np.sqrt(p * (1 - p) / 3000)
+
+
+def test_control_labels_are_deterministic_per_seed(rng):
+    types, labels = _types_and_labels(rng)
+    a = make_control_labels(types, labels, random_state=3)
+    np.testing.assert_array_equal(a, make_control_labels(types, labels, random_state=3))
+    assert (a != make_control_labels(types, labels, random_state=4)).any()
+    assert a.dtype == labels.dtype
+
+
+def test_control_labels_of_mismatched_lengths_are_an_error():
+    with pytest.raises(ProbingError, match="must be 1-D of the same length"):
+        make_control_labels(["a", "b"], ["X"], random_state=0)
+
+
+def test_control_task_uses_the_task_folds_and_gives_high_selectivity(word_activations):
+    acts, labels = word_activations
+    table = control_task_layers(acts, labels, cv=4, seeds=(0, 1, 2))
+    task = probe_layers(acts, labels, cv=4)  # same default grouping by word type
+    mine = table[table.task == "task"].drop(columns="seed").reset_index(drop=True)
+    np.testing.assert_allclose(mine["value"], task["value"])
+    assert sorted(table.loc[table.task == "control", "seed"].unique()) == [0, 1, 2]
+    sel = selectivity(table)
+    assert tuple(sel.columns) == SELECTIVITY_COLUMNS
+    sel = sel[sel.task == "selectivity"].set_index("layer")
+    assert sel.loc[6, "value"] > 0.2 and sel["value"].idxmax() == 6
+    assert (sel.ci_low <= sel.value).all() and (sel.n == 3).all()
+
+
+def test_selectivity_is_task_minus_mean_control_with_a_t_interval(word_activations):
+    acts, labels = word_activations
+    table = control_task_layers(acts, labels, cv=4, seeds=(0, 1), layers=[6])
+    sel = selectivity(table, metric="balanced_accuracy").set_index("task")
+    rows = table[table.metric == "balanced_accuracy"]
+    task = rows[rows.task == "task"].value.mean()
+    control = rows[rows.task == "control"].groupby("seed").value.mean()
+    assert sel.loc["selectivity", "value"] == pytest.approx(task - control.mean())
+    assert sel.loc["control", "value"] == pytest.approx(control.mean())
+
+
+def test_word_types_auto_needs_word_level_activations():
+    with pytest.raises(ProbingError, match="word_types='auto' needs word-level Activations"):
+        control_task_layers(np.zeros((10, 1, 2)), np.arange(10) % 2)
+
+
+def test_control_task_needs_a_classifier(word_activations):
+    acts, _ = word_activations
+    with pytest.raises(ProbingError, match="control tasks need a classifier probe"):
+        control_task_layers(acts, np.arange(160, dtype=float), cv=2, probe="ridge")
+
+
+def test_duplicate_seeds_are_an_error(word_activations):
+    acts, labels = word_activations
+    with pytest.raises(ProbingError, match="seeds must be one or more distinct ints"):
+        control_task_layers(acts, labels, cv=2, seeds=(1, 1))
+
+
+def test_selectivity_needs_a_control_task_table():
+    with pytest.raises(ProbingError, match="table must come from control_task_layers"):
+        selectivity(probe_layers(np.zeros((8, 1, 2)), np.arange(8) % 2, groups=None,
+                                 cv=2).drop(columns="seed"))
