@@ -84,7 +84,7 @@ def check_output_path(path):
 _MODEL_DTYPES = ["float32", "float64", "float16", "bfloat16"]
 
 
-def _add_model_options(p, *, dtype_flag="--dtype"):
+def add_model_options(p, *, dtype_flag="--dtype"):
     """Flags shared by every command that loads a model (its dtype flag name may differ)."""
     p.add_argument("--model", default="smollm2-135m",
                    help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
@@ -116,7 +116,7 @@ def _options(args):
                       ties=args.ties, truncate=args.truncate, correction=args.correction)
 
 
-def _load(args):
+def load_from_args(args):
     from probing.models import load_model
 
     return load_model(args.model, device=args.device, dtype=args.model_dtype,
@@ -131,7 +131,7 @@ def add_run(sub):
                        "predictions.csv.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
-    _add_model_options(p)
+    add_model_options(p)
     _add_scoring_options(p)
     p.set_defaults(func=run_run)
 
@@ -145,7 +145,7 @@ def run_run(args):
     out = args.out or Path("runs") / spec.name
     out.parent.mkdir(parents=True, exist_ok=True)
     check_run_folder(out, force=args.force)
-    tables = run_paradigm(args.file, _load(args), out, options=options, force=args.force,
+    tables = run_paradigm(args.file, load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
     for name in ("summary", "predictions"):
@@ -165,7 +165,7 @@ def add_demo(sub):
                        description="Run a BLiMP subset, the agreement paradigms and a SyntaxGym "
                        "suite on a model (default: the embedded SmolLM2-135M) and print accuracies.")
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
-    _add_model_options(p)
+    add_model_options(p)
     _add_scoring_options(p)
     p.set_defaults(func=run_demo)
 
@@ -174,7 +174,7 @@ def run_demo(args):
     from probing.paradigms import shipped_paradigms
     from probing.pipeline.demo import run_demo as demo
 
-    lm = _load(args)
+    lm = load_from_args(args)
     paradigm_dir = shipped_paradigms()[0].parent
     table = demo(lm, args.out, paradigm_dir=paradigm_dir, options=_options(args))
     print(f"\nAccuracy of {lm.name} (run folders in {args.out}/):")
@@ -199,7 +199,7 @@ def add_extract(sub):
                        "Results are cached by a key over everything that changes them.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_model_options(p, dtype_flag="--model-dtype")
+    add_model_options(p, dtype_flag="--model-dtype")
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
     p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last", help="last (default), mean, first, region:<name>")
@@ -218,7 +218,7 @@ def run_extract(args):
     if args.batch_size < 1:
         raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
-    lm = _load(args)
+    lm = load_from_args(args)
     acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
                                pooling=args.pooling, level=args.level, dtype=args.dtype,
                                batch_size=args.batch_size, cache=not args.no_cache,

@@ -1,0 +1,76 @@
+"""Subcommands that run an analysis on a model's activations: ``probe`` and ``rsa``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from probing._core.config import config_context
+from probing.cli.commands import add_model_options, load_from_args
+
+
+def _add_common(p):
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>-<command>)")
+    add_model_options(p, dtype_flag="--model-dtype")
+    p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
+    p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
+    p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
+                   help="correction across layers (and model RDMs or probes); default holm")
+    p.add_argument("--random-state", type=int, default=0, help="seed of permutations and resampling")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="activations cache (default ~/.cache/probing)")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+
+
+def _out_folder(args, spec, command):
+    from probing.pipeline.run import check_run_folder
+
+    out = args.out or Path("runs") / f"{spec.name}-{command}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_run_folder(out, force=args.force)
+    return out
+
+
+def add_rsa(sub):
+    p = sub.add_parser("rsa", help="representational similarity analysis, layer by layer",
+                       description="Extract an rsa paradigm's activations, compare every "
+                       "layer's RDM with the paradigm's model RDMs (condition-label "
+                       "permutation test, item bootstrap, correction across layers) and "
+                       "write DIR/manifest.json, stimuli.csv, rsa.csv, layer_similarity.csv, "
+                       "rsa_layers.png and the peak layer's RDM.")
+    _add_common(p)
+    p.add_argument("--pooling", default="mean",
+                   help="mean (default), last, first, or region:<slot> such as region:noun")
+    p.add_argument("--metric", default="correlation",
+                   help="RDM distance: correlation (default), cosine, euclidean, sqeuclidean")
+    p.add_argument("--method", default="spearman",
+                   help="RDM comparison: spearman (default), pearson, rho_a, tau_a, cosine")
+    p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
+    p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
+    p.set_defaults(func=run_rsa_command)
+
+
+def run_rsa_command(args):
+    from probing.paradigms import load_paradigm
+    from probing.pipeline.rsa import RSAOptions, run_rsa
+
+    options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
+                         metric=args.metric, method=args.method, n_perm=args.n_perm,
+                         n_boot=args.n_boot, correction=args.correction,
+                         random_state=args.random_state, batch_size=args.batch_size,
+                         seed=args.seed)
+    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
+    out = _out_folder(args, spec, "rsa")
+    with config_context(cache_dir=args.cache_dir):
+        tables = run_rsa(args.file, load_from_args(args), out, options=options,
+                         force=args.force, argv=["probing", *sys.argv[1:]])
+    rsa = tables["rsa"]
+    best = rsa.loc[rsa.groupby("model_rdm")["value"].idxmax()]
+    print(f"wrote {out}/ (rsa.csv, layer_similarity.csv, rsa_layers.png)")
+    print("peak layer per model RDM:")
+    print(best[["model_rdm", "layer", "value", "ci_low", "ci_high", "p_corr"]]
+          .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+
+
+REGISTRY = (add_rsa,)

@@ -1,0 +1,123 @@
+"""``probing rsa``: an RSA paradigm on one model, layer by layer, into a run folder.
+
+Stimuli are generated from the paradigm file, their pooled activations extracted at
+every requested layer (through the activation cache), the paradigm's model RDMs built
+from its factors, and each layer's RDM compared with each model RDM with a
+condition-label permutation test and an item bootstrap. Tables, figures and the
+manifest are written to a temporary folder and renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+
+from probing._core.errors import ProbingError
+from probing._core.io import atomic_folder, write_frame
+from probing.paradigms import generate, load_paradigm
+from probing.pipeline.extract import extract_activations
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.run import check_run_folder
+
+__all__ = ["RSAOptions", "run_rsa"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RSAOptions:
+    """Options of an RSA run; all of them are recorded in the manifest.
+
+    ``pooling`` names what each stimulus contributes (``region:noun``: the mean over the
+    noun's tokens); ``bootstrap="items"`` resamples whole items (all conditions of an
+    item together), so the interval reflects item-to-item variability.
+    """
+
+    layers: str = "all"
+    site: str = "resid_post"
+    pooling: str = "mean"
+    metric: str = "correlation"
+    method: str = "spearman"
+    n_perm: int = 10_000
+    n_boot: int = 1000
+    correction: str = "holm"
+    random_state: int = 0
+    batch_size: int = 32
+    seed: int | None = None
+
+    def __post_init__(self):
+        if self.n_perm < 1 or self.n_boot < 0:
+            raise ProbingError(f"n_perm must be >= 1 and n_boot >= 0; got {self.n_perm}, "
+                               f"{self.n_boot}")
+
+
+def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+    """Run an ``rsa`` paradigm on ``lm`` and write the run folder.
+
+    Parameters
+    ----------
+    paradigm_path : str or path-like
+        A paradigm file of kind ``rsa`` (its ``model_rdms`` name the predictors).
+    lm : probing.models.LanguageModel
+    out : str or path-like
+        Run folder to create.
+    options : RSAOptions, optional
+    force : bool
+        Replace an existing run folder.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``stimuli`` and ``rsa`` (one row per layer and model RDM, the columns of
+        :data:`probing.rsa.RSA_COLUMNS`), ``layer_similarity`` (second-order RSA,
+        ``layer_a, layer_b, method, value``).
+    """
+    from probing.rsa import build_model_rdms, compare_layers, compute_rdm, rsa_layers
+
+    options = options or RSAOptions()
+    check_run_folder(out, force=force)
+    started = now()
+    spec = load_paradigm(paradigm_path)
+    if spec.kind != "rsa":
+        raise ProbingError(f"{paradigm_path}: kind: is {spec.kind!r}; probing rsa needs kind: rsa")
+    stimuli = generate(spec, seed=options.seed)
+    acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
+                               pooling=options.pooling, batch_size=options.batch_size)
+    items = stimuli.table.set_index("stimulus_id").loc[acts.index["stimulus_id"], "item_id"]
+    table = rsa_layers(acts, build_model_rdms(stimuli), metric=options.metric,
+                       method=options.method, n_perm=options.n_perm, n_boot=options.n_boot,
+                       bootstrap="conditions" if options.n_boot else None,
+                       groups=items.to_numpy(), correction=options.correction,
+                       random_state=options.random_state)
+    rdms = compute_rdm(np.asarray(acts.values).transpose(1, 0, 2), metric=options.metric,
+                       conditions=acts.index["stimulus_id"].tolist(),
+                       descriptors={"layer": list(acts.layers)})
+    # Stimuli grouped by condition, so that the figure shows the design's blocks.
+    rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
+                        ["stimulus_id"].tolist())
+    tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=spec.name),
+              "layer_similarity": compare_layers(rdms, method=options.method)}
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
+                              else options.seed, options=dataclasses.asdict(options),
+                              model_provenance=lm.provenance, started=started, argv=argv)
+    manifest["activations_key"] = acts.provenance["key"]
+    _write(out, tables, manifest, rdms, table)
+    return tables
+
+
+def _write(out, tables, manifest, rdms, table):
+    import matplotlib.pyplot as plt
+
+    from probing.rsa import plot_rdm, plot_rsa_layers
+
+    with atomic_folder(out) as tmp:
+        for name, frame in tables.items():
+            write_frame(frame, tmp / f"{name}.csv", ".csv")
+        ax = plot_rsa_layers(table)
+        ax.figure.savefig(tmp / "rsa_layers.png", dpi=120, bbox_inches="tight")
+        peak = int(table.loc[table["value"].idxmax(), "layer"])
+        ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
+        ax.set_title(f"layer {peak} RDM ({rdms.metric}; stimuli sorted by condition)")
+        ax.figure.savefig(tmp / f"rdm_layer{peak}.png", dpi=120, bbox_inches="tight")
+        plt.close("all")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
