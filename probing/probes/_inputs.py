@@ -16,12 +16,13 @@ from probing._core.errors import ProbingError
 from probing.probes.estimators import LogisticProbe, MLPProbe, RidgeClassifierProbe, RidgeProbe
 from probing.store import Activations
 
-#: Probe names accepted wherever a ``probe`` is asked for, mapped to default estimators.
+#: Probe names accepted wherever a ``probe`` is asked for, mapped to default estimators
+#: (the MLP seeded, so that the same call gives the same numbers).
 PROBES = {
     "logistic": LogisticProbe,
     "ridge": RidgeProbe,
     "ridge_classifier": RidgeClassifierProbe,
-    "mlp": MLPProbe,
+    "mlp": lambda: MLPProbe(random_state=0),
 }
 
 

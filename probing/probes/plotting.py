@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.probes.controls import selectivity
@@ -75,8 +76,6 @@ def plot_probe_layers(table, *, metric="accuracy", pvalues=None, alpha=0.05, ci=
 def _with_no_control(table):
     # selectivity() needs control rows; a NaN copy of the task rows draws nothing.
     control = table[table["task"] == "task"].assign(task="control", seed=0, value=np.nan)
-    import pandas as pd
-
     return pd.concat([table, control], ignore_index=True)
 
 
