@@ -11,7 +11,10 @@ Over conditions (:func:`bootstrap_conditions`)
     ``bootstrap_sample_pattern`` does. Pair ``(i, j)`` then appears ``c_i * c_j`` times
     (``c`` the draw counts), so the resampled comparison is a weighted one: weighted
     ranks and moments, computed without materialising the resampled RDMs. With
-    ``groups`` (for example ``item_id`` of each stimulus) whole groups are drawn.
+    ``groups`` (for example ``item_id`` of each stimulus) whole groups are drawn, and
+    the pairs inside a group are kept once per drawn copy (``c`` times, not ``c ** 2``):
+    pairs across two copies of one group are dropped like a condition's pair with its
+    own copy, so that every pair has the same expected weight (1) in a resample.
 Over items (:func:`bootstrap_items`)
     For RDMs built from item-level patterns: items are drawn, each drawn copy adding its
     rows, and the RDM is recomputed from the resampled rows.
@@ -129,17 +132,29 @@ def weighted_similarity(x, y, weights, method):
         return cross / np.sqrt(sxx * syy)
 
 
+def _pair_weights(counts, rows, cols, same_unit):
+    """How often each pair appears in a resample with these draw counts.
+
+    Pairs across two units: ``c_a * c_b``. Pairs inside one unit: ``c``, once per drawn
+    copy; pairs across two copies of the same unit are dropped, as a condition paired
+    with its own copy is. Every pair then appears once on average over resamples;
+    weighting within-unit pairs ``c ** 2`` (twice on average) would bias the interval
+    towards the within-item pairs (say, the same lemma in singular and plural).
+    """
+    return np.where(same_unit, counts[:, rows], counts[:, rows] * counts[:, cols])
+
+
 def _condition_statistic(x, y, unit_of_condition, n_units, method):
     rows, cols = pair_indices(unit_of_condition.size)
+    same_unit = unit_of_condition[rows] == unit_of_condition[cols]
 
     def statistic(sample, axis=-1):
         counts = _draw_counts(sample, n_units)[:, unit_of_condition]
         out = np.empty(len(counts))
         chunk = max(1, _CHUNK_VALUES // rows.size)
         for start in range(0, len(counts), chunk):
-            part = counts[start:start + chunk]
-            out[start:start + chunk] = weighted_similarity(x, y, part[:, rows] * part[:, cols],
-                                                           method)
+            weights = _pair_weights(counts[start:start + chunk], rows, cols, same_unit)
+            out[start:start + chunk] = weighted_similarity(x, y, weights, method)
         return out.reshape(sample.shape[:-1])
 
     return statistic
