@@ -4,8 +4,15 @@ A control task keeps the data and replaces each word type's label by one random 
 the same for every token of that type, drawn from the task's empirical label
 distribution. A probe can only do well on it by memorising types, so task accuracy minus
 control accuracy (selectivity) measures what the representation makes linearly available
-beyond what the probe can memorise. Folds are grouped by word type, so a type's control
-label is never seen in training and then tested.
+beyond what the probe can memorise.
+
+Folds matter here. Hewitt & Liang split by sentence: word types recur across train and
+test, so a probe can learn a type's control label from its training tokens and apply it
+to the test tokens, and control accuracy measures how much the probe can memorise.
+That is the default (``groups="auto"``: the ``stimulus_id`` of word-level activations).
+With folds grouped by word type every test type is unseen in training, a control label
+cannot be learnt, and control accuracy sits at chance by construction: that design
+tests lexical generalisation instead and is available with ``groups="types"``.
 """
 
 from __future__ import annotations
@@ -63,8 +70,9 @@ def make_control_labels(word_types, labels, *, random_state):
     return classes[drawn][type_of_row]
 
 
-def control_task_layers(activations, labels, *, word_types="auto", cv=5, probe="logistic",
-                        seeds=(0, 1, 2, 3, 4), layers=None, random_state=0, n_jobs=None):
+def control_task_layers(activations, labels, *, word_types="auto", groups="auto", cv=5,
+                        probe="logistic", seeds=(0, 1, 2, 3, 4), layers=None, random_state=0,
+                        n_jobs=None):
     """Layer sweep on the task and on one control task per seed, with the same folds.
 
     Parameters
@@ -73,11 +81,14 @@ def control_task_layers(activations, labels, *, word_types="auto", cv=5, probe="
     labels : array_like of shape (n_rows,)
         Task classes.
     word_types : "auto" or array_like of shape (n_rows,), default "auto"
-        ``"auto"``: the lower-cased ``word`` of word-level ``Activations``. The folds are
-        grouped by type.
+        ``"auto"``: the lower-cased ``word`` of word-level ``Activations``.
+    groups : "auto", "types", None or array_like of shape (n_rows,), default "auto"
+        What the folds keep on one side. ``"auto"``: the sentence (``stimulus_id`` of
+        word-level ``Activations``), as in Hewitt & Liang, so that types recur across
+        train and test; ``"types"``: the word types (control accuracy is then at chance
+        by construction; see the module docstring); an array: your own groups.
     cv : int, splitter or list of (train, test), default 5
-        As in :func:`~probing.probes.build_folds` (with ``groups=word_types``); explicit
-        folds must keep each type on one side.
+        As in :func:`~probing.probes.build_folds` (with these ``groups``).
     probe : str or classifier, default "logistic"
     seeds : sequence of int, default (0, 1, 2, 3, 4)
         One control task per seed (``make_control_labels(..., random_state=seed)``).
@@ -96,13 +107,16 @@ def control_task_layers(activations, labels, *, word_types="auto", cv=5, probe="
     >>> rng = np.random.default_rng(0)
     >>> types = rng.integers(0, 30, size=300); labels = types % 2
     >>> X = rng.normal(size=(300, 2, 3)); X[:, 1, 0] += 2 * labels
-    >>> table = control_task_layers(X, labels, word_types=types, cv=3, seeds=(0, 1))
+    >>> sentences = np.arange(300) // 10
+    >>> table = control_task_layers(X, labels, word_types=types, groups=sentences, cv=3,
+    ...                             seeds=(0, 1))
     >>> sorted(table.task.unique())
     ['control', 'task']
     """
     where = "control_task_layers"
     types = _word_types(activations, word_types, where)
-    design = prepare(activations, labels, groups=types, cv=cv, probe=probe, layers=layers,
+    groups = _control_groups(activations, groups, types, where)
+    design = prepare(activations, labels, groups=groups, cv=cv, probe=probe, layers=layers,
                      stimuli=None, random_state=random_state, where=where)
     if not design.classification:
         raise ProbingError(f"{where}: control tasks need a classifier probe; got "
@@ -128,6 +142,22 @@ def _word_types(activations, word_types, where):
                                f"(an index with a word column); pass word_types=")
         return index["word"].astype(str).str.lower().to_numpy()
     return np.asarray(word_types)
+
+
+def _control_groups(activations, groups, types, where):
+    if not isinstance(groups, str):
+        return groups
+    if groups == "types":
+        return types
+    if groups != "auto":
+        raise ProbingError(f"{where}: groups must be 'auto', 'types', None or an array with "
+                           f"one group per row; got {groups!r}")
+    index = getattr(activations, "index", None)
+    if index is None or "stimulus_id" not in index:
+        raise ProbingError(f"{where}: groups='auto' groups folds by sentence and needs "
+                           f"Activations with a stimulus_id index; pass groups= (sentence "
+                           f"of each row), or groups='types'")
+    return index["stimulus_id"].astype(str).to_numpy()
 
 
 def _check_seeds(seeds, where):
@@ -164,7 +194,8 @@ def selectivity(table, *, metric="accuracy", ci=0.95):
     >>> rng = np.random.default_rng(0)
     >>> types = rng.integers(0, 30, size=300); labels = types % 2
     >>> X = rng.normal(size=(300, 2, 3)); X[:, 1, 0] += 2 * labels
-    >>> sel = selectivity(control_task_layers(X, labels, word_types=types, cv=3))
+    >>> sel = selectivity(control_task_layers(X, labels, word_types=types, groups="types",
+    ...                                       cv=3))
     >>> sel[sel.task == "selectivity"].value.round(2).tolist()
     [0.03, 0.37]
     """

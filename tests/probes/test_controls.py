@@ -1,6 +1,7 @@
 """Control tasks: type-consistent, distribution-matched, seeded labels; selectivity."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from probing._core.errors import ProbingError
@@ -11,6 +12,7 @@ from probing.probes import (
     probe_layers,
     selectivity,
 )
+from probing.store import Activations
 
 
 def _types_and_labels(rng, n_types=400, n_tokens=5000):
@@ -52,7 +54,8 @@ def test_control_labels_of_mismatched_lengths_are_an_error():
 def test_control_task_uses_the_task_folds_and_gives_high_selectivity(word_activations):
     acts, labels = word_activations
     table = control_task_layers(acts, labels, cv=4, seeds=(0, 1, 2))
-    task = probe_layers(acts, labels, cv=4)  # same default grouping by word type
+    # the same folds: grouped by sentence (Hewitt & Liang)
+    task = probe_layers(acts, labels, groups=acts.index["stimulus_id"].to_numpy(), cv=4)
     mine = table[table.task == "task"].drop(columns="seed").reset_index(drop=True)
     np.testing.assert_allclose(mine["value"], task["value"])
     assert sorted(table.loc[table.task == "control", "seed"].unique()) == [0, 1, 2]
@@ -72,6 +75,42 @@ def test_selectivity_is_task_minus_mean_control_with_a_t_interval(word_activatio
     control = rows[rows.task == "control"].groupby("seed").value.mean()
     assert sel.loc["selectivity", "value"] == pytest.approx(task - control.mean())
     assert sel.loc["control", "value"] == pytest.approx(control.mean())
+
+
+def _lexical_design(n_types=30, n_sentences=60, seed=0):
+    """Tokens whose vectors are their type's random embedding (pure lexical identity):
+    types recur across sentences, labels are a type-level property."""
+    rng = np.random.default_rng(seed)
+    types = rng.integers(0, n_types, size=n_sentences * 8)
+    embedding = rng.normal(size=(n_types, 40))
+    values = (embedding[types] + 0.1 * rng.normal(size=(types.size, 40)))[:, None, :]
+    index = pd.DataFrame({"stimulus_id": [f"s{i // 8}" for i in range(types.size)],
+                          "word_index": np.arange(types.size) % 8,
+                          "word": [f"w{t}" for t in types]})
+    acts = Activations(values.astype(np.float32), index, layers=(1,), site="resid_post",
+                       pooling="last", level="word")
+    return acts, np.where(types % 3 == 0, "A", "B")
+
+
+def test_control_task_is_learnable_with_sentence_folds_and_not_with_type_folds():
+    # Hewitt & Liang's point: a probe memorises type -> label when types recur across
+    # train and test. Grouping folds by type makes every test type unseen, and the
+    # control task then cannot beat chance whatever the representation.
+    acts, labels = _lexical_design()
+    by_sentence = selectivity(control_task_layers(acts, labels, seeds=(0, 1, 2), cv=4))
+    by_type = selectivity(control_task_layers(acts, labels, groups="types", seeds=(0, 1, 2),
+                                              cv=4))
+    control_sentence = by_sentence.set_index("task").loc["control", "value"]
+    control_type = by_type.set_index("task").loc["control", "value"]
+    assert control_sentence > 0.9 and control_type < 0.75
+
+
+def test_groups_auto_needs_a_stimulus_id_index():
+    with pytest.raises(ProbingError, match="groups='auto' groups folds by sentence"):
+        control_task_layers(np.zeros((10, 1, 2)), np.arange(10) % 2, word_types=np.arange(10))
+    with pytest.raises(ProbingError, match="groups must be 'auto', 'types', None"):
+        control_task_layers(np.zeros((10, 1, 2)), np.arange(10) % 2, word_types=np.arange(10),
+                            groups="words")
 
 
 def test_word_types_auto_needs_word_level_activations():
