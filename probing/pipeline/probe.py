@@ -1,0 +1,278 @@
+"""``probing probe``: controlled probing of one label on one model, into a run folder.
+
+Stimuli come from a paradigm file (word-level labels from a ``labels`` paradigm, or a
+column of the stimuli table for sentence-level labels). Their activations are extracted
+at every requested layer from the model and from its control model (same architecture,
+re-initialised weights); then, with one set of folds shared by everything:
+
+- each probe's task accuracy and its control-task accuracy (Hewitt & Liang 2019) per
+  layer and fold, and selectivity with intervals over control seeds;
+- the same task sweep on the control model;
+- a label-permutation test per layer for the closed-form linear probe, corrected
+  across layers;
+- MDL online codelengths (Voita & Titov 2020) per layer and probe.
+
+Folds are grouped by sentence (``stimulus_id``) for word-level labels, as in Hewitt &
+Liang: word types recur across train and test, which is what lets a control task be
+learnt at all (with folds grouped by word type every test word is unseen, and a
+control task is at chance by construction). Sentence-level labels group by item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing._core.io import atomic_folder, write_frame
+from probing.paradigms import generate, load_paradigm
+from probing.pipeline.extract import extract_activations
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.run import check_run_folder
+from probing.stimuli import Stimuli
+
+__all__ = ["ProbeOptions", "build_probe_targets", "limit_stimuli", "run_probe"]
+
+PROBES = ("logistic", "mlp")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeOptions:
+    """Options of a probing run; all of them are recorded in the manifest."""
+
+    label: str = "upos"
+    layers: str = "all"
+    site: str = "resid_post"
+    pooling: str = "last"
+    probes: tuple = PROBES
+    cv: int = 5
+    control_seeds: tuple = (0, 1, 2, 3, 4)
+    control_model_seed: int | None = 0
+    n_perm: int = 1000
+    mdl: bool = True
+    correction: str = "holm"
+    limit: int | None = None
+    random_state: int = 0
+    batch_size: int = 32
+    n_jobs: int | None = None
+    seed: int | None = None
+
+    def __post_init__(self):
+        unknown = [p for p in self.probes if p not in PROBES]
+        if unknown or not self.probes:
+            raise ProbingError(f"probes {list(self.probes)}: allowed {', '.join(PROBES)}")
+        if self.cv < 2 or self.n_perm < 1 or not self.control_seeds:
+            raise ProbingError(f"need cv >= 2, n_perm >= 1 and at least one control seed; got "
+                               f"cv={self.cv}, n_perm={self.n_perm}, "
+                               f"control_seeds={list(self.control_seeds)}")
+        if self.limit is not None and self.limit < 2:
+            raise ProbingError(f"limit must be >= 2 stimuli; got {self.limit}")
+
+
+def limit_stimuli(stimuli, limit):
+    """The first ``limit`` stimuli (in table order) with their regions and words."""
+    if limit is None or limit >= len(stimuli.table):
+        return stimuli
+    keep = stimuli.table["stimulus_id"].iloc[:limit]
+
+    def subset(frame):
+        return None if frame is None else frame[frame["stimulus_id"].isin(keep)].reset_index(
+            drop=True)
+
+    return dataclasses.replace(stimuli, table=stimuli.table.iloc[:limit].reset_index(drop=True),
+                               regions=subset(stimuli.regions), words=subset(stimuli.words))
+
+
+def build_probe_targets(stimuli, label):
+    """Where a label lives: ``("word", words table)`` or ``("sentence", stimuli table)``.
+
+    Parameters
+    ----------
+    stimuli : Stimuli
+    label : str
+        A column of the ``words`` table (word-level) or of the stimuli table.
+
+    Returns
+    -------
+    level : {"word", "sentence"}
+    table : pandas.DataFrame
+        The rows that carry the label, without missing values.
+    """
+    if stimuli.words is not None and label in stimuli.words:
+        level, table = "word", stimuli.words
+    elif label in stimuli.table:
+        level, table = "sentence", stimuli.table
+    else:
+        known = sorted(set(stimuli.table.columns) | set(
+            () if stimuli.words is None else stimuli.words.columns))
+        raise ProbingError(f"label {label!r}: not a column of {stimuli.paradigm}'s stimuli or "
+                           f"words; columns: {known}")
+    table = table[table[label].notna() & (table[label].astype(str) != "")]
+    if table[label].nunique() < 2:
+        raise ProbingError(f"label {label!r}: needs at least two classes; got "
+                           f"{table[label].unique().tolist()}")
+    return level, table
+
+
+def _aligned_labels(acts, table, label, level):
+    keys = ["stimulus_id", "word_index"] if level == "word" else ["stimulus_id"]
+    merged = acts.index[keys].merge(table.assign(stimulus_id=table["stimulus_id"].astype(str))
+                                    [[*keys, label]], on=keys, how="left")
+    if merged[label].isna().any():
+        raise ProbingError(f"label {label!r}: {int(merged[label].isna().sum())} activation rows "
+                           f"have no label")
+    return merged[label].astype(str).to_numpy()
+
+
+def _groups(acts, stimuli, level):
+    if level == "word":
+        return acts.index["stimulus_id"].to_numpy()
+    items = stimuli.table.set_index("stimulus_id")["item_id"]
+    return items.loc[acts.index["stimulus_id"]].to_numpy()
+
+
+def _analyse(acts, labels, folds, types, options, model_name):
+    """Every table of one model's activations (scores, permutation test, MDL)."""
+    from probing.probes import control_task_layers, mdl_layers, permutation_test_layers, probe_layers
+
+    common = {"cv": folds, "random_state": options.random_state, "n_jobs": options.n_jobs}
+    scores = []
+    for probe in options.probes:
+        if types is None:
+            scores.append(probe_layers(acts, labels, groups=None, probe=probe, **common))
+        else:
+            scores.append(control_task_layers(acts, labels, word_types=types, probe=probe,
+                                              seeds=options.control_seeds, **common))
+    tables = {"scores": pd.concat(scores, ignore_index=True)}
+    tables["permutation"] = permutation_test_layers(
+        acts, labels, groups=None, probe="ridge_classifier", n_perm=options.n_perm,
+        correction=options.correction, **common)
+    if options.mdl:
+        tables["mdl"] = pd.concat([mdl_layers(acts, labels, probe=p, random_state=
+                                              options.random_state, n_jobs=options.n_jobs)
+                                   for p in options.probes], ignore_index=True)
+    return {name: t.assign(model=model_name) for name, t in tables.items()}
+
+
+def _control_model_scores(control_acts, labels, folds, options, model_name):
+    from probing.probes import probe_layers
+
+    return pd.concat([probe_layers(control_acts, labels, groups=None, cv=folds, probe=p,
+                                   random_state=options.random_state, n_jobs=options.n_jobs)
+                      for p in options.probes], ignore_index=True).assign(model=model_name)
+
+
+def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+    """Probe one label layer by layer with controls and statistics; write the run folder.
+
+    Parameters
+    ----------
+    paradigm_path : str or path-like
+        A paradigm whose stimuli or words carry ``options.label``.
+    lm : probing.models.LanguageModel
+    out : str or path-like
+        Run folder to create.
+    options : ProbeOptions, optional
+    force : bool
+        Replace an existing run folder.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``scores`` (per layer, fold, probe, task/control seed and model, with majority
+        and chance baselines), ``selectivity`` (task, control and selectivity per layer
+        and probe with intervals), ``permutation`` (per layer, closed-form linear probe),
+        ``mdl`` (codelengths per layer and probe) and ``labels`` (class counts).
+    """
+    from probing.probes import build_folds, selectivity
+
+    options = options or ProbeOptions()
+    check_run_folder(out, force=force)
+    started = now()
+    spec = load_paradigm(paradigm_path)
+    stimuli = limit_stimuli(generate(spec, seed=options.seed), options.limit)
+    level, table = build_probe_targets(stimuli, options.label)
+    extract = {"layers": options.layers, "site": options.site, "level": level,
+               "pooling": options.pooling, "batch_size": options.batch_size}
+    acts = extract_activations(lm, _labelled(stimuli, table, level), **extract)
+    labels = _aligned_labels(acts, table, options.label, level)
+    folds = build_folds(acts, labels, groups=_groups(acts, stimuli, level), cv=options.cv,
+                        random_state=options.random_state)
+    types = acts.index["word"].astype(str).str.lower().to_numpy() if level == "word" else None
+    tables = _analyse(acts, labels, folds, types, options, lm.name)
+    manifest_models = {"model": lm.provenance}
+    if options.control_model_seed is not None:
+        from probing.models import reinitialize
+
+        control = reinitialize(lm, random_state=options.control_model_seed)
+        control_acts = extract_activations(control, _labelled(stimuli, table, level), **extract)
+        tables["scores"] = pd.concat([tables["scores"], _control_model_scores(
+            control_acts, labels, folds, options, control.name)], ignore_index=True)
+        manifest_models["control_model"] = control.provenance
+    if types is not None:
+        trained = tables["scores"][tables["scores"]["model"] == lm.name]
+        tables["selectivity"] = selectivity(trained).assign(model=lm.name)
+    tables["labels"] = pd.Series(labels).value_counts().rename_axis(options.label).reset_index()
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
+                              else options.seed, options=dataclasses.asdict(options),
+                              model_provenance=manifest_models, started=started, argv=argv)
+    manifest.update(level=level, n_rows=len(labels), n_folds=len(folds),
+                    activations_key=acts.provenance["key"])
+    _write(out, tables, manifest, options)
+    return tables
+
+
+def _labelled(stimuli, table, level):
+    """The stimuli restricted to the words (or stimuli) that carry the label."""
+    if level == "word":
+        return dataclasses.replace(stimuli, words=table.reset_index(drop=True))
+    keep = stimuli.table["stimulus_id"].isin(table["stimulus_id"])
+    return Stimuli(stimuli.paradigm, stimuli.kind, stimuli.table[keep].reset_index(drop=True),
+                   stimuli.regions[stimuli.regions["stimulus_id"].isin(table["stimulus_id"])],
+                   None, stimuli.predictions, stimuli.info)
+
+
+def plot_probe_run(tables, *, ax=None):
+    """One panel per probe: task, control task and selectivity by layer (trained model),
+    the control model's task accuracy, and stars where the permutation test is
+    significant after correction (linear probe)."""
+    import matplotlib.pyplot as plt
+
+    from probing.probes import plot_probe_layers
+
+    scores = tables["scores"]
+    trained_name = tables["permutation"]["model"].iloc[0]
+    probes = list(dict.fromkeys(scores["probe"]))
+    if ax is None:
+        _, ax = plt.subplots(1, len(probes), figsize=(6 * len(probes), 3.8), sharey=True,
+                             squeeze=False)
+        ax = ax[0]
+    for axis, probe in zip(np.atleast_1d(ax), probes, strict=True):
+        mine = scores[(scores["probe"] == probe) & (scores["model"] == trained_name)]
+        linear = tables["permutation"] if probe == "logistic" else None
+        plot_probe_layers(mine, pvalues=linear, ax=axis)
+        other = scores[(scores["probe"] == probe) & (scores["model"] != trained_name)
+                       & (scores["metric"] == "accuracy")]
+        if len(other):
+            curve = other.groupby("layer")["value"].mean()
+            axis.plot(curve.index, curve.to_numpy(), ":", color="grey",
+                      label="control model (task)")
+            axis.legend(fontsize=8)
+        axis.set_title(f"{probe} probe")
+    return ax
+
+
+def _write(out, tables, manifest, options):
+    import matplotlib.pyplot as plt
+
+    with atomic_folder(out) as tmp:
+        for name, frame in tables.items():
+            write_frame(frame, tmp / f"{name}.csv", ".csv")
+        axes = plot_probe_run(tables)
+        np.atleast_1d(axes)[0].figure.savefig(tmp / "probe_layers.png", dpi=120,
+                                              bbox_inches="tight")
+        plt.close("all")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
