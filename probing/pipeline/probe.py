@@ -136,7 +136,12 @@ def _groups(acts, stimuli, level):
 
 def _analyse(acts, labels, folds, types, options, model_name):
     """Every table of one model's activations (scores, permutation test, MDL)."""
-    from probing.probes import control_task_layers, mdl_layers, permutation_test_layers, probe_layers
+    from probing.probes import (
+        control_task_layers,
+        mdl_layers,
+        permutation_test_layers,
+        probe_layers,
+    )
 
     common = {"cv": folds, "random_state": options.random_state, "n_jobs": options.n_jobs}
     scores = []
