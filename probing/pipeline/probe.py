@@ -263,9 +263,10 @@ def plot_probe_run(tables, *, ax=None):
                        & (scores["metric"] == "accuracy")]
         if len(other):
             curve = other.groupby("layer")["value"].mean()
-            axis.plot(curve.index, curve.to_numpy(), ":", color="grey",
-                      label="control model (task)")
-            axis.legend(fontsize=8)
+            axis.plot(curve.index, curve.to_numpy(), "-.", color="C4",
+                      label="re-initialised model (task)")
+        axis.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15),
+                    ncol=3)
         axis.set_title(f"{probe} probe")
     return ax
 

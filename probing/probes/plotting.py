@@ -85,4 +85,6 @@ def _mark_significant(ax, task_rows, pvalues, alpha):
     significant = set(pvalues.loc[pvalues["p_corr"] < alpha, "layer"])
     rows = task_rows[task_rows["layer"].isin(significant)]
     top = rows["ci_high"].fillna(rows["value"])
-    ax.plot(rows["layer"], top + 0.02, "*", color="k", ms=7, label=f"p_corr < {alpha}")
+    probe = pvalues["probe"].iloc[0] if "probe" in pvalues and len(pvalues) else "probe"
+    ax.plot(rows["layer"], top + 0.02, "*", color="k", ms=7,
+            label=f"permutation test ({probe}): p_corr < {alpha}")

@@ -26,7 +26,7 @@ def test_task_control_selectivity_and_significance_are_drawn(word_activations):
     assert out is ax
     labels_drawn = [line.get_label() for line in ax.get_lines()]
     assert {"task", "control task", "selectivity", "majority class"} <= set(labels_drawn)
-    stars = [line for line in ax.get_lines() if line.get_label().startswith("p_corr")][0]
+    stars = [line for line in ax.get_lines() if line.get_label().startswith("permutation test")][0]
     assert list(stars.get_xdata()) == [6]
     plt.close(fig)
 
