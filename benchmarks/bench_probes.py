@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
+from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from probing.probes import RidgeClassifierProbe, build_folds, permutation_test_layers
 
@@ -35,16 +35,6 @@ def make_data(n_rows, n_layers, n_units, random_state):
     values = rng.standard_normal((n_rows, n_layers, n_units), dtype=np.float32)
     values[:, 10:21, :8] += 0.25 * labels[:, None, None].astype(np.float32)
     return values, labels, items
-
-
-def timed(function, repeats=1):
-    """Best wall time of ``repeats`` calls (the machine's noise only ever adds), and the result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main(argv=None):

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
+from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from probing.rsa import build_model_rdm, compute_rdm, permutation_test, rsa_layers
 
@@ -46,16 +46,6 @@ def make_data(n_layers, n_conditions, n_units, seed):
     table = pd.DataFrame({"stimulus_id": [f"s{i:03d}" for i in range(n_conditions)],
                           "factor": factor})
     return values, table
-
-
-def timed(function, repeats=1):
-    """Best wall time of ``repeats`` calls, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def rsatoolbox_rdms(rsatoolbox, values, labels):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from probing.models import load_model, score_tokens
 from probing.models.alignment import encode_texts
@@ -43,16 +44,6 @@ def read_pairs(folder, per_phenomenon):
             for role in ("good", "bad"):
                 rows.append((f"{pair_id}-{role}", pair_id, pair[f"sentence_{role}"]))
     return pd.DataFrame(rows, columns=["stimulus_id", "pair_id", "text"])
-
-
-def timed(function, repeats):
-    """Best wall time of ``repeats`` calls, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def bare_forward(lm, table, batch_size):
