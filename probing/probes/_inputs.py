@@ -17,12 +17,13 @@ from probing.probes.estimators import LogisticProbe, MLPProbe, RidgeClassifierPr
 from probing.store import Activations
 
 #: Probe names accepted wherever a ``probe`` is asked for, mapped to default estimators
-#: (the MLP seeded, so that the same call gives the same numbers).
+#: (the MLP seeded, so that the same call gives the same numbers, and stopped early on
+#: held-out training rows, so that it does not run to ``max_iter`` memorising a task).
 PROBES = {
     "logistic": LogisticProbe,
     "ridge": RidgeProbe,
     "ridge_classifier": RidgeClassifierProbe,
-    "mlp": lambda: MLPProbe(random_state=0),
+    "mlp": lambda: MLPProbe(early_stopping=True, random_state=0),
 }
 
 

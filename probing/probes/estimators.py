@@ -65,7 +65,7 @@ class _ScaledProbe(BaseEstimator):
             check_classification_targets(y)
         self.scaler_ = StandardScaler().fit(X)
         model = self._make_model(check_random_state(getattr(self, "random_state", None)))
-        self.model_ = model.fit(self.scaler_.transform(X), y)
+        self.model_ = self._fit_model(model, self.scaler_.transform(X), y)
         if hasattr(self.model_, "n_iter_"):
             self.n_iter_ = self.model_.n_iter_
         if self._is_classifier():
@@ -74,6 +74,9 @@ class _ScaledProbe(BaseEstimator):
 
     def _is_classifier(self):
         return self._classifier
+
+    def _fit_model(self, model, X, y):
+        return model.fit(X, y)
 
     def _scaled(self, X):
         check_is_fitted(self)
@@ -223,8 +226,14 @@ class MLPProbe(_ScaledProbe):
         L2 penalty.
     max_iter : int, default 200
         Cap on Adam epochs.
+    early_stopping : bool, default False
+        Hold out 10% of the training rows and stop when their score has not improved
+        for 10 epochs (as Hewitt & Liang stop on a development set). Without it an MLP
+        runs to ``max_iter`` on tasks it can memorise, such as control tasks. Off when
+        the held-out rows would be fewer than the classes (or than 2). The ``"mlp"``
+        shortcut of the layer sweeps turns it on; the default follows scikit-learn's.
     random_state : int, RandomState or None
-        Seeds the weight initialisation and the mini-batch order.
+        Seeds the weight initialisation, the mini-batch order and the held-out rows.
 
     Attributes
     ----------
@@ -244,15 +253,24 @@ class MLPProbe(_ScaledProbe):
     """
 
     def __init__(self, hidden_layer_sizes=(64,), task="classification", alpha=1e-4,
-                 max_iter=200, random_state=None):
+                 max_iter=200, early_stopping=False, random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.task = task
         self.alpha = alpha
         self.max_iter = max_iter
+        self.early_stopping = early_stopping
         self.random_state = random_state
 
     def _is_classifier(self):
         return self.task == "classification"
+
+    def _fit_model(self, model, X, y):
+        # The held-out rows must hold every class (stratified split); on data too small
+        # for that, train on everything instead of failing.
+        n_classes = np.unique(y).size if self._is_classifier() else 1
+        if model.early_stopping and int(np.ceil(0.1 * len(X))) < max(n_classes, 2):
+            model.set_params(early_stopping=False)
+        return model.fit(X, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -275,7 +293,8 @@ class MLPProbe(_ScaledProbe):
     def _make_model(self, random_state):
         model = MLPClassifier if self._is_classifier() else MLPRegressor
         return model(hidden_layer_sizes=tuple(self.hidden_layer_sizes), alpha=self.alpha,
-                     max_iter=self.max_iter, random_state=random_state)
+                     max_iter=self.max_iter, early_stopping=bool(self.early_stopping),
+                     random_state=random_state)
 
     @available_if(_is_classification)
     def predict_proba(self, X):

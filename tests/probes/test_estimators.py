@@ -66,3 +66,13 @@ def test_mlp_rejects_bad_task(rng):
 def test_ridge_rejects_bad_alpha(rng, alpha):
     with pytest.raises(ProbingError, match="alpha must be a positive number"):
         RidgeProbe(alpha=alpha).fit(rng.normal(size=(10, 2)), rng.normal(size=10))
+
+
+def test_mlp_early_stopping_stops_sooner_and_falls_back_on_tiny_data():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(400, 20)), rng.integers(0, 3, size=400)  # memorisable noise
+    full = MLPProbe(max_iter=150, random_state=0).fit(X, y)
+    early = MLPProbe(max_iter=150, early_stopping=True, random_state=0).fit(X, y)
+    assert early.n_iter_ < full.n_iter_
+    tiny = MLPProbe(early_stopping=True, max_iter=20, random_state=0).fit(X[:12], y[:12])
+    assert not tiny.model_.early_stopping and tiny.predict(X[:3]).shape == (3,)
