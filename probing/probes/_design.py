@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 
 from probing.probes._inputs import (
     Source,
@@ -55,15 +57,32 @@ def prepare(activations, labels, *, groups, cv, probe, layers, stimuli, random_s
 
 
 def fit_predict_layers(design, labels, *, n_jobs=None):
-    """Out-of-fold predictions, ``(n_layers, n_rows)`` (rows no fold tests stay empty)."""
+    """Out-of-fold predictions, ``(n_layers, n_rows)`` (rows no fold tests stay empty).
+
+    Fits that stop at their iteration cap are counted and reported in one warning per
+    call instead of one per fit (joblib workers would each print theirs).
+    """
     jobs = (delayed(_fit_predict_layer)(design.source.layer(k), labels, design.folds,
                                         design.probe) for k in design.source.layers)
-    return np.stack(Parallel(n_jobs=n_jobs)(jobs))
+    results = Parallel(n_jobs=n_jobs)(jobs)
+    capped = sum(n for _, n in results)
+    if capped:
+        warnings.warn(f"{design.probe_name}: {capped} of {len(results) * len(design.folds)} "
+                      f"fits stopped at their iteration cap (max_iter) before converging",
+                      ConvergenceWarning, stacklevel=3)
+    return np.stack([pred for pred, _ in results])
 
 
 def _fit_predict_layer(X, labels, folds, probe):
     pred = np.empty(len(labels), dtype=labels.dtype)
     pred[:] = labels[0] if labels.dtype == object else 0
+    capped = 0
     for train, test in folds:
-        pred[test] = clone(probe).fit(X[train], labels[train]).predict(X[test])
-    return pred
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            pred[test] = clone(probe).fit(X[train], labels[train]).predict(X[test])
+        capped += any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        for w in caught:  # anything else goes on as it came
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return pred, capped

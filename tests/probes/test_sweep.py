@@ -183,3 +183,17 @@ def test_unknown_layer_of_activations_is_an_error(word_activations):
     acts, labels = word_activations
     with pytest.raises(ProbingError, match=r"layers \[7\] not in the activations"):
         probe_layers(acts, labels, layers=[7])
+
+
+def test_capped_fits_are_counted_in_one_warning():
+    from sklearn.exceptions import ConvergenceWarning
+
+    from probing.probes import LogisticProbe
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(90, 2, 20)), np.arange(90) % 3
+    with pytest.warns(ConvergenceWarning) as record:
+        probe_layers(X, y, groups=None, cv=3, probe=LogisticProbe(max_iter=1))
+    capped = [str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert capped == ["LogisticProbe: 6 of 6 fits stopped at their iteration cap (max_iter) "
+                      "before converging"]
