@@ -7,7 +7,8 @@ the training fold's statistics). ``H`` depends on ``X`` alone, and since the cen
 ``Xtr'`` annihilates constants, ``H @ mean = 0``: the predictions of every permutation
 are ``H @ Y_perm + mean(Y_perm)``, one matrix product for a whole chunk of permutations.
 ``H`` is solved once per layer and fold, in the primal (units) or the dual (rows) form,
-whichever system is smaller.
+whichever system is smaller, and applied in factored form when that is cheaper
+(:class:`HatMap`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from sklearn.preprocessing import StandardScaler
 _CHUNK_VALUES = 2**24
 
 
-def hat_map(X_train, X_test, alpha):
-    """``(n_test, n_train)`` map from centred training targets to test predictions."""
+def hat_factors(X_train, X_test, alpha):
+    """``(left, right)`` with ``left @ right`` the ``(n_test, n_train)`` hat map.
+
+    Primal (units <= rows): ``left = Xte (Xtr' Xtr + alpha I)^-1``, ``right = Xtr'``,
+    of inner size ``n_units``. Dual: ``left = Xte Xtr' (Xtr Xtr' + alpha I)^-1``,
+    ``right = I`` (None), of inner size ``n_train``.
+    """
     scaler = StandardScaler().fit(X_train)
     A, B = scaler.transform(X_train), scaler.transform(X_test)
     # Ridge(fit_intercept=True) centres the (already standardized) columns once more; the
@@ -33,10 +39,42 @@ def hat_map(X_train, X_test, alpha):
     if n_units <= n_train:
         gram = A.T @ A
         gram.flat[:: n_units + 1] += alpha
-        return cho_solve(cho_factor(gram, check_finite=False), B.T, check_finite=False).T @ A.T
+        return cho_solve(cho_factor(gram, check_finite=False), B.T, check_finite=False).T, A.T
     kernel = A @ A.T
     kernel.flat[:: n_train + 1] += alpha
-    return cho_solve(cho_factor(kernel, check_finite=False), A @ B.T, check_finite=False).T
+    return cho_solve(cho_factor(kernel, check_finite=False), A @ B.T, check_finite=False).T, None
+
+
+def _product(left, right):
+    return left if right is None else left @ right
+
+
+def hat_map(X_train, X_test, alpha):
+    """``(n_test, n_train)`` map from centred training targets to test predictions."""
+    return _product(*hat_factors(X_train, X_test, alpha))
+
+
+class HatMap:
+    """The hat map, applied to many target columns in the cheaper order.
+
+    ``left @ (right @ Z)`` costs ``n_units * (n_train + n_test)`` per column of ``Z``,
+    ``H @ Z`` with ``H`` formed once costs ``n_test * n_train``: with many classes and
+    permutations (one column each) the factored order wins when ``n_units`` is small
+    next to the fold sizes (UD POS: 576 units, 7,700 training and 1,900 test rows, 2.6x).
+    """
+
+    def __init__(self, X_train, X_test, alpha):
+        left, right = hat_factors(X_train, X_test, alpha)
+        n_test, inner = left.shape
+        n_train = inner if right is None else right.shape[1]
+        factored = right is not None and inner * (n_train + n_test) < n_test * n_train
+        self._left, self._right = (left, right) if factored else (_product(left, right), None)
+
+    def __matmul__(self, Z):
+        return self._left @ Z if self._right is None else self._left @ (self._right @ Z)
+
+    def __len__(self):
+        return self._left.shape[0]
 
 
 def permuted_scores(X, targets, *, alpha):
@@ -51,7 +89,7 @@ def permuted_scores(X, targets, *, alpha):
     """
     scores = np.zeros(targets.n_perm)
     for (train, test), chunks in zip(targets.folds, targets.fold_chunks(), strict=True):
-        H = hat_map(X[train], X[test], alpha)
+        H = HatMap(X[train], X[test], alpha)
         for start, fit_on, y_test in chunks():
             scores[start:start + y_test.shape[1]] += targets.score(H, fit_on, y_test)
     return scores / len(targets.folds)

@@ -14,7 +14,7 @@ from probing.probes import (
     correct_table,
     permutation_test_layers,
 )
-from probing.probes._closed_form import hat_map
+from probing.probes._closed_form import HatMap, hat_map
 from probing.probes._design import prepare
 from probing.probes.permutation import _permutations
 
@@ -55,6 +55,15 @@ def test_hat_map_predicts_like_the_fitted_probe(rng):
     H = hat_map(X[train], X[test], 0.5)
     expected = RidgeProbe(alpha=0.5).fit(X[train], y[train]).predict(X[test])
     np.testing.assert_allclose(H @ y[train] + y[train].mean(), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("n_units", [4, 60], ids=["factored", "formed"])
+def test_hat_map_applies_in_either_order(rng, n_units):
+    X, Z = rng.normal(size=(80, n_units)), rng.normal(size=(60, 7))
+    train, test = np.arange(60), np.arange(60, 80)
+    H = HatMap(X[train], X[test], 0.5)
+    assert (H._right is not None) == (n_units == 4)
+    np.testing.assert_allclose(H @ Z, hat_map(X[train], X[test], 0.5) @ Z, atol=1e-10)
 
 
 def test_planted_signal_only_that_layer_is_significant_after_correction():
