@@ -14,6 +14,7 @@ It also checks that both paths give the same scores on those few permutations.
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_probes.py [--n-perm 1000] [--naive-perm 2] [--repeats 2]
+    .venv/bin/python benchmarks/bench_probes.py --classes 17 --rows 9588 --layers 3  # UD POS-sized
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ from _timing import timed  # benchmarks/ is on sys.path when a script runs
 from probing.probes import RidgeClassifierProbe, build_folds, permutation_test_layers
 
 
-def make_data(n_rows, n_layers, n_units, random_state):
-    """Float32 activations, a 0/1 label alternating within two-row items, item groups."""
+def make_data(n_rows, n_layers, n_units, random_state, n_classes=2):
+    """Float32 activations, labels cycling through the classes within items of
+    ``n_classes`` rows, item groups; each class shifts its own unit in layers 10-20."""
     rng = np.random.default_rng(random_state)
-    labels = np.tile([0, 1], n_rows // 2)
-    items = np.repeat(np.arange(n_rows // 2), 2)
-    values = rng.standard_normal((n_rows, n_layers, n_units), dtype=np.float32)
-    values[:, 10:21, :8] += 0.25 * labels[:, None, None].astype(np.float32)
+    labels = np.tile(np.arange(n_classes), n_rows // n_classes)
+    items = np.repeat(np.arange(n_rows // n_classes), n_classes)
+    values = rng.standard_normal((len(labels), n_layers, n_units), dtype=np.float32)
+    if n_classes == 2:
+        values[:, 10:21, :8] += 0.25 * labels[:, None, None].astype(np.float32)
+    else:
+        values[np.arange(len(labels)), 10:21, labels % n_units] += 0.5
     return values, labels, items
 
 
@@ -46,9 +51,12 @@ def main(argv=None):
     parser.add_argument("--units", type=int, default=576)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2, help="best of, for the closed form")
+    parser.add_argument("--classes", type=int, default=2,
+                        help="label classes (2, the issue's case; 17 is UD POS)")
     args = parser.parse_args(argv)
 
-    values, labels, items = make_data(args.rows, args.layers, args.units, random_state=0)
+    values, labels, items = make_data(args.rows, args.layers, args.units, random_state=0,
+                                      n_classes=args.classes)
     probe = RidgeClassifierProbe(alpha=1.0)
     folds = build_folds(values, labels, groups=items, cv=args.folds, probe=probe)
     common = {"groups": items, "cv": folds, "probe": probe, "random_state": 0}
@@ -66,7 +74,7 @@ def main(argv=None):
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{args.n_perm} permutations x {args.layers} layers x {args.rows} rows x "
-          f"{args.units} units, {args.folds}-fold grouped CV, binary label, "
+          f"{args.units} units, {args.folds}-fold grouped CV, {args.classes} classes, "
           f"RidgeClassifierProbe(alpha=1.0), {cores} cores")
     print(f"\n{'method':<44}{'seconds':>10}")
     print(f"{'(a) closed form (hat map, one product)':<44}{fast_s:>10.1f}"
