@@ -118,6 +118,9 @@ def run_probe_command(args):
     if "selectivity" in tables:
         sel = tables["selectivity"].pivot_table(index="layer", columns=["probe", "task"],
                                                 values="value")
+        sel = sel.reindex(columns=["task", "control", "selectivity"], level=1)
+        sel.columns = [f"{probe} {task}" for probe, task in sel.columns]
+        print("accuracy by layer (control: control task; selectivity: task - control):")
         print(sel.to_string(float_format=lambda x: f"{x:.3f}"))
 
 
