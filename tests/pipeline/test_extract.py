@@ -149,7 +149,9 @@ def test_bad_input(gpt2, stimuli, kwargs, message):
 
 @pytest.fixture
 def model_dir(make_model, tmp_path):
-    model, tokenizer = make_model("gpt2", dtype=probing.models.extract.torch.float32)
+    import torch
+
+    model, tokenizer = make_model("gpt2", dtype=torch.float32)
     model.save_pretrained(tmp_path / "tiny-gpt2")
     tokenizer.save_pretrained(tmp_path / "tiny-gpt2")
     return tmp_path / "tiny-gpt2"
