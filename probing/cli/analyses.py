@@ -48,6 +48,8 @@ def add_rsa(sub):
                    help="RDM comparison: spearman (default), pearson, rho_a, tau_a, cosine")
     p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
     p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
+    p.add_argument("--permute", default="free", choices=["free", "items"],
+                   help="exchange all stimulus labels (default) or only within items")
     p.set_defaults(func=run_rsa_command)
 
 
@@ -58,8 +60,8 @@ def run_rsa_command(args):
     options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
                          metric=args.metric, method=args.method, n_perm=args.n_perm,
                          n_boot=args.n_boot, correction=args.correction,
-                         random_state=args.random_state, batch_size=args.batch_size,
-                         seed=args.seed)
+                         permute=args.permute, random_state=args.random_state,
+                         batch_size=args.batch_size, seed=args.seed)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "rsa")
     with config_context(cache_dir=args.cache_dir):

@@ -21,7 +21,9 @@ from probing.pipeline.extract import extract_activations
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 
-__all__ = ["RSAOptions", "run_rsa"]
+__all__ = ["PERMUTE", "RSAOptions", "run_rsa"]
+
+PERMUTE = ("free", "items")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +31,10 @@ class RSAOptions:
     """Options of an RSA run; all of them are recorded in the manifest.
 
     ``pooling`` names what each stimulus contributes (``region:noun``: the mean over the
-    noun's tokens); ``bootstrap="items"`` resamples whole items (all conditions of an
-    item together), so the interval reflects item-to-item variability.
+    noun's tokens). Intervals resample whole items (all conditions of an item together),
+    so they carry item-to-item variability. ``permute="free"`` exchanges all stimulus
+    labels (Kriegeskorte et al. 2008); ``"items"`` only exchanges them inside an item,
+    so each item's own similarity structure stays in the null.
     """
 
     layers: str = "all"
@@ -41,11 +45,14 @@ class RSAOptions:
     n_perm: int = 10_000
     n_boot: int = 1000
     correction: str = "holm"
+    permute: str = "free"
     random_state: int = 0
     batch_size: int = 32
     seed: int | None = None
 
     def __post_init__(self):
+        if self.permute not in PERMUTE:
+            raise ProbingError(f"permute {self.permute!r}: allowed {', '.join(PERMUTE)}")
         if self.n_perm < 1 or self.n_boot < 0:
             raise ProbingError(f"n_perm must be >= 1 and n_boot >= 0; got {self.n_perm}, "
                                f"{self.n_boot}")
@@ -88,6 +95,7 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
                        method=options.method, n_perm=options.n_perm, n_boot=options.n_boot,
                        bootstrap="conditions" if options.n_boot else None,
                        groups=items.to_numpy(), correction=options.correction,
+                       within=items.to_numpy() if options.permute == "items" else None,
                        random_state=options.random_state)
     rdms = compute_rdm(np.asarray(acts.values).transpose(1, 0, 2), metric=options.metric,
                        conditions=acts.index["stimulus_id"].tolist(),

@@ -24,6 +24,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, embed, tau_a
@@ -69,7 +70,8 @@ class PermutationResult:
         return self.null.shape[0]
 
 
-def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, random_state=None):
+def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, within=None,
+                      random_state=None):
     """Condition permutations for a test: all of them when few, else random ones.
 
     Parameters
@@ -79,6 +81,9 @@ def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, random_s
         Random permutations to draw when ``n_conditions! > max_exact``.
     max_exact : int, default 10_000
         Enumerate every permutation when there are at most this many.
+    within : array_like of shape (n_conditions,), optional
+        Block of each condition: conditions are only exchanged inside their block (a
+        restricted permutation, e.g. the four stimuli of one item). Always random.
     random_state : int, numpy.random.Generator or None
 
     Returns
@@ -98,12 +103,33 @@ def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, random_s
         raise ProbingError(f"permutation_test: need at least 2 conditions, got {n_conditions}")
     if int(n_perm) < 1:
         raise ProbingError(f"permutation_test: n_perm must be a positive integer, got {n_perm!r}")
+    rng = np.random.default_rng(random_state)
+    if within is not None:
+        return _permute_within(n_conditions, int(n_perm), within, rng), False
     if math.factorial(n_conditions) <= max_exact:
         perms = np.array(list(itertools.permutations(range(n_conditions))), dtype=np.int32)
         return perms, True
-    rng = np.random.default_rng(random_state)
     base = np.broadcast_to(np.arange(n_conditions, dtype=np.int32), (int(n_perm), n_conditions))
     return rng.permuted(base, axis=1), False
+
+
+def _permute_within(n_conditions, n_perm, within, rng):
+    blocks = np.asarray(within, dtype=object)
+    if blocks.shape != (n_conditions,):
+        raise ProbingError(f"permutation_test: within must have one block label per condition "
+                           f"({n_conditions}); got shape {blocks.shape}")
+    codes = pd.factorize(blocks)[0]
+    if np.bincount(codes).max() < 2:
+        raise ProbingError("permutation_test: within puts every condition in its own block; "
+                           "nothing can be exchanged")
+    perms = np.broadcast_to(np.arange(n_conditions, dtype=np.int32), (n_perm, n_conditions)).copy()
+    for code in np.unique(codes):
+        members = np.flatnonzero(codes == code).astype(np.int32)
+        if members.size > 1:
+            order = rng.permuted(np.broadcast_to(np.arange(members.size), (n_perm, members.size)),
+                                 axis=1)
+            perms[:, members] = members[order]
+    return perms
 
 
 def permuted_index(perms, n, kind):
@@ -137,7 +163,7 @@ def permuted_similarities(data_values, model_values, perms, method):
 
 
 def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternative="greater",
-                     max_exact=10_000, random_state=None):
+                     max_exact=10_000, within=None, random_state=None):
     """Test RDM similarities by permuting condition labels.
 
     Parameters
@@ -153,6 +179,10 @@ def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternati
     alternative : {"greater", "less", "two-sided"}, default "greater"
     max_exact : int, default 10_000
         Enumerate all ``n!`` permutations when ``n! <= max_exact``.
+    within : array_like of shape (n_conditions,), optional
+        Exchange conditions only inside these blocks (see :func:`draw_permutations`):
+        when stimuli are nested in items, permuting within items keeps each item's own
+        similarity structure in the null, where free permutation would not.
     random_state : int, numpy.random.Generator or None
 
     Returns
@@ -175,7 +205,7 @@ def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternati
     check_method(method, "permutation_test")
     data, model = align_rdms(data, model)
     perms, exact = draw_permutations(data.n_conditions, n_perm=n_perm, max_exact=max_exact,
-                                     random_state=random_state)
+                                     within=within, random_state=random_state)
     null = permuted_similarities(data.values, model.values, perms, method)
     identity = np.arange(data.n_conditions, dtype=np.int32)[None]
     value = permuted_similarities(data.values, model.values, identity, method)[0]

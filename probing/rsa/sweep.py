@@ -78,13 +78,14 @@ def _models(model_rdms, conditions):
     return out
 
 
-def _condition_groups(groups, row_conditions, data):
+def _condition_groups(groups, row_conditions, data, *, name="groups",
+                      hint="for bootstrap='conditions' (use bootstrap='items' for item-level "
+                           "rows)"):
     """Group of each condition from one group label per row (one group per condition)."""
     frame = pd.DataFrame({"condition": row_conditions, "group": np.asarray(groups, object)})
     per = frame.groupby("condition", sort=False)["group"].nunique()
     if (per > 1).any():
-        raise ProbingError("rsa_layers: groups must be constant within a condition for "
-                           "bootstrap='conditions' (use bootstrap='items' for item-level rows)")
+        raise ProbingError(f"rsa_layers: {name} must be constant within a condition {hint}")
     first = frame.drop_duplicates("condition").set_index("condition")["group"]
     return first.loc[list(data.conditions)].to_numpy()
 
@@ -112,7 +113,7 @@ def _intervals(bootstrap, stack, data, model, rows, options):
 def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric="correlation",
                method="spearman", n_perm=1000, alternative="greater", correction="holm",
                bootstrap="conditions", groups=None, n_boot=1000, ci=0.95, folds=None,
-               noise=None, dtype="float32", random_state=None):
+               noise=None, dtype="float32", within=None, random_state=None):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
 
     Parameters
@@ -147,6 +148,10 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
         Passed to :func:`~probing.rsa.compute_rdm` (``crossnobis``, ``mahalanobis``).
     dtype : {"float32", "float64"}, default "float32"
         Precision of the RDM Gram products.
+    within : array_like of shape (n_rows,), optional
+        Block of each row (constant within a condition), for a restricted permutation
+        test that exchanges conditions only inside blocks, e.g. the ``item_id`` of each
+        stimulus (see :func:`~probing.rsa.permutation_test`). Default: free permutation.
     random_state : int, numpy.random.Generator or None
 
     Returns
@@ -180,11 +185,13 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
     seed = int(np.random.default_rng(random_state).integers(2**32))
     options = {"groups": groups, "metric": metric, "method": method, "noise": noise,
                "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
+    blocks = None if within is None else _condition_groups(
+        within, rows, data, name="within", hint="(a block holds whole conditions)")
     frames = []
     for name, model in _models(model_rdms, data.conditions).items():
         data_m, model = align_rdms(data, model)
         test = permutation_test(data_m, model, method=method, n_perm=n_perm,
-                                alternative=alternative, random_state=seed)
+                                alternative=alternative, within=blocks, random_state=seed)
         low, high = _intervals(bootstrap, stack, data_m, model, rows, options)
         frames.append(pd.DataFrame({
             "layer": numbers, "site": site, "model_rdm": name, "metric": metric,

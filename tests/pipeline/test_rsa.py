@@ -63,6 +63,23 @@ def test_not_an_rsa_paradigm_leaves_nothing(gpt2, tmp_path):
 def test_bad_options():
     with pytest.raises(ProbingError, match="n_perm must be >= 1"):
         RSAOptions(n_perm=0)
+    with pytest.raises(ProbingError, match="permute 'rows': allowed free, items"):
+        RSAOptions(permute="rows")
+
+
+def test_permute_within_items(gpt2, tmp_path):
+    options = RSAOptions(pooling="region:noun", n_perm=100, n_boot=0, permute="items",
+                         layers="0", random_state=3)
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_rsa(PARADIGM, gpt2, tmp_path / "run", options=options)
+        stimuli = generate(load_paradigm(PARADIGM))
+        acts = extract_activations(gpt2, stimuli, layers="0", pooling="region:noun")
+    items = stimuli.table["item_id"].to_numpy()
+    expected = rsa_layers(acts, build_model_rdms(stimuli), n_perm=100, bootstrap=None,
+                          within=items, random_state=3)
+    np.testing.assert_allclose(tables["rsa"]["p_val"], expected["p_val"])
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["options"]["permute"] == "items"
 
 
 def test_cli(model_dir, tmp_path, capsys):  # noqa: F811

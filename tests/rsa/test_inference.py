@@ -136,3 +136,46 @@ def test_bad_alternative(rng):
 def test_bad_method(rng):
     with pytest.raises(ProbingError, match=r"permutation_test: method must be one of"):
         permutation_test(rng.normal(size=6), rng.normal(size=6), method="kendall")
+
+
+def test_within_blocks_permutations_stay_inside_their_block():
+    blocks = np.repeat(["a", "b", "c"], [4, 3, 1])
+    perms, exact = draw_permutations(8, n_perm=500, within=blocks, random_state=0)
+    assert not exact and perms.shape == (500, 8)
+    for p in perms:
+        assert (blocks[p] == blocks).all() and sorted(p) == list(range(8))
+    assert (perms[:, 7] == 7).all()  # a block of one never moves
+    assert len({tuple(p) for p in perms}) > 100  # 4! * 3! = 144 arrangements, well covered
+    again, _ = draw_permutations(8, n_perm=500, within=blocks, random_state=0)
+    np.testing.assert_array_equal(perms, again)
+
+
+def test_within_blocks_test_uses_only_restricted_permutations(rng):
+    model = rng.normal(size=28)
+    data = model + rng.normal(size=28)
+    blocks = np.repeat([0, 1], 4)
+    res = permutation_test(data, model, n_perm=300, within=blocks, random_state=1)
+    assert (np.sort(res.permutations[:, :4], axis=1) == np.arange(4)).all()
+    assert res.p_val[0, 0] >= 1 / 301 and not res.exact
+
+
+def test_rsa_layers_within_items(rng):
+    from probing.rsa import rsa_layers
+
+    labels = np.tile([0, 1], 12)
+    items = np.repeat(np.arange(12), 2)
+    acts = rng.normal(size=(24, 2, 10))
+    acts[:, 1, :3] += 2 * labels[:, None]
+    model = {"label": (labels[:, None] != labels[None]).astype(float)}
+    table = rsa_layers(acts, model, n_perm=200, bootstrap=None, within=items, random_state=0)
+    assert table.loc[table.layer == 1, "p_corr"].item() < 0.05
+    assert table.loc[table.layer == 0, "p_corr"].item() > 0.05
+
+
+@pytest.mark.parametrize("within, message", [
+    (np.arange(3), r"one block label per condition \(8\)"),
+    (np.arange(8), "every condition in its own block"),
+], ids=["length", "singletons"])
+def test_within_bad_input(within, message):
+    with pytest.raises(ProbingError, match=message):
+        draw_permutations(8, n_perm=10, within=within)
