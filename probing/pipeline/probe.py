@@ -226,7 +226,7 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
                               model_provenance=manifest_models, started=started, argv=argv)
     manifest.update(level=level, n_rows=len(labels), n_folds=len(folds),
                     activations_key=acts.provenance["key"])
-    _write(out, tables, manifest, options)
+    _write(out, tables, manifest)
     return tables
 
 
@@ -271,7 +271,7 @@ def plot_probe_run(tables, *, ax=None):
     return ax
 
 
-def _write(out, tables, manifest, options):
+def _write(out, tables, manifest):
     import matplotlib.pyplot as plt
 
     with atomic_folder(out) as tmp:

@@ -104,3 +104,22 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     assert main([*argv, "--force", "--label", "lemma_x"]) == 2
     assert "label 'lemma_x'" in capsys.readouterr().err
     assert np.isfinite(pd.read_csv(tmp_path / "run" / "selectivity.csv")["value"]).all()
+
+
+def test_sentence_level_label_groups_by_item(gpt2, tmp_path):
+    # A stimuli-table column only (the RSA paradigm's condition): one row per stimulus,
+    # folds grouped by item, no control task (word types do not apply).
+    options = ProbeOptions(label="condition", layers="0,2", probes=("logistic",), cv=3,
+                           n_perm=30, mdl=False, control_model_seed=None, pooling="mean")
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_probe(PARADIGMS / "rsa_number_animacy.yaml", gpt2, tmp_path / "run",
+                           options=options)
+    assert "selectivity" not in tables and set(tables["scores"]["task"]) == {"task"}
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["level"] == "sentence" and manifest["n_rows"] == 96
+    assert len(tables["labels"]) == 4
+    items = generate(load_paradigm(PARADIGMS / "rsa_number_animacy.yaml")).table["item_id"]
+    accuracy = tables["scores"][tables["scores"]["metric"] == "accuracy"]
+    assert accuracy["n_test"].sum() == 2 * 96 and items.nunique() == 24
+    assert (accuracy["n_test"] % 4 == 0).all()  # whole items (4 stimuli each) per fold
+    assert (tmp_path / "run" / "probe_layers.png").exists()
