@@ -68,6 +68,24 @@ class Stimuli:
         """Factor names of the design, in declaration order."""
         return list(self.info.get("factors", {}))
 
+    def item_ids(self, stimulus_ids):
+        """The ``item_id`` of each of ``stimulus_ids`` (e.g. an activation index), in order.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({"stimulus_id": ["a", "b"], "item_id": [1, 2],
+        ...                       "condition": "all", "text": ["x", "y"]})
+        >>> stimuli = Stimuli("p", "rsa", table, pd.DataFrame(columns=REGION_COLUMNS))
+        >>> stimuli.item_ids(["b", "a", "b"]).tolist()
+        [2, 1, 2]
+        """
+        items = self.table.set_index(self.table["stimulus_id"].astype(str))["item_id"]
+        ids = pd.Index(stimulus_ids).astype(str)
+        missing = ids.difference(items.index)
+        if len(missing):
+            raise ProbingError(f"stimuli: no stimulus_id {list(missing[:3])} in {self.paradigm}")
+        return items.loc[ids].to_numpy()
+
     def summary(self):
         """Counts of stimuli per condition (and per phenomenon for minimal pairs)."""
         keys = ["phenomenon", "condition"] if "phenomenon" in self.table else ["condition"]

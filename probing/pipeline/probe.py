@@ -130,8 +130,7 @@ def _aligned_labels(acts, table, label, level):
 def _groups(acts, stimuli, level):
     if level == "word":
         return acts.index["stimulus_id"].to_numpy()
-    items = stimuli.table.set_index("stimulus_id")["item_id"]
-    return items.loc[acts.index["stimulus_id"]].to_numpy()
+    return stimuli.item_ids(acts.index["stimulus_id"])
 
 
 def _analyse(acts, labels, folds, types, options, model_name):
@@ -226,7 +225,7 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
                               model_provenance=manifest_models, started=started, argv=argv)
     manifest.update(level=level, n_rows=len(labels), n_folds=len(folds),
                     activations_key=acts.provenance["key"])
-    _write(out, tables, manifest)
+    _write(out, tables, manifest, lm.name)
     return tables
 
 
@@ -240,26 +239,25 @@ def _labelled(stimuli, table, level):
                    None, stimuli.predictions, stimuli.info)
 
 
-def plot_probe_run(tables, *, ax=None):
-    """One panel per probe: task, control task and selectivity by layer (trained model),
-    the control model's task accuracy, and stars where the permutation test is
-    significant after correction (linear probe)."""
+def plot_probe_run(tables, *, model, ax=None):
+    """One panel per probe: task, control task and selectivity by layer (``model``, the
+    trained model's name), the control model's task accuracy, and stars where the
+    permutation test is significant after correction (linear probe)."""
     import matplotlib.pyplot as plt
 
     from probing.probes import plot_probe_layers
 
     scores = tables["scores"]
-    trained_name = tables["permutation"]["model"].iloc[0]
     probes = list(dict.fromkeys(scores["probe"]))
     if ax is None:
         _, ax = plt.subplots(1, len(probes), figsize=(6 * len(probes), 3.8), sharey=True,
                              squeeze=False)
         ax = ax[0]
     for axis, probe in zip(np.atleast_1d(ax), probes, strict=True):
-        mine = scores[(scores["probe"] == probe) & (scores["model"] == trained_name)]
+        mine = scores[(scores["probe"] == probe) & (scores["model"] == model)]
         linear = tables["permutation"] if probe == "logistic" else None
         plot_probe_layers(mine, pvalues=linear, ax=axis)
-        other = scores[(scores["probe"] == probe) & (scores["model"] != trained_name)
+        other = scores[(scores["probe"] == probe) & (scores["model"] != model)
                        & (scores["metric"] == "accuracy")]
         if len(other):
             curve = other.groupby("layer")["value"].mean()
@@ -271,13 +269,13 @@ def plot_probe_run(tables, *, ax=None):
     return ax
 
 
-def _write(out, tables, manifest):
+def _write(out, tables, manifest, model):
     import matplotlib.pyplot as plt
 
     with atomic_folder(out) as tmp:
         for name, frame in tables.items():
             write_frame(frame, tmp / f"{name}.csv", ".csv")
-        axes = plot_probe_run(tables)
+        axes = plot_probe_run(tables, model=model)
         np.atleast_1d(axes)[0].figure.savefig(tmp / "probe_layers.png", dpi=120,
                                               bbox_inches="tight")
         plt.close("all")

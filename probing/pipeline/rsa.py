@@ -90,13 +90,15 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     stimuli = generate(spec, seed=options.seed)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
-    items = stimuli.table.set_index("stimulus_id").loc[acts.index["stimulus_id"], "item_id"]
+    items = stimuli.item_ids(acts.index["stimulus_id"])
     table = rsa_layers(acts, build_model_rdms(stimuli), metric=options.metric,
                        method=options.method, n_perm=options.n_perm, n_boot=options.n_boot,
                        bootstrap="conditions" if options.n_boot else None,
-                       groups=items.to_numpy(), correction=options.correction,
-                       within=items.to_numpy() if options.permute == "items" else None,
+                       groups=items, correction=options.correction,
+                       within=items if options.permute == "items" else None,
                        random_state=options.random_state)
+    # rsa_layers keeps its RDMs to itself; these (cheap: one Gram product per layer) are
+    # for the second-order table and the figure, in the design's display order.
     rdms = compute_rdm(np.asarray(acts.values).transpose(1, 0, 2), metric=options.metric,
                        conditions=acts.index["stimulus_id"].tolist(),
                        descriptors={"layer": list(acts.layers)})
