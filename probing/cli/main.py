@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import probing
@@ -45,6 +46,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("probing: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`probing list | head`): stop quietly, as `ls | head` does.
+        # stdout is pointed at devnull so that the interpreter's final flush cannot raise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from probing._core.errors import ProbingError
+from probing.models.hub import check_hub_id, nearest_alias
 from probing.models.language_model import (
     build_language_model,
     detect_kind,
@@ -42,6 +43,7 @@ class _Source:
     kind: str
     location: str
     gguf_file: str | None = None
+    local_files_only: bool = False
 
 
 def _one_line(err):
@@ -98,7 +100,7 @@ def resolve_source(name_or_path):
         raise ProbingError(f"{path} is neither a model folder nor a .gguf file; {_HOW}")
     if text.startswith((".", "/", "~")) or text.count("/") > 1 or not _HUB_ID.match(text):
         raise ProbingError(f"unknown model {text!r}: no such file or folder; {_HOW}")
-    return _Source("hub", text)
+    return _Source("hub", text, local_files_only=check_hub_id(text, ALIASES, _HOW))
 
 
 def _auto_class(kind):
@@ -134,19 +136,22 @@ def _load_gguf(source, kind, dtype):
 def _load_pretrained(source, kind, dtype):
     from transformers import AutoConfig, AutoTokenizer
 
+    offline = {"local_files_only": True} if source.local_files_only else {}
     try:
-        config = AutoConfig.from_pretrained(source.location)
+        config = AutoConfig.from_pretrained(source.location, **offline)
     except OSError as err:
         if source.kind == "hub":
+            alias = nearest_alias(source.location, ALIASES)
+            hint = f"did you mean {alias!r}? " if alias else ""
             raise ProbingError(
                 f"unknown model {source.location!r}: not a local folder or .gguf "
-                f"file and not available from the Hugging Face hub; {_HOW}"
+                f"file and not available from the Hugging Face hub; {hint}{_HOW}"
             ) from err
         raise ProbingError(f"cannot read {source.location}/config.json: {_one_line(err)}") from err
     kind = kind or detect_kind(config)
     try:
-        model = _auto_class(kind).from_pretrained(source.location, dtype=dtype)
-        tokenizer = AutoTokenizer.from_pretrained(source.location)
+        model = _auto_class(kind).from_pretrained(source.location, dtype=dtype, **offline)
+        tokenizer = AutoTokenizer.from_pretrained(source.location, **offline)
     except (OSError, ValueError) as err:
         raise ProbingError(f"cannot load model {source.location}: {_one_line(err)}") from err
     record = {"source": source.kind, "path": source.location}

@@ -246,3 +246,14 @@ def test_no_traceback_without_debug(files, tmp_path):
     done = _run_module("--debug", "generate", str(files["bad"]), cwd=tmp_path)
     assert done.returncode == 1
     assert "Traceback (most recent call last)" in done.stderr and "SpecError" in done.stderr
+
+
+def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`probing list | head -1`: the reader closes the pipe early; no BrokenPipeError."""
+    proc = subprocess.Popen([sys.executable, "-m", "probing", "list"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away after one line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -244,3 +244,44 @@ def test_masked_context_counts_cls_and_sep_and_tokenizer_limit(make_model, make_
     with pytest.raises(ProbingError, match=r"stimulus 'long' has 11 tokens.*allows \(10\)"):
         score_tokens(lm, table)
     assert (score_tokens(lm, table.iloc[:1])["stimulus_id"] == "fits").sum() == 6
+
+
+def test_misspelled_alias_fails_fast_and_suggests_the_alias(monkeypatch):
+    """An unreachable hub is not retried: the error comes from the reachability check and
+    names the nearest alias (no download is attempted)."""
+    from probing.models import hub
+
+    monkeypatch.setattr(hub, "_hub_reachable", lambda: False)
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a download was attempted")
+
+    monkeypatch.setattr("transformers.AutoConfig.from_pretrained", no_download)
+    with pytest.raises(ProbingError, match=r"hub cannot be reached; did you mean 'smollm2-135m'\?"):
+        load_model("smollm2-135")
+
+
+def test_unknown_name_far_from_any_alias_gets_no_suggestion(monkeypatch):
+    from probing.models import hub
+
+    monkeypatch.setattr(hub, "_hub_reachable", lambda: False)
+    with pytest.raises(ProbingError, match="hub cannot be reached") as info:
+        load_model("completely-different-name")
+    assert "did you mean" not in str(info.value)
+
+
+def test_cached_hub_id_loads_offline_when_the_hub_is_unreachable(monkeypatch):
+    from probing.models import hub
+
+    monkeypatch.setattr(hub, "_hub_reachable", lambda: False)
+    monkeypatch.setattr(hub, "_is_cached", lambda repo_id: True)
+    assert hub.check_hub_id("org/model", {"smollm2-135m": None}, "how") is True
+    monkeypatch.setattr(hub, "_hub_reachable", lambda: True)
+    assert hub.check_hub_id("org/model", {"smollm2-135m": None}, "how") is False
+
+
+def test_offline_flag_counts_as_unreachable(monkeypatch):
+    from probing.models import hub
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    assert hub._hub_reachable() is False
