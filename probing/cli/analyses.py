@@ -6,15 +6,23 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
-from probing.cli.commands import add_model_options, load_from_args
+from probing.cli.commands import add_model_options, check_layers_syntax, load_from_args
+
+SITES = ("resid_post", "mlp_out", "attn_out")
+# Literal copies so that `--help` does not import the analyses (seconds); a test checks
+# that they equal probing.rsa.METRICS and METHODS.
+RSA_METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+RSA_METHODS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+               "whitened_pearson")
 
 
 def _add_common(p):
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>-<command>)")
-    add_model_options(p, dtype_flag="--model-dtype")
+    add_model_options(p, deprecated_dtype=False)
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
-    p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
+    p.add_argument("--site", default="resid_post", choices=SITES,
+                   help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
                    help="correction across layers (and model RDMs or probes); default holm")
     p.add_argument("--random-state", type=int, default=0, help="seed of permutations and resampling")
@@ -41,11 +49,14 @@ def add_rsa(sub):
                        "rsa_layers.png and the peak layer's RDM.")
     _add_common(p)
     p.add_argument("--pooling", default="mean",
-                   help="mean (default), last, first, or region:<slot> such as region:noun")
-    p.add_argument("--metric", default="correlation",
-                   help="RDM distance: correlation (default), cosine, euclidean, sqeuclidean")
-    p.add_argument("--method", default="spearman",
-                   help="RDM comparison: spearman (default), pearson, rho_a, tau_a, cosine")
+                   help="mean (default: an RSA pattern stands for the whole stimulus, not for its "
+                   "last token, which is often the full stop), last, first, or region:<slot> "
+                   "such as region:noun")
+    p.add_argument("--metric", default="correlation", choices=RSA_METRICS,
+                   help="RDM distance (default correlation; mahalanobis and crossnobis "
+                   "estimate the noise from the patterns)")
+    p.add_argument("--method", default="spearman", choices=RSA_METHODS,
+                   help="RDM comparison (default spearman)")
     p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
     p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
@@ -62,10 +73,11 @@ def run_rsa_command(args):
                          n_boot=args.n_boot, correction=args.correction,
                          permute=args.permute, random_state=args.random_state,
                          batch_size=args.batch_size, seed=args.seed)
+    check_layers_syntax(args.layers)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "rsa")
     with config_context(cache_dir=args.cache_dir):
-        tables = run_rsa(args.file, load_from_args(args), out, options=options,
+        tables = run_rsa(args.file, lambda: load_from_args(args), out, options=options,
                          force=args.force, argv=["probing", *sys.argv[1:]])
     rsa = tables["rsa"]
     best = rsa.loc[rsa.groupby("model_rdm")["value"].idxmax()]
@@ -85,7 +97,9 @@ def add_probe(sub):
                        "probe_layers.png.")
     _add_common(p)
     p.add_argument("--label", required=True, help="a words column (upos) or a stimuli column")
-    p.add_argument("--pooling", default="last", help="last (default), first, mean")
+    p.add_argument("--pooling", default="last",
+                   help="last (default: a word's last token), first, mean, or region:<name> "
+                   "(sentence-level labels: the mean over a named region's tokens)")
     p.add_argument("--probes", default="logistic,mlp", help="logistic,mlp (default)")
     p.add_argument("--cv", type=int, default=5, help="folds (default 5)")
     p.add_argument("--control-seeds", type=int, default=5, help="control tasks (default 5)")
@@ -111,10 +125,11 @@ def run_probe_command(args):
         n_perm=args.n_perm, mdl=not args.no_mdl, correction=args.correction, limit=args.limit,
         random_state=args.random_state, batch_size=args.batch_size, n_jobs=args.n_jobs,
         seed=args.seed)
+    check_layers_syntax(args.layers)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "probe")
     with config_context(cache_dir=args.cache_dir):
-        tables = run_probe(args.file, load_from_args(args), out, options=options,
+        tables = run_probe(args.file, lambda: load_from_args(args), out, options=options,
                            force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))}, probe_layers.png)")
     if "selectivity" in tables:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -81,18 +82,49 @@ def check_output_path(path):
         raise ProbingError(f"--out {path}: folder {path.parent} does not exist")
 
 
+def check_layers_syntax(layers):
+    """``--layers`` is ``all`` or comma-separated integers; ranges are checked on the model."""
+    parts = [part.strip() for part in str(layers).split(",")]
+    if str(layers).strip() == "all" or all(p.lstrip("-").isdigit() for p in parts):
+        return
+    raise ProbingError(f"--layers {layers!r}: allowed 'all' or integers like 0,6,-1")
+
+
 _MODEL_DTYPES = ["float32", "float64", "float16", "bfloat16"]
 
 
-def add_model_options(p, *, dtype_flag="--dtype"):
-    """Flags shared by every command that loads a model (its dtype flag name may differ)."""
+class _DeprecatedFlag(argparse.Action):
+    """An old flag name kept for one release: it works, and says which name replaces it."""
+
+    def __init__(self, option_strings, dest, *, new_flag, **kwargs):
+        self.new_flag = new_flag
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"probing: warning: {option_string} is deprecated and will be removed in the next "
+              f"release; use {self.new_flag}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_model_options(p, *, deprecated_dtype=True):
+    """Flags shared by every command that loads a model.
+
+    ``--model-dtype`` is the dtype the model computes in, in every command; ``--dtype``
+    is kept for one release as its deprecated alias where it meant that (``probing run``,
+    ``probing demo``); ``probing extract`` used ``--dtype`` for the storage dtype, now
+    ``--store-dtype``.
+    """
     p.add_argument("--model", default="smollm2-135m",
                    help="hub name, local folder, .gguf file, or 'smollm2-135m' (default)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument(dtype_flag, dest="model_dtype", default=None, choices=_MODEL_DTYPES,
+    p.add_argument("--model-dtype", dest="model_dtype", default=None, choices=_MODEL_DTYPES,
                    help="dtype the model computes in (default float32)")
+    if deprecated_dtype:
+        p.add_argument("--dtype", dest="model_dtype", choices=_MODEL_DTYPES,
+                       action=_DeprecatedFlag, new_flag="--model-dtype",
+                       help="deprecated alias of --model-dtype")
     p.add_argument("--start-token", default="auto",
                    help="token prepended so the first word is scored (default: the model's "
                    "document-start token; see README)")
@@ -145,7 +177,7 @@ def run_run(args):
     out = args.out or Path("runs") / spec.name
     out.parent.mkdir(parents=True, exist_ok=True)
     check_run_folder(out, force=args.force)
-    tables = run_paradigm(args.file, load_from_args(args), out, options=options, force=args.force,
+    tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
     for name in ("summary", "predictions"):
@@ -199,14 +231,21 @@ def add_extract(sub):
                        "Results are cached by a key over everything that changes them.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    add_model_options(p, dtype_flag="--model-dtype")
+    add_model_options(p, deprecated_dtype=False)
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
-    p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
-    p.add_argument("--pooling", default="last", help="last (default), mean, first, region:<name>")
+    p.add_argument("--site", default="resid_post", choices=["resid_post", "mlp_out", "attn_out"],
+                   help="recording site: resid_post (default), mlp_out, attn_out")
+    p.add_argument("--pooling", default="last",
+                   help="last (default: in a causal LM the last token is the first to have "
+                   "seen the whole text or word), first, mean, or region:<name>")
     p.add_argument("--level", default="sentence", choices=["sentence", "word"],
                    help="one vector per stimulus (default) or per word")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "float64"],
-                   help="storage dtype of the activations")
+    p.add_argument("--store-dtype", dest="store_dtype", default="float32",
+                   choices=["float32", "float16", "float64"],
+                   help="dtype the activations are stored in (default float32)")
+    p.add_argument("--dtype", dest="store_dtype", choices=["float32", "float16", "float64"],
+                   action=_DeprecatedFlag, new_flag="--store-dtype",
+                   help="deprecated alias of --store-dtype")
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
     p.set_defaults(func=run_extract)
@@ -217,10 +256,14 @@ def run_extract(args):
 
     if args.batch_size < 1:
         raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+    from probing.pipeline.extract import build_segments
+
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
+    build_segments(stimuli, pooling=args.pooling, level=args.level)  # and on bad pooling
+    check_layers_syntax(args.layers)
     lm = load_from_args(args)
     acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
-                               pooling=args.pooling, level=args.level, dtype=args.dtype,
+                               pooling=args.pooling, level=args.level, dtype=args.store_dtype,
                                batch_size=args.batch_size, cache=not args.no_cache,
                                cache_dir=args.cache_dir, out=args.out)
     print(f"{acts!r} -> {args.out}/")

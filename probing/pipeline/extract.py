@@ -73,6 +73,9 @@ def build_segments(stimuli, *, pooling="last", level="sentence"):
     index : pandas.DataFrame
         ``stimulus_id`` (+ ``word_index, word`` at word level), one row per segment.
     """
+    from probing.models.pooling import check_pooling
+
+    check_pooling(pooling)
     table, regions, words = _tables(stimuli)
     ids = table["stimulus_id"].astype(str).tolist()
     if level not in LEVELS:

@@ -29,7 +29,8 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.extract import build_segments, extract_activations
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 from probing.stimuli import Stimuli
@@ -176,7 +177,8 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     ----------
     paradigm_path : str or path-like
         A paradigm whose stimuli or words carry ``options.label``.
-    lm : probing.models.LanguageModel
+    lm : probing.models.LanguageModel or callable
+        A loaded model, or a zero-argument loader called after every input is checked.
     out : str or path-like
         Run folder to create.
     options : ProbeOptions, optional
@@ -201,6 +203,8 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     level, table = build_probe_targets(stimuli, options.label)
     extract = {"layers": options.layers, "site": options.site, "level": level,
                "pooling": options.pooling, "batch_size": options.batch_size}
+    build_segments(_labelled(stimuli, table, level), pooling=options.pooling, level=level)
+    lm = resolve_model(lm)  # only now: every input above is checked
     acts = extract_activations(lm, _labelled(stimuli, table, level), **extract)
     labels = _aligned_labels(acts, table, options.label, level)
     folds = build_folds(acts, labels, groups=_groups(acts, stimuli, level), cv=options.cv,

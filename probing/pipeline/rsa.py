@@ -17,7 +17,8 @@ import numpy as np
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.extract import build_segments, extract_activations
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 
@@ -51,6 +52,15 @@ class RSAOptions:
     seed: int | None = None
 
     def __post_init__(self):
+        from probing.rsa import METHODS, METRICS
+        from probing.stats import CORRECTIONS
+
+        if self.metric not in METRICS:
+            raise ProbingError(f"metric {self.metric!r}: allowed {', '.join(METRICS)}")
+        if self.method not in METHODS:
+            raise ProbingError(f"method {self.method!r}: allowed {', '.join(METHODS)}")
+        if self.correction not in CORRECTIONS:
+            raise ProbingError(f"correction {self.correction!r}: allowed {', '.join(CORRECTIONS)}")
         if self.permute not in PERMUTE:
             raise ProbingError(f"permute {self.permute!r}: allowed {', '.join(PERMUTE)}")
         if self.n_perm < 1 or self.n_boot < 0:
@@ -65,7 +75,8 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     ----------
     paradigm_path : str or path-like
         A paradigm file of kind ``rsa`` (its ``model_rdms`` name the predictors).
-    lm : probing.models.LanguageModel
+    lm : probing.models.LanguageModel or callable
+        A loaded model, or a zero-argument loader called after every input is checked.
     out : str or path-like
         Run folder to create.
     options : RSAOptions, optional
@@ -88,6 +99,8 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     if spec.kind != "rsa":
         raise ProbingError(f"{paradigm_path}: kind: is {spec.kind!r}; probing rsa needs kind: rsa")
     stimuli = generate(spec, seed=options.seed)
+    build_segments(stimuli, pooling=options.pooling)  # pooling and its region, before loading
+    lm = resolve_model(lm)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
     items = stimuli.item_ids(acts.index["stimulus_id"])

@@ -15,6 +15,7 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.behaviour import build_sentence_scores
 from probing.paradigms import generate, load_paradigm
+from probing.pipeline._loading import resolve_model
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
@@ -67,8 +68,9 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     ----------
     paradigm_path : str or path-like
         Paradigm file.
-    lm : probing.models.LanguageModel
-        A loaded model (see :func:`probing.models.load_model`).
+    lm : probing.models.LanguageModel or callable
+        A loaded model (see :func:`probing.models.load_model`), or a zero-argument loader
+        called once the paradigm has generated.
     out : str or path-like
         Run folder to create.
     options : RunOptions
@@ -88,6 +90,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     started = now()
     spec = load_paradigm(paradigm_path)
     stimuli = generate(spec, seed=options.seed)
+    lm = resolve_model(lm)
     # a diagnostic only: truncation keeps a short-context model from failing here
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)

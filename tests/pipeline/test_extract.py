@@ -162,7 +162,7 @@ def test_cli_extract_and_cache(model_dir, tmp_path, capsys):
     paradigm.write_text(MINIMAL)
     cache = tmp_path / "cache"
     argv = ["extract", str(paradigm), "--model", str(model_dir), "--layers", "0,-1",
-            "--pooling", "region:verb", "--dtype", "float16", "--out", str(tmp_path / "acts"),
+            "--pooling", "region:verb", "--store-dtype", "float16", "--out", str(tmp_path / "acts"),
             "--cache-dir", str(cache)]
     assert main(argv) == 0
     acts = load_activations(tmp_path / "acts")
@@ -173,5 +173,7 @@ def test_cli_extract_and_cache(model_dir, tmp_path, capsys):
     assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
     assert "removed 1 entry" in capsys.readouterr().out and list_cache(cache) == []
     assert main([*argv, "--no-cache"]) == 0 and list_cache(cache) == []
-    assert main([*argv[:-2], "--site", "bogus"]) == 2
-    assert "available sites" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:  # argparse lists the accepted sites
+        main([*argv[:-2], "--site", "bogus"])
+    assert done.value.code == 2
+    assert "choose from 'resid_post', 'mlp_out', 'attn_out'" in capsys.readouterr().err
