@@ -20,6 +20,8 @@ _LAZY = {
     "load_model": "probing.models",
     "load_activations": "probing.store",
     "extract_activations": "probing.pipeline.extract",
+    "score_sentences": "probing.pipeline.score",
+    "score_pairs": "probing.pipeline.score",
 }
 
 __all__ = ["__version__", *_LAZY]
