@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from probing._core.vocabulary import table_columns
 from probing.behaviour import (
     build_pairs,
     build_region_surprisal,
@@ -13,16 +14,10 @@ from probing.behaviour import (
     fit_region_model,
     summarize_pairs,
 )
+from probing.behaviour.pairs import SUMMARY_COLUMNS
 from probing.paradigms.formula import parse_formula
 
 log = logging.getLogger(__name__)
-
-PAIR_COLUMNS = ["phenomenon", "pair_id", "good", "bad", "logprob_good", "logprob_bad", "correct",
-                "identical"]
-SUMMARY_COLUMNS = ["phenomenon", "n", "n_excluded", "accuracy", "ci_low", "ci_high", "p_val",
-                   "p_corr", "correction"]
-REGION_COLUMNS = ["suite", "item", "condition", "region_number", "region", "surprisal", "n_tokens"]
-PREDICTION_COLUMNS = ["suite", "item", "prediction", "correct"]
 
 
 def behaviour_tables(stimuli, tokens, *, options):
@@ -58,7 +53,11 @@ def _pair_tables(scores, table, options):
     pairs = build_pairs(scores, table, reduction=options.reduction, ties=options.ties)
     summary = summarize_pairs(pairs, n_boot=options.n_boot, correction=options.correction,
                               random_state=options.seed or 0)
-    return {"pairs": pairs[PAIR_COLUMNS], "summary": summary[SUMMARY_COLUMNS]}
+    # the design cell and item of each pair, so accuracy per condition needs no parsing
+    cells = (table.loc[table["role"] == "good", ["phenomenon", "pair_id", "item_id", "condition"]]
+             .drop_duplicates(["phenomenon", "pair_id"]))
+    pairs = pairs.merge(cells, on=["phenomenon", "pair_id"], how="left")
+    return {"pairs": pairs[table_columns("pairs")], "summary": summary[list(SUMMARY_COLUMNS)]}
 
 
 def _factorial_tables(stimuli, tokens, options):
@@ -67,13 +66,11 @@ def _factorial_tables(stimuli, tokens, options):
     regions = build_region_surprisal(tokens, stimuli.regions, reduction=metric)
     suite = table["suite"] if "suite" in table else stimuli.paradigm
     meta = table.assign(suite=suite)[["stimulus_id", "suite", "item_id", "condition"]]
-    region_table = (meta.merge(regions, on="stimulus_id").rename(columns={"item_id": "item"})
-                    [REGION_COLUMNS])
+    region_table = meta.merge(regions, on="stimulus_id")[table_columns("regions")]
     out = {"regions": region_table}
     if stimuli.predictions:
         evaluated = evaluate_predictions(regions, list(stimuli.predictions), table)
-        out["predictions"] = (evaluated.assign(suite=stimuli.paradigm)
-                              .rename(columns={"item_id": "item"})[PREDICTION_COLUMNS])
+        out["predictions"] = evaluated.assign(suite=stimuli.paradigm)[table_columns("predictions")]
         out["model"] = _region_models(stimuli, regions)
     return out
 

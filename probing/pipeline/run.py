@@ -13,6 +13,7 @@ from pathlib import Path
 
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
+from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
@@ -99,6 +100,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                           progress=None)  # a bar with ETA when run from a terminal
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options)}
+    tables = {name: add_identity(table, model=lm.name, paradigm=spec.name)
+              for name, table in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
                               else options.seed, options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)

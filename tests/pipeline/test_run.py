@@ -54,8 +54,8 @@ def test_minimal_pairs_folder_contract(paradigm, gpt2, tmp_path):
     assert files == {"manifest.json", "stimuli.csv", "tokens.csv", "scores.csv", "words.csv",
                      "pairs.csv", "summary.csv"}
     pairs = pd.read_csv(out / "pairs.csv")
-    assert list(pairs.columns[:7]) == ["phenomenon", "pair_id", "good", "bad", "logprob_good",
-                                       "logprob_bad", "correct"]
+    assert list(pairs.columns[:9]) == ["phenomenon", "pair_id", "item_id", "condition", "good",
+                                       "bad", "logprob_good", "logprob_bad", "correct"]
     assert list(pd.read_csv(out / "summary.csv").columns[:1]) == ["phenomenon"]
     assert {"n", "accuracy", "ci_low", "ci_high", "p_val", "p_corr"} <= set(
         pd.read_csv(out / "summary.csv").columns)
@@ -90,16 +90,17 @@ def test_syntaxgym_suite_regions_and_predictions(gpt2, tmp_path):
     path = PARADIGMS / "syntaxgym_fgd_subject.yaml"
     tables = _run(path, gpt2, tmp_path / "run")
     regions, predictions = tables["regions"], tables["predictions"]
-    assert list(regions.columns[:6]) == ["suite", "item", "condition", "region_number", "region",
-                                         "surprisal"]
-    assert list(predictions.columns) == ["suite", "item", "prediction", "correct"]
-    assert predictions["item"].nunique() == tables["stimuli"]["item_id"].nunique()
+    assert list(regions.columns) == ["suite", "stimulus_id", "item_id", "condition",
+                                     "region_number", "region", "surprisal", "n_tokens", "model",
+                                     "paradigm"]
+    assert list(predictions.columns) == ["suite", "item_id", "prediction", "correct", "model",
+                                         "paradigm"]
+    assert predictions["item_id"].nunique() == tables["stimuli"]["item_id"].nunique()
     # a region's surprisal is the sum over the tokens that start inside its span
     stim = tables["stimuli"].iloc[0]
     spans = generate(load_paradigm(path)).regions
     span = spans[(spans["stimulus_id"] == stim["stimulus_id"]) & (spans["region_number"] == 3)]
-    row = regions[(regions["item"] == stim["item_id"]) & (regions["condition"] == stim["condition"])
-                  & (regions["region_number"] == 3)]
+    row = regions[(regions["stimulus_id"] == stim["stimulus_id"]) & (regions["region_number"] == 3)]
     tokens = tables["tokens"].query("stimulus_id == @stim.stimulus_id")
     start, end = span[["char_start", "char_end"]].iloc[0]
     inside = tokens[(tokens["char_start"] >= start) & (tokens["char_start"] < end)]
@@ -172,3 +173,19 @@ def test_truncation_only_when_asked_and_recorded(paradigm, make_lm, tmp_path):
     assert truncated and set(truncated) <= set(tables["stimuli"]["stimulus_id"])
     # inputs are the start token plus tokens 1..n-1, so n scored tokens fill n positions
     assert tables["tokens"].groupby("stimulus_id").size().max() == 6
+
+
+def test_every_table_carries_model_and_paradigm_and_only_vocabulary_columns(paradigm, gpt2,
+                                                                             tmp_path):
+    from probing._core.vocabulary import check_columns
+
+    tables = _run(paradigm, gpt2, tmp_path / "run")
+    for name, table in tables.items():
+        assert list(table.columns[-2:]) == ["model", "paradigm"], name
+        assert set(table["paradigm"]) == {"tiny_agreement"} and table["model"].nunique() == 1
+        if name != "stimuli":  # stimuli keep the paradigm's own factor columns
+            check_columns(table.columns, name)
+    pairs = tables["pairs"]
+    assert {"item_id", "condition"} <= set(pairs)
+    good = tables["stimuli"].query("role == 'good'").set_index("pair_id")["condition"]
+    assert pairs["condition"].tolist() == good.loc[pairs["pair_id"]].tolist()

@@ -1,0 +1,153 @@
+"""The column vocabulary: every tidy table is built from these names, each with one meaning.
+
+A name means the same thing in every table that has it, so tables from different
+commands concatenate (``pd.concat``) without renaming. ``TABLES`` lists the columns of
+each table a command writes, in order; :func:`check_columns` is what tests and writers
+use to keep them honest. ``docs/vocabulary.md`` is generated from this module
+(:func:`vocabulary_markdown`) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from probing._core.errors import ProbingError
+
+__all__ = ["COLUMNS", "IDENTITY", "TABLES", "add_identity", "check_columns", "table_columns",
+           "vocabulary_markdown"]
+
+# name -> (dtype, meaning)
+_COLUMNS = {
+    # identity: who and what produced a row
+    "model": ("str", "the model's name (alias, path or hub id as given)"),
+    "paradigm": ("str", "the paradigm's `name`"),
+    "layer": ("int", "0 = embeddings, i = output of block i (as in `hidden_states`)"),
+    "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out` (TransformerLens names)"),
+    # stimuli and their parts
+    "stimulus_id": ("str", "stable id of one stimulus; joins every table"),
+    "item_id": ("str", "the item: stimuli of one item share their lexical material"),
+    "condition": ("str", "the design cell: factor levels joined by `_` (`all` without factors)"),
+    "text": ("str", "the stimulus text as scored"),
+    "phenomenon": ("str", "minimal pairs: the phenomenon (BLiMP's UID or the paradigm's name)"),
+    "pair_id": ("str", "minimal pairs: the pair; its members share it"),
+    "role": ("str", "minimal pairs: `good` or `bad`"),
+    "identical": ("bool", "minimal pairs: the two members are the same text (left out of accuracy)"),
+    "suite": ("str", "factorial designs: the suite (SyntaxGym) or paradigm name"),
+    "region": ("str", "a named region of a stimulus"),
+    "region_number": ("int", "1-based position of the region in the stimulus"),
+    "word_index": ("int", "0-based index of a whitespace word in its stimulus"),
+    "word": ("str", "a whitespace-delimited word; punctuation stays with its word"),
+    "token_index": ("int", "0-based index of a token in its stimulus (start token excluded)"),
+    "token_id": ("int", "the tokenizer's id"),
+    "token": ("str", "the token's text"),
+    "char_start": ("int", "first character of a span in `text` (0-based)"),
+    "char_end": ("int", "one past the last character of a span in `text`"),
+    "n_tokens": ("int", "number of tokens of the stimulus, word or region"),
+    # measures
+    "logprob": ("float", "natural-log probability of a token given its left context"),
+    "surprisal": ("float", "-logprob in nats (summed over a word's or region's tokens)"),
+    "surprisal_bits": ("float", "surprisal in bits"),
+    "logprob_sum": ("float", "sum of a stimulus's token log-probabilities"),
+    "logprob_mean": ("float", "logprob_sum / n_tokens"),
+    "good": ("str", "minimal pairs: the good member's text"),
+    "bad": ("str", "minimal pairs: the bad member's text"),
+    "logprob_good": ("float", "minimal pairs: the good member's score (sum or mean, see manifest)"),
+    "logprob_bad": ("float", "minimal pairs: the bad member's score"),
+    "correct": ("float", "1.0 when the model's preference (or the prediction) holds, else 0.0"),
+    "prediction": ("str", "a prediction formula of the paradigm"),
+    # statistics (the same names in every analysis)
+    "metric": ("str", "what `value` measures (accuracy, spearman, effect, ...)"),
+    "value": ("float", "the estimate"),
+    "ci_low": ("float", "lower end of the 95% interval of `value`"),
+    "ci_high": ("float", "upper end of the 95% interval of `value`"),
+    "stat": ("float", "the test statistic"),
+    "p_val": ("float", "uncorrected p-value"),
+    "p_corr": ("float", "p-value corrected across the family named by `correction`"),
+    "correction": ("str", "multiple-comparison correction: holm, bonferroni, fdr_bh or none"),
+    "n": ("int", "number of observations behind `value`"),
+    "n_excluded": ("int", "observations left out (e.g. identical pairs)"),
+    "accuracy": ("float", "share of `correct`"),
+    "term": ("str", "mixed model: the model term"),
+    "estimate": ("float", "mixed model: the coefficient"),
+    "std_err": ("float", "mixed model: its standard error"),
+    "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
+    "n_obs": ("int", "mixed model: observations"),
+    "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
+}
+COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
+                            for name, (dtype, meaning) in _COLUMNS.items()})
+
+#: Columns every table a command writes ends with (filled by the pipeline).
+IDENTITY = ("model", "paradigm")
+
+_TABLES = {
+    "stimuli": ("stimulus_id", "item_id", "condition", "text"),
+    "regions_spans": ("stimulus_id", "region", "region_number", "char_start", "char_end"),
+    "words_spans": ("stimulus_id", "word_index", "word", "char_start", "char_end"),
+    "tokens": ("stimulus_id", "token_index", "token_id", "token", "char_start", "char_end",
+               "logprob", "surprisal", "surprisal_bits"),
+    "scores": ("stimulus_id", "item_id", "condition", "logprob_sum", "logprob_mean", "n_tokens"),
+    "words": ("stimulus_id", "word_index", "word", "char_start", "char_end", "surprisal",
+              "surprisal_bits", "n_tokens"),
+    "pairs": ("phenomenon", "pair_id", "item_id", "condition", "good", "bad", "logprob_good",
+              "logprob_bad", "correct", "identical"),
+    "regions": ("suite", "stimulus_id", "item_id", "condition", "region_number", "region",
+                "surprisal", "n_tokens"),
+    "predictions": ("suite", "item_id", "prediction", "correct"),
+    "model_fit": ("region", "term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
+                  "converged", "n_obs", "n_groups"),
+}
+TABLES = MappingProxyType(_TABLES)
+
+
+def table_columns(name, *, identity=False):
+    """The columns of table ``name`` in order (plus ``model, paradigm`` with ``identity``).
+
+    Examples
+    --------
+    >>> table_columns("predictions", identity=True)
+    ['suite', 'item_id', 'prediction', 'correct', 'model', 'paradigm']
+    """
+    if name not in TABLES:
+        raise ProbingError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+    return [*TABLES[name], *(IDENTITY if identity else ())]
+
+
+def add_identity(frame, *, model, paradigm):
+    """``frame`` with ``model`` and ``paradigm`` as its last columns (kept if already there).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> add_identity(pd.DataFrame({"value": [1.0]}), model="m", paradigm="p").columns.tolist()
+    ['value', 'model', 'paradigm']
+    """
+    identity = {"model": model, "paradigm": paradigm}
+    frame = frame.assign(**{k: v for k, v in identity.items() if k not in frame})
+    return frame[[c for c in frame if c not in identity] + list(IDENTITY)]
+
+
+def check_columns(columns, where):
+    """Raise when a column name is not in the vocabulary (a new name must be added here).
+
+    Examples
+    --------
+    >>> check_columns(["stimulus_id", "value"], "my table")
+    >>> check_columns(["item"], "regions.csv")
+    Traceback (most recent call last):
+    ...
+    probing._core.errors.ProbingError: regions.csv: column(s) ['item'] are not in the vocabulary (probing._core.vocabulary)
+    """
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise ProbingError(f"{where}: column(s) {unknown} are not in the vocabulary "
+                           f"(probing._core.vocabulary)")
+
+
+def vocabulary_markdown():
+    """The vocabulary as the Markdown table of ``docs/vocabulary.md``."""
+    lines = ["| column | dtype | meaning |", "|---|---|---|"]
+    lines += [f"| `{name}` | {c['dtype']} | {c['meaning']} |" for name, c in COLUMNS.items()]
+    tables = ["| table | columns |", "|---|---|"]
+    tables += [f"| {name} | {', '.join(f'`{c}`' for c in cols)} |" for name, cols in TABLES.items()]
+    return "\n".join(lines) + "\n\n" + "\n".join(tables) + "\n"

@@ -1,0 +1,48 @@
+"""The column vocabulary: documented once, and the docs say what the module says."""
+
+from pathlib import Path
+
+import pytest
+
+from probing._core.errors import ProbingError
+from probing._core.vocabulary import (
+    COLUMNS,
+    TABLES,
+    add_identity,
+    check_columns,
+    table_columns,
+    vocabulary_markdown,
+)
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "vocabulary.md"
+
+
+def test_docs_hold_the_generated_tables():
+    assert vocabulary_markdown() in DOC.read_text(encoding="utf-8"), (
+        "docs/vocabulary.md is out of date: paste probing._core.vocabulary.vocabulary_markdown()")
+
+
+def test_every_table_column_is_in_the_vocabulary():
+    for name, columns in TABLES.items():
+        check_columns(columns, name)
+        assert len(set(columns)) == len(columns), name
+
+
+def test_every_column_has_a_dtype_and_a_meaning():
+    assert all(c["dtype"] in {"str", "int", "float", "bool"} and c["meaning"] for c in COLUMNS.values())
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ProbingError, match=r"\['item'\] are not in the vocabulary"):
+        check_columns(["item_id", "item"], "regions.csv")
+    with pytest.raises(ProbingError, match="unknown table 'nope'"):
+        table_columns("nope")
+
+
+def test_identity_columns_go_last_and_existing_ones_are_kept():
+    import pandas as pd
+
+    frame = pd.DataFrame({"model": ["mine"], "value": [1.0]})
+    out = add_identity(frame, model="other", paradigm="p")
+    assert out.columns.tolist() == ["value", "model", "paradigm"]
+    assert out["model"].tolist() == ["mine"] and frame.columns.tolist() == ["model", "value"]
