@@ -12,7 +12,7 @@ env: $(STAMP)
 
 # torch==2.13.0 first: it resolves to the CPU build on local disk; letting the package's
 # `torch>=2.1` requirement resolve on its own would pull a multi-GB CUDA build.
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
