@@ -20,7 +20,7 @@ from probing.paradigms.formula import parse_formula
 log = logging.getLogger(__name__)
 
 
-def behaviour_tables(stimuli, tokens, *, options):
+def behaviour_tables(stimuli, tokens, *, options, random_state):
     """All behavioural tables of a run, keyed by file stem.
 
     Parameters
@@ -29,6 +29,9 @@ def behaviour_tables(stimuli, tokens, *, options):
     tokens : pandas.DataFrame
         Token-level scores from the model adapter.
     options : RunOptions
+    random_state : int
+        Seed of the bootstrap intervals: the run's seed (the paradigm's ``seed``, or
+        ``--seed``), so that one seed reproduces the whole run folder.
 
     Returns
     -------
@@ -43,16 +46,16 @@ def behaviour_tables(stimuli, tokens, *, options):
     tables = {"scores": table[keep].merge(scores, on="stimulus_id", how="left"),
               "words": build_word_surprisal(tokens, table)}
     if stimuli.kind == "minimal_pairs":
-        tables.update(_pair_tables(scores, table, options))
+        tables.update(_pair_tables(scores, table, options, random_state))
     if stimuli.kind == "factorial":
         tables.update(_factorial_tables(stimuli, tokens, options))
     return tables
 
 
-def _pair_tables(scores, table, options):
+def _pair_tables(scores, table, options, random_state):
     pairs = build_pairs(scores, table, reduction=options.reduction, ties=options.ties)
     summary = summarize_pairs(pairs, n_boot=options.n_boot, correction=options.correction,
-                              random_state=options.seed or 0)
+                              random_state=random_state)
     # the design cell and item of each pair, so accuracy per condition needs no parsing
     cells = (table.loc[table["role"] == "good", ["phenomenon", "pair_id", "item_id", "condition"]]
              .drop_duplicates(["phenomenon", "pair_id"]))

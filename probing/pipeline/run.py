@@ -98,12 +98,13 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
                           batch_size=options.batch_size, truncate=options.truncate,
                           progress=None)  # a bar with ETA when run from a terminal
+    seed = spec.seed if options.seed is None else options.seed
     tables = {"stimuli": stimuli.table, "tokens": tokens,
-              **behaviour_tables(stimuli, tokens, options=options)}
+              **behaviour_tables(stimuli, tokens, options=options, random_state=seed)}
     tables = {name: add_identity(table, model=lm.name, paradigm=spec.name)
               for name, table in tables.items()}
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
-                              else options.seed, options=dataclasses.asdict(options),
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
+                              options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["n_stimuli"] = len(stimuli.table)
     manifest["notes"] = _notes(stimuli)

@@ -189,3 +189,22 @@ def test_every_table_carries_model_and_paradigm_and_only_vocabulary_columns(para
     assert {"item_id", "condition"} <= set(pairs)
     good = tables["stimuli"].query("role == 'good'").set_index("pair_id")["condition"]
     assert pairs["condition"].tolist() == good.loc[pairs["pair_id"]].tolist()
+
+
+@pytest.mark.parametrize("override", [None, 11], ids=["paradigm-seed", "seed-option"])
+def test_bootstrap_seed_is_the_run_seed(override, paradigm, gpt2, tmp_path, monkeypatch):
+    """One seed reproduces the whole folder: the intervals use the paradigm's seed (or
+    --seed), not a fixed 0."""
+    import probing.pipeline.measures as measures
+
+    seen = []
+    original = measures.summarize_pairs
+
+    def recording(pairs, **kwargs):
+        seen.append(kwargs["random_state"])
+        return original(pairs, **kwargs)
+
+    monkeypatch.setattr(measures, "summarize_pairs", recording)
+    paradigm.write_text(MINIMAL + "seed: 5\n")
+    _run(paradigm, gpt2, tmp_path / "run", seed=override)
+    assert seen == [5 if override is None else 11]
