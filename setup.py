@@ -3,7 +3,7 @@
 Metadata is declarative (setup.cfg). The repository keeps ``paradigms/`` and ``data/`` at
 the top level (the project's layout); a wheel built from it gets copies of both under
 ``probing/_bundled/``, so that an installed package runs every shipped paradigm from any
-working directory (probing._core.resources.resource_root finds them).
+working directory (probing._core.locations.resource_root finds them).
 """
 
 import shutil

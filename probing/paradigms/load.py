@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from probing._core.resources import resource_root
+from probing._core.locations import resource_root
 from probing.paradigms.spec import spec_to_dict
 from probing.paradigms.validate import check_paradigm
 from probing.paradigms.yamlio import dump_yaml, parse_yaml, read_yaml
@@ -46,7 +46,7 @@ def shipped_paradigms(folder=None):
     """Paths of the shipped paradigm files (or of the ``*.yaml`` files in ``folder``).
 
     They come from the source checkout's ``paradigms/`` folder, or from the copy an
-    installed wheel carries (:func:`probing._core.resources.resource_root`).
+    installed wheel carries (:func:`probing._core.locations.resource_root`).
     """
     folder = Path(folder) if folder else resource_root() / "paradigms"
     return sorted(folder.glob("*.yaml"))
