@@ -9,8 +9,12 @@ Activation patching
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
     (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
+Ablation of a unit set against matched random sets
+    :func:`check_unit_table`, :func:`select_units`, :func:`sample_matched_units`,
+    :func:`ablation_test` (per phenomenon, corrected), :func:`compare_to_null`.
 """
 
+from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
 from probing.causal.mediation import (
     MEDIATION_COLUMNS,
     MEDIATION_METRICS,
@@ -26,17 +30,30 @@ from probing.causal.patching import (
     patching_effects,
 )
 from probing.causal.plotting import plot_patching
+from probing.causal.units import (
+    UNIT_COLUMNS,
+    check_unit_table,
+    sample_matched_units,
+    select_units,
+)
 
 __all__ = [
+    "ABLATION_COLUMNS",
     "DIRECTIONS",
     "MEDIATION_COLUMNS",
     "MEDIATION_METRICS",
     "PATCHING_COLUMNS",
     "PATCHING_METRICS",
+    "UNIT_COLUMNS",
+    "ablation_test",
     "build_mediation_items",
+    "check_unit_table",
+    "compare_to_null",
     "joint_effect",
     "mediation_effects",
     "patching_effects",
     "plot_patching",
+    "sample_matched_units",
+    "select_units",
     "top_mediators",
 ]
