@@ -12,9 +12,22 @@ Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
 Ablation of a unit set against matched random sets
     :func:`check_unit_table`, :func:`select_units`, :func:`sample_matched_units`,
     :func:`ablation_test` (per phenomenon, corrected), :func:`compare_to_null`.
+Interchange interventions on linear subspaces
+    :func:`probe_subspace`, :func:`mean_difference_subspace`, :func:`random_subspaces`,
+    :func:`interchange`, :func:`make_control_counterfactuals`,
+    :func:`interchange_accuracy` (IIA per layer; controls are rows of the same table).
 """
 
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
+from probing.causal.interchange import (
+    IIA_COLUMNS,
+    interchange,
+    interchange_accuracy,
+    make_control_counterfactuals,
+    mean_difference_subspace,
+    probe_subspace,
+    random_subspaces,
+)
 from probing.causal.mediation import (
     MEDIATION_COLUMNS,
     MEDIATION_METRICS,
@@ -40,6 +53,7 @@ from probing.causal.units import (
 __all__ = [
     "ABLATION_COLUMNS",
     "DIRECTIONS",
+    "IIA_COLUMNS",
     "MEDIATION_COLUMNS",
     "MEDIATION_METRICS",
     "PATCHING_COLUMNS",
@@ -49,10 +63,16 @@ __all__ = [
     "build_mediation_items",
     "check_unit_table",
     "compare_to_null",
+    "interchange",
+    "interchange_accuracy",
     "joint_effect",
+    "make_control_counterfactuals",
+    "mean_difference_subspace",
     "mediation_effects",
     "patching_effects",
     "plot_patching",
+    "probe_subspace",
+    "random_subspaces",
     "sample_matched_units",
     "select_units",
     "top_mediators",
