@@ -16,9 +16,14 @@ Interchange interventions on linear subspaces
     :func:`probe_subspace`, :func:`mean_difference_subspace`, :func:`random_subspaces`,
     :func:`interchange`, :func:`make_control_counterfactuals`,
     :func:`interchange_accuracy` (IIA per layer; controls are rows of the same table).
+Concept erasure (LEACE, Belrose et al. 2023) and amnesic probing (Elazar et al. 2021)
+    :class:`LeaceEraser`, :class:`RandomEraser` (scikit-learn transformers),
+    :func:`amnesic_effect`.
 """
 
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
+from probing.causal.amnesic import AMNESIC_COLUMNS, amnesic_effect
+from probing.causal.erasure import LeaceEraser, RandomEraser
 from probing.causal.interchange import (
     IIA_COLUMNS,
     interchange,
@@ -52,6 +57,7 @@ from probing.causal.units import (
 
 __all__ = [
     "ABLATION_COLUMNS",
+    "AMNESIC_COLUMNS",
     "DIRECTIONS",
     "IIA_COLUMNS",
     "MEDIATION_COLUMNS",
@@ -59,7 +65,10 @@ __all__ = [
     "PATCHING_COLUMNS",
     "PATCHING_METRICS",
     "UNIT_COLUMNS",
+    "LeaceEraser",
+    "RandomEraser",
     "ablation_test",
+    "amnesic_effect",
     "build_mediation_items",
     "check_unit_table",
     "compare_to_null",
