@@ -46,16 +46,16 @@ def test_a_numeric_concept_column_equals_the_package(rng):
 
 def test_no_linear_classifier_recovers_the_erased_concept(rng):
     # The guarantee: class means coincide, the cross-covariance is 0, probes hit chance.
-    X, labels = _data(rng, n=1000, n_classes=3, strength=3.0)
+    X, labels = _data(rng, n=600, n_classes=3, strength=3.0)
     erased = LeaceEraser().fit_transform(X, labels)
     Z = np.eye(3)[labels]
     cross = (erased - erased.mean(0)).T @ (Z - Z.mean(0))
     np.testing.assert_allclose(cross, 0, atol=1e-8)
-    probe = LogisticRegression(max_iter=2000)
-    assert cross_val_score(probe, X, labels, cv=5).mean() > 0.9
-    assert cross_val_score(probe, erased, labels, cv=5).mean() < 0.45
+    probe = LogisticRegression(max_iter=500)
+    assert cross_val_score(probe, X, labels, cv=3).mean() > 0.9
+    assert cross_val_score(probe, erased, labels, cv=3).mean() < 0.45
     control = RandomEraser(rank=2, random_state=0).fit_transform(X)
-    assert cross_val_score(probe, control, labels, cv=5).mean() > 0.7
+    assert cross_val_score(probe, control, labels, cv=3).mean() > 0.7
 
 
 def test_leace_moves_the_data_less_than_the_orthogonal_projection(rng):
