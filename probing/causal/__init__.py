@@ -5,7 +5,8 @@ forward passes) and hands their read-outs over as arrays; nothing here sees a mo
 
 Activation patching
     :func:`patching_effects` (denoising and noising; log-probability change and restored
-    fraction with item-bootstrap intervals), :func:`plot_patching`.
+    fraction with item-bootstrap intervals), :func:`plot_patching`;
+    :func:`screen_agreement` (attribution-patching screen against exact patching).
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
     (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
@@ -23,6 +24,7 @@ Concept erasure (LEACE, Belrose et al. 2023) and amnesic probing (Elazar et al. 
 
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
 from probing.causal.amnesic import AMNESIC_COLUMNS, amnesic_effect
+from probing.causal.attribution import SCREEN_COLUMNS, screen_agreement
 from probing.causal.erasure import LeaceEraser, RandomEraser
 from probing.causal.interchange import (
     IIA_COLUMNS,
@@ -64,6 +66,7 @@ __all__ = [
     "MEDIATION_METRICS",
     "PATCHING_COLUMNS",
     "PATCHING_METRICS",
+    "SCREEN_COLUMNS",
     "UNIT_COLUMNS",
     "LeaceEraser",
     "RandomEraser",
@@ -83,6 +86,7 @@ __all__ = [
     "probe_subspace",
     "random_subspaces",
     "sample_matched_units",
+    "screen_agreement",
     "select_units",
     "top_mediators",
 ]
