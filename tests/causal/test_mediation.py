@@ -78,13 +78,18 @@ def test_joint_effect_of_the_top_set_against_the_sum_of_its_members(rng):
     assert out.loc["joint_indirect_effect", "effect"] == pytest.approx(2.5)
     assert out.loc["summed_indirect_effect", "effect"] == pytest.approx(2.5)  # linear: additive
     assert out.loc["joint_fraction", "effect"] == pytest.approx(2.5 / 3.0)
-    # A non-linear read-out (an AND of the two units) is not additive: the joint effect shows it.
-    and_joint = np.minimum(joint - y_x, 2.5)
-    and_single = np.zeros_like(single)
-    out = joint_effect(np.zeros(40), np.full(40, 2.5), and_joint, y_indirect=and_single,
+    # An AND of two units (y = 3 z_a z_b): neither alone moves y, the pair does.
+    z_x, z_xp = np.zeros((40, 2)), np.ones((40, 2))
+
+    def and_model(z):
+        return 3.0 * z[:, 0] * z[:, 1]
+
+    single = np.stack([and_model(np.where(np.arange(2) == j, z_xp, z_x)) for j in (0, 1)],
+                      axis=1)
+    out = joint_effect(and_model(z_x), and_model(z_xp), and_model(z_xp), y_indirect=single,
                        n_boot=50).set_index("metric")
-    assert out.loc["joint_indirect_effect", "effect"] > out.loc["summed_indirect_effect",
-                                                                "effect"] + 2
+    assert out.loc["joint_indirect_effect", "effect"] == pytest.approx(3.0)
+    assert out.loc["summed_indirect_effect", "effect"] == pytest.approx(0.0)
 
 
 def test_interval_agrees_with_stats_bootstrap_ci(rng):
