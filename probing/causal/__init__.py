@@ -6,7 +6,9 @@ forward passes) and hands their read-outs over as arrays; nothing here sees a mo
 Activation patching
     :func:`patching_effects` (denoising and noising; log-probability change and restored
     fraction with item-bootstrap intervals), :func:`plot_patching`;
-    :func:`screen_agreement` (attribution-patching screen against exact patching).
+    :func:`screen_agreement` (attribution-patching screen against exact patching);
+    :func:`build_patching_runs`, :func:`summarize_patching` (from the adapter's long
+    table of runs).
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
     (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
@@ -50,6 +52,12 @@ from probing.causal.patching import (
     patching_effects,
 )
 from probing.causal.plotting import plot_patching
+from probing.causal.runs import (
+    RUN_COLUMNS,
+    PatchingRuns,
+    build_patching_runs,
+    summarize_patching,
+)
 from probing.causal.units import (
     UNIT_COLUMNS,
     check_unit_table,
@@ -66,13 +74,16 @@ __all__ = [
     "MEDIATION_METRICS",
     "PATCHING_COLUMNS",
     "PATCHING_METRICS",
+    "RUN_COLUMNS",
     "SCREEN_COLUMNS",
     "UNIT_COLUMNS",
     "LeaceEraser",
+    "PatchingRuns",
     "RandomEraser",
     "ablation_test",
     "amnesic_effect",
     "build_mediation_items",
+    "build_patching_runs",
     "check_unit_table",
     "compare_to_null",
     "interchange",
@@ -88,5 +99,6 @@ __all__ = [
     "sample_matched_units",
     "screen_agreement",
     "select_units",
+    "summarize_patching",
     "top_mediators",
 ]
