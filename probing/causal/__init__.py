@@ -1,0 +1,104 @@
+"""Analyses of causal interventions (arrays in, tidy tables out).
+
+The model adapter runs the interventions (patched, ablated, interchanged or erased
+forward passes) and hands their read-outs over as arrays; nothing here sees a model.
+
+Activation patching
+    :func:`patching_effects` (denoising and noising; log-probability change and restored
+    fraction with item-bootstrap intervals), :func:`plot_patching`;
+    :func:`screen_agreement` (attribution-patching screen against exact patching);
+    :func:`build_patching_runs`, :func:`summarize_patching` (from the adapter's long
+    table of runs).
+Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
+    :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
+    (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
+Ablation of a unit set against matched random sets
+    :func:`check_unit_table`, :func:`select_units`, :func:`sample_matched_units`,
+    :func:`ablation_test` (per phenomenon, corrected), :func:`compare_to_null`.
+Interchange interventions on linear subspaces
+    :func:`probe_subspace`, :func:`mean_difference_subspace`, :func:`random_subspaces`,
+    :func:`interchange`, :func:`make_control_counterfactuals`,
+    :func:`interchange_accuracy` (IIA per layer; controls are rows of the same table).
+Concept erasure (LEACE, Belrose et al. 2023) and amnesic probing (Elazar et al. 2021)
+    :class:`LeaceEraser`, :class:`RandomEraser` (scikit-learn transformers),
+    :func:`amnesic_effect`.
+"""
+
+from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
+from probing.causal.amnesic import AMNESIC_COLUMNS, amnesic_effect
+from probing.causal.attribution import SCREEN_COLUMNS, screen_agreement
+from probing.causal.erasure import LeaceEraser, RandomEraser
+from probing.causal.interchange import (
+    IIA_COLUMNS,
+    interchange,
+    interchange_accuracy,
+    make_control_counterfactuals,
+    mean_difference_subspace,
+    probe_subspace,
+    random_subspaces,
+)
+from probing.causal.mediation import (
+    MEDIATION_COLUMNS,
+    MEDIATION_METRICS,
+    build_mediation_items,
+    joint_effect,
+    mediation_effects,
+    top_mediators,
+)
+from probing.causal.patching import (
+    DIRECTIONS,
+    PATCHING_COLUMNS,
+    PATCHING_METRICS,
+    patching_effects,
+)
+from probing.causal.plotting import plot_patching
+from probing.causal.runs import (
+    RUN_COLUMNS,
+    PatchingRuns,
+    build_patching_runs,
+    summarize_patching,
+)
+from probing.causal.units import (
+    UNIT_COLUMNS,
+    check_unit_table,
+    sample_matched_units,
+    select_units,
+)
+
+__all__ = [
+    "ABLATION_COLUMNS",
+    "AMNESIC_COLUMNS",
+    "DIRECTIONS",
+    "IIA_COLUMNS",
+    "MEDIATION_COLUMNS",
+    "MEDIATION_METRICS",
+    "PATCHING_COLUMNS",
+    "PATCHING_METRICS",
+    "RUN_COLUMNS",
+    "SCREEN_COLUMNS",
+    "UNIT_COLUMNS",
+    "LeaceEraser",
+    "PatchingRuns",
+    "RandomEraser",
+    "ablation_test",
+    "amnesic_effect",
+    "build_mediation_items",
+    "build_patching_runs",
+    "check_unit_table",
+    "compare_to_null",
+    "interchange",
+    "interchange_accuracy",
+    "joint_effect",
+    "make_control_counterfactuals",
+    "mean_difference_subspace",
+    "mediation_effects",
+    "patching_effects",
+    "plot_patching",
+    "probe_subspace",
+    "random_subspaces",
+    "sample_matched_units",
+    "screen_agreement",
+    "select_units",
+    "summarize_patching",
+    "top_mediators",
+]
