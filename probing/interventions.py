@@ -45,6 +45,7 @@ __all__ = [
     "Intervention",
     "ModelShape",
     "check_against_model",
+    "interventions_from_units",
     "resolve_positions",
     "whitespace_words",
 ]
@@ -373,3 +374,43 @@ def resolve_positions(positions, spans, *, text, regions=None, label="stimulus")
     if not found:
         raise ProbingError(f"{label}: intervention.positions {positions!r} holds no token")
     return sorted(set(found))
+
+
+def interventions_from_units(units, *, site="resid_post", op="zero", positions="all", **options):
+    """One :class:`Intervention` per layer (and site) of a unit table.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        ``layer`` and ``unit`` columns (a localizer's or a probe's selection); an optional
+        ``site`` column overrides ``site`` per row.
+    site, op, positions
+        As in :class:`Intervention`.
+    **options
+        Other :class:`Intervention` fields (``values`` must then cover each layer's
+        units, so it is rarely given here).
+
+    Returns
+    -------
+    tuple of Intervention
+        Sorted by site and layer.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ivs = interventions_from_units(pd.DataFrame({"layer": [2, 1, 2], "unit": [7, 3, 5]}))
+    >>> [(iv.layer, iv.units) for iv in ivs]
+    [(1, (3,)), (2, (5, 7))]
+    """
+    missing = [c for c in ("layer", "unit") if c not in getattr(units, "columns", [])]
+    if missing:
+        raise ProbingError(f"unit table: missing column(s) {missing}; required: layer, unit")
+    if not len(units):
+        raise ProbingError("unit table: no rows")
+    sites = units["site"] if "site" in units.columns else [site] * len(units)
+    groups = {}
+    for row_site, layer, unit in zip(sites, units["layer"], units["unit"], strict=True):
+        groups.setdefault((str(row_site), int(layer)), set()).add(int(unit))
+    return tuple(Intervention(layer=layer, site=row_site, units=tuple(sorted(chosen)), op=op,
+                              positions=positions, **options)
+                 for (row_site, layer), chosen in sorted(groups.items()))

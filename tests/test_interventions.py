@@ -85,3 +85,17 @@ def test_a_valid_head_intervention_passes():
 def test_dependent_basis_rows_are_refused():
     with pytest.raises(ProbingError, match="linearly dependent"):
         Intervention(layer=1, op="project_out", units=np.ones((2, 32)))
+
+
+def test_unit_table_becomes_one_intervention_per_site_and_layer():
+    import pandas as pd
+
+    from probing.interventions import interventions_from_units
+
+    table = pd.DataFrame({"layer": [2, 1, 2, 1], "unit": [7, 3, 5, 3],
+                          "site": ["mlp_out", "resid_post", "mlp_out", "resid_post"]})
+    ivs = interventions_from_units(table, op="zero", positions="last")
+    assert [(iv.site, iv.layer, iv.units, iv.positions) for iv in ivs] == [
+        ("mlp_out", 2, (5, 7), "last"), ("resid_post", 1, (3,), "last")]
+    with pytest.raises(ProbingError, match=r"unit table: missing column\(s\) \['unit'\]"):
+        interventions_from_units(table.drop(columns="unit"))
