@@ -13,28 +13,40 @@
     Tokens with exact character spans.
 :func:`reinitialize`
     The control model: the same architecture and tokenizer with seeded random weights.
+:func:`patch_pairs`, :func:`attribute_pairs`, :func:`check_interventions`
+    Activation patching sweeps over minimal pairs, their first-order screen, and the
+    self-checks of the intervention engine (``score_tokens`` and
+    ``compute_activations`` take ``interventions=``; see :mod:`probing.interventions`).
 """
 
 from probing.models.alignment import Encoded, encode_texts
+from probing.models.attribution import attribute_pairs, compare_with_exact
 from probing.models.control import reinitialize
 from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model
 from probing.models.masked import PLL_VARIANTS
+from probing.models.patching import PATCH_COLUMNS, patch_pairs
 from probing.models.scoring import TOKEN_COLUMNS, context_length, score_tokens
+from probing.models.selfcheck import check_interventions
 from probing.models.start_token import StartToken, is_chat_marker, resolve_start_token
 
 __all__ = [
     "ALIASES",
+    "PATCH_COLUMNS",
     "PLL_VARIANTS",
     "TOKEN_COLUMNS",
     "Encoded",
     "LanguageModel",
     "StartToken",
+    "attribute_pairs",
+    "check_interventions",
+    "compare_with_exact",
     "context_length",
     "detect_kind",
     "encode_texts",
     "is_chat_marker",
     "load_model",
+    "patch_pairs",
     "reinitialize",
     "resolve_start_token",
     "score_tokens",

@@ -9,6 +9,7 @@ the needed positions are gathered.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 
@@ -116,7 +117,7 @@ def causal_inputs(lm, encoded):
 
 
 def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, padding_side="right",
-                 progress=False):
+                 progress=False, on_batch=None):
     """Log-probability of every token of every text under a causal LM.
 
     Parameters
@@ -130,6 +131,9 @@ def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, paddi
     padding_side : {"right", "left"}, default "right"
     progress : bool or None, default False
         Show a progress bar with ETA over batches (None: only on a terminal).
+    on_batch : callable, optional
+        ``on_batch(text_indices, batch)`` -> a context manager entered around each
+        forward (how interventions learn which row is which text).
 
     Returns
     -------
@@ -148,7 +152,9 @@ def score_causal(lm, encoded, *, batch_size=32, max_tokens_per_batch=None, paddi
             batch = pad_sequences(
                 [inputs[i] for i in indices], pad_id=lm.start_token_id, padding_side=side
             ).to(lm.device)
-            logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
+            with on_batch(indices, batch) if on_batch else contextlib.nullcontext():
+                logits, _ = forward_logits(lm.model, batch, positions=use_positions,
+                                           use_cache=False)
             batch_targets = [targets[i] for i in indices]
             values = gather_logprobs(logits, *flat_indices(batch, batch_targets, lm.device))
             for i, chunk in zip(

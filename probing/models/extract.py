@@ -13,6 +13,7 @@ for GPT-2 and Llama the last entry of ``hidden_states`` has the final layer norm
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import numpy as np
@@ -23,6 +24,7 @@ from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids
 from probing.models.hooks import SITES, block_modules, record_sites
+from probing.models.interventions import per_text, prepare_interventions
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
 
 __all__ = ["compute_activations", "model_identity", "n_layers", "resolve_layers"]
@@ -108,7 +110,8 @@ def _forward(lm, base, batch, site, layers, use_positions):
 
 def compute_activations(lm, texts, segments, *, layers="all", site="resid_post", pooling="last",
                         dtype="float32", batch_size=32, max_tokens_per_batch=None,
-                        padding_side="right", chunk_size=512, sink=None):
+                        padding_side="right", chunk_size=512, sink=None, interventions=None,
+                        regions=None):
     """Pooled activations of texts, chunk by chunk.
 
     Parameters
@@ -133,6 +136,11 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
     sink : object with ``has(i)`` and ``write(i, values)``, optional
         Receives each chunk; chunks it already has are skipped (resume). Without one,
         the chunks are concatenated and returned.
+    interventions : Intervention, sequence, or one sequence per text, optional
+        Extract under interventions (:mod:`probing.interventions`), validated before any
+        forward pass; a site recorded at the layer it is edited shows the edit.
+    regions : list of (mapping str -> (int, int) or None), optional
+        Per text, the char span of each named region (``region:<name>`` positions).
 
     Returns
     -------
@@ -151,14 +159,18 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
     ranges = [_ranges(e, segs, text) for e, segs, text in zip(encoded, segments, texts, strict=True)]
     use_positions = accepts_position_ids(base)
     side = padding_side if use_positions else "right"
+    run = None if interventions is None else prepare_interventions(
+        lm, list(texts), per_text(interventions, len(encoded)), encoded=encoded, regions=regions,
+        batch_size=batch_size)
     kept = []
-    with torch.inference_mode():
+    with torch.inference_mode(), run.hooks() if run else contextlib.nullcontext():
         for c, first in enumerate(range(0, len(sequences), chunk_size)):
             if sink is not None and sink.has(c):
                 continue
             ids = np.arange(first, min(first + chunk_size, len(sequences)))
             values = _chunk(lm, base, sequences, ranges, ids, site, layers, method, side,
-                            use_positions, batch_size, max_tokens_per_batch, np_dtype)
+                            use_positions, batch_size, max_tokens_per_batch, np_dtype,
+                            run.on_batch if run else None)
             if sink is None:
                 kept.append(values)
             else:
@@ -167,7 +179,7 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
 
 
 def _chunk(lm, base, sequences, ranges, ids, site, layers, method, side, use_positions,
-           batch_size, max_tokens_per_batch, np_dtype):
+           batch_size, max_tokens_per_batch, np_dtype, on_batch=None):
     counts = np.asarray([len(ranges[i]) for i in ids])
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     out = None
@@ -178,7 +190,8 @@ def _chunk(lm, base, sequences, ranges, ids, site, layers, method, side, use_pos
             continue
         batch = pad_sequences([sequences[ids[j]] for j in local], pad_id=lm.start_token_id,
                               padding_side=side).to(lm.device)
-        hidden = _forward(lm, base, batch, site, layers, use_positions)
+        with on_batch(ids[local], batch) if on_batch else contextlib.nullcontext():
+            hidden = _forward(lm, base, batch, site, layers, use_positions)
         rows = [r for r, j in enumerate(local) for _ in ranges[ids[j]]]
         flat = [span for j in local for span in ranges[ids[j]]]
         stacked = torch.stack([hidden[layer] for layer in layers])

@@ -20,6 +20,8 @@ stay correct.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -70,12 +72,13 @@ def _jobs(encoded, pll):
     return jobs
 
 
-def _run_batch(lm, framed, encoded, jobs, mask_id):
+def _run_batch(lm, framed, encoded, jobs, mask_id, on_batch=None):
     batch = pad_sequences([framed[text] for text, _, _ in jobs], pad_id=lm.end.token_id)
     for row, (_, _, columns) in enumerate(jobs):
         batch.input_ids[row, columns] = mask_id
     batch.to(lm.device)
-    logits, _ = forward_logits(lm.model, batch, positions=False)
+    with on_batch([t for t, _, _ in jobs], batch) if on_batch else contextlib.nullcontext():
+        logits, _ = forward_logits(lm.model, batch, positions=False)
     rows = torch.arange(len(jobs), device=lm.device)
     columns = torch.as_tensor([1 + i for _, i, _ in jobs], device=lm.device)
     targets = torch.as_tensor([encoded[t].token_ids[i] for t, i, _ in jobs], device=lm.device)
@@ -83,7 +86,8 @@ def _run_batch(lm, framed, encoded, jobs, mask_id):
     return gather_logprobs(selected, rows, torch.zeros_like(rows), targets)
 
 
-def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_batch=None):
+def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_batch=None,
+                 on_batch=None):
     """Pseudo-log-likelihood of every token of every text under a masked LM.
 
     Parameters
@@ -96,6 +100,8 @@ def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_b
         Most masked copies per forward pass.
     max_tokens_per_batch : int, optional
         Most padded tokens per forward pass (default :data:`DEFAULT_MASKED_TOKENS`).
+    on_batch : callable, optional
+        As in :func:`~probing.models.causal.score_causal`; rows are masked copies.
 
     Returns
     -------
@@ -118,7 +124,7 @@ def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_b
     with torch.inference_mode():
         for indices in batches:
             chosen = [jobs[j] for j in indices]
-            values = _run_batch(lm, framed, encoded, chosen, mask_id)
+            values = _run_batch(lm, framed, encoded, chosen, mask_id, on_batch)
             for (text, i, _), value in zip(chosen, values, strict=True):
                 results[text][i] = value
     return results

@@ -9,6 +9,7 @@ token in the order of the input table.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -18,6 +19,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing.models.alignment import Encoded, encode_texts
 from probing.models.causal import accepts_position_ids, score_causal
+from probing.models.interventions import per_text, prepare_interventions
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
 
@@ -143,14 +145,43 @@ def _build_table(lm, ids, encoded, logprobs):
 
 def _score(
     lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes,
-    progress=False,
+    progress=False, on_batch=None,
 ):
     budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
     if lm.kind == "masked":
-        return score_masked(lm, encoded, pll=pll, **budget)
+        return score_masked(lm, encoded, pll=pll, on_batch=on_batch, **budget)
     if share_prefixes:
         return score_causal_shared(lm, encoded, _groups(table), **budget)
-    return score_causal(lm, encoded, padding_side=padding_side, progress=progress, **budget)
+    return score_causal(lm, encoded, padding_side=padding_side, progress=progress,
+                        on_batch=on_batch, **budget)
+
+
+def regions_by_stimulus(regions, ids):
+    """Per stimulus id, ``{region: (char_start, char_end)}`` from a regions table."""
+    if regions is None:
+        return None
+    if not isinstance(regions, pd.DataFrame) or not {"stimulus_id", "region", "char_start",
+                                                      "char_end"} <= set(regions.columns):
+        raise ProbingError("regions must be a table with columns stimulus_id, region, "
+                           "char_start, char_end")
+    spans = {}
+    for sid, name, a, b in regions[["stimulus_id", "region", "char_start", "char_end"]].itertuples(
+            index=False):
+        spans.setdefault(sid, {}).setdefault(str(name), (int(a), int(b)))
+    return [spans.get(sid) for sid in ids]
+
+
+def _intervention_run(lm, table, ids, encoded, interventions, regions, share_prefixes,
+                      batch_size):
+    if interventions is None:
+        return None
+    if share_prefixes:
+        raise ProbingError("share_prefixes cannot be combined with interventions (a shared "
+                           "prefix is run once, before any per-stimulus edit)")
+    return prepare_interventions(
+        lm, table["text"].tolist(), per_text(interventions, len(ids), ids), encoded=encoded,
+        regions=regions_by_stimulus(regions, ids), labels=[f"stimulus {i!r}" for i in ids],
+        batch_size=batch_size)
 
 
 def score_tokens(
@@ -164,6 +195,8 @@ def score_tokens(
     share_prefixes=False,
     truncate=False,
     progress=False,
+    interventions=None,
+    regions=None,
 ):
     """Log-probability and surprisal of every token of every stimulus.
 
@@ -197,6 +230,15 @@ def score_tokens(
     progress : bool or None, default False
         Progress bar with ETA over batches for the plain causal path (None: only when
         stderr is a terminal).
+    interventions : Intervention, sequence or mapping, optional
+        Score under interventions (:mod:`probing.interventions`): one or a sequence
+        applied to every stimulus, or a mapping ``stimulus_id -> sequence``. Validated
+        against the model and every stimulus before any forward pass. An intervention
+        at a causal stimulus' last token changes no score (that token is never an
+        input); a masked LM's ``patch`` source is the unmasked source text.
+    regions : pandas.DataFrame, optional
+        ``stimulus_id, region, char_start, char_end`` (a Stimuli's ``regions``), for
+        ``region:<name>`` positions.
 
     Returns
     -------
@@ -231,17 +273,14 @@ def score_tokens(
                 f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
             )
     encoded, truncated = _fit_context(lm, ids, encoded, truncate)
-    logprobs = _score(
-        lm,
-        table,
-        encoded,
-        batch_size=batch_size,
-        padding_side=padding_side,
-        max_tokens_per_batch=max_tokens_per_batch,
-        pll=pll,
-        share_prefixes=share_prefixes,
-        progress=progress,
-    )
+    run = _intervention_run(lm, table, ids, encoded, interventions, regions, share_prefixes,
+                            batch_size)
+    with run.hooks() if run else contextlib.nullcontext():
+        logprobs = _score(
+            lm, table, encoded, batch_size=batch_size, padding_side=padding_side,
+            max_tokens_per_batch=max_tokens_per_batch, pll=pll, share_prefixes=share_prefixes,
+            progress=progress, on_batch=run.on_batch if run else None,
+        )
     tokens = _build_table(lm, ids, encoded, logprobs)
     tokens.attrs["scoring"] = {
         "pll": pll if lm.kind == "masked" else None,
@@ -249,5 +288,6 @@ def score_tokens(
         "truncated": truncated,
         "share_prefixes": share_prefixes,
         "model": dict(lm.provenance),
+        "interventions": None if interventions is None else repr(interventions),
     }
     return tokens
