@@ -124,9 +124,12 @@ def _allowed(constraint, levels, rows):
     if constraint.value not in rows:
         return None
     other = rows[constraint.value][constraint.feature]
+    if other == "":  # the feature does not apply to the controller: anything agrees
+        return None
+    # an entry the feature does not apply to ("") satisfies agreement and mismatch
     if constraint.how == "same_as":
-        return {other}
-    return {r[constraint.feature] for r in LEX_ROWS} - {other, ""}
+        return {other, ""}
+    return {r[constraint.feature] for r in LEX_ROWS} - {other}
 
 
 def _write(tmp_path, text, name="p.yaml"):

@@ -116,12 +116,12 @@ def test_check_lexicon_does_not_mutate_its_input():
      "missing column(s) ['form', 'lemma', 'pos']; a lexicon needs ['form', 'lemma', 'pos'] plus "
      "feature columns (has ['form,lemma,pos'])"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncats\t\tnoun\tpl\tanimate\n",
-     "row 2: form, lemma and pos must not be empty"),
+     ":3: form, lemma and pos must not be empty"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\n \tcat\tnoun\tpl\tanimate\n",
-     "row 2: form, lemma and pos must not be empty"),
-    (HEADER + "cat\tcat\n", "row 1: form, lemma and pos must not be empty"),
+     ":3: form, lemma and pos must not be empty"),
+    (HEADER + "cat\tcat\n", ":2: form, lemma and pos must not be empty"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncup\tcup\tnoun\tsg\tinanimate\n"
-     "cat\tcat\tnoun\tsg\tanimate\n", "row 3 repeats an earlier row ('cat')"),
+     "cat\tcat\tnoun\tsg\tanimate\n", ":4: repeats an earlier row ('cat')"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncats\tcat\tnoun\tpl\tanimate\textra\n",
      "cannot parse lexicon as TSV (Error tokenizing data. C error: Expected 5 fields in line 3, saw 6)"),
     ("", "cannot parse lexicon as TSV (No columns to parse from file)"),
@@ -131,7 +131,8 @@ def test_malformed_lexicon(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(SpecError) as err:
         read_lexicon(path)
-    assert err.value.message == message
+    expected = f"{path}{message}" if message.startswith(":") else f"{path}: {message}"
+    assert str(err.value) == expected
     assert err.value.file == str(path)
 
 
