@@ -31,17 +31,17 @@ def add_validate(sub):
 
 
 def run_validate(args):
-    from probing.paradigms import load_paradigm
+    from probing.paradigms import validate_paradigm
 
     failed = 0
     for path in args.files:
-        try:
-            spec = load_paradigm(path)
+        try:  # validation generates once with the file's seed: what passes, generates
+            spec, stimuli = validate_paradigm(path)
         except ProbingError as err:
             print(f"probing validate: error: {err}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok {path} ({spec.kind}, {spec.name})")
+        print(f"ok {path} ({spec.kind}, {spec.name}; generates {len(stimuli.table)} stimuli)")
     return 2 if failed else 0
 
 

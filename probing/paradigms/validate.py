@@ -12,6 +12,7 @@ import string
 
 from probing._core.errors import SpecError
 from probing.paradigms._checker import Checker, string_list
+from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
 from probing.paradigms.generate.fill import build_cells, slot_order
 from probing.paradigms.lexicon import read_lexicon
@@ -133,6 +134,8 @@ def _check_source(ck, kind):
                     f"{', '.join(SOURCE_FIELDS[fmt]) or 'none'}")
         if key in ("limit", "limit_per_phenomenon"):
             ck.positive_int(f"source.{key}", options[key])
+    if fmt == "paradigm":
+        _check_inner_paradigm(ck, src["path"])
     fields = {"source": Source(fmt, src["path"], freeze(options))}
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
@@ -171,6 +174,10 @@ def _check_design(ck, kind):
         fields["model_rdms"] = _check_model_rdms(ck, fields["factors"])
     if "conditions" in ck.data:
         fields["conditions"] = _check_localizer_conditions(ck)
+    check_values(ck, fields["slots"], lexicon, fields["factors"])
+    check_cells(ck, ParadigmSpec(ck.data["name"], kind, factors=fields["factors"],
+                                 slots=fields["slots"], items_per_cell=fields["items_per_cell"],
+                                 path=ck.path), lexicon)
     return fields
 
 
@@ -354,3 +361,14 @@ def _check_localizer_conditions(ck):
     if "sentences" not in conditions or len(set(conditions)) < 2:
         ck.fail("conditions", "needs 'sentences' and at least one control condition")
     return tuple(dict.fromkeys(conditions))
+
+
+def _check_inner_paradigm(ck, path):
+    """A paradigm read for its labels is validated too (its errors name its own file)."""
+    from probing.paradigms.yamlio import read_yaml  # avoids a cycle: load imports this module
+
+    data, lines = read_yaml(ck.folder / path)
+    if data.get("kind") == "labels":
+        ck.fail("source.path", f"{path!r} is a labels paradigm; read labels from a template "
+                "paradigm (minimal_pairs, factorial, rsa, localizer)")
+    check_paradigm(data, lines, str(ck.folder / path))

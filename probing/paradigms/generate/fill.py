@@ -57,6 +57,14 @@ def slot_order(spec):
     return [spec.slot(name) for name in ordered]
 
 
+class RedrawItem(Exception):
+    """This draw of an item cannot be completed; ``error`` says why (drawn again)."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
 def slot_inflectional(slot, lexicon):
     """Features inflectional among the entries a slot's fixed (``is``) constraints admit.
 
@@ -143,7 +151,14 @@ class SlotFiller:
         for slot in self.slots:
             reqs = {c.condition: self.requirements(slot, c, chosen[c.condition]) for c in self.cells}
             for key, cells in self._group_cells(slot, reqs).items():
-                lemma = self._draw_lemma(slot, key, cells, reqs, used)
+                try:
+                    lemma = self._draw_lemma(slot, key, cells, reqs, used)
+                except ConstraintError as err:
+                    # what agrees with (or avoids) the earlier slots' draw may be empty
+                    # for this draw only: the item is drawn again (draw_items counts it)
+                    if not any(c.how in ("same_as", "differs_from") for c in slot.constraints):
+                        raise
+                    raise RedrawItem(err) from None
                 used.add(lemma)
                 self._choose_forms(slot, lemma, cells, reqs, chosen)
         return chosen
@@ -159,8 +174,17 @@ class SlotFiller:
     def _eligible(self, slot, cells, reqs):
         """Lemmas with a fitting form (and contrast partner) in every cell of the group."""
         cache_key = (slot.name, tuple((c, tuple(sorted(reqs[c].items()))) for c in cells))
-        if cache_key in self._eligible_cache:  # the scan is O(lexicon); requirements repeat
-            return self._eligible_cache[cache_key]
+        if cache_key not in self._eligible_cache:  # the scan is O(lexicon); requirements repeat
+            try:
+                self._eligible_cache[cache_key] = self._scan_eligible(slot, cells, reqs)
+            except ConstraintError as err:
+                self._eligible_cache[cache_key] = err
+        found = self._eligible_cache[cache_key]
+        if isinstance(found, ConstraintError):
+            raise found
+        return found
+
+    def _scan_eligible(self, slot, cells, reqs):
         lemmas = None
         for condition in cells:
             ok = {(r["pos"], r["lemma"]) for r in self.rows if self.matches(r, reqs[condition])
@@ -168,8 +192,7 @@ class SlotFiller:
             lemmas = ok if lemmas is None else lemmas & ok
             if not lemmas:
                 self._explain_empty(slot, condition, reqs[condition])
-        self._eligible_cache[cache_key] = sorted(lemmas)
-        return self._eligible_cache[cache_key]
+        return sorted(lemmas)
 
     def _is_contrast(self, slot):
         return self.spec.contrast is not None and self.spec.contrast.slot == slot.name
