@@ -88,14 +88,16 @@ def test_inflectional_is_decided_per_slot():
     past = Slot("verb", (Constraint("pos", "is", "verb"), Constraint("vform", "is", "past")))
     assert "gender" not in slot_inflectional(noun, lexicon)
     assert "gender" in slot_inflectional(reflexive, lexicon)
-    assert slot_inflectional(noun, lexicon) == {"number"}
+    assert slot_inflectional(noun, lexicon) == {"number", "agr"}
     assert "number" not in slot_inflectional(past, lexicon)  # past forms have no number
-    # reference: a lemma whose forms differ in gender exists among reflexives only
+    # reference: lemmas whose forms differ in gender exist among reflexives and pronouns
+    # (he/she/it), never among nouns
     by_lemma = {}
     for row in ROWS:
         if row["gender"]:
             by_lemma.setdefault((row["pos"], row["lemma"]), set()).add(row["gender"])
-    assert {pos for (pos, _), genders in by_lemma.items() if len(genders) > 1} == {"reflexive"}
+    assert {pos for (pos, _), genders in by_lemma.items() if len(genders) > 1} == {"reflexive",
+                                                                                  "pronoun"}
 
 
 # --- 2. tense x number with agreement: past verbs agree with any subject ------------------

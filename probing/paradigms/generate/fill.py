@@ -128,14 +128,13 @@ class SlotFiller:
     # -- contrast ----------------------------------------------------------------------
     def contrast_partners(self, row):
         """Entries that differ from ``row`` in the contrast feature and keep the rest."""
-        key = tuple(row.values())
-        if key not in self._partners:  # cached: the scan is O(lexicon) per row
-            contrast = self.spec.contrast
-            keep = ("pos", *contrast.keep)
-            self._partners[key] = [
-                r for r in self.rows if all(r[f] == row[f] for f in keep)
-                and r[contrast.feature] and r[contrast.feature] != row[contrast.feature]]
-        return self._partners[key]
+        contrast = self.spec.contrast
+        keep = ("pos", *contrast.keep)
+        if not self._partners:  # index once: rows by their kept features
+            for r in self.rows:
+                self._partners.setdefault(tuple(r[f] for f in keep), []).append(r)
+        return [r for r in self._partners.get(tuple(row[f] for f in keep), [])
+                if r[contrast.feature] and r[contrast.feature] != row[contrast.feature]]
 
     # -- drawing -----------------------------------------------------------------------
     def fill_item(self):
