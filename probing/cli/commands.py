@@ -69,6 +69,10 @@ def run_generate(args):
     print(f"{len(stimuli.table)} stimuli of {stimuli.paradigm} ({stimuli.kind}) -> "
           + ", ".join(str(p) for p in written))
     print(stimuli.summary().to_string(index=False))
+    if stimuli.info.get("balance"):  # frequency and length per condition, with a test
+        import pandas as pd
+
+        print(pd.DataFrame(stimuli.info["balance"]).to_string(index=False, float_format="%.3g"))
 
 
 def check_output_path(path):

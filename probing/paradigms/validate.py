@@ -166,7 +166,7 @@ def _check_design(ck, kind):
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
     if "match" in ck.data:
-        fields["match"] = _check_match(ck)
+        fields["match"] = _check_match(ck, lexicon, slot_names)
     if kind == "factorial":
         fields["regions"] = _check_regions(ck, fields["factors"], slot_names)
         fields["predictions"] = _check_predictions(ck, fields["regions"], fields["factors"])
@@ -267,12 +267,34 @@ def _check_contrast(ck, lexicon, slot_names):
     return Contrast(c["slot"], c["feature"], tuple(keep))
 
 
-def _check_match(ck):
+def _check_match(ck, lexicon, slot_names):
     m = ck.typed("match", ck.data["match"], dict, "a mapping {length: words|chars, tolerance: N}")
-    if m.get("length") not in LENGTH_UNITS:
+    for key in m:
+        if key not in ("length", "tolerance", "frequency"):
+            ck.fail(f"match.{key}", "unknown field; allowed: length, tolerance, frequency")
+    if "length" not in m and "frequency" not in m:
+        ck.fail("match", "needs length: words|chars, frequency: {slot: tolerance}, or both")
+    if "length" in m and m["length"] not in LENGTH_UNITS:
         ck.fail("match.length", f"{m.get('length')!r} is not allowed; allowed: {', '.join(LENGTH_UNITS)}")
     tolerance = ck.positive_int("match.tolerance", m.get("tolerance", 0), minimum=0)
-    return Match(m["length"], tolerance)
+    return Match(m.get("length"), tolerance, _check_frequency(ck, m, lexicon, slot_names))
+
+
+def _check_frequency(ck, m, lexicon, slot_names):
+    if "frequency" not in m:
+        return ()
+    spec = ck.typed("match.frequency", m["frequency"], dict, "a mapping slot: tolerance (Zipf units)")
+    if not spec:
+        ck.fail("match.frequency", "must name at least one slot")
+    if "zipf" not in lexicon.entries.columns:
+        ck.fail("match.frequency", f"the lexicon {lexicon.path} has no 'zipf' column (word "
+                "frequency on the Zipf scale, e.g. wordfreq's zipf_frequency)")
+    for slot, tol in spec.items():
+        if slot not in slot_names:
+            ck.fail(f"match.frequency.{slot}", f"{slot!r} is not a slot; allowed: {', '.join(slot_names)}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
+            ck.fail(f"match.frequency.{slot}", f"must be a number >= 0 (Zipf units), got {tol!r}")
+    return tuple((slot, float(tol)) for slot, tol in spec.items())
 
 
 def _check_regions(ck, factors, slot_names):

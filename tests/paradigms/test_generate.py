@@ -90,7 +90,7 @@ def _lexicon_key(word_row, *, capitalized):
     form = word_row["word"]
     if capitalized:
         form = form[0].lower() + form[1:]
-    return (form, *(word_row[c] for c in LEX_COLUMNS[1:]))
+    return (form, *(f"{word_row[c]:.2f}" if c == "zipf" else word_row[c] for c in LEX_COLUMNS[1:]))
 
 
 def _good(table):
@@ -886,8 +886,9 @@ def test_labels_naming_an_unknown_column(tmp_path):
     with pytest.raises(SpecError) as err:
         generate(spec)
     assert err.value.field == "labels" and err.value.file == str(tmp_path / "p.yaml")
-    assert err.value.message == ("unknown label column(s) ['numbr']; allowed: lemma, pos, number, "
-                                 "animacy, human, gender, vform, transitivity, det_type, npi_licensor")
+    assert err.value.message == ("unknown label column(s) ['numbr']; allowed: lemma, pos, zipf, "
+                                 "number, person, agr, animacy, human, gender, countability, vform, "
+                                 "transitivity, case, det_type, npi_licensor, aux_type")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"], ids=["csv", "parquet"])

@@ -36,7 +36,7 @@ def draw_items(filler, n_items, render, *, match=None):
                 raise redraw.error
             raise ConstraintError(
                 f"could generate only {len(items)} of {n_items} distinct"
-                f"{' length-matched' if match else ''} items per cell after {tries - 1} draws; "
+                f"{_matched_words(match)} items per cell after {tries - 1} draws; "
                 "add lexicon entries or lower items_per_cell",
                 file=filler.spec.path, field="items_per_cell")
         try:
@@ -55,6 +55,21 @@ def draw_items(filler, n_items, render, *, match=None):
 def _matched(records, match):
     if match is None:
         return True
-    measure = (lambda t: len(t.split())) if match.length == "words" else len
-    lengths = [measure(r["text"]) for r in records]
-    return max(lengths) - min(lengths) <= match.tolerance
+    if match.length:
+        measure = (lambda t: len(t.split())) if match.length == "words" else len
+        lengths = [measure(r["text"]) for r in records]
+        if max(lengths) - min(lengths) > match.tolerance:
+            return False
+    for slot, tolerance in match.frequency:
+        zipf = [r["slot_rows"][slot]["zipf"] for r in records if slot in r.get("slot_rows", {})]
+        # a small epsilon: Zipf values are stored with two decimals
+        if zipf and max(zipf) - min(zipf) > tolerance + 1e-9:
+            return False
+    return True
+
+
+def _matched_words(match):
+    if match is None:
+        return ""
+    kinds = (["length"] if match.length else []) + (["frequency"] if match.frequency else [])
+    return " " + "- and ".join(kinds) + "-matched"
