@@ -45,14 +45,17 @@ LEX_TOKENS = {w.lower() for r in LEX_ROWS for w in r["form"].split()}
 
 
 def _inflectional(rows):
-    """Features whose value differs between two forms of one (pos, lemma)."""
-    seen, varying = {}, set()
+    """Per pos: features with two different non-empty values among one lemma's forms."""
+    values = {}
     for row in rows:
         for feature in LEX_COLUMNS[3:]:
-            key = (row["pos"], row["lemma"], feature)
-            if seen.setdefault(key, row[feature]) != row[feature]:
-                varying.add(feature)
-    return varying
+            if row[feature] and feature != "zipf":
+                values.setdefault((row["pos"], row["lemma"], feature), set()).add(row[feature])
+    out = {}
+    for (pos, _, feature), seen in values.items():
+        if len(seen) > 1:
+            out.setdefault(pos, set()).add(feature)
+    return out
 
 
 INFLECTIONAL = _inflectional(LEX_ROWS)
@@ -104,8 +107,12 @@ def _expected_conditions(spec):
 def _lemma_factors(spec, slot_name):
     """Factors that may change a slot's lemma: those bound to one of its lexical features."""
     out = set()
-    for c in spec.slot(slot_name).constraints:
-        if c.feature in INFLECTIONAL:
+    constraints = spec.slot(slot_name).constraints
+    pos = next(c.value for c in constraints if c.feature == "pos")
+    inflectional = set().union(*(INFLECTIONAL.get(p, set()) for p in
+                                 (pos if isinstance(pos, tuple) else (pos,))))
+    for c in constraints:
+        if c.feature in inflectional:
             continue
         if c.how == "factor":
             out.add(c.value)
