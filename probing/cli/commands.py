@@ -32,17 +32,17 @@ def add_validate(sub):
 
 
 def run_validate(args):
-    from probing.paradigms import load_paradigm
+    from probing.paradigms import validate_paradigm
 
     failed = 0
     for path in args.files:
-        try:
-            spec = load_paradigm(path)
+        try:  # validation generates once with the file's seed: what passes, generates
+            spec, stimuli = validate_paradigm(path)
         except ProbingError as err:
             print(f"probing validate: error: {err}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok {path} ({spec.kind}, {spec.name})")
+        print(f"ok {path} ({spec.kind}, {spec.name}; generates {len(stimuli.table)} stimuli)")
     return 2 if failed else 0
 
 
@@ -70,6 +70,10 @@ def run_generate(args):
     print(f"{len(stimuli.table)} stimuli of {stimuli.paradigm} ({stimuli.kind}) -> "
           + ", ".join(str(p) for p in written))
     print(stimuli.summary().to_string(index=False))
+    if stimuli.info.get("balance"):  # frequency and length per condition, with a test
+        import pandas as pd
+
+        print(pd.DataFrame(stimuli.info["balance"]).to_string(index=False, float_format="%.3g"))
 
 
 def check_output_path(path):

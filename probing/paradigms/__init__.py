@@ -5,10 +5,16 @@
 """
 
 from probing.paradigms.generate import generate_stimuli
-from probing.paradigms.load import dump_paradigm, load_paradigm, parse_paradigm, shipped_paradigms
+from probing.paradigms.load import (
+    dump_paradigm,
+    load_paradigm,
+    parse_paradigm,
+    shipped_paradigms,
+    validate_paradigm,
+)
 from probing.paradigms.spec import ParadigmSpec
 
 generate = generate_stimuli
 
 __all__ = ["ParadigmSpec", "dump_paradigm", "generate", "generate_stimuli", "load_paradigm",
-           "parse_paradigm", "shipped_paradigms"]
+           "parse_paradigm", "shipped_paradigms", "validate_paradigm"]

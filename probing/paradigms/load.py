@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from probing._core.locations import resource_root
+from probing.paradigms.feasibility import check_feasible
 from probing.paradigms.spec import spec_to_dict
 from probing.paradigms.validate import check_paradigm
 from probing.paradigms.yamlio import dump_yaml, parse_yaml, read_yaml
@@ -29,6 +30,31 @@ def load_paradigm(path):
     """
     data, lines = read_yaml(path)
     return check_paradigm(data, lines, str(path))
+
+
+def validate_paradigm(path):
+    """Read, validate and generate a paradigm once: what passes here generates.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A YAML paradigm-definition file.
+
+    Returns
+    -------
+    spec : ParadigmSpec
+    stimuli : Stimuli
+        The stimuli generated with the file's seed (the feasibility check's result).
+
+    Raises
+    ------
+    SpecError
+        Naming the file, line, field and what is allowed; for cells that cannot be
+        filled, the slot, the condition and the entries surviving each constraint.
+    """
+    data, lines = read_yaml(path)
+    spec = check_paradigm(data, lines, str(path))
+    return spec, check_feasible(spec, lines)
 
 
 def parse_paradigm(text, *, path=None):

@@ -64,13 +64,22 @@ class Contrast:
 
 @dataclasses.dataclass(frozen=True)
 class Match:
-    """Match stimuli of one item across conditions in length (``words`` or ``chars``)."""
+    """Match the stimuli of one item across conditions.
 
-    length: str
+    ``length`` (``words`` or ``chars``, or None) bounds the spread of the texts' lengths
+    by ``tolerance``; ``frequency`` holds ``(slot, tolerance)`` pairs bounding the spread
+    of each slot filler's Zipf frequency across the item's conditions.
+    """
+
+    length: str | None
     tolerance: int = 0
+    frequency: tuple = ()  # ((slot, tolerance in Zipf units), ...)
 
     def to_yaml(self):
-        return {"length": self.length, "tolerance": self.tolerance}
+        out = {"length": self.length, "tolerance": self.tolerance} if self.length else {}
+        if self.frequency:
+            out["frequency"] = dict(self.frequency)
+        return out
 
 
 @dataclasses.dataclass(frozen=True)

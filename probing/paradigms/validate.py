@@ -12,6 +12,7 @@ import string
 
 from probing._core.errors import SpecError
 from probing.paradigms._checker import Checker, string_list
+from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
 from probing.paradigms.generate.fill import build_cells, slot_order
 from probing.paradigms.lexicon import read_lexicon
@@ -133,6 +134,8 @@ def _check_source(ck, kind):
                     f"{', '.join(SOURCE_FIELDS[fmt]) or 'none'}")
         if key in ("limit", "limit_per_phenomenon"):
             ck.positive_int(f"source.{key}", options[key])
+    if fmt == "paradigm":
+        _check_inner_paradigm(ck, src["path"])
     fields = {"source": Source(fmt, src["path"], freeze(options))}
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
@@ -163,7 +166,7 @@ def _check_design(ck, kind):
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
     if "match" in ck.data:
-        fields["match"] = _check_match(ck)
+        fields["match"] = _check_match(ck, lexicon, slot_names)
     if kind == "factorial":
         fields["regions"] = _check_regions(ck, fields["factors"], slot_names)
         fields["predictions"] = _check_predictions(ck, fields["regions"], fields["factors"])
@@ -171,6 +174,10 @@ def _check_design(ck, kind):
         fields["model_rdms"] = _check_model_rdms(ck, fields["factors"])
     if "conditions" in ck.data:
         fields["conditions"] = _check_localizer_conditions(ck)
+    check_values(ck, fields["slots"], lexicon, fields["factors"])
+    check_cells(ck, ParadigmSpec(ck.data["name"], kind, factors=fields["factors"],
+                                 slots=fields["slots"], items_per_cell=fields["items_per_cell"],
+                                 path=ck.path), lexicon)
     return fields
 
 
@@ -260,12 +267,34 @@ def _check_contrast(ck, lexicon, slot_names):
     return Contrast(c["slot"], c["feature"], tuple(keep))
 
 
-def _check_match(ck):
+def _check_match(ck, lexicon, slot_names):
     m = ck.typed("match", ck.data["match"], dict, "a mapping {length: words|chars, tolerance: N}")
-    if m.get("length") not in LENGTH_UNITS:
+    for key in m:
+        if key not in ("length", "tolerance", "frequency"):
+            ck.fail(f"match.{key}", "unknown field; allowed: length, tolerance, frequency")
+    if "length" not in m and "frequency" not in m:
+        ck.fail("match", "needs length: words|chars, frequency: {slot: tolerance}, or both")
+    if "length" in m and m["length"] not in LENGTH_UNITS:
         ck.fail("match.length", f"{m.get('length')!r} is not allowed; allowed: {', '.join(LENGTH_UNITS)}")
     tolerance = ck.positive_int("match.tolerance", m.get("tolerance", 0), minimum=0)
-    return Match(m["length"], tolerance)
+    return Match(m.get("length"), tolerance, _check_frequency(ck, m, lexicon, slot_names))
+
+
+def _check_frequency(ck, m, lexicon, slot_names):
+    if "frequency" not in m:
+        return ()
+    spec = ck.typed("match.frequency", m["frequency"], dict, "a mapping slot: tolerance (Zipf units)")
+    if not spec:
+        ck.fail("match.frequency", "must name at least one slot")
+    if "zipf" not in lexicon.entries.columns:
+        ck.fail("match.frequency", f"the lexicon {lexicon.path} has no 'zipf' column (word "
+                "frequency on the Zipf scale, e.g. wordfreq's zipf_frequency)")
+    for slot, tol in spec.items():
+        if slot not in slot_names:
+            ck.fail(f"match.frequency.{slot}", f"{slot!r} is not a slot; allowed: {', '.join(slot_names)}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
+            ck.fail(f"match.frequency.{slot}", f"must be a number >= 0 (Zipf units), got {tol!r}")
+    return tuple((slot, float(tol)) for slot, tol in spec.items())
 
 
 def _check_regions(ck, factors, slot_names):
@@ -354,3 +383,14 @@ def _check_localizer_conditions(ck):
     if "sentences" not in conditions or len(set(conditions)) < 2:
         ck.fail("conditions", "needs 'sentences' and at least one control condition")
     return tuple(dict.fromkeys(conditions))
+
+
+def _check_inner_paradigm(ck, path):
+    """A paradigm read for its labels is validated too (its errors name its own file)."""
+    from probing.paradigms.yamlio import read_yaml  # avoids a cycle: load imports this module
+
+    data, lines = read_yaml(ck.folder / path)
+    if data.get("kind") == "labels":
+        ck.fail("source.path", f"{path!r} is a labels paradigm; read labels from a template "
+                "paradigm (minimal_pairs, factorial, rsa, localizer)")
+    check_paradigm(data, lines, str(ck.folder / path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.behaviour import (
     build_pairs,
@@ -16,6 +17,7 @@ from probing.behaviour import (
 )
 from probing.behaviour.pairs import SUMMARY_COLUMNS
 from probing.paradigms.formula import parse_formula
+from probing.stats import MIXED_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,25 @@ def _region_models(stimuli, regions):
     factors = list(stimuli.info.get("factors") or {}) or ["condition"]
     targets = dict.fromkeys(ref[0] for text in stimuli.predictions
                             for ref in parse_formula(text).references)
-    fits = [fit_region_model(regions, stimuli.table, region=region, factors=factors)
-            for region in targets]
+    fits = [_fit_or_note(regions, stimuli.table, region, factors) for region in targets]
     return pd.concat(fits, ignore_index=True) if fits else pd.DataFrame()
+
+
+def _fit_or_note(regions, table, region, factors):
+    """A fitted model, or one row saying why the data cannot fit one (one item, one level).
+
+    A model the data cannot support is a finding about the data, not a failed run: the
+    row keeps ``region`` and the counts, NaN estimates, and the reason in ``note``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        fitted = fit_region_model(regions, table, region=region, factors=factors)
+    except ProbingError as err:
+        log.warning("region %r: mixed model not fitted (%s)", region, err)
+        return pd.DataFrame([{"region": region, "term": "(not fitted)",
+                              **{c: np.nan for c in MIXED_COLUMNS[1:7]}, "converged": False,
+                              "n_obs": len(table), "n_groups": int(table["item_id"].nunique()),
+                              "note": f"not fitted: {err}"}])
+    return fitted.assign(note="")

@@ -108,6 +108,10 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["n_stimuli"] = len(stimuli.table)
     manifest["notes"] = _notes(stimuli)
+    if "model" in tables and "note" in tables["model"]:  # models the data cannot fit
+        manifest["notes"]["models_not_fitted"] = [
+            {"region": r, "reason": n} for r, n in zip(tables["model"]["region"], tables["model"]["note"],
+                                                       strict=True) if n]
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)

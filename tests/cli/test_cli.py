@@ -23,14 +23,17 @@ SIMPLE = (REPO / "paradigms" / "agreement_simple.yaml").read_text(encoding="utf-
 GOOD = SIMPLE.replace("../data/lexicon/english_core.tsv", str(LEXICON)).replace(
     "items_per_cell: 50", "items_per_cell: 4")
 BAD = GOOD.replace("number: $subject_number", "number: $subject_numbr")
-UNSATISFIABLE = GOOD.replace('human: "yes"', 'human: "yes", animacy: inanimate')
+# loads (every cell has entries) but cannot be generated: a verb and its contrast partner
+# always differ by one character (smiles/smile), so no item matches in length
+UNSATISFIABLE = GOOD + "match: {length: chars, tolerance: 0}\n"
+UNSAT_LINE = UNSATISFIABLE.splitlines().index("items_per_cell: 4") + 1
 BAD_LINE = next(i for i, line in enumerate(BAD.splitlines(), start=1) if "$subject_numbr" in line)
 SUBCOMMANDS = ["list", "validate", "generate", "run", "demo"]
 
 
 @pytest.fixture
 def files(tmp_path):
-    """good.yaml, bad.yaml (fails validation), unsat.yaml (validates, fails generation)."""
+    """good.yaml, bad.yaml (fails to load), unsat.yaml (loads, fails generation and validate)."""
     out = {}
     for name, text in (("good", GOOD), ("bad", BAD), ("unsat", UNSATISFIABLE)):
         out[name] = tmp_path / f"{name}.yaml"
@@ -140,10 +143,13 @@ def test_validate_reports_every_file(files, capsys):
     assert main(argv) == 2
     out = capsys.readouterr()
     assert out.out.splitlines() == [
-        f"ok {files['good']} (minimal_pairs, agreement_simple)",
-        f"ok {files['unsat']} (minimal_pairs, agreement_simple)"]
-    assert out.err.splitlines() == [f"probing validate: error: {_bad_message(files['bad'])}",
-                                    f"probing validate: error: {missing}: no such file"]
+        f"ok {files['good']} (minimal_pairs, agreement_simple; generates 16 stimuli)"]
+    assert out.err.splitlines() == [
+        f"probing validate: error: {_bad_message(files['bad'])}",
+        f"probing validate: error: {missing}: no such file",
+        f"probing validate: error: {files['unsat']}:{UNSAT_LINE}: items_per_cell: could generate "
+        "only 0 of 4 distinct length-matched items per cell after 100 draws; add lexicon entries "
+        "or lower items_per_cell"]
 
 
 # --- generate ------------------------------------------------------------------------------
@@ -217,13 +223,13 @@ def test_generate_error_leaves_no_files(which, files, tmp_path, capsys):
     assert _only_inputs(tmp_path)
 
 
-def test_generate_error_names_slot_and_keeps_an_earlier_output(files, tmp_path, capsys):
+def test_generate_error_names_the_field_and_keeps_an_earlier_output(files, tmp_path, capsys):
     out = tmp_path / "stim.csv"
     out.write_text("earlier run\n")
     assert main(["generate", str(files["unsat"]), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"probing generate: error: {files['unsat']}: slots.subject: slot 'subject' "
-                          "in condition 'sg': no lemma satisfies the constraints")
+    assert err.startswith(f"probing generate: error: {files['unsat']}: items_per_cell: could "
+                          "generate only 0 of 4 distinct length-matched items")
     assert out.read_text() == "earlier run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "good.yaml", "stim.csv", "unsat.yaml"]
 

@@ -45,14 +45,17 @@ LEX_TOKENS = {w.lower() for r in LEX_ROWS for w in r["form"].split()}
 
 
 def _inflectional(rows):
-    """Features whose value differs between two forms of one (pos, lemma)."""
-    seen, varying = {}, set()
+    """Per pos: features with two different non-empty values among one lemma's forms."""
+    values = {}
     for row in rows:
         for feature in LEX_COLUMNS[3:]:
-            key = (row["pos"], row["lemma"], feature)
-            if seen.setdefault(key, row[feature]) != row[feature]:
-                varying.add(feature)
-    return varying
+            if row[feature] and feature != "zipf":
+                values.setdefault((row["pos"], row["lemma"], feature), set()).add(row[feature])
+    out = {}
+    for (pos, _, feature), seen in values.items():
+        if len(seen) > 1:
+            out.setdefault(pos, set()).add(feature)
+    return out
 
 
 INFLECTIONAL = _inflectional(LEX_ROWS)
@@ -90,7 +93,7 @@ def _lexicon_key(word_row, *, capitalized):
     form = word_row["word"]
     if capitalized:
         form = form[0].lower() + form[1:]
-    return (form, *(word_row[c] for c in LEX_COLUMNS[1:]))
+    return (form, *(f"{word_row[c]:.2f}" if c == "zipf" else word_row[c] for c in LEX_COLUMNS[1:]))
 
 
 def _good(table):
@@ -104,8 +107,12 @@ def _expected_conditions(spec):
 def _lemma_factors(spec, slot_name):
     """Factors that may change a slot's lemma: those bound to one of its lexical features."""
     out = set()
-    for c in spec.slot(slot_name).constraints:
-        if c.feature in INFLECTIONAL:
+    constraints = spec.slot(slot_name).constraints
+    pos = next(c.value for c in constraints if c.feature == "pos")
+    inflectional = set().union(*(INFLECTIONAL.get(p, set()) for p in
+                                 (pos if isinstance(pos, tuple) else (pos,))))
+    for c in constraints:
+        if c.feature in inflectional:
             continue
         if c.how == "factor":
             out.add(c.value)
@@ -124,9 +131,12 @@ def _allowed(constraint, levels, rows):
     if constraint.value not in rows:
         return None
     other = rows[constraint.value][constraint.feature]
+    if other == "":  # the feature does not apply to the controller: anything agrees
+        return None
+    # an entry the feature does not apply to ("") satisfies agreement and mismatch
     if constraint.how == "same_as":
-        return {other}
-    return {r[constraint.feature] for r in LEX_ROWS} - {other, ""}
+        return {other, ""}
+    return {r[constraint.feature] for r in LEX_ROWS} - {other}
 
 
 def _write(tmp_path, text, name="p.yaml"):
@@ -730,8 +740,7 @@ def _count(**features):
     return counts
 
 
-def test_unsatisfiable_constraint_names_slot_constraint_and_counts(tmp_path):
-    spec = _custom(tmp_path, """\
+UNSATISFIABLE = """\
 name: none
 version: 1
 kind: rsa
@@ -742,21 +751,41 @@ template: "I saw the {noun}."
 slots:
   noun: {pos: noun, animacy: inanimate, human: "yes"}
 items_per_cell: 2
-""")
-    with pytest.raises(ConstraintError) as err:
-        generate(spec)
+"""
+
+
+def test_unsatisfiable_constraint_names_slot_constraint_and_counts(tmp_path):
+    with pytest.raises(ConstraintError) as err:  # caught when the file validates
+        _custom(tmp_path, UNSATISFIABLE)
     n_noun, n_inanimate, n_human = _count(pos="noun", animacy="inanimate", human="yes")
     assert n_noun > n_inanimate > 0 and n_human == 0
+    assert str(err.value) == (
+        f"{tmp_path / 'p.yaml'}:9: slots.noun: slot 'noun' in condition 'a': no entry satisfies "
+        f"the constraints (pos in ['noun']: {n_noun}; animacy in ['inanimate']: {n_inanimate}; "
+        f"human in ['yes']: 0 of {len(LEX_ROWS)} entries)")
+    assert isinstance(err.value, SpecError)
+
+
+def test_generator_explains_what_validation_would_have_caught(tmp_path):
+    # a spec built around validation still fails with the generator's own account
+    valid = _custom(tmp_path, UNSATISFIABLE.replace(', human: "yes"', ""))
+    bad = SPECS["rsa_number_animacy"].slots[0].constraints[0]  # pos: noun
+    from probing.paradigms.spec import Constraint, Slot
+    spec = valid.__class__(**{**valid.__dict__, "slots": (Slot("noun", (
+        bad, Constraint("animacy", "is", "inanimate"), Constraint("human", "is", "yes"))),)})
+    with pytest.raises(ConstraintError) as err:
+        generate(spec)
+    n_noun, n_inanimate, _ = _count(pos="noun", animacy="inanimate", human="yes")
     assert err.value.message == (
         "slot 'noun' in condition 'a': no lemma satisfies the constraints in every cell "
         f"(pos in ['noun']: {n_noun}; animacy in ['inanimate']: {n_inanimate}; "
         f"human in ['yes']: 0 of {len(LEX_ROWS)} entries)")
     assert (err.value.field, err.value.file) == ("slots.noun", spec.path)
-    assert isinstance(err.value, SpecError)
 
 
 def test_factor_level_no_entry_has(tmp_path):
-    spec = _custom(tmp_path, """\
+    with pytest.raises(ConstraintError) as err:
+        _custom(tmp_path, """\
 name: dual
 version: 1
 kind: rsa
@@ -768,12 +797,9 @@ slots:
   noun: {pos: noun, number: $n}
 items_per_cell: 2
 """)
-    with pytest.raises(ConstraintError) as err:
-        generate(spec)
-    n_noun, _ = _count(pos="noun", number="du")
-    assert err.value.message == (
-        "slot 'noun' in condition 'du': no lemma satisfies the constraints in every cell "
-        f"(pos in ['noun']: {n_noun}; number in ['du']: 0 of {len(LEX_ROWS)} entries)")
+    assert str(err.value) == (
+        f"{tmp_path / 'p.yaml'}:9: slots.noun.number: 'du' (a level of factor 'n') is not a value "
+        f"of 'number' in the lexicon {LEXICON}; allowed: pl, sg")
 
 
 def test_contrast_without_a_partner(tmp_path):
@@ -802,18 +828,22 @@ SMALL_LEXICON = "form\tlemma\tpos\nbox\tbox\tnoun\ncup\tcup\tnoun\n"
 
 
 def test_lexicon_too_small_for_items_per_cell(tmp_path):
-    spec = _custom(tmp_path, 'name: few\nversion: 1\nkind: rsa\nlexicon: @LEXICON@\nfactors: {frame: [a, b]}\n'
-                   'template: "I saw the {noun}."\nslots:\n  noun: {pos: noun}\nitems_per_cell: 5\n',
-                   lexicon=SMALL_LEXICON)
+    text = ('name: few\nversion: 1\nkind: rsa\nlexicon: @LEXICON@\nfactors: {frame: [a, b]}\n'
+            'template: "I saw the {noun}."\nslots:\n  noun: {pos: noun}\nitems_per_cell: 5\n')
     with pytest.raises(ConstraintError) as err:
-        generate(spec)
+        _custom(tmp_path, text, lexicon=SMALL_LEXICON)
+    assert str(err.value) == (f"{tmp_path / 'p.yaml'}:9: items_per_cell: condition 'a' has at most "
+                              "2 distinct texts (noun: 2 form(s)) but items_per_cell is 5; add "
+                              "lexicon entries or lower items_per_cell")
+    spec = _custom(tmp_path, text.replace("items_per_cell: 5", "items_per_cell: 2"), lexicon=SMALL_LEXICON)
+    assert sorted(generate(spec).table["text"]) == ["I saw the box."] * 2 + ["I saw the cup."] * 2
+    # the generator's own limit, on a spec that skipped validation
+    import dataclasses
+    with pytest.raises(ConstraintError) as err:
+        generate(dataclasses.replace(spec, items_per_cell=5))
     assert str(err.value) == (f"{tmp_path / 'p.yaml'}: items_per_cell: could generate only 2 of 5 "
                               "distinct items per cell after 125 draws; add lexicon entries or "
                               "lower items_per_cell")
-    spec = _custom(tmp_path, 'name: few\nversion: 1\nkind: rsa\nlexicon: @LEXICON@\nfactors: {frame: [a, b]}\n'
-                   'template: "I saw the {noun}."\nslots:\n  noun: {pos: noun}\nitems_per_cell: 2\n',
-                   lexicon=SMALL_LEXICON)
-    assert sorted(generate(spec).table["text"]) == ["I saw the box."] * 2 + ["I saw the cup."] * 2
 
 
 def test_duplicates_are_redrawn_until_every_distinct_item_is_used(tmp_path):
@@ -863,8 +893,9 @@ def test_labels_naming_an_unknown_column(tmp_path):
     with pytest.raises(SpecError) as err:
         generate(spec)
     assert err.value.field == "labels" and err.value.file == str(tmp_path / "p.yaml")
-    assert err.value.message == ("unknown label column(s) ['numbr']; allowed: lemma, pos, number, "
-                                 "animacy, human, gender, vform, transitivity, det_type, npi_licensor")
+    assert err.value.message == ("unknown label column(s) ['numbr']; allowed: lemma, pos, zipf, "
+                                 "number, person, agr, animacy, human, gender, countability, vform, "
+                                 "transitivity, case, det_type, npi_licensor, aux_type")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"], ids=["csv", "parquet"])

@@ -33,27 +33,37 @@ def _raw_rows(path):
 
 
 def _varying_features(rows):
-    """Features whose value differs between two forms of one (pos, lemma)."""
-    seen, varying = {}, set()
+    """Features with two different non-empty values among the forms of one (pos, lemma)."""
+    values = {}
     for row in rows:
         for feature, value in row.items():
-            if feature in ("form", "lemma", "pos"):
+            if feature in ("form", "lemma", "pos", "zipf") or not value:
                 continue
-            key = (row["pos"], row["lemma"], feature)
-            if seen.setdefault(key, value) != value:
-                varying.add(feature)
-    return varying
+            values.setdefault((row["pos"], row["lemma"], feature), set()).add(value)
+    return {feature for (_, _, feature), seen in values.items() if len(seen) > 1}
 
 
 def test_shipped_lexicon_matches_an_independent_reading(data_dir):
     path = data_dir / "lexicon" / "english_core.tsv"
     lexicon = read_lexicon(path)
     rows = _raw_rows(path)
-    assert lexicon.entries.to_dict("records") == rows
-    assert lexicon.features == list(rows[0])[1:]
+    assert lexicon.entries.to_dict("records") == [{**r, "zipf": float(r["zipf"])} for r in rows]
+    assert lexicon.features == [c for c in list(rows[0])[1:] if c != "zipf"]
     assert lexicon.inflectional == frozenset(_varying_features(rows))
     assert {"number", "vform"} <= lexicon.inflectional
-    assert not {"animacy", "human", "transitivity", "lemma", "pos"} & lexicon.inflectional
+    by_pos = lexicon.inflectional_by_pos
+    assert not {"animacy", "human", "gender", "transitivity"} & (by_pos["noun"] | by_pos["verb"])
+    assert "gender" in by_pos["pronoun"] and "animacy" in by_pos["pronoun"]  # he/she/it
+
+
+def test_zipf_is_a_measure_not_a_feature(tmp_path):
+    text = "form\tlemma\tpos\tzipf\tnumber\ncat\tcat\tnoun\t4.5\tsg\ncats\tcat\tnoun\t3.9\tpl\n"
+    lexicon = read_lexicon(_write(tmp_path, text))
+    assert lexicon.features == ["lemma", "pos", "number"]
+    assert lexicon.entries["zipf"].tolist() == [4.5, 3.9] and lexicon.inflectional == {"number"}
+    with pytest.raises(SpecError) as err:
+        read_lexicon(_write(tmp_path, text.replace("3.9", "often")))
+    assert str(err.value) == f"{tmp_path / 'lex.tsv'}:3: zipf: 'often' is not a number"
 
 
 def test_inflectional_features_are_read_off_the_data(tmp_path):
@@ -116,12 +126,12 @@ def test_check_lexicon_does_not_mutate_its_input():
      "missing column(s) ['form', 'lemma', 'pos']; a lexicon needs ['form', 'lemma', 'pos'] plus "
      "feature columns (has ['form,lemma,pos'])"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncats\t\tnoun\tpl\tanimate\n",
-     "row 2: form, lemma and pos must not be empty"),
+     ":3: form, lemma and pos must not be empty"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\n \tcat\tnoun\tpl\tanimate\n",
-     "row 2: form, lemma and pos must not be empty"),
-    (HEADER + "cat\tcat\n", "row 1: form, lemma and pos must not be empty"),
+     ":3: form, lemma and pos must not be empty"),
+    (HEADER + "cat\tcat\n", ":2: form, lemma and pos must not be empty"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncup\tcup\tnoun\tsg\tinanimate\n"
-     "cat\tcat\tnoun\tsg\tanimate\n", "row 3 repeats an earlier row ('cat')"),
+     "cat\tcat\tnoun\tsg\tanimate\n", ":4: repeats an earlier row ('cat')"),
     (HEADER + "cat\tcat\tnoun\tsg\tanimate\ncats\tcat\tnoun\tpl\tanimate\textra\n",
      "cannot parse lexicon as TSV (Error tokenizing data. C error: Expected 5 fields in line 3, saw 6)"),
     ("", "cannot parse lexicon as TSV (No columns to parse from file)"),
@@ -131,7 +141,8 @@ def test_malformed_lexicon(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(SpecError) as err:
         read_lexicon(path)
-    assert err.value.message == message
+    expected = f"{path}{message}" if message.startswith(":") else f"{path}: {message}"
+    assert str(err.value) == expected
     assert err.value.file == str(path)
 
 

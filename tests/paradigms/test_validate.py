@@ -21,7 +21,8 @@ LEXICON = REPO / "data" / "lexicon" / "english_core.tsv"
 SUITE = REPO / "data" / "syntaxgym" / "fgd_subject.json"
 CONLLU = REPO / "data" / "ud_english_ewt" / "en_ewt-ud-dev.conllu"
 BLIMP = REPO / "data" / "blimp"
-FEATURES = "lemma, pos, number, animacy, human, gender, vform, transitivity, det_type, npi_licensor"
+FEATURES = ("lemma, pos, number, person, agr, animacy, human, gender, countability, vform, "
+            "transitivity, case, det_type, npi_licensor, aux_type")
 KINDS = "minimal_pairs, factorial, rsa, localizer, labels"
 
 # Line numbers in the comments: the cases below refer to them.

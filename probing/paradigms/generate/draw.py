@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from probing._core.errors import ConstraintError
+from probing.paradigms.generate.fill import RedrawItem
 
 MAX_TRIES_PER_ITEM = 25
 
@@ -27,16 +28,22 @@ def draw_items(filler, n_items, render, *, match=None):
     list of list of dict
         The records of each accepted item.
     """
-    seen, items, tries = set(), [], 0
+    seen, items, tries, redraw = set(), [], 0, None
     while len(items) < n_items:
         tries += 1
         if tries > n_items * MAX_TRIES_PER_ITEM:
+            if redraw is not None and not items:
+                raise redraw.error
             raise ConstraintError(
                 f"could generate only {len(items)} of {n_items} distinct"
-                f"{' length-matched' if match else ''} items per cell after {tries - 1} draws; "
+                f"{_matched_words(match)} items per cell after {tries - 1} draws; "
                 "add lexicon entries or lower items_per_cell",
                 file=filler.spec.path, field="items_per_cell")
-        records = render(filler.fill_item())
+        try:
+            records = render(filler.fill_item())
+        except RedrawItem as err:
+            redraw = err
+            continue
         keys = {(r["condition"], r.get("role"), r["text"]) for r in records}
         if keys & seen or len(keys) < len(records) or not _matched(records, match):
             continue
@@ -48,6 +55,21 @@ def draw_items(filler, n_items, render, *, match=None):
 def _matched(records, match):
     if match is None:
         return True
-    measure = (lambda t: len(t.split())) if match.length == "words" else len
-    lengths = [measure(r["text"]) for r in records]
-    return max(lengths) - min(lengths) <= match.tolerance
+    if match.length:
+        measure = (lambda t: len(t.split())) if match.length == "words" else len
+        lengths = [measure(r["text"]) for r in records]
+        if max(lengths) - min(lengths) > match.tolerance:
+            return False
+    for slot, tolerance in match.frequency:
+        zipf = [r["slot_rows"][slot]["zipf"] for r in records if slot in r.get("slot_rows", {})]
+        # a small epsilon: Zipf values are stored with two decimals
+        if zipf and max(zipf) - min(zipf) > tolerance + 1e-9:
+            return False
+    return True
+
+
+def _matched_words(match):
+    if match is None:
+        return ""
+    kinds = (["length"] if match.length else []) + (["frequency"] if match.frequency else [])
+    return " " + "- and ".join(kinds) + "-matched"

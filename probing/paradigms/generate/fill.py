@@ -3,10 +3,17 @@
 Counterbalancing rule: within an item, all cells whose *lexical* requirements for a
 slot agree (they differ only in inflectional features such as number) share one lemma;
 ``author`` appears as ``author`` in the singular cells and ``authors`` in the plural
-cells of the same item. Lemmas are drawn without replacement (per slot and lexical
+cells of the same item. Which features are inflectional is decided per slot, over the
+entries its fixed constraints admit (so ``gender``, inflectional for reflexives, stays
+lexical for nouns). Lemmas are drawn without replacement (per slot and lexical
 requirement), so no lemma repeats before every eligible lemma has been used once.
 Free inflectional features (say, tense when the slot does not constrain it) are held
 fixed across the cells of an item, so cells differ only where the design says.
+
+Agreement rule: a feature that does not apply (an empty cell) satisfies ``same_as`` and
+``differs_from``: a past-tense verb, which has no ``number``, agrees with any subject,
+and anything agrees with a controller the feature does not apply to. A value constraint
+(``number: sg`` or ``number: $n``) still requires that value.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import dataclasses
 import itertools
 
 from probing._core.errors import ConstraintError, SpecError
+from probing.paradigms.lexicon import inflectional_features
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +57,26 @@ def slot_order(spec):
     return [spec.slot(name) for name in ordered]
 
 
+class RedrawItem(Exception):
+    """This draw of an item cannot be completed; ``error`` says why (drawn again)."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def slot_inflectional(slot, lexicon):
+    """Features inflectional among the entries a slot's fixed (``is``) constraints admit.
+
+    Decided per slot rather than over the whole lexicon: the reflexive ``self`` varying
+    in gender (*himself*/*herself*) does not make gender inflectional for a noun slot.
+    """
+    fixed = {c.feature: c.value if isinstance(c.value, tuple) else (c.value,)
+             for c in slot.constraints if c.how == "is"}
+    entries = lexicon.select(**fixed) if fixed else lexicon.entries
+    return inflectional_features(entries, lexicon.features)
+
+
 class SlotFiller:
     """Draws lexicon entries for the slots of one design.
 
@@ -65,12 +93,14 @@ class SlotFiller:
     def __init__(self, spec, lexicon, rng):
         self.spec, self.rng = spec, rng
         self.rows = lexicon.entries.to_dict("records")
-        self.inflectional = lexicon.inflectional
         self.slots = slot_order(spec)
         self.cells = build_cells(spec)
-        self._queues = {}
-        self._partners = {}
-        self._values = {f: sorted({r[f] for r in self.rows if r[f]}) for f in lexicon.features}
+        self.inflectional = {s.name: slot_inflectional(s, lexicon) for s in self.slots}
+        self._by_lemma = {}
+        for row in self.rows:
+            self._by_lemma.setdefault((row["pos"], row["lemma"]), []).append(row)
+        self._queues, self._partners, self._eligible_cache = {}, {}, {}
+        self._values = {f: frozenset(lexicon.values(f)) for f in lexicon.features}
 
     # -- constraints -------------------------------------------------------------------
     def allowed(self, constraint, cell, chosen):
@@ -81,9 +111,11 @@ class SlotFiller:
         if constraint.how == "factor":
             return frozenset({dict(cell.levels)[constraint.value]})
         other = chosen[constraint.value][constraint.feature]
+        if not other:  # does not apply to the controller: nothing to agree with
+            return self._values[constraint.feature] | {""}
         if constraint.how == "same_as":
-            return frozenset({other})
-        return frozenset(v for v in self._values[constraint.feature] if v != other)
+            return frozenset({other, ""})
+        return frozenset(v for v in self._values[constraint.feature] if v != other) | {""}
 
     def requirements(self, slot, cell, chosen):
         """Resolved ``{feature: allowed values}`` of ``slot`` in ``cell``."""
@@ -96,14 +128,13 @@ class SlotFiller:
     # -- contrast ----------------------------------------------------------------------
     def contrast_partners(self, row):
         """Entries that differ from ``row`` in the contrast feature and keep the rest."""
-        key = tuple(row.values())
-        if key not in self._partners:  # cached: the scan is O(lexicon) per row
-            contrast = self.spec.contrast
-            keep = ("pos", *contrast.keep)
-            self._partners[key] = [
-                r for r in self.rows if all(r[f] == row[f] for f in keep)
-                and r[contrast.feature] and r[contrast.feature] != row[contrast.feature]]
-        return self._partners[key]
+        contrast = self.spec.contrast
+        keep = ("pos", *contrast.keep)
+        if not self._partners:  # index once: rows by their kept features
+            for r in self.rows:
+                self._partners.setdefault(tuple(r[f] for f in keep), []).append(r)
+        return [r for r in self._partners.get(tuple(row[f] for f in keep), [])
+                if r[contrast.feature] and r[contrast.feature] != row[contrast.feature]]
 
     # -- drawing -----------------------------------------------------------------------
     def fill_item(self):
@@ -118,22 +149,41 @@ class SlotFiller:
         used = set()
         for slot in self.slots:
             reqs = {c.condition: self.requirements(slot, c, chosen[c.condition]) for c in self.cells}
-            for key, cells in self._group_cells(reqs).items():
-                lemma = self._draw_lemma(slot, key, cells, reqs, used)
+            for key, cells in self._group_cells(slot, reqs).items():
+                try:
+                    lemma = self._draw_lemma(slot, key, cells, reqs, used)
+                except ConstraintError as err:
+                    # what agrees with (or avoids) the earlier slots' draw may be empty
+                    # for this draw only: the item is drawn again (draw_items counts it)
+                    if not any(c.how in ("same_as", "differs_from") for c in slot.constraints):
+                        raise
+                    raise RedrawItem(err) from None
                 used.add(lemma)
                 self._choose_forms(slot, lemma, cells, reqs, chosen)
         return chosen
 
-    def _group_cells(self, reqs):
+    def _group_cells(self, slot, reqs):
         groups = {}
         for condition, req in reqs.items():
             key = tuple(sorted((f, tuple(sorted(v))) for f, v in req.items()
-                               if f not in self.inflectional))
+                               if f not in self.inflectional[slot.name]))
             groups.setdefault(key, []).append(condition)
         return groups
 
     def _eligible(self, slot, cells, reqs):
         """Lemmas with a fitting form (and contrast partner) in every cell of the group."""
+        cache_key = (slot.name, tuple((c, tuple(sorted(reqs[c].items()))) for c in cells))
+        if cache_key not in self._eligible_cache:  # the scan is O(lexicon); requirements repeat
+            try:
+                self._eligible_cache[cache_key] = self._scan_eligible(slot, cells, reqs)
+            except ConstraintError as err:
+                self._eligible_cache[cache_key] = err
+        found = self._eligible_cache[cache_key]
+        if isinstance(found, ConstraintError):
+            raise found
+        return found
+
+    def _scan_eligible(self, slot, cells, reqs):
         lemmas = None
         for condition in cells:
             ok = {(r["pos"], r["lemma"]) for r in self.rows if self.matches(r, reqs[condition])
@@ -164,11 +214,10 @@ class SlotFiller:
             field=f"slots.{slot.name}")
 
     def _choose_forms(self, slot, lemma, cells, reqs, chosen):
-        free = [f for f in self.inflectional if f not in reqs[cells[0]] and f != "form"]
+        free = sorted(f for f in self.inflectional[slot.name] if f not in reqs[cells[0]])
         fixed = None
         for condition in cells:
-            forms = [r for r in self.rows if (r["pos"], r["lemma"]) == lemma
-                     and self.matches(r, reqs[condition])]
+            forms = [r for r in self._by_lemma[lemma] if self.matches(r, reqs[condition])]
             if fixed is not None:
                 forms = [r for r in forms if all(r[f] == fixed[f] for f in free)] or forms
             row = forms[0] if fixed is not None else forms[self.rng.integers(len(forms))]
@@ -180,7 +229,8 @@ class SlotFiller:
         steps = []
         for feature, values in req.items():
             remaining = [r for r in remaining if r[feature] in values]
-            steps.append(f"{feature} in {sorted(values)}: {len(remaining)}")
+            shown = sorted(v or "(does not apply)" for v in values)
+            steps.append(f"{feature} in {shown}: {len(remaining)}")
         if self._is_contrast(slot) and remaining:
             steps.append(f"with a contrast partner differing in {self.spec.contrast.feature!r}: 0")
         raise ConstraintError(

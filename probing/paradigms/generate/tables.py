@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
+from probing.paradigms.generate.balance import build_balance
 from probing.stimuli import Stimuli
 
 
@@ -30,8 +33,13 @@ def records_to_stimuli(spec, items, *, info=None, predictions=()):
     meta = {"factors": {name: list(levels) for name, levels in spec.factors},
             "seed": spec.seed, **(info or {})}
     word_table = pd.DataFrame(words) if words else None
-    return Stimuli(paradigm=spec.name, kind=spec.kind, table=table, regions=region_table,
-                   words=word_table, predictions=tuple(predictions), info=meta)
+    stimuli = Stimuli(paradigm=spec.name, kind=spec.kind, table=table, regions=region_table,
+                      words=word_table, predictions=tuple(predictions), info=meta)
+    if word_table is None:
+        return stimuli
+    # the generation summary: frequency and length balance across conditions
+    balance = build_balance(stimuli)
+    return dataclasses.replace(stimuli, info={**meta, "balance": balance.to_dict("records")})
 
 
 def _slot_words(row, record):

@@ -5,13 +5,20 @@ A suite (format: ``docs/suite_json.rst`` in cpllab/syntaxgym-core) names its reg
 ``items``, each with every condition's region contents.
 
 The sentence is built as cpllab/syntaxgym-core builds it before handing it to a model
-(``syntaxgym/get_sentences.py``): region contents joined by single spaces, regions whose
-content is empty left out. Punctuation gets no special case there, so a region ``"."``
-becomes ``" ."``; the later Hugging Face loader (``cpllab/syntaxgym`` dataset,
-``condition_to_string``) also deletes the space before ``.`` and ``,``. We follow
-syntaxgym-core, whose pipeline produced the published results. Contents may not start
-or end with whitespace (syntaxgym-core's ``Region`` rejects them too), which keeps
-every region's span exact.
+(``Suite.iter_sentences``, formerly ``get_sentences.py``): each region's content with its
+*leading* whitespace removed, regions whose content is empty or only whitespace left out,
+the rest joined by single spaces. Trailing whitespace is kept, so ``"kingpin "``
+followed by ``"."`` reads ``"kingpin  ."`` exactly as syntaxgym-core gives it to a model.
+Punctuation gets no special case there, so a region ``"."`` becomes ``" ."``; the later
+Hugging Face loader (``cpllab/syntaxgym`` dataset, ``condition_to_string``) also deletes
+the space before ``.`` and ``,``. We follow syntaxgym-core, whose pipeline produced the
+published results.
+
+Region boundaries follow the same reading (syntaxgym-core's ``iter_region_edges``
+measures regions on their left-stripped content): a region's span starts at its first
+non-space character and runs to the end of its content *including* its trailing
+whitespace; the joining space belongs to no region. A region whose content is empty or
+only whitespace gets an empty span where the next content starts.
 """
 
 from __future__ import annotations
@@ -105,20 +112,22 @@ def read_syntaxgym(path, *, name=None):
 
 
 def _join_regions(contents):
-    # The rule of syntaxgym-core's get_sentences.py (see the module docstring):
-    # non-empty contents joined by one space; empty regions contribute nothing.
+    # The rule of syntaxgym-core's Suite.iter_sentences (see the module docstring):
+    # contents left-stripped, empty or all-space ones left out, the rest joined by one
+    # space (trailing whitespace kept). Our own code, written from that description.
+    pieces = [c.lstrip() for c in contents]
     text, starts = "", []
-    for content in contents:
-        if content and text:
+    for piece in pieces:
+        if piece and text:
             text += " "
         starts.append(len(text))
-        text += content
-    spans = [(s, s + len(c)) for s, c in zip(starts, contents, strict=True)]
+        text += piece
+    spans = [(s, s + len(p)) for s, p in zip(starts, pieces, strict=True)]
     # An empty region sits where the next content starts (after the joining space),
     # or at the end of the text when no content follows it.
     following = len(text)
     for k in range(len(spans) - 1, -1, -1):
-        if contents[k]:
+        if pieces[k]:
             following = spans[k][0]
         else:
             spans[k] = (following, following)
@@ -165,8 +174,8 @@ def _check_regions(regions, region_names, path, where):
         if number not in region_names:
             raise SpecError(f"must be one of the region_meta numbers {list(region_names)}, "
                             f"got {number}", file=path, field=f"{where}.regions[{k}].region_number")
-        if content != content.strip():
-            raise SpecError(f"content may not start or end with whitespace: {content!r}",
+        if not isinstance(content, str):
+            raise SpecError(f"must be a string, got {type(content).__name__} {content!r}",
                             file=path, field=f"{where}.regions[{k}].content")
         numbers.append(number)
         contents.append(content)
