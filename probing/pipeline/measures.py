@@ -18,9 +18,9 @@ from probing.paradigms.formula import parse_formula
 log = logging.getLogger(__name__)
 
 PAIR_COLUMNS = ["phenomenon", "pair_id", "good", "bad", "logprob_good", "logprob_bad", "correct",
-                "identical"]
-SUMMARY_COLUMNS = ["phenomenon", "n", "n_excluded", "accuracy", "ci_low", "ci_high", "p_val",
-                   "p_corr", "correction"]
+                "tie", "identical"]
+SUMMARY_COLUMNS = ["phenomenon", "n", "n_excluded", "n_ties", "accuracy", "ci_low", "ci_high",
+                   "p_val", "p_corr", "correction"]
 REGION_COLUMNS = ["suite", "item", "condition", "region_number", "region", "surprisal", "n_tokens"]
 PREDICTION_COLUMNS = ["suite", "item", "prediction", "correct"]
 
