@@ -54,6 +54,8 @@ _COLUMNS = {
     "logprob_good": ("float", "minimal pairs: the good member's score (sum or mean, see manifest)"),
     "logprob_bad": ("float", "minimal pairs: the bad member's score"),
     "correct": ("float", "1.0 when the model's preference (or the prediction) holds, else 0.0"),
+    "tie": ("bool", "minimal pairs: the members' scores are equal within the comparison tolerance"),
+    "n_ties": ("int", "tied pairs: reported on their own and left out of the test"),
     "prediction": ("str", "a prediction formula of the paradigm"),
     # statistics (the same names in every analysis)
     "metric": ("str", "what `value` measures (accuracy, spearman, effect, ...)"),
@@ -90,7 +92,7 @@ _TABLES = {
     "words": ("stimulus_id", "word_index", "word", "char_start", "char_end", "surprisal",
               "surprisal_bits", "n_tokens"),
     "pairs": ("phenomenon", "pair_id", "item_id", "condition", "good", "bad", "logprob_good",
-              "logprob_bad", "correct", "identical"),
+              "logprob_bad", "correct", "tie", "identical"),
     "regions": ("suite", "stimulus_id", "item_id", "condition", "region_number", "region",
                 "surprisal", "n_tokens"),
     "predictions": ("suite", "item_id", "prediction", "correct"),

@@ -7,16 +7,27 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.behaviour._checks import plain, require_columns
-from probing.stats import CORRECTIONS, binomial_test, bootstrap_ci, correct_pvalues
+from probing.stats import (
+    CORRECTIONS,
+    PROPORTION_METHODS,
+    binomial_test,
+    bootstrap_ci,
+    correct_pvalues,
+    proportion_ci,
+)
 
 __all__ = ["build_pairs", "summarize_pairs"]
 
 PAIR_KEYS = ["phenomenon", "pair_id"]
 PAIRS_COLUMNS = ("phenomenon", "pair_id", "good", "bad", "logprob_good", "logprob_bad",
-                 "correct", "identical")
-SUMMARY_COLUMNS = ("phenomenon", "n", "n_excluded", "accuracy", "ci_low", "ci_high", "p_val",
-                   "p_corr", "correction")
+                 "correct", "tie", "identical")
+SUMMARY_COLUMNS = ("phenomenon", "n", "n_excluded", "n_ties", "accuracy", "ci_low", "ci_high",
+                   "p_val", "p_corr", "correction")
 TIES = {"incorrect": 0.0, "half": 0.5, "correct": 1.0}
+INTERVALS = (*PROPORTION_METHODS, "bootstrap")
+#: Relative tolerance of a tie: log-probabilities summed in another order (another batch,
+#: another padding, float32 logits) differ by far less than this, real preferences by more.
+TIE_RTOL = 1e-6
 
 
 def _scored_members(sentence_scores, stimuli_table, score):
@@ -56,7 +67,8 @@ def _join_roles(members, score):
     return joined
 
 
-def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorrect"):
+def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorrect",
+                tie_rtol=TIE_RTOL):
     """One row per minimal pair: the two log-probabilities and whether good wins.
 
     Parameters
@@ -69,15 +81,22 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
     reduction : {"sum", "mean"}, default "sum"
         Compare summed log-probabilities (BLiMP's rule) or per-token means.
     ties : {"incorrect", "half", "correct"}, default "incorrect"
-        What an exact tie scores: 0.0, 0.5 or 1.0. Ties count as errors by default
-        because a model that cannot tell the members apart has not preferred the good one.
+        What a tie scores in ``correct``: 0.0, 0.5 or 1.0. Ties count as errors by
+        default because a model that cannot tell the members apart has not preferred
+        the good one; :func:`summarize_pairs` counts them apart and leaves them out of
+        its test whatever they score.
+    tie_rtol : float, default 1e-6
+        Two log-probabilities tie when they differ by at most ``tie_rtol`` times the
+        larger magnitude (plus 1e-12): a tolerance that summation order and float32
+        rounding stay within, so that two identical sentences scored in different
+        batches tie.
 
     Returns
     -------
     pandas.DataFrame
-        ``phenomenon, pair_id, good, bad, logprob_good, logprob_bad, correct,
+        ``phenomenon, pair_id, good, bad, logprob_good, logprob_bad, correct, tie,
         identical`` sorted by ``phenomenon, pair_id``; ``good``/``bad`` are the texts,
-        ``correct`` is a float (1.0, 0.0, or the tie score). ``identical`` marks pairs
+        ``correct`` is a float (1.0, 0.0, or the tie score), ``tie`` marks ties. ``identical`` marks pairs
         whose texts are equal or that either member's ``identical`` flag marks; they
         are kept (scored as ties) for :func:`summarize_pairs` to exclude.
 
@@ -86,9 +105,9 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
     >>> stimuli = pd.DataFrame({"stimulus_id": ["g", "b"], "text": ["Cats run.", "Cats runs."],
     ...                         "phenomenon": "agreement", "pair_id": 0, "role": ["good", "bad"]})
     >>> scores = pd.DataFrame({"stimulus_id": ["g", "b"], "logprob_sum": [-5.0, -9.0]})
-    >>> build_pairs(scores, stimuli)[["good", "bad", "correct", "identical"]]
-            good         bad  correct  identical
-    0  Cats run.  Cats runs.      1.0      False
+    >>> build_pairs(scores, stimuli)[["good", "bad", "correct", "tie", "identical"]]
+            good         bad  correct    tie  identical
+    0  Cats run.  Cats runs.      1.0  False      False
     """
     if reduction not in ("sum", "mean"):
         raise ProbingError(f"build_pairs: reduction must be 'sum' or 'mean', got {reduction!r}")
@@ -96,7 +115,11 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
         raise ProbingError(f"build_pairs: ties must be one of {list(TIES)}, got {ties!r}")
     score = f"logprob_{reduction}"
     joined = _join_roles(_scored_members(sentence_scores, stimuli_table, score), score)
+    if isinstance(tie_rtol, bool) or not isinstance(tie_rtol, int | float) or not (
+            0 <= tie_rtol < 1):
+        raise ProbingError(f"build_pairs: tie_rtol must be a number in [0, 1), got {tie_rtol!r}")
     good, bad = joined[f"{score}_good"].to_numpy(float), joined[f"{score}_bad"].to_numpy(float)
+    tie = np.abs(good - bad) <= tie_rtol * np.maximum(np.abs(good), np.abs(bad)) + 1e-12
     identical = (joined["text_good"] == joined["text_bad"]).to_numpy()
     if "identical_good" in joined:
         flags = joined[["identical_good", "identical_bad"]].fillna(False).astype(bool)
@@ -105,41 +128,59 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
         "phenomenon": joined["phenomenon"], "pair_id": joined["pair_id"],
         "good": joined["text_good"], "bad": joined["text_bad"],
         "logprob_good": good, "logprob_bad": bad,
-        "correct": np.select([good > bad, good < bad], [1.0, 0.0], TIES[ties]),
-        "identical": identical.astype(bool),
+        "correct": np.select([tie, good > bad], [TIES[ties], 1.0], 0.0),
+        "tie": tie, "identical": identical.astype(bool),
     })
     return out[list(PAIRS_COLUMNS)].sort_values(PAIR_KEYS, ignore_index=True)
 
 
-def _successes(correct):
-    """Whole successes for the exact test; half-credit ties split toward n / 2."""
-    total, half = float(np.sum(correct)), len(correct) / 2
-    # An odd number of half ties leaves .5 over; rounding toward n/2 is conservative.
-    return int(np.floor(total)) if total > half else int(np.ceil(total))
+def _interval(correct, clusters, *, interval, n_boot, ci, rng):
+    if interval != "bootstrap":
+        return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, method=interval)
+    if clusters is None:
+        # Sorting makes the resamples independent of the input row order.
+        boot = bootstrap_ci(np.sort(correct), n_boot=n_boot, ci=ci, random_state=rng)
+        return boot.ci_low, boot.ci_high
+    # Clustered pairs (several pairs of one item): resample whole clusters and pool.
+    codes = pd.factorize(clusters, sort=True)[0]
+    sums = np.bincount(codes, weights=correct)
+    counts = np.bincount(codes).astype(float)
+
+    def pooled(picked, axis=-1):
+        picked = np.asarray(picked).astype(np.intp)
+        return sums[picked].sum(axis=axis) / counts[picked].sum(axis=axis)
+
+    boot = bootstrap_ci(np.arange(len(sums), dtype=float), statistic=pooled, n_boot=n_boot,
+                        ci=ci, random_state=rng)
+    return boot.ci_low, boot.ci_high
 
 
-def _summarize_one(correct, n_excluded, *, n_boot, ci, rng, alternative):
+def _summarize_one(correct, tie, clusters, n_excluded, *, options, rng):
     nan = float("nan")
+    counts = {"n": len(correct), "n_excluded": n_excluded, "n_ties": int(tie.sum())}
     if len(correct) == 0:
-        return {"n": 0, "n_excluded": n_excluded, "accuracy": nan, "ci_low": nan,
-                "ci_high": nan, "p_val": nan}
-    # Sorting makes the resamples independent of the input row order.
-    boot = bootstrap_ci(np.sort(correct), n_boot=n_boot, ci=ci, random_state=rng)
-    return {"n": len(correct), "n_excluded": n_excluded, "accuracy": boot.estimate,
-            "ci_low": boot.ci_low, "ci_high": boot.ci_high,
-            "p_val": binomial_test(_successes(correct), len(correct), alternative=alternative)}
+        return {**counts, "accuracy": nan, "ci_low": nan, "ci_high": nan, "p_val": nan}
+    low, high = _interval(correct, clusters, interval=options["interval"],
+                          n_boot=options["n_boot"], ci=options["ci"], rng=rng)
+    # The test leaves ties out (as the sign test does): a tie prefers neither member,
+    # so scoring it as a failure would read "no preference" as "prefers the bad one".
+    decided = correct[~tie]
+    p_val = binomial_test(int(np.sum(decided == 1.0)), len(decided),
+                          alternative=options["alternative"])
+    return {**counts, "accuracy": float(np.mean(correct)), "ci_low": low, "ci_high": high,
+            "p_val": p_val}
 
 
 def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_state=None,
-                    alternative="two-sided"):
-    """Accuracy per phenomenon with a bootstrap CI and an exact test against chance.
+                    alternative="two-sided", interval="wilson", cluster=None):
+    """Accuracy per phenomenon with a confidence interval and an exact test against chance.
 
     Parameters
     ----------
     pairs : pandas.DataFrame
         From :func:`build_pairs`: at least ``phenomenon, correct, identical``.
     n_boot : int, default 10_000
-        Bootstrap resamples of the pairs for the confidence interval.
+        Resamples for ``interval="bootstrap"``.
     ci : float, default 0.95
         Confidence level.
     correction : {"holm", "bonferroni", "fdr_bh", "bh"}, default "holm"
@@ -149,16 +190,25 @@ def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
         Alternative of the exact binomial test against 0.5 (see
         :func:`probing.stats.binomial_test` for why two-sided).
+    interval : {"wilson", "clopper_pearson", "bootstrap"}, default "wilson"
+        Interval of the accuracy over independent pairs: Wilson's score interval or
+        the exact Clopper-Pearson one (:func:`probing.stats.proportion_ci`), or a
+        percentile bootstrap (over ``cluster`` when given).
+    cluster : str, optional
+        Column of ``pairs`` naming a cluster of pairs (for example an ``item_id``
+        shared by several pairs), for ``interval="bootstrap"``: whole clusters are
+        resampled, because pairs of one item are not independent trials.
 
     Returns
     -------
     pandas.DataFrame
-        ``phenomenon, n, n_excluded, accuracy, ci_low, ci_high, p_val, p_corr,
+        ``phenomenon, n, n_excluded, n_ties, accuracy, ci_low, ci_high, p_val, p_corr,
         correction``, one row per phenomenon, sorted. Identical pairs are left out of
-        everything and counted in ``n_excluded``. With ``ties="half"`` the test splits
-        the half-credit ties between successes and failures, an odd one going toward
-        the null. There is no pooled row: for one, summarize
-        ``pairs.assign(phenomenon="overall")``.
+        everything and counted in ``n_excluded``. ``n`` counts the other pairs, ties
+        included; ``accuracy`` and its interval score ties as ``build_pairs(ties=)``
+        says; ``n_ties`` counts them, and the exact binomial test uses only the
+        ``n - n_ties`` untied pairs (NaN when every pair ties). There is no pooled
+        row: for one, summarize ``pairs.assign(phenomenon="overall")``.
 
     Examples
     --------
@@ -173,18 +223,34 @@ def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_
     >>> (out["p_corr"] < 0.05).tolist()
     [True, False]
     """
-    require_columns(pairs, ("phenomenon", "correct", "identical"), "pairs")
+    require_columns(pairs, ("phenomenon", "correct", "identical",
+                            *([] if cluster is None else [cluster])), "pairs")
     if correction not in CORRECTIONS:
         raise ProbingError(f"summarize_pairs: correction must be one of {list(CORRECTIONS)}, "
                            f"got {correction!r}")
+    if interval not in INTERVALS:
+        raise ProbingError(f"summarize_pairs: interval must be one of {list(INTERVALS)}, "
+                           f"got {interval!r}")
     rng = np.random.default_rng(random_state)
+    options = {"interval": interval, "n_boot": n_boot, "ci": ci, "alternative": alternative}
     rows = []
     for phenomenon, group in pairs.groupby("phenomenon", sort=True):
-        excluded = group["identical"].to_numpy(dtype=bool)
-        correct = group["correct"].to_numpy(dtype=float)[~excluded]
+        kept = ~group["identical"].to_numpy(dtype=bool)
+        correct = group["correct"].to_numpy(dtype=float)[kept]
+        clusters = None if cluster is None else group[cluster].to_numpy()[kept]
         rows.append({"phenomenon": phenomenon, **_summarize_one(
-            correct, int(excluded.sum()), n_boot=n_boot, ci=ci, rng=rng,
-            alternative=alternative)})
+            correct, _ties(group)[kept], clusters, int((~kept).sum()), options=options,
+            rng=rng)})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[:-2]))
     return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), method=correction),
                       correction=CORRECTIONS[correction])
+
+
+def _ties(group):
+    """Tied pairs: the ``tie`` column, else equal log-probabilities, else half credits."""
+    if "tie" in group:
+        return group["tie"].to_numpy(dtype=bool)
+    if {"logprob_good", "logprob_bad"} <= set(group):
+        good, bad = group["logprob_good"].to_numpy(float), group["logprob_bad"].to_numpy(float)
+        return np.abs(good - bad) <= TIE_RTOL * np.maximum(np.abs(good), np.abs(bad)) + 1e-12
+    return group["correct"].to_numpy(dtype=float) == 0.5  # only a tie scores a half

@@ -10,7 +10,7 @@ import pandas as pd
 from probing._core.errors import ProbingError, SpecError
 from probing.behaviour._checks import plain, require_columns
 from probing.paradigms.formula import parse_formula
-from probing.stats import bootstrap_ci, fit_mixed_model
+from probing.stats import PROPORTION_METHODS, bootstrap_ci, fit_mixed_model, proportion_ci
 
 __all__ = ["evaluate_predictions", "fit_region_model", "summarize_predictions"]
 
@@ -120,8 +120,8 @@ def evaluate_predictions(region_scores, predictions, stimuli_table, *, suite_col
 
 
 def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0.95,
-                          random_state=None):
-    """Accuracy of each prediction (per suite) with a bootstrap CI over items.
+                          random_state=None, interval="wilson"):
+    """Accuracy of each prediction (per suite) with a confidence interval over items.
 
     No test against chance is made: the chance rate of a formula joining several
     comparisons is not 0.5.
@@ -133,7 +133,13 @@ def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0
     suite_column : str, optional
         The same ``suite_column`` given to :func:`evaluate_predictions`.
     n_boot, ci, random_state
-        As in :func:`probing.stats.bootstrap_ci`.
+        As in :func:`probing.stats.bootstrap_ci` (``n_boot`` and ``random_state`` serve
+        ``interval="bootstrap"`` only).
+    interval : {"wilson", "clopper_pearson", "bootstrap"}, default "wilson"
+        Each item is one independent 0/1 outcome, so the interval is a binomial
+        proportion's (:func:`probing.stats.proportion_ci`); the percentile bootstrap
+        of 0/1 outcomes undercovers (0.853 at 20 items and accuracy 0.9) and is kept
+        only on request.
 
     Returns
     -------
@@ -151,12 +157,19 @@ def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0
     """
     keys = ["prediction"] if suite_column is None else [suite_column, "prediction"]
     require_columns(evaluations, (*keys, "correct"), "evaluations")
+    if interval not in (*PROPORTION_METHODS, "bootstrap"):
+        raise ProbingError(f"summarize_predictions: interval must be one of "
+                           f"{[*PROPORTION_METHODS, 'bootstrap']}, got {interval!r}")
     rng = np.random.default_rng(random_state)
     rows = []
     for key, group in evaluations.groupby(keys, sort=True):
-        boot = bootstrap_ci(np.sort(group["correct"].to_numpy(float)), n_boot=n_boot, ci=ci,
-                            random_state=rng)
-        rows.append((*key, len(group), boot.estimate, boot.ci_low, boot.ci_high))
+        correct = np.sort(group["correct"].to_numpy(float))
+        if interval == "bootstrap":
+            boot = bootstrap_ci(correct, n_boot=n_boot, ci=ci, random_state=rng)
+            low, high = boot.ci_low, boot.ci_high
+        else:
+            low, high = proportion_ci(float(correct.sum()), len(correct), ci=ci, method=interval)
+        rows.append((*key, len(group), float(correct.mean()), low, high))
     return pd.DataFrame(rows, columns=[*keys, "n", "accuracy", "ci_low", "ci_high"])
 
 

@@ -131,7 +131,7 @@ def check_groups(groups, source, n_rows, where, *, stimuli=None):
             raise ProbingError(f"{where}: groups must be 'auto', None or an array with one "
                                f"entry per row; got {groups!r}")
         groups = _auto_groups(source, stimuli, where)
-    groups = np.asarray(groups)
+    groups = as_labels(groups)
     if groups.ndim != 1 or groups.shape[0] != n_rows:
         raise ProbingError(f"{where}: groups must be 1-D with one entry per row ({n_rows}); "
                            f"got shape {groups.shape}")
@@ -163,8 +163,26 @@ def _auto_groups(source, stimuli, where):
                        f"groups=None to allow ungrouped folds")
 
 
+def as_labels(values):
+    """A 1-D array of labels that keeps each value's type.
+
+    ``numpy.asarray([1, "1"])`` would turn both into the string ``"1"``; an object
+    array keeps them apart, while equal numbers (``1`` and ``1.0``) stay equal.
+    """
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy()
+    if isinstance(values, np.ndarray):
+        return values
+    array = np.asarray(values)
+    return array if array.dtype != object and array.dtype.kind not in "US" else np.array(
+        list(values) if np.ndim(values) == 1 else values, dtype=object)
+
+
 def group_codes(groups, n_rows):
-    """Integer code per row (each row its own group when ``groups`` is None)."""
+    """Integer code per row (each row its own group when ``groups`` is None).
+
+    Codes follow value equality: ``1`` and ``1.0`` are one group, ``1`` and ``"1"`` two.
+    """
     if groups is None:
         return np.arange(n_rows)
-    return pd.factorize(pd.Series(groups).astype(str))[0]
+    return pd.factorize(np.asarray(groups, dtype=object))[0]

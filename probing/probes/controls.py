@@ -17,12 +17,15 @@ tests lexical generalisation instead and is available with ``groups="types"``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from probing._core.errors import ProbingError
 from probing.probes._design import fit_predict_layers, prepare
+from probing.probes._inputs import as_labels
 from probing.probes.sweep import score_table
 
 __all__ = ["SELECTIVITY_COLUMNS", "control_task_layers", "make_control_labels", "selectivity"]
@@ -56,7 +59,7 @@ def make_control_labels(word_types, labels, *, random_state):
     >>> bool(control[0] == control[2] and control[1] == control[4])
     True
     """
-    word_types, labels = np.asarray(word_types), np.asarray(labels)
+    word_types, labels = as_labels(word_types), np.asarray(labels)
     if word_types.ndim != 1 or labels.ndim != 1 or len(word_types) != len(labels):
         raise ProbingError(f"make_control_labels: word_types and labels must be 1-D of the "
                            f"same length; got shapes {word_types.shape} and {labels.shape}")
@@ -64,10 +67,30 @@ def make_control_labels(word_types, labels, *, random_state):
         raise ProbingError("make_control_labels: word_types and labels must be non-empty, "
                            "without missing values")
     classes, counts = np.unique(labels, return_counts=True)
-    types, type_of_row = np.unique(word_types.astype(str), return_inverse=True)
+    type_of_row, types = _sorted_codes(word_types)
     rng = np.random.default_rng(random_state)
     drawn = rng.choice(len(classes), size=len(types), p=counts / counts.sum())
     return classes[drawn][type_of_row]
+
+
+def _sorted_codes(values):
+    """Codes of equal values (``1 == 1.0``, ``1 != "1"``), numbered in a sorted order.
+
+    The order (by text, then by kind) does not depend on the row order, so the same
+    seed gives every type the same control label however the rows are shuffled.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+
+    def key(value):
+        number = isinstance(value, numbers.Number) and not isinstance(value, bool)
+        if number and float(value).is_integer():
+            value = int(value)
+        return str(value), not number, type(value).__name__
+
+    order = sorted(range(len(uniques)), key=lambda k: key(uniques[k]))
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], [uniques[k] for k in order]
 
 
 def control_task_layers(activations, labels, *, word_types="auto", groups="auto", cv=5,

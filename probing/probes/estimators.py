@@ -34,6 +34,10 @@ from probing._core.errors import ProbingError
 __all__ = ["LogisticProbe", "MLPProbe", "RidgeClassifierProbe", "RidgeProbe"]
 
 TASKS = ("classification", "regression")
+#: Early stopping holds out at least this many training rows ...
+MIN_VALIDATION_ROWS = 50
+#: ... and at most this fraction of them; smaller training sets train without it.
+MAX_VALIDATION_FRACTION = 0.2
 
 
 class _ScaledProbe(BaseEstimator):
@@ -227,11 +231,16 @@ class MLPProbe(_ScaledProbe):
     max_iter : int, default 200
         Cap on Adam epochs.
     early_stopping : bool, default False
-        Hold out 10% of the training rows and stop when their score has not improved
-        for 10 epochs (as Hewitt & Liang stop on a development set). Without it an MLP
-        runs to ``max_iter`` on tasks it can memorise, such as control tasks. Off when
-        the held-out rows would be fewer than the classes (or than 2). The ``"mlp"``
-        shortcut of the layer sweeps turns it on; the default follows scikit-learn's.
+        Hold out training rows and stop when their score has not improved for 10
+        epochs (as Hewitt & Liang stop on a development set). Without it an MLP runs to
+        ``max_iter`` on tasks it can memorise, such as control tasks. The held-out set
+        is 10% of the training rows, raised to ``MIN_VALIDATION_ROWS`` (50) rows when
+        that is at most 20% of them; with fewer than 250 training rows early stopping
+        is refused (``early_stopping_`` False) and training runs to ``max_iter``: a
+        score on a dozen held-out rows is too noisy to stop on, and stopping on it left
+        the probe at chance (0.55 against 0.88 for the logistic probe, 160 rows). The
+        ``"mlp"`` shortcut of the layer sweeps turns it on; the default follows
+        scikit-learn's.
     random_state : int, RandomState or None
         Seeds the weight initialisation, the mini-batch order and the held-out rows.
 
@@ -241,6 +250,13 @@ class MLPProbe(_ScaledProbe):
     model_ : MLPClassifier or MLPRegressor
     classes_ : ndarray of shape (n_classes,)
         Classification only.
+    n_iter_ : int
+        Epochs run.
+    early_stopping_ : bool
+        Whether early stopping was used (False when refused on small data).
+    stopped_early_ : bool
+        Whether training stopped because the held-out score stalled (before
+        ``max_iter``); the layer sweeps count these fits in a warning.
 
     Examples
     --------
@@ -265,12 +281,17 @@ class MLPProbe(_ScaledProbe):
         return self.task == "classification"
 
     def _fit_model(self, model, X, y):
-        # The held-out rows must hold every class (stratified split); on data too small
-        # for that, train on everything instead of failing.
+        # The held-out rows must hold every class (stratified split) and be enough to
+        # tell a better epoch from noise; on smaller data, train on everything.
         n_classes = np.unique(y).size if self._is_classifier() else 1
-        if model.early_stopping and int(np.ceil(0.1 * len(X))) < max(n_classes, 2):
-            model.set_params(early_stopping=False)
-        return model.fit(X, y)
+        fraction = max(0.1, MIN_VALIDATION_ROWS / len(X))
+        use = bool(model.early_stopping) and fraction <= MAX_VALIDATION_FRACTION and int(
+            np.ceil(fraction * len(X))) >= max(n_classes, 2)
+        model.set_params(early_stopping=use, validation_fraction=fraction if use else 0.1)
+        model.fit(X, y)
+        self.early_stopping_ = use
+        self.stopped_early_ = use and model.n_iter_ < self.max_iter
+        return model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -91,8 +91,9 @@ def split_rows(labels, groups, cv, *, classification, random_state, where):
         splitter = cv
     else:
         return check_folds(list(cv), n_rows, groups, where)
+    codes = None if groups is None else group_codes(groups, n_rows)  # 1 and 1.0 are one group
     try:
-        folds = list(splitter.split(np.zeros((n_rows, 1)), labels, groups))
+        folds = list(splitter.split(np.zeros((n_rows, 1)), labels, codes))
     except ValueError as err:
         raise ProbingError(f"{where}: cv could not split the rows: {err}") from err
     return check_folds(folds, n_rows, groups, where)

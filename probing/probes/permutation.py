@@ -2,12 +2,20 @@
 
 The statistic is the cross-validated score (mean over the design's folds of accuracy,
 or R^2 for regressors); its null recomputes it, on the same folds, with permuted labels.
+The folds of an int ``cv`` are built without the labels (``KFold``/``GroupKFold``):
+stratified folds reused for a shuffled labelling are no longer balanced, the shuffled
+scores drop, and the test rejected up to 45% of null data sets (issue #15). Explicit
+folds are kept, with permutations restricted to keep each fold's label counts (see
+:mod:`probing.probes._schemes`); either way the test is exact.
 Ridge probes (:class:`RidgeClassifierProbe`, :class:`RidgeProbe`) take a closed-form
 path: one hat map per layer and fold, then every permutation's predictions in one matrix
 product (equal to refitting, to rounding). Other probes are refitted per permutation.
 """
 
 from __future__ import annotations
+
+import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,6 +26,7 @@ from probing._core.errors import ProbingError
 from probing.probes._closed_form import PermutedTargets, permuted_scores
 from probing.probes._design import prepare
 from probing.probes._metrics import mean_baselines, score
+from probing.probes._schemes import PERMUTE, draw_permutations, resolve_scheme
 from probing.probes.estimators import RidgeClassifierProbe, RidgeProbe
 from probing.stats import CORRECTIONS, correct_pvalues, permutation_pvalue
 
@@ -25,8 +34,10 @@ __all__ = ["PERMUTATION_COLUMNS", "correct_table", "permutation_test_layers"]
 
 #: Columns of :func:`permutation_test_layers`.
 PERMUTATION_COLUMNS = ("layer", "probe", "metric", "value", "null_mean", "null_sd", "majority",
-                       "chance", "p_val", "p_corr", "correction", "n_perm", "permute")
-PERMUTE = ("auto", "rows", "groups")
+                       "chance", "p_val", "p_corr", "correction", "n_perm", "permute",
+                       "below_chance")
+#: Level of the one-sided test (corrected like p_corr) that flags a score below its null.
+BELOW_CHANCE_ALPHA = 0.05
 METHODS = ("auto", "closed_form", "refit")
 
 
@@ -40,7 +51,13 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     ----------
     activations, labels, groups, cv, layers, stimuli
         As in :func:`~probing.probes.probe_layers`; the folds are built once and used
-        for the observed score and every permutation.
+        for the observed score and every permutation. An int ``cv`` gives folds that
+        do not depend on the labels (``GroupKFold``/``KFold``, shuffled; unlike
+        :func:`~probing.probes.probe_layers`, not stratified), so that every drawn
+        relabelling is as valid as the true one. Explicit folds or a splitter are
+        kept, and the permutations stay inside each test fold (rows, or groups of one
+        size), which keeps every fold's label counts: exact for folds stratified on
+        the labels too.
     probe : str or estimator, default "ridge_classifier"
         Ridge probes use the closed-form path (``alpha`` fixed).
     n_perm : int, default 1000
@@ -48,12 +65,17 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     within : array_like of shape (n_rows,), optional
         Blocks: rows are permuted only within their block (e.g. a condition or a
         sentence), for designs where only those rows are exchangeable.
-    permute : {"auto", "rows", "groups"}, default "auto"
+    permute : {"auto", "rows", "groups", "within_groups"}, default "auto"
         ``rows``: permute row labels (within ``within`` blocks if given). ``groups``:
-        labels constant within each group (a type-level label, e.g. a word's lexical
-        class) are permuted among groups, so the null keeps the design's effective
-        sample size. ``auto``: ``groups`` when the labels are constant within every
-        group and some group has several rows, else ``rows``.
+        whole groups exchange their labels, so the null keeps the design's effective
+        sample size: a group with a constant label (a type-level label, e.g. a word's
+        lexical class) gives it to any other such group; a group with mixed labels (an
+        ambiguous word type) moves its labels, row by row, to another mixed group of
+        the same size (a warning counts the groups left without a partner).
+        ``within_groups``: rows are permuted only inside their group (a factor that
+        varies within items). ``auto``: ``rows`` without groups (or with ``within``);
+        ``groups`` when the label is constant within at least half of the multi-row
+        groups; else ``within_groups``.
     correction : {"holm", "bonferroni", "fdr_bh"}, default "holm"
         Across the layers of this call (see :func:`correct_table` for several probes).
     method : {"auto", "closed_form", "refit"}, default "auto"
@@ -69,7 +91,12 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
         One row per layer: ``layer, probe, metric`` (``accuracy`` or ``r2``), ``value``
         (observed), ``null_mean, null_sd``, ``majority, chance`` (fold means),
         ``p_val`` ((b + 1) / (n_perm + 1), never 0), ``p_corr, correction, n_perm,
-        permute`` (the scheme used).
+        permute`` (the scheme used: ``rows, groups, within_groups``, with
+        ``_within_folds`` appended when explicit folds restricted it),
+        ``below_chance``: the score is reliably *below* its permutation null (the
+        one-sided p-value, corrected the same way, under 0.05), which means a broken
+        design or anti-learning under cross-validation, not "no information"; a
+        warning names those layers.
 
     Examples
     --------
@@ -81,14 +108,18 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     ([2], 0.005)
     """
     where = "permutation_test_layers"
+    label_free = isinstance(cv, numbers.Integral) and not isinstance(cv, bool)
     design = prepare(activations, labels, groups=groups, cv=cv, probe=probe, layers=layers,
-                     stimuli=stimuli, random_state=random_state, where=where)
+                     stimuli=stimuli, random_state=random_state, where=where, stratify=False)
     _check_options(n_perm, permute, method, correction, where)
     targets, n_classes = _targets(design)
-    scheme = _scheme(permute, design, within, where)
+    scheme = resolve_scheme(permute, design, within, where)
     rng = np.random.default_rng(random_state)
     perms = np.vstack([np.arange(design.source.n_rows),  # the identity gives the observed score
-                       _permutations(design, scheme, within, int(n_perm), rng, where)])
+                       _permutations(design, scheme, within, int(n_perm), rng, where,
+                                     label_free=label_free)])
+    if not label_free and scheme != "within_groups":
+        scheme += "_within_folds"
     closed = method == "closed_form" or (method == "auto" and _is_ridge(design.probe))
     if closed and not _is_ridge(design.probe):
         raise ProbingError(f"{where}: method='closed_form' needs a RidgeClassifierProbe or "
@@ -129,46 +160,9 @@ def _targets(design):
     return codes, len(classes)
 
 
-def _scheme(permute, design, within, where):
-    constant = design.groups is not None and _constant_within(design.labels, design.codes)
-    if permute == "groups":
-        if design.groups is None:
-            raise ProbingError(f"{where}: permute='groups' needs groups")
-        if not constant:
-            raise ProbingError(f"{where}: permute='groups' needs labels constant within each "
-                               f"group; use permute='rows' (optionally with within=)")
-    scheme = permute
-    if permute == "auto":
-        several = design.groups is not None and np.bincount(design.codes).max() > 1
-        scheme = "groups" if constant and several and within is None else "rows"
-    if within is not None and scheme != "rows":
-        raise ProbingError(f"{where}: within= applies to permute='rows' only")
-    return scheme
-
-
-def _constant_within(labels, codes):
-    frame = pd.DataFrame({"g": codes, "y": pd.factorize(labels)[0]})
-    return bool((frame.groupby("g")["y"].nunique() == 1).all())
-
-
-def _permutations(design, scheme, within, n_perm, rng, where):
-    """``(n_perm, n_rows)`` source rows: permuted row ``i`` takes the label of ``perm[i]``."""
-    n_rows = design.source.n_rows
-    if scheme == "groups":
-        codes = design.codes
-        first_row = np.unique(codes, return_index=True)[1]
-        shuffled = rng.permuted(np.tile(np.arange(first_row.size), (n_perm, 1)), axis=1)
-        return first_row[shuffled[:, codes]]
-    if within is None:
-        return rng.permuted(np.tile(np.arange(n_rows), (n_perm, 1)), axis=1)
-    blocks = np.asarray(within)
-    if blocks.ndim != 1 or blocks.shape[0] != n_rows or pd.isna(blocks).any():
-        raise ProbingError(f"{where}: within must be 1-D with one block per row ({n_rows}), "
-                           f"no missing values; got shape {blocks.shape}")
-    perms = np.tile(np.arange(n_rows), (n_perm, 1))
-    for rows in pd.Series(np.arange(n_rows)).groupby(pd.factorize(blocks)[0]).indices.values():
-        perms[:, rows] = rows[rng.permuted(np.tile(np.arange(rows.size), (n_perm, 1)), axis=1)]
-    return perms
+def _permutations(design, scheme, within, n_perm, rng, where, *, label_free=True):
+    """``(n_perm, n_rows)`` source rows (see :mod:`probing.probes._schemes`)."""
+    return draw_permutations(design, scheme, within, n_perm, rng, where, label_free=label_free)
 
 
 def _refit_scores(X, targets, perms, design):
@@ -196,6 +190,15 @@ def _table(design, scores, scheme, correction):
     })
     table["p_corr"] = correct_pvalues(table["p_val"].to_numpy(), method=correction)
     table["correction"] = correction
+    below = correct_pvalues(permutation_pvalue(observed, null.T, alternative="less"),
+                            method=correction)
+    table["below_chance"] = below < BELOW_CHANCE_ALPHA
+    if table["below_chance"].any():
+        layers = table.loc[table["below_chance"], "layer"].tolist()
+        warnings.warn(f"{design.probe_name}: the score of layer(s) {layers} is reliably below "
+                      f"its permutation null (corrected one-sided p < {BELOW_CHANCE_ALPHA}): "
+                      f"a broken design or anti-learning under cross-validation, not 'no "
+                      f"information'", UserWarning, stacklevel=3)
     return table[list(PERMUTATION_COLUMNS)]
 
 

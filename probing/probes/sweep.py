@@ -7,6 +7,8 @@ majority-class and chance baselines; :func:`summarize_layers` pools the folds.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,7 @@ SCORE_COLUMNS = ("layer", "fold", "probe", "task", "seed", "metric", "value", "m
                  "chance", "n_train", "n_test")
 #: Columns of :func:`summarize_layers`.
 SUMMARY_COLUMNS = ("layer", "probe", "task", "seed", "metric", "value", "ci_low", "ci_high",
-                   "n_groups")
+                   "n_groups", "chance", "below_chance")
 _INDEX_EXTRAS = ("stimulus_id", "word_index", "word")
 
 
@@ -153,9 +155,13 @@ def summarize_layers(predictions, *, n_boot=2000, ci=0.95, random_state=0):
     Returns
     -------
     pandas.DataFrame
-        ``layer, probe, task, seed, metric, value, ci_low, ci_high, n_groups``: pooled
-        out-of-fold ``accuracy`` (classification) or ``r2`` (regression, against the
-        pooled mean), one row per layer, probe, task and seed.
+        ``layer, probe, task, seed, metric, value, ci_low, ci_high, n_groups, chance,
+        below_chance``: pooled out-of-fold ``accuracy`` (classification) or ``r2``
+        (regression, against the pooled mean), one row per layer, probe, task and seed.
+        ``chance`` is the accuracy of guessing with the class frequencies (the sum of
+        their squares; 0 for ``r2``); ``below_chance`` marks an interval entirely below
+        it: a broken design or anti-learning under cross-validation, not "no
+        information" (a warning names those rows).
 
     Examples
     --------
@@ -170,10 +176,20 @@ def summarize_layers(predictions, *, n_boot=2000, ci=0.95, random_state=0):
     rows = []
     for key, frame in predictions.groupby(keys, sort=True, dropna=False):
         boot = group_bootstrap(frame, n_boot=n_boot, ci=ci, random_state=random_state)
+        classification = "correct" in frame
+        shares = frame["y_true"].value_counts(normalize=True).to_numpy()
+        chance = float(np.sum(shares**2)) if classification else 0.0
         rows.append({**dict(zip(keys, key, strict=True)),
-                     "metric": "accuracy" if "correct" in frame else "r2",
+                     "metric": "accuracy" if classification else "r2",
                      "value": boot.estimate, "ci_low": boot.ci_low, "ci_high": boot.ci_high,
-                     "n_groups": frame["group"].nunique()})
+                     "n_groups": frame["group"].nunique(), "chance": chance,
+                     "below_chance": bool(boot.ci_high < chance)})
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     table["seed"] = table["seed"].astype("Int64")
+    if table["below_chance"].any():
+        below = table.loc[table["below_chance"], ["layer", "probe", "task"]]
+        warnings.warn(f"summarize_layers: {len(below)} score(s) lie reliably below chance "
+                      f"(interval under it), e.g. layer {below.iloc[0]['layer']} of "
+                      f"{below.iloc[0]['probe']}: a broken design or anti-learning under "
+                      f"cross-validation, not 'no information'", UserWarning, stacklevel=2)
     return table

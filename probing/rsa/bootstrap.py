@@ -1,8 +1,7 @@
 """Bootstrap confidence intervals of RDM similarities, over conditions or over items.
 
 Both resample *units* (conditions, groups of conditions, or items) with replacement
-and hand the resampled unit indices to :func:`probing.stats.bootstrap_ci`, whose
-statistic rebuilds the comparison from them; the same ``random_state`` gives the same
+and rebuild the comparison from the resampled unit indices; the same ``random_state`` gives the same
 resamples for every data RDM (layer) and model, so intervals are paired across layers.
 
 Over conditions (:func:`bootstrap_conditions`)
@@ -31,7 +30,6 @@ from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
 from probing.rsa.compute import compute_rdm
 from probing.rsa.rdm import check_rdm, pair_indices
-from probing.stats import bootstrap_ci
 
 __all__ = ["BootstrapResult", "bootstrap_conditions", "bootstrap_items"]
 
@@ -50,6 +48,11 @@ class BootstrapResult:
     n_boot : int
     resample : str
         ``conditions`` or ``items``.
+    n_degenerate : numpy.ndarray of shape (n_data, n_model)
+        Resamples on which the comparison is undefined (a constant model or data RDM
+        over the drawn pairs, e.g. only one category of a two-category model drawn):
+        left out of the interval, which is taken over the other resamples (NaN when
+        fewer than two remain).
     """
 
     value: np.ndarray
@@ -59,17 +62,36 @@ class BootstrapResult:
     ci: float
     n_boot: int
     resample: str
+    n_degenerate: np.ndarray = None
 
 
 def _run(n_units, statistics, shape, *, n_boot, ci, random_state, resample):
-    """One :func:`bootstrap_ci` per (data, model) cell, all with the same resamples."""
+    """Percentile intervals per (data, model) cell, all cells on the same resamples.
+
+    Our own loop rather than :func:`probing.stats.bootstrap_ci`: a resample on which
+    the comparison is undefined (NaN) must be counted and left out, where scipy's
+    percentiles would turn the whole interval into NaN. The resamples are the ones
+    scipy draws from the same seed (one ``integers(0, n, (n_boot, n))`` call).
+    """
+    if int(n_boot) < 2:
+        raise ProbingError(f"{resample} bootstrap: n_boot must be at least 2, got {n_boot!r}")
+    if not 0 < ci < 1:
+        raise ProbingError(f"{resample} bootstrap: ci must lie in (0, 1), got {ci!r}")
     seed = int(np.random.default_rng(random_state).integers(2**32))
-    out = np.empty((4, *shape))
+    draws = np.random.default_rng(seed).integers(0, n_units, size=(int(n_boot), n_units))
+    identity = np.arange(n_units, dtype=float)[None]
+    out = np.full((5, *shape), np.nan)
     for cell, statistic in zip(np.ndindex(*shape), statistics, strict=True):
-        res = bootstrap_ci(np.arange(n_units, dtype=float), statistic=statistic,
-                           n_boot=n_boot, ci=ci, random_state=seed)
-        out[:, cell[0], cell[1]] = res.estimate, res.ci_low, res.ci_high, res.std_err
-    return BootstrapResult(*out, ci=ci, n_boot=int(n_boot), resample=resample)
+        values = statistic(draws.astype(float))
+        valid = values[np.isfinite(values)]
+        estimate = statistic(identity)[0]
+        low = high = std_err = np.nan
+        if valid.size >= 2:
+            low, high = np.percentile(valid, [50 * (1 - ci), 50 * (1 + ci)])
+            std_err = valid.std(ddof=1)
+        out[:, cell[0], cell[1]] = estimate, low, high, std_err, values.size - valid.size
+    return BootstrapResult(*out[:4], ci=ci, n_boot=int(n_boot), resample=resample,
+                           n_degenerate=out[4].astype(int))
 
 
 def _draw_counts(sample, n_units):
@@ -105,8 +127,29 @@ def _rowdot(a, b):
     return np.einsum("ij,ij->i", a, b)
 
 
+def _degenerate(x, weights, method):
+    """Resamples (rows of ``weights``) on which ``x`` is constant over its drawn entries
+    (all zero for ``cosine``): every method's comparison is undefined there."""
+    drawn = weights > 0
+    if method == "cosine":
+        return ~np.any(drawn & (x != 0), axis=1)
+    high = np.where(drawn, x, -np.inf).max(axis=1)
+    low = np.where(drawn, x, np.inf).min(axis=1)
+    return high <= low
+
+
 def weighted_similarity(x, y, weights, method):
-    """``compare_rdms(x, y)`` when entry ``k`` appears ``weights[:, k]`` times (each row)."""
+    """``compare_rdms(x, y)`` when entry ``k`` appears ``weights[:, k]`` times (each row).
+
+    NaN on resamples where either vector is constant over the drawn entries (see
+    :func:`_degenerate`), for every method alike.
+    """
+    bad = _degenerate(x, weights, method) | _degenerate(y, weights, method)
+    out = _weighted_similarity(x, y, weights, method)
+    return np.where(bad, np.nan, out)
+
+
+def _weighted_similarity(x, y, weights, method):
     if method == "tau_a":
         return np.array([tau_a(np.repeat(x, w.astype(int)), np.repeat(y, w.astype(int)))
                          for w in weights])
@@ -132,16 +175,20 @@ def weighted_similarity(x, y, weights, method):
         return cross / np.sqrt(sxx * syy)
 
 
-def _pair_weights(counts, rows, cols, same_unit):
+def _pair_weights(counts, rows, cols, same_unit, n_units):
     """How often each pair appears in a resample with these draw counts.
 
-    Pairs across two units: ``c_a * c_b``. Pairs inside one unit: ``c``, once per drawn
-    copy; pairs across two copies of the same unit are dropped, as a condition paired
-    with its own copy is. Every pair then appears once on average over resamples;
-    weighting within-unit pairs ``c ** 2`` (twice on average) would bias the interval
-    towards the within-item pairs (say, the same lemma in singular and plural).
+    Pairs across two units: ``c_a * c_b``, whose expectation under multinomial draws of
+    ``n`` units is ``1 - 1/n``. Pairs inside one unit: ``c (1 - 1/n)``, once per drawn
+    copy scaled to the same expectation; pairs across two copies of the same unit are
+    dropped, as a condition paired with its own copy is. Every pair then has the same
+    expected weight. Weighting within-unit pairs ``c ** 2`` (twice on average) would
+    bias the interval towards the within-item pairs (say, the same lemma in singular
+    and plural); weighting them ``c`` (a factor ``n / (n - 1)`` too much) put the
+    estimate outside its own interval when patterns within an item are identical.
     """
-    return np.where(same_unit, counts[:, rows], counts[:, rows] * counts[:, cols])
+    within = counts[:, rows] * (1.0 - 1.0 / n_units)
+    return np.where(same_unit, within, counts[:, rows] * counts[:, cols])
 
 
 def _condition_statistic(x, y, unit_of_condition, n_units, method):
@@ -153,7 +200,10 @@ def _condition_statistic(x, y, unit_of_condition, n_units, method):
         out = np.empty(len(counts))
         chunk = max(1, _CHUNK_VALUES // rows.size)
         for start in range(0, len(counts), chunk):
-            weights = _pair_weights(counts[start:start + chunk], rows, cols, same_unit)
+            weights = _pair_weights(counts[start:start + chunk], rows, cols, same_unit, n_units)
+            if method == "tau_a" and same_unit.any():
+                # tau_a repeats entries: whole counts in the same proportions
+                weights = np.rint(weights * n_units)
             out[start:start + chunk] = weighted_similarity(x, y, weights, method)
         return out.reshape(sample.shape[:-1])
 
@@ -219,9 +269,14 @@ def bootstrap_conditions(data, model, *, method="spearman", groups=None, n_boot=
 def _item_statistic(X, model, codes, labels, items_rows, method, options):
     def one(draw):
         rows = np.concatenate([items_rows[d] for d in draw])
-        # each drawn copy of an item is its own fold (crossnobis needs independent splits)
-        folds = np.repeat(np.arange(draw.size), [items_rows[d].size for d in draw])
-        rdm = compute_rdm(X[rows], conditions=labels[codes[rows]], folds=folds, **options)
+        # Copies of one item share its fold: as separate folds, a copy in the training
+        # average and its twin in the test one made crossnobis' noise terms correlate
+        # (+2.36 on resamples of data whose distances are 0).
+        folds = np.repeat(draw, [items_rows[d].size for d in draw])
+        try:
+            rdm = compute_rdm(X[rows], conditions=labels[codes[rows]], folds=folds, **options)
+        except ProbingError:
+            return np.nan  # e.g. crossnobis on a resample of one distinct item: degenerate
         return compare_rdms(rdm, model.reorder(rdm.conditions), method=method)[0, 0]
 
     def statistic(sample, axis=-1):
@@ -242,8 +297,11 @@ def bootstrap_items(X, model, *, conditions, items, metric="correlation", method
     model : RDMs or array_like
         Model RDM(s) over the conditions (labels as in ``conditions``).
     conditions, items : array_like of shape (n_rows,)
-        Condition and item of each row. Each drawn copy of an item is one fold for
-        ``crossnobis``.
+        Condition and item of each row. For ``crossnobis`` each item is one fold, and
+        the drawn copies of an item share it. When every condition lies inside one
+        item (one condition per stimulus) no condition's pattern depends on the draw,
+        and the pair-weighted resampling of :func:`bootstrap_conditions` over items is
+        used (the RDM computed once).
     metric : str, default "correlation"
         A :func:`~probing.rsa.compute_rdm` metric.
     method : str, default "spearman"
@@ -286,6 +344,18 @@ def bootstrap_items(X, model, *, conditions, items, metric="correlation", method
     if len(item_labels) < 2:
         raise ProbingError("bootstrap_items: need at least 2 items to resample")
     model = check_rdm(model, conditions=tuple(labels))
+    item_of_condition = _nested_items(codes, item_codes, len(labels))
+    if item_of_condition is not None and metric != "crossnobis":
+        # Every condition lies inside one item (a condition per stimulus): resampling
+        # items changes no condition's pattern, only which pairs are drawn. Recomputing
+        # the RDM from the distinct drawn items would weight pairs unlike the estimate
+        # does and moved the interval off it; the pair-weighted bootstrap over items is
+        # the same resampling, done right.
+        data = compute_rdm(stack, metric=metric, conditions=np.asarray(labels)[codes],
+                           noise=noise, dtype=dtype)
+        res = bootstrap_conditions(data, model, method=method, groups=item_of_condition,
+                                   n_boot=n_boot, ci=ci, random_state=random_state)
+        return dataclasses.replace(res, resample="items")
     items_rows = [np.flatnonzero(item_codes == k) for k in range(len(item_labels))]
     options = {"metric": metric, "noise": noise, "dtype": dtype}
     statistics = [_item_statistic(layer, model.subset(j), codes, np.asarray(labels), items_rows,
@@ -293,3 +363,12 @@ def bootstrap_items(X, model, *, conditions, items, metric="correlation", method
                   for layer in stack for j in range(model.n_rdms)]
     return _run(len(item_labels), statistics, (len(stack), model.n_rdms), n_boot=n_boot, ci=ci,
                 random_state=random_state, resample="items")
+
+
+def _nested_items(codes, item_codes, n_conditions):
+    """Item of each condition when every condition lies inside one item, else None."""
+    frame = pd.DataFrame({"condition": codes, "item": item_codes})
+    per = frame.groupby("condition")["item"].agg(["nunique", "first"])
+    if (per["nunique"] > 1).any() or len(per) != n_conditions:
+        return None
+    return per["first"].to_numpy()

@@ -24,8 +24,11 @@ ours                   definition                                        rsatool
                        dissimilarity                                     (``sigma_k=None``)
 =====================  ================================================  ======================  ==================
 
-Where a method is undefined (a constant RDM for ``pearson``/``spearman``, an all-zero
-one for ``cosine``) the result is NaN; rsatoolbox returns 0 there.
+Where a method is undefined the result is NaN, the same for every method: a constant
+RDM (for ``tau_a`` and ``rho_a`` too, whose formulas would give 0: a constant RDM
+orders nothing, and "no relation" must not be read off it) and an all-zero one for
+``cosine`` and the whitened methods. rsatoolbox returns 0 there. The bootstraps count
+resamples that make an RDM constant as degenerate and leave them out.
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ def embed(values, method):
         if method == "spearman":
             return _unit(centred), "pairs"
         n = values.shape[1]
-        return centred * np.sqrt(12.0 / (n**3 - n)), "pairs"
+        constant = ~np.any(centred, axis=1, keepdims=True)
+        return np.where(constant, np.nan, centred * np.sqrt(12.0 / (n**3 - n))), "pairs"
     if method == "pearson":
         return _unit(values - values.mean(axis=1, keepdims=True)), "pairs"
     if method == "cosine":
@@ -124,7 +128,7 @@ def tau_a(x, y):
     n0 = x.size * (x.size - 1) / 2
     ties_x, ties_y = _tied_pairs(x), _tied_pairs(y)
     if ties_x == n0 or ties_y == n0:
-        return 0.0  # a constant vector has no concordant or discordant pairs
+        return float("nan")  # a constant vector orders nothing: undefined, as for spearman
     tau_b = stats.kendalltau(x, y).statistic
     return float(tau_b * np.sqrt((n0 - ties_x) * (n0 - ties_y)) / n0)
 
@@ -162,4 +166,5 @@ def compare_rdms(a, b, *, method="spearman"):
         return np.array([[tau_a(x, y) for y in b.values] for x in a.values])
     ea, _ = embed(a.values, method)
     eb, _ = embed(b.values, method)
-    return np.clip(ea @ eb.T, -1.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        return np.clip(ea @ eb.T, -1.0, 1.0)

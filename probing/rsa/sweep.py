@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -107,6 +108,10 @@ def _intervals(bootstrap, stack, data, model, rows, options):
         res = bootstrap_conditions(data, model, method=options["method"], groups=per_condition,
                                    n_boot=options["n_boot"], ci=options["ci"],
                                    random_state=options["seed"])
+    if res.n_degenerate.any():
+        warnings.warn(f"rsa_layers: up to {int(res.n_degenerate.max())} of {res.n_boot} "
+                      f"bootstrap resamples were degenerate (a constant RDM over the drawn "
+                      f"pairs) and were left out of the intervals", UserWarning, stacklevel=3)
     return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
 
 

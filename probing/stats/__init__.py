@@ -6,6 +6,8 @@ Each function wraps a well-kept implementation and fixes the conventions:
 
 :func:`bootstrap_ci`
     Percentile (or basic, BCa) bootstrap interval via ``scipy.stats.bootstrap``.
+:func:`proportion_ci`
+    Wilson or Clopper-Pearson interval of a proportion via ``statsmodels``.
 :func:`binomial_test`
     Exact binomial test via ``scipy.stats.binomtest`` (two-sided by default).
 :func:`correct_pvalues`
@@ -19,12 +21,14 @@ Each function wraps a well-kept implementation and fixes the conventions:
 
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
 from probing.stats.permutation import permutation_pvalue
+from probing.stats.proportions import PROPORTION_METHODS, proportion_ci
 from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues
 from probing.stats.resampling import BootstrapCI, bootstrap_ci
 
 __all__ = [
     "CORRECTIONS",
     "MIXED_COLUMNS",
+    "PROPORTION_METHODS",
     "BootstrapCI",
     "binomial_test",
     "bootstrap_ci",
@@ -32,4 +36,5 @@ __all__ = [
     "fit_mixed_model",
     "mixed_formula",
     "permutation_pvalue",
+    "proportion_ci",
 ]

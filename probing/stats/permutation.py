@@ -20,19 +20,21 @@ ALTERNATIVES = ("greater", "less", "two-sided")
 
 
 def _exceedances(observed, null, alternative):
+    """``(strictly more extreme, tied)`` counts per column; NaN null values count in neither."""
     if alternative == "two-sided":
         # Distances from the null's centre: |null - centre| >= |observed - centre|.
-        centre = np.mean(null, axis=0)
+        centre = np.nanmean(null, axis=0)
         null, observed = np.abs(null - centre), np.abs(observed - centre)
     # A relative tolerance so that ties computed in floating point (the identity
     # permutation, equal statistics reached through another summation order) count.
     tol = 1e-12 * np.maximum(1.0, np.abs(observed))
+    tied = np.sum(np.abs(null - observed) <= tol, axis=0)
     if alternative == "less":
-        return np.sum(null <= observed + tol, axis=0)
-    return np.sum(null >= observed - tol, axis=0)
+        return np.sum(null < observed - tol, axis=0), tied
+    return np.sum(null > observed + tol, axis=0), tied
 
 
-def permutation_pvalue(observed, null, *, alternative="greater", exact=False):
+def permutation_pvalue(observed, null, *, alternative="greater", exact=False, ties="count"):
     """P-value of an observed statistic against its permutation null distribution.
 
     Parameters
@@ -50,11 +52,19 @@ def permutation_pvalue(observed, null, *, alternative="greater", exact=False):
         True: ``null`` enumerates every distinct permutation, the identity included,
         and the p-value is ``b / n_perm`` (at least ``1 / n_perm``, since the identity
         counts).
+    ties : {"count", "mid"}, default "count"
+        ``count``: null values equal to the observed one count as at least as extreme
+        (valid, conservative when the null is discrete). ``mid``: they count one half
+        (the mid-p of Lancaster 1961; the observed arrangement itself too), which
+        removes most of that conservativeness for discrete nulls such as sign flips of
+        few groups; its size is close to, not guaranteed below, ``alpha``.
 
     Returns
     -------
     float or numpy.ndarray of shape (m,)
-        A float for a scalar ``observed``; never 0. NaN where ``observed`` is NaN.
+        A float for a scalar ``observed``; never 0. NaN where ``observed`` is NaN or
+        the null has no finite value. NaN null values (a degenerate permutation) are
+        left out of both the count and ``n_perm``.
 
     Examples
     --------
@@ -73,8 +83,16 @@ def permutation_pvalue(observed, null, *, alternative="greater", exact=False):
     if null.ndim != 2 or null.shape[1] != observed.size or null.shape[0] == 0:
         raise ProbingError(f"permutation_pvalue: null must be (n_perm,) or (n_perm, "
                            f"{observed.size}); got shape {np.shape(null)}")
-    b = _exceedances(observed, null, alternative)
-    n = null.shape[0]
-    p = b / n if exact else (b + 1) / (n + 1)
-    p = np.where(np.isnan(observed), np.nan, p)
+    if ties not in ("count", "mid"):
+        raise ProbingError(f"permutation_pvalue: ties must be 'count' or 'mid', got {ties!r}")
+    more, tied = _exceedances(observed, null, alternative)
+    n = np.sum(~np.isnan(null), axis=0)
+    # The observed arrangement is one of the arrangements: in the null already when
+    # exact, else added once (Phipson & Smyth 2010).
+    weight = 0.5 if ties == "mid" else 1.0
+    if exact:
+        p = (more + weight * tied) / np.maximum(n, 1)
+    else:
+        p = (more + weight * (tied + 1)) / (n + 1)
+    p = np.where(np.isnan(observed) | (n == 0), np.nan, p)
     return float(p[0]) if scalar else p

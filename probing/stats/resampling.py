@@ -50,6 +50,9 @@ def _check_values(values):
         raise ProbingError(f"bootstrap_ci: values must be 1-D, got shape {values.shape}")
     if np.isnan(values).any():
         raise ProbingError("bootstrap_ci: values contain NaN; drop them first")
+    if np.isinf(values).any():
+        raise ProbingError("bootstrap_ci: values contain inf; a mean or interval of them "
+                           "is not a number")
     return values
 
 
@@ -76,7 +79,7 @@ def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_sta
     Parameters
     ----------
     values : array_like of shape (n,)
-        The sample; NaN is an error.
+        The sample; NaN and inf are errors.
     statistic : {"mean", "median"} or callable, default "mean"
         A callable must accept ``(sample, axis)`` and reduce along ``axis``.
     n_boot : int, default 10_000

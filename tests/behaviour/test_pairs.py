@@ -40,11 +40,12 @@ TIES = [("incorrect", 0.0), ("half", 0.5), ("correct", 1.0)]
 def test_pairs_by_hand(ties, tie_score):
     out = build_pairs(*make_inputs(), ties=ties)
     assert out.columns.tolist() == ["phenomenon", "pair_id", "good", "bad", "logprob_good",
-                                    "logprob_bad", "correct", "identical"]
+                                    "logprob_bad", "correct", "tie", "identical"]
     assert out["good"].tolist() == [p[2] for p in PAIRS]
     assert out["logprob_bad"].tolist() == [p[5] for p in PAIRS]
     assert out["correct"].tolist() == [1.0, 0.0, tie_score, 1.0, tie_score]
     assert out["identical"].tolist() == [False, False, False, False, True]
+    assert out["tie"].tolist() == [False, False, True, False, True]
     assert out["correct"].dtype == float
 
 
@@ -127,9 +128,9 @@ def test_summary_matches_scipy_and_statsmodels(rng):
     assert (out["correction"] == "holm").all() and out["n"].tolist() == [60] * 4
 
 
-def test_summary_ci_is_the_bootstrap_over_pairs(rng):
+def test_summary_ci_is_the_bootstrap_over_pairs_on_request(rng):
     pairs = coin_pairs(rng, [0.7], n=80)
-    out = summarize_pairs(pairs, n_boot=2000, ci=0.9, random_state=5)
+    out = summarize_pairs(pairs, n_boot=2000, ci=0.9, random_state=5, interval="bootstrap")
     ref = bootstrap_ci(np.sort(pairs["correct"].to_numpy()), n_boot=2000, ci=0.9,
                        random_state=np.random.default_rng(5))
     assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == (ref.ci_low, ref.ci_high)
@@ -160,13 +161,14 @@ def test_all_identical_phenomenon_is_nan_and_leaves_the_family(rng):
                                multipletests(out["p_val"].iloc[:2], method="holm")[1])
 
 
-def test_half_ties_split_toward_the_null():
-    # 6 wins, 3 half ties, 1 loss: sum 7.5 of 10 -> 7 successes (toward n / 2 = 5).
+def test_half_ties_score_a_half_and_leave_the_test():
+    # 6 wins, 3 half ties, 1 loss: accuracy 7.5 / 10; the test sees the 7 untied pairs.
     pairs = pd.DataFrame({"phenomenon": "a", "identical": False,
                           "correct": [1.0] * 6 + [0.5] * 3 + [0.0]})
     out = summarize_pairs(pairs, n_boot=200, random_state=0)
     assert out.loc[0, "accuracy"] == 0.75
-    assert out.loc[0, "p_val"] == pytest.approx(stats.binomtest(7, 10).pvalue)
+    assert out.loc[0, "n_ties"] == 3
+    assert out.loc[0, "p_val"] == pytest.approx(stats.binomtest(6, 7).pvalue)
 
 
 @pytest.mark.parametrize("correction, name", [("bh", "fdr_bh"), ("bonferroni", "bonferroni")],
@@ -192,13 +194,14 @@ def test_summary_seeded_shuffle_invariant_and_input_untouched(rng):
     pd.testing.assert_frame_equal(pairs, before)
     pd.testing.assert_frame_equal(
         out, summarize_pairs(pairs.sample(frac=1, random_state=2), n_boot=300, random_state=11))
-    assert out.columns.tolist() == ["phenomenon", "n", "n_excluded", "accuracy", "ci_low",
-                                    "ci_high", "p_val", "p_corr", "correction"]
+    assert out.columns.tolist() == ["phenomenon", "n", "n_excluded", "n_ties", "accuracy",
+                                    "ci_low", "ci_high", "p_val", "p_corr", "correction"]
 
 
 @pytest.mark.parametrize("kwargs, message", [({"correction": "fdr_by"}, "correction must be"),
-                                             ({"alternative": "up"}, "alternative must be")],
-                         ids=["correction", "alternative"])
+                                             ({"alternative": "up"}, "alternative must be"),
+                                             ({"interval": "bca"}, "interval must be one of")],
+                         ids=["correction", "alternative", "interval"])
 def test_summary_bad_options(rng, kwargs, message):
     with pytest.raises(ProbingError, match=message):
         summarize_pairs(coin_pairs(rng, [0.5]), n_boot=10, **kwargs)
@@ -232,3 +235,62 @@ def test_holm_across_null_phenomena_controls_familywise_error():
     hits = [(summarize_pairs(coin_pairs(np.random.default_rng(s), [0.5] * 10, n=30), n_boot=2,
                              random_state=s)["p_corr"] <= 0.05).any() for s in range(300)]
     assert np.mean(hits) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 300)
+
+
+def test_summary_interval_is_wilson_by_default(rng):
+    from statsmodels.stats.proportion import proportion_confint
+
+    pairs = coin_pairs(rng, [0.7, 1.0], n=8)
+    out = summarize_pairs(pairs, random_state=0)
+    for row in out.itertuples():
+        k = pairs.loc[pairs.phenomenon == row.phenomenon, "correct"].sum()
+        assert (row.ci_low, row.ci_high) == pytest.approx(proportion_confint(k, 8,
+                                                                             method="wilson"))
+    assert out.loc[1, "ci_low"] < 1.0  # 8 of 8 is not [1, 1]
+    cp = summarize_pairs(pairs, interval="clopper_pearson")
+    assert (cp["ci_high"] - cp["ci_low"] >= out["ci_high"] - out["ci_low"] - 1e-12).all()
+
+
+def _exact_coverage(n, p, interval, ci=0.95):
+    """P(interval covers p) over Binomial(n, p) data (every outcome k, weighted)."""
+    pmf = stats.binom.pmf(np.arange(n + 1), n, p)
+    covered = []
+    for k in range(n + 1):
+        pairs = pd.DataFrame({"phenomenon": "a", "identical": False,
+                              "correct": np.r_[np.ones(k), np.zeros(n - k)]})
+        row = summarize_pairs(pairs, n_boot=2000, ci=ci, random_state=0,
+                              interval=interval).iloc[0]
+        covered.append(row.ci_low <= p <= row.ci_high)
+    return float(pmf @ np.array(covered))
+
+
+@pytest.mark.parametrize("n, p", [(20, 0.9), (50, 0.95)], ids=["n20-p0.90", "n50-p0.95"])
+def test_interval_coverage_is_near_nominal(n, p):
+    # The audit's cases (bootstrap coverage 0.853 and 0.905); computed exactly, not simulated.
+    assert _exact_coverage(n, p, "wilson") >= 0.94
+    assert _exact_coverage(n, p, "clopper_pearson") >= 0.95
+    assert _exact_coverage(n, p, "bootstrap") < 0.93  # why it is no longer the default
+
+
+def test_ties_are_counted_apart_and_not_tested_as_errors():
+    # 30 tied pairs under ties="incorrect" used to read p = 1.9e-9 ("reliably prefers the
+    # wrong member") for a model with no preference at all.
+    n = 30
+    stimuli = pd.DataFrame({"stimulus_id": [f"{k}{r}" for k in range(n) for r in "gb"],
+                            "text": [f"s{k}{r}" for k in range(n) for r in "gb"],
+                            "phenomenon": "p", "pair_id": np.repeat(np.arange(n), 2),
+                            "role": np.tile(["good", "bad"], n)})
+    # equal sums reached in another summation order differ in the last bits
+    tokens = np.random.default_rng(0).uniform(-9, -1, size=(n, 12))
+    good = tokens.sum(axis=1)
+    bad = tokens[:, ::-1].cumsum(axis=1)[:, -1] * (1 + 1e-9)
+    scores = pd.DataFrame({"stimulus_id": stimuli["stimulus_id"],
+                           "logprob_sum": np.c_[good, bad].ravel()})
+    pairs = build_pairs(scores, stimuli, ties="incorrect")
+    assert pairs["tie"].all() and (pairs["correct"] == 0.0).all()
+    out = summarize_pairs(pairs).iloc[0]
+    assert out["n_ties"] == n and out["accuracy"] == 0.0
+    assert np.isnan(out["p_val"])  # nothing left to test
+    # a real preference of 1e-3 nats is not a tie
+    scores.loc[1::2, "logprob_sum"] = good - 1e-3
+    assert not build_pairs(scores, stimuli)["tie"].any()

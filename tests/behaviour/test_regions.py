@@ -126,8 +126,16 @@ def test_summarize_predictions_by_hand():
                                     "ci_high"]
     assert out[["suite", "n", "accuracy"]].values.tolist() == [
         ["fgd", 2, 0.5], ["fgd", 2, 0.0], ["npi", 1, 0.0], ["npi", 1, 0.0]]
-    assert out.loc[1, ["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
-    assert np.isnan(out.loc[2, "ci_low"])
+    # Wilson intervals: 0 of 2 is not [0, 0] and 0 of 1 still has an interval
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert out.loc[1, ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        proportion_confint(0, 2, method="wilson"))
+    assert out.loc[2, ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        proportion_confint(0, 1, method="wilson"))
+    boot = summarize_predictions(ev, suite_column="suite", n_boot=200, random_state=0,
+                                 interval="bootstrap")
+    assert boot.loc[1, ["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
 
 
 def test_summarize_predictions_missing_columns():

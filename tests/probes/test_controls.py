@@ -134,3 +134,18 @@ def test_selectivity_needs_a_control_task_table():
     with pytest.raises(ProbingError, match="table must come from control_task_layers"):
         selectivity(probe_layers(np.zeros((8, 1, 2)), np.arange(8) % 2, groups=None,
                                  cv=2).drop(columns="seed"))
+
+
+def test_control_labels_keep_one_and_string_one_apart():
+    # The int 1 and the string "1" are two word types; 1 and 1.0 are one.
+    labels = np.tile(["a", "b"], 200)
+    types = np.array([1, "1"] * 200, dtype=object)
+    differ = [len({make_control_labels(types, labels, random_state=s)[k] for k in (0, 1)})
+              for s in range(20)]
+    assert max(differ) == 2  # drawn independently: some seed gives them different labels
+    same = np.array([1, 1.0] * 200, dtype=object)
+    assert all(len(set(make_control_labels(same, labels, random_state=s))) == 1
+               for s in range(5))
+    # as a plain list too (numpy would turn [1, "1"] into two strings "1")
+    as_list = make_control_labels([1, "1"] * 200, labels, random_state=int(np.argmax(differ)))
+    assert as_list[0] != as_list[1]

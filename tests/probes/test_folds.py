@@ -109,3 +109,17 @@ def test_groups_of_wrong_length_are_an_error():
     values, labels = planted(n_rows=10)
     with pytest.raises(ProbingError, match=r"groups must be 1-D with one entry per row \(10\)"):
         build_folds(values, labels, groups=np.arange(9))
+
+
+def test_group_labels_one_and_one_point_zero_are_one_group():
+    # 1 == 1.0: folds that split them straddle a group (and must be refused), while
+    # 1 and "1" are two different groups.
+    values, labels = planted(n_rows=8)
+    groups = np.array([1, 1.0, 2, 2.0, 3, 3.0, 4, 4.0], dtype=object)
+    split = [(np.array([1, 2, 3, 4, 5, 6, 7]), np.array([0]))]
+    with pytest.raises(ProbingError, match="same group in train and test"):
+        build_folds(values, labels, groups=groups, cv=split)
+    folds = build_folds(values, labels, groups=list(groups), cv=2)
+    assert _groups_respected(folds, np.array([1, 1, 2, 2, 3, 3, 4, 4]))
+    mixed = [1, "1", 2, "2", 3, "3", 4, "4"]
+    assert len(build_folds(values, labels, groups=mixed, cv=split)) == 1

@@ -11,6 +11,7 @@ from probing.probes import (
     LogisticProbe,
     RidgeClassifierProbe,
     RidgeProbe,
+    build_folds,
     correct_table,
     permutation_test_layers,
 )
@@ -184,11 +185,27 @@ def test_bad_correction_is_an_error():
         permutation_test_layers(values, labels, groups=None, n_perm=5, correction="sidak")
 
 
-def test_group_permutation_needs_constant_labels():
-    values, labels = planted(n_rows=20)
-    with pytest.raises(ProbingError, match="permute='groups' needs labels constant"):
-        permutation_test_layers(values, labels, groups=np.arange(20) // 2, cv=2, n_perm=5,
-                                permute="groups")
+def test_group_permutation_moves_mixed_groups_as_blocks_of_one_size():
+    # Mixed groups (an ambiguous word type) move their labels row by row to another
+    # mixed group of the same size; constant groups exchange their one label.
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(20), 4)
+    labels = np.repeat(rng.permutation(np.tile([0, 1], 10)), 4)
+    labels[[1, 9, 22]] = 1 - labels[[1, 9, 22]]  # groups 0, 2 and 5 become mixed
+    values = rng.normal(size=(80, 1, 3))
+    design = prepare(values, labels, groups=groups, cv=4, probe="ridge_classifier",
+                     layers=None, stimuli=None, random_state=0, where="t", stratify=False)
+    perms = _permutations(design, "groups", None, 50, rng, "t")
+    mixed = {0, 2, 5}
+    for perm in perms:
+        source_group = groups[perm]
+        for g in range(20):
+            rows = np.flatnonzero(groups == g)
+            assert np.unique(source_group[rows]).size == 1  # one source group per group
+            assert (source_group[rows][0] in mixed) == (g in mixed)
+            if g in mixed:  # the same rows of the source, in order
+                np.testing.assert_array_equal(perm[rows] % 4, np.arange(4))
+    assert len({tuple(p) for p in perms}) > 40
 
 
 def test_within_of_wrong_length_is_an_error():
@@ -214,3 +231,119 @@ def test_closed_form_equals_refit_when_a_class_is_missing_from_training_folds(rn
     slow = permutation_test_layers(values, labels, method="refit", **common)
     np.testing.assert_allclose(fast[["value", "null_mean", "null_sd"]],
                                slow[["value", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
+
+
+def _null_fpr(n_sets, *, alpha, grouped, seed=0, n_perm=99):
+    """The audit's design: 30 balanced rows, 5 random units, a ridge classifier."""
+    rejected = 0
+    for k in range(n_sets):
+        rng = np.random.default_rng(seed + k)
+        values = rng.normal(size=(30, 1, 5))
+        if grouped:  # group-level labels, 10 groups of 3
+            groups = np.repeat(np.arange(10), 3)
+            labels = np.repeat(rng.permutation(np.tile([0, 1], 5)), 3)
+        else:
+            groups, labels = None, rng.permutation(np.tile([0, 1], 15))
+        table = permutation_test_layers(values, labels, groups=groups, cv=5, n_perm=n_perm,
+                                        probe=RidgeClassifierProbe(alpha=alpha),
+                                        random_state=k)
+        rejected += table.p_val[0] <= 0.05
+    return rejected / n_sets
+
+
+def test_stratified_folds_no_longer_inflate_the_null_fast():
+    # alpha 1e4: folds stratified on the true labels gave FPR 0.448 (audit)
+    assert _null_fpr(60, alpha=1e4, grouped=False) < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha, grouped", [(1.0, False), (100.0, False), (1e4, False),
+                                            (1.0, True), (100.0, True)],
+                         ids=["rows-1", "rows-100", "rows-1e4", "groups-1", "groups-100"])
+def test_stratified_folds_null_calibration(alpha, grouped):
+    # audit before the fix: 0.060, 0.140, 0.448 (rows) and 0.113, 0.110 (groups)
+    n = 400
+    assert _null_fpr(n, alpha=alpha, grouped=grouped, n_perm=199) < 0.05 + 2.5 * np.sqrt(
+        0.05 * 0.95 / n)
+
+
+def test_int_cv_folds_do_not_depend_on_the_labels():
+    values, labels = planted(n_rows=40)
+    shuffled = np.random.default_rng(0).permutation(labels)
+    kwargs = dict(groups=None, cv=4, probe="ridge_classifier", layers=None, stimuli=None,
+                  random_state=3, where="t", stratify=False)
+    a, b = prepare(values, labels, **kwargs), prepare(values, shuffled, **kwargs)
+    for (_, test_a), (_, test_b) in zip(a.folds, b.folds, strict=True):
+        np.testing.assert_array_equal(test_a, test_b)
+
+
+def test_explicit_stratified_folds_keep_their_label_counts():
+    values, labels = planted(n_rows=40)
+    folds = build_folds(values, labels, groups=None, cv=4, probe="ridge_classifier")
+    design = prepare(values, labels, groups=None, cv=folds, probe="ridge_classifier",
+                     layers=None, stimuli=None, random_state=0, where="t")
+    perms = _permutations(design, "rows", None, 30, np.random.default_rng(0), "t",
+                          label_free=False)
+    for perm in perms:
+        for _, test in folds:
+            assert np.bincount(labels[perm][test], minlength=2).tolist() == np.bincount(
+                labels[test], minlength=2).tolist()
+    table = permutation_test_layers(values, labels, groups=None, cv=folds, n_perm=20)
+    assert set(table.permute) == {"rows_within_folds"}
+
+
+def _almost_constant(rng, n_groups=20, size=4, n_mixed=3):
+    """Labels constant within groups but for a few rows; activations clustered by group."""
+    groups = np.repeat(np.arange(n_groups), size)
+    labels = np.repeat(rng.permutation(np.tile([0, 1], n_groups // 2)), size)
+    flip = rng.choice(n_groups, size=n_mixed, replace=False) * size
+    labels[flip] = 1 - labels[flip]
+    values = rng.normal(size=(n_groups, 1, 8))[groups] + 0.3 * rng.normal(
+        size=(groups.size, 1, 8))
+    return values, labels, groups
+
+
+def test_auto_permutes_groups_when_labels_are_almost_constant_within_groups():
+    # "auto" fell back to shuffling rows here (FPR 0.155-0.163 in the audit)
+    values, labels, groups = _almost_constant(np.random.default_rng(1))
+    table = permutation_test_layers(values, labels, groups=groups, cv=4, n_perm=20)
+    assert set(table.permute) == {"groups"}
+    balanced = np.tile([0, 1], 40)  # a factor varying inside every group
+    table = permutation_test_layers(values, balanced, groups=groups, cv=4, n_perm=20)
+    assert set(table.permute) == {"within_groups"}
+
+
+def test_groups_without_a_partner_warn():
+    rng = np.random.default_rng(2)
+    groups = np.repeat(np.arange(6), [2, 3, 4, 5, 6, 7])
+    labels = np.tile([0, 1], 14)[: groups.size]  # every group mixed, each of its own size
+    values = rng.normal(size=(groups.size, 1, 3))
+    with pytest.warns(UserWarning, match="no group can exchange its labels"):
+        table = permutation_test_layers(values, labels, groups=groups, cv=3, n_perm=10,
+                                        permute="groups")
+    assert (table.p_val == 1).all()
+
+
+@pytest.mark.slow
+def test_almost_constant_labels_null_calibration():
+    n, rejected = 400, 0
+    for seed in range(n):
+        values, labels, groups = _almost_constant(np.random.default_rng(seed))
+        table = permutation_test_layers(values, labels, groups=groups, cv=4, n_perm=99,
+                                        random_state=seed)
+        rejected += table.p_val[0] <= 0.05
+    assert rejected / n < 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / n)
+
+
+def test_scores_reliably_below_the_null_are_flagged():
+    # Pairs of rows with identical activations and opposite labels, split across folds:
+    # the probe predicts each row from its partner, so it is reliably wrong (anti-learning).
+    rng = np.random.default_rng(0)
+    values = np.repeat(rng.normal(size=(40, 2, 60)), 2, axis=0)
+    values[:, 1] = rng.normal(size=(80, 60))  # layer 1: no structure
+    labels = np.tile([0, 1], 40)
+    with pytest.warns(UserWarning, match=r"layer\(s\) \[0\] is reliably below"):
+        table = permutation_test_layers(values, labels, groups=None, cv=5, n_perm=99,
+                                        probe=RidgeClassifierProbe(alpha=1.0))
+    assert table.below_chance.tolist() == [True, False]
+    assert table.value[0] < 0.3 and table.p_val[0] > 0.5

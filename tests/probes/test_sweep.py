@@ -197,3 +197,17 @@ def test_capped_fits_are_counted_in_one_warning():
     capped = [str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)]
     assert capped == ["LogisticProbe: 6 of 6 fits stopped at their iteration cap (max_iter) "
                       "before converging"]
+
+
+def test_summary_flags_scores_reliably_below_chance():
+    # Rows in pairs with identical activations and opposite labels, split across folds:
+    # each row is predicted from its partner (anti-learning), well under chance (0.5).
+    rng = np.random.default_rng(0)
+    values = np.repeat(rng.normal(size=(60, 1, 80)), 2, axis=0)
+    values = np.concatenate([values, rng.normal(size=(120, 1, 80))], axis=1)
+    labels = np.tile([0, 1], 60)
+    pred = predict_layers(values, labels, groups=None, cv=5, probe="ridge_classifier")
+    with pytest.warns(UserWarning, match="reliably below chance"):
+        summary = summarize_layers(pred, n_boot=500)
+    assert summary["chance"].tolist() == [0.5, 0.5]
+    assert summary["below_chance"].tolist() == [True, False]

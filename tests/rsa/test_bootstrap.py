@@ -75,8 +75,11 @@ def test_group_resample_equals_explicit_copies(rng):
                 (ca, i), (cb, j) = rows[a], rows[b]
                 if ca != cb and draw[ca] == draw[cb]:
                     continue  # two copies of one group
-                keep_d.append(square_d[i, j])
-                keep_m.append(square_m[i, j])
+                # pairs inside a copy weigh (1 - 1/n) against 1 for pairs across two
+                # groups (their expectations then match): repeated n - 1 : n times
+                repeat = 3 if ca == cb else 4
+                keep_d += [square_d[i, j]] * repeat
+                keep_m += [square_m[i, j]] * repeat
         expected = stats.spearmanr(keep_d, keep_m)[0]
         assert statistic(draw[None].astype(float))[0] == pytest.approx(expected, abs=1e-10)
 
@@ -151,3 +154,57 @@ def test_items_of_wrong_length(rng):
     with pytest.raises(ProbingError, match=r"one label per row \(6\); got 6 and 2"):
         bootstrap_items(rng.normal(size=(6, 3)), rng.normal(size=3), conditions=list("aabbcc"),
                         items=[0, 1])
+
+
+@pytest.mark.parametrize("method", RESAMPLED, ids=RESAMPLED)
+def test_degenerate_resamples_are_counted_and_left_out(method):
+    # 8 conditions, a two-category model RDM: some resamples draw one category only and
+    # the model is constant (all zero) over their pairs. Those made every interval NaN.
+    rng = np.random.default_rng(0)
+    category = np.repeat([0, 1], 4)
+    model = compute_rdm(category[:, None].astype(float), metric="euclidean").values[0]
+    data = model + rng.normal(size=model.size)
+    res = bootstrap_conditions(data, model, method=method, n_boot=300, random_state=0)
+    assert 0 < res.n_degenerate[0, 0] < 300
+    assert np.isfinite([res.ci_low[0, 0], res.ci_high[0, 0], res.std_err[0, 0]]).all()
+    assert res.ci_low[0, 0] <= res.value[0, 0] <= res.ci_high[0, 0]
+
+
+def test_no_degenerate_resample_counts_zero(rng):
+    model = rng.normal(size=45)
+    res = bootstrap_conditions(model + rng.normal(size=45), model, n_boot=100, random_state=0)
+    assert res.n_degenerate.tolist() == [[0]]
+
+
+def test_estimate_inside_its_interval_with_identical_patterns_within_items():
+    # rsa_layers(..., groups=item_ids) with the two stimuli of an item identical gave
+    # -0.01083 outside [-0.01123, -0.01099] (conditions) and [-0.0197, -0.0149] (items).
+    from probing.rsa import rsa_layers
+
+    rng = np.random.default_rng(0)
+    items = np.repeat(np.arange(20), 2)
+    acts = np.repeat(rng.normal(size=(20, 1, 30)), 2, axis=0)
+    number = np.tile(["sg", "pl"], 20)
+    model = {"number": (number[:, None] != number[None]).astype(float)}
+    for bootstrap in ("conditions", "items"):
+        row = rsa_layers(acts, model, groups=items, n_perm=50, n_boot=300, random_state=0,
+                         bootstrap=bootstrap).iloc[0]
+        assert row.ci_low <= row.value <= row.ci_high, (bootstrap, row.value, row.ci_low)
+
+
+def test_item_bootstrap_crossnobis_copies_share_a_fold():
+    # Every condition has the same mean, so crossnobis distances are 0 on average. With
+    # each copy of an item its own fold, a copy in the training mean and its twin in the
+    # test mean made every resampled distance positive (cosine with a constant model
+    # near +1, the estimate at the bottom of its interval).
+    highs, inside = [], 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(24, 10))
+        conditions, items = np.tile(list("abcd"), 6), np.repeat(np.arange(6), 4)
+        res = bootstrap_items(X, np.ones(6), conditions=conditions, items=items,
+                              metric="crossnobis", method="cosine", n_boot=200,
+                              random_state=0, dtype="float64")
+        highs.append(res.ci_high[0, 0])
+        inside += res.ci_low[0, 0] < res.value[0, 0] < res.ci_high[0, 0]
+    assert np.mean(highs) < 0.9 and inside >= 4, (highs, inside)

@@ -69,7 +69,7 @@ def test_relabelling_conditions_leaves_comparisons_unchanged(rng, method):
 
 def test_constant_rdm_gives_nan_for_correlations(rng):
     assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), method="pearson")[0, 0])
-    assert compare_rdms(rng.normal(size=6), np.ones(6), method="tau_a")[0, 0] == 0.0
+    assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), method="tau_a")[0, 0])
 
 
 def test_inputs_not_mutated(stacks):
@@ -96,3 +96,13 @@ def test_different_conditions():
 def test_different_lengths():
     with pytest.raises(ProbingError, match="conditions has 3 labels for 4 conditions"):
         compare_rdms(RDMs([1.0, 2.0, 3.0]), np.ones(6))
+
+
+def test_every_method_agrees_a_constant_rdm_is_undefined(rng):
+    # tau_a and rho_a scored a constant RDM 0 while spearman and pearson gave NaN, so a
+    # bootstrap mixing methods read "no relation" off resamples that order nothing.
+    x = rng.normal(size=10)
+    for method in ("spearman", "pearson", "tau_a", "rho_a"):
+        assert np.isnan(compare_rdms(x, np.full(10, 2.0), method=method)[0, 0]), method
+    for method in METHODS:  # an all-zero RDM: nothing is defined
+        assert np.isnan(compare_rdms(x, np.zeros(10), method=method)[0, 0]), method

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from probing._core.errors import ProbingError
@@ -94,8 +95,8 @@ def test_row_order_and_input_untouched(rng):
 
 def test_non_convergence_warns_instead_of_raising():
     # A perfect fit (no residual variance) sends the optimiser to the boundary.
-    items = np.repeat(np.arange(10), 2)
-    cond = np.tile(["a", "b"], 10)
+    items = np.repeat(np.arange(20), 2)  # 20 items: no few-items warning
+    cond = np.tile(["a", "b"], 20)
     table = pd.DataFrame({"item_id": items, "c": cond, "y": (cond == "a") * 1.0})
     with pytest.warns(ConvergenceWarning, match="did not converge") as record:
         res = fit_mixed_model(table, outcome="y", fixed=["c"])
@@ -138,3 +139,74 @@ def test_bad_input(rng, kwargs, message):
     kwargs = {"outcome": "surprisal", "fixed": ["a"], **kwargs}
     with pytest.raises(ProbingError, match=message):
         fit_mixed_model(table, **kwargs)
+
+
+def test_singular_fit_reports_not_converged():
+    # A factor that varies only between two items, outcome constant within each item:
+    # statsmodels says converged=True with NaN standard errors; that fit is unusable.
+    items = np.repeat(np.arange(2), 6)
+    table = pd.DataFrame({"item_id": items, "c": np.where(items == 0, "a", "b"),
+                          "y": np.array([0.3, -1.2])[items]})
+    with pytest.warns((ConvergenceWarning, UserWarning)):
+        res = fit_mixed_model(table, outcome="y", fixed=["c"])
+    assert res["std_err"].isna().any()
+    assert not res["converged"].any()
+
+
+def _two_conditions(rng, n_items, effect=0.0):
+    items = np.repeat(np.arange(n_items), 2)
+    cond = np.tile(["a", "b"], n_items)
+    y = rng.normal(size=n_items)[items] + rng.normal(size=2 * n_items) + effect * (cond == "a")
+    return pd.DataFrame({"item_id": items, "c": cond, "y": y})
+
+
+def test_by_item_equals_paired_t_test(rng):
+    # Two conditions per item: the by-item test of the sum-coded term is the paired t test.
+    table = _two_conditions(rng, 7, effect=0.8)
+    res = fit_mixed_model(table, outcome="y", fixed=["c"], test="by_item").set_index("term")
+    wide = table.pivot(index="item_id", columns="c", values="y")
+    ref = stats.ttest_rel(wide["a"], wide["b"])
+    term = "C(c, Sum)[S.a]"
+    assert res.loc[term, "p_val"] == pytest.approx(ref.pvalue, rel=1e-10)
+    assert res.loc[term, "estimate"] == pytest.approx((wide["a"] - wide["b"]).mean() / 2)
+    assert res["test"].eq("by_item").all() and res["n_groups"].eq(7).all()
+    # balanced design: the mixed model's estimate is the same number
+    with pytest.warns(UserWarning, match="rejects too often"):
+        wald = fit_mixed_model(table, outcome="y", fixed=["c"]).set_index("term")
+    assert wald.loc[term, "estimate"] == pytest.approx(res.loc[term, "estimate"], rel=1e-6)
+
+
+def test_wald_with_few_items_warns_and_by_item_needs_every_cell(rng):
+    with pytest.warns(UserWarning, match="6 'item_id' groups"):
+        fit_mixed_model(_two_conditions(rng, 6), outcome="y", fixed=["c"])
+    table = _two_conditions(rng, 6).drop(index=[0])
+    with pytest.raises(ProbingError, match="every cell in every group"):
+        fit_mixed_model(table, outcome="y", fixed=["c"], test="by_item")
+    with pytest.raises(ProbingError, match="test must be one of"):
+        fit_mixed_model(table, outcome="y", fixed=["c"], test="lrt")
+
+
+def test_by_item_null_fpr_fast(rng):
+    # 600 null data sets of 6 items (the audit's Wald FPR: 0.110): the by-item test stays
+    # within a binomial tolerance of 0.05 (the slow test below compares it with Wald).
+    p = [fit_mixed_model(_two_conditions(rng, 6), outcome="y", fixed=["c"],
+                         test="by_item")["p_val"].iloc[1] for _ in range(600)]
+    rate = np.mean(np.array(p) < 0.05)
+    assert rate < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 600), rate
+
+
+@pytest.mark.slow
+def test_wald_is_liberal_and_by_item_is_not_with_six_items():
+    rng = np.random.default_rng(11)
+    n = 400
+    wald, by_item = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(n):
+            table = _two_conditions(rng, 6)
+            wald.append(fit_mixed_model(table, outcome="y", fixed=["c"])["p_val"].iloc[1])
+            by_item.append(fit_mixed_model(table, outcome="y", fixed=["c"],
+                                           test="by_item")["p_val"].iloc[1])
+    tol = 2.5 * np.sqrt(0.05 * 0.95 / n)
+    assert np.mean(np.array(wald) < 0.05) > 0.05 + tol  # the defect the test documents
+    assert abs(np.mean(np.array(by_item) < 0.05) - 0.05) < tol

@@ -67,3 +67,21 @@ BAD = [
 def test_bad_input(args, kwargs, message):
     with pytest.raises(ProbingError, match=message):
         permutation_pvalue(*args, **kwargs)
+
+
+def test_nan_in_the_null_leaves_the_denominator():
+    # A degenerate permutation (NaN statistic) is no arrangement at all: it must count
+    # neither as an exceedance nor in n_perm.
+    null = np.array([0.0, 1.0, np.nan, np.nan, 2.0])
+    assert permutation_pvalue(1.5, null) == pytest.approx((1 + 1) / (3 + 1))
+    assert permutation_pvalue(1.5, null, exact=True) == pytest.approx(1 / 3)
+    assert np.isnan(permutation_pvalue(1.5, [np.nan, np.nan]))
+
+
+def test_mid_p_halves_the_ties():
+    null = np.array([0.0, 1.0, 2.0, 2.0, 5.0])
+    # strictly greater: 1; tied: 2 null values plus the observed arrangement itself
+    assert permutation_pvalue(2.0, null, ties="mid") == pytest.approx((1 + 0.5 * 3) / 6)
+    assert permutation_pvalue(2.0, null, exact=True, ties="mid") == pytest.approx(2 / 5)
+    with pytest.raises(ProbingError, match="ties must be"):
+        permutation_pvalue(2.0, null, ties="random")

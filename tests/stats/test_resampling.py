@@ -112,3 +112,9 @@ def test_percentile_interval_coverage():
                            random_state=seed)
         covered.append(res.ci_low <= 0.0 <= res.ci_high)
     assert 0.90 <= np.mean(covered) <= 0.99
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf], ids=["inf", "-inf"])
+def test_inf_is_refused(bad):
+    with pytest.raises(ProbingError, match="inf"):
+        bootstrap_ci([1.0, 2.0, bad])
