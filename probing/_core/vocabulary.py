@@ -75,6 +75,7 @@ _COLUMNS = {
     "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
     "n_obs": ("int", "mixed model: observations"),
     "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
+    "note": ("str", "why a row's analysis was not done or needs care (empty when it was)"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -97,7 +98,7 @@ _TABLES = {
                 "surprisal", "n_tokens"),
     "predictions": ("suite", "item_id", "prediction", "correct"),
     "model_fit": ("region", "term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
-                  "converged", "n_obs", "n_groups"),
+                  "converged", "n_obs", "n_groups", "note"),
 }
 TABLES = MappingProxyType(_TABLES)
 

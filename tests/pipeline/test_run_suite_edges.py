@@ -50,7 +50,7 @@ def test_whitespace_suite_runs_with_every_region_scored(gpt2, tmp_path):
     regions = tables["regions"]
     assert len(regions) == 4 * 5
     # a region with content gets tokens; an empty or all-space one gets none
-    empty = regions["region_number"].eq(3) & ~(regions["item"].eq(2) & regions["condition"].eq("match"))
+    empty = regions["region_number"].eq(3) & ~(regions["item_id"].astype(str).eq("2") & regions["condition"].eq("match"))
     assert (regions.loc[empty, "n_tokens"] == 0).all()
     assert (regions.loc[~empty, "n_tokens"] > 0).all()
     model = pd.read_csv(out / "model.csv", keep_default_na=False, na_values=[""])
