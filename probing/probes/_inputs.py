@@ -182,7 +182,13 @@ def group_codes(groups, n_rows):
     """Integer code per row (each row its own group when ``groups`` is None).
 
     Codes follow value equality: ``1`` and ``1.0`` are one group, ``1`` and ``"1"`` two.
+    They are numbered in sorted order where the values sort (the order scikit-learn's
+    splitters give raw labels, so folds do not change), else in order of appearance.
     """
     if groups is None:
         return np.arange(n_rows)
-    return pd.factorize(np.asarray(groups, dtype=object))[0]
+    values = np.asarray(groups, dtype=object)
+    try:
+        return pd.factorize(values, sort=True)[0]
+    except TypeError:  # values of kinds that do not compare (1 and "1")
+        return pd.factorize(values)[0]
