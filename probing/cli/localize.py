@@ -16,7 +16,7 @@ def add_localize(sub):
                        "Welch's t-test), select units (top k%%, FDR or max-T FWE), measure the "
                        "split-half reliability of the selection and write DIR/manifest.json, "
                        "units.csv, units_by_half.csv, reliability.csv, layer_counts.csv, "
-                       "stimuli.csv, selected_per_layer.png and unit_stats.png.")
+                       "stimuli.csv, response_choice.csv, selected_per_layer.png and unit_stats.png.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--contrast", required=True,
                    help="two conditions of the paradigm as A-B, e.g. sentences-nonwords")
@@ -77,6 +77,10 @@ def run_localize_command(args):
           f"({args.selection}); per layer: "
           + ", ".join(f"{layer}:{n}" for layer, n in zip(counts["layer"], counts["n_selected"],
                                                           strict=True)))
+    choice = tables["response_choice"].iloc[0]
+    print(f"{choice['other']} responses instead of {choice['chosen']}: "
+          f"{choice['n_selected_other']} selected, {choice['n_changed']} units change "
+          f"(dice {choice['dice']:.3f})")
     print(reliability[["selected_on", "measured_on", "metric", "value", "expected", "p_val"]]
           .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 

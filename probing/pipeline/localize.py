@@ -204,7 +204,8 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
         ``units`` (:data:`probing.localize.UNITS_COLUMNS` plus ``model, paradigm,
         contrast``), ``units_by_half`` (the same per half, column ``half``),
         ``reliability`` (:data:`probing.localize.RELIABILITY_COLUMNS` plus ``model,
-        contrast, selection``), ``layer_counts`` and ``stimuli``.
+        contrast, selection``), ``layer_counts``, ``stimuli`` and ``response_choice`` (one
+        row: the same selection on the other response transform, ``n_changed`` units).
     """
     from probing.localize import build_layer_counts, build_reliability, build_unit_responses
 
@@ -236,6 +237,7 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
     manifest.update(_summary(tables, contrast, options, acts, stimuli))
     manifest["responses"] = _other_choice(acts, units, conditions, contrast, nuisance, options,
                                           table["selected"])
+    tables["response_choice"] = pd.DataFrame([manifest["responses"]])
     _write(out, tables, manifest)
     return tables
 

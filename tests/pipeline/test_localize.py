@@ -25,7 +25,7 @@ from tests.pipeline.test_extract import model_dir  # noqa: F401
 FEDORENKO = PARADIGMS / "fedorenko2010_localizer.yaml"
 GENERATED = PARADIGMS / "language_localizer.yaml"
 FILES = ["manifest.json", "units.csv", "units_by_half.csv", "reliability.csv",
-         "layer_counts.csv", "stimuli.csv", "selected_per_layer.png", "unit_stats.png"]
+         "layer_counts.csv", "stimuli.csv", "response_choice.csv", "selected_per_layer.png", "unit_stats.png"]
 
 
 @pytest.fixture
@@ -52,6 +52,9 @@ def test_run_folder_and_tables(gpt2, tmp_path):
     assert manifest["options"]["responses"] == "raw"
     assert manifest["responses"]["other"] == "absolute"
     assert manifest["responses"]["n_selected_chosen"] == int(units["selected"].sum())
+    choice = tables["response_choice"].iloc[0]
+    assert choice["n_changed"] == manifest["responses"]["n_changed"]
+    assert choice["n_changed"] <= choice["n_selected_chosen"] + choice["n_selected_other"]
     assert manifest["n_stimuli"] == {"sentences": 240, "nonwords": 240}
     assert sum(manifest["selected_per_layer"].values()) == manifest["n_selected"]
     stimuli = pd.read_csv(tmp_path / "run" / "stimuli.csv")
@@ -70,6 +73,11 @@ def test_tables_equal_the_analysis_api(gpt2, tmp_path):
     expected = localize_units(responses, units, conditions, ("sentences", "nonwords"),
                               top_percent=5)
     pd.testing.assert_frame_equal(tables["units"][list(UNITS_COLUMNS)], expected)
+    raw = localize_units(build_unit_responses(acts)[0], units, conditions,
+                         ("sentences", "nonwords"), top_percent=5)
+    choice = tables["response_choice"].iloc[0]
+    assert choice["other"] == "raw"
+    assert choice["n_changed"] == int((raw["selected"] ^ expected["selected"]).sum())
     run2 = (stimuli.table["run"] == 2).to_numpy()
     expected2 = localize_units(responses[run2], units, conditions[run2],
                                ("sentences", "nonwords"), top_percent=5)
@@ -127,6 +135,7 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "units selected (fdr)" in out and "dice" in out
+    assert "absolute responses instead of raw" in out
     assert main(argv) == 2  # the folder exists now
     assert "use --force" in capsys.readouterr().err
     assert (tmp_path / "run" / "units.csv").exists()
