@@ -151,3 +151,29 @@ def test_cli_checks_inputs_before_loading_the_model(tmp_path, capsys):
     assert main([*argv[:3], "sentences-nonwords", *argv[4:], "--pooling", "first"]) == 2
     assert "pooling 'first': allowed last, mean, words" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.integration
+def test_default_model_language_units_replicate_across_runs(tmp_path):
+    # One stimulus set per run (96 stimuli): units selected on one run must still prefer
+    # sentences on the other, and the two runs' selections overlap beyond chance.
+    import shutil
+
+    from probing.models import load_model
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("langloc_fmri_run1_stim_set1.csv", "langloc_fmri_run2_stim_set1.csv"):
+        shutil.copyfile(PARADIGMS.parent / "data" / "fedorenko2010_localizer" / name, data / name)
+    paradigm = tmp_path / "loc.yaml"
+    paradigm.write_text(FEDORENKO.read_text().replace("../data/fedorenko2010_localizer", "data"))
+    lm = load_model("smollm2-135m", device="cpu")
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_localize(paradigm, lm, tmp_path / "run",
+                              options=LocalizeOptions(layers="8,16,24,30", top_percent=1))
+    table = tables["reliability"].set_index(["selected_on", "metric"])
+    assert table.loc[("run1", "dice"), "value"] > 5 * table.loc[("run1", "dice"), "expected"]
+    assert table.loc[("run1", "dice"), "p_val"] < 1e-3
+    for half in ("run1", "run2"):
+        held = table.loc[(half, "held_out_stat")]
+        assert held["value"] > held["expected"] + 2
