@@ -89,7 +89,7 @@ def build_reliability(halves):
     sel_a, sel_b = a["selected"].to_numpy(bool), b["selected"].to_numpy(bool)
     rows = [(name_a, name_b, "dice", compute_dice(sel_a, sel_b),
              expected_dice(int(sel_a.sum()), int(sel_b.sum()), sel_a.size),
-             _overlap_pvalue(sel_a, sel_b), int(sel_a.sum() + sel_b.sum()), sel_a.size)]
+             _overlap_pvalue(sel_a, sel_b), int(sel_a.sum()), sel_a.size)]
     for (on, sel), (measured, other) in (((name_a, sel_a), (name_b, b)),
                                          ((name_b, sel_b), (name_a, a))):
         for metric, column in (("held_out_stat", "stat"), ("held_out_effect", "effect")):
