@@ -231,7 +231,8 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
         "layer_counts": build_layer_counts(table).assign(model=lm.name, contrast=label),
         "stimuli": stimuli.table.assign(n_tokens=n_tokens, half=halves),
     }
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=options.seed,
+    seed = load_paradigm(paradigm_path).seed if options.seed is None else options.seed
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
                               options=dataclasses.asdict(options), model_provenance=lm.provenance,
                               started=started, argv=argv)
     manifest.update(_summary(tables, contrast, options, acts, stimuli))
