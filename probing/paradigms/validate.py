@@ -15,6 +15,7 @@ from probing.paradigms._checker import Checker, string_list
 from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
 from probing.paradigms.generate.fill import build_cells, slot_order
+from probing.paradigms.importers.fedorenko2010 import CASES
 from probing.paradigms.lexicon import read_lexicon
 from probing.paradigms.spec import (
     LENGTH_UNITS,
@@ -50,7 +51,7 @@ SOURCE_FORMATS = {
     "minimal_pairs": ("blimp", "csv", "tsv"),
     "factorial": ("syntaxgym", "csv", "tsv"),
     "rsa": ("csv", "tsv"),
-    "localizer": ("csv", "tsv"),
+    "localizer": ("csv", "tsv", "fedorenko2010"),
     "labels": ("conllu", "paradigm"),
 }
 SOURCE_FIELDS = {
@@ -60,7 +61,10 @@ SOURCE_FIELDS = {
     "tsv": ("columns",),
     "conllu": ("limit", "fields"),
     "paradigm": (),
+    "fedorenko2010": ("case",),
 }
+# Formats whose path is a folder of files rather than one file.
+FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": ()}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
@@ -125,7 +129,7 @@ def _check_source(ck, kind):
     if "path" not in src:
         ck.fail("source.path", "missing required field")
     ck.existing_path("source.path", src["path"])
-    if fmt != "blimp" and not (ck.folder / src["path"]).is_file():
+    if fmt not in FOLDER_FORMATS and not (ck.folder / src["path"]).is_file():
         ck.fail("source.path", f"{src['path']!r} is not a file; format {fmt!r} reads one file")
     options = {k: v for k, v in src.items() if k not in ("format", "path")}
     for key in options:
@@ -134,6 +138,8 @@ def _check_source(ck, kind):
                     f"{', '.join(SOURCE_FIELDS[fmt]) or 'none'}")
         if key in ("limit", "limit_per_phenomenon"):
             ck.positive_int(f"source.{key}", options[key])
+        if key == "case" and options[key] not in CASES:
+            ck.fail("source.case", f"must be one of {', '.join(CASES)}, got {options[key]!r}")
     if fmt == "paradigm":
         _check_inner_paradigm(ck, src["path"])
     fields = {"source": Source(fmt, src["path"], freeze(options))}

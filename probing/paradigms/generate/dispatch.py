@@ -15,7 +15,13 @@ from probing.paradigms.generate.templated import (
     generate_minimal_pairs,
     generate_rsa,
 )
-from probing.paradigms.importers import read_blimp, read_conllu, read_syntaxgym, read_table_source
+from probing.paradigms.importers import (
+    read_blimp,
+    read_conllu,
+    read_fedorenko2010,
+    read_syntaxgym,
+    read_table_source,
+)
 from probing.paradigms.lexicon import read_lexicon
 
 _TEMPLATE_GENERATORS = {
@@ -68,6 +74,8 @@ def _from_source(spec):
                               **({"fields": tuple(fields)} if fields else {}))
     elif source.format == "paradigm":
         stimuli = _labels_from_paradigm(spec, path)
+    elif source.format == "fedorenko2010":
+        stimuli = read_fedorenko2010(path, name=spec.name, **options)
     else:
         stimuli = read_table_source(path, kind=spec.kind, columns=options.get("columns", {}),
                                     sep="\t" if source.format == "tsv" else ",", name=spec.name)

@@ -1,0 +1,100 @@
+"""Figures of a localizer: selected units per layer, and the statistic by layer x unit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from probing._core.errors import ProbingError
+
+__all__ = ["plot_layer_counts", "plot_unit_stats"]
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.figure().add_subplot()
+    return ax
+
+
+def plot_layer_counts(counts, *, ax=None, title=None):
+    """Bar chart of the selected units per layer.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        :func:`~probing.localize.build_layer_counts` (``layer, n_selected, n_units``).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"layer": [0, 1], "n_selected": [2, 5], "n_units": [10, 10]})
+    >>> [round(p.get_height()) for p in plot_layer_counts(counts).patches]
+    [2, 5]
+    """
+    missing = {"layer", "n_selected", "n_units"} - set(counts)
+    if missing:
+        raise ProbingError(f"plot_layer_counts: missing column(s) {sorted(missing)}")
+    ax = _axes(ax)
+    ax.bar(counts["layer"].astype(int), counts["n_selected"], color="tab:blue")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("selected units")
+    ax.set_title(title or f"{int(counts['n_selected'].sum())} selected units by layer")
+    return ax
+
+
+def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
+    """Heatmap of the statistic, layers as rows and units as columns; selected units marked.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        :func:`~probing.localize.localize_units` (``layer, unit, stat, selected``); one
+        site.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+    cmap : str
+        A diverging map, centred on 0.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> units = pd.DataFrame({"layer": [0, 0, 1, 1], "unit": [0, 1, 0, 1],
+    ...                       "stat": [1.0, -2.0, 3.0, 0.5], "selected": [False, False, True, False]})
+    >>> plot_unit_stats(units).get_images()[0].get_array().shape
+    (2, 2)
+    """
+    missing = {"layer", "unit", "stat", "selected"} - set(units)
+    if missing:
+        raise ProbingError(f"plot_unit_stats: missing column(s) {sorted(missing)}")
+    grid = units.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
+                             dropna=False)
+    values = grid.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    ax = _axes(ax)
+    image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-limit, vmax=limit,
+                      interpolation="nearest")
+    chosen = units[units["selected"]]
+    rows = grid.index.get_indexer(chosen["layer"])
+    ax.scatter(grid.columns.get_indexer(chosen["unit"]), rows, s=4, c="k", marker="s",
+               label="selected")
+    ax.set_yticks(np.arange(len(grid.index)), [str(x) for x in grid.index])
+    ax.set_xlabel("unit")
+    ax.set_ylabel("layer")
+    ax.set_title(title or "contrast statistic (t) by layer and unit")
+    ax.figure.colorbar(image, ax=ax, label="t")
+    return ax
