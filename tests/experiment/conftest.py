@@ -40,7 +40,7 @@ def shrink_paradigm(source, target, items):
 
 
 @pytest.fixture
-def tiny_experiment(tmp_path, make_model):
+def tiny_experiment(tmp_path, make_model):  # noqa: F811
     """``tmp_path/experiment.yaml`` with its paradigms and model folders."""
     for arch in ("gpt2", "llama"):
         model, tokenizer = make_model(arch, dtype=__import__("torch").float32)

@@ -97,7 +97,7 @@ def _attempt(run, retries, what):
             return None
         except ProbingError as err:
             return f"ProbingError: {err}"
-        except Exception as err:  # noqa: BLE001 - a failed step must not stop the others
+        except Exception as err:  # a failed step must not stop the others
             error = f"{type(err).__name__}: {err}"
             log.warning("%s failed (try %d of %d): %s", what, attempt + 1, retries + 1, error)
     return error
