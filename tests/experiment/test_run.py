@@ -1,25 +1,81 @@
 """Running an experiment: caching by content, reruns of what changed, resuming."""
 
-import filecmp
+import dataclasses
 
-from probing.pipeline.experiment import run_experiment
+import pytest
+
+from probing.pipeline.experiment import ANALYSES, plan_experiment, run_experiment
+from probing.pipeline.experiment.spec import load_experiment
+from tests.experiment.conftest import assert_same_tables
+
+pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")
 
 
-def _tables(out):
-    return sorted(p.relative_to(out) for p in out.rglob("*.csv") if ".cache" not in p.parts)
+def test_first_run_loads_each_model_once(reference):
+    folder, result = reference
+    steps = plan_experiment(load_experiment(folder / "experiment.yaml"))
+    # 2 analyses x 2 models x (2 seeds + 1 seed) model steps, and a pool per analysis x
+    # model for the two-seed paradigm
+    assert len(steps) == 2 * 2 * 3 + 2 * 2
+    assert sorted(result.ran) == sorted(s.folder for s in steps)
+    assert sorted(result.loads) == ["gpt2", "llama"]
 
 
-def test_second_run_does_no_model_work(tiny_experiment, tmp_path):
-    out = tmp_path / "results"
-    first = run_experiment(tiny_experiment, out)
-    assert not first.failed, first.failed
-    assert sorted(first.loads) == ["gpt2", "llama"]
-    snapshot = tmp_path / "snapshot"
-    __import__("shutil").copytree(out, snapshot)
-    second = run_experiment(tiny_experiment, out)
-    assert second.loads == [] and second.ran == []
-    assert sorted(second.cached) == sorted(first.ran)
-    tables = _tables(out)
-    assert tables and tables == _tables(snapshot)
-    for table in tables:
-        assert filecmp.cmp(out / table, snapshot / table, shallow=False), table
+def test_second_run_does_no_model_work(reference, copy_of, monkeypatch):
+    folder = copy_of(reference[0])
+    loads = []
+    monkeypatch.setattr("probing.models.load_model", lambda *a, **k: loads.append(a))
+    second = run_experiment(folder / "experiment.yaml", folder / "results")
+    assert loads == [] and second.loads == [] and second.ran == []
+    assert sorted(second.cached) == sorted(reference[1].ran)
+    assert_same_tables(folder / "results", reference[0] / "results")
+
+
+def test_touching_one_paradigm_reruns_only_its_steps(reference, copy_of):
+    folder = copy_of(reference[0])
+    with open(folder / "paradigms/garden.yaml", "a") as fh:
+        fh.write("# touched\n")
+    again = run_experiment(folder / "experiment.yaml", folder / "results")
+    assert sorted(again.ran) == sorted(f"{a}/{m}/garden_path_npz/seed-default"
+                                       for a in ("behaviour", "extract") for m in ("gpt2", "llama"))
+    assert sorted(again.loads) == ["gpt2", "llama"]
+    assert all("garden_path_npz" not in f for f in again.cached)
+    # a comment changes the file, not the stimuli: the recomputed tables are the same bytes
+    assert_same_tables(folder / "results", reference[0] / "results")
+
+
+def test_interrupted_run_resumes_to_the_same_result(reference, copy_of, monkeypatch):
+    folder = copy_of(reference[0], results=False)
+    real = ANALYSES["extract"]
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # what Ctrl-C (or a dying job) does mid-step
+        return real.run(*args, **kwargs)
+
+    monkeypatch.setitem(ANALYSES, "extract", dataclasses.replace(real, run=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(folder / "experiment.yaml", folder / "results")
+    assert not list((folder / "results").rglob("*partial*"))  # nothing half-written remains
+    monkeypatch.setitem(ANALYSES, "extract", real)
+    resumed = run_experiment(folder / "experiment.yaml", folder / "results")
+    assert len(resumed.cached) == 3 + 2  # behaviour of gpt2, and the two finished extractions
+    assert not resumed.failed
+    assert_same_tables(folder / "results", reference[0] / "results")
+
+
+def test_dry_run_prints_the_plan_and_what_is_cached(reference, copy_of, capsys):
+    from probing.cli.main import main
+
+    folder = copy_of(reference[0])
+    (folder / "paradigms/garden.yaml").write_text(
+        (folder / "paradigms/garden.yaml").read_text() + "# touched\n")
+    before = sorted(p for p in (folder / "results").rglob("*") if p.is_file())
+    assert main(["experiment", str(folder / "experiment.yaml"), "--out",
+                 str(folder / "results"), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "16 steps: 12 cached, 4 to run"
+    assert all(line.startswith("run") == ("garden_path_npz" in line) for line in lines[:-1])
+    assert sorted(p for p in (folder / "results").rglob("*") if p.is_file()) == before

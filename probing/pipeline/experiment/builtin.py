@@ -76,6 +76,52 @@ def _run_extract(paradigm_path, lm, out, *, options):
     return tables
 
 
+def _summarize_predictions(frame):
+    """Accuracy of each prediction per model, paradigm and seed, bootstrap CI over items."""
+    from probing.behaviour import summarize_predictions
+
+    keys = [c for c in ("model", "paradigm", "seed") if c in frame]
+    parts = [summarize_predictions(group, n_boot=1000, random_state=0).assign(
+        **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)))
+        for key, group in frame.groupby(keys, sort=True)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _region_figures(tables):
+    """Surprisal by region and condition per model and factorial paradigm (all seeds)."""
+    from probing.behaviour.plotting import plot_region_surprisal
+
+    regions = tables.get("regions")
+    if regions is None:
+        return []
+    figures = []
+    for (model, paradigm), frame in regions.groupby(["model", "paradigm"], sort=True):
+        ax = plot_region_surprisal(frame.assign(item_id=frame["item_id"].astype(str)
+                                                + "/" + frame["seed"].astype(str)))
+        ax.set_title(f"{paradigm}: {model}")
+        figures.append((f"Surprisal by region and condition: {paradigm}, {model}", ax.figure))
+    return figures
+
+
+def _norm_figures(tables):
+    """Mean activation norm by layer, one line per model, one panel per paradigm."""
+    import matplotlib.pyplot as plt
+
+    norms = tables.get("norms")
+    if norms is None:
+        return []
+    figures = []
+    for paradigm, frame in norms.groupby("paradigm", sort=True):
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+        for model, curve in frame.groupby("model", sort=True):
+            mean = curve.groupby("layer")["value"].mean()
+            ax.plot(mean.index, mean.to_numpy(), marker="o", label=model)
+        ax.set(xlabel="layer", ylabel="mean L2 norm", title=paradigm)
+        ax.legend(fontsize=8, frameon=False)
+        figures.append((f"Activation norm by layer: {paradigm}", ax.figure))
+    return figures
+
+
 BUILTIN = (
     Analysis(
         kind="behaviour", run=_run_behaviour, options=RunOptions,
@@ -84,29 +130,35 @@ BUILTIN = (
                  "left context, summed over words and regions; minimal pairs scored by "
                  "sentence log-probability with bootstrap intervals over pairs and a "
                  "binomial-sign test corrected across phenomena; factorial predictions "
-                 "evaluated per item ({options}).",
+                 "evaluated per item.",
         references=("Marvin & Linzen (2018) EMNLP", "Warstadt et al. (2020) TACL (BLiMP)",
-                    "Gauthier et al. (2020) ACL demos (SyntaxGym)")),
+                    "Gauthier et al. (2020) ACL demos (SyntaxGym)"),
+        report=("summary", "predictions", "model"),
+        summaries=(("predictions", _summarize_predictions),),
+        figures=(_region_figures,)),
     Analysis(
         kind="extract", run=_run_extract, options=ExtractOptions,
         pool=(("norms", ("layer", "site"), "value"),),
         describe="Layerwise activations pooled per stimulus, stored memory-mapped, with their "
-                 "mean L2 norm per layer ({options}).",
-        references=("Elhage et al. (2021), TransformerLens site names",)),
+                 "mean L2 norm per layer.",
+        references=("Elhage et al. (2021), TransformerLens site names",),
+        report=("norms",), figures=(_norm_figures,)),
     Analysis(
         kind="probe", run=_run_probe, options=ProbeOptions, kinds=("labels",),
         pool=(("selectivity", ("layer", "probe", "task"), "value"),),
         describe="Probes trained per layer with folds grouped by sentence, control tasks and a "
                  "re-initialised control model, label-permutation tests corrected across "
-                 "layers and MDL codelengths ({options}).",
+                 "layers and MDL codelengths.",
         references=("Hewitt & Liang (2019) EMNLP", "Voita & Titov (2020) EMNLP",
-                    "Zhang & Bowman (2018) BlackboxNLP")),
+                    "Zhang & Bowman (2018) BlackboxNLP"),
+        report=("selectivity", "permutation")),
     Analysis(
         kind="rsa", run=_run_rsa, options=RSAOptions, kinds=("rsa",), strict=True,
         pool=(("rsa", ("layer", "model_rdm"), "value"),),
         describe="Representational similarity analysis per layer against the design's model "
                  "RDMs, with permutation tests corrected across layers and item-bootstrap "
-                 "intervals ({options}).",
+                 "intervals.",
         references=("Kriegeskorte et al. (2008) Front. Syst. Neurosci.",
-                    "Nili et al. (2014) PLoS Comput. Biol. (rsatoolbox)")),
+                    "Nili et al. (2014) PLoS Comput. Biol. (rsatoolbox)"),
+        report=("rsa",)),
 )

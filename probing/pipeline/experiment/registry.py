@@ -46,8 +46,15 @@ class Analysis:
         Tables pooled over seeds: per seed, ``value`` is averaged within ``by``; then the
         seeds' mean, sd, min and max are reported.
     describe : str
-        One methods sentence (``{options}`` is filled with the options in use).
+        One methods sentence (the report adds the options in use).
     references : tuple of str
+    report : tuple of str
+        Tables the report shows, concatenated over the analysis's steps.
+    summaries : tuple of (table, callable)
+        Per-row tables the report summarises first: ``summarize(frame) -> frame``.
+    figures : tuple of callable
+        ``figure(tables) -> list of (title, matplotlib Figure)``, where ``tables`` maps a
+        table name to its concatenation over the analysis's steps (with ``seed``).
     """
 
     kind: str
@@ -58,6 +65,9 @@ class Analysis:
     pool: tuple = ()
     describe: str = ""
     references: tuple = ()
+    report: tuple = ()
+    summaries: tuple = ()
+    figures: tuple = ()
 
     def option_names(self):
         return tuple(f.name for f in dataclasses.fields(self.options))
