@@ -20,6 +20,9 @@ def add_experiment(sub):
                    "local instance)")
     p.add_argument("--n-jobs", type=int, default=2, help="worker processes (processes executor)")
     p.add_argument("--retries", type=int, default=1, help="extra tries for a failing step")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per model worker (ray: default 1); give runs that "
+                   "must agree byte for byte the same value")
     p.set_defaults(func=_experiment)
 
 
@@ -29,10 +32,10 @@ def _experiment(args):
     from probing._core.errors import ProbingError
     from probing.pipeline.experiment import run_experiment
 
-    if args.retries < 0 or args.n_jobs < 1:
-        raise ProbingError("--retries must be >= 0 and --n-jobs >= 1")
+    if args.retries < 0 or args.n_jobs < 1 or (args.threads is not None and args.threads < 1):
+        raise ProbingError("--retries must be >= 0, --n-jobs and --threads >= 1")
     result = run_experiment(args.file, args.out, executor=args.executor, n_jobs=args.n_jobs,
-                            retries=args.retries, dry_run=args.dry_run)
+                            retries=args.retries, threads=args.threads, dry_run=args.dry_run)
     if result is None:
         return 0
     print(f"{len(result.ran)} steps run, {len(result.cached)} cached, {len(result.failed)} "

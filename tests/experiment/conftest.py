@@ -66,12 +66,13 @@ def write_experiment(folder, text=EXPERIMENT):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """``(folder, result)``: the tiny experiment run once, serially, into folder/results."""
+    """``(folder, result)``: the tiny experiment run once, serially, into folder/results,
+    with one torch thread (as a Ray worker computes, so that the tables can agree)."""
     from probing.pipeline.experiment import run_experiment
 
     folder = tmp_path_factory.mktemp("tiny")
     path = write_experiment(folder)
-    result = run_experiment(path, folder / "results")
+    result = run_experiment(path, folder / "results", threads=1)
     assert not result.failed, result.failed
     return folder, result
 

@@ -25,7 +25,7 @@ def test_second_run_does_no_model_work(reference, copy_of, monkeypatch):
     folder = copy_of(reference[0])
     loads = []
     monkeypatch.setattr("probing.models.load_model", lambda *a, **k: loads.append(a))
-    second = run_experiment(folder / "experiment.yaml", folder / "results")
+    second = run_experiment(folder / "experiment.yaml", folder / "results", threads=1)
     assert loads == [] and second.loads == [] and second.ran == []
     assert sorted(second.cached) == sorted(reference[1].ran)
     assert_same_tables(folder / "results", reference[0] / "results")
@@ -35,7 +35,7 @@ def test_touching_one_paradigm_reruns_only_its_steps(reference, copy_of):
     folder = copy_of(reference[0])
     with open(folder / "paradigms/garden.yaml", "a") as fh:
         fh.write("# touched\n")
-    again = run_experiment(folder / "experiment.yaml", folder / "results")
+    again = run_experiment(folder / "experiment.yaml", folder / "results", threads=1)
     assert sorted(again.ran) == sorted(f"{a}/{m}/garden_path_npz/seed-default"
                                        for a in ("behaviour", "extract") for m in ("gpt2", "llama"))
     assert sorted(again.loads) == ["gpt2", "llama"]
@@ -57,10 +57,10 @@ def test_interrupted_run_resumes_to_the_same_result(reference, copy_of, monkeypa
 
     monkeypatch.setitem(ANALYSES, "extract", dataclasses.replace(real, run=interrupted))
     with pytest.raises(KeyboardInterrupt):
-        run_experiment(folder / "experiment.yaml", folder / "results")
+        run_experiment(folder / "experiment.yaml", folder / "results", threads=1)
     assert not list((folder / "results").rglob("*partial*"))  # nothing half-written remains
     monkeypatch.setitem(ANALYSES, "extract", real)
-    resumed = run_experiment(folder / "experiment.yaml", folder / "results")
+    resumed = run_experiment(folder / "experiment.yaml", folder / "results", threads=1)
     assert len(resumed.cached) == 3 + 2  # behaviour of gpt2, and the two finished extractions
     assert not resumed.failed
     assert_same_tables(folder / "results", reference[0] / "results")

@@ -112,7 +112,7 @@ def _write_step(step, out, write):
         (tmp / STEP_FILE).write_text(json.dumps(step.record(), indent=2, sort_keys=True) + "\n")
 
 
-def run_model_group(spec, out, steps, *, retries=1, load=None):
+def run_model_group(spec, out, steps, *, retries=1, load=None, threads=None):
     """Run (or find cached) each model step of one group, loading its model at most once.
 
     Parameters
@@ -125,6 +125,8 @@ def run_model_group(spec, out, steps, *, retries=1, load=None):
     retries : int
     load : callable, optional
         ``load(path_or_name, dtype) -> LanguageModel`` (default: ``load_model``).
+    threads : int, optional
+        torch's CPU threads for the group (see :mod:`probing.models.threads`).
 
     Returns
     -------
@@ -133,13 +135,20 @@ def run_model_group(spec, out, steps, *, retries=1, load=None):
     from probing.pipeline.experiment.spec import load_experiment
 
     spec = spec if hasattr(spec, "analyses") else load_experiment(spec)
-    result = GroupResult()
+    todo = [s for s in steps if not step_is_cached(out, s)]
+    result = GroupResult(cached=[s.folder for s in steps if s not in todo])
+    if todo:
+        from probing.models.threads import torch_threads
+
+        with torch_threads(threads):
+            _run_steps(spec, out, todo, result, retries=retries, load=load)
+    return result
+
+
+def _run_steps(spec, out, steps, result, *, retries, load):
     models = _Models(spec, load, result.loads)
     entries = {a.name: a for a in spec.analyses}
     for step in steps:
-        if step_is_cached(out, step):
-            result.cached.append(step.folder)
-            continue
         entry = entries[step.analysis]
         analysis = ANALYSES[entry.kind]
         options = analysis.build_options(entry.options, seed=step.seed,
@@ -155,7 +164,6 @@ def run_model_group(spec, out, steps, *, retries=1, load=None):
             result.ran.append(step.folder)
         else:
             result.failed[step.folder] = error
-    return result
 
 
 def run_pool_step(spec, out, step, deps, *, retries=1):
@@ -192,11 +200,12 @@ def pool_ready(step, by_key, result):
     return deps
 
 
-def run_serial(spec, out, steps, *, retries=1, load=None):
+def run_serial(spec, out, steps, *, retries=1, load=None, threads=None):
     """Run the plan in this process: one group after another, then the pools."""
     result = GroupResult()
     for group in group_steps(spec, steps).values():
-        result.merge(run_model_group(spec, out, group, retries=retries, load=load))
+        result.merge(run_model_group(spec, out, group, retries=retries, load=load,
+                                     threads=threads))
     by_key = {s.key: s for s in steps}
     for step in (s for s in steps if s.kind == "pool"):
         deps = pool_ready(step, by_key, result)

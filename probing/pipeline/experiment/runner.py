@@ -36,8 +36,8 @@ def describe_plan(steps, out):
     return "\n".join(lines)
 
 
-def run_experiment(path, out, *, executor="serial", n_jobs=2, retries=1, dry_run=False,
-                   load=None, echo=print):
+def run_experiment(path, out, *, executor="serial", n_jobs=2, retries=1, threads=None,
+                   dry_run=False, load=None, echo=print):
     """Run an experiment file into the results folder ``out``.
 
     Parameters
@@ -51,6 +51,10 @@ def run_experiment(path, out, *, executor="serial", n_jobs=2, retries=1, dry_run
         Worker processes for ``processes``.
     retries : int
         Extra tries for a step that raises (not for input errors).
+    threads : int, optional
+        torch's CPU threads per model worker (Ray default 1). CPU results can differ in
+        the last bits between thread counts: give the same value to runs that must agree
+        byte for byte.
     dry_run : bool
         Print the plan (and what is cached) and stop.
     load : callable, optional
@@ -76,17 +80,19 @@ def run_experiment(path, out, *, executor="serial", n_jobs=2, retries=1, dry_run
     out.mkdir(parents=True, exist_ok=True)
     started = now()
     if executor == "serial":
-        result = run_serial(spec, out, steps, retries=retries, load=load)
+        result = run_serial(spec, out, steps, retries=retries, load=load, threads=threads)
     elif executor == "processes":
         from probing.pipeline.experiment.sweep import run_processes
 
-        result = run_processes(spec, out, steps, n_jobs=n_jobs, retries=retries)
+        result = run_processes(spec, out, steps, n_jobs=n_jobs, retries=retries,
+                               threads=threads)
     else:
         from probing.pipeline.experiment.sweep import run_ray
 
-        result = run_ray(spec, out, steps, retries=retries)
+        result = run_ray(spec, out, steps, retries=retries, threads=threads)
     shutil.copyfile(spec.path, out / "experiment.yaml")
     manifest = build_experiment_manifest(spec, steps, result, started=started, executor=executor)
+    manifest["threads"] = threads
     write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
     return result
 

@@ -30,12 +30,13 @@ from probing.pipeline.experiment.execute import (
 __all__ = ["run_processes", "run_ray"]
 
 
-def run_processes(spec, out, steps, *, n_jobs=2, retries=1):
+def run_processes(spec, out, steps, *, n_jobs=2, retries=1, threads=None):
     """Model groups in parallel worker processes (spawned: no forked torch state)."""
     result = GroupResult()
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
-        futures = [pool.submit(run_model_group, str(spec.path), str(out), group, retries=retries)
+        futures = [pool.submit(run_model_group, str(spec.path), str(out), group, retries=retries,
+                               threads=threads)
                    for group in group_steps(spec, steps).values()]
         for future in futures:
             result.merge(future.result())
@@ -61,15 +62,19 @@ def _ray():
     return ray
 
 
-def run_ray(spec, out, steps, *, retries=1):
-    """Model groups as Ray tasks (GPU when the cluster has one), then pool steps on CPUs."""
+def run_ray(spec, out, steps, *, retries=1, threads=None):
+    """Model groups as Ray tasks (GPU when the cluster has one), then pool steps on CPUs.
+
+    A model task reserves ``threads`` CPUs (1 when None) and computes with that many.
+    """
     ray = _ray()
     gpus = ray.cluster_resources().get("GPU", 0) > 0
+    threads = threads or 1
     model_task = ray.remote(run_model_group).options(
-        num_cpus=1, num_gpus=1 if gpus else 0, max_retries=retries)
+        num_cpus=threads, num_gpus=1 if gpus else 0, max_retries=retries)
     pool_task = ray.remote(run_pool_step).options(num_cpus=1, max_retries=retries)
     result = GroupResult()
-    refs = [model_task.remote(str(spec.path), str(out), group, retries=retries)
+    refs = [model_task.remote(str(spec.path), str(out), group, retries=retries, threads=threads)
             for group in group_steps(spec, steps).values()]
     for group_result in ray.get(refs):
         result.merge(group_result)
