@@ -79,3 +79,34 @@ def test_dry_run_prints_the_plan_and_what_is_cached(reference, copy_of, capsys):
     assert lines[-1] == "16 steps: 12 cached, 4 to run"
     assert all(line.startswith("run") == ("garden_path_npz" in line) for line in lines[:-1])
     assert sorted(p for p in (folder / "results").rglob("*") if p.is_file()) == before
+
+
+@pytest.mark.slow
+def test_a_killed_process_resumes_to_the_same_result(reference, copy_of):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.experiment.conftest import ROOT
+
+    folder = copy_of(reference[0], results=False)
+    command = [sys.executable, "-m", "probing", "experiment", str(folder / "experiment.yaml"),
+               "--out", str(folder / "results"), "--threads", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list((folder / "results").rglob("step.json")) and time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before a step was written"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the next step, whose temporary folder is then left behind
+    os.killpg(process.pid, signal.SIGKILL)  # no cleanup runs: as when a job is killed
+    process.wait()
+    done = len(list((folder / "results").rglob("step.json")))
+    assert 1 <= done < 16
+    resumed = run_experiment(folder / "experiment.yaml", folder / "results", threads=1)
+    assert len(resumed.cached) == done and len(resumed.ran) == 16 - done
+    assert not list((folder / "results").rglob("*partial*"))  # the killed step's leftovers
+    assert_same_tables(folder / "results", reference[0] / "results")

@@ -103,9 +103,23 @@ def _attempt(run, retries, what):
     return error
 
 
+def _remove_leftovers(folder):
+    """Temporary folders a killed run left beside ``folder`` (no cleanup ran there).
+
+    A step runs in one worker at a time, so no live writer owns them.
+    """
+    import shutil
+
+    prefixes = (f".{folder.name}.partial-", f"..{folder.name}.partial-")
+    for path in folder.parent.iterdir():
+        if path.name.startswith(prefixes) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _write_step(step, out, write):
     folder = Path(out) / step.folder
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(folder)
     with config_context(cache_dir=str(Path(out) / ".cache")), atomic_folder(folder) as tmp:
         write(tmp)
         # the key goes in last: a folder without it is never trusted
