@@ -62,3 +62,19 @@ def _steps(folder):
     from probing.pipeline.experiment import load_experiment, plan_experiment
 
     return plan_experiment(load_experiment(folder / "experiment.yaml"))
+
+
+def test_the_cli_writes_the_report_and_prints_its_path(reference, copy_of, capsys):
+    from probing.cli.main import main
+
+    folder = copy_of(reference[0])
+    assert main(["report", str(folder / "results")]) == 0
+    assert capsys.readouterr().out.strip() == str(folder / "results/report.html")
+    assert (folder / "results/report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_the_cli_refuses_a_folder_without_manifest(tmp_path, capsys):
+    from probing.cli.main import main
+
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no readable manifest.json" in capsys.readouterr().err
