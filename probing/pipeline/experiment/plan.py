@@ -90,6 +90,9 @@ def paradigm_inputs(path):
     for relative in (spec.lexicon, spec.source.path if spec.source else None):
         if relative and (folder / relative).exists():
             data[relative] = hash_path(folder / relative)
+    if spec.source is not None and spec.source.format == "paradigm":
+        # labels read off another paradigm: its file and its data, all the way down
+        data[spec.source.path] = paradigm_inputs(folder / spec.source.path)
     return {"file": hash_path(path), "data": data}
 
 
