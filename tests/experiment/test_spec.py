@@ -59,6 +59,9 @@ def test_a_valid_file_lists_paradigms_models_and_analyses(tmp_path):
      ":15: analyses.1.paradigms.0: agreement_simple is kind minimal_pairs"),
     ("  - kind: behaviour\n", "  - kind: behaviour\n    seeds: [1]\n",
      ":14: analyses.0.seeds: behaviour has no random_state"),
+    ("{n_perm: 100}", "{seed: 1}", ":15: analyses.1.options.seed: generation seeds go"),
+    (f"  - {ROOT}/paradigms/rsa_number_animacy.yaml\n", "",
+     ":13: analyses.1: rsa runs on rsa paradigms and this file has none"),
 ])
 def test_errors_point_at_file_line_and_field(tmp_path, old, new, where):
     assert old in GOOD

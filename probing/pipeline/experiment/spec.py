@@ -217,6 +217,8 @@ def _analysis(check, entry, field, paradigms, models):
     name = check.name(entry.get("name", kind), f"{field}.name")
     options = entry.get("options") or {}
     check.mapping(options, f"{field}.options", analysis.option_names())
+    if "seed" in options:
+        check.fail(f"{field}.options.seed", "generation seeds go under paradigms: (seeds: [...])")
     try:
         analysis.build_options(options)
     except (ProbingError, TypeError, ValueError) as err:
@@ -229,6 +231,9 @@ def _analysis(check, entry, field, paradigms, models):
         if not analysis.accepts(kind_of, explicit=True):
             check.fail(f"{field}.paradigms.{index}", f"{pname} is kind {kind_of}; {kind} runs "
                        f"on {', '.join(analysis.kinds)}")
+    if not chosen:
+        check.fail(field, f"{kind} runs on {', '.join(analysis.kinds or ())} paradigms and "
+                   f"this file has none")
     chosen_models = _select(check, entry, f"{field}.models", [m.name for m in models])
     seeds = check.seeds(entry.get("seeds"), f"{field}.seeds")
     if seeds != (None,) and "random_state" not in analysis.option_names():
