@@ -55,6 +55,15 @@ def test_probe_and_rsa_steps_write_their_tables(experiment, tmp_path):
     assert (pooled["n"] == 2).all()
     assert pooled["seeds"].eq("seed-default_rs-0,seed-default_rs-1").all()
     assert (out / "probe/gpt2/agreement_labels/seed-default/probe_layers.png").exists()
+    # the report embeds every figure the steps drew, and shows the corrected p-values
+    from probing.pipeline.report import build_report
+
+    page = build_report(out)
+    pngs = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert len(pngs) == 2 + 2 * 2  # probe curves per model; RSA curve and RDM per seed
+    assert page.count("<img ") == len(pngs)
+    assert all(f"<figcaption>{png}</figcaption>" in page for png in pngs)
+    assert "<h4>permutation</h4>" in page and "p_corr" in page
 
 
 def test_the_labels_paradigm_key_covers_the_paradigm_it_reads(experiment):
