@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.probing-installed
 OUT ?= runs/demo
 
-.PHONY: demo test env clean
+.PHONY: demo test env clean chromium
 
 env: $(STAMP)
 
@@ -23,7 +23,12 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 demo: $(STAMP)
 	$(BIN)/probing demo --out $(OUT)
 
-test: $(STAMP)
+# The report's browser test needs Chromium (Debian's package); installed once, when missing.
+chromium:
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ apt-get update && apt-get install -y chromium; }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 	$(BIN)/lint-imports
 	$(BIN)/ruff check probing tests benchmarks

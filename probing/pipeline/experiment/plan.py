@@ -1,0 +1,163 @@
+"""The step graph of an experiment, each step keyed by the content hash of its inputs.
+
+A model step is one analysis of one paradigm (one generation seed, one analysis seed)
+with one model; its key hashes the analysis kind and options, the paradigm file and every
+data file it reads (lexicon, source), the model's identity (the bytes of a local model
+folder or file; the name otherwise; the trained model's identity and the seed for a
+control model), the names that end up in the tables, and the package version. A pool
+step (several seeds of one paradigm) hashes the keys of the steps it pools. A step
+folder whose ``step.json`` records the same key is cached: nothing reruns it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+import probing
+from probing.paradigms import load_paradigm
+from probing.pipeline.experiment.registry import ANALYSES
+
+__all__ = ["STEP_FILE", "Step", "hash_path", "plan_experiment", "step_is_cached"]
+
+STEP_FILE = "step.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One node of the graph. ``kind`` is ``model`` (needs a model) or ``pool``."""
+
+    key: str
+    kind: str
+    analysis: str
+    model: str
+    paradigm: str
+    seed: int | None
+    random_state: int | None
+    folder: str
+    inputs: dict
+    deps: tuple = ()
+
+    def record(self):
+        """What ``step.json`` holds (no timestamps: the same inputs give the same bytes)."""
+        return {"key": self.key, "kind": self.kind, "analysis": self.analysis,
+                "model": self.model, "paradigm": self.paradigm, "seed": self.seed,
+                "random_state": self.random_state, "inputs": self.inputs, "deps": list(self.deps)}
+
+
+def _digest(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_cached(path, size, mtime_ns):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_path(path):
+    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("x")
+    >>> hash_path(folder) == hash_path(folder), len(hash_path(folder / "a.txt"))
+    (True, 64)
+    """
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    parts = []
+    for file in files:
+        stat = file.stat()
+        parts.append([file.relative_to(path).as_posix() if path.is_dir() else file.name,
+                      _hash_cached(str(file), stat.st_size, stat.st_mtime_ns)])
+    return _digest(parts)
+
+
+def paradigm_inputs(path):
+    """The paradigm file's hash and the hashes of the data files it reads."""
+    spec = load_paradigm(path)
+    folder = Path(path).parent
+    data = {}
+    for relative in (spec.lexicon, spec.source.path if spec.source else None):
+        if relative and (folder / relative).exists():
+            data[relative] = hash_path(folder / relative)
+    if spec.source is not None and spec.source.format == "paradigm":
+        # labels read off another paradigm: its file and its data, all the way down
+        data[spec.source.path] = paradigm_inputs(folder / spec.source.path)
+    return {"file": hash_path(path), "data": data}
+
+
+def model_identity(spec, name):
+    """What identifies a model's weights without loading it."""
+    entry = spec.model(name)
+    if entry.is_control:
+        return {"reinitialize": model_identity(spec, entry.reinitialize), "seed": entry.seed}
+    local = (spec.path.parent / entry.path)
+    identity = {"path": entry.path, "dtype": entry.dtype}
+    if local.exists():
+        identity["sha256"] = hash_path(local)
+    return identity
+
+
+def step_is_cached(out, step):
+    """Whether ``out/step.folder/step.json`` records this step's key."""
+    try:
+        record = json.loads((Path(out) / step.folder / STEP_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return record.get("key") == step.key
+
+
+def plan_experiment(spec):
+    """Every step of ``spec``: model steps, then the pool steps that depend on them.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+
+    Returns
+    -------
+    list of Step
+        In a valid execution order; keys are content hashes (see the module docstring).
+    """
+    paradigms = {p.name: paradigm_inputs(p.path) for p in spec.paradigms}
+    models = {m.name: model_identity(spec, m.name) for m in spec.models}
+    steps, pools = [], []
+    for entry in spec.analyses:
+        analysis = ANALYSES[entry.kind]
+        for model in entry.models:
+            for pname in entry.paradigms:
+                group = [_model_step(spec, entry, analysis, model, pname, seed, rs,
+                                     paradigms[pname], models[model])
+                         for seed in spec.paradigm(pname).seeds for rs in entry.seeds]
+                steps.extend(group)
+                if len(group) > 1 and analysis.pool:
+                    pools.append(_pool_step(entry, analysis, model, pname, group))
+    return steps + pools
+
+
+def _model_step(spec, entry, analysis, model, pname, seed, rs, paradigm, identity):
+    options = analysis.build_options(entry.options, seed=seed, random_state=rs)
+    inputs = {"analysis": entry.kind, "options": dataclasses.asdict(options),
+              "paradigm": {"name": pname, **paradigm}, "model": {"name": model, **identity},
+              "version": probing.__version__}
+    folder = f"{entry.name}/{model}/{pname}/seed-{'default' if seed is None else seed}"
+    if rs is not None:
+        folder += f"_rs-{rs}"
+    return Step(_digest(inputs), "model", entry.name, model, pname, seed, rs, folder, inputs)
+
+
+def _pool_step(entry, analysis, model, pname, group):
+    inputs = {"pool": [list(p) for p in analysis.pool], "deps": [s.key for s in group],
+              "version": probing.__version__}
+    return Step(_digest(inputs), "pool", entry.name, model, pname, None, None,
+                f"{entry.name}/{model}/{pname}/pooled", inputs, tuple(s.key for s in group))
