@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
-from probing.cli.commands import add_model_options, load_from_args
+from probing.cli.analyses import SITES
+from probing.cli.commands import add_model_options, check_layers_syntax, load_from_args
 
 
 def add_localize(sub):
@@ -22,9 +23,10 @@ def add_localize(sub):
                    help="two conditions of the paradigm as A-B, e.g. sentences-nonwords")
     p.add_argument("--out", type=Path, default=None,
                    help="run folder (default runs/<paradigm>-localize)")
-    add_model_options(p, dtype_flag="--model-dtype")
+    add_model_options(p, deprecated_dtype=False)
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
-    p.add_argument("--site", default="resid_post", help="resid_post (default), mlp_out, attn_out")
+    p.add_argument("--site", default="resid_post", choices=SITES,
+                   help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last",
                    help="last (default) token, mean over the text's tokens, or words (mean of "
                    "the words' mean token vectors)")
@@ -64,6 +66,7 @@ def run_localize_command(args):
         per_layer=args.per_layer, alternative=args.alternative, split=args.split,
         n_perm=args.n_perm, random_state=args.random_state, batch_size=args.batch_size,
         seed=args.seed)
+    check_layers_syntax(args.layers)
     stimuli, _, _ = check_localize_inputs(args.file, options)  # before the model loads
     out = args.out or Path("runs") / f"{stimuli.paradigm}-localize"
     check_run_folder(out, force=args.force)

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 RSA = str(REPO / "paradigms" / "rsa_number_animacy.yaml")
 SIMPLE = str(REPO / "paradigms" / "agreement_simple.yaml")
 LABELS = str(REPO / "paradigms" / "agreement_labels.yaml")
+LOCALIZER = str(REPO / "paradigms" / "fedorenko2010_localizer.yaml")
 
 
 @pytest.fixture
@@ -35,6 +36,9 @@ CASES = [
     (["extract", RSA, "--pooling", "region:nowhere"], "nowhere"),
     (["extract", RSA, "--layers", "three"], "--layers 'three'"),
     (["extract", RSA, "--level", "word", "--pooling", "region:noun"], "pools over words"),
+    (["localize", LOCALIZER, "--contrast", "sentences-nothing"], "nothing"),
+    (["localize", LOCALIZER, "--contrast", "sentences-nonwords", "--layers", "a"],
+     "layers must be 'all' or integers"),
 ]
 
 
