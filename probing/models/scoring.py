@@ -17,6 +17,7 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.models.alignment import Encoded, encode_texts
+from probing.models.boundary import boundary_token_ids, end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
@@ -33,6 +34,7 @@ TOKEN_COLUMNS = (
     "logprob",
     "surprisal",
     "surprisal_bits",
+    "logprob_eow",
 )
 GROUP_COLUMNS = ("pair_id", "item_id")
 _CONTEXT_ATTRS = ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length")
@@ -120,11 +122,22 @@ def _groups(table):
     return [rows.tolist() for rows in indices.values()]
 
 
-def _build_table(lm, ids, encoded, logprobs):
+def _split_scores(scores, n):
+    """``(logprob, logprob_eow)`` of one text's ``n`` tokens from a scorer's output."""
+    if scores.ndim == 1:  # masked LMs: no next-token distribution, no end-of-word mass
+        return scores, np.full(n, np.nan)
+    eow = np.full(n, np.nan)
+    eow[: len(scores) - 1] = scores[1:, 1]
+    return scores[:n, 0], eow
+
+
+def _build_table(lm, ids, encoded, scores):
     lengths = [len(e.token_ids) for e in encoded]
     token_ids = np.concatenate([np.asarray(e.token_ids, dtype=np.int64) for e in encoded])
     spans = np.concatenate([np.asarray(e.spans, dtype=np.int64).reshape(-1, 2) for e in encoded])
-    logprob = np.concatenate(logprobs).astype(np.float64)
+    split = [_split_scores(s, n) for s, n in zip(scores, lengths, strict=True)]
+    logprob = np.concatenate([lp for lp, _ in split]).astype(np.float64)
+    eow = np.concatenate([e for _, e in split]).astype(np.float64)
     return pd.DataFrame(
         {
             "stimulus_id": np.repeat(np.asarray(ids, dtype=object), lengths),
@@ -136,18 +149,20 @@ def _build_table(lm, ids, encoded, logprobs):
             "logprob": logprob,
             "surprisal": -logprob,
             "surprisal_bits": -logprob / math.log(2),
+            "logprob_eow": eow,
         },
         columns=list(TOKEN_COLUMNS),
     )
 
 
 def _score(
-    lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes,
+    lm, table, encoded, *, boundary, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes,
     progress=False,
 ):
     budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
     if lm.kind == "masked":
         return score_masked(lm, encoded, pll=pll, **budget)
+    budget.update(boundary=boundary, limit=context_length(lm))
     if share_prefixes:
         return score_causal_shared(lm, encoded, _groups(table), **budget)
     return score_causal(lm, encoded, padding_side=padding_side, progress=progress, **budget)
@@ -205,8 +220,13 @@ def score_tokens(
         (0-based, start token excluded), ``token_id``, ``token`` (vocabulary string),
         ``char_start``, ``char_end`` (``text[char_start:char_end]`` is the token without
         leading whitespace), ``logprob`` (natural log), ``surprisal`` (nats,
-        ``-logprob``), ``surprisal_bits``. ``attrs["scoring"]`` records the options and
-        the model's provenance.
+        ``-logprob``), ``surprisal_bits``, ``logprob_eow``: the log of the total
+        probability that the token *after* this one starts a new word or ends the text
+        (:mod:`probing.models.boundary`; causal LMs only, NaN for masked LMs and for the
+        last token of a text that fills the context window), which word and region
+        surprisal need (Pimentel & Meister, 2024). ``attrs["scoring"]`` records the
+        options, the size of the end-of-word set and its end-of-text tokens, and the
+        model's provenance.
 
     Raises
     ------
@@ -231,10 +251,13 @@ def score_tokens(
                 f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
             )
     encoded, truncated = _fit_context(lm, ids, encoded, truncate)
-    logprobs = _score(
+    end_ids = end_token_ids(lm) if lm.kind == "causal" else []
+    boundary = boundary_token_ids(lm.tokenizer, end_ids=end_ids)
+    scores = _score(
         lm,
         table,
         encoded,
+        boundary=boundary,
         batch_size=batch_size,
         padding_side=padding_side,
         max_tokens_per_batch=max_tokens_per_batch,
@@ -242,8 +265,12 @@ def score_tokens(
         share_prefixes=share_prefixes,
         progress=progress,
     )
-    tokens = _build_table(lm, ids, encoded, logprobs)
+    tokens = _build_table(lm, ids, encoded, scores)
     tokens.attrs["scoring"] = {
+        "eow": None if lm.kind == "masked" else {
+            "n_boundary_tokens": int(len(boundary)),
+            "end_tokens": lm.tokenizer.convert_ids_to_tokens(end_ids),
+        },
         "pll": pll if lm.kind == "masked" else None,
         "truncate": truncate,
         "truncated": truncated,
