@@ -112,8 +112,9 @@ def score_calibration(predictions, *, n_boot=2000, ci=0.95, random_state=None):
     for measure, group in predictions.groupby("measure", sort=False):
         y, p = group["rating"].to_numpy(float), group["prediction"].to_numpy(float)
         index = np.arange(len(y), dtype=float)
-        metrics = {"calibrated_r2": lambda i, axis=-1: _r2(y[i.astype(int)], p[i.astype(int)]),
-                   "calibrated_rmse": lambda i, axis=-1: np.sqrt(
+        metrics = {"calibrated_r2": lambda i, axis=-1, y=y, p=p: _r2(y[i.astype(int)],
+                                                                     p[i.astype(int)]),
+                   "calibrated_rmse": lambda i, axis=-1, y=y, p=p: np.sqrt(
                        ((y[i.astype(int)] - p[i.astype(int)]) ** 2).mean(axis=-1))}
         for name, func in metrics.items():
             boot = bootstrap_ci(index, statistic=func, n_boot=n_boot, ci=ci,

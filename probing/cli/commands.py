@@ -142,13 +142,17 @@ def run_run(args):
 
     options = _options(args)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
+    if spec.kind in ("ratings", "reading_times"):
+        from probing.paradigms import generate
+
+        generate(spec)  # human data files are read, and checked, before the model loads
     out = args.out or Path("runs") / spec.name
     out.parent.mkdir(parents=True, exist_ok=True)
     check_run_folder(out, force=args.force)
     tables = run_paradigm(args.file, load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
-    for name in ("summary", "predictions"):
+    for name in ("summary", "predictions", "alignment"):
         if name in tables:
             print(_summary_text(name, tables[name]))
 

@@ -37,6 +37,8 @@ TEMPLATE_FIELDS = {
     "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell", "model_rdms", "match"),
     "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
     "labels": (),
+    "ratings": (),
+    "reading_times": (),
 }
 REQUIRED = {
     "minimal_pairs": ("lexicon", "template", "slots", "contrast", "items_per_cell"),
@@ -44,6 +46,8 @@ REQUIRED = {
     "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell"),
     "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
     "labels": ("source",),
+    "ratings": ("source",),
+    "reading_times": ("source",),
 }
 SOURCE_FORMATS = {
     "minimal_pairs": ("blimp", "csv", "tsv"),
@@ -51,6 +55,8 @@ SOURCE_FORMATS = {
     "rsa": ("csv", "tsv"),
     "localizer": ("csv", "tsv"),
     "labels": ("conllu", "paradigm"),
+    "ratings": ("csv", "tsv"),
+    "reading_times": ("csv", "tsv"),
 }
 SOURCE_FIELDS = {
     "blimp": ("phenomena", "limit_per_phenomenon"),
@@ -61,7 +67,8 @@ SOURCE_FIELDS = {
     "paradigm": (),
 }
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
-                "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": ()}
+                "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
+                "ratings": (), "reading_times": ()}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
 
 

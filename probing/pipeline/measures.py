@@ -21,7 +21,8 @@ PAIR_COLUMNS = ["phenomenon", "pair_id", "good", "bad", "logprob_good", "logprob
                 "identical"]
 SUMMARY_COLUMNS = ["phenomenon", "n", "n_excluded", "accuracy", "ci_low", "ci_high", "p_val",
                    "p_corr", "correction"]
-REGION_COLUMNS = ["suite", "item", "condition", "region_number", "region", "surprisal", "n_tokens"]
+REGION_COLUMNS = ["suite", "item", "condition", "region_number", "region", "surprisal", "n_tokens",
+                  "eow_corrected"]
 PREDICTION_COLUMNS = ["suite", "item", "prediction", "correct"]
 
 

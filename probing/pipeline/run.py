@@ -15,6 +15,7 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.behaviour import build_sentence_scores
 from probing.paradigms import generate, load_paradigm
+from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
@@ -96,11 +97,15 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                           progress=None)  # a bar with ETA when run from a terminal
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options)}
+    if stimuli.kind in ALIGNMENT_KINDS:
+        tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name))
     manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
                               else options.seed, options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["n_stimuli"] = len(stimuli.table)
     manifest["notes"] = _notes(stimuli)
+    if stimuli.kind in ALIGNMENT_KINDS:
+        manifest["notes"]["alignment"] = alignment_notes(stimuli)
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)

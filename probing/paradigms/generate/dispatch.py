@@ -16,6 +16,7 @@ from probing.paradigms.generate.templated import (
     generate_rsa,
 )
 from probing.paradigms.importers import read_blimp, read_conllu, read_syntaxgym, read_table_source
+from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
 from probing.paradigms.lexicon import read_lexicon
 
 _TEMPLATE_GENERATORS = {
@@ -68,6 +69,9 @@ def _from_source(spec):
                               **({"fields": tuple(fields)} if fields else {}))
     elif source.format == "paradigm":
         stimuli = _labels_from_paradigm(spec, path)
+    elif spec.kind in HUMAN_ROLES:
+        stimuli = read_human_source(path, kind=spec.kind, columns=dict(options.get("columns", ())),
+                                    sep="\t" if source.format == "tsv" else ",", name=spec.name)
     else:
         stimuli = read_table_source(path, kind=spec.kind, columns=options.get("columns", {}),
                                     sep="\t" if source.format == "tsv" else ",", name=spec.name)
