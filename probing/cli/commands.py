@@ -106,6 +106,9 @@ def _add_scoring_options(p):
                    help="multiple-comparison correction across phenomena (default holm)")
     p.add_argument("--truncate", action="store_true",
                    help="truncate stimuli longer than the context window instead of failing")
+    p.add_argument("--stride", type=int, default=None,
+                   help="score texts longer than the context in sliding windows STRIDE tokens "
+                        "apart (causal models; recorded in the manifest)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
 
 
@@ -113,7 +116,8 @@ def _options(args):
     from probing.pipeline.run import RunOptions
 
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
-                      ties=args.ties, truncate=args.truncate, correction=args.correction)
+                      ties=args.ties, truncate=args.truncate, correction=args.correction,
+                      stride=args.stride)
 
 
 def load_from_args(args):

@@ -21,6 +21,7 @@ from probing.models.boundary import boundary_token_ids, end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
+from probing.models.windows import split_windows, stitch_windows
 
 __all__ = ["TOKEN_COLUMNS", "context_length", "score_tokens"]
 
@@ -71,6 +72,15 @@ def _check_table(table):
             )
 
 
+def _check_stride(lm, stride, share_prefixes):
+    if stride is None:
+        return
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise ProbingError(f"stride must be a positive integer or None; got {stride!r}")
+    if lm.kind != "causal" or share_prefixes:
+        raise ProbingError("stride (sliding windows) needs a causal model and share_prefixes=False")
+
+
 def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tokens_per_batch):
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ProbingError(f"batch_size must be a positive integer; got {batch_size!r}")
@@ -88,9 +98,9 @@ def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tok
         raise ProbingError("share_prefixes needs a causal model that takes position_ids")
 
 
-def _fit_context(lm, ids, encoded, truncate):
+def _fit_context(lm, ids, encoded, truncate, stride=None):
     """Check every text fits the context window; cut it when ``truncate`` is set."""
-    limit = context_length(lm)
+    limit = None if stride is not None else context_length(lm)
     n_special = 2 if lm.kind == "masked" else 0  # causal inputs: start + all but the last token
     fitted, truncated = [], []
     for sid, e in zip(ids, encoded, strict=True):
@@ -179,6 +189,7 @@ def score_tokens(
     share_prefixes=False,
     truncate=False,
     progress=False,
+    stride=None,
 ):
     """Log-probability and surprisal of every token of every stimulus.
 
@@ -212,6 +223,10 @@ def score_tokens(
     progress : bool or None, default False
         Progress bar with ETA over batches for the plain causal path (None: only when
         stderr is a terminal).
+    stride : int, optional
+        Causal LMs only: score texts longer than the context in sliding windows whose
+        starts are ``stride`` tokens apart (:mod:`probing.models.windows`); recorded in
+        ``attrs["scoring"]`` with the ids of the texts that needed more than one window.
 
     Returns
     -------
@@ -242,6 +257,7 @@ def score_tokens(
         share_prefixes=share_prefixes,
         max_tokens_per_batch=max_tokens_per_batch,
     )
+    _check_stride(lm, stride, share_prefixes)
     _check_table(table)
     ids = table["stimulus_id"].tolist()
     encoded = encode_texts(lm.tokenizer, table["text"].tolist())
@@ -250,13 +266,17 @@ def score_tokens(
             raise ProbingError(
                 f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
             )
-    encoded, truncated = _fit_context(lm, ids, encoded, truncate)
+    encoded, truncated = _fit_context(lm, ids, encoded, truncate, stride)
+    limit = context_length(lm)
+    windows = None
+    if stride is not None and limit is not None:
+        pieces, windows = split_windows(encoded, limit, stride)
     end_ids = end_token_ids(lm) if lm.kind == "causal" else []
     boundary = boundary_token_ids(lm.tokenizer, end_ids=end_ids)
     scores = _score(
         lm,
         table,
-        encoded,
+        encoded if windows is None else pieces,
         boundary=boundary,
         batch_size=batch_size,
         padding_side=padding_side,
@@ -265,6 +285,11 @@ def score_tokens(
         share_prefixes=share_prefixes,
         progress=progress,
     )
+    windowed = []
+    if windows is not None:
+        scores = stitch_windows(scores, windows, len(encoded))
+        counts = np.bincount([w.text for w in windows], minlength=len(encoded))
+        windowed = [sid for sid, c in zip(ids, counts, strict=True) if c > 1]
     tokens = _build_table(lm, ids, encoded, scores)
     tokens.attrs["scoring"] = {
         "eow": None if lm.kind == "masked" else {
@@ -275,6 +300,8 @@ def score_tokens(
         "truncate": truncate,
         "truncated": truncated,
         "share_prefixes": share_prefixes,
+        "stride": stride,
+        "windowed": windowed,
         "model": dict(lm.provenance),
     }
     return tokens

@@ -40,6 +40,7 @@ class RunOptions:
     n_boot: int = 10_000
     correction: str = "holm"
     truncate: bool = False
+    stride: int | None = None
 
     def __post_init__(self):
         if self.reduction not in REDUCTIONS:
@@ -94,7 +95,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                           model_name=lm.name)
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
                           batch_size=options.batch_size, truncate=options.truncate,
-                          progress=None)  # a bar with ETA when run from a terminal
+                          stride=options.stride, progress=None)  # a bar with ETA when run from a terminal
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options)}
     if stimuli.kind in ALIGNMENT_KINDS:
@@ -107,6 +108,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     if stimuli.kind in ALIGNMENT_KINDS:
         manifest["notes"]["alignment"] = alignment_notes(stimuli)
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
+    manifest["notes"]["windowed_stimuli"] = list(tokens.attrs.get("scoring", {}).get("windowed", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)
     return tables

@@ -17,6 +17,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from probing._core.errors import ProbingError
 from probing.behaviour import build_region_surprisal, build_word_surprisal
 from probing.models import LanguageModel, score_tokens
 from probing.models.boundary import boundary_token_ids, end_token_ids
@@ -157,3 +158,33 @@ def test_masked_models_have_no_eow_and_words_stay_uncorrected(make_lm):
     assert tokens["logprob_eow"].isna().all() and tokens.attrs["scoring"]["eow"] is None
     words = build_word_surprisal(tokens, table)
     assert not words["eow_corrected"].any()
+
+
+def test_sliding_windows_equal_one_pass_where_the_context_reaches(make_lm):
+    long_lm = make_lm("gpt2", max_positions=512)
+    text = " ".join(SENTENCES[:3])
+    table = pd.DataFrame({"stimulus_id": ["s"], "text": [text]})
+    whole = score_tokens(long_lm, table)
+    n = len(whole)
+    ids = whole["token_id"].tolist()
+    start = 11 * ((n - 1) // 11)
+    ref = score_tokens(long_lm, pd.DataFrame({"stimulus_id": ["r"], "text": [
+        long_lm.tokenizer.decode(ids[start:])]}))
+    short_lm = long_lm
+    short_lm.model.config.n_positions = 12  # the same weights, a 12-token context
+    with pytest.raises(ProbingError, match="context window"):
+        score_tokens(short_lm, table)
+    windowed = score_tokens(short_lm, table, stride=11)  # windows that do not overlap
+    assert windowed.attrs["scoring"]["stride"] == 11
+    assert windowed.attrs["scoring"]["windowed"] == ["s"]
+    assert len(windowed) == len(whole)
+    # the first window sees exactly the context of one pass
+    np.testing.assert_allclose(windowed["logprob"][:11], whole["logprob"][:11], atol=1e-10)
+    np.testing.assert_allclose(windowed["logprob_eow"][:11], whole["logprob_eow"][:11],
+                               atol=1e-10)
+    # a later token of a stride-11 window is read after the start token and its window
+    np.testing.assert_allclose(windowed["logprob"].iloc[start + 1:].to_numpy(),
+                               ref["logprob"].iloc[1:].to_numpy(), atol=1e-8)
+    assert np.isfinite(windowed["logprob_eow"]).all()
+    overlapping = score_tokens(short_lm, table, stride=4)
+    assert np.isfinite(overlapping["logprob"]).all() and len(overlapping) == n
