@@ -22,7 +22,7 @@ SUITE = REPO / "data" / "syntaxgym" / "fgd_subject.json"
 CONLLU = REPO / "data" / "ud_english_ewt" / "en_ewt-ud-dev.conllu"
 BLIMP = REPO / "data" / "blimp"
 FEATURES = "lemma, pos, number, animacy, human, gender, vform, transitivity, det_type, npi_licensor"
-KINDS = "minimal_pairs, factorial, rsa, localizer, labels"
+KINDS = "minimal_pairs, factorial, rsa, localizer, labels, ratings, reading_times"
 
 # Line numbers in the comments: the cases below refer to them.
 PAIRS = """\
