@@ -27,7 +27,7 @@ STIMULUS_COLUMNS = ("stimulus_id", "item_id", "condition", "text")
 PAIR_COLUMNS = ("phenomenon", "pair_id", "role")
 REGION_COLUMNS = ("stimulus_id", "region", "region_number", "char_start", "char_end")
 WORD_COLUMNS = ("stimulus_id", "word_index", "word", "char_start", "char_end")
-KINDS = ("minimal_pairs", "factorial", "rsa", "localizer", "labels")
+KINDS = ("minimal_pairs", "factorial", "rsa", "localizer", "labels", "ratings", "reading_times")
 
 
 @dataclasses.dataclass(frozen=True)

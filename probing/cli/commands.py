@@ -142,6 +142,9 @@ def _add_scoring_options(p):
                    help="multiple-comparison correction across phenomena (default holm)")
     p.add_argument("--truncate", action="store_true",
                    help="truncate stimuli longer than the context window instead of failing")
+    p.add_argument("--stride", type=int, default=None,
+                   help="score texts longer than the context in sliding windows STRIDE tokens "
+                        "apart (causal models; recorded in the manifest)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
 
 
@@ -149,7 +152,8 @@ def _options(args):
     from probing.pipeline.run import RunOptions
 
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
-                      ties=args.ties, truncate=args.truncate, correction=args.correction)
+                      ties=args.ties, truncate=args.truncate, correction=args.correction,
+                      stride=args.stride)
 
 
 def load_from_args(args):
@@ -178,13 +182,17 @@ def run_run(args):
 
     options = _options(args)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
+    if spec.kind in ("ratings", "reading_times"):
+        from probing.paradigms import generate
+
+        generate(spec)  # human data files are read, and checked, before the model loads
     out = args.out or Path("runs") / spec.name
     out.parent.mkdir(parents=True, exist_ok=True)
     check_run_folder(out, force=args.force)
     tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
-    for name in ("summary", "predictions"):
+    for name in ("summary", "predictions", "alignment"):
         if name in tables:
             print(_summary_text(name, tables[name]))
 

@@ -24,7 +24,7 @@ import torch
 from transformers import DynamicCache
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
-from probing.models.causal import causal_inputs, forward_logits, gather_logprobs
+from probing.models.causal import causal_inputs, forward_logits, gather_scores
 
 __all__ = ["CACHE_TOKENS", "common_prefix_length", "plan_chunks", "score_causal_shared"]
 
@@ -100,7 +100,7 @@ def _pad_left(tensor, width):
     return torch.cat([tensor.new_zeros(shape), tensor], dim=axis)
 
 
-def _run_prefixes(lm, groups, prefix, inputs, targets, budget):
+def _run_prefixes(lm, groups, prefix, inputs, targets, budget, boundary):
     """Prefix pass for one chunk: member scores inside the prefix, and the cache."""
     scores, parts, masks, row_of = {}, [], [], {}
     for batch_groups in plan_batches(prefix, **budget):
@@ -116,11 +116,12 @@ def _run_prefixes(lm, groups, prefix, inputs, targets, budget):
         )
         cols = torch.as_tensor(np.concatenate([batch.columns[r] for r, _ in members]))
         flat = [targets[m][: len(batch.columns[r])] for r, m in members]
-        values = gather_logprobs(
+        values = gather_scores(
             logits,
             rows.to(lm.device),
             cols.to(lm.device),
             torch.as_tensor(np.concatenate(flat), device=lm.device),
+            boundary,
         )
         scores.update(
             zip(
@@ -135,7 +136,7 @@ def _run_prefixes(lm, groups, prefix, inputs, targets, budget):
     return scores, _PrefixCache(parts, masks), row_of
 
 
-def _run_continuations(lm, todo, cache, inputs, targets, budget):
+def _run_continuations(lm, todo, cache, inputs, targets, budget, boundary):
     """Continuation pass: ``todo`` is a list of (member, cache row, prefix length)."""
     scores = {}
     for indices in plan_batches([len(inputs[m]) - p for m, _, p in todo], **budget):
@@ -154,7 +155,7 @@ def _run_continuations(lm, todo, cache, inputs, targets, budget):
             lm.model, batch, past_key_values=past, attention_mask=mask, use_cache=True
         )
         rest = [targets[m][p:] for m, _, p in chosen]
-        values = gather_logprobs(logits, *flat_indices(batch, rest, lm.device))
+        values = gather_scores(logits, *flat_indices(batch, rest, lm.device), boundary)
         scores.update(
             zip(
                 [m for m, _, _ in chosen],
@@ -177,7 +178,8 @@ def _pass_budget(lengths, batch_size, max_tokens_per_batch):
     return {"batch_size": _MAX_ROWS_FACTOR * batch_size, "max_tokens_per_batch": tokens}
 
 
-def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_batch=None):
+def score_causal_shared(lm, encoded, groups, *, boundary, limit=None, batch_size=32,
+                        max_tokens_per_batch=None):
     """Like :func:`~probing.models.causal.score_causal`, running shared prefixes once.
 
     Parameters
@@ -187,6 +189,10 @@ def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_ba
     encoded : list of Encoded
     groups : list of list of int
         Indices into ``encoded``; each index in exactly one group.
+    boundary : numpy.ndarray
+        End-of-word token ids, as in :func:`~probing.models.causal.score_causal`.
+    limit : int, optional
+        The model's context length.
     batch_size : int, default 32
         Each pass packs about as many tokens as ``batch_size`` average stimuli (and
         at most ``16 * batch_size`` rows), so short prefixes and continuations fill
@@ -196,9 +202,10 @@ def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_ba
     Returns
     -------
     list of numpy.ndarray
-        Per text, shape ``(n_tokens,)``, natural-log probabilities (float64).
+        Per text, shape ``(n_inputs, 2)``, as :func:`~probing.models.causal.score_causal`.
     """
-    inputs, targets = causal_inputs(lm, encoded)
+    inputs, targets = causal_inputs(lm, encoded, limit)
+    boundary = torch.as_tensor(boundary, dtype=torch.long, device=lm.device)
     prefix = [common_prefix_length([inputs[m] for m in group]) for group in groups]
     budget = _pass_budget([len(s) for s in inputs], batch_size, max_tokens_per_batch)
     results = [None] * len(encoded)
@@ -207,7 +214,7 @@ def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_ba
             chunk_groups = [groups[g] for g in chunk]
             chunk_prefix = [prefix[g] for g in chunk]
             scores, cache, row_of = _run_prefixes(
-                lm, chunk_groups, chunk_prefix, inputs, targets, budget
+                lm, chunk_groups, chunk_prefix, inputs, targets, budget, boundary
             )
             todo = [
                 (m, row_of[g], chunk_prefix[g])
@@ -215,7 +222,8 @@ def score_causal_shared(lm, encoded, groups, *, batch_size=32, max_tokens_per_ba
                 for m in group
                 if len(inputs[m]) > chunk_prefix[g]
             ]
-            rest = _run_continuations(lm, todo, cache, inputs, targets, budget) if todo else {}
+            rest = (_run_continuations(lm, todo, cache, inputs, targets, budget, boundary)
+                    if todo else {})
             for m, values in scores.items():
                 results[m] = np.concatenate([values, rest[m]]) if m in rest else values
     return results

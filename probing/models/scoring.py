@@ -18,10 +18,12 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.models.alignment import Encoded, encode_texts
+from probing.models.boundary import boundary_token_ids, end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
 from probing.models.interventions import per_text, prepare_interventions
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
+from probing.models.windows import split_windows, stitch_windows
 
 __all__ = ["TOKEN_COLUMNS", "context_length", "score_tokens"]
 
@@ -35,6 +37,7 @@ TOKEN_COLUMNS = (
     "logprob",
     "surprisal",
     "surprisal_bits",
+    "logprob_eow",
 )
 GROUP_COLUMNS = ("pair_id", "item_id")
 _CONTEXT_ATTRS = ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length")
@@ -71,6 +74,15 @@ def _check_table(table):
             )
 
 
+def _check_stride(lm, stride, share_prefixes):
+    if stride is None:
+        return
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise ProbingError(f"stride must be a positive integer or None; got {stride!r}")
+    if lm.kind != "causal" or share_prefixes:
+        raise ProbingError("stride (sliding windows) needs a causal model and share_prefixes=False")
+
+
 def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tokens_per_batch):
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ProbingError(f"batch_size must be a positive integer; got {batch_size!r}")
@@ -88,9 +100,9 @@ def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tok
         raise ProbingError("share_prefixes needs a causal model that takes position_ids")
 
 
-def _fit_context(lm, ids, encoded, truncate):
+def _fit_context(lm, ids, encoded, truncate, stride=None):
     """Check every text fits the context window; cut it when ``truncate`` is set."""
-    limit = context_length(lm)
+    limit = None if stride is not None else context_length(lm)
     n_special = 2 if lm.kind == "masked" else 0  # causal inputs: start + all but the last token
     fitted, truncated = [], []
     for sid, e in zip(ids, encoded, strict=True):
@@ -122,11 +134,22 @@ def _groups(table):
     return [rows.tolist() for rows in indices.values()]
 
 
-def _build_table(lm, ids, encoded, logprobs):
+def _split_scores(scores, n):
+    """``(logprob, logprob_eow)`` of one text's ``n`` tokens from a scorer's output."""
+    if scores.ndim == 1:  # masked LMs: no next-token distribution, no end-of-word mass
+        return scores, np.full(n, np.nan)
+    eow = np.full(n, np.nan)
+    eow[: len(scores) - 1] = scores[1:, 1]
+    return scores[:n, 0], eow
+
+
+def _build_table(lm, ids, encoded, scores):
     lengths = [len(e.token_ids) for e in encoded]
     token_ids = np.concatenate([np.asarray(e.token_ids, dtype=np.int64) for e in encoded])
     spans = np.concatenate([np.asarray(e.spans, dtype=np.int64).reshape(-1, 2) for e in encoded])
-    logprob = np.concatenate(logprobs).astype(np.float64)
+    split = [_split_scores(s, n) for s, n in zip(scores, lengths, strict=True)]
+    logprob = np.concatenate([lp for lp, _ in split]).astype(np.float64)
+    eow = np.concatenate([e for _, e in split]).astype(np.float64)
     return pd.DataFrame(
         {
             "stimulus_id": np.repeat(np.asarray(ids, dtype=object), lengths),
@@ -138,18 +161,20 @@ def _build_table(lm, ids, encoded, logprobs):
             "logprob": logprob,
             "surprisal": -logprob,
             "surprisal_bits": -logprob / math.log(2),
+            "logprob_eow": eow,
         },
         columns=list(TOKEN_COLUMNS),
     )
 
 
 def _score(
-    lm, table, encoded, *, batch_size, max_tokens_per_batch, padding_side, pll, share_prefixes,
-    progress=False, on_batch=None,
+    lm, table, encoded, *, boundary, batch_size, max_tokens_per_batch, padding_side, pll,
+    share_prefixes, progress=False, on_batch=None,
 ):
     budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
     if lm.kind == "masked":
         return score_masked(lm, encoded, pll=pll, on_batch=on_batch, **budget)
+    budget.update(boundary=boundary, limit=context_length(lm))
     if share_prefixes:
         return score_causal_shared(lm, encoded, _groups(table), **budget)
     return score_causal(lm, encoded, padding_side=padding_side, progress=progress,
@@ -197,6 +222,7 @@ def score_tokens(
     progress=False,
     interventions=None,
     regions=None,
+    stride=None,
 ):
     """Log-probability and surprisal of every token of every stimulus.
 
@@ -234,11 +260,16 @@ def score_tokens(
         Score under interventions (:mod:`probing.interventions`): one or a sequence
         applied to every stimulus, or a mapping ``stimulus_id -> sequence``. Validated
         against the model and every stimulus before any forward pass. An intervention
-        at a causal stimulus' last token changes no score (that token is never an
-        input); a masked LM's ``patch`` source is the unmasked source text.
+        at a causal stimulus' last token changes only its ``logprob_eow``; a masked LM's
+        ``patch`` source is the unmasked source text.
     regions : pandas.DataFrame, optional
         ``stimulus_id, region, char_start, char_end`` (a Stimuli's ``regions``), for
         ``region:<name>`` positions.
+    stride : int, optional
+        Causal LMs only: score texts longer than the context in sliding windows whose
+        starts are ``stride`` tokens apart (:mod:`probing.models.windows`); recorded in
+        ``attrs["scoring"]`` with the ids of the texts that needed more than one window.
+        Not combined with ``interventions`` (their positions index whole texts).
 
     Returns
     -------
@@ -247,8 +278,13 @@ def score_tokens(
         (0-based, start token excluded), ``token_id``, ``token`` (vocabulary string),
         ``char_start``, ``char_end`` (``text[char_start:char_end]`` is the token without
         leading whitespace), ``logprob`` (natural log), ``surprisal`` (nats,
-        ``-logprob``), ``surprisal_bits``. ``attrs["scoring"]`` records the options and
-        the model's provenance.
+        ``-logprob``), ``surprisal_bits``, ``logprob_eow``: the log of the total
+        probability that the token *after* this one starts a new word or ends the text
+        (:mod:`probing.models.boundary`; causal LMs only, NaN for masked LMs and for the
+        last token of a text that fills the context window), which word and region
+        surprisal need (Pimentel & Meister, 2024). ``attrs["scoring"]`` records the
+        options, the size of the end-of-word set and its end-of-text tokens, and the
+        model's provenance.
 
     Raises
     ------
@@ -264,6 +300,7 @@ def score_tokens(
         share_prefixes=share_prefixes,
         max_tokens_per_batch=max_tokens_per_batch,
     )
+    _check_stride(lm, stride, share_prefixes)
     _check_table(table)
     ids = table["stimulus_id"].tolist()
     encoded = encode_texts(lm.tokenizer, table["text"].tolist())
@@ -272,21 +309,42 @@ def score_tokens(
             raise ProbingError(
                 f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
             )
-    encoded, truncated = _fit_context(lm, ids, encoded, truncate)
+    encoded, truncated = _fit_context(lm, ids, encoded, truncate, stride)
+    if stride is not None and interventions is not None:
+        raise ProbingError("stride cannot be combined with interventions: intervention "
+                           "positions index whole texts, not windows")
     run = _intervention_run(lm, table, ids, encoded, interventions, regions, share_prefixes,
                             batch_size)
+    limit = context_length(lm)
+    windows = None
+    if stride is not None and limit is not None:
+        pieces, windows = split_windows(encoded, limit, stride)
+    end_ids = end_token_ids(lm) if lm.kind == "causal" else []
+    boundary = boundary_token_ids(lm.tokenizer, end_ids=end_ids)
     with run.hooks() if run else contextlib.nullcontext():
-        logprobs = _score(
-            lm, table, encoded, batch_size=batch_size, padding_side=padding_side,
+        scores = _score(
+            lm, table, encoded if windows is None else pieces, boundary=boundary,
+            batch_size=batch_size, padding_side=padding_side,
             max_tokens_per_batch=max_tokens_per_batch, pll=pll, share_prefixes=share_prefixes,
             progress=progress, on_batch=run.on_batch if run else None,
         )
-    tokens = _build_table(lm, ids, encoded, logprobs)
+    windowed = []
+    if windows is not None:
+        scores = stitch_windows(scores, windows, len(encoded))
+        counts = np.bincount([w.text for w in windows], minlength=len(encoded))
+        windowed = [sid for sid, c in zip(ids, counts, strict=True) if c > 1]
+    tokens = _build_table(lm, ids, encoded, scores)
     tokens.attrs["scoring"] = {
+        "eow": None if lm.kind == "masked" else {
+            "n_boundary_tokens": int(len(boundary)),
+            "end_tokens": lm.tokenizer.convert_ids_to_tokens(end_ids),
+        },
         "pll": pll if lm.kind == "masked" else None,
         "truncate": truncate,
         "truncated": truncated,
         "share_prefixes": share_prefixes,
+        "stride": stride,
+        "windowed": windowed,
         "model": dict(lm.provenance),
         "interventions": None if interventions is None else repr(interventions),
     }

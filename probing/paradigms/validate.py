@@ -39,6 +39,8 @@ TEMPLATE_FIELDS = {
     "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell", "model_rdms", "match"),
     "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
     "labels": (),
+    "ratings": (),
+    "reading_times": (),
 }
 REQUIRED = {
     "minimal_pairs": ("lexicon", "template", "slots", "contrast", "items_per_cell"),
@@ -46,6 +48,8 @@ REQUIRED = {
     "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell"),
     "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
     "labels": ("source",),
+    "ratings": ("source",),
+    "reading_times": ("source",),
 }
 SOURCE_FORMATS = {
     "minimal_pairs": ("blimp", "csv", "tsv"),
@@ -53,6 +57,8 @@ SOURCE_FORMATS = {
     "rsa": ("csv", "tsv"),
     "localizer": ("csv", "tsv", "fedorenko2010"),
     "labels": ("conllu", "paradigm"),
+    "ratings": ("csv", "tsv"),
+    "reading_times": ("csv", "tsv"),
 }
 SOURCE_FIELDS = {
     "blimp": ("phenomena", "limit_per_phenomenon"),
@@ -66,7 +72,8 @@ SOURCE_FIELDS = {
 # Formats whose path is a folder of files rather than one file.
 FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
-                "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": ()}
+                "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
+                "ratings": (), "reading_times": ()}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
 
 

@@ -17,6 +17,7 @@ from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
+from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
@@ -41,6 +42,7 @@ class RunOptions:
     n_boot: int = 10_000
     correction: str = "holm"
     truncate: bool = False
+    stride: int | None = None
 
     def __post_init__(self):
         if self.reduction not in REDUCTIONS:
@@ -97,10 +99,12 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                           model_name=lm.name)
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
                           batch_size=options.batch_size, truncate=options.truncate,
-                          progress=None)  # a bar with ETA when run from a terminal
+                          stride=options.stride, progress=None)  # a bar with ETA when run from a terminal
     seed = spec.seed if options.seed is None else options.seed
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options, random_state=seed)}
+    if stimuli.kind in ALIGNMENT_KINDS:
+        tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name))
     tables = {name: add_identity(table, model=lm.name, paradigm=spec.name)
               for name, table in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
@@ -112,7 +116,10 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
         manifest["notes"]["models_not_fitted"] = [
             {"region": r, "reason": n} for r, n in zip(tables["model"]["region"], tables["model"]["note"],
                                                        strict=True) if n]
+    if stimuli.kind in ALIGNMENT_KINDS:
+        manifest["notes"]["alignment"] = alignment_notes(stimuli)
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
+    manifest["notes"]["windowed_stimuli"] = list(tokens.attrs.get("scoring", {}).get("windowed", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)
     return tables

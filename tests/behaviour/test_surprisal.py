@@ -65,7 +65,8 @@ def test_sentence_nan_logprob_propagates():
 def test_word_surprisal_by_hand():
     out = build_word_surprisal(make_tokens(), make_stimuli())
     assert out.columns.tolist() == ["stimulus_id", "word_index", "word", "char_start",
-                                    "char_end", "surprisal", "surprisal_bits", "n_tokens"]
+                                    "char_end", "surprisal", "surprisal_bits", "n_tokens",
+                                    "eow_corrected"]
     assert out["word"].tolist() == ["The", "dogs,", "sadly,", "bark.", "Cats", "run."]
     assert out["word_index"].tolist() == [0, 1, 2, 3, 0, 1]
     assert list(zip(out["char_start"], out["char_end"], strict=True)) == [
@@ -92,7 +93,7 @@ def test_word_surprisal_multiple_spaces_and_uncovered_word():
 def test_region_surprisal_by_hand(reduction):
     out = build_region_surprisal(make_tokens(), make_regions(), reduction=reduction)
     assert out.columns.tolist() == ["stimulus_id", "region", "region_number", "surprisal",
-                                    "surprisal_bits", "n_tokens"]
+                                    "surprisal_bits", "n_tokens", "eow_corrected"]
     assert out["region"].tolist() == ["np", "pause", "adv", "verb", "all"]
     sums = np.array([3.75, 0.0, 4.625, 4.75, 8.5])
     counts = np.array([4, 0, 3, 2, 4])
@@ -195,3 +196,49 @@ def test_bad_reduction_and_non_frame():
         build_region_surprisal(make_tokens(), make_regions(), reduction="max")
     with pytest.raises(ProbingError, match="expected a pandas DataFrame"):
         build_sentence_scores(make_tokens().to_dict())
+
+
+def _eow_tokens():
+    # "The dogs bark." as The | Ġdog s | Ġbark . with end-of-word masses after each token
+    return pd.DataFrame({"stimulus_id": "s", "token_index": [0, 1, 2, 3, 4],
+                         "token": ["The", " dog", "s", " bark", "."],
+                         "char_start": [0, 4, 7, 9, 13], "char_end": [3, 7, 8, 13, 14],
+                         "surprisal": [1.0, 2.0, 0.5, 3.0, 0.25],
+                         "logprob_eow": np.log([0.5, 0.25, 0.4, 0.1, 0.8])}).assign(
+        surprisal_bits=lambda t: t["surprisal"] / LN2)
+
+
+def test_corrected_word_surprisal_by_hand():
+    stimuli = pd.DataFrame({"stimulus_id": ["s"], "text": ["The dogs bark."]})
+    out = build_word_surprisal(_eow_tokens(), stimuli)
+    expected = [1.0 - np.log(0.5),                      # no boundary term before the text
+                2.5 - np.log(0.4) + np.log(0.5),        # dogs: after "s", before = after "The"
+                3.25 - np.log(0.8) + np.log(0.4)]       # bark.: ends the text
+    np.testing.assert_allclose(out["surprisal"], expected)
+    assert out["eow_corrected"].all()
+    plain = build_word_surprisal(_eow_tokens(), stimuli, eow_correction=False)
+    np.testing.assert_allclose(plain["surprisal"], [1.0, 2.5, 3.25])
+    # the corrected words add up to the text's surprisal and its final end-of-word term
+    total = _eow_tokens()["surprisal"].sum() - np.log(0.8)
+    assert out["surprisal"].sum() == pytest.approx(total)
+
+
+def test_corrected_region_inside_a_word_is_uncorrected_on_that_side():
+    regions = pd.DataFrame({"stimulus_id": "s", "region": ["dogs", "bark", "dot"],
+                            "region_number": [1, 2, 3], "char_start": [4, 9, 13],
+                            "char_end": [8, 13, 14]})
+    out = build_region_surprisal(_eow_tokens(), regions)
+    np.testing.assert_allclose(out["surprisal"], [
+        2.5 - np.log(0.4) + np.log(0.5),
+        3.0 + np.log(0.4),          # "bark" ends inside "bark.": no closing term
+        0.25 - np.log(0.8)])        # "." starts inside the word: no opening term
+
+
+def test_eow_correction_needs_the_column_and_nan_propagates():
+    stimuli = pd.DataFrame({"stimulus_id": ["s"], "text": ["The dogs bark."]})
+    tokens = _eow_tokens()
+    with pytest.raises(ProbingError, match="eow_correction=True needs the tokens column"):
+        build_word_surprisal(tokens.drop(columns="logprob_eow"), stimuli, eow_correction=True)
+    tokens.loc[4, "logprob_eow"] = np.nan  # a text that filled the context window
+    out = build_word_surprisal(tokens, stimuli)
+    assert np.isnan(out["surprisal"].iloc[2]) and np.isfinite(out["surprisal"].iloc[:2]).all()

@@ -36,11 +36,10 @@ def test_prefix_sharing_equals_plain_scoring(make_lm, arch, batch_size):
     lm = make_lm(arch)
     plain = score_tokens(lm, GROUPED, batch_size=batch_size)
     shared = score_tokens(lm, GROUPED, batch_size=batch_size, share_prefixes=True)
-    pd.testing.assert_frame_equal(
-        plain.drop(columns=["logprob", "surprisal", "surprisal_bits"]),
-        shared.drop(columns=["logprob", "surprisal", "surprisal_bits"]),
-    )
+    scores = ["logprob", "surprisal", "surprisal_bits", "logprob_eow"]
+    pd.testing.assert_frame_equal(plain.drop(columns=scores), shared.drop(columns=scores))
     np.testing.assert_allclose(shared["logprob"], plain["logprob"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(shared["logprob_eow"], plain["logprob_eow"], rtol=0, atol=1e-8)
 
 
 def test_prefix_sharing_groups_by_item_id(make_lm):

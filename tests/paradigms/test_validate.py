@@ -23,7 +23,7 @@ CONLLU = REPO / "data" / "ud_english_ewt" / "en_ewt-ud-dev.conllu"
 BLIMP = REPO / "data" / "blimp"
 FEATURES = ("lemma, pos, number, person, agr, animacy, human, gender, countability, vform, "
             "transitivity, case, det_type, npi_licensor, aux_type")
-KINDS = "minimal_pairs, factorial, rsa, localizer, labels"
+KINDS = "minimal_pairs, factorial, rsa, localizer, labels, ratings, reading_times"
 
 # Line numbers in the comments: the cases below refer to them.
 PAIRS = """\

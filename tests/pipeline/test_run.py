@@ -91,12 +91,13 @@ def test_syntaxgym_suite_regions_and_predictions(gpt2, tmp_path):
     tables = _run(path, gpt2, tmp_path / "run")
     regions, predictions = tables["regions"], tables["predictions"]
     assert list(regions.columns) == ["suite", "stimulus_id", "item_id", "condition",
-                                     "region_number", "region", "surprisal", "n_tokens", "model",
-                                     "paradigm"]
+                                     "region_number", "region", "surprisal", "n_tokens",
+                                     "eow_corrected", "model", "paradigm"]
     assert list(predictions.columns) == ["suite", "item_id", "prediction", "correct", "model",
                                          "paradigm"]
     assert predictions["item_id"].nunique() == tables["stimuli"]["item_id"].nunique()
-    # a region's surprisal is the sum over the tokens that start inside its span
+    # a region's surprisal is the sum over the tokens that start inside its span, with the
+    # end-of-word terms: - logprob_eow of its last token + that of the token before it
     stim = tables["stimuli"].iloc[0]
     spans = generate(load_paradigm(path)).regions
     span = spans[(spans["stimulus_id"] == stim["stimulus_id"]) & (spans["region_number"] == 3)]
@@ -105,7 +106,10 @@ def test_syntaxgym_suite_regions_and_predictions(gpt2, tmp_path):
     start, end = span[["char_start", "char_end"]].iloc[0]
     inside = tokens[(tokens["char_start"] >= start) & (tokens["char_start"] < end)]
     assert len(inside) > 0
-    assert row["surprisal"].item() == pytest.approx(inside["surprisal"].sum())
+    before = tokens[tokens["token_index"] == inside["token_index"].min() - 1]["logprob_eow"]
+    expected = inside["surprisal"].sum() - inside["logprob_eow"].iloc[-1] + before.item()
+    assert row["surprisal"].item() == pytest.approx(expected)
+    assert row["eow_corrected"].item()
 
 
 def test_failed_run_leaves_no_folder(paradigm, make_lm, tmp_path):

@@ -1,0 +1,175 @@
+"""Reading times regressed on surprisal: held-out delta log-likelihood.
+
+Per word ``w`` of a text: reading time ``rt``, ``surprisal``, ``length`` (characters),
+``frequency`` (unigram log-probability) and ``position`` (word index in the text).
+The baseline model predicts ``rt`` from length, frequency and position and the length
+and frequency of the ``spillover`` previous words; the full model adds the surprisal of
+the word and of the ``spillover`` previous words (Smith & Levy, 2013; Wilcox et al.,
+2020). Both are fitted on training texts and scored on held-out texts (cross-validation
+over texts): the delta log-likelihood is the mean, over held-out words, of the Gaussian
+log-likelihood of the full model minus the baseline's (nats per word). Words whose
+spillover reaches before the start of their text are left out of both models.
+
+Per-word means are fitted with statsmodels OLS; per-subject rows (a ``subject``
+column) with a statsmodels mixed model with random intercepts per subject, predicting
+held-out words with the fixed effects plus the subject's fitted intercept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+from sklearn.model_selection import GroupKFold
+
+from probing._core.errors import ProbingError
+from probing.stats import bootstrap_ci
+
+__all__ = ["READING_COLUMNS", "build_reading_design", "compute_delta_loglik", "summarize_delta"]
+
+READING_COLUMNS = ("item", "position", "rt", "surprisal", "length", "frequency")
+BASELINE = ("length", "frequency")
+
+
+def _lagged(names, spillover):
+    return [f"{n}_lag{k}" for n in names for k in range(1, spillover + 1)]
+
+
+def build_reading_design(words, *, spillover=2, predictor="surprisal"):
+    """Add the spillover columns and drop words whose lags leave their text.
+
+    Parameters
+    ----------
+    words : pandas.DataFrame
+        One row per word (or per word and subject): ``item, position, rt, length,
+        frequency`` and ``predictor``; optionally ``subject``.
+    spillover : int, default 2
+        Number of previous words whose predictors enter.
+    predictor : str, default "surprisal"
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, with ``<name>_lag<k>`` columns for ``predictor``, ``length`` and
+        ``frequency``.
+
+    Examples
+    --------
+    >>> words = pd.DataFrame({"item": 1, "position": [1, 2, 3], "rt": [300.0, 310, 320],
+    ...                       "surprisal": [5.0, 2.0, 7.0], "length": [3, 4, 5],
+    ...                       "frequency": [-5.0, -6, -7]})
+    >>> build_reading_design(words, spillover=1)[["position", "surprisal_lag1"]].values.tolist()
+    [[2.0, 5.0], [3.0, 2.0]]
+    """
+    needed = [c for c in READING_COLUMNS if c != "surprisal"] + [predictor]
+    missing = [c for c in needed if c not in words.columns]
+    if missing:
+        raise ProbingError(f"reading times: missing column(s) {missing}; required: {needed}")
+    names = [predictor, *BASELINE]
+    per_word = words.drop_duplicates(["item", "position"]).sort_values(["item", "position"])
+    lagged = per_word[["item", "position"]].copy()
+    for k in range(1, spillover + 1):
+        shifted = per_word.groupby("item", sort=False)[names].shift(k)
+        for n in names:
+            lagged[f"{n}_lag{k}"] = shifted[n].to_numpy()
+    design = words.merge(lagged, on=["item", "position"], how="left")
+    keep = design[[predictor, *BASELINE, "rt", *_lagged(names, spillover)]].notna().all(axis=1)
+    return design.loc[keep].reset_index(drop=True)
+
+
+def _columns(spillover, predictor):
+    baseline = [*BASELINE, "position", *_lagged(BASELINE, spillover)]
+    return baseline, [*baseline, predictor, *_lagged([predictor], spillover)]
+
+
+def _loglik_ols(train, test, columns):
+    x_train = sm.add_constant(train[columns].to_numpy(float), has_constant="add")
+    fit = sm.OLS(train["rt"].to_numpy(float), x_train).fit()
+    sigma = np.sqrt(fit.ssr / fit.nobs)  # the maximum-likelihood variance
+    x_test = sm.add_constant(test[columns].to_numpy(float), has_constant="add")
+    return sps.norm.logpdf(test["rt"].to_numpy(float), x_test @ fit.params, sigma)
+
+
+def _loglik_mixed(train, test, columns):
+    x_train = sm.add_constant(train[columns].to_numpy(float), has_constant="add")
+    fit = sm.MixedLM(train["rt"].to_numpy(float), x_train,
+                     groups=train["subject"].to_numpy()).fit(reml=False)
+    intercepts = {g: float(np.asarray(v)[0]) for g, v in fit.random_effects.items()}
+    x_test = sm.add_constant(test[columns].to_numpy(float), has_constant="add")
+    offset = test["subject"].map(intercepts).fillna(0.0).to_numpy(float)
+    mean = x_test @ np.asarray(fit.fe_params) + offset
+    return sps.norm.logpdf(test["rt"].to_numpy(float), mean, np.sqrt(fit.scale))
+
+
+def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
+    """Held-out log-likelihood of each word under the baseline and the full model.
+
+    Parameters
+    ----------
+    words : pandas.DataFrame
+        As in :func:`build_reading_design`; with a ``subject`` column, mixed models.
+    spillover : int, default 2
+    predictor : str, default "surprisal"
+    cv : int, optional
+        Folds over texts (``item``); default one fold per text (leave one text out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The design rows with ``fold``, ``loglik_baseline``, ``loglik_full`` and
+        ``delta_loglik`` (full minus baseline, nats).
+    """
+    design = build_reading_design(words, spillover=spillover, predictor=predictor)
+    items = design["item"].to_numpy()
+    n_texts = len(np.unique(items))
+    n_splits = n_texts if cv is None else cv
+    if n_texts < 2 or n_splits < 2 or n_splits > n_texts:
+        raise ProbingError(f"reading times: cross-validation over texts needs at least 2 texts "
+                           f"and 2 <= cv <= {n_texts}; got {n_texts} text(s), cv={cv}")
+    baseline, full = _columns(spillover, predictor)
+    loglik = _loglik_mixed if "subject" in design.columns else _loglik_ols
+    out = design.assign(fold=-1, loglik_baseline=np.nan, loglik_full=np.nan)
+    for k, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(design, groups=items)):
+        tr, te = design.iloc[train], design.iloc[test]
+        out.loc[out.index[test], "fold"] = k
+        out.loc[out.index[test], "loglik_baseline"] = loglik(tr, te, baseline)
+        out.loc[out.index[test], "loglik_full"] = loglik(tr, te, full)
+    return out.assign(delta_loglik=out["loglik_full"] - out["loglik_baseline"])
+
+
+def summarize_delta(scored, *, predictor="surprisal", n_boot=2000, ci=0.95, random_state=None):
+    """Mean held-out delta log-likelihood with a bootstrap interval over words.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        From :func:`compute_delta_loglik`.
+    predictor : str
+        Written into the ``measure`` column.
+    n_boot, ci, random_state
+        As in :func:`probing.stats.bootstrap_ci`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``measure, method`` (``delta_loglik``), ``value`` (nats per word),
+        ``ci_low, ci_high, n`` (held-out words).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = 600
+    >>> words = pd.DataFrame({"item": np.repeat([1, 2, 3], n // 3),
+    ...     "position": np.tile(np.arange(n // 3), 3), "surprisal": rng.gamma(2, 2, n),
+    ...     "length": rng.integers(2, 9, n), "frequency": rng.normal(-9, 2, n)})
+    >>> words["rt"] = 250 + 10 * words["surprisal"] + rng.normal(0, 20, n)
+    >>> row = summarize_delta(compute_delta_loglik(words), random_state=0).iloc[0]
+    >>> bool(row["ci_low"] > 0)
+    True
+    """
+    values = scored["delta_loglik"].to_numpy(float)
+    boot = bootstrap_ci(values, n_boot=n_boot, ci=ci, random_state=random_state)
+    return pd.DataFrame([{"measure": predictor, "method": "delta_loglik",
+                          "value": float(values.mean()), "ci_low": boot.ci_low,
+                          "ci_high": boot.ci_high, "n": len(values)}])

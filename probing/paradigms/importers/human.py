@@ -1,0 +1,155 @@
+"""Read human data: sentence ratings and word-by-word reading times.
+
+``ratings``: one sentence per row; roles ``text`` and ``rating`` (``item`` optional).
+``reading_times``: one word per row; roles ``item`` (the text), ``position`` (the
+word's place in it, e.g. Natural Stories ``zone``), ``word`` and ``time``. Each text
+becomes one stimulus, its words joined by single spaces in ``position`` order, so each
+data word is exactly one whitespace-delimited word of the scored text (punctuation
+stays with its word, as the data has it); the ``words`` table keeps the data's own
+``item`` and ``position`` and the reading time ``rt``.
+
+Every problem names the file, the line and the mapped column.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from probing._core.errors import SpecError
+from probing.paradigms.importers.table import _check_unique, _infer_sep, _items, _read_rows
+from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, WORD_COLUMNS, Stimuli
+
+__all__ = ["HUMAN_ROLES", "read_human_source"]
+
+HUMAN_ROLES = {"ratings": (("text", "rating"), ("item",)),
+               "reading_times": (("item", "position", "word", "time"), ())}
+
+
+def _check_roles(path, kind, columns):
+    required, optional = HUMAN_ROLES[kind]
+    missing = [role for role in required if role not in columns]
+    if missing:
+        raise SpecError(f"must map the roles {list(required)} for kind {kind!r}; missing "
+                        f"{missing}", file=path, field="source.columns")
+    unknown = [role for role in columns if role not in required + optional]
+    if unknown:
+        raise SpecError(f"unknown role(s) {unknown} for kind {kind!r}; allowed "
+                        f"{list(required + optional)}", file=path, field="source.columns")
+
+
+def _numbers(values, lines, path, column, *, integer=False):
+    out = []
+    for line, value in zip(lines, values, strict=True):
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or (integer and number != int(number)):
+            what = "an integer" if integer else "a finite number"
+            raise SpecError(f"{value!r} is not {what}", file=path, field=column, line=line)
+        out.append(int(number) if integer else number)
+    return out
+
+
+def read_human_source(path, *, kind, columns, sep=None, name=None):
+    """Read a ratings or reading-times table into :class:`~probing.stimuli.Stimuli`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV or TSV with a header row.
+    kind : {"ratings", "reading_times"}
+    columns : dict of str to str
+        Role -> the file's column name.
+    sep : str, optional
+        Inferred from the suffix by default.
+    name : str, optional
+        Paradigm name (stimulus-id prefix); the file stem by default.
+
+    Returns
+    -------
+    Stimuli
+        Ratings: ``table`` with ``rating``; reading times: one stimulus per text and a
+        ``words`` table (``item, position, rt``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rt.tsv"
+    >>> _ = path.write_text("w\\tz\\ti\\tms\\nDogs\\t1\\t1\\t300\\nbark.\\t2\\t1\\t320\\n")
+    >>> s = read_human_source(path, kind="reading_times",
+    ...     columns={"word": "w", "position": "z", "item": "i", "time": "ms"})
+    >>> s.table["text"].tolist(), s.words["rt"].tolist()
+    (['Dogs bark.'], [300.0, 320.0])
+    """
+    path = Path(path)
+    name = name or path.stem
+    _check_roles(path, kind, columns)
+    lines, frame = _read_rows(path, sep or _infer_sep(path), columns)
+    if not lines:
+        raise SpecError("no data rows", file=path)
+    if kind == "ratings":
+        return _ratings(frame, lines, path, name, columns)
+    return _reading_times(frame, lines, path, name, columns)
+
+
+def _ratings(frame, lines, path, name, columns):
+    for line, text in zip(lines, frame["text"], strict=True):
+        if not text.strip():
+            raise SpecError("empty sentence", file=path, field=columns["text"], line=line)
+    ratings = _numbers(frame["rating"], lines, path, columns["rating"])
+    items = _items(frame["item"] if "item" in frame else pd.Series(range(len(frame))))
+    ids = [f"{name}-{i}" for i in items]
+    _check_unique(ids, lines, path, "item", columns.get("item", "item"))
+    table = pd.DataFrame(dict(zip(STIMULUS_COLUMNS, (ids, items.to_numpy(), "rated",
+                                                     frame["text"].str.strip().to_numpy()),
+                                  strict=True)))
+    table["rating"] = ratings
+    regions = pd.DataFrame({"stimulus_id": ids, "region": "sentence", "region_number": 1,
+                            "char_start": 0, "char_end": table["text"].str.len()},
+                           columns=list(REGION_COLUMNS))
+    return Stimuli(paradigm=name, kind="ratings", table=table, regions=regions,
+                   info={"source": "table", "file": path.name})
+
+
+def _check_words(frame, lines, path, columns):
+    for line, word in zip(lines, frame["word"], strict=True):
+        if not word.strip() or any(ch.isspace() for ch in word.strip()):
+            raise SpecError(f"word {word!r} cannot be aligned to a text: a word must be "
+                            "non-empty and hold no whitespace", file=path,
+                            field=columns["word"], line=line)
+
+
+def _reading_times(frame, lines, path, name, columns):
+    _check_words(frame, lines, path, columns)
+    frame = frame.assign(position=_numbers(frame["position"], lines, path, columns["position"],
+                                           integer=True),
+                         rt=_numbers(frame["time"], lines, path, columns["time"]),
+                         item=_items(frame["item"]), word=frame["word"].str.strip(), _line=lines)
+    _check_unique(list(zip(frame["item"], frame["position"], strict=True)), lines, path,
+                  "(item, position)", columns["position"])
+    stimuli, words = [], []
+    for item, group in frame.sort_values(["item", "position"], kind="stable").groupby(
+            "item", sort=True):
+        sid = f"{name}-{item}"
+        starts = [0]
+        for word in group["word"].iloc[:-1]:
+            starts.append(starts[-1] + len(word) + 1)
+        stimuli.append((sid, item, "text", " ".join(group["word"])))
+        words.append(pd.DataFrame({
+            "stimulus_id": sid, "word_index": range(len(group)), "word": group["word"].to_numpy(),
+            "char_start": starts, "char_end": [s + len(w) for s, w in zip(
+                starts, group["word"], strict=True)],
+            "item": item, "position": group["position"].to_numpy(),
+            "rt": group["rt"].to_numpy()}))
+    table = pd.DataFrame(stimuli, columns=list(STIMULUS_COLUMNS))
+    regions = pd.DataFrame({"stimulus_id": table["stimulus_id"], "region": "text",
+                            "region_number": 1, "char_start": 0,
+                            "char_end": table["text"].str.len()}, columns=list(REGION_COLUMNS))
+    word_table = pd.concat(words, ignore_index=True)
+    return Stimuli(paradigm=name, kind="reading_times", table=table, regions=regions,
+                   words=word_table[[*WORD_COLUMNS, "item", "position", "rt"]],
+                   info={"source": "table", "file": path.name})

@@ -1,0 +1,81 @@
+"""``probing run`` on ratings and reading-times paradigms writes alignment.csv."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from probing.cli.main import main
+from probing.pipeline.alignment import ALIGNMENT_COLUMNS
+from probing.pipeline.run import RunOptions, run_paradigm
+
+WORDS = "the cat sat on the mat and the dog saw it there today .".split()
+
+
+@pytest.fixture
+def gpt2(make_lm):
+    return make_lm("gpt2", max_positions=512)
+
+
+def _run(path, lm, out):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_paradigm(path, lm, out, options=RunOptions(n_boot=200))
+
+
+def _paradigm(tmp_path, kind, data, columns, fmt="csv"):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"name: human\nversion: 1\nkind: {kind}\nsource:\n  format: {fmt}\n"
+                    f"  path: {data.name}\n  columns: {columns}\n")
+    return path
+
+
+def test_ratings_run(tmp_path, gpt2, rng):
+    texts = [" ".join(rng.choice(WORDS, size=rng.integers(4, 9))) for _ in range(24)]
+    data = tmp_path / "r.csv"
+    pd.DataFrame({"s": texts, "r": rng.uniform(1, 4, 24)}).to_csv(data, index=False)
+    path = _paradigm(tmp_path, "ratings", data, "{text: s, rating: r}")
+    tables = _run(path, gpt2, tmp_path / "run")
+    alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
+    assert list(alignment.columns) == ALIGNMENT_COLUMNS
+    assert set(alignment["measure"]) == {"LP", "MeanLP", "PenLP", "NormLP", "SLOR"}
+    assert set(alignment["method"]) == {"pearson", "spearman", "calibrated_r2", "calibrated_rmse"}
+    assert (alignment["n"] == 24).all()
+    # the measure table agrees with the tokens: LP is the summed token log-probability
+    lp = tables["tokens"].groupby("stimulus_id")["logprob"].sum()
+    detail = tables["acceptability"].set_index("stimulus_id")
+    np.testing.assert_allclose(detail["LP"], lp.loc[detail.index])
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["notes"]["alignment"]["unigram_source"]["package"] == "wordfreq"
+
+
+def test_reading_times_run(tmp_path, gpt2, rng):
+    rows = [(w, z + 1, item, 300 + rng.normal(0, 20)) for item in (1, 2, 3)
+            for z, w in enumerate(rng.choice(WORDS, size=40))]
+    data = tmp_path / "rt.tsv"
+    pd.DataFrame(rows, columns=["word", "zone", "item", "rt"]).to_csv(data, sep="\t", index=False)
+    path = _paradigm(tmp_path, "reading_times", data,
+                     "{word: word, position: zone, item: item, time: rt}", fmt="tsv")
+    tables = _run(path, gpt2, tmp_path / "run")
+    row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
+    assert row["method"] == "delta_loglik" and row["n"] == 3 * 38
+    reading = tables["reading"]
+    assert len(reading) == 120 and reading["eow_corrected"].all()
+    assert reading["delta_loglik"].notna().sum() == 3 * 38
+
+
+def test_bad_data_fails_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "r.csv"
+    data.write_text("s,r\nthe cat sat,3\n")
+    path = _paradigm(tmp_path, "ratings", data, "{text: sentence, rating: r}")
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr("probing.models.load_model", no_model)
+    assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "r.csv: columns.text: column 'sentence' is not in the file" in err
+    assert len(err.splitlines()) == 1
