@@ -19,7 +19,7 @@ import torch
 
 from probing.models.alignment import encode_texts
 from probing.models.batching import flat_indices, pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, causal_inputs, forward_logits
+from probing.models.causal import accepts_position_ids, forward_logits, prediction_inputs
 from probing.models.interventions import record_points
 from probing.models.patching import _check_options, _check_pairs, align_members
 from probing.models.sites import edit_points
@@ -79,7 +79,7 @@ def attribute_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=Fals
         sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
     points = [(site, layer) for layer in layers]
     recorded = record_points(lm, sources, points, batch_size=batch_size)
-    inputs, tokens = causal_inputs(lm, targets)
+    inputs, tokens = prediction_inputs(lm, targets)
     use_positions = accepts_position_ids(lm.model)
     heads = range(shape.n_heads) if per_head else [-1]
     rows = []

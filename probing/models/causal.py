@@ -151,6 +151,18 @@ def gather_scores(logits, rows, columns, targets, boundary):
     return values.to(dtype=torch.float64, device="cpu").numpy()
 
 
+def prediction_inputs(lm, encoded):
+    """Inputs (start token + all but the last token) and targets (every token) per text.
+
+    What patching and attribution use: every input position predicts a real token. (The
+    scoring path, :func:`causal_inputs`, also feeds the last token, for its end-of-word
+    mass, with a dummy target that must not enter a gradient or a summed log-probability.)
+    """
+    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
+    targets = [np.asarray(e.token_ids, dtype=np.int64) for e in encoded]
+    return inputs, targets
+
+
 def causal_inputs(lm, encoded, limit=None):
     """Inputs and targets per text, of equal length.
 

@@ -30,7 +30,7 @@ from probing._core.errors import ProbingError
 from probing.interventions import SITES, Intervention, check_against_model, whitespace_words
 from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, causal_inputs, logsumexp_
+from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
 from probing.models.interventions import record_points
 from probing.models.sites import edit_points, find_family, model_shape
 
@@ -241,8 +241,8 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, b
     rows = []
     with torch.inference_mode():
         rows += _plain(lm, ids, sources, targets, aligned, batch_size)
-        s_inputs, _ = causal_inputs(lm, sources)
-        t_inputs, t_tokens = causal_inputs(lm, targets)
+        s_inputs, _ = prediction_inputs(lm, sources)
+        t_inputs, t_tokens = prediction_inputs(lm, targets)
         s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
                     for s, t in zip(sources, targets, strict=True)]
         use_positions = accepts_position_ids(lm.model)
@@ -263,7 +263,7 @@ def _plain(lm, ids, sources, targets, aligned, batch_size):
     rows = []
     use_positions = accepts_position_ids(lm.model)
     for run, inputs_of, other in (("source", sources, targets), ("target", targets, sources)):
-        inputs, own = causal_inputs(lm, inputs_of)
+        inputs, own = prediction_inputs(lm, inputs_of)
         for indices in plan_batches([len(x) for x in inputs], batch_size=batch_size):
             batch = _Targets(lm, [inputs[i] for i in indices], use_positions)
             same = [np.asarray(other[i].token_ids) if len(other[i].token_ids) == len(own[i])
