@@ -129,7 +129,9 @@ def add_run(sub):
                        "model and write DIR/manifest.json, stimuli.csv, tokens.csv, scores.csv, "
                        "words.csv, and per kind pairs.csv + summary.csv or regions.csv + "
                        "predictions.csv.")
-    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="paradigm file, or a stimuli table (.csv/.tsv/.parquet with "
+                   "stimulus_id and text)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
     add_model_options(p)
     _add_scoring_options(p)
@@ -137,12 +139,11 @@ def add_run(sub):
 
 
 def run_run(args):
-    from probing.paradigms import load_paradigm
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
-    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
-    out = args.out or Path("runs") / spec.name
+    name = _source_name(args.file)  # fail on a bad file before loading a model
+    out = args.out or Path("runs") / name
     out.parent.mkdir(parents=True, exist_ok=True)
     check_run_folder(out, force=args.force)
     tables = run_paradigm(args.file, load_from_args(args), out, options=options, force=args.force,
@@ -181,21 +182,30 @@ def run_demo(args):
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
-def _stimuli_from(path, seed):
-    if path.suffix in (".csv", ".parquet"):
+def _source_name(path):
+    """Check a paradigm file or stimuli table; return its name (for the default folder)."""
+    from probing.pipeline.sources import is_table
+
+    if is_table(path):
         from probing.stimuli import load_stimuli
 
-        return load_stimuli(path)
-    from probing.paradigms import generate, load_paradigm
+        return load_stimuli(path).paradigm
+    from probing.paradigms import load_paradigm
 
-    return generate(load_paradigm(path), seed=seed)
+    return load_paradigm(path).name
+
+
+def _stimuli_from(path, seed):
+    from probing.pipeline.sources import load_source
+
+    return load_source(path, seed=seed)[0]
 
 
 def add_extract(sub):
     p = sub.add_parser("extract", help="layerwise activations of a paradigm's stimuli",
                        description="Extract pooled activations (n_stimuli x n_layers x n_units) "
-                       "of a paradigm file's stimuli (or a stimuli .csv/.parquet written by "
-                       "'probing generate') and write DIR/values.npy, index.csv, meta.json. "
+                       "of a paradigm file's stimuli (or of a stimuli table: .csv/.tsv/.parquet with "
+                       "stimulus_id and text columns, or written by 'probing generate') and write DIR/values.npy, index.csv, meta.json. "
                        "Results are cached by a key over everything that changes them.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, required=True, help="output folder")

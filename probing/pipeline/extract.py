@@ -143,6 +143,9 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)
     segments, index = build_segments(stimuli, pooling=pooling, level=level)
+    if index.empty:  # checked before any folder is made: no half-written entry
+        raise ProbingError(f"no {level}s to extract: the stimuli table has no rows"
+                           + (" with words" if level == "word" else ""))
     texts = _tables(stimuli)[0]["text"].tolist()
     stim_hash = hash_json({"ids": index.to_dict("list"), "texts": texts, "segments": segments})
     key = compute_cache_key(model=model_identity(lm), stimuli=stim_hash, layers=layers, site=site,

@@ -14,10 +14,10 @@ from pathlib import Path
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.behaviour import build_sentence_scores
-from probing.paradigms import generate, load_paradigm
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
+from probing.pipeline.sources import load_source
 
 REDUCTIONS = ("sum", "mean")
 TIES = ("incorrect", "half", "correct")
@@ -66,7 +66,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     Parameters
     ----------
     paradigm_path : str or path-like
-        Paradigm file.
+        Paradigm file, or a stimuli table (``.csv``, ``.tsv``, ``.parquet`` with
+        ``stimulus_id, text``; see :func:`probing.stimuli.read_plain_table`).
     lm : probing.models.LanguageModel
         A loaded model (see :func:`probing.models.load_model`).
     out : str or path-like
@@ -86,8 +87,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     out = Path(out)
     check_run_folder(out, force=force)
     started = now()
-    spec = load_paradigm(paradigm_path)
-    stimuli = generate(spec, seed=options.seed)
+    stimuli, seed = load_source(paradigm_path, seed=options.seed)
     # a diagnostic only: truncation keeps a short-context model from failing here
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)
@@ -96,8 +96,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                           progress=None)  # a bar with ETA when run from a terminal
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options)}
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
-                              else options.seed, options=dataclasses.asdict(options),
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["n_stimuli"] = len(stimuli.table)
     manifest["notes"] = _notes(stimuli)
