@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import threading
 
-_DEFAULTS = {"cache_dir": None, "device": None, "dtype": None}
+# max_memory: bytes a step may plan to use (None: the memory available when it starts;
+# 0: do not check); see probing._core.resources
+_DEFAULTS = {"cache_dir": None, "device": None, "dtype": None, "max_memory": None}
 _local = threading.local()
 
 
@@ -24,7 +26,7 @@ def get_config():
     Examples
     --------
     >>> sorted(get_config())
-    ['cache_dir', 'device', 'dtype']
+    ['cache_dir', 'device', 'dtype', 'max_memory']
     """
     return dict(_current())
 

@@ -139,12 +139,13 @@ def add_run(sub):
 
 
 def run_run(args):
+    from probing._core.io import make_folder
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
     name = _source_name(args.file)  # fail on a bad file before loading a model
     out = args.out or Path("runs") / name
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     check_run_folder(out, force=args.force)
     tables = run_paradigm(args.file, load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
@@ -219,20 +220,45 @@ def add_extract(sub):
                    help="storage dtype of the activations")
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
+    add_max_memory(p)
     p.set_defaults(func=run_extract)
 
 
+def add_max_memory(p):
+    """``--max-memory GIB``: the memory a step may plan to use (estimate checked first)."""
+    p.add_argument("--max-memory", type=float, default=None, metavar="GIB",
+                   help="refuse when the memory estimate exceeds GIB (default: the memory "
+                   "available now; 0: no check)")
+
+
+def max_memory(args):
+    """``--max-memory`` in bytes for ``config_context`` (None: the default)."""
+    if args.max_memory is None:
+        return None
+    if args.max_memory < 0:
+        raise ProbingError(f"--max-memory must be >= 0 GiB, got {args.max_memory}")
+    return int(args.max_memory * 2**30)
+
+
 def run_extract(args):
+    from probing._core.config import config_context
+    from probing._core.io import check_writable
     from probing.pipeline.extract import extract_activations
+    from probing.store import cache_root
 
     if args.batch_size < 1:
         raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+    limit = max_memory(args)
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
+    check_writable(args.out)
+    if not args.no_cache:
+        check_writable(cache_root(args.cache_dir))
     lm = load_from_args(args)
-    acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
-                               pooling=args.pooling, level=args.level, dtype=args.dtype,
-                               batch_size=args.batch_size, cache=not args.no_cache,
-                               cache_dir=args.cache_dir, out=args.out)
+    with config_context(max_memory=limit):
+        acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
+                                   pooling=args.pooling, level=args.level, dtype=args.dtype,
+                                   batch_size=args.batch_size, cache=not args.no_cache,
+                                   cache_dir=args.cache_dir, out=args.out)
     print(f"{acts!r} -> {args.out}/")
 
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
+from probing._core.io import atomic_folder, check_writable, write_frame
 from probing.behaviour import build_sentence_scores
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
@@ -58,6 +58,7 @@ def check_run_folder(out, *, force=False):
         raise ProbingError(f"--out {out}: folder exists and is not empty (use --force to replace it)")
     if not out.parent.exists():
         raise ProbingError(f"--out {out}: parent folder {out.parent} does not exist")
+    check_writable(out.parent)
 
 
 def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None):
