@@ -220,6 +220,9 @@ def add_extract(sub):
                    help="storage dtype of the activations")
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
+    p.add_argument("--chunk-size", type=int, default=512,
+                   help="stimuli per chunk written to disk; an interrupted run resumes at the "
+                   "first missing chunk (default 512)")
     add_max_memory(p)
     p.set_defaults(func=run_extract)
 
@@ -246,8 +249,9 @@ def run_extract(args):
     from probing.pipeline.extract import extract_activations
     from probing.store import cache_root
 
-    if args.batch_size < 1:
-        raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.batch_size < 1 or args.chunk_size < 1:
+        raise ProbingError(f"--batch-size and --chunk-size must be >= 1, got "
+                           f"{args.batch_size} and {args.chunk_size}")
     limit = max_memory(args)
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
     check_writable(args.out)
@@ -257,7 +261,8 @@ def run_extract(args):
     with config_context(max_memory=limit):
         acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
                                    pooling=args.pooling, level=args.level, dtype=args.dtype,
-                                   batch_size=args.batch_size, cache=not args.no_cache,
+                                   batch_size=args.batch_size, chunk_size=args.chunk_size,
+                                   cache=not args.no_cache,
                                    cache_dir=args.cache_dir, out=args.out)
     print(f"{acts!r} -> {args.out}/")
 
