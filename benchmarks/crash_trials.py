@@ -88,7 +88,7 @@ def command(kind, shared, work):
                 "--out", str(work / "out"), "--force", "--batch-size", "4"]
     return ["probe", str(PARADIGMS / "ud_pos.yaml"), *model, "--label", "upos",
             "--layers", "0,-1", "--probes", "logistic", "--cv", "3", "--control-seeds", "2",
-            "--n-perm", "20", "--no-control-model", "--limit", "60", "--out", str(work / "out"),
+            "--n-perm", "20", "--no-control-model", "--no-mdl", "--limit", "60", "--out", str(work / "out"),
             "--cache-dir", str(work / "cache"), "--force"]
 
 
