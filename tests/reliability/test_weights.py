@@ -48,3 +48,17 @@ def test_code_in_a_pickle_is_never_run(legacy_dir, tmp_path, suffix):
                        r"only .*convert the checkpoint to safetensors"):
         load_model(folder, device="cpu")
     assert not marker.exists()
+
+
+def test_no_unsafe_loader_in_the_package():
+    """Data files are read by loaders that cannot run code: no pickle, no full YAML
+    loader, ``np.load`` without ``allow_pickle``, ``torch.load`` only weights-only."""
+    import re
+
+    from tests.conftest import REPO
+
+    unsafe = re.compile(r"pickle\.loads?\(|allow_pickle\s*=\s*True|yaml\.load\(|"
+                        r"yaml\.unsafe_load|yaml\.full_load|torch\.load\((?!.*weights_only=True)")
+    hits = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "probing").rglob("*.py"))
+            for n, line in enumerate(path.read_text().splitlines(), 1) if unsafe.search(line)]
+    assert hits == []
