@@ -116,3 +116,19 @@ def test_manifest_digest_ignores_only_times_and_command(tmp_path):
     assert crash_trials.snapshot(tmp_path / "a") == crash_trials.snapshot(tmp_path / "b")
     (tmp_path / "b" / "manifest.json").write_text(json.dumps({**record, "seed": 4}))
     assert crash_trials.snapshot(tmp_path / "a") != crash_trials.snapshot(tmp_path / "b")
+
+
+@pytest.mark.parametrize("damage", ["meta.json", "values.npy", "index.csv"])
+def test_a_damaged_entry_is_not_trusted_and_is_recomputed(make_lm, tmp_path, damage):
+    lm = make_lm("gpt2")
+    clean = extract_activations(lm, STIMULI, cache_dir=tmp_path)
+    values = np.array(clean.values)  # a copy: the memory map would see the damage
+    entry = tmp_path / "activations" / clean.provenance["key"]
+    expected = _bytes(entry)
+    data = (entry / damage).read_bytes()
+    (entry / damage).write_bytes(data[: len(data) // 2])  # e.g. a disk error after the write
+    with pytest.raises(ProbingError):
+        load_activations(entry)
+    again = extract_activations(lm, STIMULI, cache_dir=tmp_path)
+    assert _bytes(entry) == expected
+    np.testing.assert_array_equal(again.values, values)
