@@ -149,18 +149,150 @@ def save_stimuli(stimuli, path):
 
 
 def load_stimuli(path):
-    """Read stimuli written by :func:`save_stimuli`."""
+    """Read a stimuli table: one written by :func:`save_stimuli`, or a plain table.
+
+    A file with a ``<stem>.meta.json`` beside it is read with its regions and words;
+    any other ``.csv``, ``.tsv`` or ``.parquet`` file is a plain table (see
+    :func:`read_plain_table`). Either way every row is checked before anything else runs.
+
+    Raises
+    ------
+    ProbingError
+        One line naming the file, the row or column and what is allowed.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise ProbingError(f"{path}: no such stimuli file")
-    meta = json.loads(_meta_path(path).read_text())
-    words_path = _sibling(path, "words")
-    return Stimuli(
-        paradigm=meta["paradigm"],
-        kind=meta["kind"],
-        table=read_table(path),
-        regions=read_table(_sibling(path, "regions")),
-        words=read_table(words_path) if words_path.exists() else None,
-        predictions=tuple(meta["predictions"]),
-        info=meta["info"],
-    )
+    if not _meta_path(path).exists():
+        return read_plain_table(path)
+    try:
+        meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        words_path = _sibling(path, "words")
+        stimuli = Stimuli(
+            paradigm=meta["paradigm"],
+            kind=meta["kind"],
+            table=read_table(path),
+            regions=read_table(_sibling(path, "regions")),
+            words=read_table(words_path) if words_path.exists() else None,
+            predictions=tuple(meta["predictions"]),
+            info=meta["info"],
+        )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        if isinstance(err, ProbingError):
+            raise ProbingError(f"{path}: {err}") from None
+        raise ProbingError(f"{path}: cannot read the stimuli written by 'probing generate' "
+                           f"({type(err).__name__}: {_one_line(err)}); regenerate them or "
+                           f"remove {_meta_path(path).name} to read {path.name} as a plain table"
+                           ) from None
+    check_rows(stimuli.table, path)
+    return stimuli
+
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
+_ALLOWED = ("required columns: stimulus_id, text; optional: item_id, condition and any "
+            "others")
+
+
+def _one_line(err):
+    return " ".join(str(err).split())[:200]
+
+
+def read_plain_table(path):
+    """A :class:`Stimuli` from a plain table with ``stimulus_id`` and ``text`` columns.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv``, ``.tsv`` or ``.parquet``. Required columns ``stimulus_id, text``;
+        optional ``item_id`` (default: the stimulus id, so each stimulus is its own
+        item) and ``condition`` (default ``all``); other columns are kept. Cells are
+        read as text (``007`` stays ``007``).
+
+    Returns
+    -------
+    Stimuli
+        Kind ``rsa`` (a set of stimuli with no pairs and no predictions); one
+        ``sentence`` region over each whole text; ``paradigm`` is the file's stem.
+
+    Raises
+    ------
+    ProbingError
+        Empty file, no rows, missing columns, repeated or empty ``stimulus_id``, empty
+        ``text``: one line naming the file, the row (1 = first row after the header)
+        or column, and what is allowed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "my.csv"
+    >>> _ = path.write_text("stimulus_id,text\\n007,The dog barks.\\n")
+    >>> s = read_plain_table(path)
+    >>> s.table.to_dict("records")
+    [{'stimulus_id': '007', 'item_id': '007', 'condition': 'all', 'text': 'The dog barks.'}]
+    """
+    path = Path(path)
+    table = _read_cells(path)
+    missing = [c for c in ("stimulus_id", "text") if c not in table.columns]
+    if missing:
+        raise ProbingError(f"{path}: missing column(s) {', '.join(missing)} (header has "
+                           f"{', '.join(map(str, table.columns)) or 'nothing'}); {_ALLOWED}")
+    if table.empty:
+        raise ProbingError(f"{path}: header only, no rows; add one row per stimulus")
+    if "item_id" not in table:
+        table.insert(1, "item_id", table["stimulus_id"])
+    if "condition" not in table:
+        table.insert(2, "condition", "all")
+    front = list(STIMULUS_COLUMNS)
+    table = table[front + [c for c in table.columns if c not in front]]
+    check_rows(table, path)
+    regions = pd.DataFrame({"stimulus_id": table["stimulus_id"], "region": "sentence",
+                            "region_number": 1, "char_start": 0,
+                            "char_end": table["text"].str.len()}, columns=list(REGION_COLUMNS))
+    return Stimuli(paradigm=path.stem, kind="rsa", table=table.reset_index(drop=True),
+                   regions=regions, info={"source": "table", "file": path.name})
+
+
+def _read_cells(path):
+    """Every cell as a string; one-line errors for unreadable, empty or unknown files."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ProbingError(f"{path}: a stimuli table must end in {', '.join(TABLE_SUFFIXES)}")
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+            return table.astype({c: str for c in table.columns if table[c].dtype != object})
+        if path.stat().st_size == 0 or not path.read_bytes().strip():
+            raise ProbingError(f"{path}: file is empty; expected a header row "
+                               f"(stimulus_id,text) and one row per stimulus")
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                           encoding="utf-8", engine="python")
+    except ProbingError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise ProbingError(f"{path}: cannot read the table ({type(err).__name__}: "
+                           f"{_one_line(err)}); {_ALLOWED}") from None
+    except Exception as err:  # pyarrow raises its own types for a broken parquet file
+        raise ProbingError(f"{path}: cannot read the table ({type(err).__name__}: "
+                           f"{_one_line(err)})") from None
+
+
+def check_rows(table, path):
+    """Row-level rules of a stimuli table; the error names the file, row and column.
+
+    Rows are numbered from 1 (the first row after the header).
+    """
+    where = f"{path}: " if path is not None else ""
+    for column in ("stimulus_id", "text"):
+        values = table[column]
+        blank = values.isna() | (values.astype(str).str.strip() == "")
+        if blank.any():
+            row = int(blank.to_numpy().argmax()) + 1
+            raise ProbingError(f"{where}row {row}, column {column}: empty; every stimulus "
+                               f"needs a {'unique id' if column == 'stimulus_id' else 'text'}")
+    ids = table["stimulus_id"].astype(str)
+    repeated = ids.duplicated()
+    if repeated.any():
+        row = int(repeated.to_numpy().argmax()) + 1
+        first = int((ids == ids.iloc[row - 1]).to_numpy().argmax()) + 1
+        raise ProbingError(f"{where}row {row}, column stimulus_id: {ids.iloc[row - 1]!r} "
+                           f"repeats (first in row {first}); ids must be unique")

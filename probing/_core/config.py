@@ -8,7 +8,11 @@ from __future__ import annotations
 import contextlib
 import threading
 
-_DEFAULTS = {"cache_dir": None, "device": None, "dtype": None}
+# max_memory: bytes a step may plan to use (None: the memory available when it starts;
+# 0: do not check); see probing._core.resources. allowed_paths: extra folders paradigm
+# files may read (see probing._core.paths)
+_DEFAULTS = {"cache_dir": None, "device": None, "dtype": None, "max_memory": None,
+             "allowed_paths": None}
 _local = threading.local()
 
 
@@ -24,7 +28,7 @@ def get_config():
     Examples
     --------
     >>> sorted(get_config())
-    ['cache_dir', 'device', 'dtype']
+    ['allowed_paths', 'cache_dir', 'device', 'dtype', 'max_memory']
     """
     return dict(_current())
 

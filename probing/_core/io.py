@@ -2,14 +2,88 @@
 
 Each writer writes to a temporary sibling and renames it into place, so an interrupted
 run leaves either the old file or nothing, never a truncated file a later run trusts.
+A write that fails because the disk is full, the folder is read-only or not ours
+raises :class:`~probing._core.errors.ProbingError` with one line naming the path and
+what to do, instead of a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+from probing._core.errors import ProbingError
+
+# errno -> what the user reads; other OSErrors are bugs or transient and stay as they are
+_WRITE_ERRORS = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this file system",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+class WriteError(ProbingError):
+    """A file or folder could not be written (disk full, read-only, no permission)."""
+
+
+def write_error(path, err):
+    """The one-line :class:`WriteError` for an ``OSError`` of writing ``path``, else None.
+
+    Examples
+    --------
+    >>> import errno
+    >>> str(write_error("/c/x.npy", OSError(errno.ENOSPC, "No space left on device")))
+    'cannot write /c/x.npy: disk full (No space left on device); free space or choose another folder (--out, --cache-dir)'
+    """
+    what = _WRITE_ERRORS.get(getattr(err, "errno", None))
+    if what is None:
+        return None
+    return WriteError(f"cannot write {path}: {what} ({err.strerror or err}); free space or "
+                      f"choose another folder (--out, --cache-dir)")
+
+
+@contextlib.contextmanager
+def reraise_write_errors(path):
+    """Turn a disk-full / read-only ``OSError`` inside the block into a :class:`WriteError`."""
+    try:
+        yield
+    except OSError as err:
+        friendly = write_error(path, err)
+        if friendly is None:
+            raise
+        raise friendly from None
+
+
+def make_folder(path):
+    """``mkdir -p`` that fails with a one-line :class:`WriteError`."""
+    with reraise_write_errors(path):
+        Path(path).mkdir(parents=True, exist_ok=True)
+    return Path(path)
+
+
+def check_writable(folder):
+    """Fail early, before any work, if files cannot be created in ``folder``.
+
+    The nearest existing folder on the way to ``folder`` must accept a new file (a
+    temporary one, removed at once); nothing is left behind, and ``folder`` itself is
+    not created.
+    """
+    folder = Path(folder).absolute()
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise WriteError(f"cannot write {folder}: {probe} is not a folder")
+    with reraise_write_errors(folder):
+        with tempfile.TemporaryFile(dir=probe, prefix=".probing-write-check-"):
+            pass
 
 
 @contextlib.contextmanager
@@ -31,15 +105,16 @@ def atomic_path(path):
     'hi'
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with reraise_write_errors(path):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp)
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def write_text_atomic(path, text):
@@ -96,15 +171,35 @@ def atomic_folder(out):
     A reader sees the old folder or the complete new one, never a half-written one; on
     error the temporary folder is removed and ``out`` is left as it was.
     """
-    import shutil
-
     out = Path(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
+    with reraise_write_errors(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        try:
+            yield tmp
+            _swap_in(tmp, out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+
+
+def _swap_in(tmp, out):
+    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first and removed
+    only after the new one is in place, so a crash never loses both."""
+    for _ in range(3):  # another writer may put its own ``out`` in place between the steps
+        old = None
         if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+        try:
+            tmp.rename(out)
+        except OSError as err:
+            if old is not None and not out.exists():  # put the old folder back
+                os.replace(old / out.name, out)
+            if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            continue
+        finally:
+            if old is not None:
+                shutil.rmtree(old)
+        return
+    raise ProbingError(f"{out}: other processes keep replacing this folder; retry")

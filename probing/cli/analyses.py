@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
-from probing.cli.commands import add_model_options, check_layers_syntax, load_from_args
+from probing.cli.commands import (
+    add_max_memory,
+    add_model_options,
+    check_layers_syntax,
+    load_from_args,
+    max_memory,
+)
 
 SITES = ("resid_post", "mlp_out", "attn_out")
 # Literal copies so that `--help` does not import the analyses (seconds); a test checks
@@ -32,10 +38,11 @@ def _add_common(p):
 
 
 def _out_folder(args, spec, command):
+    from probing._core.io import make_folder
     from probing.pipeline.run import check_run_folder
 
     out = args.out or Path("runs") / f"{spec.name}-{command}"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     check_run_folder(out, force=args.force)
     return out
 
@@ -61,6 +68,7 @@ def add_rsa(sub):
     p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
                    help="exchange all stimulus labels (default) or only within items")
+    add_max_memory(p)
     p.set_defaults(func=run_rsa_command)
 
 
@@ -76,7 +84,7 @@ def run_rsa_command(args):
     check_layers_syntax(args.layers)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "rsa")
-    with config_context(cache_dir=args.cache_dir):
+    with config_context(cache_dir=args.cache_dir, max_memory=max_memory(args)):
         tables = run_rsa(args.file, lambda: load_from_args(args), out, options=options,
                          force=args.force, argv=["probing", *sys.argv[1:]])
     rsa = tables["rsa"]

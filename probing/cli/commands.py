@@ -169,7 +169,9 @@ def add_run(sub):
                        "model and write DIR/manifest.json, stimuli.csv, tokens.csv, scores.csv, "
                        "words.csv, and per kind pairs.csv + summary.csv or regions.csv + "
                        "predictions.csv.")
-    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="paradigm file, or a stimuli table (.csv/.tsv/.parquet with "
+                   "stimulus_id and text)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
     add_model_options(p)
     _add_scoring_options(p)
@@ -177,17 +179,14 @@ def add_run(sub):
 
 
 def run_run(args):
-    from probing.paradigms import load_paradigm
+    from probing._core.io import make_folder
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
-    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
-    if spec.kind in ("ratings", "reading_times"):
-        from probing.paradigms import generate
-
-        generate(spec)  # human data files are read, and checked, before the model loads
-    out = args.out or Path("runs") / spec.name
-    out.parent.mkdir(parents=True, exist_ok=True)
+    name = _source_name(args.file)  # fail on a bad file before loading a model
+    _check_human_data(args.file)  # human data files are read, and checked, before loading
+    out = args.out or Path("runs") / name
+    make_folder(out.parent)
     check_run_folder(out, force=args.force)
     tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
@@ -225,21 +224,43 @@ def run_demo(args):
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
-def _stimuli_from(path, seed):
-    if path.suffix in (".csv", ".parquet"):
-        from probing.stimuli import load_stimuli
+def _check_human_data(path):
+    """Read (and so check) a ratings or reading-times paradigm's data file."""
+    from probing.pipeline.sources import is_table
 
-        return load_stimuli(path)
+    if is_table(path):
+        return
     from probing.paradigms import generate, load_paradigm
 
-    return generate(load_paradigm(path), seed=seed)
+    spec = load_paradigm(path)
+    if spec.kind in ("ratings", "reading_times"):
+        generate(spec)
+
+
+def _source_name(path):
+    """Check a paradigm file or stimuli table; return its name (for the default folder)."""
+    from probing.pipeline.sources import is_table
+
+    if is_table(path):
+        from probing.stimuli import load_stimuli
+
+        return load_stimuli(path).paradigm
+    from probing.paradigms import load_paradigm
+
+    return load_paradigm(path).name
+
+
+def _stimuli_from(path, seed):
+    from probing.pipeline.sources import load_source
+
+    return load_source(path, seed=seed)[0]
 
 
 def add_extract(sub):
     p = sub.add_parser("extract", help="layerwise activations of a paradigm's stimuli",
                        description="Extract pooled activations (n_stimuli x n_layers x n_units) "
-                       "of a paradigm file's stimuli (or a stimuli .csv/.parquet written by "
-                       "'probing generate') and write DIR/values.npy, index.csv, meta.json. "
+                       "of a paradigm file's stimuli (or of a stimuli table: .csv/.tsv/.parquet with "
+                       "stimulus_id and text columns, or written by 'probing generate') and write DIR/values.npy, index.csv, meta.json. "
                        "Results are cached by a key over everything that changes them.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -260,24 +281,54 @@ def add_extract(sub):
                    help="deprecated alias of --store-dtype")
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
+    p.add_argument("--chunk-size", type=int, default=512,
+                   help="stimuli per chunk written to disk; an interrupted run resumes at the "
+                   "first missing chunk (default 512)")
+    add_max_memory(p)
     p.set_defaults(func=run_extract)
 
 
-def run_extract(args):
-    from probing.pipeline.extract import extract_activations
+def add_max_memory(p):
+    """``--max-memory GIB``: the memory a step may plan to use (estimate checked first)."""
+    p.add_argument("--max-memory", type=float, default=None, metavar="GIB",
+                   help="refuse when the memory estimate exceeds GIB (default: the memory "
+                   "available now; 0: no check)")
 
-    if args.batch_size < 1:
-        raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+
+def max_memory(args):
+    """``--max-memory`` in bytes for ``config_context`` (None: the default)."""
+    if args.max_memory is None:
+        return None
+    if args.max_memory < 0:
+        raise ProbingError(f"--max-memory must be >= 0 GiB, got {args.max_memory}")
+    return int(args.max_memory * 2**30)
+
+
+def run_extract(args):
+    from probing._core.config import config_context
+    from probing._core.io import check_writable
+    from probing.pipeline.extract import extract_activations
+    from probing.store import cache_root
+
+    if args.batch_size < 1 or args.chunk_size < 1:
+        raise ProbingError(f"--batch-size and --chunk-size must be >= 1, got "
+                           f"{args.batch_size} and {args.chunk_size}")
+    limit = max_memory(args)
     from probing.pipeline.extract import build_segments
 
     stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
     build_segments(stimuli, pooling=args.pooling, level=args.level)  # and on bad pooling
     check_layers_syntax(args.layers)
+    check_writable(args.out)
+    if not args.no_cache:
+        check_writable(cache_root(args.cache_dir))
     lm = load_from_args(args)
-    acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
-                               pooling=args.pooling, level=args.level, dtype=args.store_dtype,
-                               batch_size=args.batch_size, cache=not args.no_cache,
-                               cache_dir=args.cache_dir, out=args.out)
+    with config_context(max_memory=limit):
+        acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
+                                   pooling=args.pooling, level=args.level, dtype=args.store_dtype,
+                                   batch_size=args.batch_size, chunk_size=args.chunk_size,
+                                   cache=not args.no_cache,
+                                   cache_dir=args.cache_dir, out=args.out)
     print(f"{acts!r} -> {args.out}/")
 
 

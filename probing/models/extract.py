@@ -26,6 +26,7 @@ from probing.models.causal import accepts_position_ids
 from probing.models.hooks import SITES, block_modules, record_sites
 from probing.models.interventions import per_text, prepare_interventions
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
+from probing.models.scoring import context_length
 
 __all__ = ["compute_activations", "model_identity", "n_layers", "resolve_layers"]
 
@@ -85,6 +86,16 @@ def model_identity(lm):
 def _frame(lm, encoded):
     end = [] if lm.end is None else [lm.end.token_id]
     return [[lm.start_token_id, *e.token_ids, *end] for e in encoded]
+
+
+def _check_context(lm, sequences):
+    """A text longer than the position table would index past it (an IndexError deep in
+    torch); say which text and what the limit is instead."""
+    limit = context_length(lm)
+    long = [i for i, s in enumerate(sequences) if limit and len(s) > limit]
+    if long:
+        raise ProbingError(f"texts {long[:5]} have up to {max(len(sequences[i]) for i in long)} "
+                           f"tokens; the model's context window allows {limit}; shorten them")
 
 
 def _ranges(encoded, segments, text):
@@ -156,6 +167,7 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
     if empty:
         raise ProbingError(f"texts {empty[:5]} have no tokens")
     sequences = _frame(lm, encoded)
+    _check_context(lm, sequences)
     ranges = [_ranges(e, segs, text) for e, segs, text in zip(encoded, segments, texts, strict=True)]
     use_positions = accepts_position_ids(base)
     side = padding_side if use_positions else "right"

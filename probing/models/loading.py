@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import pickle
 import re
+import zipfile
 from pathlib import Path
 
 from probing._core.errors import ProbingError
@@ -149,10 +151,12 @@ def _load_pretrained(source, kind, dtype):
             ) from err
         raise ProbingError(f"cannot read {source.location}/config.json: {_one_line(err)}") from err
     kind = kind or detect_kind(config)
+    if source.kind == "folder":
+        _check_weights_only(Path(source.location))
     try:
         model = _auto_class(kind).from_pretrained(source.location, dtype=dtype, **offline)
         tokenizer = AutoTokenizer.from_pretrained(source.location, **offline)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, pickle.UnpicklingError) as err:
         raise ProbingError(f"cannot load model {source.location}: {_one_line(err)}") from err
     record = {"source": source.kind, "path": source.location}
     if source.kind == "folder":
@@ -160,6 +164,22 @@ def _load_pretrained(source, kind, dtype):
     else:
         record["revision"] = getattr(config, "_commit_hash", None)
     return model, tokenizer, kind, record
+
+
+def _check_weights_only(folder):
+    """Refuse pickled weight files that hold more than tensors, whatever transformers'
+    own default: ``torch.load(weights_only=True)`` unpickles tensors and plain containers
+    only, so a file that would run code on load is never unpickled. Memory-mapped, so a
+    large legacy checkpoint is not read twice. Safetensors files hold no code at all."""
+    import torch
+
+    for path in sorted(folder.glob("*.bin")) + sorted(folder.glob("*.pt")) + sorted(folder.glob("*.pth")):
+        try:
+            torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+        except (pickle.UnpicklingError, RuntimeError, OSError, EOFError) as err:
+            raise ProbingError(f"{path}: not loadable as weights only ({_one_line(err)[:120]}); "
+                               f"probing never unpickles arbitrary objects: convert the "
+                               f"checkpoint to safetensors") from None
 
 
 def load_model(name_or_path, *, device=None, dtype=None, kind=None, start_token="auto"):

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from probing._core.errors import SpecError
+from probing._core.paths import check_allowed_path
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
@@ -40,6 +41,10 @@ class Checker:
 
     def existing_path(self, field, value):
         self.typed(field, value, str, "a path (relative to the paradigm file)")
+        try:
+            check_allowed_path(value, base=self.folder)
+        except SpecError as err:
+            self.fail(field, err.message)
         if not (self.folder / value).exists():
             self.fail(field, f"{value!r} does not exist (looked in {self.folder / value})")
         return value

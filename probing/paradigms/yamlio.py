@@ -67,6 +67,7 @@ def parse_yaml(text, *, file=None):
     ('verb', 3)
     """
     try:
+        _check_shape(text, file)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -79,6 +80,31 @@ def parse_yaml(text, *, file=None):
     lines = Located()
     _record_lines(node, "", lines, file)
     return data, lines
+
+
+MAX_CHARS, MAX_DEPTH = 2**20, 50
+
+
+def _check_shape(text, file):
+    """Bound what the recursive composer and validators see: size, nesting, no aliases.
+
+    PyYAML's composer recurses once per nesting level (deep files raise RecursionError)
+    and aliases share one node many times (a "billion laughs" file makes any walk of
+    the tree exponential). Parsing to events is iterative, so it checks both cheaply.
+    """
+    if len(text) > MAX_CHARS:
+        raise SpecError(f"file is larger than {MAX_CHARS // 2**10} KiB; a paradigm file "
+                        "describes a design (put stimuli in a source file)", file=file)
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise SpecError("YAML aliases (*name) are not allowed in paradigm files; write "
+                            "the value out", file=file, line=line)
+        depth += isinstance(event, yaml.CollectionStartEvent)
+        depth -= isinstance(event, yaml.CollectionEndEvent)
+        if depth > MAX_DEPTH:
+            raise SpecError(f"nested deeper than {MAX_DEPTH} levels", file=file, line=line)
 
 
 def _record_lines(node, prefix, lines, file):

@@ -16,7 +16,8 @@ import pandas as pd
 
 import probing
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder
+from probing._core.io import atomic_folder, make_folder
+from probing._core.resources import check_disk, check_memory
 from probing.stimuli import Stimuli
 from probing.store import (
     STORE_DTYPES,
@@ -24,11 +25,12 @@ from probing.store import (
     ChunkWriter,
     cache_root,
     compute_cache_key,
+    entry_lock,
     hash_json,
     load_activations,
 )
 
-__all__ = ["LEVELS", "build_segments", "extract_activations"]
+__all__ = ["LEVELS", "build_segments", "estimate_extraction", "extract_activations"]
 
 LEVELS = ("sentence", "word")
 
@@ -146,6 +148,9 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)
     segments, index = build_segments(stimuli, pooling=pooling, level=level)
+    if index.empty:  # checked before any folder is made: no half-written entry
+        raise ProbingError(f"no {level}s to extract: the stimuli table has no rows"
+                           + (" with words" if level == "word" else ""))
     texts = _tables(stimuli)[0]["text"].tolist()
     stim_hash = hash_json({"ids": index.to_dict("list"), "texts": texts, "segments": segments})
     key = compute_cache_key(model=model_identity(lm), stimuli=stim_hash, layers=layers, site=site,
@@ -156,15 +161,57 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
                "batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch,
                "padding_side": padding_side, "chunk_size": chunk_size}
     if not cache and out is None:
+        _check_memory(lm, texts, len(index), layers, dtype, options, streaming=False)
         values = compute_activations(lm, texts, segments, **options)
         return Activations(values, index, layers=tuple(layers), site=site, pooling=pooling,
                            level=level, provenance={"key": key, **meta["provenance"]})
+    need = _check_memory(lm, texts, len(index), layers, dtype, options)
     folder = cache_root(cache_dir) / key if cache else Path(out)
-    if not _is_complete(folder, key):
-        _write_entry(lm, texts, segments, index, meta, folder, options)
+    # under the entry's lock: a second process waits, then reuses the complete entry
+    with entry_lock(folder):
+        if not _is_complete(folder, key):
+            check_disk(folder, need["disk"], what="extraction")
+            _write_entry(lm, texts, segments, index, meta, folder, options)
     if out is not None and Path(out).resolve() != folder.resolve():
+        check_disk(out, need["disk"] // 2, what="copying the activations")
         _copy_entry(folder, Path(out))
     return load_activations(out if out is not None else folder)
+
+
+def estimate_extraction(lm, texts, n_rows, layers, dtype, options, *, streaming):
+    """Bytes of memory and disk an extraction plans to use (an upper-bound estimate).
+
+    Memory: one batch of hidden states (``batch_size x longest text x (n_blocks + 1) x
+    hidden``, in the model's dtype; a text's length in characters bounds its tokens)
+    plus one chunk of pooled values; without streaming to disk (``cache=False`` and
+    no ``out``) all ``n_rows x n_layers x n_units`` values twice (the chunks and their
+    concatenation). Disk: the chunks and ``values.npy`` side by side while finishing.
+
+    Returns
+    -------
+    dict
+        ``memory, disk`` in bytes.
+    """
+    from probing.models.extract import n_layers
+
+    hidden = int(lm.model.config.hidden_size)
+    longest = min(max(len(t) for t in texts) + 2,
+                  int(getattr(lm.model.config, "max_position_embeddings", 0) or 10**6))
+    per_model = lm.model.dtype.itemsize
+    batch = min(options["batch_size"], len(texts)) * longest * (n_layers(lm) + 1) * hidden * per_model
+    row = len(layers) * hidden * np.dtype(dtype).itemsize
+    chunk = min(options["chunk_size"], n_rows) * row
+    total = n_rows * row
+    return {"memory": batch + chunk + (0 if streaming else 2 * total), "disk": 2 * total}
+
+
+def _check_memory(lm, texts, n_rows, layers, dtype, options, *, streaming=True):
+    need = estimate_extraction(lm, texts, n_rows, layers, dtype, options, streaming=streaming)
+    advice = "" if streaming else "stream to disk (keep the cache on or pass --out), "
+    check_memory(need["memory"], what=f"extracting {n_rows} rows x {len(layers)} layers",
+                 advice=f"{advice}extract fewer layers (--layers 0,6,-1) or fewer stimuli, "
+                        f"or lower --batch-size")
+    return need
 
 
 def _is_complete(folder, key):
@@ -177,7 +224,7 @@ def _is_complete(folder, key):
 def _write_entry(lm, texts, segments, index, meta, folder, options):
     from probing.models.extract import compute_activations
 
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     (folder / "meta.json").unlink(missing_ok=True)  # never trust a folder being rewritten
     plan = {"key": meta["key"], **{k: v for k, v in options.items() if k not in meta}}
     writer = ChunkWriter(folder, plan)
@@ -190,7 +237,7 @@ def _copy_entry(folder, out):
     """Copy a complete entry to ``out`` through a temporary sibling (all or nothing)."""
     if out.exists() and any(out.iterdir()) and not (out / "values.npy").exists():
         raise ProbingError(f"--out {out}: folder exists and is not an activations folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     with atomic_folder(out) as tmp:
         for name in ("values.npy", "index.csv", "meta.json"):
             shutil.copyfile(folder / name, tmp / name)

@@ -16,6 +16,7 @@ import numpy as np
 
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
+from probing._core.resources import check_memory
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.extract import build_segments, extract_activations
@@ -101,6 +102,7 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     stimuli = generate(spec, seed=options.seed)
     build_segments(stimuli, pooling=options.pooling)  # pooling and its region, before loading
     lm = resolve_model(lm)
+    _check_rsa_memory(lm, stimuli, options)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
     items = stimuli.item_ids(acts.index["stimulus_id"])
@@ -126,6 +128,36 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     manifest["activations_key"] = acts.provenance["key"]
     _write(out, tables, manifest, rdms, table)
     return tables
+
+
+def estimate_rsa_memory(n_rows, n_layers, n_units, *, n_models, n_perm):
+    """Bytes an RSA run plans to hold at once (an estimate from the shapes).
+
+    The layers' patterns as float64 (``n_layers x n_rows x n_units``), three sets of
+    ``n_layers`` RDMs of ``n_rows x n_rows`` float64 (the tested, the aligned and the
+    displayed ones), the permutations (``n_perm x n_rows`` int32) and the null
+    distribution (``n_perm x n_layers x n_models`` float64).
+
+    Examples
+    --------
+    >>> estimate_rsa_memory(100, 2, 10, n_models=1, n_perm=10) == 8 * (2000 + 60000 + 20) + 4000
+    True
+    """
+    return (8 * n_layers * n_rows * n_units + 3 * 8 * n_layers * n_rows**2
+            + 4 * n_perm * n_rows + 8 * n_perm * n_layers * n_models)
+
+
+def _check_rsa_memory(lm, stimuli, options):
+    """Refuse before extraction when the RSA would not fit in memory."""
+    from probing.models.extract import n_layers, resolve_layers
+
+    layers = resolve_layers(options.layers, n_layers(lm), options.site)
+    n_models = max(1, len(stimuli.info.get("model_rdms") or {}))
+    need = estimate_rsa_memory(len(stimuli.table), len(layers), int(lm.model.config.hidden_size),
+                               n_models=n_models, n_perm=options.n_perm)
+    check_memory(need, what=f"RSA of {len(stimuli.table)} stimuli x {len(layers)} layers",
+                 advice="use fewer layers (--layers 0,6,-1), fewer stimuli (items_per_cell) "
+                        "or fewer permutations (--n-perm)")
 
 
 def _write(out, tables, manifest, rdms, table):

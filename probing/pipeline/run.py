@@ -12,15 +12,15 @@ import json
 from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
+from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
-from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
+from probing.pipeline.sources import load_source
 
 REDUCTIONS = ("sum", "mean")
 TIES = ("incorrect", "half", "correct")
@@ -62,6 +62,7 @@ def check_run_folder(out, *, force=False):
         raise ProbingError(f"--out {out}: folder exists and is not empty (use --force to replace it)")
     if not out.parent.exists():
         raise ProbingError(f"--out {out}: parent folder {out.parent} does not exist")
+    check_writable(out.parent)
 
 
 def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None):
@@ -70,10 +71,11 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     Parameters
     ----------
     paradigm_path : str or path-like
-        Paradigm file.
+        Paradigm file, or a stimuli table (``.csv``, ``.tsv``, ``.parquet`` with
+        ``stimulus_id, text``; see :func:`probing.stimuli.read_plain_table`).
     lm : probing.models.LanguageModel or callable
         A loaded model (see :func:`probing.models.load_model`), or a zero-argument loader
-        called once the paradigm has generated.
+        called once the stimuli are read or generated.
     out : str or path-like
         Run folder to create.
     options : RunOptions
@@ -91,8 +93,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     out = Path(out)
     check_run_folder(out, force=force)
     started = now()
-    spec = load_paradigm(paradigm_path)
-    stimuli = generate(spec, seed=options.seed)
+    stimuli, seed = load_source(paradigm_path, seed=options.seed)
     lm = resolve_model(lm)
     # a diagnostic only: truncation keeps a short-context model from failing here
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
@@ -100,12 +101,11 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
                           batch_size=options.batch_size, truncate=options.truncate,
                           stride=options.stride, progress=None)  # a bar with ETA when run from a terminal
-    seed = spec.seed if options.seed is None else options.seed
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options, random_state=seed)}
     if stimuli.kind in ALIGNMENT_KINDS:
         tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name))
-    tables = {name: add_identity(table, model=lm.name, paradigm=spec.name)
+    tables = {name: add_identity(table, model=lm.name, paradigm=stimuli.paradigm)
               for name, table in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
                               options=dataclasses.asdict(options),

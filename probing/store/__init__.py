@@ -16,6 +16,7 @@ from probing.store.cache import (
     cache_root,
     clear_cache,
     compute_cache_key,
+    entry_lock,
     hash_json,
     list_cache,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "cache_root",
     "clear_cache",
     "compute_cache_key",
+    "entry_lock",
     "hash_json",
     "list_cache",
     "load_activations",

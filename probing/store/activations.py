@@ -127,11 +127,21 @@ def load_activations(folder):
     meta_path = folder / "meta.json"
     if not meta_path.exists():
         raise ProbingError(f"{folder}: not a complete activations folder (no meta.json)")
-    meta = json.loads(meta_path.read_text())
-    if not meta.get("complete"):
-        raise ProbingError(f"{folder}: activations are incomplete (interrupted run)")
-    values = np.load(folder / "values.npy", mmap_mode="r")
-    index = read_table(folder / "index.csv")
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not meta.get("complete"):
+            raise ProbingError(f"{folder}: activations are incomplete (interrupted run)")
+        values = np.load(folder / "values.npy", mmap_mode="r")
+        index = read_table(folder / "index.csv")
+    except ProbingError:
+        raise
+    except (OSError, ValueError, AttributeError) as err:  # damaged after it was written
+        raise ProbingError(f"{folder}: damaged activations folder ({type(err).__name__}: "
+                           f"{' '.join(str(err).split())[:120]}); clear it and extract again"
+                           ) from None
+    if values.shape[0] != meta.get("n_rows", values.shape[0]):
+        raise ProbingError(f"{folder}: values.npy has {values.shape[0]} rows, meta.json says "
+                           f"{meta['n_rows']}; clear it and extract again")
     index["stimulus_id"] = index["stimulus_id"].astype(str)
     return Activations(values, index, layers=tuple(meta["layers"]), site=meta["site"],
                        pooling=meta["pooling"], level=meta["level"],

@@ -7,6 +7,11 @@ the first missing chunk. :meth:`ChunkWriter.finish` streams the chunks into one
 ``values.npy`` (never holding more than a chunk in memory), writes ``index.csv`` and,
 last, ``meta.json``; only then is the entry complete.
 
+One process at a time writes an entry: :func:`entry_lock` holds an OS file lock
+(``.<key>.lock`` beside the entry, released by the kernel even on ``kill -9``). A second
+process asking for the same key waits, then finds the entry complete and reads it; it
+never writes beside the first or duplicates its work.
+
 The key hashes everything that changes the output (model id and weights hash or
 revision, the stimuli and their spans, layers, site, pooling, level, dtype, package
 version), so a changed input never meets a stale entry.
@@ -14,8 +19,10 @@ version), so a changed input never meets a stale entry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -23,11 +30,44 @@ import numpy as np
 
 from probing._core.config import get_config
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_path, write_table, write_text_atomic
+from probing._core.io import atomic_path, make_folder, write_table, write_text_atomic
 
-__all__ = ["ChunkWriter", "cache_root", "clear_cache", "compute_cache_key", "hash_json", "list_cache"]
+__all__ = ["ChunkWriter", "cache_root", "clear_cache", "compute_cache_key", "entry_lock",
+           "hash_json", "list_cache"]
 
 _PLAN = "plan.json"
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def entry_lock(folder):
+    """Hold the write lock of the entry ``folder`` (waits for another holder).
+
+    ``filelock`` rather than our own: it wraps ``fcntl.flock`` / ``msvcrt.locking``
+    portably, and an OS lock dies with its process, so a killed writer never leaves a
+    stale lock behind.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "k"
+    >>> with entry_lock(folder):
+    ...     pass
+    """
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    make_folder(folder.parent)
+    lock = FileLock(folder.parent / f".{folder.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("%s: another process is writing this entry; waiting for it", folder)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def hash_json(record):
@@ -84,7 +124,7 @@ def list_cache(cache_dir=None):
     if not root.exists():
         return []
     entries = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         meta_path = folder / "meta.json"
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
@@ -108,7 +148,8 @@ def clear_cache(cache_dir=None, *, keys=None):
     removed = []
     for entry in list_cache(cache_dir):
         if keys is None or any(entry["key"].startswith(k) for k in keys):
-            shutil.rmtree(entry["path"])
+            with entry_lock(entry["path"]):  # never pull an entry from under its writer
+                shutil.rmtree(entry["path"], ignore_errors=True)
             removed.append(entry["key"])
     return removed
 
@@ -128,7 +169,9 @@ class ChunkWriter:
     def __init__(self, folder, plan):
         self.folder = Path(folder)
         self.chunks = self.folder / "chunks"
-        self.chunks.mkdir(parents=True, exist_ok=True)
+        make_folder(self.chunks)
+        for stale in [*self.folder.glob(".*.tmp"), *self.chunks.glob(".*.tmp")]:
+            stale.unlink()  # temporaries of a killed writer (the caller holds the lock)
         plan_path = self.chunks / _PLAN
         if plan_path.exists() and json.loads(plan_path.read_text()) != json.loads(json.dumps(plan)):
             shutil.rmtree(self.chunks)

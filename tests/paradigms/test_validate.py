@@ -478,6 +478,7 @@ def test_relative_paths_resolve_against_the_paradigm_file(tmp_path, monkeypatch)
     (tmp_path / "designs").mkdir()
     text = _resolve(RSA).replace(str(LEXICON), "../lexica/lex.tsv")
     monkeypatch.chdir(REPO)  # not the file's folder
+    monkeypatch.setenv("PROBING_ALLOWED_PATHS", str(tmp_path / "lexica"))  # a sibling folder
     spec = parse_paradigm(text, path=tmp_path / "designs" / "p.yaml")
     assert spec.lexicon == "../lexica/lex.tsv"
 

@@ -97,7 +97,12 @@ def _labels_from_paradigm(spec, path):
     """
     from probing.paradigms.load import load_paradigm  # same package; avoids an import cycle
 
-    inner = generate_stimuli(load_paradigm(path), seed=spec.seed)
+    inner_spec = load_paradigm(path)
+    if inner_spec.source is not None:  # a chain of sources could loop back to itself
+        raise SpecError(f"must name a template paradigm (one without source:); "
+                        f"{Path(path).name} has a {inner_spec.source.format} source",
+                        file=spec.path, field="source.path")
+    inner = generate_stimuli(inner_spec, seed=spec.seed)
     table = inner.table
     if "role" in table:
         table = table[table["role"] == "good"].reset_index(drop=True)

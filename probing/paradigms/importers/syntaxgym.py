@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from probing._core.errors import SpecError
+from probing._core.errors import ProbingError, SpecError
 from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, Stimuli
 
 __all__ = ["read_syntaxgym"]
@@ -81,6 +81,22 @@ def read_syntaxgym(path, *, name=None):
     [['subject', 0, 8], ['adverb', 9, 9], ['verb', 9, 13]]
     """
     path = Path(path)
+    try:
+        return _read_suite(path, name)
+    except ProbingError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as err:
+        # a value of the wrong JSON type somewhere the checks below do not look
+        raise SpecError(f"not a SyntaxGym suite ({type(err).__name__}: {err}); expected "
+                        f"{_LAYOUT}", file=path) from None
+
+
+_LAYOUT = ("{meta: {name, metric}, region_meta: {number: name}, predictions: [{type: formula, "
+           "formula}], items: [{item_number, conditions: [{condition_name, regions: "
+           "[{region_number, content}]}]}]}")
+
+
+def _read_suite(path, name):
     suite = _load_suite(path)
     suite_name = str(suite["meta"]["name"])
     region_names = _region_names(suite["region_meta"], path)
