@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.probing-installed
 OUT ?= runs/demo
 
-.PHONY: demo test env clean chromium
+.PHONY: demo test test-slow env clean chromium
 
 env: $(STAMP)
 
@@ -28,10 +28,16 @@ chromium:
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ apt-get update && apt-get install -y chromium; }
 
+# `make test` (what CI runs) leaves out the tests marked slow: null-calibration
+# simulations, kill -9 and concurrency trials, process-pool and Ray sweeps (tens of
+# minutes on 2 cores). `make test-slow` runs them.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
 	$(BIN)/lint-imports
 	$(BIN)/ruff check probing tests benchmarks
+
+test-slow: $(STAMP) chromium
+	$(BIN)/python -m pytest -m slow
 
 clean:
 	rm -rf $(VENV) runs
