@@ -13,7 +13,7 @@ import sys
 
 import probing
 from probing._core.errors import ProbingError
-from probing.cli import analyses, commands
+from probing.cli import analyses, causal, commands
 
 EXIT_USAGE = 2
 
@@ -25,7 +25,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in (*commands.REGISTRY, *analyses.REGISTRY):
+    for register in (*commands.REGISTRY, *analyses.REGISTRY, *causal.REGISTRY):
         register(sub)
     return parser
 

@@ -36,7 +36,7 @@ def _check_cells(cells, per_head, n_heads):
     cells = [tuple(int(v) for v in cell) for cell in cells]
     if not cells:
         raise ProbingError("patch_set: cells is empty; give (layer, position, head) triples")
-    for layer, position, head in cells:
+    for _layer, position, head in cells:
         if position < 0:
             raise ProbingError(f"patch_set: position {position} must be >= 0")
         if per_head and not 0 <= head < n_heads:
