@@ -49,7 +49,9 @@ def _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options):
 
     x_pairs = pairs.set_index("pair_id").loc[pair_ids].reset_index()
     if options.positions == "regions":
-        where = region_positions(x_pairs, stimuli.regions, _in_order(pairs, pair_ids, spans))
+        # positions in x, the target of the NIE sweep: x's regions with x's token spans
+        where = region_positions(x_pairs.assign(target_id=x_pairs["source_id"]),
+                                 stimuli.regions, _in_order(pairs, pair_ids, spans))
         token = {(p, lab): pos for p, pos, lab in where.itertuples(index=False)}
     else:
         token = {(p, lab): int(lab) for p in pair_ids for lab in top["position"]}
