@@ -112,7 +112,9 @@ def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, per_head, optio
 def _head_units(top, head_dim):
     rows = [(int(r.rank), int(r.layer), "head_out", int(r.head) * head_dim + u)
             for r in top.itertuples(index=False) for u in range(head_dim)]
-    return pd.DataFrame(rows, columns=["rank", "layer", "site", "unit"])
+    # the same head may rank at several positions; ablation takes it once (its best rank)
+    table = pd.DataFrame(rows, columns=["rank", "layer", "site", "unit"])
+    return table.drop_duplicates(["layer", "site", "unit"], ignore_index=True)
 
 
 def _figure(table, top, per_head):
