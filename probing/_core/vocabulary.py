@@ -78,6 +78,23 @@ _COLUMNS = {
     "n_obs": ("int", "mixed model: observations"),
     "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
     "note": ("str", "why a row's analysis was not done or needs care (empty when it was)"),
+    # causal interventions (probing patch | mediate | ablate)
+    "source": ("str", "patching: the text whose activations are copied in"),
+    "target": ("str", "patching: the text that runs with them"),
+    "direction": ("str", "patching: `denoising` (clean activation into the corrupted run) or "
+                         "`noising` (corrupted into the clean run)"),
+    "position": ("str", "patching: where in the target the activation is replaced: "
+                        "`<region_number>:<region>` (the region's last token) or a token index"),
+    "head": ("int", "attention head (query head) at `head_out`; -1 or empty: the whole site"),
+    "unit": ("int", "0-based index of a unit (dimension) of a site's vector"),
+    "effect": ("float", "the estimated effect (see `metric`), a mean over pairs or items"),
+    "n_pairs": ("int", "patching: pairs behind a cell"),
+    "k": ("int", "mediation: size of the top-k mediator set set jointly"),
+    "rank": ("int", "1 = the largest effect"),
+    "unit_set": ("str", "ablation: `given` (the unit table), `random` (matched random sets) "
+                        "or `none` (the plain run)"),
+    "set": ("int", "ablation: index of a random matched unit set"),
+    "n_sets": ("int", "ablation: random matched unit sets behind the null"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -101,6 +118,20 @@ _TABLES = {
     "predictions": ("suite", "item_id", "prediction", "correct"),
     "model_fit": ("region", "term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
                   "converged", "n_obs", "n_groups", "note"),
+    "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
+                 "ci_high", "n_pairs"),
+    "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),
+    "mediation": ("layer", "site", "position", "head", "metric", "effect", "ci_low", "ci_high",
+                  "n"),
+    "mediation_items": ("pair_id", "item_id", "layer", "site", "position", "head", "metric",
+                        "effect"),
+    "mediation_joint": ("k", "metric", "effect", "ci_low", "ci_high", "n"),
+    "top_mediators": ("layer", "site", "position", "head", "rank", "effect"),
+    "top_units": ("rank", "layer", "site", "unit"),
+    "ablation": ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high", "p_val",
+                 "p_corr", "correction", "n", "n_sets"),
+    "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
+    "ablation_null": ("phenomenon", "metric", "set", "effect"),
 }
 TABLES = MappingProxyType(_TABLES)
 

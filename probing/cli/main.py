@@ -13,7 +13,7 @@ import sys
 
 import probing
 from probing._core.errors import ProbingError
-from probing.cli import analyses, commands, experiment, localize
+from probing.cli import analyses, causal, commands, experiment, localize
 
 EXIT_USAGE = 2
 
@@ -25,8 +25,8 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in (*commands.REGISTRY, *analyses.REGISTRY, *localize.REGISTRY,
-                     *experiment.REGISTRY):
+    for register in (*commands.REGISTRY, *analyses.REGISTRY, *causal.REGISTRY,
+                     *localize.REGISTRY, *experiment.REGISTRY):
         register(sub)
     return parser
 

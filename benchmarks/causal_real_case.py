@@ -1,0 +1,72 @@
+"""The real case of docs/causal-real-case.md: patching and mediation on the default model.
+
+Loads the model once (loading takes minutes on a shared CPU) and runs what
+
+    probing patch paradigms/agreement_pp_attractor.yaml --contrast subject_number \
+        --limit 20 --n-boot 2000 --out runs/causal/patch
+    probing mediate paradigms/agreement_pp_attractor.yaml --contrast subject_number \
+        --mediators heads --layers 2,5,8,11,14,17,20,23,26,29 --limit 8 --top-k 5 \
+        --out runs/causal/mediate
+
+run, printing the time each step took. Usage:
+``PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT [--limit-patch N] [--limit-mediate N]``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from probing.models import load_model
+from probing.pipeline.ablate import run_ablate
+from probing.pipeline.causal import run_mediate, run_patch
+from probing.pipeline.causal_inputs import CausalOptions
+
+PARADIGM = Path(__file__).resolve().parents[1] / "paradigms" / "agreement_pp_attractor.yaml"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--limit-patch", type=int, default=20)
+    parser.add_argument("--patch-layers", default="all")
+    parser.add_argument("--limit-mediate", type=int, default=8)
+    parser.add_argument("--mediate-layers", default="2,5,8,11,14,17,20,23,26,29")
+    parser.add_argument("--steps", default="patch,mediate", help="patch,mediate,ablate")
+    parser.add_argument("--limit-ablate", type=int, default=10)
+    parser.add_argument("--n-sets", type=int, default=50)
+    args = parser.parse_args()
+    steps = args.steps.split(",")
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    lm = load_model("smollm2-135m", device="cpu")
+    print(f"load {time.perf_counter() - start:.0f} s", flush=True)
+    if "patch" in steps:
+        _patch(lm, args)
+    if "mediate" in steps:
+        _mediate(lm, args)
+    if "ablate" in steps:
+        start = time.perf_counter()
+        run_ablate(PARADIGM, lm, args.out / "ablate", units=args.out / "mediate" / "top_units.csv",
+                   argv=sys.argv, options=CausalOptions(limit=args.limit_ablate,
+                                                         n_sets=args.n_sets))
+        print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def _patch(lm, args):
+    start = time.perf_counter()
+    run_patch(PARADIGM, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
+        contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers))
+    print(f"patch {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def _mediate(lm, args):
+    start = time.perf_counter()
+    run_mediate(PARADIGM, lm, args.out / "mediate", argv=sys.argv, options=CausalOptions(
+        contrast="subject_number", mediators="heads", layers=args.mediate_layers,
+        limit=args.limit_mediate, top_k=5))
+    print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Subcommands that intervene on a model: ``patch``, ``mediate`` and ``ablate``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from probing.cli.commands import add_model_options, load_from_args
+
+# Literal copies so that `--help` imports no analysis; the options check them again.
+SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
+
+
+def _add_common(p, *, site=True):
+    p.add_argument("file", type=Path, metavar="PARADIGM")
+    p.add_argument("--out", type=Path, default=None,
+                   help="run folder (default runs/<paradigm>-<command>)")
+    add_model_options(p, deprecated_dtype=False)
+    p.set_defaults(batch_size=16)
+    p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
+    if site:
+        p.add_argument("--site", default="resid_post", choices=SITES,
+                       help="resid_post (default), resid_pre, attn_out, mlp_out, head_out")
+    p.add_argument("--limit", type=int, default=None,
+                   help="the first N pairs (patch, mediate) or items (ablate)")
+    p.add_argument("--n-boot", type=int, default=2000, help="item bootstrap resamples (2000)")
+    p.add_argument("--random-state", type=int, default=0, help="seed of resampling and sets")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+
+
+def _add_pairs(p):
+    p.add_argument("--contrast", default=None, metavar="FACTOR",
+                   help="pair the grammatical members of FACTOR's two levels within an item "
+                   "(e.g. subject_number) instead of each pair's good and bad member")
+    p.add_argument("--positions", default="regions", choices=["regions", "tokens"],
+                   help="one position per region (its last token; default) or per token")
+
+
+def _options(args, **extra):
+    from probing.pipeline.causal_inputs import CausalOptions
+
+    return CausalOptions(layers=args.layers, site=getattr(args, "site", "resid_post"),
+                         limit=args.limit, n_boot=args.n_boot, random_state=args.random_state,
+                         batch_size=args.batch_size, seed=args.seed, **extra)
+
+
+def _out(args, command):
+    from probing.paradigms import load_paradigm
+    from probing.pipeline.run import check_run_folder
+
+    spec = load_paradigm(args.file)  # a bad file fails before the model loads
+    out = args.out or Path("runs") / f"{spec.name}-{command}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_run_folder(out, force=args.force)
+    return out
+
+
+def add_patch(sub):
+    p = sub.add_parser("patch", help="activation patching between the members of minimal pairs",
+                       description="Patch every layer x position (x head) of each pair's target "
+                       "member from its source member (denoising: good into bad; noising: the "
+                       "other way) and write DIR/manifest.json, patch_pairs.csv, patching.csv "
+                       "(effect and restored fraction with item-bootstrap intervals) and a "
+                       "heatmap per direction.")
+    _add_common(p)
+    _add_pairs(p)
+    p.add_argument("--per-head", action="store_true", help="one cell per head (--site head_out)")
+    p.add_argument("--direction", default="denoising", choices=["denoising", "noising", "both"])
+    p.set_defaults(func=run_patch_command)
+
+
+def run_patch_command(args):
+    from probing.pipeline.causal import run_patch
+
+    options = _options(args, per_head=args.per_head, direction=args.direction,
+                       contrast=args.contrast, positions=args.positions)
+    out = _out(args, "patch")
+    tables = run_patch(args.file, lambda: load_from_args(args), out, options=options,
+                       force=args.force, argv=["probing", *sys.argv[1:]])
+    table = tables["patching"]
+    rows = table[table["metric"] == "restored_fraction"]
+    best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
+    print(f"wrote {out}/ (patching.csv, {len(tables['patch_pairs'])} pairs)")
+    print("largest restored fraction per position:")
+    print(best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]]
+          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+def add_mediate(sub):
+    p = sub.add_parser("mediate", help="causal mediation by heads or layers",
+                       description="Total, natural indirect and natural direct effects of each "
+                       "head (or layer) at each position between the members of each pair, the "
+                       "top-k mediators and their joint effect; write DIR/manifest.json, "
+                       "mediation.csv, mediation_items.csv, mediation_joint.csv, "
+                       "top_mediators.csv, top_units.csv (heads) and mediation.png.")
+    _add_common(p, site=False)
+    _add_pairs(p)
+    p.add_argument("--mediators", default="heads", choices=["heads", "layers"],
+                   help="heads (head_out, default) or layers (resid_post: the whole vector)")
+    p.add_argument("--top-k", type=int, default=5, help="size of the joint set (default 5)")
+    p.set_defaults(func=run_mediate_command)
+
+
+def run_mediate_command(args):
+    from probing.pipeline.causal import run_mediate
+
+    options = _options(args, contrast=args.contrast, positions=args.positions,
+                       mediators=args.mediators, top_k=args.top_k)
+    out = _out(args, "mediate")
+    tables = run_mediate(args.file, lambda: load_from_args(args), out, options=options,
+                         force=args.force, argv=["probing", *sys.argv[1:]])
+    print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv)")
+    print(tables["top_mediators"].drop(columns=["model", "paradigm"])
+          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]]
+          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+def add_ablate(sub):
+    p = sub.add_parser("ablate", help="ablate a unit set against matched random sets",
+                       description="Ablate the units of TABLE (layer, site, unit; only rows "
+                       "with a true 'selected' when that column exists) at every position and "
+                       "compare the paradigm's behaviour with the plain run and with N random "
+                       "sets matched per layer and site; write DIR/manifest.json, "
+                       "ablation.csv, ablation_behaviour.csv, ablation_null.csv, units.csv "
+                       "and ablation.png.")
+    _add_common(p, site=False)
+    p.add_argument("--units", type=Path, required=True, metavar="TABLE",
+                   help="a .csv or .parquet unit table (a localizer's units.csv, "
+                   "probing mediate's top_units.csv, ...)")
+    p.add_argument("--op", default="zero", choices=["zero", "mean"],
+                   help="zero (default) or mean: each unit's mean over the paradigm's own "
+                   "stimuli")
+    p.add_argument("--n-sets", type=int, default=100,
+                   help="random matched sets of the null (default 100: p-values down to 1/101)")
+    p.set_defaults(func=run_ablate_command)
+
+
+def run_ablate_command(args):
+    from probing.pipeline.ablate import run_ablate
+    from probing.pipeline.causal_inputs import load_unit_table
+
+    options = _options(args, op=args.op, n_sets=args.n_sets)
+    load_unit_table(args.units)  # before the model loads
+    out = _out(args, "ablate")
+    tables = run_ablate(args.file, lambda: load_from_args(args), out, units=args.units,
+                        options=options, force=args.force, argv=["probing", *sys.argv[1:]])
+    print(f"wrote {out}/ (ablation.csv, ablation_behaviour.csv, ablation_null.csv)")
+    print(tables["ablation"].drop(columns=["model", "paradigm", "correction"])
+          .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+
+
+REGISTRY = (add_patch, add_mediate, add_ablate)

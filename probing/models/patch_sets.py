@@ -1,0 +1,124 @@
+"""Patch a whole set of (layer, position[, head]) cells at once, read as ``patch_pairs`` reads.
+
+``patch_pairs`` patches one cell per copy; the joint effect of a mediator set (the top-k
+heads or layers of a mediation sweep) needs every cell of the set patched in the same
+forward pass. The read-out is the same as ``patch_pairs``' (the summed log-probability of
+each member's tokens on the patched target run), so the joint effect and the single
+effects are comparable; a set of one cell equals ``patch_pairs``' row (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from probing._core.errors import ProbingError
+from probing.models.alignment import encode_texts
+from probing.models.batching import pad_sequences, plan_batches
+from probing.models.causal import accepts_position_ids, causal_inputs
+from probing.models.interventions import record_points
+from probing.models.patching import (
+    PATCH_COLUMNS,
+    _check_options,
+    _check_pairs,
+    _plain,
+    _read,
+    _Targets,
+    align_members,
+)
+from probing.models.sites import edit_points
+
+__all__ = ["patch_set"]
+
+
+def _check_cells(cells, per_head, n_heads):
+    cells = [tuple(int(v) for v in cell) for cell in cells]
+    if not cells:
+        raise ProbingError("patch_set: cells is empty; give (layer, position, head) triples")
+    for _layer, position, head in cells:
+        if position < 0:
+            raise ProbingError(f"patch_set: position {position} must be >= 0")
+        if per_head and not 0 <= head < n_heads:
+            raise ProbingError(f"patch_set: head {head} out of range [0, {n_heads})")
+    return cells
+
+
+def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
+    """Run each target member with every cell of ``cells`` patched from its source member.
+
+    Parameters
+    ----------
+    lm : LanguageModel
+        A causal LM.
+    pairs : pandas.DataFrame
+        ``pair_id``, ``source``, ``target`` as for :func:`~probing.models.patch_pairs`.
+    cells : sequence of (layer, position, head)
+        Target token positions (as ``patch_pairs``' ``position``) at layers of ``site``;
+        ``head`` -1 patches the whole site, ``>= 0`` one head of ``head_out``. A position
+        a pair lacks after alignment is skipped for that pair.
+    site : str, default "resid_post"
+    batch_size : int, default 16
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``PATCH_COLUMNS``: the plain ``source``/``target`` runs and one ``patched`` run
+        per pair (``layer``, ``position``, ``head`` = -1: the whole set).
+    """
+    per_head = any(int(c[2]) >= 0 for c in cells) if len(cells) else False
+    shape, layers = _check_options(lm, site, sorted({int(c[0]) for c in cells}) or [1],
+                                   per_head and site == "head_out")
+    if per_head and site != "head_out":
+        raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
+    cells = _check_cells(cells, per_head, shape.n_heads)
+    _check_pairs(pairs)
+    ids = pairs["pair_id"].tolist()
+    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
+    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
+    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
+        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
+    recorded = record_points(lm, sources, [(site, layer) for layer in layers],
+                             batch_size=batch_size)
+    rows = []
+    with torch.inference_mode():
+        rows += _plain(lm, ids, sources, targets, aligned, batch_size)
+        t_inputs, t_tokens = causal_inputs(lm, targets)
+        s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
+                    for s, t in zip(sources, targets, strict=True)]
+        use_positions = accepts_position_ids(lm.model)
+        for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
+            inputs = [t_inputs[i] for i in indices]
+            # _Targets pads the same way; the edit needs each token's column first
+            columns = pad_sequences(inputs, pad_id=lm.start_token_id).columns
+            edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices,
+                                            columns, aligned, recorded[(site, layer)],
+                                            shape.head_dim) for layer in layers}
+            with edit_points(lm.model.base_model, edits):
+                batch = _Targets(lm, inputs, use_positions)
+            reads = _read(batch.logits, batch.batch.columns,
+                          [[s_tokens[i] for i in indices], [t_tokens[i] for i in indices]],
+                          list(range(len(indices))), lm.device)
+            for r, i in enumerate(indices):
+                base = (ids[i], "patched", -1, site, -1, -1, aligned[i][2])
+                rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
+    return pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
+
+
+def _editor(cells, indices, columns, aligned, values, head_dim):
+    """Edit of one layer in one batch: each pair's cells take the source's values."""
+    def edit(tensor):
+        out = tensor.clone()
+        for r, i in enumerate(indices):
+            s_pos, t_pos, _ = aligned[i]
+            lookup = dict(zip(t_pos, s_pos, strict=True))
+            for _, position, head in cells:
+                if position not in lookup:  # the pair has no such aligned position
+                    continue
+                col = int(columns[r][position + 1])  # +1: the start token
+                source = values[i][lookup[position] + 1].to(out.device, out.dtype)
+                units = slice(None) if head < 0 else slice(head * head_dim,
+                                                           (head + 1) * head_dim)
+                out[r, col, units] = source[units]
+        return out
+    return edit

@@ -1,0 +1,200 @@
+"""``probing ablate``: a unit set's effect on a paradigm's behaviour, against random sets.
+
+The units of a table (a localizer's ``units.csv``, a probe's top units, ``probing
+mediate``'s ``top_units.csv``) are ablated at every position of every stimulus, and the
+paradigm's behaviour is measured on the plain run, with the given set ablated and with
+each of ``n_sets`` random sets matched in size per (layer, site)
+(:func:`probing.causal.sample_matched_units`, drawn from all units of those layers and
+sites). Measures per item: minimal pairs, ``logprob_diff`` (good minus bad, summed
+log-probabilities) and ``accuracy`` (1 when it is > 0); factorial designs, ``accuracy``
+of each prediction. ``op="mean"`` sets each unit to its mean over every token of the
+paradigm's own stimuli (the plain run), so the reference set is the stimuli tested.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from probing._core.vocabulary import add_identity
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.causal import _write
+from probing.pipeline.causal_inputs import (
+    CausalOptions,
+    check_units_on_model,
+    load_stimuli,
+    load_unit_table,
+)
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.run import check_run_folder
+
+__all__ = ["run_ablate"]
+
+
+def _limit(stimuli, limit):
+    if not limit:
+        return stimuli
+    return _subset(stimuli, pd.unique(stimuli.table["item_id"])[:limit])
+
+
+def _subset(stimuli, items):
+    table = stimuli.table[stimuli.table["item_id"].isin(items)].reset_index(drop=True)
+    regions = stimuli.regions
+    if regions is not None:
+        regions = regions[regions["stimulus_id"].isin(table["stimulus_id"])]
+    return dataclasses.replace(stimuli, table=table, regions=regions)
+
+
+def _measures(stimuli, tokens):
+    """Per item: ``phenomenon, item_id, metric, value`` rows as arrays by metric."""
+    from probing.behaviour import (
+        build_region_surprisal,
+        build_sentence_scores,
+        evaluate_predictions,
+    )
+
+    table = stimuli.table
+    if stimuli.kind == "minimal_pairs":
+        scores = build_sentence_scores(tokens).set_index("stimulus_id")["logprob_sum"]
+        keep = table[~table.get("identical", pd.Series(False, index=table.index)).astype(bool)]
+        good = keep[keep["role"] == "good"].set_index("pair_id")
+        bad = keep[keep["role"] == "bad"].set_index("pair_id").loc[good.index]
+        diff = (scores.loc[good["stimulus_id"]].to_numpy()
+                - scores.loc[bad["stimulus_id"]].to_numpy())
+        meta = pd.DataFrame({"phenomenon": good["phenomenon"].to_numpy(),
+                             "item_id": good["item_id"].to_numpy()})
+        return meta, {"logprob_diff": diff, "accuracy": (diff > 0).astype(float)}
+    regions = build_region_surprisal(tokens, stimuli.regions,
+                                     reduction=stimuli.info.get("metric", "sum"))
+    evaluated = evaluate_predictions(regions, list(stimuli.predictions), table)
+    meta = pd.DataFrame({"phenomenon": evaluated["prediction"].to_numpy(),
+                         "item_id": evaluated["item_id"].to_numpy()})
+    return meta, {"accuracy": evaluated["correct"].to_numpy(float)}
+
+
+def _score(lm, stimuli, interventions, options):
+    from probing.models import score_tokens
+
+    tokens = score_tokens(lm, stimuli.table[["stimulus_id", "text"]],
+                          batch_size=options.batch_size, interventions=interventions or None)
+    return _measures(stimuli, tokens)
+
+
+def _means(lm, stimuli, units, options):
+    """Each (site, layer)'s mean over every token of the stimuli (start token excluded)."""
+    from probing.models import encode_texts
+    from probing.models.interventions import record_points
+
+    points = sorted({(s, int(layer)) for s, layer in zip(units["site"], units["layer"],
+                                                        strict=True)})
+    encoded = encode_texts(lm.tokenizer, stimuli.table["text"].tolist())
+    recorded = record_points(lm, encoded, points, batch_size=options.batch_size)
+    return {p: np.concatenate([v[1:].double().numpy() for v in recorded[p]]).mean(axis=0)
+            for p in points}
+
+
+def _interventions(units, op, means):
+    from probing.interventions import Intervention
+
+    out = []
+    for (site, layer), group in units.groupby(["site", "layer"], sort=True):
+        chosen = tuple(int(u) for u in sorted(group["unit"]))
+        values = None if op == "zero" else tuple(means[(site, int(layer))][list(chosen)])
+        out.append(Intervention(layer=int(layer), site=site, units=chosen, op=op,
+                                values=values))
+    return out
+
+
+def _pool(units, shape):
+    frames = []
+    for (site, layer), _ in units.groupby(["site", "layer"], sort=True):
+        width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+        frames.append(pd.DataFrame({"layer": int(layer), "site": site, "unit": np.arange(width)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv=None):
+    """Ablate the units of ``units`` (a file) and of matched random sets; write the run folder.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``ablation`` (per phenomenon and metric, the ``given`` and ``random`` rows of
+        :func:`probing.causal.ablation_test`), ``ablation_behaviour`` (mean measure of the
+        plain run, the given set and the random sets), ``ablation_null`` (each random
+        set's effect), ``units`` (the set ablated).
+    """
+    from probing.causal import ablation_test, sample_matched_units
+    from probing.models.sites import model_shape
+
+    options = options or CausalOptions()
+    check_run_folder(out, force=force)
+    started = now()
+    given = load_unit_table(units)
+    spec, stimuli = load_stimuli(paradigm_path, options, kinds=("minimal_pairs", "factorial"),
+                                 command="ablate")
+    stimuli = _limit(stimuli, options.limit)
+    lm = resolve_model(lm)
+    shape = model_shape(lm)
+    check_units_on_model(given, shape, units)
+    means = _means(lm, stimuli, given, options) if options.op == "mean" else None
+    sets = sample_matched_units(_pool(given, shape), given, n_sets=options.n_sets,
+                                random_state=options.random_state)
+    meta, baseline = _score(lm, stimuli, [], options)
+    _, ablated = _score(lm, stimuli, _interventions(given, options.op, means), options)
+    null = [_score(lm, stimuli, _interventions(group, options.op, means), options)[1]
+            for _, group in sets.groupby("set", sort=True)]
+    tables = _tables(meta, baseline, ablated, null, options, ablation_test)
+    tables["units"] = given
+    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
+    manifest = build_manifest(paradigm_path=paradigm_path,
+                              seed=spec.seed if options.seed is None else options.seed,
+                              options={**dataclasses.asdict(options), "units": str(units)},
+                              model_provenance=lm.provenance, started=started, argv=argv)
+    manifest["notes"] = {"n_units": len(given), "mean_reference": "the paradigm's own stimuli"
+                         if options.op == "mean" else None, "n_items": len(meta)}
+    _write(out, tables, manifest, {"ablation.png": _figure(tables["ablation_null"],
+                                                           tables["ablation"])})
+    return tables
+
+
+def _tables(meta, baseline, ablated, null, options, ablation_test):
+    frames, behaviour, null_rows = [], [], []
+    for metric in baseline:
+        stacked = np.stack([run[metric] for run in null])
+        frames.append(ablation_test(baseline[metric], ablated[metric], stacked,
+                                    phenomena=meta["phenomenon"].to_numpy(),
+                                    groups=meta["item_id"].to_numpy(), metric=metric,
+                                    n_boot=options.n_boot, random_state=options.random_state))
+        for phenomenon, rows in meta.groupby("phenomenon", sort=False).groups.items():
+            rows = np.asarray(rows)
+            for unit_set, values in (("none", baseline[metric][rows]),
+                                     ("given", ablated[metric][rows]),
+                                     ("random", stacked[:, rows].mean(axis=0))):
+                behaviour.append((phenomenon, unit_set, metric, float(values.mean()), rows.size))
+            effects = (stacked[:, rows] - baseline[metric][rows]).mean(axis=1)
+            null_rows += [(phenomenon, metric, s, float(e)) for s, e in enumerate(effects)]
+    return {"ablation": pd.concat(frames, ignore_index=True),
+            "ablation_behaviour": pd.DataFrame(behaviour, columns=["phenomenon", "unit_set",
+                                                                   "metric", "value", "n"]),
+            "ablation_null": pd.DataFrame(null_rows, columns=["phenomenon", "metric", "set",
+                                                              "effect"])}
+
+
+def _figure(null, ablation):
+    """Per phenomenon and metric: the random sets' effects, and the given set's."""
+    import matplotlib.pyplot as plt
+
+    panels = list(null.groupby(["phenomenon", "metric"], sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.5 * len(panels), 3), squeeze=False)
+    for ax, ((phenomenon, metric), rows) in zip(axes[0], panels, strict=True):
+        ax.hist(rows["effect"], bins=20, color="0.7", label="random sets")
+        given = ablation[(ablation["phenomenon"] == phenomenon) & (ablation["metric"] == metric)
+                         & (ablation["unit_set"] == "given")]
+        ax.axvline(float(given["effect"].iloc[0]), color="C3", label="given set")
+        ax.set_title(f"{phenomenon}\n{metric}", fontsize=8)
+        ax.set_xlabel("effect (ablated - plain)")
+    axes[0][0].legend(fontsize=7)
+    return fig

@@ -1,0 +1,224 @@
+"""``probing patch`` and ``probing mediate``: activation patching and causal mediation on a
+minimal-pair paradigm, written to a run folder in one piece.
+
+Both read, on every run, ``logprob(good member's tokens) - logprob(other member's
+tokens)``, summed over the sentence (``patch_pairs``' read-out). Tokens the members share
+cancel within a run, so the read-out is the preference for the good member's differing
+words. It needs both members' log-probabilities on the same run, so pairs whose members
+tokenize to different lengths are left out (counted in the manifest). Inputs are checked
+(:mod:`probing.pipeline.causal_inputs`) before the model loads; layer ranges as soon as
+its shape is known, before any forward pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing._core.io import atomic_folder, write_frame
+from probing._core.vocabulary import add_identity
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.causal_inputs import (
+    CausalOptions,
+    build_pairs,
+    load_stimuli,
+    region_positions,
+    resolve_layers,
+)
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.run import check_run_folder
+
+__all__ = ["run_mediate", "run_patch"]
+
+
+def _prepare(paradigm_path, lm, out, options, force, command):
+    """Everything checked, then the model, then the pairs both members can be read on."""
+    from probing.models import encode_texts
+    from probing.models.sites import model_shape
+
+    check_run_folder(out, force=force)
+    spec, stimuli = load_stimuli(paradigm_path, options, command=command)
+    pairs = build_pairs(stimuli, contrast=options.contrast, name=spec.name)
+    site = "head_out" if command == "mediate" and options.mediators == "heads" else options.site
+    if options.positions == "regions" and stimuli.regions is None:
+        raise ProbingError(f"{paradigm_path}: has no regions; use --positions tokens")
+    lm = resolve_model(lm)
+    shape = model_shape(lm)
+    layers = resolve_layers(options.layers, shape.layer_range(site))
+    source = encode_texts(lm.tokenizer, pairs["source"].tolist())
+    target = encode_texts(lm.tokenizer, pairs["target"].tolist())
+    same = np.array([len(s.token_ids) == len(t.token_ids) for s, t in zip(source, target,
+                                                                         strict=True)])
+    if not same.any():
+        raise ProbingError(f"{spec.name}: no pair has members with equal token counts; "
+                           f"the read-out needs both members' tokens on one run")
+    # --limit counts usable pairs: the first N, in stimulus order, both members can be read on
+    use = same & (np.cumsum(same) <= (options.limit or len(same)))
+    spans = {"source": [s.spans for s, k in zip(source, use, strict=True) if k],
+             "target": [t.spans for t, k in zip(target, use, strict=True) if k]}
+    seen = np.arange(len(same)) <= (np.flatnonzero(use)[-1])
+    info = {"n_pairs": int(use.sum()), "pairs_left_out_token_counts": int((~same & seen).sum()),
+            "pairs_left_out_ids": pairs.loc[~same & seen, "pair_id"].tolist(),
+            "layers": layers, "site": site, "contrast": options.contrast}
+    return spec, stimuli, pairs[use].reset_index(drop=True), spans, lm, layers, site, info
+
+
+def _relabel(table, pairs, stimuli, spans, positions):
+    """Patched rows at region positions, labelled ``<n>:<region>`` (or token indices)."""
+    if positions == "tokens":
+        return table
+    where = region_positions(pairs, stimuli.regions, spans)
+    patched = table[table["run"] == "patched"].merge(where, on=["pair_id", "position"])
+    patched = patched.assign(position=patched["label"]).drop(columns="label")
+    return pd.concat([table[table["run"] != "patched"], patched], ignore_index=True)
+
+
+def _position_order(table):
+    def key(values):
+        return values.map(lambda v: int(str(v).split(":")[0]) if ":" in str(v) else int(v))
+    return table.sort_values(["position"], key=key, kind="stable").sort_values(
+        [c for c in ("direction", "site", "layer") if c in table], kind="stable",
+        ignore_index=True)
+
+
+def _swap(pairs):
+    return pairs.rename(columns={"source": "target", "target": "source",
+                                 "source_id": "target_id", "target_id": "source_id"})
+
+
+def _sweep(lm, pairs, *, layers, site, per_head, options):
+    from probing.models import patch_pairs
+
+    return patch_pairs(lm, pairs[["pair_id", "source", "target"]], layers=layers, site=site,
+                       per_head=per_head, batch_size=options.batch_size)
+
+
+def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+    """Patch every layer x position (x head) from one member of each pair into the other.
+
+    Parameters
+    ----------
+    paradigm_path : str or path-like
+        A ``minimal_pairs`` paradigm.
+    lm : probing.models.LanguageModel or callable
+        A loaded causal LM, or a zero-argument loader called after the inputs are checked.
+    out : str or path-like
+        Run folder to create.
+    options : CausalOptions, optional
+        ``layers, site, per_head, direction, contrast, positions, limit, n_boot,
+        random_state``.
+    force : bool
+        Replace an existing run folder.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``pairs`` (the pairs patched) and ``patching`` (the columns of
+        :data:`probing.causal.PATCHING_COLUMNS`, then ``model, paradigm``).
+    """
+    from probing.causal import summarize_patching
+
+    options = options or CausalOptions()
+    started = now()
+    spec, stimuli, pairs, spans, lm, layers, site, info = _prepare(
+        paradigm_path, lm, out, options, force, "patch")
+    directions = ["denoising", "noising"] if options.direction == "both" else [options.direction]
+    groups = pairs.set_index("pair_id")["item_id"]
+    frames = []
+    for direction in directions:
+        run_pairs = pairs if direction == "denoising" else _swap(pairs)
+        table = _sweep(lm, run_pairs, layers=layers, site=site, per_head=options.per_head,
+                       options=options)
+        table = _relabel(table, run_pairs, stimuli,
+                         spans["target" if direction == "denoising" else "source"],
+                         options.positions)
+        member = "source" if direction == "denoising" else "target"  # the good one
+        frames.append(summarize_patching(table, clean=member, good=member, groups=groups,
+                                         n_boot=options.n_boot,
+                                         random_state=options.random_state))
+    patching = _position_order(pd.concat(frames, ignore_index=True))
+    tables = {"patch_pairs": pairs[["pair_id", "item_id", "phenomenon", "source", "target"]],
+              "patching": patching}
+    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
+    manifest = _manifest(paradigm_path, spec, options, lm, started, argv, info)
+    _write(out, tables, manifest, _patching_figures(tables["patching"], options.per_head))
+    return tables
+
+
+def _manifest(paradigm_path, spec, options, lm, started, argv, info):
+    manifest = build_manifest(paradigm_path=paradigm_path,
+                              seed=spec.seed if options.seed is None else options.seed,
+                              options=dataclasses.asdict(options),
+                              model_provenance=lm.provenance, started=started, argv=argv)
+    manifest["notes"] = info
+    return manifest
+
+
+def _patching_figures(table, per_head):
+    from probing.causal import plot_patching
+
+    figures = {}
+    for (direction, site), sub in table.groupby(["direction", "site"], sort=False):
+        if per_head:  # one position: the one with the largest effect
+            rows = sub[sub["metric"] == "restored_fraction"]
+            best = rows.loc[rows["effect"].abs().idxmax(), "position"]
+            ax = plot_patching(sub[sub["position"] == best], columns="head")
+            ax.set_title(f"{direction}, {site}, position {best}")
+        else:
+            ax = plot_patching(sub)
+            ax.set_title(f"{direction}, {site}")
+        figures[f"patching_{direction}_{site}.png"] = ax.figure
+    return figures
+
+
+def _write(out, tables, manifest, figures):
+    import matplotlib.pyplot as plt
+
+    with atomic_folder(out) as tmp:
+        for name, frame in tables.items():
+            write_frame(frame, tmp / f"{name}.csv", ".csv")
+        for name, figure in figures.items():
+            figure.savefig(tmp / name, dpi=120, bbox_inches="tight")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    plt.close("all")
+
+
+def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+    """Causal mediation by heads or layers between the two members of each pair.
+
+    ``x`` is a pair's source member, ``x'`` its target; the read-out ``y`` prefers
+    ``x``'s words. ``y(x, z(x'))`` patches mediator ``z`` (a head, or a layer's whole
+    site, at one position) from ``x'`` into ``x``, ``y(x', z(x))`` the other way; the
+    top-k mediators by natural indirect effect are then set from ``x'`` together.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``mediation`` (``layer, site, position, head``, ``metric, effect, ci_low,
+        ci_high, n``), ``mediation_items`` (per pair, top-k mediators), ``mediation_joint``
+        (``k`` and the joint effect of the top-k set) and, with heads, ``top_units``
+        (the top heads' units at ``head_out``: an input of ``probing ablate``).
+    """
+    from probing.pipeline.mediate import mediate_tables
+
+    options = options or CausalOptions()
+    started = now()
+    spec, stimuli, pairs, spans, lm, layers, site, info = _prepare(
+        paradigm_path, lm, out, options, force, "mediate")
+    per_head = options.mediators == "heads"
+    # NIE: mediators of x (the source) take x''s values: x' patched into x
+    nie = _relabel(_sweep(lm, _swap(pairs), layers=layers, site=site, per_head=per_head,
+                          options=options), _swap(pairs), stimuli, spans["source"],
+                   options.positions)
+    nde = _relabel(_sweep(lm, pairs, layers=layers, site=site, per_head=per_head,
+                          options=options), pairs, stimuli, spans["target"], options.positions)
+    tables, figure = mediate_tables(lm, pairs, nie, nde, spans=spans, stimuli=stimuli,
+                                    site=site, per_head=per_head, options=options)
+    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
+    manifest = _manifest(paradigm_path, spec, options, lm, started, argv, info)
+    _write(out, tables, manifest, {"mediation.png": figure})
+    return tables

@@ -1,0 +1,132 @@
+"""The tables of ``probing mediate`` from its two patching sweeps (NIE and NDE runs)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing.pipeline.causal_inputs import region_positions
+
+__all__ = ["mediate_tables"]
+
+MEDIATOR_COLUMNS = ("layer", "site", "position", "head")
+
+
+def _flatten(runs, site, per_head):
+    """(n_pairs, n_mediators) read-outs and the mediators' descriptor table."""
+    heads = runs.heads if per_head else [-1]
+    meds = pd.DataFrame(list(itertools.product(runs.layers, runs.positions, heads)),
+                        columns=["layer", "position", "head"])
+    meds.insert(1, "site", site)
+    values = runs.patched[..., 0].reshape(len(runs.pair_ids), -1)
+    return values, meds[list(MEDIATOR_COLUMNS)]
+
+
+def _arrays(nie, nde, site, per_head):
+    from probing.causal import build_patching_runs
+
+    indirect = build_patching_runs(nie, good="target")  # x (target of this sweep) is good
+    direct = build_patching_runs(nde, good="source")
+    same = (indirect.pair_ids == direct.pair_ids and indirect.layers == direct.layers
+            and indirect.positions == direct.positions and indirect.heads == direct.heads)
+    if not same:
+        raise ProbingError("mediate: the two sweeps have different pairs or positions; use "
+                           "--positions tokens")
+    y_indirect, meds = _flatten(indirect, site, per_head)
+    y_direct, _ = _flatten(direct, site, per_head)
+    # a mediator some pair lacks (a region without an input token) is left out
+    keep = ~(np.isnan(y_indirect).any(axis=0) | np.isnan(y_direct).any(axis=0))
+    return (indirect.target, indirect.source, y_indirect[:, keep], y_direct[:, keep],
+            meds[keep].reset_index(drop=True), indirect.pair_ids)
+
+
+def _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options):
+    """Read-out of each pair with every top mediator set to its value under x'."""
+    from probing.models.patch_sets import patch_set
+
+    x_pairs = pairs.set_index("pair_id").loc[pair_ids].reset_index()
+    if options.positions == "regions":
+        # positions in x, the target of the NIE sweep: x's regions with x's token spans
+        where = region_positions(x_pairs.assign(target_id=x_pairs["source_id"]),
+                                 stimuli.regions, _in_order(pairs, pair_ids, spans))
+        token = {(p, lab): pos for p, pos, lab in where.itertuples(index=False)}
+    else:
+        token = {(p, lab): int(lab) for p in pair_ids for lab in top["position"]}
+    cells = {pid: tuple((int(r.layer), token[(pid, r.position)], int(r.head))
+                        for r in top.itertuples(index=False)) for pid in pair_ids}
+    reads = {}
+    for chosen, group in pd.Series(cells).groupby(lambda pid: cells[pid]):
+        sub = x_pairs.set_index("pair_id").loc[list(group.index)].reset_index()
+        swapped = sub.rename(columns={"source": "target", "target": "source"})
+        table = patch_set(lm, swapped[["pair_id", "source", "target"]], list(chosen),
+                          site=site, batch_size=options.batch_size)
+        patched = table[table["run"] == "patched"].pivot(index="pair_id", columns="member",
+                                                         values="logprob")
+        reads.update((patched["target"] - patched["source"]).to_dict())
+    return np.array([reads[pid] for pid in pair_ids])
+
+
+def _in_order(pairs, pair_ids, spans):
+    order = pd.Index(pairs["pair_id"]).get_indexer(pair_ids)
+    return [spans["source"][i] for i in order]
+
+
+def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, per_head, options):
+    """``mediation``, ``mediation_items``, ``mediation_joint`` (and ``top_units``), figure."""
+    from probing.causal import (
+        build_mediation_items,
+        joint_effect,
+        mediation_effects,
+        top_mediators,
+    )
+    from probing.models.sites import model_shape
+
+    y_x, y_xprime, y_indirect, y_direct, meds, pair_ids = _arrays(nie, nde, site, per_head)
+    groups = pairs.set_index("pair_id")["item_id"].reindex(pair_ids).to_numpy()
+    boot = {"n_boot": options.n_boot, "random_state": options.random_state}
+    table = mediation_effects(y_x, y_xprime, y_indirect, y_direct=y_direct, mediators=meds,
+                              groups=groups, **boot)
+    top = top_mediators(table, k=min(options.top_k, len(meds)))
+    where = {tuple(row): j for j, row in
+             enumerate(meds[list(MEDIATOR_COLUMNS)].itertuples(index=False))}
+    columns = [where[tuple(row)] for row in top[list(MEDIATOR_COLUMNS)].itertuples(index=False)]
+    y_joint = _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options)
+    joint = joint_effect(y_x, y_xprime, y_joint, y_indirect=y_indirect[:, columns],
+                         groups=groups, **boot)
+    items = build_mediation_items(y_x, y_xprime, y_indirect[:, columns],
+                                  y_direct=y_direct[:, columns],
+                                  mediators=meds.iloc[columns].reset_index(drop=True),
+                                  groups=groups)
+    items.insert(0, "pair_id", np.asarray(pair_ids, dtype=object)[items.pop("row")])
+    tables = {"mediation": table, "mediation_items": items,
+              "mediation_joint": joint.assign(k=len(columns))[["k", *joint.columns]],
+              "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]]}
+    if per_head:
+        tables["top_units"] = _head_units(top, model_shape(lm).head_dim)
+    return tables, _figure(table, top, per_head)
+
+
+def _head_units(top, head_dim):
+    rows = [(int(r.rank), int(r.layer), "head_out", int(r.head) * head_dim + u)
+            for r in top.itertuples(index=False) for u in range(head_dim)]
+    # the same head may rank at several positions; ablation takes it once (its best rank)
+    table = pd.DataFrame(rows, columns=["rank", "layer", "site", "unit"])
+    return table.drop_duplicates(["layer", "site", "unit"], ignore_index=True)
+
+
+def _figure(table, top, per_head):
+    from probing.causal import plot_patching
+
+    rows = table[table["metric"] == "indirect_effect"]
+    if per_head:
+        best = top["position"].iloc[0]
+        ax = plot_patching(rows[rows["position"] == best], metric="indirect_effect",
+                           columns="head")
+        ax.set_title(f"natural indirect effect of each head at position {best}")
+    else:
+        ax = plot_patching(rows, metric="indirect_effect")
+        ax.set_title("natural indirect effect of each layer and position")
+    return ax.figure
