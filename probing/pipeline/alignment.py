@@ -24,7 +24,7 @@ from probing.alignment import (
 )
 from probing.behaviour import build_sentence_scores, build_word_surprisal
 
-ALIGNMENT_COLUMNS = ["model", "paradigm", "measure", "method", "value", "ci_low", "ci_high", "n"]
+ALIGNMENT_COLUMNS = ["measure", "method", "value", "ci_low", "ci_high", "n", "model", "paradigm"]
 ALIGNMENT_KINDS = ("ratings", "reading_times")
 SPILLOVER = 2
 

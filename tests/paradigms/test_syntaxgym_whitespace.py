@@ -6,6 +6,7 @@ trailing whitespace kept).
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,9 @@ def test_spans_hold_the_left_stripped_content(suite):
 
 def test_paradigm_reading_the_suite_validates(tmp_path):
     path = tmp_path / "p.yaml"
+    shutil.copy(FIXTURES / "whitespace.json", tmp_path)  # paradigm files read beside themselves
     path.write_text("name: ws\nversion: 1\nkind: factorial\n"
-                    f"source: {{format: syntaxgym, path: {FIXTURES / 'whitespace.json'}}}\n")
+                    "source: {format: syntaxgym, path: whitespace.json}\n")
     spec, stimuli = validate_paradigm(path)
     assert len(stimuli.table) == 4 and stimuli.predictions == ("(4;%mismatch%) > (4;%match%)",)
 
@@ -75,7 +77,8 @@ def test_single_item_suite_imports(tmp_path):
     stimuli = read_syntaxgym(FIXTURES / "single_item.json")
     assert stimuli.table["text"].tolist() == ["The dogs bark .", "The dogs barks ."]
     assert stimuli.table["item_id"].unique().tolist() == [1]
+    shutil.copy(FIXTURES / "single_item.json", tmp_path)  # paradigm files read beside themselves
     spec = parse_paradigm("name: one\nversion: 1\nkind: factorial\n"
-                          f"source: {{format: syntaxgym, path: {FIXTURES / 'single_item.json'}}}\n",
+                          "source: {format: syntaxgym, path: single_item.json}\n",
                           path=tmp_path / "p.yaml")
     assert len(generate(spec).table) == 2

@@ -2,6 +2,7 @@
 regions, and a single item (whose mixed model cannot be fitted: reported, not fatal)."""
 
 import json
+import shutil
 import warnings
 from pathlib import Path
 
@@ -20,8 +21,9 @@ def gpt2(make_lm):
 
 def _paradigm(tmp_path, suite):
     path = tmp_path / f"{suite}.yaml"
+    shutil.copy(FIXTURES / f"{suite}.json", tmp_path)  # paradigm files read beside themselves
     path.write_text(f"name: {suite}\nversion: 1\nkind: factorial\n"
-                    f"source: {{format: syntaxgym, path: {FIXTURES / (suite + '.json')}}}\n")
+                    f"source: {{format: syntaxgym, path: {suite}.json}}\n")
     return path
 
 

@@ -31,10 +31,15 @@ def test_sentences_equal_a_plain_loop(gpt2):
 
 
 def test_word_level_uses_the_run_word_rule(gpt2):
+    from probing.behaviour import build_word_surprisal
+    from probing.models import score_tokens
+
     words = score_sentences(TEXTS[:1], model=gpt2, level="word")
     assert words["word"].tolist() == TEXTS[0].split()  # punctuation stays with its word
-    sentence = score_sentences(TEXTS[:1], model=gpt2)
-    assert words["surprisal"].sum() == pytest.approx(-sentence["logprob_sum"].iloc[0], abs=1e-8)
+    table = pd.DataFrame({"stimulus_id": ["s0"], "text": TEXTS[:1]})
+    expected = build_word_surprisal(score_tokens(gpt2, table), table)  # what probing run writes
+    np.testing.assert_allclose(words["surprisal"], expected["surprisal"], rtol=0, atol=1e-10)
+    assert words["eow_corrected"].all()
 
 
 def test_pairs_equal_probing_run(gpt2, tmp_path):
