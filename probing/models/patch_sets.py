@@ -16,7 +16,7 @@ import torch
 from probing._core.errors import ProbingError
 from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, causal_inputs
+from probing.models.causal import accepts_position_ids, prediction_inputs
 from probing.models.interventions import record_points
 from probing.models.patching import (
     PATCH_COLUMNS,
@@ -83,7 +83,7 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
     rows = []
     with torch.inference_mode():
         rows += _plain(lm, ids, sources, targets, aligned, batch_size)
-        t_inputs, t_tokens = causal_inputs(lm, targets)
+        t_inputs, t_tokens = prediction_inputs(lm, targets)
         s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
                     for s, t in zip(sources, targets, strict=True)]
         use_positions = accepts_position_ids(lm.model)
