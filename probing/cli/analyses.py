@@ -7,6 +7,7 @@ from pathlib import Path
 
 from probing._core.config import config_context
 from probing.cli.commands import (
+    SITES,
     add_max_memory,
     add_model_options,
     check_layers_syntax,
@@ -14,7 +15,6 @@ from probing.cli.commands import (
     max_memory,
 )
 
-SITES = ("resid_post", "mlp_out", "attn_out")
 # Literal copies so that `--help` does not import the analyses (seconds); a test checks
 # that they equal probing.rsa.METRICS and METHODS.
 RSA_METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")

@@ -86,6 +86,11 @@ def check_output_path(path):
         raise ProbingError(f"--out {path}: folder {path.parent} does not exist")
 
 
+#: Recording sites of extraction (probing.models.hooks.SITES, written out so that `--help`
+#: does not import torch); the intervention commands add resid_pre and head_out.
+SITES = ("resid_post", "mlp_out", "attn_out")
+
+
 def check_layers_syntax(layers):
     """``--layers`` is ``all`` or comma-separated integers; ranges are checked on the model."""
     parts = [part.strip() for part in str(layers).split(",")]
@@ -266,7 +271,7 @@ def add_extract(sub):
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_model_options(p, deprecated_dtype=False)
     p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
-    p.add_argument("--site", default="resid_post", choices=["resid_post", "mlp_out", "attn_out"],
+    p.add_argument("--site", default="resid_post", choices=SITES,
                    help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last",
                    help="last (default: in a causal LM the last token is the first to have "

@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
-from probing.cli.analyses import SITES
-from probing.cli.commands import add_model_options, check_layers_syntax, load_from_args
+from probing.cli.commands import SITES, add_model_options, check_layers_syntax, load_from_args
 
 
 def add_localize(sub):

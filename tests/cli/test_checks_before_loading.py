@@ -76,3 +76,10 @@ def test_cli_lists_of_rsa_values_equal_the_package_constants():
     from probing.rsa import METHODS, METRICS
 
     assert (RSA_METRICS, RSA_METHODS) == (tuple(METRICS), tuple(METHODS))
+
+
+def test_cli_extraction_sites_equal_the_adapter_sites():
+    from probing.cli.commands import SITES
+    from probing.models.hooks import SITES as ADAPTER_SITES
+
+    assert SITES == tuple(ADAPTER_SITES)
