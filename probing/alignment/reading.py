@@ -8,7 +8,10 @@ the word and of the ``spillover`` previous words (Smith & Levy, 2013; Wilcox et 
 2020). Both are fitted on training texts and scored on held-out texts (cross-validation
 over texts): the delta log-likelihood is the mean, over held-out words, of the Gaussian
 log-likelihood of the full model minus the baseline's (nats per word). Words whose
-spillover reaches before the start of their text are left out of both models.
+spillover reaches before the start of their text are left out of both models. Its
+interval is a cluster bootstrap over texts (the unit the cross-validation holds out):
+words of one text share a topic, a style and the model's fit, so they are not
+independent draws.
 
 Per-word means are fitted with statsmodels OLS; per-subject rows (a ``subject``
 column) with a statsmodels mixed model with random intercepts per subject, predicting
@@ -22,6 +25,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
 from sklearn.model_selection import GroupKFold
+from sklearn.utils import check_random_state
 
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
@@ -138,8 +142,34 @@ def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
     return out.assign(delta_loglik=out["loglik_full"] - out["loglik_baseline"])
 
 
-def summarize_delta(scored, *, predictor="surprisal", n_boot=2000, ci=0.95, random_state=None):
-    """Mean held-out delta log-likelihood with a bootstrap interval over words.
+RESAMPLE = ("texts", "words")
+
+
+def _text_bootstrap(values, texts, *, n_boot, ci, random_state):
+    """Percentile interval of the mean over words, resampling whole texts.
+
+    Written here rather than with :func:`scipy.stats.bootstrap`, which resamples
+    observations: a cluster bootstrap draws texts with replacement and recomputes the
+    mean over all words of the drawn texts (a ratio of sums), so texts of different
+    lengths keep their weight.
+    """
+    codes = np.unique(texts, return_inverse=True)[1]
+    sums = np.bincount(codes, weights=values)
+    counts = np.bincount(codes).astype(float)
+    n_texts = len(sums)
+    if n_texts < 2:
+        return np.nan, np.nan
+    rng = check_random_state(random_state)
+    # how often each text is drawn in each resample of n_texts draws with replacement
+    weights = rng.multinomial(n_texts, np.full(n_texts, 1.0 / n_texts), size=n_boot)
+    means = (weights @ sums) / (weights @ counts)
+    tail = (1 - ci) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=2000, ci=0.95,
+                    random_state=None):
+    """Mean held-out delta log-likelihood with a bootstrap interval over texts.
 
     Parameters
     ----------
@@ -147,8 +177,13 @@ def summarize_delta(scored, *, predictor="surprisal", n_boot=2000, ci=0.95, rand
         From :func:`compute_delta_loglik`.
     predictor : str
         Written into the ``measure`` column.
+    resample : {"texts", "words"}, default "texts"
+        What the bootstrap draws with replacement. ``texts`` (a cluster bootstrap over
+        ``item``) matches the cross-validation over texts and respects the dependence
+        of words within a text; ``words`` treats every word as independent, which makes
+        the interval too narrow when words of a text are correlated.
     n_boot, ci, random_state
-        As in :func:`probing.stats.bootstrap_ci`.
+        Resamples, confidence level and seed (``random_state`` as in scikit-learn).
 
     Returns
     -------
@@ -168,8 +203,15 @@ def summarize_delta(scored, *, predictor="surprisal", n_boot=2000, ci=0.95, rand
     >>> bool(row["ci_low"] > 0)
     True
     """
+    if resample not in RESAMPLE:
+        raise ProbingError(f"resample {resample!r}: allowed {', '.join(RESAMPLE)}")
     values = scored["delta_loglik"].to_numpy(float)
-    boot = bootstrap_ci(values, n_boot=n_boot, ci=ci, random_state=random_state)
+    if resample == "texts":
+        low, high = _text_bootstrap(values, scored["item"].to_numpy(), n_boot=n_boot, ci=ci,
+                                    random_state=random_state)
+    else:
+        boot = bootstrap_ci(values, n_boot=n_boot, ci=ci, random_state=random_state)
+        low, high = boot.ci_low, boot.ci_high
     return pd.DataFrame([{"measure": predictor, "method": "delta_loglik",
-                          "value": float(values.mean()), "ci_low": boot.ci_low,
-                          "ci_high": boot.ci_high, "n": len(values)}])
+                          "value": float(values.mean()), "ci_low": low, "ci_high": high,
+                          "n": len(values)}])

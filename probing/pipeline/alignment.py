@@ -64,7 +64,7 @@ def alignment_notes(stimuli):
         return {"unigram_source": unigram_source(), "length": "n_words (wordfreq words)"}
     return {"unigram_source": unigram_source(), "spillover": SPILLOVER,
             "word_surprisal": "end-of-word corrected", "cv": "leave one text out",
-            "interval": "percentile bootstrap over held-out words"}
+            "interval": "percentile bootstrap over texts (cluster: whole texts resampled)"}
 
 
 def _ratings(stimuli, tokens, n_boot, seed):

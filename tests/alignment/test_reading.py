@@ -74,3 +74,77 @@ def test_bad_input(rng):
         compute_delta_loglik(words)
     with pytest.raises(ProbingError, match=r"missing column\(s\) \['rt'\]"):
         build_reading_design(words.drop(columns="rt"))
+
+
+def _scored(rng, n_texts, n_words, text_sd, word_sd=1.0):
+    """A scored table whose delta LL has a per-text offset (within-text correlation)."""
+    offsets = rng.normal(0.0, text_sd, n_texts)
+    return pd.DataFrame({"item": np.repeat(np.arange(n_texts), n_words),
+                         "delta_loglik": np.repeat(offsets, n_words)
+                         + rng.normal(0.0, word_sd, n_texts * n_words)})
+
+
+def _width(row):
+    return row["ci_high"] - row["ci_low"]
+
+
+def test_text_bootstrap_is_wider_than_word_bootstrap_under_within_text_correlation(rng):
+    scored = _scored(rng, n_texts=8, n_words=200, text_sd=0.5)
+    texts = summarize_delta(scored, random_state=0).iloc[0]
+    words = summarize_delta(scored, resample="words", random_state=0).iloc[0]
+    assert texts["value"] == words["value"]
+    # words look like 1,600 independent draws; really there are 8 texts
+    assert _width(texts) > 4 * _width(words)
+
+
+def test_text_and_word_bootstrap_agree_without_within_text_correlation(rng):
+    scored = _scored(rng, n_texts=40, n_words=50, text_sd=0.0)
+    texts = summarize_delta(scored, n_boot=4000, random_state=0).iloc[0]
+    words = summarize_delta(scored, resample="words", n_boot=4000, random_state=0).iloc[0]
+    assert 0.8 < _width(texts) / _width(words) < 1.25
+
+
+def test_text_bootstrap_matches_scipy_on_text_means_for_equal_lengths(rng):
+    scored = _scored(rng, n_texts=30, n_words=20, text_sd=0.5)
+    row = summarize_delta(scored, n_boot=20_000, random_state=0).iloc[0]
+    means = scored.groupby("item")["delta_loglik"].mean().to_numpy()
+    ref = sps.bootstrap((means,), np.mean, n_resamples=20_000, method="percentile",
+                        random_state=1).confidence_interval
+    scale = _width(row)
+    assert abs(row["ci_low"] - ref.low) < 0.03 * scale
+    assert abs(row["ci_high"] - ref.high) < 0.03 * scale
+
+
+def test_text_bootstrap_weights_texts_by_their_words(rng):
+    scored = pd.DataFrame({"item": [1] * 3 + [2], "delta_loglik": [1.0, 1.0, 1.0, 5.0]})
+    row = summarize_delta(scored, n_boot=500, random_state=0).iloc[0]
+    assert row["value"] == 2.0 and row["ci_low"] == 1.0 and row["ci_high"] == 5.0
+
+
+def test_same_seed_same_interval(rng):
+    scored = _scored(rng, n_texts=5, n_words=30, text_sd=0.3)
+    a = summarize_delta(scored, random_state=3)
+    pd.testing.assert_frame_equal(a, summarize_delta(scored, random_state=3))
+
+
+def test_mixed_model_fold_matches_statsmodels(rng):
+    words = _words(rng, n_texts=3, n_words=40)
+    subjects = pd.concat([words.assign(subject=f"p{k}", rt=words["rt"] + 20 * k
+                                       + rng.normal(0, 10, len(words))) for k in range(4)],
+                         ignore_index=True)
+    scored = compute_delta_loglik(subjects, spillover=1)
+    held = (scored["fold"] == 0).to_numpy()
+    cols = ["length", "frequency", "position", "length_lag1", "frequency_lag1", "surprisal",
+            "surprisal_lag1"]
+    train, test = scored.loc[~held], scored.loc[held]
+    fit = sm.MixedLM(train["rt"], sm.add_constant(train[cols]), groups=train["subject"]).fit(
+        reml=False)
+    offset = test["subject"].map({g: v.iloc[0] for g, v in fit.random_effects.items()})
+    mean = sm.add_constant(test[cols]) @ fit.fe_params + offset
+    expected = sps.norm.logpdf(test["rt"], mean, np.sqrt(fit.scale))
+    np.testing.assert_allclose(scored.loc[held, "loglik_full"], expected, rtol=1e-6)
+
+
+def test_bad_resample(rng):
+    with pytest.raises(ProbingError, match="resample 'items': allowed texts, words"):
+        summarize_delta(_scored(rng, 2, 5, 0.0), resample="items")
