@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
+from probing.models.lens import check_lens, lens_logits, n_blocks_of, record_residuals
 
 __all__ = [
     "accepts_position_ids",
@@ -179,8 +180,17 @@ def causal_inputs(lm, encoded, limit=None):
     return inputs, targets
 
 
+def _batch_scores(lm, logits, indices, boundary, layers, recorded):
+    """Scores from the model's logits, or per layer from its logit-lens read-out."""
+    if layers is None:
+        return gather_scores(logits, *indices, boundary)
+    del logits
+    return np.stack([gather_scores(lens_logits(lm, recorded[layer]), *indices, boundary)
+                     for layer in layers], axis=-1)
+
+
 def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens_per_batch=None,
-                 padding_side="right", progress=False, on_batch=None):
+                 padding_side="right", progress=False, on_batch=None, layers=None):
     """Log-probability of every token of every text under a causal LM.
 
     Parameters
@@ -202,13 +212,18 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
     on_batch : callable, optional
         ``on_batch(text_indices, batch)`` -> a context manager entered around each
         forward (how interventions learn which row is which text).
+    layers : list of int, optional
+        Score the logit-lens read-out of these layers (:mod:`probing.models.lens`)
+        instead of the model's logits; checked on the first batch to reproduce the
+        model's logits at the last block.
 
     Returns
     -------
     list of numpy.ndarray
         Per text, shape ``(n_inputs, 2)`` (float64, natural log): column 0 is ``log
         p(t_i)`` at rows ``0..n-1`` (row ``n``, if present, is a dummy), column 1 the
-        end-of-word log-mass after the start token (row 0) and after each token.
+        end-of-word log-mass after the start token (row 0) and after each token. With
+        ``layers``, shape ``(n_inputs, 2, n_layers)``.
     """
     inputs, targets = causal_inputs(lm, encoded, limit)
     boundary = torch.as_tensor(boundary, dtype=torch.long, device=lm.device)
@@ -218,7 +233,10 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
     batches = plan_batches(
         [len(s) for s in inputs], batch_size=batch_size, max_tokens_per_batch=max_tokens_per_batch
     )
-    with torch.inference_mode():
+    last = n_blocks_of(lm) if layers is not None else None
+    record = [] if layers is None else sorted({*layers, last})
+    checked = layers is None
+    with torch.inference_mode(), record_residuals(lm, record) as recorded:
         for indices in tqdm(batches, desc="scoring", unit="batch", disable=progress is False):
             batch = pad_sequences(
                 [inputs[i] for i in indices], pad_id=lm.start_token_id, padding_side=side
@@ -226,10 +244,13 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
             with on_batch(indices, batch) if on_batch else contextlib.nullcontext():
                 logits, _ = forward_logits(lm.model, batch, positions=use_positions,
                                            use_cache=False)
+            if not checked:
+                check_lens(lm, recorded[last], logits)
+                checked = True
             batch_targets = [targets[i] for i in indices]
-            values = gather_scores(
-                logits, *flat_indices(batch, batch_targets, lm.device), boundary
-            )
+            values = _batch_scores(lm, logits, flat_indices(batch, batch_targets, lm.device),
+                                   boundary, layers, recorded)
+            recorded.clear()
             for i, chunk in zip(
                 indices, split_by_lengths(values, [len(t) for t in batch_targets]), strict=True
             ):

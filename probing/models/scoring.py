@@ -21,6 +21,7 @@ from probing.models.alignment import Encoded, encode_texts
 from probing.models.boundary import boundary_token_ids, end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
 from probing.models.interventions import per_text, prepare_interventions
+from probing.models.lens import resolve_lens_layers
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
 from probing.models.windows import split_windows, stitch_windows
@@ -143,7 +144,13 @@ def _split_scores(scores, n):
     return scores[:n, 0], eow
 
 
-def _build_table(lm, ids, encoded, scores):
+def _build_table(lm, ids, encoded, scores, layers=None):
+    if layers is not None:
+        parts = [_build_table(lm, ids, encoded, [s[..., j] for s in scores])
+                 for j in range(len(layers))]
+        return pd.concat([p.assign(layer=np.int64(layer)) for p, layer in
+                          zip(parts, layers, strict=True)], ignore_index=True)[
+            ["layer", *TOKEN_COLUMNS]]
     lengths = [len(e.token_ids) for e in encoded]
     token_ids = np.concatenate([np.asarray(e.token_ids, dtype=np.int64) for e in encoded])
     spans = np.concatenate([np.asarray(e.spans, dtype=np.int64).reshape(-1, 2) for e in encoded])
@@ -167,9 +174,18 @@ def _build_table(lm, ids, encoded, scores):
     )
 
 
+def _check_layers(lm, layers, share_prefixes, interventions):
+    if layers is None:
+        return None
+    if share_prefixes or interventions is not None:
+        raise ProbingError("layers (logit lens) cannot be combined with share_prefixes or "
+                           "interventions")
+    return resolve_lens_layers(lm, layers)
+
+
 def _score(
     lm, table, encoded, *, boundary, batch_size, max_tokens_per_batch, padding_side, pll,
-    share_prefixes, progress=False, on_batch=None,
+    share_prefixes, progress=False, on_batch=None, layers=None,
 ):
     budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
     if lm.kind == "masked":
@@ -178,7 +194,7 @@ def _score(
     if share_prefixes:
         return score_causal_shared(lm, encoded, _groups(table), **budget)
     return score_causal(lm, encoded, padding_side=padding_side, progress=progress,
-                        on_batch=on_batch, **budget)
+                        on_batch=on_batch, layers=layers, **budget)
 
 
 def regions_by_stimulus(regions, ids):
@@ -223,6 +239,7 @@ def score_tokens(
     interventions=None,
     regions=None,
     stride=None,
+    layers=None,
 ):
     """Log-probability and surprisal of every token of every stimulus.
 
@@ -270,6 +287,11 @@ def score_tokens(
         starts are ``stride`` tokens apart (:mod:`probing.models.windows`); recorded in
         ``attrs["scoring"]`` with the ids of the texts that needed more than one window.
         Not combined with ``interventions`` (their positions index whole texts).
+    layers : str, int or list of int, optional
+        Causal LMs only: score the logit-lens read-out of these layers (``"all"``,
+        ``"0,6,-1"``, ...; :mod:`probing.models.lens`) instead of the model's output:
+        the table gets a leading ``layer`` column and one block of rows per layer. Works
+        with ``stride``; not with ``share_prefixes`` or ``interventions``.
 
     Returns
     -------
@@ -301,6 +323,7 @@ def score_tokens(
         max_tokens_per_batch=max_tokens_per_batch,
     )
     _check_stride(lm, stride, share_prefixes)
+    layers = _check_layers(lm, layers, share_prefixes, interventions)
     _check_table(table)
     ids = table["stimulus_id"].tolist()
     encoded = encode_texts(lm.tokenizer, table["text"].tolist())
@@ -326,14 +349,14 @@ def score_tokens(
             lm, table, encoded if windows is None else pieces, boundary=boundary,
             batch_size=batch_size, padding_side=padding_side,
             max_tokens_per_batch=max_tokens_per_batch, pll=pll, share_prefixes=share_prefixes,
-            progress=progress, on_batch=run.on_batch if run else None,
+            progress=progress, on_batch=run.on_batch if run else None, layers=layers,
         )
     windowed = []
     if windows is not None:
         scores = stitch_windows(scores, windows, len(encoded))
         counts = np.bincount([w.text for w in windows], minlength=len(encoded))
         windowed = [sid for sid, c in zip(ids, counts, strict=True) if c > 1]
-    tokens = _build_table(lm, ids, encoded, scores)
+    tokens = _build_table(lm, ids, encoded, scores, layers)
     tokens.attrs["scoring"] = {
         "eow": None if lm.kind == "masked" else {
             "n_boundary_tokens": int(len(boundary)),
@@ -347,5 +370,7 @@ def score_tokens(
         "windowed": windowed,
         "model": dict(lm.provenance),
         "interventions": None if interventions is None else repr(interventions),
+        "layers": layers,
+        "readout": "model" if layers is None else "logit lens: unembed(final_norm(resid_post))",
     }
     return tokens

@@ -73,14 +73,15 @@ def split_windows(encoded, limit, stride):
 
 
 def stitch_windows(scores, windows, n_texts):
-    """Per-text score arrays (``(n + 1, 2)``, as the causal scorers return) from windows."""
+    """Per-text score arrays (``(n + 1, 2)`` or, per layer, ``(n + 1, 2, n_layers)``, as the
+    causal scorers return) from windows."""
     parts = [[] for _ in range(n_texts)]
     for values, w in zip(scores, windows, strict=True):
         parts[w.text].append((w, values))
     out = []
     for text_parts in parts:
         n = text_parts[-1][0].stop
-        full = np.full((n + 1, 2), np.nan)
+        full = np.full((n + 1, *text_parts[0][1].shape[1:]), np.nan)
         full[0, 1] = text_parts[0][1][0, 1]
         for w, values in text_parts:
             size = w.stop - w.start
