@@ -95,6 +95,11 @@ _COLUMNS = {
                         "or `none` (the plain run)"),
     "set": ("int", "ablation: index of a random matched unit set"),
     "n_sets": ("int", "ablation: random matched unit sets behind the null"),
+    # alignment with human data (probing run on ratings and reading_times paradigms)
+    "measure": ("str", "alignment: the model measure compared with human data (LP, SLOR, "
+                       "surprisal, ...)"),
+    "method": ("str", "alignment: the statistic (pearson, spearman, calibrated_r2, "
+                      "delta_loglik, ...)"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -132,6 +137,7 @@ _TABLES = {
                  "p_corr", "correction", "n", "n_sets"),
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
+    "alignment": ("layer", "measure", "method", "value", "ci_low", "ci_high", "n"),
 }
 TABLES = MappingProxyType(_TABLES)
 

@@ -158,7 +158,7 @@ def _options(args):
 
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
-                      stride=args.stride)
+                      stride=args.stride, layers=getattr(args, "layers", None))
 
 
 def load_from_args(args):
@@ -180,6 +180,9 @@ def add_run(sub):
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
     add_model_options(p)
     _add_scoring_options(p)
+    p.add_argument("--layers", default=None,
+                   help="ratings and reading_times paradigms: also the alignment of each "
+                        "layer's logit-lens read-out (all, or e.g. 0,6,-1; docs/alignment.md)")
     p.set_defaults(func=run_run)
 
 
@@ -188,6 +191,8 @@ def run_run(args):
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
+    if args.layers is not None:
+        check_layers_syntax(args.layers)
     name = _source_name(args.file)  # fail on a bad file before loading a model
     _check_human_data(args.file)  # human data files are read, and checked, before loading
     out = args.out or Path("runs") / name

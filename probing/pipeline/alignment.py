@@ -1,10 +1,14 @@
 """Alignment tables of a run on human data (kinds ``ratings`` and ``reading_times``).
 
-``alignment.csv`` has one row per measure and statistic: ``model, paradigm, measure,
-method, value, ci_low, ci_high, n``. Ratings: Pearson and Spearman correlations of
-LP, MeanLP, PenLP, NormLP and SLOR with the mean ratings, and each measure's held-out
-calibration (R², RMSE). Reading times: the held-out delta log-likelihood of surprisal
-(end-of-word corrected word surprisal, spillover 2, leave one text out).
+``alignment.csv`` has one row per measure and statistic: ``layer, measure, method,
+value, ci_low, ci_high, n, model, paradigm``. Ratings: Pearson and Spearman
+correlations of LP, MeanLP, PenLP, NormLP and SLOR with the mean ratings, and each
+measure's held-out calibration (R², RMSE). Reading times: the held-out delta
+log-likelihood of surprisal (end-of-word corrected word surprisal, spillover 2, leave
+one text out, interval by a bootstrap over texts). ``layer`` is empty for the model's
+own prediction; with ``--layers`` the same statistics (calibration left out) are
+repeated for each layer's logit-lens read-out (:mod:`probing.models.lens`), one row
+per layer.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.vocabulary import table_columns
 from probing.alignment import (
     build_acceptability,
     calibrate_predictions,
@@ -24,12 +29,13 @@ from probing.alignment import (
 )
 from probing.behaviour import build_sentence_scores, build_word_surprisal
 
-ALIGNMENT_COLUMNS = ["measure", "method", "value", "ci_low", "ci_high", "n", "model", "paradigm"]
+ALIGNMENT_COLUMNS = table_columns("alignment", identity=True)
 ALIGNMENT_KINDS = ("ratings", "reading_times")
 SPILLOVER = 2
+_DESIGN = ["item", "position", "rt", "surprisal", "length", "frequency"]
 
 
-def alignment_tables(stimuli, tokens, *, options, model):
+def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
     """``alignment`` plus the per-sentence (``acceptability``) or per-word (``reading``) table.
 
     Parameters
@@ -42,6 +48,10 @@ def alignment_tables(stimuli, tokens, *, options, model):
         ``n_boot`` and ``seed`` are used.
     model : str
         Written into the ``model`` column.
+    lens_tokens : pandas.DataFrame, optional
+        Tokens of logit-lens read-outs (``score_tokens(..., layers=...)``, a ``layer``
+        column): adds per-layer rows to ``alignment`` and a per-layer table
+        (``acceptability_layers`` or ``reading_layers``).
 
     Returns
     -------
@@ -51,11 +61,20 @@ def alignment_tables(stimuli, tokens, *, options, model):
     if stimuli.kind == "ratings":
         detail, summary = _ratings(stimuli, tokens, options.n_boot, seed)
         name = "acceptability"
+        by_layer = _by_layer(_ratings_layer, stimuli, lens_tokens, options.n_boot, seed)
     else:
         detail, summary = _reading(stimuli, tokens, options.n_boot, seed)
         name = "reading"
+        by_layer = _by_layer(_reading_layer, stimuli, lens_tokens, options.n_boot, seed,
+                             baseline=detail)
+    rows = [summary] if by_layer is None else [summary, by_layer[1]]
+    summary = pd.concat(rows, ignore_index=True).reindex(columns=ALIGNMENT_COLUMNS[:-2])
+    summary["layer"] = summary["layer"].astype("Int64")  # empty: the model's own prediction
     summary = summary.assign(model=model, paradigm=stimuli.paradigm)[ALIGNMENT_COLUMNS]
-    return {name: detail, "alignment": summary}
+    tables = {name: detail, "alignment": summary}
+    if by_layer is not None:
+        tables[f"{name}_layers"] = by_layer[0]
+    return tables
 
 
 def alignment_notes(stimuli):
@@ -67,12 +86,29 @@ def alignment_notes(stimuli):
             "interval": "percentile bootstrap over texts (cluster: whole texts resampled)"}
 
 
+def _by_layer(one_layer, stimuli, lens_tokens, n_boot, seed, **kwargs):
+    """``(detail, summary)`` over the layers of ``lens_tokens``, or None without them."""
+    if lens_tokens is None:
+        return None
+    details, summaries = [], []
+    for layer, part in lens_tokens.groupby("layer", sort=True):
+        detail, summary = one_layer(stimuli, part.drop(columns="layer"), n_boot, seed, **kwargs)
+        details.append(detail.assign(layer=layer))
+        summaries.append(summary.assign(layer=layer))
+    detail = pd.concat(details, ignore_index=True)
+    return detail[["layer", *[c for c in detail if c != "layer"]]], pd.concat(summaries)
+
+
+def _sentence_scores(stimuli, tokens, unigram=None):
+    scores = build_sentence_scores(tokens).merge(
+        stimuli.table[["stimulus_id", "text", "rating"]], on="stimulus_id")
+    if unigram is None:
+        unigram = compute_unigram_logprob(scores["text"]).assign(stimulus_id=scores["stimulus_id"])
+    return scores.merge(unigram, on="stimulus_id", validate="one_to_one")
+
+
 def _ratings(stimuli, tokens, n_boot, seed):
-    table = stimuli.table
-    scores = build_sentence_scores(tokens).merge(table[["stimulus_id", "text", "rating"]],
-                                                 on="stimulus_id")
-    scores = pd.concat([scores, compute_unigram_logprob(scores["text"]).set_index(scores.index)],
-                       axis=1)
+    scores = _sentence_scores(stimuli, tokens)
     measures = build_acceptability(scores)
     ratings = scores[["stimulus_id", "rating"]]
     summary = pd.concat([
@@ -84,16 +120,41 @@ def _ratings(stimuli, tokens, n_boot, seed):
     return detail, summary
 
 
-def _reading(stimuli, tokens, n_boot, seed):
+def _ratings_layer(stimuli, tokens, n_boot, seed):
+    scores = _sentence_scores(stimuli, tokens)
+    measures = build_acceptability(scores)
+    summary = correlate(measures, ratings=scores[["stimulus_id", "rating"]], n_boot=n_boot,
+                        random_state=seed)
+    wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
+    return wide, summary
+
+
+def _word_surprisal(stimuli, tokens):
     words = build_word_surprisal(tokens, stimuli.table)
-    data = stimuli.words.merge(words[["stimulus_id", "word_index", "surprisal", "eow_corrected"]],
+    return stimuli.words.merge(words[["stimulus_id", "word_index", "surprisal", "eow_corrected"]],
                                on=["stimulus_id", "word_index"], validate="one_to_one")
-    letters = data["word"].str.replace(r"[^\w]", "", regex=True)
-    data["length"] = letters.str.len().to_numpy(np.int64)
-    data["frequency"] = compute_unigram_logprob(data["word"])["unigram_logprob"].to_numpy()
-    design = data[["item", "position", "rt", "surprisal", "length", "frequency"]]
-    scored = compute_delta_loglik(design, spillover=SPILLOVER)
+
+
+def _delta(data, n_boot, seed):
+    scored = compute_delta_loglik(data[_DESIGN], spillover=SPILLOVER)
     summary = summarize_delta(scored, n_boot=n_boot, random_state=seed)
     detail = data.merge(scored[["item", "position", "fold", "delta_loglik"]],
                         on=["item", "position"], how="left")
     return detail, summary
+
+
+def _reading(stimuli, tokens, n_boot, seed):
+    data = _word_surprisal(stimuli, tokens)
+    letters = data["word"].str.replace(r"[^\w]", "", regex=True)
+    data["length"] = letters.str.len().to_numpy(np.int64)
+    data["frequency"] = compute_unigram_logprob(data["word"])["unigram_logprob"].to_numpy()
+    return _delta(data, n_boot, seed)
+
+
+def _reading_layer(stimuli, tokens, n_boot, seed, *, baseline):
+    """One layer's read-out in place of the surprisal; baselines from the plain run."""
+    data = _word_surprisal(stimuli, tokens).merge(
+        baseline[["stimulus_id", "word_index", "length", "frequency"]],
+        on=["stimulus_id", "word_index"], validate="one_to_one")
+    detail, summary = _delta(data, n_boot, seed)
+    return detail[["item", "position", "surprisal", "fold", "delta_loglik"]], summary

@@ -32,7 +32,9 @@ class RunOptions:
 
     ``reduction`` is how a sentence's token log-probabilities are combined for pair
     comparisons (``sum``: the full-sentence log-probability, BLiMP's own rule; ``mean``:
-    per-token average). ``ties`` says how a pair with equal scores counts.
+    per-token average). ``ties`` says how a pair with equal scores counts. ``layers``
+    (``"all"``, ``"0,6,-1"``; ratings and reading-times paradigms only) adds alignment
+    rows for each layer's logit-lens read-out (:mod:`probing.models.lens`).
     """
 
     batch_size: int = 32
@@ -43,6 +45,7 @@ class RunOptions:
     correction: str = "holm"
     truncate: bool = False
     stride: int | None = None
+    layers: str | None = None
 
     def __post_init__(self):
         if self.reduction not in REDUCTIONS:
@@ -88,13 +91,16 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
         Every table written, keyed by file stem (``stimuli``, ``tokens``, ``scores``, ...).
     """
     from probing.models import score_tokens
+    from probing.models.lens import resolve_lens_layers
 
     options = options or RunOptions()
     out = Path(out)
     check_run_folder(out, force=force)
     started = now()
     stimuli, seed = load_source(paradigm_path, seed=options.seed)
+    check_layers_kind(options.layers, stimuli.kind)
     lm = resolve_model(lm)
+    layers = None if options.layers is None else resolve_lens_layers(lm, options.layers)
     # a diagnostic only: truncation keeps a short-context model from failing here
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)
@@ -104,7 +110,11 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     tables = {"stimuli": stimuli.table, "tokens": tokens,
               **behaviour_tables(stimuli, tokens, options=options, random_state=seed)}
     if stimuli.kind in ALIGNMENT_KINDS:
-        tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name))
+        lens = None if layers is None else score_tokens(
+            lm, stimuli.table[["stimulus_id", "text"]], batch_size=options.batch_size,
+            truncate=options.truncate, stride=options.stride, layers=layers, progress=None)
+        tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name,
+                                       lens_tokens=lens))
     tables = {name: add_identity(table, model=lm.name, paradigm=stimuli.paradigm)
               for name, table in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
@@ -118,11 +128,25 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
                                                        strict=True) if n]
     if stimuli.kind in ALIGNMENT_KINDS:
         manifest["notes"]["alignment"] = alignment_notes(stimuli)
+        if layers is not None:
+            manifest["notes"]["alignment"]["layers"] = layers
+            manifest["notes"]["alignment"]["readout"] = LENS_READOUT
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["notes"]["windowed_stimuli"] = list(tokens.attrs.get("scoring", {}).get("windowed", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     write_run_folder(out, tables, manifest)
     return tables
+
+
+LENS_READOUT = ("logit lens: unembed(final_norm(resid_post L)), a read-out of layer L, not a "
+                "prediction the model makes")
+
+
+def check_layers_kind(layers, kind):
+    """``--layers`` (logit-lens read-outs) is for ratings and reading-times paradigms only."""
+    if layers is not None and kind not in ALIGNMENT_KINDS:
+        raise ProbingError(f"--layers: logit-lens read-outs are for paradigms of kind "
+                           f"{' or '.join(ALIGNMENT_KINDS)}; this paradigm is {kind!r}")
 
 
 def _notes(stimuli):

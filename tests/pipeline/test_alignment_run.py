@@ -2,6 +2,7 @@
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,10 @@ def gpt2(make_lm):
     return make_lm("gpt2", max_positions=512)
 
 
-def _run(path, lm, out):
+def _run(path, lm, out, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run_paradigm(path, lm, out, options=RunOptions(n_boot=200))
+        return run_paradigm(path, lm, out, options=RunOptions(n_boot=200, **options))
 
 
 def _paradigm(tmp_path, kind, data, columns, fmt="csv"):
@@ -51,13 +52,17 @@ def test_ratings_run(tmp_path, gpt2, rng):
     assert manifest["notes"]["alignment"]["unigram_source"]["package"] == "wordfreq"
 
 
-def test_reading_times_run(tmp_path, gpt2, rng):
+def _reading_paradigm(tmp_path, rng):
     rows = [(w, z + 1, item, 300 + rng.normal(0, 20)) for item in (1, 2, 3)
             for z, w in enumerate(rng.choice(WORDS, size=40))]
     data = tmp_path / "rt.tsv"
     pd.DataFrame(rows, columns=["word", "zone", "item", "rt"]).to_csv(data, sep="\t", index=False)
-    path = _paradigm(tmp_path, "reading_times", data,
+    return _paradigm(tmp_path, "reading_times", data,
                      "{word: word, position: zone, item: item, time: rt}", fmt="tsv")
+
+
+def test_reading_times_run(tmp_path, gpt2, rng):
+    path = _reading_paradigm(tmp_path, rng)
     tables = _run(path, gpt2, tmp_path / "run")
     row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
     assert row["method"] == "delta_loglik" and row["n"] == 3 * 38
@@ -79,3 +84,51 @@ def test_bad_data_fails_before_the_model_loads(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert "r.csv: columns.text: column 'sentence' is not in the file" in err
     assert len(err.splitlines()) == 1
+
+
+def test_reading_times_by_layer(tmp_path, gpt2, rng):
+    tables = _run(_reading_paradigm(tmp_path, rng), gpt2, tmp_path / "run", layers="all")
+    alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
+    assert list(alignment.columns) == ALIGNMENT_COLUMNS
+    assert alignment["layer"].isna().sum() == 1 and alignment["layer"].dropna().tolist() == [0, 1, 2]
+    plain = alignment[alignment["layer"].isna()].iloc[0]
+    last = alignment[alignment["layer"] == 2].iloc[0]
+    # the last layer's read-out is the model's prediction: the same fit
+    np.testing.assert_allclose(last[["value", "ci_low", "ci_high"]].to_numpy(float),
+                               plain[["value", "ci_low", "ci_high"]].to_numpy(float), atol=1e-6)
+    assert alignment.loc[alignment["layer"] == 0, "value"].iloc[0] != plain["value"]
+    layers = tables["reading_layers"]
+    merged = layers[layers["layer"] == 2].merge(tables["reading"], on=["item", "position"])
+    np.testing.assert_allclose(merged["surprisal_x"], merged["surprisal_y"], atol=1e-6)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["notes"]["alignment"]["layers"] == [0, 1, 2]
+
+
+def test_ratings_by_layer(tmp_path, gpt2, rng):
+    texts = [" ".join(rng.choice(WORDS, size=rng.integers(4, 9))) for _ in range(20)]
+    data = tmp_path / "r.csv"
+    pd.DataFrame({"s": texts, "r": rng.uniform(1, 4, 20)}).to_csv(data, index=False)
+    path = _paradigm(tmp_path, "ratings", data, "{text: s, rating: r}")
+    _run(path, gpt2, tmp_path / "run", layers="1,-1")
+    alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
+    last = alignment[alignment["layer"] == 2].set_index(["measure", "method"])["value"]
+    plain = alignment[alignment["layer"].isna()].set_index(["measure", "method"])["value"]
+    assert set(alignment.loc[alignment["layer"].notna(), "method"]) == {"pearson", "spearman"}
+    np.testing.assert_allclose(last.sort_index(), plain.loc[last.index].sort_index(), atol=1e-6)
+
+
+@pytest.mark.parametrize(("file", "layers", "message"), [
+    ("agreement_simple.yaml", "1", "--layers: logit-lens read-outs are for paradigms of kind "
+                                   "ratings or reading_times; this paradigm is 'minimal_pairs'"),
+    ("naturalstories.yaml", "x", "--layers 'x': allowed 'all' or integers"),
+], ids=["kind", "syntax"])
+def test_bad_layers_fail_before_the_model_loads(tmp_path, capsys, monkeypatch, file, layers,
+                                                message):
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr("probing.models.load_model", no_model)
+    paradigm = Path(__file__).resolve().parents[2] / "paradigms" / file
+    assert main(["run", str(paradigm), "--layers", layers, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
