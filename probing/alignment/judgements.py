@@ -100,6 +100,7 @@ def build_judgements(prompts, pairs=None, *, ties="incorrect"):
         if (prompts["task"] == task).any():
             parts.append(build(prompts[prompts["task"] == task], ties))
     out = pd.concat(parts, ignore_index=True)[list(JUDGEMENT_COLUMNS)]
+    out.columns.name = None  # the pivots leave their column axis named
     return out.sort_values(["task", "prompt_style", "order", "phenomenon", "pair_id"],
                            ignore_index=True)
 
