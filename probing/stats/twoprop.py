@@ -9,8 +9,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats import proportion as sm_proportion
+from statsmodels.stats.contingency_tables import mcnemar
 
 from probing._core.errors import ProbingError
 
