@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
@@ -126,7 +127,7 @@ def _requests(context, options):
             for k, o in enumerate(options)]
 
 
-def score_options(lm, prompts, options, *, start=True, batch_size=32):
+def score_options(lm, prompts, options, *, start=True, batch_size=32, progress=False):
     """Log-probability of each answer option after each prompt.
 
     Parameters
@@ -141,6 +142,8 @@ def score_options(lm, prompts, options, *, start=True, batch_size=32):
         Prepend the model's start token (plain prompts); False for chat prompts, whose
         template brings its own first tokens.
     batch_size : int, default 32
+    progress : bool or None, default False
+        Show a progress bar over batches (None: only on a terminal).
 
     Returns
     -------
@@ -162,15 +165,15 @@ def score_options(lm, prompts, options, *, start=True, batch_size=32):
             requests.append(request)
             owners.append(i)
     out = [np.zeros(len(o)) for o in options]
-    _run_requests(lm, requests, owners, out, batch_size)
+    _run_requests(lm, requests, owners, out, batch_size, progress)
     return out
 
 
-def _run_requests(lm, requests, owners, out, batch_size):
+def _run_requests(lm, requests, owners, out, batch_size, progress):
     use_positions = accepts_position_ids(lm.model)
     batches = plan_batches([len(r[0]) for r in requests], batch_size=batch_size)
     with torch.inference_mode():
-        for indices in batches:
+        for indices in tqdm(batches, desc="prompts", unit="batch", disable=progress is False):
             batch = pad_sequences([requests[i][0] for i in indices], pad_id=lm.start_token_id,
                                   padding_side="right").to(lm.device)
             logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
@@ -205,7 +208,8 @@ def _pair_prompts(tokenizer, pairs, task, style):
     return rows
 
 
-def prompt_pairs(lm, pairs, *, tasks=PROMPT_TASKS, styles=PROMPT_STYLES, batch_size=32):
+def prompt_pairs(lm, pairs, *, tasks=PROMPT_TASKS, styles=PROMPT_STYLES, batch_size=32,
+                 progress=False):
     """Ask the model about every minimal pair; one row per prompt and answer option.
 
     Parameters
@@ -217,6 +221,8 @@ def prompt_pairs(lm, pairs, *, tasks=PROMPT_TASKS, styles=PROMPT_STYLES, batch_s
     tasks : sequence of {"yes_no", "forced_choice"}
     styles : sequence of {"plain", "chat"}
     batch_size : int, default 32
+    progress : bool or None, default False
+        Progress bar (None: only on a terminal).
 
     Returns
     -------
@@ -234,7 +240,7 @@ def prompt_pairs(lm, pairs, *, tasks=PROMPT_TASKS, styles=PROMPT_STYLES, batch_s
             for r in _pair_prompts(lm.tokenizer, pairs, task, style)]
     scores = score_options(lm, [r[1] for r in rows], [r[2] for r in rows],
                            start=[r[0]["prompt_style"] == "plain" for r in rows],
-                           batch_size=batch_size)
+                           batch_size=batch_size, progress=progress)
     records = []
     for (key, _, opts, roles), values in zip(rows, scores, strict=True):
         for k, (option, value) in enumerate(zip(opts, values, strict=True)):

@@ -55,7 +55,7 @@ def judgement_tables(lm, pairs, *, options):
     prompts = prompt_pairs(lm, pairs[~pairs["identical"].astype(bool)],
                            tasks=_expand(options.prompt_task, "prompt_task"),
                            styles=_expand(options.prompt_style, "prompt_style"),
-                           batch_size=options.batch_size)
+                           batch_size=options.batch_size, progress=None)
     judgements = build_judgements(prompts, pairs, ties=options.ties)
     summary = compare_judgements(judgements, correction=options.correction)
     return {"prompts": prompts[table_columns("prompts")],
