@@ -25,18 +25,18 @@ def _by_hand(lm, prompt, option, start):
 
 
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
-@pytest.mark.parametrize("batch_size", [1, 3], ids=["b1", "b3"])
-def test_option_logprobs_equal_a_hand_computation(make_lm, arch, batch_size):
+def test_option_logprobs_equal_a_hand_computation(make_lm, arch):
     lm = make_lm(arch)
     prompts = ["The cat sat on the mat. Answer:", "Who should Derek hug? Answer:", "Dogs. Answer:"]
     # options differing in the last token only (one pass), of unequal lengths (one pass each)
     options = [(" cat", " mat"), (" the teachers", " rules"), (" a", " b", " the cabinet")]
-    got = score_options(lm, prompts, options, batch_size=batch_size)
-    for prompt, opts, values in zip(prompts, options, got, strict=True):
-        expected = [_by_hand(lm, prompt, o, start=True) for o in opts]
-        np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-9)
-    probs = np.exp(got[0])
-    assert probs.max() < 1  # a real distribution, not a placeholder
+    expected = [[_by_hand(lm, p, o, start=True) for o in opts]
+                for p, opts in zip(prompts, options, strict=True)]
+    for batch_size in (1, 3):  # padding and batching change nothing
+        got = score_options(lm, prompts, options, batch_size=batch_size)
+        for values, want in zip(got, expected, strict=True):
+            np.testing.assert_allclose(values, want, rtol=1e-9, atol=1e-9)
+    assert np.exp(got[0]).max() < 1  # a real distribution, not a placeholder
 
 
 def test_chat_prompts_use_the_template_and_no_start_token(make_lm):

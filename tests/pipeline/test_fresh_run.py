@@ -18,6 +18,7 @@ def test_shipped_mapping_names_real_phenomena_and_paradigms():
         assert (PARADIGMS / f"{paradigm}.yaml").is_file(), paradigm
 
 
+@pytest.mark.slow
 def test_run_scores_both_sets(make_lm, tmp_path):
     mapping = tmp_path / "m.csv"
     mapping.write_text("phenomenon,fresh_paradigm,conditions\n"
