@@ -100,6 +100,25 @@ _COLUMNS = {
                        "surprisal, ...)"),
     "method": ("str", "alignment: the statistic (pearson, spearman, calibrated_r2, "
                       "delta_loglik, ...)"),
+    # prompted judgements (probing run --judgement both) and published vs fresh items
+    "task": ("str", "judgements: `direct` (log-probabilities), `yes_no` or `forced_choice` "
+                    "(prompts, Hu & Levy 2023)"),
+    "prompt_style": ("str", "judgements: `plain` prompt, `chat` (the tokenizer's chat template) "
+                            "or `none` (direct)"),
+    "order": ("str", "forced choice: `good_first`, `bad_first` or `both` (summed); `none` "
+                     "for other tasks"),
+    "option": ("str", "prompts: the answer option (`Yes`, `No`, `1`, `2`)"),
+    "logprob_option": ("float", "prompts: log-probability of the option's tokens after the "
+                                "prompt (nats)"),
+    "score_good": ("float", "judgements: the good member's score in its task (yes_no: "
+                            "log p(Yes) - log p(No); forced_choice: log p of its label)"),
+    "score_bad": ("float", "judgements: the bad member's score"),
+    "human_agreement": ("float", "BLiMP: the published human agreement with the phenomenon's "
+                                 "labels (Warstadt et al. 2020)"),
+    "item_set": ("str", "fresh vs published: `published` (BLiMP), `fresh` (generated) or "
+                        "`difference` (published minus fresh)"),
+    "fresh_paradigm": ("str", "fresh vs published: the generated paradigm matched to the "
+                              "BLiMP phenomenon"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -138,6 +157,14 @@ _TABLES = {
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
     "alignment": ("layer", "measure", "method", "value", "ci_low", "ci_high", "n"),
+    "prompts": ("phenomenon", "pair_id", "task", "prompt_style", "order", "role", "option",
+                "logprob_option"),
+    "judgements": ("phenomenon", "pair_id", "task", "prompt_style", "order", "score_good",
+                   "score_bad", "correct", "tie"),
+    "judgement_summary": ("phenomenon", "task", "prompt_style", "order", "metric", "value",
+                          "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
+    "fresh_vs_published": ("phenomenon", "fresh_paradigm", "item_set", "metric", "value",
+                           "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
 }
 TABLES = MappingProxyType(_TABLES)
 

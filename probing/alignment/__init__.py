@@ -8,6 +8,11 @@
     sentences) and Williams' test of two dependent correlations.
 :func:`calibrate_predictions`, :func:`score_calibration`
     A cross-validated map from a measure to the rating scale, and its held-out fit.
+:func:`build_judgements`, :func:`compare_judgements`
+    Prompted vs direct judgements of minimal pairs (Hu & Levy, 2023): accuracy,
+    agreement, McNemar's test, order bias.
+:func:`compare_fresh_published`
+    Accuracy on published vs freshly generated items of a phenomenon, and the difference.
 :func:`build_reading_design`, :func:`compute_delta_loglik`, :func:`summarize_delta`
     Reading times on surprisal with spillover and baselines: the held-out delta
     log-likelihood (cross-validation over texts).
@@ -26,6 +31,8 @@ from probing.alignment.correlation import (
     correlate,
     williams_test,
 )
+from probing.alignment.fresh import compare_fresh_published
+from probing.alignment.judgements import build_judgements, compare_judgements
 from probing.alignment.reading import build_reading_design, compute_delta_loglik, summarize_delta
 
 __all__ = [
@@ -33,9 +40,12 @@ __all__ = [
     "CORRELATION_COLUMNS",
     "MEASURES",
     "build_acceptability",
+    "build_judgements",
     "build_reading_design",
     "calibrate_predictions",
     "compare_correlations",
+    "compare_fresh_published",
+    "compare_judgements",
     "compute_delta_loglik",
     "compute_unigram_logprob",
     "correlate",

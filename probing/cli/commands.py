@@ -156,9 +156,11 @@ def _add_scoring_options(p):
 def _options(args):
     from probing.pipeline.run import RunOptions
 
+    prompted = {name: getattr(args, name) for name in ("judgement", "prompt_style", "prompt_task")
+                if hasattr(args, name)}  # probing run only
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
-                      stride=args.stride, layers=getattr(args, "layers", None))
+                      stride=args.stride, layers=getattr(args, "layers", None), **prompted)
 
 
 def load_from_args(args):
@@ -183,7 +185,25 @@ def add_run(sub):
     p.add_argument("--layers", default=None,
                    help="ratings and reading_times paradigms: also the alignment of each "
                         "layer's logit-lens read-out (all, or e.g. 0,6,-1; docs/alignment.md)")
+    _add_judgement_options(p)
     p.set_defaults(func=run_run)
+
+
+def _add_judgement_options(p):
+    p.add_argument("--judgement", default="direct", choices=["direct", "both"],
+                   help="minimal pairs: 'direct' (default) compares the members' "
+                   "log-probabilities; 'both' also asks the model in prompts (Hu & Levy 2023) "
+                   "and writes prompts.csv, judgements.csv and judgement_summary.csv "
+                   "(accuracy, agreement with direct, McNemar)")
+    p.add_argument("--prompt-style", dest="prompt_style", default="both",
+                   choices=["plain", "chat", "both"],
+                   help="with --judgement both: 'plain' prompts ending in 'Answer:', 'chat' "
+                   "prompts in the tokenizer's chat template, or 'both' (default)")
+    p.add_argument("--prompt-task", dest="prompt_task", default="both",
+                   choices=["yes_no", "forced_choice", "both"],
+                   help="with --judgement both: 'yes_no' (is this sentence acceptable?), "
+                   "'forced_choice' (which of two is better? asked in both orders) or "
+                   "'both' (default)")
 
 
 def run_run(args):
@@ -194,6 +214,7 @@ def run_run(args):
     if args.layers is not None:
         check_layers_syntax(args.layers)
     name = _source_name(args.file)  # fail on a bad file before loading a model
+    _check_judgement_kind(args.file, options)
     _check_human_data(args.file)  # human data files are read, and checked, before loading
     out = args.out or Path("runs") / name
     make_folder(out.parent)
@@ -201,12 +222,15 @@ def run_run(args):
     tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
                           argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
-    for name in ("summary", "predictions", "alignment"):
+    for name in ("summary", "predictions", "alignment", "judgement_summary"):
         if name in tables:
             print(_summary_text(name, tables[name]))
 
 
 def _summary_text(name, table):
+    if name == "judgement_summary":  # the pooled rows; per phenomenon in the file
+        keep = ["task", "prompt_style", "order", "metric", "value", "ci_low", "ci_high", "p_val", "n"]
+        table = table.loc[table["phenomenon"] == "overall", keep]
     if name == "predictions":
         table = table.groupby(["suite", "prediction"])["correct"].agg(["size", "mean"])
         table = table.rename(columns={"size": "n", "mean": "accuracy"}).reset_index()
@@ -245,6 +269,16 @@ def _check_human_data(path):
     spec = load_paradigm(path)
     if spec.kind in ("ratings", "reading_times"):
         generate(spec)
+
+
+def _check_judgement_kind(path, options):
+    """Prompted judgements need minimal pairs: say so before the model loads."""
+    if options.judgement == "direct":
+        return
+    from probing.pipeline.judgements import check_judgement_options
+    from probing.pipeline.sources import load_source
+
+    check_judgement_options(options, load_source(path, seed=options.seed)[0].kind)
 
 
 def _source_name(path):

@@ -13,6 +13,9 @@
     Tokens with exact character spans.
 :func:`reinitialize`
     The control model: the same architecture and tokenizer with seeded random weights.
+:func:`prompt_pairs`, :func:`score_options`
+    Metalinguistic prompts about minimal pairs (yes/no, forced choice; plain or in the
+    chat template) and the log-probabilities of their answer options.
 :func:`patch_pairs`, :func:`attribute_pairs`, :func:`check_interventions`
     Activation patching sweeps over minimal pairs, their first-order screen, and the
     self-checks of the intervention engine (``score_tokens`` and
@@ -26,6 +29,7 @@ from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model
 from probing.models.masked import PLL_VARIANTS
 from probing.models.patching import PATCH_COLUMNS, patch_pairs
+from probing.models.prompts import prompt_pairs, score_options
 from probing.models.scoring import TOKEN_COLUMNS, context_length, score_tokens
 from probing.models.selfcheck import check_interventions
 from probing.models.start_token import StartToken, is_chat_marker, resolve_start_token
@@ -47,7 +51,9 @@ __all__ = [
     "is_chat_marker",
     "load_model",
     "patch_pairs",
+    "prompt_pairs",
     "reinitialize",
     "resolve_start_token",
+    "score_options",
     "score_tokens",
 ]

@@ -49,6 +49,9 @@ def behaviour_tables(stimuli, tokens, *, options, random_state):
               "words": build_word_surprisal(tokens, table)}
     if stimuli.kind == "minimal_pairs":
         tables.update(_pair_tables(scores, table, options, random_state))
+        human = stimuli.info.get("human_agreement")
+        if human:  # BLiMP: the published human agreement next to the model's accuracy
+            tables["summary"]["human_agreement"] = tables["summary"]["phenomenon"].map(human)
     if stimuli.kind == "factorial":
         tables.update(_factorial_tables(stimuli, tokens, options))
     return tables

@@ -17,6 +17,12 @@ from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
+from probing.pipeline.judgements import (
+    check_judgement_options,
+    check_prompt_model,
+    judgement_notes,
+    judgement_tables,
+)
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
@@ -35,6 +41,9 @@ class RunOptions:
     per-token average). ``ties`` says how a pair with equal scores counts. ``layers``
     (``"all"``, ``"0,6,-1"``; ratings and reading-times paradigms only) adds alignment
     rows for each layer's logit-lens read-out (:mod:`probing.models.lens`).
+    ``judgement`` ``both`` adds prompted judgements of minimal pairs (Hu & Levy, 2023)
+    in ``prompt_style`` (``plain``, ``chat`` or ``both``) for ``prompt_task``
+    (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
     """
 
     batch_size: int = 32
@@ -46,8 +55,12 @@ class RunOptions:
     truncate: bool = False
     stride: int | None = None
     layers: str | None = None
+    judgement: str = "direct"
+    prompt_style: str = "both"
+    prompt_task: str = "both"
 
     def __post_init__(self):
+        check_judgement_options(self)
         if self.reduction not in REDUCTIONS:
             raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
         if self.ties not in TIES:
@@ -99,8 +112,11 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     started = now()
     stimuli, seed = load_source(paradigm_path, seed=options.seed)
     check_layers_kind(options.layers, stimuli.kind)
+    check_judgement_options(options, stimuli.kind)
     lm = resolve_model(lm)
     layers = None if options.layers is None else resolve_lens_layers(lm, options.layers)
+    if options.judgement != "direct":
+        check_prompt_model(lm, options)
     # a diagnostic only: truncation keeps a short-context model from failing here
     n_sane = check_sanity(build_sentence_scores(score_tokens(lm, sanity_table(), truncate=True)),
                           model_name=lm.name)
@@ -115,6 +131,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
             truncate=options.truncate, stride=options.stride, layers=layers, progress=None)
         tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name,
                                        lens_tokens=lens))
+    if options.judgement != "direct":
+        tables.update(judgement_tables(lm, tables["pairs"], options=options))
     tables = {name: add_identity(table, model=lm.name, paradigm=stimuli.paradigm)
               for name, table in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
@@ -131,6 +149,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
         if layers is not None:
             manifest["notes"]["alignment"]["layers"] = layers
             manifest["notes"]["alignment"]["readout"] = LENS_READOUT
+    if options.judgement != "direct":
+        manifest["notes"]["judgements"] = judgement_notes(lm, options)
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["notes"]["windowed_stimuli"] = list(tokens.attrs.get("scoring", {}).get("windowed", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"

@@ -14,6 +14,9 @@ Each function wraps a well-kept implementation and fixes the conventions:
     Holm, Bonferroni or Benjamini-Hochberg via ``statsmodels``; NaN-safe.
 :func:`permutation_pvalue`
     ``(b + 1) / (n + 1)`` Monte-Carlo or exact-enumeration p-values, never 0.
+:func:`mcnemar_test`, :func:`compare_proportions`
+    McNemar's test of two judgements of the same items (exact when few are discordant),
+    and the difference of two independent proportions (Newcombe interval, score test).
 :func:`fit_mixed_model`
     ``statsmodels`` MixedLM with item random intercepts, sum-coded factors by default,
     returned as a tidy table.
@@ -24,6 +27,7 @@ from probing.stats.permutation import permutation_pvalue
 from probing.stats.proportions import PROPORTION_METHODS, proportion_ci
 from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues
 from probing.stats.resampling import BootstrapCI, bootstrap_ci
+from probing.stats.twoprop import compare_proportions, mcnemar_test
 
 __all__ = [
     "CORRECTIONS",
@@ -32,8 +36,10 @@ __all__ = [
     "BootstrapCI",
     "binomial_test",
     "bootstrap_ci",
+    "compare_proportions",
     "correct_pvalues",
     "fit_mixed_model",
+    "mcnemar_test",
     "mixed_formula",
     "permutation_pvalue",
     "proportion_ci",

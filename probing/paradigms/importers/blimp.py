@@ -18,7 +18,7 @@ import pandas as pd
 from probing._core.errors import SpecError
 from probing.stimuli import PAIR_COLUMNS, REGION_COLUMNS, STIMULUS_COLUMNS, Stimuli
 
-__all__ = ["build_pair_stimuli", "find_critical_spans", "read_blimp"]
+__all__ = ["build_pair_stimuli", "find_critical_spans", "read_blimp", "read_human_agreement"]
 
 ROLES = ("good", "bad")
 _REQUIRED = ("sentence_good", "sentence_bad", "UID", "pairID")
@@ -26,6 +26,8 @@ _EXTRA = ("field", "linguistics_term")
 # The upstream repository keeps the paper's accuracies beside the data; it holds no pairs.
 _NOT_PAIRS = frozenset({"models_summary.jsonl"})
 _WORD = re.compile(r"\S+")
+#: The published human agreement per phenomenon, shipped beside the pairs (data/blimp/README.md).
+HUMAN_AGREEMENT = "human_agreement.csv"
 
 
 def read_blimp(paths, *, phenomena=None, limit_per_phenomenon=None, name="blimp"):
@@ -75,7 +77,37 @@ def read_blimp(paths, *, phenomena=None, limit_per_phenomenon=None, name="blimp"
                             field="limit_per_phenomenon")
         pairs = pairs.sort_values(["phenomenon", "item_id"], kind="stable")
         pairs = pairs.groupby("phenomenon", sort=False).head(limit_per_phenomenon)
-    return build_pair_stimuli(pairs, paradigm=name, info={"source": "blimp"})
+    info = {"source": "blimp"}
+    folder = Path(paths) if isinstance(paths, str | Path) and Path(paths).is_dir() else None
+    if folder is not None and (folder / HUMAN_AGREEMENT).is_file():
+        human = read_human_agreement(folder / HUMAN_AGREEMENT)
+        info["human_agreement"] = {uid: human[uid] for uid in keep if uid in human}
+    return build_pair_stimuli(pairs, paradigm=name, info=info)
+
+
+def read_human_agreement(path):
+    """BLiMP's published human agreement per phenomenon (Warstadt et al., 2020).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``human_validation_summary.csv`` of the BLiMP repository (shipped as
+        ``data/blimp/human_agreement.csv``): ``Condition, accepted, total_mean, count``.
+
+    Returns
+    -------
+    dict of str -> float
+        UID -> ``total_mean``, the share of validation judgements that agreed with the
+        phenomenon's labels.
+    """
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise SpecError(f"{path}: cannot read the human agreement table ({err})") from err
+    missing = [c for c in ("Condition", "total_mean") if c not in table]
+    if missing:
+        raise SpecError(f"{path}: column(s) {missing} missing; it has {list(table.columns)}")
+    return dict(zip(table["Condition"].astype(str), table["total_mean"].astype(float), strict=True))
 
 
 def build_pair_stimuli(pairs, *, paradigm, info=None):

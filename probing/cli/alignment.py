@@ -1,0 +1,67 @@
+"""``probing fresh-vs-published``: accuracy on published (BLiMP) vs freshly generated items."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from probing.cli.commands import add_model_options, load_from_args
+
+
+def _shipped(name):
+    from probing.paradigms import shipped_paradigms
+
+    folder = shipped_paradigms()[0].parent
+    return folder / name if name else folder
+
+
+def add_fresh(sub):
+    p = sub.add_parser("fresh-vs-published",
+                       help="accuracy on published (BLiMP) vs freshly generated pairs",
+                       description="Score the BLiMP phenomena of a mapping and the generated "
+                       "paradigms matched to them (default: the shipped "
+                       "paradigms/fresh_vs_published.csv) and compare the model's accuracy on "
+                       "published vs fresh items: the difference, its Newcombe interval and a "
+                       "two-proportion score test. Writes DIR/fresh_vs_published.csv, "
+                       "pairs_published.csv, pairs_fresh.csv and manifest.json.")
+    p.add_argument("--mapping", type=Path, default=None,
+                   help="CSV with phenomenon, fresh_paradigm[, conditions, match, note] "
+                   "(default: the shipped mapping)")
+    p.add_argument("--blimp", type=Path, default=None,
+                   help="folder of BLiMP .jsonl files (default: the bundled sample, data/blimp)")
+    p.add_argument("--paradigms", type=Path, default=None,
+                   help="folder of the fresh paradigm files (default: the shipped paradigms)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="published pairs per phenomenon (default: all in the folder)")
+    p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
+    p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
+                   help="correction across the phenomena's difference tests (default holm)")
+    p.add_argument("--out", type=Path, default=Path("runs/fresh_vs_published"))
+    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+    add_model_options(p, deprecated_dtype=False)
+    p.set_defaults(func=run_fresh)
+
+
+def run_fresh(args):
+    from probing._core.errors import ProbingError
+    from probing._core.io import make_folder
+    from probing.pipeline.fresh import run_fresh_published
+
+    if args.batch_size < 1:
+        raise ProbingError(f"--batch-size must be >= 1, got {args.batch_size}")
+    paradigm_dir = args.paradigms or _shipped(None)
+    blimp = args.blimp or paradigm_dir.parent / "data" / "blimp"
+    make_folder(args.out.parent)
+    tables = run_fresh_published(lambda: load_from_args(args), args.out,
+                                 mapping_path=args.mapping or _shipped("fresh_vs_published.csv"),
+                                 blimp_dir=blimp, paradigm_dir=paradigm_dir, seed=args.seed,
+                                 limit_per_phenomenon=args.limit, batch_size=args.batch_size,
+                                 ties=args.ties, correction=args.correction, force=args.force,
+                                 argv=["probing", *sys.argv[1:]])
+    table = tables["fresh_vs_published"]
+    keep = ["phenomenon", "item_set", "value", "ci_low", "ci_high", "p_val", "p_corr", "n"]
+    print(f"wrote {args.out}/")
+    print(table[keep].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+REGISTRY = (add_fresh,)
