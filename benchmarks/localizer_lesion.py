@@ -3,7 +3,8 @@
 One command::
 
     OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/localizer_lesion.py \
-        --work /tmp/c11/lesion --configs top1-zero top1-mean fwe-zero
+        --work /tmp/c11/real --localizer-runs /tmp/i11_runs \
+        --configs top1-zero top1-mean fwe-zero --tables docs/results/localizer
 
 1. Localizer (``probing localize paradigms/fedorenko2010_localizer.yaml --contrast
    sentences-nonwords``, last token, raw responses, nilearn OLS GLM) with top 1% and
@@ -91,7 +92,8 @@ def summarize(folders, results):
         reliability.append(pd.read_csv(folder / "reliability.csv").assign(localizer=name))
         counts.append(pd.read_csv(folder / "layer_counts.csv").assign(localizer=name))
     lesion = [t["lesion"].assign(config=c) for c, t in results.items()]
-    null = [t["ablation_null"].assign(config=c) for c, t in results.items()]
+    null = [t["ablation_null"].drop(columns="model").assign(config=c)
+            for c, t in results.items()]
     behaviour = [t["ablation_behaviour"].assign(config=c) for c, t in results.items()]
     return {"reliability": pd.concat(reliability, ignore_index=True),
             "layer_counts": pd.concat(counts, ignore_index=True),
@@ -133,9 +135,10 @@ def main(argv=None):
     parser.add_argument("--n-sets", type=int, default=20)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--limit-blimp", type=int, default=8, help="items per BLiMP phenomenon")
-    parser.add_argument("--limit-agreement", type=int, default=8)
-    parser.add_argument("--limit-syntaxgym", type=int, default=10)
+    # Sized for a shared 2-core CPU (each config: 22 forward passes over 148 sentences).
+    parser.add_argument("--limit-blimp", type=int, default=3, help="items per BLiMP phenomenon")
+    parser.add_argument("--limit-agreement", type=int, default=2)
+    parser.add_argument("--limit-syntaxgym", type=int, default=3)
     parser.add_argument("--tables", type=Path, default=None,
                         help="write the summary tables here (e.g. docs/results/localizer)")
     args = parser.parse_args(argv)

@@ -95,6 +95,11 @@ _COLUMNS = {
                         "or `none` (the plain run)"),
     "set": ("int", "ablation: index of a random matched unit set"),
     "n_sets": ("int", "ablation: random matched unit sets behind the null"),
+    "null_mean": ("float", "lesion: mean of the random sets' effects"),
+    "null_sd": ("float", "lesion: standard deviation of the random sets' effects"),
+    "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
+                          "the random sets' effects"),
+    "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -132,6 +137,9 @@ _TABLES = {
                  "p_corr", "correction", "n", "n_sets"),
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
+    "lesion": ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean", "null_sd",
+               "stat", "p_val", "p_corr", "p_normal", "p_normal_corr", "correction", "n",
+               "n_sets"),
 }
 TABLES = MappingProxyType(_TABLES)
 

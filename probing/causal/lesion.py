@@ -13,8 +13,10 @@ effect. ``p_normal`` treats the random-set effects as a normal sample and asks w
 the given effect is a new draw from it (the two-sided prediction-interval test,
 ``t = (effect - mean) / (sd * sqrt(1 + 1 / n_sets))`` on ``n_sets - 1`` degrees of
 freedom; exact when the null effects are normal). It resolves small p-values with few
-sets, at the price of that assumption; both are reported, and ``stat`` (the given
-effect in standard deviations of the null) says how far out it lies.
+sets, at the price of that assumption (poor for a 0/1 accuracy over few items, whose
+random-set effects are discrete; it is NaN when they do not vary at all); both are
+reported, and ``stat`` (the given effect in standard deviations of the null) says how
+far out it lies.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from probing.stats import CORRECTIONS, correct_pvalues
 __all__ = ["LESION_COLUMNS", "combine_ablations", "normal_null_pvalue", "plot_lesion"]
 
 #: Columns of :func:`combine_ablations`.
-LESION_COLUMNS = ("paradigm", "phenomenon", "metric", "effect", "ci_low", "ci_high",
-                  "null_mean", "null_sd", "stat", "p_val", "p_corr", "p_normal",
-                  "p_normal_corr", "correction", "n", "n_sets")
+LESION_COLUMNS = ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean",
+                  "null_sd", "stat", "p_val", "p_corr", "p_normal", "p_normal_corr",
+                  "correction", "n", "n_sets")
 
 _KEYS = ["paradigm", "phenomenon", "metric"]
 
@@ -48,7 +50,8 @@ def normal_null_pvalue(effect, null):
     Returns
     -------
     stat, p_val : float
-        ``(effect - mean(null)) / sd(null)`` and the prediction-interval p-value.
+        ``(effect - mean(null)) / sd(null)`` and the prediction-interval p-value; both
+        NaN when every null effect is the same and ``effect`` differs from it.
 
     Examples
     --------
@@ -62,7 +65,9 @@ def normal_null_pvalue(effect, null):
                            f"shape {null.shape}")
     mean, sd = null.mean(), null.std(ddof=1)
     if sd == 0:
-        return (0.0, 1.0) if effect == mean else (np.copysign(np.inf, effect - mean), 0.0)
+        # No spread to scale by (e.g. an accuracy no random set changes): a normal model
+        # says nothing beyond "differs"; the rank p-value still applies.
+        return (0.0, 1.0) if effect == mean else (np.nan, np.nan)
     t = (effect - mean) / (sd * np.sqrt(1 + 1 / null.size))
     return float((effect - mean) / sd), float(2 * sps.t.sf(abs(t), df=null.size - 1))
 
@@ -85,10 +90,11 @@ def combine_ablations(ablation, null, *, correction="holm"):
     Returns
     -------
     pandas.DataFrame
-        ``paradigm, phenomenon, metric, effect, ci_low, ci_high`` (the given set, item
-        bootstrap), ``null_mean, null_sd`` (of the random sets' effects), ``stat`` (the
-        effect in null standard deviations), ``p_val`` (rank p against the random sets),
-        ``p_corr``, ``p_normal``, ``p_normal_corr``, ``correction, n, n_sets``.
+        ``phenomenon, metric, effect, ci_low, ci_high`` (the given set, item bootstrap),
+        ``null_mean, null_sd`` (of the random sets' effects), ``stat`` (the effect in
+        null standard deviations), ``p_val`` (rank p against the random sets),
+        ``p_corr``, ``p_normal``, ``p_normal_corr``, ``correction, n, n_sets`` and, last,
+        ``paradigm``.
 
     Examples
     --------
@@ -132,7 +138,7 @@ def combine_ablations(ablation, null, *, correction="holm"):
         out.loc[index, "p_normal_corr"] = correct_pvalues(
             out.loc[index, "p_normal"].to_numpy(float), method=correction)
     out["correction"] = correction
-    return out[list(LESION_COLUMNS)]
+    return out[[*LESION_COLUMNS, "paradigm"]]
 
 
 def _check_columns(table, columns, name):

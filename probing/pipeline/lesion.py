@@ -24,6 +24,7 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing._core.io import write_frame
+from probing._core.vocabulary import add_identity
 from probing.paradigms import load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.causal_inputs import CausalOptions, load_unit_table
@@ -128,8 +129,8 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
     joined = {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
     joined["lesion"] = combine_ablations(joined["ablation"], joined["ablation_null"],
                                          correction="holm")
-    model_name = str(joined["ablation"]["model"].iloc[0])
-    joined["lesion"].insert(len(joined["lesion"].columns), "model", model_name)
+    joined["lesion"] = add_identity(joined["lesion"], paradigm=None,
+                                    model=str(joined["ablation"]["model"].iloc[0]))
     manifest = build_manifest(paradigm_path=next(iter(specs.values()))[0],
                               seed=options.seed,
                               options={**dataclasses.asdict(options), "units": str(units),

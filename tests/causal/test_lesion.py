@@ -39,7 +39,7 @@ def _study(rng, n_sets=19, shift=None):
 def test_holm_over_every_paradigms_phenomena_equals_statsmodels():
     ablation, null = _study(np.random.default_rng(0))
     out = combine_ablations(ablation, null)
-    assert list(out.columns) == list(LESION_COLUMNS)
+    assert list(out.columns) == [*LESION_COLUMNS, "paradigm"]
     assert len(out) == 3
     given = ablation[ablation["unit_set"] == "given"]
     np.testing.assert_allclose(out["p_val"], given["p_val"])
@@ -93,7 +93,7 @@ def test_inputs_are_not_mutated_and_constant_null_is_handled():
     pd.testing.assert_frame_equal(ablation, before[0])
     pd.testing.assert_frame_equal(null, before[1])
     assert normal_null_pvalue(0.0, [0.0, 0.0]) == (0.0, 1.0)
-    assert normal_null_pvalue(-1.0, [0.0, 0.0])[1] == 0.0
+    assert np.isnan(normal_null_pvalue(-1.0, [0.0, 0.0])).all()
 
 
 @pytest.mark.parametrize("change,message", [

@@ -9,6 +9,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
 from probing.causal import LESION_COLUMNS
 from probing.cli.main import main
 from probing.pipeline.ablate import run_ablate
@@ -46,7 +47,8 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
             "ablation_null.csv", "ablation_behaviour.csv", "lesion.png",
             "manifest.json"} <= files
     lesion = pd.read_csv(tmp_path / "study" / "lesion.csv")
-    assert list(lesion.columns) == [*LESION_COLUMNS, "model"]
+    assert list(lesion.columns) == [*LESION_COLUMNS, "model", "paradigm"]
+    assert list(lesion.columns) == list(table_columns("lesion", identity=True))
     assert set(lesion["paradigm"]) == {"agreement_pp_attractor", "syntaxgym_number_src"}
     # Holm across every phenomenon of both paradigms, per metric
     accuracy = lesion[lesion["metric"] == "accuracy"]
