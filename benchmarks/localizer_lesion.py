@@ -76,26 +76,36 @@ def lesion(args, folders, config, cache):
     selection, op = config.split("-")
     limits = {"blimp": args.limit_blimp, "agreement": args.limit_agreement,
               "syntaxgym": args.limit_syntaxgym}
-    return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in PARADIGMS],
+    return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in args.paradigms],
                       lambda: _model(cache), args.work / f"lesion-{config}",
                       units=folders[selection] / "units.csv",
                       options=CausalOptions(op=op, n_sets=args.n_sets, n_boot=args.n_boot,
                                             random_state=args.random_state, batch_size=32),
-                      limits={p: limits[kind] for p, kind in PARADIGMS.items()},
+                      limits={p: limits[PARADIGMS[p]] for p in args.paradigms},
                       resume=True)
 
 
 def summarize(folders, results):
     """The small tables: reliability, per-layer counts, lesion results, null effects."""
-    reliability, counts = [], []
+    reliability, counts, coordinates = [], [], []
     for name, folder in folders.items():
         reliability.append(pd.read_csv(folder / "reliability.csv").assign(localizer=name))
         counts.append(pd.read_csv(folder / "layer_counts.csv").assign(localizer=name))
+        units = pd.read_csv(folder / "units.csv")
+        chosen = units[units["selected"].astype(bool)]
+        # resid_post unit u of every layer is one coordinate of the residual stream
+        repeats = chosen.groupby("unit").size()
+        coordinates.append({"localizer": name, "n_selected": len(chosen),
+                            "n_coordinates": repeats.size, "top_unit": int(repeats.idxmax()),
+                            "top_unit_layers": int(repeats.max())})
+        if name == "top1":
+            top_units = chosen[["layer", "site", "unit", "stat"]]
     lesion = [t["lesion"].assign(config=c) for c, t in results.items()]
     null = [t["ablation_null"].drop(columns="model").assign(config=c)
             for c, t in results.items()]
     behaviour = [t["ablation_behaviour"].assign(config=c) for c, t in results.items()]
     return {"reliability": pd.concat(reliability, ignore_index=True),
+            "coordinates": pd.DataFrame(coordinates), "units_top1": top_units,
             "layer_counts": pd.concat(counts, ignore_index=True),
             "lesion": pd.concat(lesion, ignore_index=True) if lesion else pd.DataFrame(),
             "lesion_null": pd.concat(null, ignore_index=True) if null else pd.DataFrame(),
@@ -110,6 +120,8 @@ def report(tables):
     print(rel[rel["metric"].isin(["dice", "held_out_stat"])][
         ["localizer", "selected_on", "metric", "value", "expected", "p_val", "n_selected"]]
         .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print("== selected units and distinct residual coordinates")
+    print(tables["coordinates"].to_string(index=False))
     print("== selected units per layer")
     print(tables["layer_counts"].pivot(index="layer", columns="localizer", values="n_selected")
           .T.to_string())
@@ -132,6 +144,8 @@ def main(argv=None):
                         help="a folder with top1/ and fwe/ localizer run folders to reuse")
     parser.add_argument("--configs", nargs="*", default=["top1-zero", "top1-mean", "fwe-zero"],
                         help="SELECTION-OP: top1|fwe - zero|mean")
+    parser.add_argument("--paradigms", nargs="*", default=list(PARADIGMS),
+                        choices=list(PARADIGMS), help="default: all seven")
     parser.add_argument("--n-sets", type=int, default=20)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--random-state", type=int, default=0)
