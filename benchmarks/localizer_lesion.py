@@ -76,12 +76,18 @@ def lesion(args, folders, config, cache):
     selection, op = config.split("-")
     limits = {"blimp": args.limit_blimp, "agreement": args.limit_agreement,
               "syntaxgym": args.limit_syntaxgym}
-    return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in args.paradigms],
+    paradigms = args.paradigms
+    if args.only_finished:  # the paradigms whose run folder is complete
+        paradigms = [p for p in paradigms
+                     if (args.work / f"lesion-{config}" / p / "manifest.json").is_file()]
+    if not paradigms:
+        return None
+    return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in paradigms],
                       lambda: _model(cache), args.work / f"lesion-{config}",
                       units=folders[selection] / "units.csv",
                       options=CausalOptions(op=op, n_sets=args.n_sets, n_boot=args.n_boot,
                                             random_state=args.random_state, batch_size=32),
-                      limits={p: limits[PARADIGMS[p]] for p in args.paradigms},
+                      limits={p: limits[PARADIGMS[p]] for p in paradigms},
                       resume=True)
 
 
@@ -146,6 +152,8 @@ def main(argv=None):
                         help="SELECTION-OP: top1|fwe - zero|mean")
     parser.add_argument("--paradigms", nargs="*", default=list(PARADIGMS),
                         choices=list(PARADIGMS), help="default: all seven")
+    parser.add_argument("--only-finished", action="store_true",
+                        help="combine only the paradigms already finished (no model run)")
     parser.add_argument("--n-sets", type=int, default=20)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--random-state", type=int, default=0)
@@ -160,6 +168,7 @@ def main(argv=None):
     cache = {}
     folders = localize(args, cache)
     results = {c: lesion(args, folders, c, cache) for c in args.configs}
+    results = {c: r for c, r in results.items() if r is not None}
     tables = summarize(folders, results)
     report(tables)
     if args.tables:
