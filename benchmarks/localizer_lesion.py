@@ -110,6 +110,17 @@ def summarize(folders, results):
     null = [t["ablation_null"].drop(columns="model").assign(config=c)
             for c, t in results.items()]
     behaviour = [t["ablation_behaviour"].assign(config=c) for c, t in results.items()]
+    # A SyntaxGym suite's phenomenon is its prediction formula (one per suite here);
+    # the committed tables name it by the suite to stay small.
+    def short(t):
+        suite = t["phenomenon"].astype(str).str.startswith("[")
+        return t.assign(phenomenon=t["phenomenon"].where(~suite, t["paradigm"]))
+
+    lesion, null, behaviour = ([short(t) for t in frames] for frames in (lesion, null,
+                                                                        behaviour))
+    # one row per config x paradigm x phenomenon x metric, one column per random set
+    null = [t.pivot_table(index=["config", "paradigm", "phenomenon", "metric"], columns="set",
+                          values="effect").add_prefix("set_").reset_index() for t in null]
     return {"reliability": pd.concat(reliability, ignore_index=True),
             "coordinates": pd.DataFrame(coordinates), "units_top1": top_units,
             "layer_counts": pd.concat(counts, ignore_index=True),
@@ -174,7 +185,7 @@ def main(argv=None):
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
-            frame.to_csv(args.tables / f"{name}.csv", index=False, float_format="%.6g")
+            frame.to_csv(args.tables / f"{name}.csv", index=False, float_format="%.5g")
 
 
 if __name__ == "__main__":
