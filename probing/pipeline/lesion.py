@@ -136,10 +136,18 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
                               options={**dataclasses.asdict(options), "units": str(units),
                                        "limits": dict(limits or {}),
                                        "paradigms": [str(p) for p, _ in specs.values()]},
-                              model_provenance=getattr(model, "provenance", None),
+                              model_provenance=_provenance(model, out, specs),
                               started=started, argv=argv)
     _write_study(out, joined, manifest)
     return joined
+
+
+def _provenance(model, out, specs):
+    """The model's provenance; when every paradigm was read back, the first folder's."""
+    if model is not None:
+        return model.provenance
+    first = out / next(iter(specs)) / "manifest.json"
+    return json.loads(first.read_text()).get("model")
 
 
 def _write_study(out, tables, manifest):

@@ -69,6 +69,8 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
                        options=CausalOptions(**FAST), limits={"syntaxgym_number_src": 1},
                        resume=True)
     pd.testing.assert_frame_equal(tables["lesion"], again["lesion"], check_dtype=False)
+    manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
+    assert manifest["model"] == gpt2.provenance  # read back from the paradigm folders
     with pytest.raises(ProbingError, match="holds a run with other options"):
         run_lesion([PAIRS], never_loaded, tmp_path / "study", units=units,
                    options=CausalOptions(**{**FAST, "op": "mean"}), resume=True)
