@@ -119,6 +119,11 @@ _COLUMNS = {
                         "`difference` (published minus fresh)"),
     "fresh_paradigm": ("str", "fresh vs published: the generated paradigm matched to the "
                               "BLiMP phenomenon"),
+    "null_mean": ("float", "lesion: mean of the random sets' effects"),
+    "null_sd": ("float", "lesion: standard deviation of the random sets' effects"),
+    "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
+                          "the random sets' effects"),
+    "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -165,6 +170,9 @@ _TABLES = {
                           "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
     "fresh_vs_published": ("phenomenon", "fresh_paradigm", "item_set", "metric", "value",
                            "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
+    "lesion": ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean", "null_sd",
+               "stat", "p_val", "p_corr", "p_normal", "p_normal_corr", "correction", "n",
+               "n_sets"),
 }
 TABLES = MappingProxyType(_TABLES)
 

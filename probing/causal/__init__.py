@@ -22,6 +22,9 @@ Interchange interventions on linear subspaces
 Concept erasure (LEACE, Belrose et al. 2023) and amnesic probing (Elazar et al. 2021)
     :class:`LeaceEraser`, :class:`RandomEraser` (scikit-learn transformers),
     :func:`amnesic_effect`.
+Lesion studies over several paradigms
+    :func:`combine_ablations` (one family across every paradigm's phenomena, and a
+    normal-null p-value), :func:`normal_null_pvalue`, :func:`plot_lesion`.
 """
 
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
@@ -36,6 +39,12 @@ from probing.causal.interchange import (
     mean_difference_subspace,
     probe_subspace,
     random_subspaces,
+)
+from probing.causal.lesion import (
+    LESION_COLUMNS,
+    combine_ablations,
+    normal_null_pvalue,
+    plot_lesion,
 )
 from probing.causal.mediation import (
     MEDIATION_COLUMNS,
@@ -70,6 +79,7 @@ __all__ = [
     "AMNESIC_COLUMNS",
     "DIRECTIONS",
     "IIA_COLUMNS",
+    "LESION_COLUMNS",
     "MEDIATION_COLUMNS",
     "MEDIATION_METRICS",
     "PATCHING_COLUMNS",
@@ -85,6 +95,7 @@ __all__ = [
     "build_mediation_items",
     "build_patching_runs",
     "check_unit_table",
+    "combine_ablations",
     "compare_to_null",
     "interchange",
     "interchange_accuracy",
@@ -92,7 +103,9 @@ __all__ = [
     "make_control_counterfactuals",
     "mean_difference_subspace",
     "mediation_effects",
+    "normal_null_pvalue",
     "patching_effects",
+    "plot_lesion",
     "plot_patching",
     "probe_subspace",
     "random_subspaces",

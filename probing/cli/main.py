@@ -13,7 +13,7 @@ import sys
 
 import probing
 from probing._core.errors import ProbingError
-from probing.cli import alignment, analyses, causal, commands, experiment, localize
+from probing.cli import alignment, analyses, causal, commands, experiment, lesion, localize
 
 EXIT_USAGE = 2
 
@@ -26,7 +26,8 @@ def build_parser():
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in (*commands.REGISTRY, *analyses.REGISTRY, *causal.REGISTRY,
-                     *localize.REGISTRY, *experiment.REGISTRY, *alignment.REGISTRY):
+                     *localize.REGISTRY, *experiment.REGISTRY, *alignment.REGISTRY,
+                     *lesion.REGISTRY):
         register(sub)
     return parser
 

@@ -1,0 +1,166 @@
+"""``probing lesion``: one unit set ablated in several paradigms, corrected across all.
+
+A lesion study asks of one unit set (a localizer's ``units.csv``) whether ablating it
+harms many phenomena more than ablating random sets matched in size and per-layer
+distribution. :func:`run_lesion` runs :func:`probing.pipeline.ablate.run_ablate` once per
+paradigm, with one loaded model, into ``OUT/<paradigm>/`` (each a complete ``probing
+ablate`` run folder), then joins their tables and corrects the p-values across every
+phenomenon of every paradigm (:func:`probing.causal.combine_ablations`), per metric.
+
+Each paradigm's random sets are drawn with the same ``random_state`` from the same pool,
+so set ``s`` is the same units in every paradigm; with ``op="mean"`` each paradigm's
+means are taken over its own stimuli (the rule of ``probing ablate``). A paradigm whose
+folder already holds a finished run (``manifest.json``) with the same options is read
+back, not recomputed (``resume=True``), so that a long study can be run in parts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from probing._core.errors import ProbingError
+from probing._core.io import write_frame
+from probing._core.vocabulary import add_identity
+from probing.paradigms import load_paradigm
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.causal_inputs import CausalOptions, load_unit_table
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.run import check_run_folder
+
+__all__ = ["run_lesion"]
+
+_KINDS = ("minimal_pairs", "factorial")
+_TABLES = ("ablation", "ablation_behaviour", "ablation_null")
+
+
+def _check_inputs(paradigms, units, limits):
+    """Every paradigm file, kind and limit, and the unit table, before any model loads."""
+    if not paradigms:
+        raise ProbingError("probing lesion: no paradigm given")
+    specs = {}
+    for path in paradigms:
+        spec = load_paradigm(path)
+        if spec.kind not in _KINDS:
+            raise ProbingError(f"{path}: kind: is {spec.kind!r}; probing lesion needs kind: "
+                               f"{' or '.join(_KINDS)}")
+        if spec.name in specs:
+            raise ProbingError(f"{path}: paradigm {spec.name!r} is given twice")
+        specs[spec.name] = (Path(path), spec)
+    unknown = sorted(set(limits or {}) - set(specs))
+    if unknown:
+        raise ProbingError(f"limits: unknown paradigm(s) {unknown}; given {sorted(specs)}")
+    for name, value in (limits or {}).items():
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise ProbingError(f"limits: {name} must be a whole number >= 1, got {value!r}")
+    load_unit_table(units)
+    return specs
+
+
+def _finished(folder, options):
+    """The tables of a finished ``probing ablate`` run with these options, else None."""
+    manifest = Path(folder) / "manifest.json"
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text())["options"]
+    wanted = dataclasses.asdict(options)
+    if any(recorded.get(k) != v for k, v in wanted.items()):
+        raise ProbingError(f"{folder}: holds a run with other options; use another --out "
+                           f"or --force")
+    return {name: pd.read_csv(Path(folder) / f"{name}.csv") for name in _TABLES}
+
+
+def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=False,
+               force=False, argv=None):
+    """Ablate ``units`` and matched random sets in each paradigm; correct across all.
+
+    Parameters
+    ----------
+    paradigms : sequence of path-like
+        Minimal-pair or factorial paradigm files (BLiMP, agreement, SyntaxGym suites).
+    lm : probing.models.LanguageModel or callable
+        The model, or a loader called once, after every input is checked.
+    out : path-like
+        Study folder: ``OUT/<paradigm>/`` per paradigm and the joined tables.
+    units : path-like
+        A unit table (``layer, site, unit``; only ``selected`` rows when it has them).
+    options : CausalOptions, optional
+        ``op``, ``n_sets``, ``n_boot``, ``random_state`` ... as in ``probing ablate``;
+        ``options.limit`` is the default item limit of every paradigm.
+    limits : dict of str -> int, optional
+        Item limit per paradigm name (overrides ``options.limit``).
+    resume : bool, default False
+        Read back a paradigm's finished run folder (same options) instead of
+        recomputing it.
+    force : bool, default False
+        Replace an existing study folder (every paradigm is recomputed). Without
+        ``resume`` or ``force`` an existing non-empty ``out`` is an error.
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``lesion`` (:func:`probing.causal.combine_ablations`: per paradigm, phenomenon and
+        metric, the given set's effect against the random sets, corrected across all
+        phenomena), and the joined per-paradigm ``ablation``, ``ablation_behaviour`` and
+        ``ablation_null`` tables.
+    """
+    from probing.causal import combine_ablations
+    from probing.pipeline.ablate import run_ablate
+
+    options = options or CausalOptions()
+    specs = _check_inputs(paradigms, units, limits)
+    out = Path(out)
+    check_run_folder(out, force=force or resume)
+    started = now()
+    parts, model = {name: [] for name in _TABLES}, None
+    for name, (path, _) in specs.items():
+        local = dataclasses.replace(options, limit=(limits or {}).get(name, options.limit))
+        tables = _finished(out / name, local) if resume and not force else None
+        if tables is None:
+            model = resolve_model(lm) if model is None else model
+            out.mkdir(parents=True, exist_ok=True)
+            tables = run_ablate(path, model, out / name, units=units, options=local,
+                                force=force, argv=argv)
+        for key in _TABLES:
+            parts[key].append(tables[key].assign(paradigm=name))
+    joined = {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
+    joined["lesion"] = combine_ablations(joined["ablation"], joined["ablation_null"],
+                                         correction="holm")
+    joined["lesion"] = add_identity(joined["lesion"], paradigm=None,
+                                    model=str(joined["ablation"]["model"].iloc[0]))
+    manifest = build_manifest(paradigm_path=next(iter(specs.values()))[0],
+                              seed=options.seed,
+                              options={**dataclasses.asdict(options), "units": str(units),
+                                       "limits": dict(limits or {}),
+                                       "paradigms": [str(p) for p, _ in specs.values()]},
+                              model_provenance=_provenance(model, out, specs),
+                              started=started, argv=argv)
+    _write_study(out, joined, manifest)
+    return joined
+
+
+def _provenance(model, out, specs):
+    """The model's provenance; when every paradigm was read back, the first folder's."""
+    if model is not None:
+        return model.provenance
+    first = out / next(iter(specs)) / "manifest.json"
+    return json.loads(first.read_text()).get("model")
+
+
+def _write_study(out, tables, manifest):
+    """The joined tables beside the paradigm folders (which stay)."""
+    import matplotlib.pyplot as plt
+
+    from probing.causal import plot_lesion
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        write_frame(frame, out / f"{name}.csv", ".csv")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    figure = plot_lesion(tables["lesion"], tables["ablation_null"])
+    figure.savefig(out / "lesion.png", dpi=120, bbox_inches="tight")
+    plt.close(figure)
+

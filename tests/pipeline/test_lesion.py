@@ -1,0 +1,104 @@
+"""``probing lesion``: several paradigms in one call, one correction family, resume,
+inputs checked before the model loads."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
+from probing.causal import LESION_COLUMNS
+from probing.cli.main import main
+from probing.pipeline.ablate import run_ablate
+from probing.pipeline.causal_inputs import CausalOptions
+from probing.pipeline.lesion import run_lesion
+from tests.conftest import PARADIGMS
+
+PAIRS = PARADIGMS / "agreement_pp_attractor.yaml"
+SUITE = PARADIGMS / "syntaxgym_number_src.yaml"
+FAST = {"limit": 2, "n_boot": 20, "n_sets": 2, "batch_size": 16}
+
+
+@pytest.fixture
+def gpt2(make_lm):
+    return make_lm("gpt2")
+
+
+def never_loaded():
+    raise AssertionError("the model was loaded although it was not needed")
+
+
+def _units(tmp_path):
+    path = tmp_path / "units.csv"
+    pd.DataFrame({"layer": [1, 1, 2, 2], "site": "resid_post", "unit": [3, 5, 0, 7],
+                  "selected": [True, True, True, False]}).to_csv(path, index=False)
+    return path
+
+
+def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, tmp_path):
+    units = _units(tmp_path)
+    tables = run_lesion([PAIRS, SUITE], gpt2, tmp_path / "study", units=units,
+                        options=CausalOptions(**FAST), limits={"syntaxgym_number_src": 1})
+    files = {p.name for p in (tmp_path / "study").iterdir()}
+    assert {"agreement_pp_attractor", "syntaxgym_number_src", "lesion.csv", "ablation.csv",
+            "ablation_null.csv", "ablation_behaviour.csv", "lesion.png",
+            "manifest.json"} <= files
+    lesion = pd.read_csv(tmp_path / "study" / "lesion.csv")
+    assert list(lesion.columns) == [*LESION_COLUMNS, "model", "paradigm"]
+    assert list(lesion.columns) == list(table_columns("lesion", identity=True))
+    assert set(lesion["paradigm"]) == {"agreement_pp_attractor", "syntaxgym_number_src"}
+    # Holm across every phenomenon of both paradigms, per metric
+    accuracy = lesion[lesion["metric"] == "accuracy"]
+    assert len(accuracy) == 2
+    np.testing.assert_allclose(accuracy["p_corr"],
+                               multipletests(accuracy["p_val"], method="holm")[1])
+    # each paradigm's folder is what probing ablate writes with the same options
+    alone = run_ablate(SUITE, gpt2, tmp_path / "alone", units=units,
+                       options=CausalOptions(**{**FAST, "limit": 1}))
+    mine = tables["ablation"][tables["ablation"]["paradigm"] == "syntaxgym_number_src"]
+    np.testing.assert_allclose(mine["effect"], alone["ablation"]["effect"])
+    np.testing.assert_allclose(mine["p_val"], alone["ablation"]["p_val"])
+    assert (mine["n"] == 1).all()  # the per-paradigm limit
+    manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
+    assert manifest["options"]["limits"] == {"syntaxgym_number_src": 1}
+    # resume: finished folders are read back, the model is not needed
+    again = run_lesion([PAIRS, SUITE], never_loaded, tmp_path / "study", units=units,
+                       options=CausalOptions(**FAST), limits={"syntaxgym_number_src": 1},
+                       resume=True)
+    pd.testing.assert_frame_equal(tables["lesion"], again["lesion"], check_dtype=False)
+    manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
+    assert manifest["model"] == gpt2.provenance  # read back from the paradigm folders
+    with pytest.raises(ProbingError, match="holds a run with other options"):
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=units,
+                   options=CausalOptions(**{**FAST, "op": "mean"}), resume=True)
+    with pytest.raises(ProbingError, match="use --force"):
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=units,
+                   options=CausalOptions(**FAST))
+
+
+@pytest.mark.parametrize("paradigms,limits,message", [
+    ([PAIRS, PAIRS], None, "is given twice"),
+    ([PARADIGMS / "rsa_number_animacy.yaml"], None, "probing lesion needs kind"),
+    ([PAIRS], {"blimp": 3}, r"unknown paradigm\(s\) \['blimp'\]"),
+    ([PAIRS], {"agreement_pp_attractor": 0}, "must be a whole number >= 1"),
+    ([], None, "no paradigm given"),
+], ids=["twice", "kind", "limit-name", "limit-value", "empty"])
+def test_bad_input_never_loads_the_model(tmp_path, paradigms, limits, message):
+    with pytest.raises(ProbingError, match=message):
+        run_lesion(paradigms, never_loaded, tmp_path / "study", units=_units(tmp_path),
+                   limits=limits)
+    assert not (tmp_path / "study").exists()
+
+
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    argv = ["lesion", str(PAIRS), str(SUITE), "--units", str(tmp_path / "none.csv"),
+            "--out", str(tmp_path / "study"), "--model", str(tmp_path / "no-model")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err
+    assert main([*argv[:4], str(_units(tmp_path)), *argv[5:], "--n-sets", "0"]) == 2
+    assert "--n-sets must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "study").exists()
