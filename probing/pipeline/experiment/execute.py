@@ -155,11 +155,23 @@ def run_model_group(spec, out, steps, *, retries=1, load=None, threads=None):
         from probing.models.threads import torch_threads
 
         with torch_threads(threads):
-            _run_steps(spec, out, todo, result, retries=retries, load=load)
+            _run_steps(spec, out, todo, result, retries=retries, load=load,
+                       by_key={s.key: s for s in steps})
     return result
 
 
-def _run_steps(spec, out, steps, result, *, retries, load):
+def _units_path(spec, out, entry, step, by_key):
+    """The unit table a ``needs_units`` step reads: its file, or its source step's table."""
+    if entry.options.get("units") is not None:
+        return spec.path.parent / entry.options["units"]
+    (source,) = (by_key[k] for k in step.deps)  # the same model: always in this group
+    source_entry = next(a for a in spec.analyses if a.name == source.analysis)
+    analysis = ANALYSES[source_entry.kind]
+    return Path(out) / source.folder / analysis.units_table(
+        analysis.build_options(source_entry.options))
+
+
+def _run_steps(spec, out, steps, result, *, retries, load, by_key):
     models = _Models(spec, load, result.loads)
     entries = {a.name: a for a in spec.analyses}
     for step in steps:
@@ -167,6 +179,12 @@ def _run_steps(spec, out, steps, result, *, retries, load):
         analysis = ANALYSES[entry.kind]
         options = analysis.build_options(entry.options, seed=step.seed,
                                          random_state=step.random_state)
+        if any(by_key[k].folder in result.failed for k in step.deps):
+            result.failed[step.folder] = "a step it depends on failed"
+            continue
+        if analysis.needs_units:
+            units = _units_path(spec, out, entry, step, by_key)
+            options = dataclasses.replace(options, units=str(units), units_from=None)
         paradigm = spec.paradigm(step.paradigm).path
 
         def write(tmp, analysis=analysis, options=options, paradigm=paradigm, model=step.model):
