@@ -184,17 +184,18 @@ def add_run(sub):
 
 
 def run_run(args):
-    from probing._core.io import make_folder
+    from probing._core.io import provisional_folder
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
     name = _source_name(args.file)  # fail on a bad file before loading a model
     _check_human_data(args.file)  # human data files are read, and checked, before loading
     out = args.out or Path("runs") / name
-    make_folder(out.parent)
-    check_run_folder(out, force=args.force)
-    tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
-                          argv=["probing", *sys.argv[1:]])
+    if out.parent.exists():  # else made around the run, and removed again if it fails
+        check_run_folder(out, force=args.force)
+    with provisional_folder(out.parent):
+        tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options,
+                              force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
     for name in ("summary", "predictions", "alignment"):
         if name in tables:
