@@ -186,7 +186,9 @@ def _provenance(manifest):
             ("probing", f"{manifest['probing_version']}, git {manifest['git_commit'] or 'n/a'}"),
             ("packages", packages), ("hardware", hardware), ("executor", manifest["executor"]),
             ("run", f"{manifest['started']} to {manifest['finished']}"),
-            ("models loaded in this run", ", ".join(manifest["models_loaded"]) or "none")]
+            ("models loaded in this run", ", ".join(manifest["models_loaded"]) or "none"),
+            ("model devices", ", ".join(f"{k}: {v}" for k, v in
+                                        manifest.get("devices", {}).items()) or "n/a")]
     rows += [(f"paradigm {p['name']}", f"sha256 {p['sha256'][:16]}, seeds {p['seeds']}")
              for p in manifest["paradigms"]]
     steps = pd.DataFrame([{"folder": s["folder"], "key": s["key"][:16], "status": s["status"]}

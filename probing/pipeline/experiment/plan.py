@@ -101,11 +101,24 @@ def model_identity(spec, name):
     entry = spec.model(name)
     if entry.is_control:
         return {"reinitialize": model_identity(spec, entry.reinitialize), "seed": entry.seed}
-    local = (spec.path.parent / entry.path)
+    local = local_model(spec, entry)
     identity = {"path": entry.path, "dtype": entry.dtype}
-    if local.exists():
+    if local is not None:
         identity["sha256"] = hash_path(local)
     return identity
+
+
+def local_model(spec, entry):
+    """The model file or folder (with a ``config.json``) a path names, relative to the
+    experiment file; None when it names an alias or a hub id (or is no model folder:
+    ``/`` is not hashed whole)."""
+    local = spec.path.parent / entry.path
+    try:
+        if local.is_file() or (local / "config.json").is_file():
+            return local
+    except OSError:  # a name too long for a path, a component that is a file...
+        pass
+    return None
 
 
 def step_is_cached(out, step):

@@ -174,6 +174,7 @@ def load_experiment(path):
     analyses = tuple(_analysis(check, entry, f"analyses.{i}", paradigms, models)
                      for i, entry in enumerate(check.items(data, "analyses")))
     check.unique([a.name for a in analyses], "analyses")
+    _check_size(check, analyses, paradigms)
     for i, entry in enumerate(analyses):
         if entry.options.get("units_from") is not None:
             _check_units_from(check, entry, f"analyses.{i}.options.units_from", analyses,
@@ -202,6 +203,10 @@ def _model(check, entry, field):
     has_path, control = entry.get("path") is not None, entry.get("reinitialize") is not None
     if has_path == control:
         check.fail(field, "give exactly one of path (a model) or reinitialize (a control model)")
+    key = "path" if has_path else "reinitialize"
+    if not isinstance(entry[key], str) or not entry[key].strip():
+        check.fail(f"{field}.{key}", "must be a non-empty string (a model name, alias or "
+                   "path)" if has_path else "must be the name of a trained model of this file")
     seed = entry.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         check.fail(f"{field}.seed", "must be a non-negative integer")
@@ -215,7 +220,7 @@ def _model(check, entry, field):
 def _analysis(check, entry, field, paradigms, models):
     check.mapping(entry, field, _ANALYSIS_KEYS)
     kind = entry.get("kind")
-    if kind not in ANALYSES:
+    if not isinstance(kind, str) or kind not in ANALYSES:
         check.fail(f"{field}.kind", f"unknown analysis {kind!r}; allowed: {', '.join(ANALYSES)}")
     analysis = ANALYSES[kind]
     name = check.name(entry.get("name", kind), f"{field}.name")
@@ -245,6 +250,18 @@ def _analysis(check, entry, field, paradigms, models):
     if seeds != (None,) and "random_state" not in analysis.option_names():
         check.fail(f"{field}.seeds", f"{kind} has no random_state option to seed")
     return AnalysisEntry(name, kind, dict(options), tuple(chosen), tuple(chosen_models), seeds)
+
+
+MAX_STEPS = 10_000
+
+
+def _check_size(check, analyses, paradigms):
+    """Refuse a plan too large to be meant (a file can multiply lists into millions)."""
+    seeds = {p.name: len(p.seeds) for p in paradigms}
+    n = sum(len(a.models) * sum(seeds[p] for p in a.paradigms) * len(a.seeds) for a in analyses)
+    if n > MAX_STEPS:
+        check.fail("analyses", f"the plan has {n} model steps (more than {MAX_STEPS}); split "
+                   f"the experiment into several files")
 
 
 def _check_units_file(check, relative, field, folder):
