@@ -54,8 +54,8 @@ def add_localize(sub):
 
 
 def run_localize_command(args):
-    from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
     from probing._core.io import provisional_folder
+    from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
     from probing.pipeline.run import check_run_folder
 
     options = LocalizeOptions(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.errors import ProbingError
-from probing.pipeline.causal_inputs import CausalOptions, check_layers
+from probing.pipeline.causal_inputs import CausalOptions
 from probing.pipeline.experiment.registry import Analysis
 
 __all__ = ["AblateOptions", "CAUSAL", "MediateOptions", "PatchOptions"]
