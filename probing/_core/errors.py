@@ -44,7 +44,8 @@ class SpecError(ProbingError):
         if self.file:
             where = self.file + (f":{self.line}" if self.line else "") + ": "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        # one line, whatever a file's keys or names hold (a key may be "\n")
+        return f"{where}{field}{self.message}".replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ConstraintError(SpecError):

@@ -68,6 +68,43 @@ def make_folder(path):
     return Path(path)
 
 
+@contextlib.contextmanager
+def provisional_folder(path):
+    """``mkdir -p path`` for the block; the folders it created go again if the block fails.
+
+    A command's default output parent (``runs/``) is created before the command's input
+    checks that need the model or the paradigm; on an input error (or any other) it is
+    removed again if it is still empty, so a failed command leaves nothing behind.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> try:
+    ...     with provisional_folder(root / "runs" / "a"):
+    ...         raise ValueError("bad input")
+    ... except ValueError:
+    ...     pass
+    >>> list(root.iterdir())
+    []
+    """
+    path = Path(path)
+    missing, probe = [], path.absolute()
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    make_folder(path)
+    try:
+        yield path
+    except BaseException:
+        for folder in missing:  # deepest first; stop at one that is no longer empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
 def check_writable(folder):
     """Fail early, before any work, if files cannot be created in ``folder``.
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
+from probing._core.io import provisional_folder
 from probing.cli.commands import (
     SITES,
     add_max_memory,
@@ -38,12 +39,12 @@ def _add_common(p):
 
 
 def _out_folder(args, spec, command):
-    from probing._core.io import make_folder
+    """The run folder; its parent is made (provisionally) around the run, not here."""
     from probing.pipeline.run import check_run_folder
 
     out = args.out or Path("runs") / f"{spec.name}-{command}"
-    make_folder(out.parent)
-    check_run_folder(out, force=args.force)
+    if out.parent.exists():
+        check_run_folder(out, force=args.force)
     return out
 
 
@@ -84,7 +85,8 @@ def run_rsa_command(args):
     check_layers_syntax(args.layers)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "rsa")
-    with config_context(cache_dir=args.cache_dir, max_memory=max_memory(args)):
+    with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir,
+                                                        max_memory=max_memory(args)):
         tables = run_rsa(args.file, lambda: load_from_args(args), out, options=options,
                          force=args.force, argv=["probing", *sys.argv[1:]])
     rsa = tables["rsa"]
@@ -136,7 +138,7 @@ def run_probe_command(args):
     check_layers_syntax(args.layers)
     spec = load_paradigm(args.file)  # fail on a bad file before loading a model
     out = _out_folder(args, spec, "probe")
-    with config_context(cache_dir=args.cache_dir):
+    with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir):
         tables = run_probe(args.file, lambda: load_from_args(args), out, options=options,
                            force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))}, probe_layers.png)")

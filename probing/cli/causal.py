@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from probing._core.io import provisional_folder
 from probing.cli.commands import add_model_options, load_from_args
 
 # Literal copies so that `--help` imports no analysis; the options check them again.
@@ -50,8 +51,8 @@ def _out(args, command):
 
     spec = load_paradigm(args.file)  # a bad file fails before the model loads
     out = args.out or Path("runs") / f"{spec.name}-{command}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    check_run_folder(out, force=args.force)
+    if out.parent.exists():  # else made around the run (provisional_folder)
+        check_run_folder(out, force=args.force)
     return out
 
 
@@ -75,7 +76,8 @@ def run_patch_command(args):
     options = _options(args, per_head=args.per_head, direction=args.direction,
                        contrast=args.contrast, positions=args.positions)
     out = _out(args, "patch")
-    tables = run_patch(args.file, lambda: load_from_args(args), out, options=options,
+    with provisional_folder(out.parent):
+        tables = run_patch(args.file, lambda: load_from_args(args), out, options=options,
                        force=args.force, argv=["probing", *sys.argv[1:]])
     table = tables["patching"]
     rows = table[table["metric"] == "restored_fraction"]
@@ -107,7 +109,8 @@ def run_mediate_command(args):
     options = _options(args, contrast=args.contrast, positions=args.positions,
                        mediators=args.mediators, top_k=args.top_k)
     out = _out(args, "mediate")
-    tables = run_mediate(args.file, lambda: load_from_args(args), out, options=options,
+    with provisional_folder(out.parent):
+        tables = run_mediate(args.file, lambda: load_from_args(args), out, options=options,
                          force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv)")
     print(tables["top_mediators"].drop(columns=["model", "paradigm"])
@@ -143,7 +146,8 @@ def run_ablate_command(args):
     options = _options(args, op=args.op, n_sets=args.n_sets)
     load_unit_table(args.units)  # before the model loads
     out = _out(args, "ablate")
-    tables = run_ablate(args.file, lambda: load_from_args(args), out, units=args.units,
+    with provisional_folder(out.parent):
+        tables = run_ablate(args.file, lambda: load_from_args(args), out, units=args.units,
                         options=options, force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ (ablation.csv, ablation_behaviour.csv, ablation_null.csv)")
     print(tables["ablation"].drop(columns=["model", "paradigm", "correction"])

@@ -207,7 +207,7 @@ def _add_judgement_options(p):
 
 
 def run_run(args):
-    from probing._core.io import make_folder
+    from probing._core.io import provisional_folder
     from probing.pipeline.run import check_run_folder, run_paradigm
 
     options = _options(args)
@@ -217,10 +217,11 @@ def run_run(args):
     _check_judgement_kind(args.file, options)
     _check_human_data(args.file)  # human data files are read, and checked, before loading
     out = args.out or Path("runs") / name
-    make_folder(out.parent)
-    check_run_folder(out, force=args.force)
-    tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options, force=args.force,
-                          argv=["probing", *sys.argv[1:]])
+    if out.parent.exists():  # else made around the run, and removed again if it fails
+        check_run_folder(out, force=args.force)
+    with provisional_folder(out.parent):
+        tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options,
+                              force=args.force, argv=["probing", *sys.argv[1:]])
     print(f"wrote {out}/ ({', '.join(sorted(tables))})")
     for name in ("summary", "predictions", "alignment", "judgement_summary"):
         if name in tables:

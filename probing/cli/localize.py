@@ -54,6 +54,7 @@ def add_localize(sub):
 
 
 def run_localize_command(args):
+    from probing._core.io import provisional_folder
     from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
     from probing.pipeline.run import check_run_folder
 
@@ -68,8 +69,9 @@ def run_localize_command(args):
     check_layers_syntax(args.layers)
     stimuli, _, _ = check_localize_inputs(args.file, options)  # before the model loads
     out = args.out or Path("runs") / f"{stimuli.paradigm}-localize"
-    check_run_folder(out, force=args.force)
-    with config_context(cache_dir=args.cache_dir):
+    if out.parent.exists():  # else made around the run, and removed again if it fails
+        check_run_folder(out, force=args.force)
+    with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir):
         tables = run_localize(args.file, load_from_args(args), out, options=options,
                               force=args.force, argv=["probing", *sys.argv[1:]])
     counts = tables["layer_counts"]

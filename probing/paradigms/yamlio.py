@@ -49,10 +49,17 @@ def read_yaml(path):
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:  # bounded: /dev/zero or a huge file must not hang
+            raw = fh.read(4 * MAX_CHARS + 1)
     except FileNotFoundError:
         raise SpecError("no such file", file=path) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
+        raise SpecError(f"cannot read file ({err.__class__.__name__})", file=path) from None
+    if len(raw) > 4 * MAX_CHARS:
+        raise SpecError(f"file is larger than {MAX_CHARS // 2**10} KiB", file=path)
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError as err:
         raise SpecError(f"cannot read file ({err.__class__.__name__})", file=path) from None
     return parse_yaml(text, file=path)
 

@@ -10,6 +10,7 @@ browser has decoded it, which is what the headless-browser test reads.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import json
@@ -98,13 +99,12 @@ def _methods(manifest):
     references = [p["reference"] for p in manifest["paradigms"] if p["reference"]]
     for a in manifest["analyses"]:
         options = ", ".join(f"{k}={v}" for k, v in a["options"].items()) or "defaults"
-        correction = a["options"].get("correction", "holm")
         seeds = "" if a["seeds"] == [None] else f" Analysis seeds: {a['seeds']}."
         out.append(f"<li><b>{html.escape(a['name'])}</b> ({html.escape(a['kind'])}; "
                    f"{html.escape(', '.join(a['models']))} on "
                    f"{html.escape(', '.join(a['paradigms']))}): {html.escape(a['describe'])} "
-                   f"Options: {html.escape(options)}. Multiple-comparison correction: "
-                   f"{html.escape(str(correction))}.{html.escape(seeds)}</li>")
+                   f"Options: {html.escape(options)}.{html.escape(_correction(a))}"
+                   f"{html.escape(seeds)}</li>")
         references += a["references"]
     out.append("</ul><p>Where a paradigm has several generation seeds, each seed's lexicon "
                "draw is run separately and pooled tables report the mean across seeds with "
@@ -112,6 +112,26 @@ def _methods(manifest):
     out.append("<h3>References</h3><ul>" + "".join(
         f"<li>{html.escape(r)}</li>" for r in dict.fromkeys(references)) + "</ul>")
     return out
+
+
+def _correction(analysis):
+    """The multiple-comparison correction in use, where the analysis has one."""
+    entry = ANALYSES.get(analysis["kind"])
+    fields = entry.option_names() if entry else ()
+    if "correction" in analysis["options"] or "correction" in fields:
+        default = next((f.default for f in dataclasses.fields(entry.options)
+                        if f.name == "correction"), "holm") if entry else "holm"
+        return (f" Multiple-comparison correction: "
+                f"{analysis['options'].get('correction', default)}.")
+    if analysis["kind"] == "localize":
+        options = {f.name: f.default for f in dataclasses.fields(entry.options)}
+        options.update(analysis["options"])
+        rule = {"top": f"the top {options['top_percent']}% of units by t, uncorrected",
+                "fdr": f"Benjamini-Hochberg FDR at {options['alpha']}",
+                "fwe": f"max-t permutation family-wise error at {options['alpha']}"}
+        return f" Units selected by {rule.get(options['selection'], options['selection'])}."
+    return {"ablate": " Multiple-comparison correction: holm, across phenomena."}.get(
+        analysis["kind"], "")
 
 
 def _steps(manifest, analysis, kind):
@@ -186,7 +206,9 @@ def _provenance(manifest):
             ("probing", f"{manifest['probing_version']}, git {manifest['git_commit'] or 'n/a'}"),
             ("packages", packages), ("hardware", hardware), ("executor", manifest["executor"]),
             ("run", f"{manifest['started']} to {manifest['finished']}"),
-            ("models loaded in this run", ", ".join(manifest["models_loaded"]) or "none")]
+            ("models loaded in this run", ", ".join(manifest["models_loaded"]) or "none"),
+            ("model devices", ", ".join(f"{k}: {v}" for k, v in
+                                        manifest.get("devices", {}).items()) or "n/a")]
     rows += [(f"paradigm {p['name']}", f"sha256 {p['sha256'][:16]}, seeds {p['seeds']}")
              for p in manifest["paradigms"]]
     steps = pd.DataFrame([{"folder": s["folder"], "key": s["key"][:16], "status": s["status"]}

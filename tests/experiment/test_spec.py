@@ -85,3 +85,20 @@ def test_the_example_experiment_file_is_valid():
     spec = load_experiment(ROOT / "paradigms/experiments/agreement_paper.yaml")
     assert len(spec.models) >= 2 and any(m.is_control for m in spec.models)
     assert {a.kind for a in spec.analyses} == {"behaviour", "extract", "probe", "rsa"}
+
+
+def test_the_lesion_example_is_valid_and_ablates_after_localizing():
+    from probing.pipeline.experiment import plan_experiment
+
+    spec = load_experiment(ROOT / "paradigms/experiments/localize_lesion.yaml")
+    assert {a.kind for a in spec.analyses} == {"localize", "ablate", "patch", "mediate",
+                                               "alignment"}
+    steps = plan_experiment(spec)
+    localize = {s.model: s for s in steps if s.analysis == "localize"}
+    lesions = [s for s in steps if s.analysis == "lesion" and s.kind == "model"]
+    assert len(lesions) == 2 * 3  # two models x three lexicon seeds
+    for step in lesions:  # each reads the units localized in its own model, planned first
+        assert step.deps == (localize[step.model].key,)
+        assert steps.index(localize[step.model]) < steps.index(step)
+    alignment = {s.paradigm for s in steps if s.analysis == "alignment"}
+    assert alignment == {"lau2020_ratings", "naturalstories"}

@@ -18,7 +18,7 @@ from pathlib import Path
 from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder
-from probing.pipeline.experiment.plan import STEP_FILE, step_is_cached
+from probing.pipeline.experiment.plan import STEP_FILE, local_model, step_is_cached
 from probing.pipeline.experiment.pool import pool_step_tables
 from probing.pipeline.experiment.registry import ANALYSES
 
@@ -30,18 +30,23 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass
 class GroupResult:
     """What a worker did: ``ran``/``cached`` step folders, ``failed`` folder -> error,
-    and the names of the models it loaded."""
+    the names of the models it loaded, the device each model ran on (``devices``) and,
+    under Ray, one record per task (``tasks``: its steps, ``gpu_ids`` Ray gave it)."""
 
     ran: list = dataclasses.field(default_factory=list)
     cached: list = dataclasses.field(default_factory=list)
     failed: dict = dataclasses.field(default_factory=dict)
     loads: list = dataclasses.field(default_factory=list)
+    devices: dict = dataclasses.field(default_factory=dict)
+    tasks: list = dataclasses.field(default_factory=list)
 
     def merge(self, other):
         self.ran += other.ran
         self.cached += other.cached
         self.failed.update(other.failed)
         self.loads += other.loads
+        self.devices.update(other.devices)
+        self.tasks += other.tasks
         return self
 
 
@@ -55,8 +60,9 @@ def default_load(path, dtype):
 class _Models:
     """Loads each trained model at most once; control models are derived from it."""
 
-    def __init__(self, spec, load, loads):
-        self.spec, self.load, self.loads, self.memo = spec, load or default_load, loads, {}
+    def __init__(self, spec, load, result):
+        self.spec, self.load, self.memo = spec, load or default_load, {}
+        self.loads, self.devices = result.loads, result.devices
 
     def get(self, name):
         if name not in self.memo:
@@ -66,11 +72,20 @@ class _Models:
 
                 lm = reinitialize(self.get(entry.reinitialize), random_state=entry.seed)
             else:
-                local = self.spec.path.parent / entry.path
+                local = local_model(self.spec, entry)
                 self.loads.append(name)
-                lm = self.load(str(local) if local.exists() else entry.path, entry.dtype)
+                lm = self.load(entry.path if local is None else str(local), entry.dtype)
             self.memo[name] = dataclasses.replace(lm, name=name)
+            self.devices[name] = _device(lm)
         return self.memo[name]
+
+
+def _device(lm):
+    """Where a model's weights are (``cpu``, ``cuda:0``), for the manifest."""
+    try:
+        return str(next(lm.model.parameters()).device)
+    except (AttributeError, StopIteration, TypeError):
+        return "unknown"
 
 
 def base_model(spec, name):
@@ -155,18 +170,36 @@ def run_model_group(spec, out, steps, *, retries=1, load=None, threads=None):
         from probing.models.threads import torch_threads
 
         with torch_threads(threads):
-            _run_steps(spec, out, todo, result, retries=retries, load=load)
+            _run_steps(spec, out, todo, result, retries=retries, load=load,
+                       by_key={s.key: s for s in steps})
     return result
 
 
-def _run_steps(spec, out, steps, result, *, retries, load):
-    models = _Models(spec, load, result.loads)
+def _units_path(spec, out, entry, step, by_key):
+    """The unit table a ``needs_units`` step reads: its file, or its source step's table."""
+    if entry.options.get("units") is not None:
+        return spec.path.parent / entry.options["units"]
+    (source,) = (by_key[k] for k in step.deps)  # the same model: always in this group
+    source_entry = next(a for a in spec.analyses if a.name == source.analysis)
+    analysis = ANALYSES[source_entry.kind]
+    return Path(out) / source.folder / analysis.units_table(
+        analysis.build_options(source_entry.options))
+
+
+def _run_steps(spec, out, steps, result, *, retries, load, by_key):
+    models = _Models(spec, load, result)
     entries = {a.name: a for a in spec.analyses}
     for step in steps:
         entry = entries[step.analysis]
         analysis = ANALYSES[entry.kind]
         options = analysis.build_options(entry.options, seed=step.seed,
                                          random_state=step.random_state)
+        if any(by_key[k].folder in result.failed for k in step.deps):
+            result.failed[step.folder] = "a step it depends on failed"
+            continue
+        if analysis.needs_units:
+            units = _units_path(spec, out, entry, step, by_key)
+            options = dataclasses.replace(options, units=str(units), units_from=None)
         paradigm = spec.paradigm(step.paradigm).path
 
         def write(tmp, analysis=analysis, options=options, paradigm=paradigm, model=step.model):

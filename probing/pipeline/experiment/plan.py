@@ -101,11 +101,24 @@ def model_identity(spec, name):
     entry = spec.model(name)
     if entry.is_control:
         return {"reinitialize": model_identity(spec, entry.reinitialize), "seed": entry.seed}
-    local = (spec.path.parent / entry.path)
+    local = local_model(spec, entry)
     identity = {"path": entry.path, "dtype": entry.dtype}
-    if local.exists():
+    if local is not None:
         identity["sha256"] = hash_path(local)
     return identity
+
+
+def local_model(spec, entry):
+    """The model file or folder (with a ``config.json``) a path names, relative to the
+    experiment file; None when it names an alias or a hub id (or is no model folder:
+    ``/`` is not hashed whole)."""
+    local = spec.path.parent / entry.path
+    try:
+        if local.is_file() or (local / "config.json").is_file():
+            return local
+    except OSError:  # a name too long for a path, a component that is a file...
+        pass
+    return None
 
 
 def step_is_cached(out, step):
@@ -128,32 +141,54 @@ def plan_experiment(spec):
     -------
     list of Step
         In a valid execution order; keys are content hashes (see the module docstring).
+        Analyses that read another analysis's units (``units_from``) come after it; their
+        steps list the source step's key in ``deps`` and in their inputs.
     """
     paradigms = {p.name: paradigm_inputs(p.path) for p in spec.paradigms}
     models = {m.name: model_identity(spec, m.name) for m in spec.models}
-    steps, pools = [], []
-    for entry in spec.analyses:
+    steps, pools, by_analysis = [], [], {}
+    # one level of dependency: a units_from source never reads units_from itself
+    ordered = sorted(spec.analyses, key=lambda a: a.options.get("units_from") is not None)
+    for entry in ordered:
         analysis = ANALYSES[entry.kind]
         for model in entry.models:
+            units = _units_input(spec, entry, model, by_analysis)
             for pname in entry.paradigms:
                 group = [_model_step(spec, entry, analysis, model, pname, seed, rs,
-                                     paradigms[pname], models[model])
+                                     paradigms[pname], models[model], units)
                          for seed in spec.paradigm(pname).seeds for rs in entry.seeds]
                 steps.extend(group)
+                by_analysis.setdefault((entry.name, model), []).extend(group)
                 if len(group) > 1 and analysis.pool:
                     pools.append(_pool_step(entry, analysis, model, pname, group))
     return steps + pools
 
 
-def _model_step(spec, entry, analysis, model, pname, seed, rs, paradigm, identity):
+def _units_input(spec, entry, model, by_analysis):
+    """What a step's unit table is: a file's hash, or the step that writes it (or None)."""
+    if entry.options.get("units") is not None:
+        return {"file": entry.options["units"],
+                "sha256": hash_path(spec.path.parent / entry.options["units"])}, ()
+    source = entry.options.get("units_from")
+    if source is None:
+        return None, ()
+    (step,) = by_analysis[(source, model)]  # the spec checked there is exactly one
+    return {"step": step.key}, (step.key,)
+
+
+def _model_step(spec, entry, analysis, model, pname, seed, rs, paradigm, identity, units):
     options = analysis.build_options(entry.options, seed=seed, random_state=rs)
     inputs = {"analysis": entry.kind, "options": dataclasses.asdict(options),
               "paradigm": {"name": pname, **paradigm}, "model": {"name": model, **identity},
               "version": probing.__version__}
+    units, deps = units or (None, ())
+    if units is not None:
+        inputs["units"] = units
     folder = f"{entry.name}/{model}/{pname}/seed-{'default' if seed is None else seed}"
     if rs is not None:
         folder += f"_rs-{rs}"
-    return Step(_digest(inputs), "model", entry.name, model, pname, seed, rs, folder, inputs)
+    return Step(_digest(inputs), "model", entry.name, model, pname, seed, rs, folder, inputs,
+                deps)
 
 
 def _pool_step(entry, analysis, model, pname, group):

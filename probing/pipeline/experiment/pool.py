@@ -28,7 +28,7 @@ def pool_seeds(frames, *, by, value):
     -------
     pandas.DataFrame
         ``*by, metric, value, sd, min, max, n, seeds``: ``metric`` names the pooled
-        column, ``sd`` is the standard deviation across seeds (ddof=1; NaN for one seed),
+        column (or, when ``by`` has a ``metric`` column, keeps that column's values), ``sd`` is the standard deviation across seeds (ddof=1; NaN for one seed),
         ``n`` the number of seeds and ``seeds`` their labels.
 
     Examples
@@ -43,6 +43,8 @@ def pool_seeds(frames, *, by, value):
     by = [c for c in by if all(c in f for f in frames.values())]
     per_seed = []
     for label, frame in frames.items():
+        # an empty cell (a statistic not defined for this draw) is read back as "": NaN
+        frame = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})
         means = frame.groupby(by, sort=True, dropna=False)[value].mean().reset_index()
         per_seed.append(means.assign(_seed=str(label)))
     stacked = pd.concat(per_seed, ignore_index=True)
@@ -50,6 +52,8 @@ def pool_seeds(frames, *, by, value):
     out = grouped[value].agg(["mean", "std", "min", "max", "count"]).reset_index()
     out = out.rename(columns={"mean": "value", "std": "sd", "count": "n"})
     out["seeds"] = grouped["_seed"].agg(lambda s: ",".join(s)).to_numpy()
+    if "metric" in by:  # a long table: its own metric column names what value holds
+        return out[[*[c for c in by if c != "metric"], *POOLED_COLUMNS]]
     out.insert(len(by), "metric", value)
     return out[[*by, *POOLED_COLUMNS]]
 

@@ -55,6 +55,14 @@ class Analysis:
     figures : tuple of callable
         ``figure(tables) -> list of (title, matplotlib Figure)``, where ``tables`` maps a
         table name to its concatenation over the analysis's steps (with ``seed``).
+    units_table : callable, optional
+        ``units_table(options) -> file name or None``: the unit table (``layer, site,
+        unit``) a step of this analysis writes, which ``units_from`` of another analysis
+        may read (``localize``: ``units.csv``).
+    needs_units : bool
+        The options have ``units`` (a file, relative to the experiment file) and
+        ``units_from`` (an analysis with a ``units_table``, run first on the same model);
+        the executor passes the resolved file as ``options.units``.
     """
 
     kind: str
@@ -68,6 +76,8 @@ class Analysis:
     report: tuple = ()
     summaries: tuple = ()
     figures: tuple = ()
+    units_table: Callable | None = None
+    needs_units: bool = False
 
     def option_names(self):
         return tuple(f.name for f in dataclasses.fields(self.options))
@@ -81,14 +91,40 @@ class Analysis:
             values["random_state"] = random_state
         hints = typing.get_type_hints(self.options)
         for key, value in values.items():
-            if hints.get(key) is int and not isinstance(value, int):
-                raise ProbingError(f"{key}: must be an integer; got {value!r}")
+            _check_type(key, value, hints.get(key))
         return self.options(**values)
 
     def accepts(self, paradigm_kind, *, explicit=False):
         if self.kinds is None or (explicit and not self.strict):
             return True
         return paradigm_kind in self.kinds
+
+
+_TYPES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+          tuple: "a list"}
+
+
+def _type_ok(value, hint):
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _check_type(key, value, hint):
+    """A one-line error when a file value has the wrong type for its option field."""
+    allowed = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    if value is None and type(None) in typing.get_args(hint):
+        return
+    allowed = [a for a in allowed if a in _TYPES]
+    if allowed and not any(_type_ok(value, a) for a in allowed):
+        what = " or ".join(_TYPES[a] for a in allowed)
+        if type(None) in typing.get_args(hint):
+            what += " or null"
+        raise ProbingError(f"{key}: must be {what}; got {value!r}"[:300])
 
 
 ANALYSES: dict = {}
@@ -103,9 +139,9 @@ def register(analysis):
 
 
 def _builtin():
-    from probing.pipeline.experiment import builtin
+    from probing.pipeline.experiment import builtin, builtin_causal, builtin_human
 
-    for analysis in builtin.BUILTIN:
+    for analysis in (*builtin.BUILTIN, *builtin_causal.CAUSAL, *builtin_human.HUMAN):
         register(analysis)
 
 

@@ -115,7 +115,7 @@ def build_experiment_manifest(spec, steps, result, *, started, executor):
                       "references": list(ANALYSES[a.kind].references)} for a in spec.analyses],
         "steps": [{**s.record(), "folder": s.folder, "status": status.get(s.folder, "skipped"),
                    "error": result.failed.get(s.folder)} for s in steps],
-        "models_loaded": result.loads,
+        "models_loaded": result.loads, "devices": result.devices, "tasks": result.tasks,
         "probing_version": probing.__version__, "git_commit": git_commit(),
         "packages": package_versions(), "hardware": hardware(),
     }

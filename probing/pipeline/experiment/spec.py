@@ -174,6 +174,11 @@ def load_experiment(path):
     analyses = tuple(_analysis(check, entry, f"analyses.{i}", paradigms, models)
                      for i, entry in enumerate(check.items(data, "analyses")))
     check.unique([a.name for a in analyses], "analyses")
+    _check_size(check, analyses, paradigms)
+    for i, entry in enumerate(analyses):
+        if entry.options.get("units_from") is not None:
+            _check_units_from(check, entry, f"analyses.{i}.options.units_from", analyses,
+                              paradigms)
     return ExperimentSpec(name, str(data.get("description") or ""), paradigms, models,
                           analyses, path)
 
@@ -198,6 +203,10 @@ def _model(check, entry, field):
     has_path, control = entry.get("path") is not None, entry.get("reinitialize") is not None
     if has_path == control:
         check.fail(field, "give exactly one of path (a model) or reinitialize (a control model)")
+    key = "path" if has_path else "reinitialize"
+    if not isinstance(entry[key], str) or not entry[key].strip():
+        check.fail(f"{field}.{key}", "must be a non-empty string (a model name, alias or "
+                   "path)" if has_path else "must be the name of a trained model of this file")
     seed = entry.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         check.fail(f"{field}.seed", "must be a non-negative integer")
@@ -211,7 +220,7 @@ def _model(check, entry, field):
 def _analysis(check, entry, field, paradigms, models):
     check.mapping(entry, field, _ANALYSIS_KEYS)
     kind = entry.get("kind")
-    if kind not in ANALYSES:
+    if not isinstance(kind, str) or kind not in ANALYSES:
         check.fail(f"{field}.kind", f"unknown analysis {kind!r}; allowed: {', '.join(ANALYSES)}")
     analysis = ANALYSES[kind]
     name = check.name(entry.get("name", kind), f"{field}.name")
@@ -223,6 +232,8 @@ def _analysis(check, entry, field, paradigms, models):
         analysis.build_options(options)
     except (ProbingError, TypeError, ValueError) as err:
         check.fail(f"{field}.options", str(err))
+    if options.get("units") is not None:
+        _check_units_file(check, options["units"], f"{field}.options.units", check.path.parent)
     chosen = _select(check, entry, f"{field}.paradigms", [p.name for p in paradigms])
     if entry.get("paradigms") is None:
         chosen = [p.name for p in paradigms if analysis.accepts(p.kind)]
@@ -239,6 +250,51 @@ def _analysis(check, entry, field, paradigms, models):
     if seeds != (None,) and "random_state" not in analysis.option_names():
         check.fail(f"{field}.seeds", f"{kind} has no random_state option to seed")
     return AnalysisEntry(name, kind, dict(options), tuple(chosen), tuple(chosen_models), seeds)
+
+
+MAX_STEPS = 10_000
+
+
+def _check_size(check, analyses, paradigms):
+    """Refuse a plan too large to be meant (a file can multiply lists into millions)."""
+    seeds = {p.name: len(p.seeds) for p in paradigms}
+    n = sum(len(a.models) * sum(seeds[p] for p in a.paradigms) * len(a.seeds) for a in analyses)
+    if n > MAX_STEPS:
+        check.fail("analyses", f"the plan has {n} model steps (more than {MAX_STEPS}); split "
+                   f"the experiment into several files")
+
+
+def _check_units_file(check, relative, field, folder):
+    """A unit table file (relative to the experiment file) that loads as one."""
+    from probing.pipeline.causal_inputs import load_unit_table
+
+    try:
+        load_unit_table(folder / relative)
+    except ProbingError as err:
+        check.fail(field, str(err).replace(f"--units {folder / relative}", repr(relative)))
+
+
+def _check_units_from(check, entry, field, analyses, paradigms):
+    """``units_from`` names an analysis that writes one unit table per model of ``entry``."""
+    name = entry.options["units_from"]
+    source = next((a for a in analyses if a.name == name and a is not entry), None)
+    providers = [a.name for a in analyses if ANALYSES[a.kind].units_table is not None]
+    if source is None or source.name not in providers:
+        check.fail(field, f"{name!r} is no analysis of this file that writes units; "
+                   f"allowed: {', '.join(providers) or 'none (add a localize or mediate)'}")
+    table = ANALYSES[source.kind].units_table(ANALYSES[source.kind].build_options(
+        source.options))
+    if table is None:
+        check.fail(field, f"{name} writes no unit table with these options (mediate writes "
+                   f"top_units.csv with mediators: heads)")
+    missing = [m for m in entry.models if m not in source.models]
+    if missing:
+        check.fail(field, f"{name} does not run on model(s) {', '.join(missing)}; units are "
+                   f"taken from the same model")
+    seeds = [len(next(p for p in paradigms if p.name == n).seeds) for n in source.paradigms]
+    if len(source.paradigms) != 1 or seeds != [1] or len(source.seeds) != 1:
+        check.fail(field, f"{name} runs {sum(seeds) * len(source.seeds)} steps per model; "
+                   f"units_from needs one (give it one paradigm, one seed)")
 
 
 def _select(check, entry, field, known):

@@ -62,6 +62,22 @@ def _ray():
     return ray
 
 
+def _in_ray_task(run, *args, **kwargs):
+    """``run(*args, **kwargs)`` in a Ray task, its result recording the GPUs Ray gave it.
+
+    A model then runs on CUDA when the task sees a usable device, else on the CPU
+    (:func:`probing.models.language_model.resolve_device`), so a cluster that
+    advertises GPUs without drivers still computes.
+    """
+    import ray
+
+    result = run(*args, **kwargs)
+    result.tasks.append({"function": run.__name__, "gpu_ids": [str(g) for g in
+                                                                ray.get_gpu_ids()],
+                         "steps": sorted(result.ran + result.cached + list(result.failed))})
+    return result
+
+
 def run_ray(spec, out, steps, *, retries=1, threads=None):
     """Model groups as Ray tasks (GPU when the cluster has one), then pool steps on CPUs.
 
@@ -70,11 +86,12 @@ def run_ray(spec, out, steps, *, retries=1, threads=None):
     ray = _ray()
     gpus = ray.cluster_resources().get("GPU", 0) > 0
     threads = threads or 1
-    model_task = ray.remote(run_model_group).options(
-        num_cpus=threads, num_gpus=1 if gpus else 0, max_retries=retries)
-    pool_task = ray.remote(run_pool_step).options(num_cpus=1, max_retries=retries)
+    task = ray.remote(_in_ray_task)
+    model_task = task.options(num_cpus=threads, num_gpus=1 if gpus else 0, max_retries=retries)
+    pool_task = task.options(num_cpus=1, num_gpus=0, max_retries=retries)
     result = GroupResult()
-    refs = [model_task.remote(str(spec.path), str(out), group, retries=retries, threads=threads)
+    refs = [model_task.remote(run_model_group, str(spec.path), str(out), group,
+                              retries=retries, threads=threads)
             for group in group_steps(spec, steps).values()]
     for group_result in ray.get(refs):
         result.merge(group_result)
@@ -83,7 +100,8 @@ def run_ray(spec, out, steps, *, retries=1, threads=None):
     for step in (s for s in steps if s.kind == "pool"):
         deps = pool_ready(step, by_key, result)
         if deps is not None:
-            refs.append(pool_task.remote(str(spec.path), str(out), step, deps, retries=retries))
+            refs.append(pool_task.remote(run_pool_step, str(spec.path), str(out), step, deps,
+                                         retries=retries))
     for group_result in ray.get(refs):
         result.merge(group_result)
     return result
