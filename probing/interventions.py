@@ -393,7 +393,8 @@ def interventions_from_units(units, *, site="resid_post", op="zero", positions="
     Returns
     -------
     tuple of Intervention
-        Sorted by site and layer.
+        Sorted by site and layer; empty for a table without rows (ablating no units is
+        the plain run).
 
     Examples
     --------
@@ -406,7 +407,9 @@ def interventions_from_units(units, *, site="resid_post", op="zero", positions="
     if missing:
         raise ProbingError(f"unit table: missing column(s) {missing}; required: layer, unit")
     if not len(units):
-        raise ProbingError("unit table: no rows")
+        # Ablating no units is the plain run (issue #11: tested to be exactly equal), so an
+        # empty selection, e.g. a localizer's FWE selection that found nothing, is allowed.
+        return ()
     sites = units["site"] if "site" in units.columns else [site] * len(units)
     groups = {}
     for row_site, layer, unit in zip(sites, units["layer"], units["unit"], strict=True):

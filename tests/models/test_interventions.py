@@ -217,3 +217,25 @@ def test_share_prefixes_refused(make_lm):
     with pytest.raises(ProbingError, match="share_prefixes cannot be combined"):
         score_tokens(lm, TABLE.assign(item_id=1), share_prefixes=True,
                      interventions=Intervention(layer=1))
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_ablating_zero_units_equals_the_plain_run_exactly(make_lm, arch):
+    # a localizer whose selection is empty: its unit table has columns but no rows
+    from probing.interventions import interventions_from_units
+
+    lm = make_lm(arch)
+    empty = pd.DataFrame({"layer": [1, 2], "site": ["resid_post"] * 2, "unit": [0, 3]}).iloc[:0]
+    ivs = interventions_from_units(empty, op="zero")
+    assert ivs == ()
+    plain = score_tokens(lm, TABLE)
+    ablated = score_tokens(lm, TABLE, interventions=ivs)
+    np.testing.assert_array_equal(ablated["logprob"].to_numpy(), plain["logprob"].to_numpy())
+    kwargs = {"pooling": "mean", "dtype": "float64"}
+    np.testing.assert_array_equal(compute_activations(lm, TEXTS, ALL, interventions=ivs, **kwargs),
+                                  compute_activations(lm, TEXTS, ALL, **kwargs))
+    # and the same units ablated for real do change the run (the test can fail)
+    some = interventions_from_units(pd.DataFrame({"layer": [1], "site": ["resid_post"],
+                                                  "unit": [0]}), op="zero")
+    changed = score_tokens(lm, TABLE, interventions=some)["logprob"].to_numpy()
+    assert np.abs(changed - plain["logprob"].to_numpy()).max() > 1e-6
