@@ -136,7 +136,7 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
 
 def _interval(correct, clusters, *, interval, n_boot, ci, rng):
     if interval != "bootstrap":
-        return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, method=interval)
+        return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, interval=interval)
     if clusters is None:
         # Sorting makes the resamples independent of the input row order.
         boot = bootstrap_ci(np.sort(correct), n_boot=n_boot, ci=ci, random_state=rng)
@@ -242,7 +242,7 @@ def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_
             correct, _ties(group)[kept], clusters, int((~kept).sum()), options=options,
             rng=rng)})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[:-2]))
-    return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), method=correction),
+    return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), correction=correction),
                       correction=CORRECTIONS[correction])
 
 

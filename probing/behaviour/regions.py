@@ -168,7 +168,7 @@ def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0
             boot = bootstrap_ci(correct, n_boot=n_boot, ci=ci, random_state=rng)
             low, high = boot.ci_low, boot.ci_high
         else:
-            low, high = proportion_ci(float(correct.sum()), len(correct), ci=ci, method=interval)
+            low, high = proportion_ci(float(correct.sum()), len(correct), ci=ci, interval=interval)
         rows.append((*key, len(group), float(correct.mean()), low, high))
     return pd.DataFrame(rows, columns=[*keys, "n", "accuracy", "ci_low", "ci_high"])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from probing._core.config import config_context
 from probing.cli.commands import (
     SITES,
+    add_deprecated_flag,
     add_max_memory,
     add_model_options,
     check_layers_syntax,
@@ -16,9 +17,9 @@ from probing.cli.commands import (
 )
 
 # Literal copies so that `--help` does not import the analyses (seconds); a test checks
-# that they equal probing.rsa.METRICS and METHODS.
-RSA_METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
-RSA_METHODS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+# that they equal probing.rsa.DISTANCES and COMPARISONS.
+RSA_DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+RSA_COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
                "whitened_pearson")
 
 
@@ -59,11 +60,13 @@ def add_rsa(sub):
                    help="mean (default: an RSA pattern stands for the whole stimulus, not for its "
                    "last token, which is often the full stop), last, first, or region:<slot> "
                    "such as region:noun")
-    p.add_argument("--metric", default="correlation", choices=RSA_METRICS,
+    p.add_argument("--distance", default="correlation", choices=RSA_DISTANCES,
                    help="RDM distance (default correlation; mahalanobis and crossnobis "
                    "estimate the noise from the patterns)")
-    p.add_argument("--method", default="spearman", choices=RSA_METHODS,
+    add_deprecated_flag(p, "--metric", "--distance", dest="distance", choices=RSA_DISTANCES)
+    p.add_argument("--comparison", default="spearman", choices=RSA_COMPARISONS,
                    help="RDM comparison (default spearman)")
+    add_deprecated_flag(p, "--method", "--comparison", dest="comparison", choices=RSA_COMPARISONS)
     p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
     p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
@@ -77,7 +80,7 @@ def run_rsa_command(args):
     from probing.pipeline.rsa import RSAOptions, run_rsa
 
     options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
-                         metric=args.metric, method=args.method, n_perm=args.n_perm,
+                         distance=args.distance, comparison=args.comparison, n_perm=args.n_perm,
                          n_boot=args.n_boot, correction=args.correction,
                          permute=args.permute, random_state=args.random_state,
                          batch_size=args.batch_size, seed=args.seed)

@@ -1,6 +1,6 @@
 """Computing RDMs from patterns: :func:`compute_rdm` and :func:`average_patterns`.
 
-Every metric is computed from a Gram matrix (one matrix product per layer), never from
+Every distance is computed from a Gram matrix (one matrix product per layer), never from
 an ``n_pairs x n_conditions`` contrast matrix, so memory grows with ``n_conditions**2``
 and not with ``n_conditions**3``.
 
@@ -31,13 +31,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.noise import estimate_noise_cov
 from probing.rsa.rdm import RDMs, pair_indices
 
-__all__ = ["METRICS", "average_patterns", "compute_rdm"]
+__all__ = ["DISTANCES", "METRICS", "average_patterns", "compute_rdm"]
 
-METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+METRICS = DISTANCES  # its name before 0.2 (one release)
 DTYPES = ("float32", "float64")
 
 
@@ -64,20 +66,21 @@ def _averaging_matrix(codes, n_groups, weights=None):
     return mat / totals
 
 
-def average_patterns(X, conditions):
+@renamed(conditions="stimulus_ids")
+def average_patterns(X, stimulus_ids):
     """Mean pattern of each condition, in order of first appearance.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-    conditions : array_like of shape (n_rows,)
+    stimulus_ids : array_like of shape (n_rows,)
         Condition label of each row.
 
     Returns
     -------
     means : numpy.ndarray of shape (n_conditions, n_units) or (n_layers, n_conditions, n_units)
     labels : tuple
-        The conditions, in the order of the rows of ``means``.
+        The stimulus_ids, in the order of the rows of ``means``.
 
     Examples
     --------
@@ -86,7 +89,7 @@ def average_patterns(X, conditions):
     ([1.0, 5.0], ('a', 'b'))
     """
     X = _check_patterns(X)
-    codes, labels = _labels_codes(conditions, X.shape[-2], "conditions")
+    codes, labels = _labels_codes(stimulus_ids, X.shape[-2], "stimulus_ids")
     return _averaging_matrix(codes, len(labels)) @ X, labels
 
 
@@ -100,14 +103,14 @@ def _check_patterns(X):
     return X
 
 
-def _check_noise(noise, residuals, n_layers, n_units, metric):
+def _check_noise(noise, residuals, n_layers, n_units, distance):
     if noise is not None and residuals is not None:
         raise ProbingError("compute_rdm: give noise or residuals, not both")
     if residuals is not None:
         noise = estimate_noise_cov(residuals)
     if noise is None:
-        if metric == "mahalanobis":
-            raise ProbingError("compute_rdm: metric 'mahalanobis' needs noise (a covariance "
+        if distance == "mahalanobis":
+            raise ProbingError("compute_rdm: distance 'mahalanobis' needs noise (a covariance "
                                "(n_units, n_units)) or residuals to estimate it from")
         return None
     noise = np.asarray(noise, dtype=np.float64)
@@ -125,15 +128,15 @@ def _check_noise(noise, residuals, n_layers, n_units, metric):
     return np.stack([np.linalg.solve(f, eye).T for f in factors])
 
 
-def _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units):
+def _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units):
     """For crossnobis: residuals to estimate per fold (one entry per layer), else None."""
     if isinstance(residuals, str):
-        if residuals != "folds" or metric != "crossnobis":
-            raise ProbingError(f"compute_rdm: residuals='folds' applies to metric "
+        if residuals != "folds" or distance != "crossnobis":
+            raise ProbingError(f"compute_rdm: residuals='folds' applies to distance "
                                f"'crossnobis' only; got residuals={residuals!r}, "
-                               f"metric={metric!r}")
+                               f"distance={distance!r}")
         return ["folds"]
-    if metric != "crossnobis" or residuals is None:
+    if distance != "crossnobis" or residuals is None:
         return None
     residuals = np.asarray(residuals, dtype=np.float64)
     stack = residuals[None] if residuals.ndim == 2 else residuals
@@ -144,20 +147,20 @@ def _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units):
         warnings.warn("compute_rdm: crossnobis residuals with one row per pattern are the "
                       "same patterns' noise; each fold uses its training rows, but residuals "
                       "from condition means over every fold still bias the distances "
-                      "upwards: pass residuals='folds'", UserWarning, stacklevel=3)
+                      "upwards: pass residuals='folds'", UserWarning, stacklevel=4)
         return list(stack)
     return None
 
 
-def _gram_distances(P, metric, whitener, dtype):
+def _gram_distances(P, distance, whitener, dtype):
     """Condensed distances of one layer's condition patterns ``P`` (n, p)."""
     P = np.asarray(P, dtype=np.float64)
-    if metric in ("correlation", "cosine"):
-        if metric == "correlation":
+    if distance in ("correlation", "cosine"):
+        if distance == "correlation":
             P = P - P.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(P, axis=1, keepdims=True)
         if np.any(norms == 0):
-            raise ProbingError(f"compute_rdm: metric {metric!r} is undefined for a constant "
+            raise ProbingError(f"compute_rdm: distance {distance!r} is undefined for a constant "
                                f"pattern (zero norm)")
         P = (P / norms).astype(dtype)
         gram = (P @ P.T).astype(np.float64)
@@ -173,7 +176,7 @@ def _gram_distances(P, metric, whitener, dtype):
     diag = np.diag(gram)
     rows, cols = pair_indices(len(P))
     sq = np.maximum(diag[rows] + diag[cols] - 2.0 * gram[rows, cols], 0.0)
-    return np.sqrt(sq) if metric in ("euclidean", "mahalanobis") else sq
+    return np.sqrt(sq) if distance in ("euclidean", "mahalanobis") else sq
 
 
 def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
@@ -225,18 +228,19 @@ def _whitener(cov):
     return np.linalg.solve(factor, np.eye(cov.shape[0])).T
 
 
-def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=None,
+@renamed(metric="distance", conditions="stimulus_ids")
+def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
                 residuals=None, dtype="float32", descriptors=None):
     """RDM(s) of condition patterns, vectorised over a stack of layers.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-        Patterns. Without ``conditions`` each row is one condition.
-    metric : str, default "correlation"
+        Patterns. Without ``stimulus_ids`` each row is one condition.
+    distance : str, default "correlation"
         One of ``correlation, cosine, euclidean, sqeuclidean, mahalanobis, crossnobis``
         (definitions and their scipy / rsatoolbox equivalents in the module docstring).
-    conditions : array_like of shape (n_rows,), optional
+    stimulus_ids : array_like of shape (n_rows,), optional
         Condition label of each row. Rows sharing a label are averaged (except for
         ``crossnobis``, which averages within folds). Required for ``crossnobis``.
     folds : array_like of shape (n_rows,), optional
@@ -264,48 +268,48 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
     Returns
     -------
     RDMs
-        ``n_layers`` RDMs (1 for 2-D ``X``) over the conditions in order of first
-        appearance (``0 .. n_rows - 1`` without labels), ``metric`` set.
+        ``n_layers`` RDMs (1 for 2-D ``X``) over the stimulus_ids in order of first
+        appearance (``0 .. n_rows - 1`` without labels), ``distance`` set.
 
     Examples
     --------
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> compute_rdm(X, metric="sqeuclidean", dtype="float64").values
+    >>> compute_rdm(X, distance="sqeuclidean", dtype="float64").values
     array([[2., 1., 1.]])
     >>> rng = np.random.default_rng(0)
     >>> compute_rdm(rng.normal(size=(4, 10, 8))).values.shape
     (4, 45)
     """
     X = _check_patterns(X)
-    if metric not in METRICS:
-        raise ProbingError(f"compute_rdm: metric must be one of {list(METRICS)}, got {metric!r}")
+    if distance not in DISTANCES:
+        raise ProbingError(f"compute_rdm: distance must be one of {list(DISTANCES)}, got {distance!r}")
     if dtype not in DTYPES:
         raise ProbingError(f"compute_rdm: dtype must be one of {list(DTYPES)}, got {dtype!r}")
     stack = X[None] if X.ndim == 2 else X
     n_layers, n_rows, n_units = stack.shape
-    per_fold = _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units)
+    per_fold = _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units)
     whiteners = _check_noise(noise, None if per_fold is not None else residuals, n_layers,
-                             n_units, metric) if metric in ("mahalanobis", "crossnobis") else None
-    if metric == "crossnobis" and (conditions is None or folds is None):
-        raise ProbingError("compute_rdm: metric 'crossnobis' needs conditions and folds "
+                             n_units, distance) if distance in ("mahalanobis", "crossnobis") else None
+    if distance == "crossnobis" and (stimulus_ids is None or folds is None):
+        raise ProbingError("compute_rdm: distance 'crossnobis' needs stimulus_ids and folds "
                            "(one label of each per row)")
-    if conditions is None:
+    if stimulus_ids is None:
         codes, labels = np.arange(n_rows), tuple(range(n_rows))
     else:
-        codes, labels = _labels_codes(conditions, n_rows, "conditions")
+        codes, labels = _labels_codes(stimulus_ids, n_rows, "stimulus_ids")
     if len(labels) < 2:
-        raise ProbingError("compute_rdm: need at least two conditions")
+        raise ProbingError("compute_rdm: need at least two stimulus_ids")
     values = np.empty((n_layers, len(labels) * (len(labels) - 1) // 2))
-    average = None if conditions is None else _averaging_matrix(codes, len(labels))
+    average = None if stimulus_ids is None else _averaging_matrix(codes, len(labels))
     for k in range(n_layers):
         whitener = None if whiteners is None else whiteners[min(k, len(whiteners) - 1)]
-        if metric == "crossnobis":
+        if distance == "crossnobis":
             layer_residuals = None if per_fold is None else per_fold[min(k, len(per_fold) - 1)]
             values[k] = _crossnobis(stack[k], codes, len(labels), folds, whitener, dtype,
                                     layer_residuals)
         else:
             P = stack[k] if average is None else average @ np.asarray(stack[k], np.float64)
-            values[k] = _gram_distances(P, metric, whitener, dtype)
+            values[k] = _gram_distances(P, distance, whitener, dtype)
     if descriptors is None and X.ndim == 3:
         descriptors = {"layer": np.arange(n_layers)}
-    return RDMs(values, conditions=labels, metric=metric, descriptors=descriptors)
+    return RDMs(values, stimulus_ids=labels, distance=distance, descriptors=descriptors)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
@@ -29,20 +30,20 @@ from probing.store import Activations
 __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
 
 #: Columns of :func:`rsa_layers`, in order.
-RSA_COLUMNS = ("layer", "site", "model_rdm", "metric", "method", "value", "ci_low", "ci_high",
+RSA_COLUMNS = ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
                "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
                "n_conditions")
 BOOTSTRAPS = ("conditions", "items", None)
 
 
-def _patterns(activations, conditions, layers):
+def _patterns(activations, stimulus_ids, layers):
     """``(n_layers, n_rows, n_units)`` view, row labels, layer numbers and site."""
     if isinstance(activations, Activations):
-        if conditions is None:
+        if stimulus_ids is None:
             if activations.level != "sentence":
-                raise ProbingError("rsa_layers: word-level activations need conditions "
+                raise ProbingError("rsa_layers: word-level activations need stimulus_ids "
                                    "(one label per row)")
-            conditions = activations.index["stimulus_id"].to_numpy()
+            stimulus_ids = activations.index["stimulus_id"].to_numpy()
         numbers, site, values = activations.layers, activations.site, activations.values
     else:
         values = np.asarray(activations)
@@ -58,10 +59,10 @@ def _patterns(activations, conditions, layers):
                                f"{list(numbers)}")
         positions = [numbers.index(k) for k in layers]
     stack = np.swapaxes(values, 0, 1)[positions]
-    return stack, conditions, list(np.asarray(numbers)[positions]), site
+    return stack, stimulus_ids, list(np.asarray(numbers)[positions]), site
 
 
-def _models(model_rdms, conditions):
+def _models(model_rdms, stimulus_ids):
     if isinstance(model_rdms, RDMs):
         names = (model_rdms.descriptors["model_rdm"].tolist() if "model_rdm"
                  in model_rdms.descriptors else list(range(model_rdms.n_rdms)))
@@ -71,7 +72,7 @@ def _models(model_rdms, conditions):
                            "(or condensed array), or an RDMs")
     out = {}
     for name, rdm in model_rdms.items():
-        rdm = check_rdm(rdm, conditions=conditions)
+        rdm = check_rdm(rdm, stimulus_ids=stimulus_ids)
         if rdm.n_rdms != 1:
             raise ProbingError(f"rsa_layers: model_rdms[{name!r}] holds {rdm.n_rdms} RDMs; "
                                f"give one per name")
@@ -88,7 +89,7 @@ def _condition_groups(groups, row_conditions, data, *, name="groups",
     if (per > 1).any():
         raise ProbingError(f"rsa_layers: {name} must be constant within a condition {hint}")
     first = frame.drop_duplicates("condition").set_index("condition")["group"]
-    return first.loc[list(data.conditions)].to_numpy()
+    return first.loc[list(data.stimulus_ids)].to_numpy()
 
 
 def _intervals(bootstrap, stack, data, model, rows, options):
@@ -99,24 +100,25 @@ def _intervals(bootstrap, stack, data, model, rows, options):
         if groups is None:
             raise ProbingError("rsa_layers: bootstrap='items' needs groups (the item of each "
                                "row)")
-        res = bootstrap_items(stack, model, conditions=rows, items=groups, metric=options["metric"],
-                              method=options["method"], noise=options["noise"],
+        res = bootstrap_items(stack, model, stimulus_ids=rows, items=groups, distance=options["distance"],
+                              comparison=options["comparison"], noise=options["noise"],
                               n_boot=options["n_boot"], ci=options["ci"],
                               random_state=options["seed"], dtype=options["dtype"])
     else:
         per_condition = None if groups is None else _condition_groups(groups, rows, data)
-        res = bootstrap_conditions(data, model, method=options["method"], groups=per_condition,
+        res = bootstrap_conditions(data, model, comparison=options["comparison"], groups=per_condition,
                                    n_boot=options["n_boot"], ci=options["ci"],
                                    random_state=options["seed"])
     if res.n_degenerate.any():
         warnings.warn(f"rsa_layers: up to {int(res.n_degenerate.max())} of {res.n_boot} "
                       f"bootstrap resamples were degenerate (a constant RDM over the drawn "
-                      f"pairs) and were left out of the intervals", UserWarning, stacklevel=3)
+                      f"pairs) and were left out of the intervals", UserWarning, stacklevel=4)
     return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
 
 
-def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric="correlation",
-               method="spearman", n_perm=1000, alternative="greater", correction="holm",
+@renamed(metric="distance", method="comparison", conditions="stimulus_ids")
+def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
+               comparison="spearman", n_perm=1000, alternative="greater", correction="holm",
                bootstrap="conditions", groups=None, n_boot=1000, ci=0.95, folds=None,
                noise=None, dtype="float32", within=None, random_state=None):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
@@ -124,26 +126,26 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
     Parameters
     ----------
     activations : probing.store.Activations or array_like of shape (n_rows, n_layers, n_units)
-        Patterns. For :class:`Activations` the conditions default to its ``stimulus_id``.
+        Patterns. For :class:`Activations` the stimulus_ids default to its ``stimulus_id``.
     model_rdms : mapping or RDMs
-        ``{name: RDMs or condensed/square array}`` over the conditions (for example from
+        ``{name: RDMs or condensed/square array}`` over the stimulus_ids (for example from
         :func:`~probing.rsa.build_model_rdms`); RDMs are reordered to the data's
-        conditions by label.
-    conditions : array_like of shape (n_rows,), optional
+        stimulus_ids by label.
+    stimulus_ids : array_like of shape (n_rows,), optional
         Condition of each row (rows sharing one are averaged); default one per row.
     layers : sequence of int, optional
         Layer numbers to analyse (default all).
-    metric : str, default "correlation"
-        :func:`~probing.rsa.compute_rdm` metric of the data RDMs.
-    method : str, default "spearman"
-        :func:`~probing.rsa.compare_rdms` method.
+    distance : str, default "correlation"
+        :func:`~probing.rsa.compute_rdm` distance of the data RDMs.
+    comparison : str, default "spearman"
+        :func:`~probing.rsa.compare_rdms` comparison.
     n_perm : int, default 1000
         Condition permutations (all of them when ``n_conditions! <= 10,000``).
     alternative : {"greater", "less", "two-sided"}, default "greater"
     correction : {"holm", "bonferroni", "fdr_bh"} or None, default "holm"
         Correction across all layers and model RDMs (None: ``p_corr = p_val``).
     bootstrap : {"conditions", "items"} or None, default "conditions"
-        Interval by resampling conditions (whole ``groups`` when given) or items
+        Interval by resampling conditions (RDM rows) (whole ``groups`` when given) or items
         (``groups`` = the item of each row; RDMs recomputed), or no interval (NaN).
     groups : array_like of shape (n_rows,), optional
         Item (or other group) of each row, for the bootstraps.
@@ -155,7 +157,7 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
         Precision of the RDM Gram products.
     within : array_like of shape (n_rows,), optional
         Block of each row (constant within a condition), for a restricted permutation
-        test that exchanges conditions only inside blocks, e.g. the ``item_id`` of each
+        test that exchanges stimulus_ids only inside blocks, e.g. the ``item_id`` of each
         stimulus (see :func:`~probing.rsa.permutation_test`). Default: free permutation.
     random_state : int, numpy.random.Generator or None
 
@@ -163,7 +165,7 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
     -------
     pandas.DataFrame
         One row per model RDM and layer, columns ``RSA_COLUMNS``: ``layer, site,
-        model_rdm, metric, method, value, ci_low, ci_high, p_val, p_corr, correction,
+        model_rdm, distance, metric (the comparison), value, ci_low, ci_high, p_val, p_corr, correction,
         alternative, n_perm, exact, n_boot, n_conditions``.
 
     Examples
@@ -179,35 +181,35 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
     >>> (table["p_corr"] < 0.05).tolist()
     [False, False, True]
     """
-    check_method(method, "rsa_layers")
+    check_method(comparison, "rsa_layers")
     if bootstrap not in BOOTSTRAPS:
         raise ProbingError(f"rsa_layers: bootstrap must be one of {list(BOOTSTRAPS)}, got "
                            f"{bootstrap!r}")
-    stack, rows, numbers, site = _patterns(activations, conditions, layers)
-    data = compute_rdm(stack, metric=metric, conditions=rows, folds=folds, noise=noise,
+    stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
+    data = compute_rdm(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
                        dtype=dtype, descriptors={"layer": numbers})
-    rows = np.asarray(data.conditions, dtype=object) if rows is None else rows
+    rows = np.asarray(data.stimulus_ids, dtype=object) if rows is None else rows
     seed = int(np.random.default_rng(random_state).integers(2**32))
-    options = {"groups": groups, "metric": metric, "method": method, "noise": noise,
+    options = {"groups": groups, "distance": distance, "comparison": comparison, "noise": noise,
                "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
     blocks = None if within is None else _condition_groups(
-        within, rows, data, name="within", hint="(a block holds whole conditions)")
+        within, rows, data, name="within", hint="(a block holds whole stimulus_ids)")
     frames = []
-    for name, model in _models(model_rdms, data.conditions).items():
+    for name, model in _models(model_rdms, data.stimulus_ids).items():
         data_m, model = align_rdms(data, model)
-        test = permutation_test(data_m, model, method=method, n_perm=n_perm,
+        test = permutation_test(data_m, model, comparison=comparison, n_perm=n_perm,
                                 alternative=alternative, within=blocks, random_state=seed)
         low, high = _intervals(bootstrap, stack, data_m, model, rows, options)
         frames.append(pd.DataFrame({
-            "layer": numbers, "site": site, "model_rdm": name, "metric": metric,
-            "method": method, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
+            "layer": numbers, "site": site, "model_rdm": name, "distance": distance,
+            "metric": comparison, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
             "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
             "n_conditions": data.n_conditions}))
     table = pd.concat(frames, ignore_index=True)
     table["correction"] = correction or "none"
     table["p_corr"] = (table["p_val"].to_numpy() if correction is None
-                       else correct_pvalues(table["p_val"].to_numpy(), method=correction))
+                       else correct_pvalues(table["p_val"].to_numpy(), correction=correction))
     return table[list(RSA_COLUMNS)]
 
 
@@ -216,19 +218,20 @@ def _layer_labels(rdms):
             else list(range(rdms.n_rdms)))
 
 
-def compare_layers(rdms, *, method="spearman"):
+@renamed(method="comparison")
+def compare_layers(rdms, *, comparison="spearman"):
     """Second-order RSA within one model: every layer's RDM against every other's.
 
     Parameters
     ----------
     rdms : RDMs
         One RDM per layer (the ``layer`` descriptor names them; else positions).
-    method : str, default "spearman"
+    comparison : str, default "spearman"
 
     Returns
     -------
     pandas.DataFrame
-        ``layer_a, layer_b, method, value``: ``n_layers ** 2`` rows.
+        ``layer_a, layer_b, metric, value`` (``metric``: the comparison): ``n_layers ** 2`` rows.
 
     Examples
     --------
@@ -240,25 +243,26 @@ def compare_layers(rdms, *, method="spearman"):
     """
     rdms = check_rdm(rdms)
     labels = _layer_labels(rdms)
-    sim = compare_rdms(rdms, rdms, method=method)
+    sim = compare_rdms(rdms, rdms, comparison=comparison)
     return pd.DataFrame({"layer_a": np.repeat(labels, len(labels)),
                          "layer_b": np.tile(labels, len(labels)),
-                         "method": method, "value": sim.ravel()})
+                         "metric": comparison, "value": sim.ravel()})
 
 
-def compare_models(rdms, *, method="spearman"):
+@renamed(method="comparison")
+def compare_models(rdms, *, comparison="spearman"):
     """Second-order RSA across models: every (model, layer) RDM against every other.
 
     Parameters
     ----------
     rdms : mapping
         ``{model name: RDMs}`` (one RDM per layer each) over the same conditions.
-    method : str, default "spearman"
+    comparison : str, default "spearman"
 
     Returns
     -------
     pandas.DataFrame
-        ``model_a, layer_a, model_b, layer_b, method, value``.
+        ``model_a, layer_a, model_b, layer_b, metric, value``.
 
     Examples
     --------
@@ -275,9 +279,9 @@ def compare_models(rdms, *, method="spearman"):
     for name_a, a in checked.items():
         a = align_rdms(first, a)[1]
         for name_b, b in checked.items():
-            sim = compare_rdms(a, b, method=method)
+            sim = compare_rdms(a, b, comparison=comparison)
             la, lb = _layer_labels(a), _layer_labels(b)
             frames.append(pd.DataFrame({"model_a": name_a, "layer_a": np.repeat(la, len(lb)),
                                         "model_b": name_b, "layer_b": np.tile(lb, len(la)),
-                                        "method": method, "value": sim.ravel()}))
+                                        "metric": comparison, "value": sim.ravel()}))
     return pd.concat(frames, ignore_index=True)
