@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
+from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing.cli.commands import (
     SITES,
     add_deprecated_flag,
@@ -23,6 +24,12 @@ RSA_COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_
                "whitened_pearson")
 
 
+def add_n_perm(p):
+    p.add_argument("--n-perm", type=int, default=N_PERM,
+                   help=f"permutations (default {N_PERM}: p-values down to 1e-4, so a corrected "
+                   "layer sweep can reach 0.05)")
+
+
 def _add_common(p):
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>-<command>)")
@@ -32,7 +39,9 @@ def _add_common(p):
                    help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
                    help="correction across layers (and model RDMs or probes); default holm")
-    p.add_argument("--random-state", type=int, default=0, help="seed of permutations and resampling")
+    p.add_argument("--random-state", type=int, default=RANDOM_STATE,
+                   help=f"seed of permutations and resampling (default {RANDOM_STATE}: a rerun "
+                   "gives the same tables)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="activations cache (default ~/.cache/probing)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -67,8 +76,9 @@ def add_rsa(sub):
     p.add_argument("--comparison", default="spearman", choices=RSA_COMPARISONS,
                    help="RDM comparison (default spearman)")
     add_deprecated_flag(p, "--method", "--comparison", dest="comparison", choices=RSA_COMPARISONS)
-    p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
-    p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
+    add_n_perm(p)
+    p.add_argument("--n-boot", type=int, default=N_BOOT,
+                   help=f"item bootstrap resamples (default {N_BOOT}; 0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
                    help="exchange all stimulus labels (default) or only within items")
     add_max_memory(p)
@@ -117,7 +127,7 @@ def add_probe(sub):
     p.add_argument("--control-model-seed", type=int, default=0,
                    help="seed of the re-initialised control model (default 0)")
     p.add_argument("--no-control-model", action="store_true", help="skip the control model")
-    p.add_argument("--n-perm", type=int, default=1000, help="permutations (default 1000)")
+    add_n_perm(p)
     p.add_argument("--no-mdl", action="store_true", help="skip MDL codelengths")
     p.add_argument("--limit", type=int, default=None, help="use the first N stimuli only")
     p.add_argument("--n-jobs", type=int, default=None, help="layers fitted in parallel")

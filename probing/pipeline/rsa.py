@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 
+from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed_fields
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
@@ -46,11 +47,11 @@ class RSAOptions:
     pooling: str = "mean"
     distance: str = "correlation"
     comparison: str = "spearman"
-    n_perm: int = 10_000
-    n_boot: int = 1000
+    n_perm: int = N_PERM
+    n_boot: int = N_BOOT
     correction: str = "holm"
     permute: str = "free"
-    random_state: int = 0
+    random_state: int = RANDOM_STATE
     batch_size: int = 32
     seed: int | None = None
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from probing._core.defaults import CI, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._inputs import as_labels
@@ -94,7 +95,7 @@ def _sorted_codes(values):
 
 
 def control_task_layers(activations, labels, *, word_types="auto", groups="auto", cv=5,
-                        probe="logistic", seeds=(0, 1, 2, 3, 4), layers=None, random_state=0,
+                        probe="logistic", seeds=(0, 1, 2, 3, 4), layers=None, random_state=RANDOM_STATE,
                         n_jobs=None):
     """Layer sweep on the task and on one control task per seed, with the same folds.
 
@@ -190,7 +191,7 @@ def _check_seeds(seeds, where):
     return [int(s) for s in seeds]
 
 
-def selectivity(table, *, metric="accuracy", ci=0.95):
+def selectivity(table, *, metric="accuracy", ci=CI):
     """Task, control and selectivity (task - control) per layer, with t-intervals.
 
     Parameters

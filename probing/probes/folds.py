@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
+from probing._core.defaults import RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._inputs import (
     check_groups,
@@ -26,7 +27,7 @@ __all__ = ["build_folds"]
 
 
 def build_folds(activations, labels, *, groups="auto", cv=5, probe="logistic", stimuli=None,
-                random_state=0):
+                random_state=RANDOM_STATE):
     """Materialise cross-validation folds for one design.
 
     Parameters
@@ -51,7 +52,8 @@ def build_folds(activations, labels, *, groups="auto", cv=5, probe="logistic", s
         Decides classification (stratified) or regression.
     stimuli : Stimuli or pandas.DataFrame, optional
         ``stimulus_id, item_id`` table for ``groups="auto"`` on sentence-level data.
-    random_state : int, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seeds the shuffling of an int ``cv``.
 
     Returns

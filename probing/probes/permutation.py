@@ -22,6 +22,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.probes._closed_form import PermutedTargets, permuted_scores
@@ -45,9 +46,9 @@ METHODS = ENGINES  # its name before 0.2 (one release)
 
 @renamed(method="engine")
 def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
-                            probe="ridge_classifier", n_perm=1000, within=None, permute="auto",
+                            probe="ridge_classifier", n_perm=N_PERM, within=None, permute="auto",
                             correction="holm", engine="auto", layers=None, stimuli=None,
-                            random_state=0, n_jobs=None):
+                            random_state=RANDOM_STATE, n_jobs=None):
     """Permutation p-value of each layer's cross-validated score, corrected across layers.
 
     Parameters
@@ -63,7 +64,8 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
         the labels too.
     probe : str or estimator, default "ridge_classifier"
         Ridge probes use the closed-form path (``alpha`` fixed).
-    n_perm : int, default 1000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Permutations; the same ones for every layer.
     within : array_like of shape (n_rows,), optional
         Blocks: rows are permuted only within their block (e.g. a condition or a
@@ -83,7 +85,8 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
         Across the layers of this call (see :func:`correct_table` for several probes).
     engine : {"auto", "closed_form", "refit"}, default "auto"
         ``auto`` takes the closed form for ridge probes and refits otherwise.
-    random_state : int, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seeds the folds and the permutations.
     n_jobs : int, optional
         Layers in parallel on the refit path (the closed form uses BLAS threads).

@@ -26,6 +26,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
@@ -212,8 +213,8 @@ def _condition_statistic(x, y, unit_of_condition, n_units, comparison):
 
 
 @renamed(method="comparison")
-def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_boot=1000, ci=0.95,
-                         random_state=None):
+def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_boot=N_BOOT, ci=CI,
+                         random_state=RANDOM_STATE):
     """Bootstrap intervals of RDM similarities, resampling conditions (or groups of them).
 
     Parameters
@@ -226,9 +227,11 @@ def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_b
     groups : array_like of shape (n_conditions,), optional
         Group of each condition (for example ``item_id`` when each condition is one
         stimulus): groups are drawn as wholes. Default: each condition alone.
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -290,7 +293,7 @@ def _item_statistic(X, model, codes, labels, items_rows, comparison, options):
 
 @renamed(metric="distance", method="comparison", conditions="stimulus_ids")
 def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", comparison="spearman",
-                    noise=None, n_boot=1000, ci=0.95, random_state=None, dtype="float32"):
+                    noise=None, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE, dtype="float32"):
     """Bootstrap intervals of RDM similarities, resampling items and recomputing the RDMs.
 
     Parameters
@@ -311,9 +314,11 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
         A :func:`~probing.rsa.compare_rdms` comparison.
     noise : array_like, optional
         Noise covariance for ``mahalanobis`` / ``crossnobis`` (shared across layers).
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
     dtype : {"float32", "float64"}, default "float32"
 
     Returns

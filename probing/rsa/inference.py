@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, embed, tau_a
@@ -72,21 +73,23 @@ class PermutationResult:
         return self.null.shape[0]
 
 
-def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, within=None,
-                      random_state=None):
+def draw_permutations(n_conditions, *, n_perm=N_PERM, max_exact=10_000, within=None,
+                      random_state=RANDOM_STATE):
     """Condition permutations for a test: all of them when few, else random ones.
 
     Parameters
     ----------
     n_conditions : int
-    n_perm : int, default 10_000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Random permutations to draw when ``n_conditions! > max_exact``.
     max_exact : int, default 10_000
         Enumerate every permutation when there are at most this many.
     within : array_like of shape (n_conditions,), optional
         Block of each condition: conditions are only exchanged inside their block (a
         restricted permutation, e.g. the four stimuli of one item). Always random.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -165,8 +168,8 @@ def permuted_similarities(data_values, model_values, perms, comparison):
 
 
 @renamed(method="comparison")
-def permutation_test(data, model, *, comparison="spearman", n_perm=10_000, alternative="greater",
-                     max_exact=10_000, within=None, random_state=None):
+def permutation_test(data, model, *, comparison="spearman", n_perm=N_PERM, alternative="greater",
+                     max_exact=10_000, within=None, random_state=RANDOM_STATE):
     """Test RDM similarities by permuting condition labels.
 
     Parameters
@@ -177,7 +180,8 @@ def permutation_test(data, model, *, comparison="spearman", n_perm=10_000, alter
         Model RDMs over the same conditions (reordered to ``data``'s if needed).
     comparison : str, default "spearman"
         A :func:`~probing.rsa.compare_rdms` comparison.
-    n_perm : int, default 10_000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Random permutations when the conditions are too many to enumerate.
     alternative : {"greater", "less", "two-sided"}, default "greater"
     max_exact : int, default 10_000
@@ -186,7 +190,8 @@ def permutation_test(data, model, *, comparison="spearman", n_perm=10_000, alter
         Exchange conditions only inside these blocks (see :func:`draw_permutations`):
         when stimuli are nested in items, permuting within items keeps each item's own
         similarity structure in the null, where free permutation would not.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------

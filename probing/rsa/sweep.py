@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
@@ -118,9 +119,9 @@ def _intervals(bootstrap, stack, data, model, rows, options):
 
 @renamed(metric="distance", method="comparison", conditions="stimulus_ids")
 def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
-               comparison="spearman", n_perm=1000, alternative="greater", correction="holm",
-               bootstrap="conditions", groups=None, n_boot=1000, ci=0.95, folds=None,
-               noise=None, dtype="float32", within=None, random_state=None):
+               comparison="spearman", n_perm=N_PERM, alternative="greater", correction="holm",
+               bootstrap="conditions", groups=None, n_boot=N_BOOT, ci=CI, folds=None,
+               noise=None, dtype="float32", within=None, random_state=RANDOM_STATE):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
 
     Parameters
@@ -139,7 +140,8 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         :func:`~probing.rsa.compute_rdm` distance of the data RDMs.
     comparison : str, default "spearman"
         :func:`~probing.rsa.compare_rdms` comparison.
-    n_perm : int, default 1000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Condition permutations (all of them when ``n_conditions! <= 10,000``).
     alternative : {"greater", "less", "two-sided"}, default "greater"
     correction : {"holm", "bonferroni", "fdr_bh"} or None, default "holm"
@@ -149,7 +151,8 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         (``groups`` = the item of each row; RDMs recomputed), or no interval (NaN).
     groups : array_like of shape (n_rows,), optional
         Item (or other group) of each row, for the bootstraps.
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
     folds, noise : optional
         Passed to :func:`~probing.rsa.compute_rdm` (``crossnobis``, ``mahalanobis``).
@@ -159,7 +162,8 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         Block of each row (constant within a condition), for a restricted permutation
         test that exchanges stimulus_ids only inside blocks, e.g. the ``item_id`` of each
         stimulus (see :func:`~probing.rsa.permutation_test`). Default: free permutation.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
+from probing._core.defaults import CI
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
@@ -24,7 +25,7 @@ PROPORTION_METHODS = {"wilson": "wilson", "clopper_pearson": "beta"}
 
 
 @renamed(method="interval")
-def proportion_ci(successes, n, *, ci=0.95, interval="wilson"):
+def proportion_ci(successes, n, *, ci=CI, interval="wilson"):
     """Confidence interval of a proportion ``successes / n``.
 
     Parameters

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 from scipy import stats
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 
@@ -72,7 +73,7 @@ def _check_options(statistic, ci, interval, n_boot):
 
 
 @renamed(method="interval")
-def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_state=None,
+def bootstrap_ci(values, *, statistic="mean", n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE,
                  interval="percentile"):
     """Bootstrap confidence interval of a one-sample statistic.
 
@@ -85,11 +86,13 @@ def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_sta
         The sample; NaN and inf are errors.
     statistic : {"mean", "median"} or callable, default "mean"
         A callable must accept ``(sample, axis)`` and reduce along ``axis``.
-    n_boot : int, default 10_000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
         Number of bootstrap resamples.
     ci : float, default 0.95
         Confidence level.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seed or generator for the resampling; the same seed gives the same interval.
     interval : {"percentile", "basic", "bca"}, default "percentile"
         Interval type; ``bca`` is the bias-corrected and accelerated interval.
