@@ -82,11 +82,9 @@ def main(argv=None):
     values, table = make_data(args.layers, args.conditions, args.units, args.seed)
     labels = table["stimulus_id"].tolist()
     model = build_model_rdm(table, factor="factor")
-    stack = np.swapaxes(values, 0, 1)
-
-    t_ours_rdm, ours = timed(lambda: compute_rdm(stack, stimulus_ids=labels), args.repeats)
+    t_ours_rdm, ours = timed(lambda: compute_rdm(values, stimulus_ids=labels), args.repeats)
     t_theirs_rdm, theirs = timed(lambda: rsatoolbox_rdms(rsatoolbox, values, labels), 1)
-    ours64 = compute_rdm(stack, stimulus_ids=labels, dtype="float64")
+    ours64 = compute_rdm(values, stimulus_ids=labels, dtype="float64")
     t_ours_perm, test = timed(lambda: permutation_test(ours, model, n_perm=args.n_perm,
                                                        random_state=args.seed), args.repeats)
     their_model = rsatoolbox.rdm.RDMs(model.values.copy())

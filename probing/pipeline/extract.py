@@ -35,6 +35,33 @@ __all__ = ["LEVELS", "build_segments", "estimate_extraction", "extract_activatio
 LEVELS = ("sentence", "word")
 
 
+#: Identity columns of the stimuli table that an activation store's ``index.csv`` carries
+#: (those the table has), so that an analysis groups or labels rows without re-joining it.
+INDEX_IDENTITY = ("item_id", "condition", "phenomenon", "pair_id", "role", "suite")
+
+
+def with_identity(index, table):
+    """``index`` with the stimuli table's identity columns after its own columns.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"stimulus_id": ["a", "b"], "item_id": ["1", "1"],
+    ...                       "condition": ["sg", "pl"], "text": ["x", "y"]})
+    >>> with_identity(pd.DataFrame({"stimulus_id": ["b", "a", "b"]}), table).values.tolist()
+    [['b', '1', 'pl'], ['a', '1', 'sg'], ['b', '1', 'pl']]
+    """
+    columns = [c for c in INDEX_IDENTITY if c in table and c not in index]
+    if not columns:
+        return index
+    ids = table.drop_duplicates("stimulus_id")
+    ids = ids.set_index(ids["stimulus_id"].astype(str))
+    found = ids.loc[index["stimulus_id"].astype(str), columns].astype(str).reset_index(drop=True)
+    out = index.reset_index(drop=True)
+    for column in columns:
+        out[column] = found[column].to_numpy()
+    return out
+
+
 def _tables(stimuli):
     if isinstance(stimuli, Stimuli):
         return stimuli.table, stimuli.regions, stimuli.words
@@ -140,7 +167,10 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
     Returns
     -------
     Activations
-        ``values`` of shape ``(n_rows, n_layers, n_units)``; ``index`` aligned rows.
+        ``values`` of shape ``(n_rows, n_layers, n_units)``; ``index`` aligned rows:
+        ``stimulus_id`` (and ``word_index, word`` at word level) with the stimuli's
+        identity columns (``item_id, condition`` and those of :data:`INDEX_IDENTITY` the
+        table has), written to ``index.csv``.
     """
     from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
 
@@ -148,6 +178,7 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)
     segments, index = build_segments(stimuli, pooling=pooling, level=level)
+    index = with_identity(index, _tables(stimuli)[0])
     if index.empty:  # checked before any folder is made: no half-written entry
         raise ProbingError(f"no {level}s to extract: the stimuli table has no rows"
                            + (" with words" if level == "word" else ""))

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import numpy as np
-
 from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed_fields
 from probing._core.errors import ProbingError
@@ -117,7 +115,7 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
                        random_state=options.random_state)
     # rsa_layers keeps its RDMs to itself; these (cheap: one Gram product per layer) are
     # for the second-order table and the figure, in the design's display order.
-    rdms = compute_rdm(np.asarray(acts.values).transpose(1, 0, 2), distance=options.distance,
+    rdms = compute_rdm(acts.values, distance=options.distance,
                        stimulus_ids=acts.index["stimulus_id"].tolist(),
                        descriptors={"layer": list(acts.layers)})
     # Stimuli grouped by condition, so that the figure shows the design's blocks.

@@ -30,7 +30,7 @@ from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
-from probing.rsa.compute import compute_rdm
+from probing.rsa.compute import stack_rdms
 from probing.rsa.rdm import check_rdm, pair_indices
 
 __all__ = ["BootstrapResult", "bootstrap_conditions", "bootstrap_items"]
@@ -279,7 +279,7 @@ def _item_statistic(X, model, codes, labels, items_rows, comparison, options):
         # (+2.36 on resamples of data whose distances are 0).
         folds = np.repeat(draw, [items_rows[d].size for d in draw])
         try:
-            rdm = compute_rdm(X[rows], stimulus_ids=labels[codes[rows]], folds=folds, **options)
+            rdm = stack_rdms(X[rows], stimulus_ids=labels[codes[rows]], folds=folds, **options)
         except ProbingError:
             return np.nan  # e.g. crossnobis on a resample of one distinct item: degenerate
         return compare_rdms(rdm, model.reorder(rdm.stimulus_ids), comparison=comparison)[0, 0]
@@ -359,7 +359,7 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
         # the RDM from the distinct drawn items would weight pairs unlike the estimate
         # does and moved the interval off it; the pair-weighted bootstrap over items is
         # the same resampling, done right.
-        data = compute_rdm(stack, distance=distance, stimulus_ids=np.asarray(labels)[codes],
+        data = stack_rdms(stack, distance=distance, stimulus_ids=np.asarray(labels)[codes],
                            noise=noise, dtype=dtype)
         res = bootstrap_conditions(data, model, comparison=comparison, groups=item_of_condition,
                                    n_boot=n_boot, ci=ci, random_state=random_state)

@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from probing._core.deprecation import renamed
+from probing._core.deprecation import renamed, warn_renamed
 from probing._core.errors import ProbingError
 from probing.rsa.noise import estimate_noise_cov
 from probing.rsa.rdm import RDMs, pair_indices
@@ -147,7 +147,7 @@ def _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units):
         warnings.warn("compute_rdm: crossnobis residuals with one row per pattern are the "
                       "same patterns' noise; each fold uses its training rows, but residuals "
                       "from condition means over every fold still bias the distances "
-                      "upwards: pass residuals='folds'", UserWarning, stacklevel=4)
+                      "upwards: pass residuals='folds'", UserWarning, stacklevel=5)
         return list(stack)
     return None
 
@@ -230,13 +230,15 @@ def _whitener(cov):
 
 @renamed(metric="distance", conditions="stimulus_ids")
 def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
-                residuals=None, dtype="float32", descriptors=None):
+                residuals=None, dtype="float32", descriptors=None, layers_first=False):
     """RDM(s) of condition patterns, vectorised over a stack of layers.
 
     Parameters
     ----------
-    X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-        Patterns. Without ``stimulus_ids`` each row is one condition.
+    X : array_like of shape (n_rows, n_units) or (n_rows, n_layers, n_units)
+        Patterns, in the axis order of :class:`~probing.store.Activations`, the probes
+        and :func:`~probing.rsa.rsa_layers` (an ``Activations.values`` goes in as it is).
+        Without ``stimulus_ids`` each row is one condition.
     distance : str, default "correlation"
         One of ``correlation, cosine, euclidean, sqeuclidean, mahalanobis, crossnobis``
         (definitions and their scipy / rsatoolbox equivalents in the module docstring).
@@ -249,7 +251,7 @@ def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noi
         must contain every condition.
     noise : array_like of shape (n_units, n_units) or (n_layers, n_units, n_units), optional
         Noise covariance ``S`` (not its inverse) for ``mahalanobis`` and ``crossnobis``.
-    residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units), or "folds"
+    residuals : array_like of shape (n_obs, n_units) or (n_obs, n_layers, n_units), or "folds"
         Noise samples from which ``S`` is estimated with
         :func:`~probing.rsa.estimate_noise_cov` (``shrinkage_diag``). For
         ``crossnobis``, residuals with one row per row of ``X`` (for example each
@@ -264,6 +266,11 @@ def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noi
         agrees with float64 to about 1e-6 relative; use float64 for reference checks.
     descriptors : pandas.DataFrame or mapping, optional
         One row per RDM; for a stack the default is ``layer = 0 .. n_layers - 1``.
+    layers_first : bool, default False
+        Deprecated: ``True`` reads a 3-D ``X`` (and ``residuals``) in the order
+        ``(n_layers, n_rows, n_units)`` that ``compute_rdm`` took before 0.2. A 3-D ``X``
+        whose labels (``stimulus_ids`` or ``folds``) match its second axis and not its
+        first is read that way too, with the same warning.
 
     Returns
     -------
@@ -277,9 +284,37 @@ def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noi
     >>> compute_rdm(X, distance="sqeuclidean", dtype="float64").values
     array([[2., 1., 1.]])
     >>> rng = np.random.default_rng(0)
-    >>> compute_rdm(rng.normal(size=(4, 10, 8))).values.shape
+    >>> compute_rdm(rng.normal(size=(10, 4, 8))).values.shape   # 10 rows, 4 layers
     (4, 45)
     """
+    X = _check_patterns(X)
+    if X.ndim == 3 and not layers_first:
+        layers_first = _old_order(X, stimulus_ids, folds)
+    elif layers_first:
+        warn_renamed("compute_rdm", "layers_first=True", "X of shape (n_rows, n_layers, n_units)",
+                     stacklevel=4)
+    if X.ndim == 3 and not layers_first:
+        X = np.swapaxes(X, 0, 1)  # a view: the sweep below runs layer by layer
+        if not isinstance(residuals, str) and residuals is not None and np.ndim(residuals) == 3:
+            residuals = np.swapaxes(np.asarray(residuals), 0, 1)
+    return stack_rdms(X, distance=distance, stimulus_ids=stimulus_ids, folds=folds, noise=noise,
+                      residuals=residuals, dtype=dtype, descriptors=descriptors)
+
+
+def _old_order(X, stimulus_ids, folds):
+    """True (with a warning) when the labels say ``X`` is ``(n_layers, n_rows, n_units)``."""
+    n = {len(v) for v in (stimulus_ids, folds) if v is not None and np.ndim(v) == 1}
+    if len(n) == 1 and X.shape[1] in n and X.shape[0] not in n:
+        warn_renamed("compute_rdm", "X of shape (n_layers, n_rows, n_units)",
+                     "X of shape (n_rows, n_layers, n_units)", stacklevel=5)
+        return True
+    return False
+
+
+def stack_rdms(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
+               residuals=None, dtype="float32", descriptors=None):
+    """:func:`compute_rdm` on a layers-first ``(n_layers, n_rows, n_units)`` stack (internal:
+    the layer sweeps hold their patterns that way, a view of the store without a copy)."""
     X = _check_patterns(X)
     if distance not in DISTANCES:
         raise ProbingError(f"compute_rdm: distance must be one of {list(DISTANCES)}, got {distance!r}")

@@ -22,7 +22,7 @@ from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
-from probing.rsa.compute import compute_rdm
+from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
 from probing.stats import correct_pvalues
@@ -190,7 +190,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         raise ProbingError(f"rsa_layers: bootstrap must be one of {list(BOOTSTRAPS)}, got "
                            f"{bootstrap!r}")
     stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
-    data = compute_rdm(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
+    data = stack_rdms(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
                        dtype=dtype, descriptors={"layer": numbers})
     rows = np.asarray(data.stimulus_ids, dtype=object) if rows is None else rows
     seed = int(np.random.default_rng(random_state).integers(2**32))

@@ -95,8 +95,8 @@ def test_identity_noise_gives_euclidean(patterns):
 
 
 def test_layer_stack_equals_each_layer(rng):
-    X = rng.normal(size=(4, 9, 16))
-    stack = compute_rdm(X, distance="euclidean", dtype="float64")
+    X = rng.normal(size=(4, 9, 16))  # 4 layers of 9 rows, given rows first
+    stack = compute_rdm(np.swapaxes(X, 0, 1), distance="euclidean", dtype="float64")
     assert stack.descriptors["layer"].tolist() == [0, 1, 2, 3]
     for k in range(4):
         np.testing.assert_allclose(stack.values[k], pdist(X[k]), atol=1e-10)
@@ -115,7 +115,7 @@ def test_rows_sharing_a_condition_are_averaged(rng):
 def test_crossnobis_unbiased_for_identical_conditions(rng):
     # 300 independent data sets (as a layer stack): 6 identical conditions, 4 folds of noise.
     n_sets, n_cond, n_folds, n_units = 300, 6, 4, 20
-    X = rng.normal(size=(n_sets, n_cond * n_folds, n_units))
+    X = rng.normal(size=(n_sets, n_cond * n_folds, n_units)).swapaxes(0, 1)  # rows first
     conditions, folds = np.repeat(np.arange(n_cond), n_folds), np.tile(np.arange(n_folds), n_cond)
     per_set = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds,
                           dtype="float64").values.mean(axis=1)
@@ -131,7 +131,7 @@ def test_crossnobis_estimates_the_true_squared_distance(rng):
     centres = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 2.0, 0.0]])
     conditions = np.repeat([0, 1, 2], n_folds)
     folds = np.tile(np.arange(n_folds), 3)
-    X = centres[conditions] + rng.normal(size=(n_sets, conditions.size, 3))
+    X = (centres[conditions] + rng.normal(size=(n_sets, conditions.size, 3))).swapaxes(0, 1)
     values = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds,
                          dtype="float64").values
     truth = pdist(centres, "sqeuclidean")
@@ -264,3 +264,23 @@ def test_crossnobis_residuals_of_the_same_patterns_warn_and_folds_is_crossnobis_
         compute_rdm(X, distance="crossnobis", stimulus_ids=cond, folds=folds, residuals=X)
     with pytest.raises(ProbingError, match="residuals='folds' applies to distance 'crossnobis'"):
         compute_rdm(X, distance="mahalanobis", residuals="folds")
+
+
+def test_axis_order_is_that_of_activations(rng):
+    # (n_rows, n_layers, n_units) as Activations, the probes and rsa_layers take it
+    values = rng.normal(size=(7, 3, 5))
+    stack = compute_rdm(values, distance="euclidean", dtype="float64")
+    assert stack.n_rdms == 3 and stack.n_conditions == 7
+    for k in range(3):
+        np.testing.assert_allclose(stack.values[k], pdist(values[:, k]), atol=1e-10)
+
+
+def test_the_old_layers_first_order_is_deprecated(rng):
+    values = rng.normal(size=(7, 3, 5))
+    new = compute_rdm(values, stimulus_ids=list("abcdefg"))
+    old = np.swapaxes(values, 0, 1)
+    with pytest.warns(DeprecationWarning, match="layers_first=True"):
+        np.testing.assert_allclose(compute_rdm(old, layers_first=True).values, new.values)
+    with pytest.warns(DeprecationWarning, match=r"\(n_layers, n_rows, n_units\)"):
+        by_labels = compute_rdm(old, stimulus_ids=list("abcdefg"))  # the labels fit axis 1
+    np.testing.assert_allclose(by_labels.values, new.values)

@@ -50,7 +50,7 @@ def test_spec_pairs_and_mapping_forms_agree(table):
 
 
 def test_from_another_layer(rng):
-    layers = compute_rdm(rng.normal(size=(3, 5, 4)))
+    layers = compute_rdm(rng.normal(size=(5, 3, 4)))
     model = layers.subset(2)
     assert model.n_rdms == 1 and model.descriptors["layer"].tolist() == [2]
 

@@ -50,7 +50,7 @@ def test_values_equal_compare_rdms(stimuli, rng):
     acts = _planted(stimuli, rng)
     models = build_model_rdms(stimuli)
     table = rsa_layers(acts, models, n_perm=10, bootstrap=None, random_state=0, dtype="float64")
-    data = compute_rdm(np.swapaxes(acts.values, 0, 1), stimulus_ids=acts.index["stimulus_id"],
+    data = compute_rdm(acts.values, stimulus_ids=acts.index["stimulus_id"],
                        dtype="float64")
     expected = compare_rdms(data, models["animacy"])[:, 0]
     np.testing.assert_allclose(table.query("model_rdm == 'animacy'")["value"], expected,
@@ -98,7 +98,7 @@ def test_activations_not_mutated(rng):
 
 
 def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
-    rdms = compute_rdm(rng.normal(size=(4, 8, 6)))
+    rdms = compute_rdm(rng.normal(size=(8, 4, 6)))
     table = compare_layers(rdms, comparison="pearson")
     square = table.pivot(index="layer_a", columns="layer_b", values="value").to_numpy()
     np.testing.assert_allclose(square, square.T, atol=1e-12)
@@ -107,7 +107,7 @@ def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
 
 def test_compare_models_aligns_conditions(rng):
     labels = list("abcdefg")
-    a = compute_rdm(rng.normal(size=(2, 7, 5)), stimulus_ids=labels)
+    a = compute_rdm(rng.normal(size=(7, 2, 5)), stimulus_ids=labels)
     b = a.reorder(labels[::-1])
     table = compare_models({"a": a, "b": b})
     same = table.query("model_a == 'a' and model_b == 'b' and layer_a == layer_b")["value"]
