@@ -67,7 +67,7 @@ def add_rsa(sub):
     _add_common(p)
     p.add_argument("--pooling", default="mean",
                    help="mean (default: an RSA pattern stands for the whole stimulus, not for its "
-                   "last token, which is often the full stop), last, first, or region:<slot> "
+                   "last token, which is often the full stop), last, first, or region:NAME "
                    "such as region:noun")
     p.add_argument("--distance", default="correlation", choices=RSA_DISTANCES,
                    help="RDM distance (default correlation; mahalanobis and crossnobis "
@@ -119,7 +119,7 @@ def add_probe(sub):
     _add_common(p)
     p.add_argument("--label", required=True, help="a words column (upos) or a stimuli column")
     p.add_argument("--pooling", default="last",
-                   help="last (default: a word's last token), first, mean, or region:<name> "
+                   help="last (default: a word's last token), first, mean, or region:NAME "
                    "(sentence-level labels: the mean over a named region's tokens)")
     p.add_argument("--probes", default="logistic,mlp", help="logistic,mlp (default)")
     p.add_argument("--cv", type=int, default=5, help="folds (default 5)")

@@ -143,8 +143,9 @@ def add_model_options(p, *, deprecated_dtype=True):
         add_deprecated_flag(p, "--dtype", "--model-dtype", dest="model_dtype",
                             choices=_MODEL_DTYPES)
     p.add_argument("--start-token", default="auto",
-                   help="token prepended so the first word is scored (default: the model's "
-                   "document-start token; see README)")
+                   help="token prepended so the first word is scored: auto (default: the "
+                   "model's document-start token; see README), a token TOKEN such as "
+                   "'<|endoftext|>', or its integer ID")
 
 
 def _add_scoring_options(p):
@@ -283,7 +284,8 @@ def add_extract(sub):
                    help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last",
                    help="last (default: in a causal LM the last token is the first to have "
-                   "seen the whole text or word), first, mean, or region:<name>")
+                   "seen the whole text or word), first, mean, or region:NAME (the mean over "
+                   "a named region's tokens)")
     p.add_argument("--level", default="sentence", choices=["sentence", "word"],
                    help="one vector per stimulus (default) or per word")
     p.add_argument("--store-dtype", dest="store_dtype", default="float32",
