@@ -18,6 +18,7 @@ import probing
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, make_folder
 from probing._core.resources import check_disk, check_memory
+from probing._core.words import words_table
 from probing.stimuli import Stimuli
 from probing.store import (
     STORE_DTYPES,
@@ -74,14 +75,7 @@ def _tables(stimuli):
 
 
 def _whitespace_words(table):
-    rows = []
-    for sid, text in zip(table["stimulus_id"], table["text"], strict=True):
-        at = 0
-        for k, word in enumerate(text.split()):
-            start = text.index(word, at)
-            at = start + len(word)
-            rows.append((sid, k, word, start, at))
-    return pd.DataFrame(rows, columns=["stimulus_id", "word_index", "word", "char_start", "char_end"])
+    return words_table(table["stimulus_id"], table["text"])
 
 
 def build_segments(stimuli, *, pooling="last", level="sentence"):
