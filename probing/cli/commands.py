@@ -211,9 +211,10 @@ def run_run(args):
 
 
 def _summary_text(name, table):
-    if name == "predictions":
-        table = table.groupby(["suite", "prediction"])["correct"].agg(["size", "mean"])
-        table = table.rename(columns={"size": "n", "mean": "accuracy"}).reset_index()
+    if name == "predictions":  # accuracy per prediction: one definition (behaviour)
+        from probing.behaviour import summarize_predictions
+
+        table = summarize_predictions(table, suite_column="suite")
     return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
 

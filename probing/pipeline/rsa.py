@@ -107,17 +107,16 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
     items = stimuli.item_ids(acts.index["stimulus_id"])
-    table = rsa_layers(acts, build_model_rdms(stimuli), distance=options.distance,
+    # each layer's RDM, once: for the tests, the second-order table and the figure
+    rdms = compute_rdm(acts.values, distance=options.distance,
+                       stimulus_ids=acts.index["stimulus_id"].tolist(),
+                       descriptors={"layer": list(acts.layers), "site": acts.site})
+    table = rsa_layers(rdms, build_model_rdms(stimuli), distance=options.distance,
                        comparison=options.comparison, n_perm=options.n_perm, n_boot=options.n_boot,
                        bootstrap="conditions" if options.n_boot else None,
                        groups=items, correction=options.correction,
                        within=items if options.permute == "items" else None,
                        random_state=options.random_state)
-    # rsa_layers keeps its RDMs to itself; these (cheap: one Gram product per layer) are
-    # for the second-order table and the figure, in the design's display order.
-    rdms = compute_rdm(acts.values, distance=options.distance,
-                       stimulus_ids=acts.index["stimulus_id"].tolist(),
-                       descriptors={"layer": list(acts.layers)})
     # Stimuli grouped by condition, so that the figure shows the design's blocks.
     rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
                         ["stimulus_id"].tolist())

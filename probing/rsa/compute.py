@@ -93,11 +93,16 @@ def average_patterns(X, stimulus_ids):
     return _averaging_matrix(codes, len(labels)) @ X, labels
 
 
+def _shown(X):
+    """The shape as the caller gave it (a 3-D stack is held layers first here)."""
+    return X.shape if X.ndim != 3 else (X.shape[1], X.shape[0], X.shape[2])
+
+
 def _check_patterns(X):
     X = np.asarray(X)
     if X.ndim not in (2, 3) or X.shape[-2] < 2 or X.shape[-1] < 1:
-        raise ProbingError(f"compute_rdm: X must be (n_rows, n_units) or (n_layers, n_rows, "
-                           f"n_units) with at least 2 rows; got shape {X.shape}")
+        raise ProbingError(f"compute_rdm: X must be (n_rows, n_units) or (n_rows, n_layers, "
+                           f"n_units) with at least 2 rows; got shape {_shown(X)}")
     if not np.issubdtype(X.dtype, np.number):
         raise ProbingError(f"compute_rdm: X must be numeric; got dtype {X.dtype}")
     return X
@@ -287,7 +292,7 @@ def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noi
     >>> compute_rdm(rng.normal(size=(10, 4, 8))).values.shape   # 10 rows, 4 layers
     (4, 45)
     """
-    X = _check_patterns(X)
+    X = np.asarray(X)
     if X.ndim == 3 and not layers_first:
         layers_first = _old_order(X, stimulus_ids, folds)
     elif layers_first:

@@ -63,6 +63,23 @@ def _patterns(activations, stimulus_ids, layers):
     return stack, stimulus_ids, list(np.asarray(numbers)[positions]), site
 
 
+def _given_rdms(rdms, bootstrap, layers):
+    """Data RDMs given instead of patterns: one per layer (``layer``, ``site`` descriptors)."""
+    if bootstrap == "items":
+        raise ProbingError("rsa_layers: bootstrap='items' recomputes the RDMs from patterns; "
+                           "pass the activations, not RDMs")
+    numbers = _layer_labels(rdms)
+    if layers is not None:
+        missing = [k for k in layers if k not in numbers]
+        if missing:
+            raise ProbingError(f"rsa_layers: layers {missing} not available; available: "
+                               f"{numbers}")
+        rdms = rdms.subset([numbers.index(k) for k in layers])
+        numbers = list(layers)
+    site = rdms.descriptors["site"].iloc[0] if "site" in rdms.descriptors else None
+    return None, None, numbers, site, rdms
+
+
 def _models(model_rdms, stimulus_ids):
     if isinstance(model_rdms, RDMs):
         names = (model_rdms.descriptors["model_rdm"].tolist() if "model_rdm"
@@ -126,8 +143,11 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
 
     Parameters
     ----------
-    activations : probing.store.Activations or array_like of shape (n_rows, n_layers, n_units)
+    activations : probing.store.Activations, array_like of shape (n_rows, n_layers, n_units) or RDMs
         Patterns. For :class:`Activations` the stimulus_ids default to its ``stimulus_id``.
+        Or the data RDMs themselves, one per layer (``layer`` and ``site`` descriptors,
+        e.g. from :func:`~probing.rsa.compute_rdm`), when the caller needs them too:
+        computed once; ``bootstrap="items"`` then is not available.
     model_rdms : mapping or RDMs
         ``{name: RDMs or condensed/square array}`` over the stimulus_ids (for example from
         :func:`~probing.rsa.build_model_rdms`); RDMs are reordered to the data's
@@ -189,9 +209,12 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     if bootstrap not in BOOTSTRAPS:
         raise ProbingError(f"rsa_layers: bootstrap must be one of {list(BOOTSTRAPS)}, got "
                            f"{bootstrap!r}")
-    stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
-    data = stack_rdms(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
-                       dtype=dtype, descriptors={"layer": numbers})
+    if isinstance(activations, RDMs):  # the layers' data RDMs, computed once by the caller
+        stack, rows, numbers, site, data = _given_rdms(activations, bootstrap, layers)
+    else:
+        stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
+        data = stack_rdms(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
+                          dtype=dtype, descriptors={"layer": numbers})
     rows = np.asarray(data.stimulus_ids, dtype=object) if rows is None else rows
     seed = int(np.random.default_rng(random_state).integers(2**32))
     options = {"groups": groups, "distance": distance, "comparison": comparison, "noise": noise,
