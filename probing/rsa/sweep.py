@@ -262,8 +262,9 @@ def compare_layers(rdms, *, comparison="spearman"):
 
     Examples
     --------
+    >>> from probing.rsa import compute_rdm
     >>> rng = np.random.default_rng(0)
-    >>> rdms = compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> rdms = compute_rdm(rng.normal(size=(6, 3, 10)))   # 6 stimuli, 3 layers
     >>> table = compare_layers(rdms)
     >>> table.shape, round(float(table.loc[0, "value"]), 6)
     ((9, 4), 1.0)
@@ -293,8 +294,9 @@ def compare_models(rdms, *, comparison="spearman"):
 
     Examples
     --------
+    >>> from probing.rsa import compute_rdm
     >>> rng = np.random.default_rng(0)
-    >>> a, b = compute_rdm(rng.normal(size=(2, 6, 10))), compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> a, b = compute_rdm(rng.normal(size=(6, 2, 10))), compute_rdm(rng.normal(size=(6, 3, 10)))
     >>> compare_models({"a": a, "b": b}).shape
     (25, 6)
     """
