@@ -62,11 +62,11 @@ def main(argv=None):
     common = {"groups": items, "cv": folds, "probe": probe, "random_state": 0}
 
     fast_s, fast = timed(lambda: permutation_test_layers(
-        values, labels, n_perm=args.n_perm, method="closed_form", **common), args.repeats)
+        values, labels, n_perm=args.n_perm, engine="closed_form", **common), args.repeats)
     naive_s, naive = timed(lambda: permutation_test_layers(
-        values, labels, n_perm=args.naive_perm, method="refit", **common))
+        values, labels, n_perm=args.naive_perm, engine="refit", **common))
     check = permutation_test_layers(values, labels, n_perm=args.naive_perm,
-                                    method="closed_form", **common)
+                                    engine="closed_form", **common)
     # Refitting scores the observed labels too, so it fitted 1 + naive_perm label sets.
     naive_total = naive_s / (1 + args.naive_perm) * (1 + args.n_perm)
     same = np.allclose(check[["value", "null_mean"]], naive[["value", "null_mean"]],

@@ -82,11 +82,9 @@ def main(argv=None):
     values, table = make_data(args.layers, args.conditions, args.units, args.seed)
     labels = table["stimulus_id"].tolist()
     model = build_model_rdm(table, factor="factor")
-    stack = np.swapaxes(values, 0, 1)
-
-    t_ours_rdm, ours = timed(lambda: compute_rdm(stack, conditions=labels), args.repeats)
+    t_ours_rdm, ours = timed(lambda: compute_rdm(values, stimulus_ids=labels), args.repeats)
     t_theirs_rdm, theirs = timed(lambda: rsatoolbox_rdms(rsatoolbox, values, labels), 1)
-    ours64 = compute_rdm(stack, conditions=labels, dtype="float64")
+    ours64 = compute_rdm(values, stimulus_ids=labels, dtype="float64")
     t_ours_perm, test = timed(lambda: permutation_test(ours, model, n_perm=args.n_perm,
                                                        random_state=args.seed), args.repeats)
     their_model = rsatoolbox.rdm.RDMs(model.values.copy())
@@ -96,7 +94,7 @@ def main(argv=None):
     t_theirs_perm = t_base / k * test.n_perm
     their_value = rsatoolbox.rdm.compare(theirs, their_model, method="spearman")[:, 0]
     value64 = permutation_test(ours64, model, n_perm=1, max_exact=0, random_state=0).value[:, 0]
-    t_sweep, sweep = timed(lambda: rsa_layers(values, {"factor": model}, conditions=labels,
+    t_sweep, sweep = timed(lambda: rsa_layers(values, {"factor": model}, stimulus_ids=labels,
                                               n_perm=args.n_perm, bootstrap=None,
                                               random_state=args.seed), 1)
 

@@ -13,8 +13,8 @@ from types import MappingProxyType
 
 from probing._core.errors import ProbingError
 
-__all__ = ["COLUMNS", "IDENTITY", "TABLES", "add_identity", "check_columns", "table_columns",
-           "vocabulary_markdown"]
+__all__ = ["COLUMNS", "IDENTITY", "PARAMETERS", "TABLES", "add_identity", "check_columns",
+           "parameters_markdown", "table_columns", "vocabulary_markdown"]
 
 # name -> (dtype, meaning)
 _COLUMNS = {
@@ -228,3 +228,64 @@ def vocabulary_markdown():
     tables = ["| table | columns |", "|---|---|"]
     tables += [f"| {name} | {', '.join(f'`{c}`' for c in cols)} |" for name, cols in TABLES.items()]
     return "\n".join(lines) + "\n\n" + "\n".join(tables) + "\n"
+
+
+# Parameter names of the public API: one meaning each. Old name -> new name, where a
+# name meant several things; the old keyword works for one release with a
+# DeprecationWarning (probing._core.deprecation). name -> (meaning, values, old names)
+_PARAMETERS = {
+    "metric": ("what a score or table value measures: the name in the tables' `metric` "
+               "column", "accuracy, r2, spearman, logprob_diff, indirect_effect, ...", ""),
+    "distance": ("how an RDM's dissimilarities are computed (`compute_rdm`, `rsa_layers`, "
+                 "`bootstrap_items`, `RDMs.distance`, `probing rsa --distance`)",
+                 "correlation, cosine, euclidean, sqeuclidean, mahalanobis, crossnobis; "
+                 "`categorical`/`continuous` for model RDMs", "`metric`"),
+    "comparison": ("how two RDMs (or two measures) are compared (`compare_rdms`, "
+                   "`rsa_layers`, `permutation_test`, `bootstrap_*`, `noise_ceiling`, "
+                   "`compare_layers`, `compare_models`, `compare_correlations`, "
+                   "`probing rsa --comparison`)",
+                   "spearman, pearson, tau_a, rho_a, cosine, whitened_cosine, whitened_pearson",
+                   "`method`"),
+    "correction": ("multiple-comparison correction of a family of p-values "
+                   "(`correct_pvalues`, `correct_table`, every `--correction`)",
+                   "holm, bonferroni, fdr_bh (`bh` is read as fdr_bh), none", "`method`"),
+    "interval": ("the kind of confidence interval (`bootstrap_ci`, `proportion_ci`, "
+                 "`summarize_predictions`)", "percentile, basic, bca; wilson, clopper_pearson",
+                 "`method`"),
+    "engine": ("how a permutation null is computed (`permutation_test_layers`)",
+               "auto, closed_form, refit", "`method`"),
+    "covariance": ("the noise-covariance estimator (`estimate_noise_cov`)",
+                   "shrinkage_diag, shrinkage_eye, diag, full", "`method`"),
+    "calibration": ("the map from a measure to a rating scale (`calibrate_predictions`)",
+                    "linear, isotonic", "`method`"),
+    "reduction": ("how a region's or a stimulus's token values are combined (region "
+                  "surprisal, pair comparison, `probing run --reduction`; a SyntaxGym "
+                  "suite's `meta.metric`)", "sum, mean", "`metric` (stimuli info)"),
+    "stimulus_ids": ("the stimulus id of each row of an RSA pattern matrix; rows sharing an "
+                     "id are averaged (`compute_rdm`, `average_patterns`, `rsa_layers`, "
+                     "`bootstrap_items`, `check_rdm`, `RDMs.stimulus_ids`, "
+                     "`RDMs.reorder`)", "one label per row", "`conditions`"),
+    "condition": ("the design cell of a stimulus (factor levels joined by `_`), as in the "
+                  "`condition` column; `conditions` (plural) is a list of them, e.g. in the "
+                  "localizer", "see the paradigm file", ""),
+    "groups": ("what cross-validation folds keep on one side (probes, controls). `\"auto\"` "
+               "resolves the same way in every function: word type for word-level "
+               "activations, `item_id` (with `stimuli=`) for sentence-level ones",
+               "auto, types, sentences, items, None or one label per row", ""),
+    "random_state": ("seed of every random draw of a function (folds, permutations, "
+                     "resamples); default 0 everywhere (`probing._core.defaults`)",
+                     "int, numpy Generator or None", ""),
+    "n_perm": ("permutations of a permutation test; default 10,000 everywhere",
+               "positive int", ""),
+    "n_boot": ("bootstrap resamples of an interval; default 2,000 everywhere", "int >= 0", ""),
+}
+PARAMETERS = MappingProxyType({name: MappingProxyType(dict(zip(("meaning", "values", "old"), v, strict=True)))
+                               for name, v in _PARAMETERS.items()})
+
+
+def parameters_markdown():
+    """The parameter names as the Markdown table of ``docs/vocabulary.md``."""
+    lines = ["| parameter | meaning | values | replaces |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {p['meaning']} | {p['values']} | {p['old'] or '-'} |"
+              for name, p in PARAMETERS.items()]
+    return "\n".join(lines) + "\n"

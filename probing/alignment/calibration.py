@@ -14,6 +14,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
 
@@ -28,7 +29,8 @@ def _regressor(method):
     return IsotonicRegression(out_of_bounds="clip")
 
 
-def calibrate_predictions(table, *, ratings, method="linear", cv=5, random_state=0):
+@renamed(method="calibration")
+def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_state=0):
     """Out-of-fold predicted ratings from each measure.
 
     Parameters
@@ -37,7 +39,7 @@ def calibrate_predictions(table, *, ratings, method="linear", cv=5, random_state
         ``stimulus_id, measure, value``.
     ratings : pandas.DataFrame
         ``stimulus_id, rating``.
-    method : {"linear", "isotonic"}, default "linear"
+    calibration : {"linear", "isotonic"}, default "linear"
         Ordinary least squares, or a monotone (isotonic) map.
     cv : int, default 5
         Number of shuffled folds over sentences.
@@ -59,8 +61,8 @@ def calibrate_predictions(table, *, ratings, method="linear", cv=5, random_state
     >>> bool(np.allclose(out["prediction"], out["rating"]))
     True
     """
-    if method not in CALIBRATIONS:
-        raise ProbingError(f"calibrate_predictions: method {method!r}; allowed {list(CALIBRATIONS)}")
+    if calibration not in CALIBRATIONS:
+        raise ProbingError(f"calibrate_predictions: calibration {calibration!r}; allowed {list(CALIBRATIONS)}")
     merged = table.merge(ratings[["stimulus_id", "rating"]], on="stimulus_id",
                          validate="many_to_one")
     parts = []
@@ -74,9 +76,9 @@ def calibrate_predictions(table, *, ratings, method="linear", cv=5, random_state
         prediction, fold = np.empty(len(y)), np.empty(len(y), dtype=np.int64)
         splits = KFold(n_splits=cv, shuffle=True, random_state=random_state).split(x)
         for k, (train, test) in enumerate(splits):
-            model = _regressor(method).fit(x[train].ravel() if method == "isotonic" else
+            model = _regressor(calibration).fit(x[train].ravel() if calibration == "isotonic" else
                                            x[train], y[train])
-            prediction[test] = model.predict(x[test].ravel() if method == "isotonic" else x[test])
+            prediction[test] = model.predict(x[test].ravel() if calibration == "isotonic" else x[test])
             fold[test] = k
         parts.append(group[["stimulus_id", "measure", "value", "rating"]].assign(
             fold=fold, prediction=prediction))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
 
@@ -139,14 +140,15 @@ def williams_test(r12, r13, r23, n):
     return float(t), float(2 * sps.t.sf(abs(t), n - 3))
 
 
-def compare_correlations(first, second, ratings, *, method="pearson"):
+@renamed(method="comparison")
+def compare_correlations(first, second, ratings, *, comparison="pearson"):
     """Test whether two measures correlate differently with the same ratings.
 
     Parameters
     ----------
     first, second, ratings : array_like of shape (n,)
         Two measures and the human ratings, on the same sentences in the same order.
-    method : {"pearson", "spearman"}
+    comparison : {"pearson", "spearman"}
         Spearman applies Williams' t to the rank correlations (an approximation).
 
     Returns
@@ -164,12 +166,12 @@ def compare_correlations(first, second, ratings, *, method="pearson"):
     >>> bool(row["value"] > 0 and row["p_val"] < 0.01)
     True
     """
-    if method not in METHODS:
-        raise ProbingError(f"compare_correlations: method {method!r}; allowed {list(METHODS)}")
+    if comparison not in METHODS:
+        raise ProbingError(f"compare_correlations: comparison {comparison!r}; allowed {list(METHODS)}")
     a, y = _pair(first, ratings, "compare_correlations")
     b, _ = _pair(second, ratings, "compare_correlations")
-    r12, r13, r23 = (float(_correlation(u, v, method)) for u, v in ((y, a), (y, b), (a, b)))
+    r12, r13, r23 = (float(_correlation(u, v, comparison)) for u, v in ((y, a), (y, b), (a, b)))
     t, p = williams_test(r12, r13, r23, len(y))
-    return pd.DataFrame([{"method": method, "r_first": r12, "r_second": r13, "r_between": r23,
+    return pd.DataFrame([{"method": comparison, "r_first": r12, "r_second": r13, "r_between": r23,
                           "value": r12 - r13, "stat": t, "df": len(y) - 3, "p_val": p,
                           "n": len(y)}])

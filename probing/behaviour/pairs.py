@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.behaviour._checks import plain, require_columns
 from probing.stats import (
@@ -136,7 +137,7 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
 
 def _interval(correct, clusters, *, interval, n_boot, ci, rng):
     if interval != "bootstrap":
-        return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, method=interval)
+        return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, interval=interval)
     if clusters is None:
         # Sorting makes the resamples independent of the input row order.
         boot = bootstrap_ci(np.sort(correct), n_boot=n_boot, ci=ci, random_state=rng)
@@ -171,7 +172,7 @@ def _summarize_one(correct, tie, clusters, n_excluded, *, options, rng):
             "p_val": p_val}
 
 
-def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_state=None,
+def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_state=RANDOM_STATE,
                     alternative="two-sided", interval="wilson", cluster=None):
     """Accuracy per phenomenon with a confidence interval and an exact test against chance.
 
@@ -179,13 +180,15 @@ def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_
     ----------
     pairs : pandas.DataFrame
         From :func:`build_pairs`: at least ``phenomenon, correct, identical``.
-    n_boot : int, default 10_000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
         Resamples for ``interval="bootstrap"``.
     ci : float, default 0.95
         Confidence level.
     correction : {"holm", "bonferroni", "fdr_bh", "bh"}, default "holm"
         Correction across the phenomena (the family is the rows of the output).
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seed for the bootstrap; the same seed gives the same table.
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
         Alternative of the exact binomial test against 0.5 (see
@@ -242,7 +245,7 @@ def summarize_pairs(pairs, *, n_boot=10_000, ci=0.95, correction="holm", random_
             correct, _ties(group)[kept], clusters, int((~kept).sum()), options=options,
             rng=rng)})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[:-2]))
-    return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), method=correction),
+    return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), correction=correction),
                       correction=CORRECTIONS[correction])
 
 

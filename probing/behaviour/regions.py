@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError, SpecError
 from probing.behaviour._checks import plain, require_columns
 from probing.paradigms.formula import parse_formula
@@ -119,8 +120,8 @@ def evaluate_predictions(region_scores, predictions, stimuli_table, *, suite_col
     return pd.DataFrame(rows, columns=[*keys, "prediction", "correct"])
 
 
-def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0.95,
-                          random_state=None, interval="wilson"):
+def summarize_predictions(evaluations, *, suite_column=None, n_boot=N_BOOT, ci=CI,
+                          random_state=RANDOM_STATE, interval="wilson"):
     """Accuracy of each prediction (per suite) with a confidence interval over items.
 
     No test against chance is made: the chance rate of a formula joining several
@@ -168,7 +169,7 @@ def summarize_predictions(evaluations, *, suite_column=None, n_boot=10_000, ci=0
             boot = bootstrap_ci(correct, n_boot=n_boot, ci=ci, random_state=rng)
             low, high = boot.ci_low, boot.ci_high
         else:
-            low, high = proportion_ci(float(correct.sum()), len(correct), ci=ci, method=interval)
+            low, high = proportion_ci(float(correct.sum()), len(correct), ci=ci, interval=interval)
         rows.append((*key, len(group), float(correct.mean()), low, high))
     return pd.DataFrame(rows, columns=[*keys, "n", "accuracy", "ci_low", "ci_high"])
 

@@ -15,19 +15,17 @@ sum over tokens.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.words import words_table
 from probing.behaviour._checks import require_columns, strict_sum
 from probing.behaviour._eow import EOW_COLUMN, boundary_terms, resolve_eow, span_corrections
 from probing.stimuli import REGION_COLUMNS
 
 __all__ = ["build_region_surprisal", "build_sentence_scores", "build_word_surprisal"]
 
-_WORD = re.compile(r"\S+")
 _SURPRISAL = ["surprisal", "surprisal_bits"]
 _EOW_NEEDS = ("token_index", "char_start", "char_end", EOW_COLUMN)
 REDUCTIONS = ("sum", "mean")
@@ -69,12 +67,7 @@ def build_sentence_scores(tokens):
 
 def _split_words(stimuli_table, ids):
     texts = stimuli_table.loc[stimuli_table["stimulus_id"].isin(ids), ["stimulus_id", "text"]]
-    rows = [(sid, i, m.group(), m.start(), m.end())
-            for sid, text in zip(texts["stimulus_id"], texts["text"], strict=True)
-            for i, m in enumerate(_WORD.finditer(text))]
-    words = pd.DataFrame(rows, columns=["stimulus_id", "word_index", "word", "char_start",
-                                        "char_end"])
-    return words.astype({"word_index": np.int64, "char_start": np.int64, "char_end": np.int64})
+    return words_table(texts["stimulus_id"], texts["text"])
 
 
 def _check_ids(tokens, stimuli_table):

@@ -170,7 +170,7 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     given = (table["unit_set"] == "given").to_numpy()
     table["p_corr"] = np.nan
     table.loc[given, "p_corr"] = correct_pvalues(table.loc[given, "p_val"].to_numpy(),
-                                                 method=correction)
+                                                 correction=correction)
     table["correction"] = correction
     return table[list(ABLATION_COLUMNS)]
 

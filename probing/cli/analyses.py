@@ -7,8 +7,10 @@ from pathlib import Path
 
 from probing._core.config import config_context
 from probing._core.io import provisional_folder
+from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing.cli.commands import (
     SITES,
+    add_deprecated_flag,
     add_max_memory,
     add_model_options,
     check_layers_syntax,
@@ -17,10 +19,16 @@ from probing.cli.commands import (
 )
 
 # Literal copies so that `--help` does not import the analyses (seconds); a test checks
-# that they equal probing.rsa.METRICS and METHODS.
-RSA_METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
-RSA_METHODS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+# that they equal probing.rsa.DISTANCES and COMPARISONS.
+RSA_DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+RSA_COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
                "whitened_pearson")
+
+
+def add_n_perm(p):
+    p.add_argument("--n-perm", type=int, default=N_PERM,
+                   help=f"permutations (default {N_PERM}: p-values down to 1e-4, so a corrected "
+                   "layer sweep can reach 0.05)")
 
 
 def _add_common(p):
@@ -32,7 +40,9 @@ def _add_common(p):
                    help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
                    help="correction across layers (and model RDMs or probes); default holm")
-    p.add_argument("--random-state", type=int, default=0, help="seed of permutations and resampling")
+    p.add_argument("--random-state", type=int, default=RANDOM_STATE,
+                   help=f"seed of permutations and resampling (default {RANDOM_STATE}: a rerun "
+                   "gives the same tables)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="activations cache (default ~/.cache/probing)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -58,15 +68,18 @@ def add_rsa(sub):
     _add_common(p)
     p.add_argument("--pooling", default="mean",
                    help="mean (default: an RSA pattern stands for the whole stimulus, not for its "
-                   "last token, which is often the full stop), last, first, or region:<slot> "
+                   "last token, which is often the full stop), last, first, or region:NAME "
                    "such as region:noun")
-    p.add_argument("--metric", default="correlation", choices=RSA_METRICS,
+    p.add_argument("--distance", default="correlation", choices=RSA_DISTANCES,
                    help="RDM distance (default correlation; mahalanobis and crossnobis "
                    "estimate the noise from the patterns)")
-    p.add_argument("--method", default="spearman", choices=RSA_METHODS,
+    add_deprecated_flag(p, "--metric", "--distance", dest="distance", choices=RSA_DISTANCES)
+    p.add_argument("--comparison", default="spearman", choices=RSA_COMPARISONS,
                    help="RDM comparison (default spearman)")
-    p.add_argument("--n-perm", type=int, default=10_000, help="permutations (default 10000)")
-    p.add_argument("--n-boot", type=int, default=1000, help="item bootstrap resamples (0: none)")
+    add_deprecated_flag(p, "--method", "--comparison", dest="comparison", choices=RSA_COMPARISONS)
+    add_n_perm(p)
+    p.add_argument("--n-boot", type=int, default=N_BOOT,
+                   help=f"item bootstrap resamples (default {N_BOOT}; 0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
                    help="exchange all stimulus labels (default) or only within items")
     add_max_memory(p)
@@ -78,7 +91,7 @@ def run_rsa_command(args):
     from probing.pipeline.rsa import RSAOptions, run_rsa
 
     options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
-                         metric=args.metric, method=args.method, n_perm=args.n_perm,
+                         distance=args.distance, comparison=args.comparison, n_perm=args.n_perm,
                          n_boot=args.n_boot, correction=args.correction,
                          permute=args.permute, random_state=args.random_state,
                          batch_size=args.batch_size, seed=args.seed)
@@ -108,7 +121,7 @@ def add_probe(sub):
     _add_common(p)
     p.add_argument("--label", required=True, help="a words column (upos) or a stimuli column")
     p.add_argument("--pooling", default="last",
-                   help="last (default: a word's last token), first, mean, or region:<name> "
+                   help="last (default: a word's last token), first, mean, or region:NAME "
                    "(sentence-level labels: the mean over a named region's tokens)")
     p.add_argument("--probes", default="logistic,mlp", help="logistic,mlp (default)")
     p.add_argument("--cv", type=int, default=5, help="folds (default 5)")
@@ -116,7 +129,7 @@ def add_probe(sub):
     p.add_argument("--control-model-seed", type=int, default=0,
                    help="seed of the re-initialised control model (default 0)")
     p.add_argument("--no-control-model", action="store_true", help="skip the control model")
-    p.add_argument("--n-perm", type=int, default=1000, help="permutations (default 1000)")
+    add_n_perm(p)
     p.add_argument("--no-mdl", action="store_true", help="skip MDL codelengths")
     p.add_argument("--limit", type=int, default=None, help="use the first N stimuli only")
     p.add_argument("--n-jobs", type=int, default=None, help="layers fitted in parallel")

@@ -115,6 +115,15 @@ class _DeprecatedFlag(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def add_deprecated_flag(p, old, new, *, dest, **kwargs):
+    """Keep ``old`` working for one release as a hidden alias of ``new`` (same ``dest``).
+
+    It is left out of ``--help`` (one flag per meaning is shown) and warns when used.
+    """
+    p.add_argument(old, dest=dest, action=_DeprecatedFlag, new_flag=new, help=argparse.SUPPRESS,
+                   **kwargs)
+
+
 def add_model_options(p, *, deprecated_dtype=True):
     """Flags shared by every command that loads a model.
 
@@ -131,12 +140,12 @@ def add_model_options(p, *, deprecated_dtype=True):
     p.add_argument("--model-dtype", dest="model_dtype", default=None, choices=_MODEL_DTYPES,
                    help="dtype the model computes in (default float32)")
     if deprecated_dtype:
-        p.add_argument("--dtype", dest="model_dtype", choices=_MODEL_DTYPES,
-                       action=_DeprecatedFlag, new_flag="--model-dtype",
-                       help="deprecated alias of --model-dtype")
+        add_deprecated_flag(p, "--dtype", "--model-dtype", dest="model_dtype",
+                            choices=_MODEL_DTYPES)
     p.add_argument("--start-token", default="auto",
-                   help="token prepended so the first word is scored (default: the model's "
-                   "document-start token; see README)")
+                   help="token prepended so the first word is scored: auto (default: the "
+                   "model's document-start token; see README), a token TOKEN such as "
+                   "'<|endoftext|>', or its integer ID")
 
 
 def _add_scoring_options(p):
@@ -232,9 +241,10 @@ def _summary_text(name, table):
     if name == "judgement_summary":  # the pooled rows; per phenomenon in the file
         keep = ["task", "prompt_style", "order", "metric", "value", "ci_low", "ci_high", "p_val", "n"]
         table = table.loc[table["phenomenon"] == "overall", keep]
-    if name == "predictions":
-        table = table.groupby(["suite", "prediction"])["correct"].agg(["size", "mean"])
-        table = table.rename(columns={"size": "n", "mean": "accuracy"}).reset_index()
+    if name == "predictions":  # accuracy per prediction: one definition (behaviour)
+        from probing.behaviour import summarize_predictions
+
+        table = summarize_predictions(table, suite_column="suite")
     return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
 
@@ -315,15 +325,15 @@ def add_extract(sub):
                    help="recording site: resid_post (default), mlp_out, attn_out")
     p.add_argument("--pooling", default="last",
                    help="last (default: in a causal LM the last token is the first to have "
-                   "seen the whole text or word), first, mean, or region:<name>")
+                   "seen the whole text or word), first, mean, or region:NAME (the mean over "
+                   "a named region's tokens)")
     p.add_argument("--level", default="sentence", choices=["sentence", "word"],
                    help="one vector per stimulus (default) or per word")
     p.add_argument("--store-dtype", dest="store_dtype", default="float32",
                    choices=["float32", "float16", "float64"],
                    help="dtype the activations are stored in (default float32)")
-    p.add_argument("--dtype", dest="store_dtype", choices=["float32", "float16", "float64"],
-                   action=_DeprecatedFlag, new_flag="--store-dtype",
-                   help="deprecated alias of --store-dtype")
+    add_deprecated_flag(p, "--dtype", "--store-dtype", dest="store_dtype",
+                        choices=["float32", "float16", "float64"])
     p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
     p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
     p.add_argument("--chunk-size", type=int, default=512,

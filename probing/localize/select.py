@@ -79,7 +79,7 @@ def correct_fdr(p_val, *, families=None):
     p_corr = np.full(len(p_val), np.nan)
     for code in np.unique(codes):
         members = codes == code
-        p_corr[members] = correct_pvalues(p_val[members], method="fdr_bh")
+        p_corr[members] = correct_pvalues(p_val[members], correction="fdr_bh")
     return p_corr
 
 

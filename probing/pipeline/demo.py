@@ -46,8 +46,9 @@ def _accuracy_rows(name, tables):
         summary = tables["summary"]
         return summary.assign(paradigm=name)[["paradigm", "phenomenon", "n", "accuracy", "ci_low",
                                               "ci_high", "p_corr"]]
-    predictions = tables["predictions"]
-    grouped = predictions.groupby("prediction")["correct"]
-    return pd.DataFrame({"paradigm": name, "phenomenon": [f"prediction {i + 1}" for i in
-                                                         range(grouped.ngroups)],
-                         "n": grouped.size().to_numpy(), "accuracy": grouped.mean().to_numpy()})
+    from probing.behaviour import summarize_predictions  # accuracy per prediction, once
+
+    summary = summarize_predictions(tables["predictions"])
+    return summary.assign(paradigm=name, phenomenon=[f"prediction {i + 1}" for i in
+                                                     range(len(summary))])[
+        ["paradigm", "phenomenon", "n", "accuracy", "ci_low", "ci_high"]]

@@ -18,6 +18,7 @@ import probing
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, make_folder
 from probing._core.resources import check_disk, check_memory
+from probing._core.words import words_table
 from probing.stimuli import Stimuli
 from probing.store import (
     STORE_DTYPES,
@@ -35,6 +36,33 @@ __all__ = ["LEVELS", "build_segments", "estimate_extraction", "extract_activatio
 LEVELS = ("sentence", "word")
 
 
+#: Identity columns of the stimuli table that an activation store's ``index.csv`` carries
+#: (those the table has), so that an analysis groups or labels rows without re-joining it.
+INDEX_IDENTITY = ("item_id", "condition", "phenomenon", "pair_id", "role", "suite")
+
+
+def with_identity(index, table):
+    """``index`` with the stimuli table's identity columns after its own columns.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"stimulus_id": ["a", "b"], "item_id": ["1", "1"],
+    ...                       "condition": ["sg", "pl"], "text": ["x", "y"]})
+    >>> with_identity(pd.DataFrame({"stimulus_id": ["b", "a", "b"]}), table).values.tolist()
+    [['b', '1', 'pl'], ['a', '1', 'sg'], ['b', '1', 'pl']]
+    """
+    columns = [c for c in INDEX_IDENTITY if c in table and c not in index]
+    if not columns:
+        return index
+    ids = table.drop_duplicates("stimulus_id")
+    ids = ids.set_index(ids["stimulus_id"].astype(str))
+    found = ids.loc[index["stimulus_id"].astype(str), columns].astype(str).reset_index(drop=True)
+    out = index.reset_index(drop=True)
+    for column in columns:
+        out[column] = found[column].to_numpy()
+    return out
+
+
 def _tables(stimuli):
     if isinstance(stimuli, Stimuli):
         return stimuli.table, stimuli.regions, stimuli.words
@@ -47,14 +75,7 @@ def _tables(stimuli):
 
 
 def _whitespace_words(table):
-    rows = []
-    for sid, text in zip(table["stimulus_id"], table["text"], strict=True):
-        at = 0
-        for k, word in enumerate(text.split()):
-            start = text.index(word, at)
-            at = start + len(word)
-            rows.append((sid, k, word, start, at))
-    return pd.DataFrame(rows, columns=["stimulus_id", "word_index", "word", "char_start", "char_end"])
+    return words_table(table["stimulus_id"], table["text"])
 
 
 def build_segments(stimuli, *, pooling="last", level="sentence"):
@@ -140,7 +161,10 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
     Returns
     -------
     Activations
-        ``values`` of shape ``(n_rows, n_layers, n_units)``; ``index`` aligned rows.
+        ``values`` of shape ``(n_rows, n_layers, n_units)``; ``index`` aligned rows:
+        ``stimulus_id`` (and ``word_index, word`` at word level) with the stimuli's
+        identity columns (``item_id, condition`` and those of :data:`INDEX_IDENTITY` the
+        table has), written to ``index.csv``.
     """
     from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
 
@@ -148,6 +172,7 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)
     segments, index = build_segments(stimuli, pooling=pooling, level=level)
+    index = with_identity(index, _tables(stimuli)[0])
     if index.empty:  # checked before any folder is made: no half-written entry
         raise ProbingError(f"no {level}s to extract: the stimuli table has no rows"
                            + (" with words" if level == "word" else ""))

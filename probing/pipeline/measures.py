@@ -69,9 +69,10 @@ def _pair_tables(scores, table, options, random_state):
 
 
 def _factorial_tables(stimuli, tokens, options):
-    metric = stimuli.info.get("metric", "sum")
+    # a region's reduction over its tokens; "metric" is what stimuli saved before 0.2 called it
+    reduction = stimuli.info.get("reduction", stimuli.info.get("metric", "sum"))
     table = stimuli.table
-    regions = build_region_surprisal(tokens, stimuli.regions, reduction=metric)
+    regions = build_region_surprisal(tokens, stimuli.regions, reduction=reduction)
     suite = table["suite"] if "suite" in table else stimuli.paradigm
     meta = table.assign(suite=suite)[["stimulus_id", "suite", "item_id", "condition"]]
     region_table = meta.merge(regions, on="stimulus_id")[table_columns("regions")]

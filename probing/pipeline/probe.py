@@ -26,6 +26,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.paradigms import generate, load_paradigm
@@ -52,11 +53,11 @@ class ProbeOptions:
     cv: int = 5
     control_seeds: tuple = (0, 1, 2, 3, 4)
     control_model_seed: int | None = 0
-    n_perm: int = 1000
+    n_perm: int = N_PERM
     mdl: bool = True
     correction: str = "holm"
     limit: int | None = None
-    random_state: int = 0
+    random_state: int = RANDOM_STATE
     batch_size: int = 32
     n_jobs: int | None = None
     seed: int | None = None

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import numpy as np
-
+from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed_fields
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing._core.resources import check_memory
@@ -28,6 +28,7 @@ __all__ = ["PERMUTE", "RSAOptions", "run_rsa"]
 PERMUTE = ("free", "items")
 
 
+@renamed_fields(metric="distance", method="comparison")
 @dataclasses.dataclass(frozen=True)
 class RSAOptions:
     """Options of an RSA run; all of them are recorded in the manifest.
@@ -42,24 +43,24 @@ class RSAOptions:
     layers: str = "all"
     site: str = "resid_post"
     pooling: str = "mean"
-    metric: str = "correlation"
-    method: str = "spearman"
-    n_perm: int = 10_000
-    n_boot: int = 1000
+    distance: str = "correlation"
+    comparison: str = "spearman"
+    n_perm: int = N_PERM
+    n_boot: int = N_BOOT
     correction: str = "holm"
     permute: str = "free"
-    random_state: int = 0
+    random_state: int = RANDOM_STATE
     batch_size: int = 32
     seed: int | None = None
 
     def __post_init__(self):
-        from probing.rsa import METHODS, METRICS
+        from probing.rsa import COMPARISONS, DISTANCES
         from probing.stats import CORRECTIONS
 
-        if self.metric not in METRICS:
-            raise ProbingError(f"metric {self.metric!r}: allowed {', '.join(METRICS)}")
-        if self.method not in METHODS:
-            raise ProbingError(f"method {self.method!r}: allowed {', '.join(METHODS)}")
+        if self.distance not in DISTANCES:
+            raise ProbingError(f"distance {self.distance!r}: allowed {', '.join(DISTANCES)}")
+        if self.comparison not in COMPARISONS:
+            raise ProbingError(f"comparison {self.comparison!r}: allowed {', '.join(COMPARISONS)}")
         if self.correction not in CORRECTIONS:
             raise ProbingError(f"correction {self.correction!r}: allowed {', '.join(CORRECTIONS)}")
         if self.permute not in PERMUTE:
@@ -89,7 +90,7 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     dict of str -> pandas.DataFrame
         ``stimuli`` and ``rsa`` (one row per layer and model RDM, the columns of
         :data:`probing.rsa.RSA_COLUMNS`), ``layer_similarity`` (second-order RSA,
-        ``layer_a, layer_b, method, value``).
+        ``layer_a, layer_b, comparison, value``).
     """
     from probing.rsa import build_model_rdms, compare_layers, compute_rdm, rsa_layers
 
@@ -106,22 +107,21 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
     items = stimuli.item_ids(acts.index["stimulus_id"])
-    table = rsa_layers(acts, build_model_rdms(stimuli), metric=options.metric,
-                       method=options.method, n_perm=options.n_perm, n_boot=options.n_boot,
+    # each layer's RDM, once: for the tests, the second-order table and the figure
+    rdms = compute_rdm(acts.values, distance=options.distance,
+                       stimulus_ids=acts.index["stimulus_id"].tolist(),
+                       descriptors={"layer": list(acts.layers), "site": acts.site})
+    table = rsa_layers(rdms, build_model_rdms(stimuli), distance=options.distance,
+                       comparison=options.comparison, n_perm=options.n_perm, n_boot=options.n_boot,
                        bootstrap="conditions" if options.n_boot else None,
                        groups=items, correction=options.correction,
                        within=items if options.permute == "items" else None,
                        random_state=options.random_state)
-    # rsa_layers keeps its RDMs to itself; these (cheap: one Gram product per layer) are
-    # for the second-order table and the figure, in the design's display order.
-    rdms = compute_rdm(np.asarray(acts.values).transpose(1, 0, 2), metric=options.metric,
-                       conditions=acts.index["stimulus_id"].tolist(),
-                       descriptors={"layer": list(acts.layers)})
     # Stimuli grouped by condition, so that the figure shows the design's blocks.
     rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
                         ["stimulus_id"].tolist())
     tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=spec.name),
-              "layer_similarity": compare_layers(rdms, method=options.method)}
+              "layer_similarity": compare_layers(rdms, comparison=options.comparison)}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
                               else options.seed, options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)
@@ -172,7 +172,7 @@ def _write(out, tables, manifest, rdms, table):
         ax.figure.savefig(tmp / "rsa_layers.png", dpi=120, bbox_inches="tight")
         peak = int(table.loc[table["value"].idxmax(), "layer"])
         ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
-        ax.set_title(f"layer {peak} RDM ({rdms.metric}; stimuli sorted by condition)")
+        ax.set_title(f"layer {peak} RDM ({rdms.distance}; stimuli sorted by condition)")
         ax.figure.savefig(tmp / f"rdm_layer{peak}.png", dpi=120, bbox_inches="tight")
         plt.close("all")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")

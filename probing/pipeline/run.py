@@ -11,6 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from probing._core.defaults import N_BOOT
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import add_identity
@@ -50,7 +51,7 @@ class RunOptions:
     seed: int | None = None
     reduction: str = "sum"
     ties: str = "incorrect"
-    n_boot: int = 10_000
+    n_boot: int = N_BOOT
     correction: str = "holm"
     truncate: bool = False
     stride: int | None = None

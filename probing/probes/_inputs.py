@@ -122,15 +122,31 @@ def check_labels(labels, n_rows, classification, where):
     return labels.astype(np.float64)
 
 
-def check_groups(groups, source, n_rows, where, *, stimuli=None):
-    """Row groups for the folds; ``"auto"`` resolves them as documented in ``build_folds``."""
+#: The named groupings of ``groups=``; ``"auto"`` resolves to one of them the same way in
+#: every function (:func:`resolve_auto_groups`).
+GROUPINGS = ("types", "sentences", "items")
+
+
+def resolve_auto_groups(source):
+    """What ``groups="auto"`` means, everywhere: ``types`` for word-level rows, else ``items``.
+
+    Word-level rows of one type share their form, so a probe could memorise the type:
+    folds keep each type on one side. Sentence-level rows of one item share their
+    lexical material: folds keep each item on one side.
+    """
+    return "types" if "word" in source.index else "items"
+
+
+def check_groups(groups, source, n_rows, where, *, stimuli=None, types=None):
+    """Row groups for the folds: an array, None, or a name in :data:`GROUPINGS` or ``auto``."""
     if groups is None:
         return None
     if isinstance(groups, str):
-        if groups != "auto":
-            raise ProbingError(f"{where}: groups must be 'auto', None or an array with one "
-                               f"entry per row; got {groups!r}")
-        groups = _auto_groups(source, stimuli, where)
+        if groups not in ("auto", *GROUPINGS):
+            raise ProbingError(f"{where}: groups must be 'auto', {', '.join(map(repr, GROUPINGS))}, "
+                               f"None or an array with one entry per row; got {groups!r}")
+        named = resolve_auto_groups(source) if groups == "auto" else groups
+        groups = _named_groups(named, source, stimuli, where, types=types, auto=groups == "auto")
     groups = as_labels(groups)
     if groups.ndim != 1 or groups.shape[0] != n_rows:
         raise ProbingError(f"{where}: groups must be 1-D with one entry per row ({n_rows}); "
@@ -140,10 +156,27 @@ def check_groups(groups, source, n_rows, where, *, stimuli=None):
     return groups
 
 
-def _auto_groups(source, stimuli, where):
+def _named_groups(named, source, stimuli, where, *, types=None, auto=False):
     index = source.index
-    if "word" in index:
+    if named == "types":
+        if types is not None:
+            return np.asarray(types)
+        if "word" not in index:
+            raise ProbingError(f"{where}: groups='types' needs word-level activations (an "
+                               f"index with a word column)")
         return index["word"].astype(str).str.lower().to_numpy()
+    if named == "sentences":
+        if "stimulus_id" not in index:
+            raise ProbingError(f"{where}: groups='sentences' groups folds by sentence and needs "
+                               f"Activations with a stimulus_id index; pass groups= (sentence of "
+                               f"each row), or groups='types'")
+        return index["stimulus_id"].astype(str).to_numpy()
+    return _item_groups(index, stimuli, where, auto)
+
+
+def _item_groups(index, stimuli, where, auto):
+    if stimuli is None and "item_id" in index:  # stores written since 0.2 carry item_id
+        return index["item_id"].astype(str).to_numpy()
     if stimuli is not None:
         table = getattr(stimuli, "table", stimuli)
         if not isinstance(table, pd.DataFrame) or not {"stimulus_id", "item_id"} <= set(table):
@@ -158,9 +191,11 @@ def _auto_groups(source, stimuli, where):
             missing = index["stimulus_id"][mapped.isna()].iloc[:3].tolist()
             raise ProbingError(f"{where}: stimuli has no item_id for stimulus_id {missing}")
         return mapped.to_numpy()
-    raise ProbingError(f"{where}: groups='auto' needs word-level activations (grouped by word "
-                       f"type) or stimuli= (grouped by item_id); pass groups= explicitly, or "
-                       f"groups=None to allow ungrouped folds")
+    name = "groups='auto'" if auto else "groups='items'"
+    raise ProbingError(f"{where}: {name} needs word-level activations (grouped by word "
+                       f"type), an item_id in the activations' index, or stimuli= (grouped by "
+                       f"item_id); pass groups= explicitly, or groups=None to allow ungrouped "
+                       f"folds")
 
 
 def as_labels(values):

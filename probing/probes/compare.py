@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci, permutation_pvalue
 
@@ -54,7 +55,7 @@ def _sums_of(predictions, codes):
     return "r2", _group_sums(frame, codes)
 
 
-def group_bootstrap(predictions, *, n_boot=2000, ci=0.95, random_state=0):
+def group_bootstrap(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Pooled out-of-fold score of one set of predictions, with a CI over groups.
 
     Parameters
@@ -62,10 +63,12 @@ def group_bootstrap(predictions, *, n_boot=2000, ci=0.95, random_state=0):
     predictions : pandas.DataFrame
         Rows of :func:`~probing.probes.predict_layers` for one layer, probe, task and
         seed: ``group, y_true`` and ``correct`` (classification) or ``sq_error``.
-    n_boot : int, default 2000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
         Bootstrap resamples of whole groups.
     ci : float, default 0.95
-    random_state : int or None, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -86,8 +89,8 @@ def group_bootstrap(predictions, *, n_boot=2000, ci=0.95, random_state=0):
                         n_boot=n_boot, ci=ci, random_state=random_state)
 
 
-def paired_test(predictions_a, predictions_b, *, n_perm=10_000, n_boot=2000, ci=0.95,
-                random_state=0):
+def paired_test(predictions_a, predictions_b, *, n_perm=N_PERM, n_boot=N_BOOT, ci=CI,
+                random_state=RANDOM_STATE):
     """Difference between two probes, layers or models scored on the same rows and folds.
 
     The difference is ``a - b`` in pooled accuracy (or R^2). Its CI is a bootstrap over
@@ -105,11 +108,14 @@ def paired_test(predictions_a, predictions_b, *, n_perm=10_000, n_boot=2000, ci=
     predictions_a, predictions_b : pandas.DataFrame
         Rows of :func:`~probing.probes.predict_layers` for one layer (and probe, task,
         seed) each, over the same ``row`` values with the same ``fold`` per row.
-    n_perm : int, default 10_000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Random sign flips (two-sided test).
-    n_boot : int, default 2000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int or None, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------

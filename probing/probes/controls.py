@@ -9,7 +9,9 @@ beyond what the probe can memorise.
 Folds matter here. Hewitt & Liang split by sentence: word types recur across train and
 test, so a probe can learn a type's control label from its training tokens and apply it
 to the test tokens, and control accuracy measures how much the probe can memorise.
-That is the default (``groups="auto"``: the ``stimulus_id`` of word-level activations).
+That is the default here (``groups="sentences"``: the ``stimulus_id`` of word-level
+activations), stated explicitly because ``groups="auto"`` means what it means in every
+probing function (word types for word-level rows; see :func:`~probing.probes.build_folds`).
 With folds grouped by word type every test type is unseen in training, a control label
 cannot be learnt, and control accuracy sits at chance by construction: that design
 tests lexical generalisation instead and is available with ``groups="types"``.
@@ -23,9 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from probing._core.defaults import CI, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._design import fit_predict_layers, prepare
-from probing.probes._inputs import as_labels
+from probing.probes._inputs import as_labels, check_groups, check_source
 from probing.probes.sweep import score_table
 
 __all__ = ["SELECTIVITY_COLUMNS", "control_task_layers", "make_control_labels", "selectivity"]
@@ -93,8 +96,8 @@ def _sorted_codes(values):
     return rank[codes], [uniques[k] for k in order]
 
 
-def control_task_layers(activations, labels, *, word_types="auto", groups="auto", cv=5,
-                        probe="logistic", seeds=(0, 1, 2, 3, 4), layers=None, random_state=0,
+def control_task_layers(activations, labels, *, word_types="auto", groups="sentences", cv=5,
+                        probe="logistic", seeds=(0, 1, 2, 3, 4), layers=None, random_state=RANDOM_STATE,
                         n_jobs=None):
     """Layer sweep on the task and on one control task per seed, with the same folds.
 
@@ -105,11 +108,12 @@ def control_task_layers(activations, labels, *, word_types="auto", groups="auto"
         Task classes.
     word_types : "auto" or array_like of shape (n_rows,), default "auto"
         ``"auto"``: the lower-cased ``word`` of word-level ``Activations``.
-    groups : "auto", "types", None or array_like of shape (n_rows,), default "auto"
-        What the folds keep on one side. ``"auto"``: the sentence (``stimulus_id`` of
-        word-level ``Activations``), as in Hewitt & Liang, so that types recur across
+    groups : "sentences", "types", "items", "auto", None or array_like, default "sentences"
+        What the folds keep on one side. ``"sentences"``: the ``stimulus_id`` of
+        word-level ``Activations``, as in Hewitt & Liang, so that types recur across
         train and test; ``"types"``: the word types (control accuracy is then at chance
-        by construction; see the module docstring); an array: your own groups.
+        by construction; see the module docstring); ``"auto"`` resolves as everywhere
+        (word-level rows: ``"types"``); an array: your own groups.
     cv : int, splitter or list of (train, test), default 5
         As in :func:`~probing.probes.build_folds` (with these ``groups``).
     probe : str or classifier, default "logistic"
@@ -168,19 +172,10 @@ def _word_types(activations, word_types, where):
 
 
 def _control_groups(activations, groups, types, where):
-    if not isinstance(groups, str):
-        return groups
-    if groups == "types":
-        return types
-    if groups != "auto":
-        raise ProbingError(f"{where}: groups must be 'auto', 'types', None or an array with "
-                           f"one group per row; got {groups!r}")
-    index = getattr(activations, "index", None)
-    if index is None or "stimulus_id" not in index:
-        raise ProbingError(f"{where}: groups='auto' groups folds by sentence and needs "
-                           f"Activations with a stimulus_id index; pass groups= (sentence "
-                           f"of each row), or groups='types'")
-    return index["stimulus_id"].astype(str).to_numpy()
+    if isinstance(groups, str):
+        source = check_source(activations, None, where)
+        return check_groups(groups, source, source.n_rows, where, types=types)
+    return groups
 
 
 def _check_seeds(seeds, where):
@@ -190,7 +185,7 @@ def _check_seeds(seeds, where):
     return [int(s) for s in seeds]
 
 
-def selectivity(table, *, metric="accuracy", ci=0.95):
+def selectivity(table, *, metric="accuracy", ci=CI):
     """Task, control and selectivity (task - control) per layer, with t-intervals.
 
     Parameters

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
+from probing._core.defaults import RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._inputs import (
     check_groups,
@@ -26,7 +27,7 @@ __all__ = ["build_folds"]
 
 
 def build_folds(activations, labels, *, groups="auto", cv=5, probe="logistic", stimuli=None,
-                random_state=0):
+                random_state=RANDOM_STATE):
     """Materialise cross-validation folds for one design.
 
     Parameters
@@ -35,11 +36,13 @@ def build_folds(activations, labels, *, groups="auto", cv=5, probe="logistic", s
         Only its rows (and, for ``groups="auto"``, its index) are used.
     labels : array_like of shape (n_rows,)
         Classes (for a classifier probe, used to stratify) or continuous targets.
-    groups : "auto", None or array_like of shape (n_rows,), default "auto"
-        Rows sharing a group are never split between train and test. ``"auto"``: the
-        lower-cased word type for word-level activations, else the ``item_id`` of each
-        stimulus from ``stimuli``; anything else must be passed. ``None`` explicitly
-        allows ungrouped folds (each row its own group).
+    groups : "auto", "types", "sentences", "items", None or array_like, default "auto"
+        Rows sharing a group are never split between train and test. ``"types"``: the
+        lower-cased word (word-level activations); ``"sentences"``: the ``stimulus_id``;
+        ``"items"``: the ``item_id`` (from the activations' index, or ``stimuli``).
+        ``"auto"`` means the same in every probing function: ``"types"`` for word-level
+        activations, else ``"items"``. ``None`` explicitly allows ungrouped folds (each
+        row its own group).
     cv : int, splitter or iterable of (train, test), default 5
         An int ``k`` gives ``StratifiedGroupKFold(k, shuffle=True)`` for classifiers
         (classes balanced across folds as far as the groups allow) and
@@ -51,7 +54,8 @@ def build_folds(activations, labels, *, groups="auto", cv=5, probe="logistic", s
         Decides classification (stratified) or regression.
     stimuli : Stimuli or pandas.DataFrame, optional
         ``stimulus_id, item_id`` table for ``groups="auto"`` on sentence-level data.
-    random_state : int, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seeds the shuffling of an int ``cv``.
 
     Returns

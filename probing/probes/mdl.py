@@ -14,6 +14,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 
+from probing._core.defaults import RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._inputs import check_labels, check_probe, check_source
 
@@ -25,7 +26,7 @@ FRACTIONS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25.0, 50.0, 100.0)
 MDL_COLUMNS = ("layer", "probe", "metric", "value")
 
 
-def compute_online_codelength(X, labels, *, probe="logistic", smoothing=1e-3, random_state=0):
+def compute_online_codelength(X, labels, *, probe="logistic", smoothing=1e-3, random_state=RANDOM_STATE):
     """Online codelength of ``labels`` given ``X``, in bits.
 
     Parameters
@@ -41,7 +42,8 @@ def compute_online_codelength(X, labels, *, probe="logistic", smoothing=1e-3, ra
         bits instead of infinity, at a cost of under ``1.5 * smoothing`` bits per row
         elsewhere. A prefix holding a single class is coded with add-one class
         frequencies instead of a probe (a classifier needs two classes).
-    random_state : int, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seeds the one shuffle of the rows before blocking.
 
     Returns
@@ -110,7 +112,7 @@ def _block_proba(X_train, y_train, X_code, estimator, n_classes):
 
 
 def mdl_layers(activations, labels, *, probe="logistic", layers=None, smoothing=1e-3,
-               random_state=0, n_jobs=None):
+               random_state=RANDOM_STATE, n_jobs=None):
     """Online codelength, uniform codelength and compression of each layer.
 
     Parameters

@@ -22,6 +22,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.probes._closed_form import PermutedTargets, permuted_scores
 from probing.probes._design import prepare
@@ -38,13 +40,15 @@ PERMUTATION_COLUMNS = ("layer", "probe", "metric", "value", "null_mean", "null_s
                        "below_chance")
 #: Level of the one-sided test (corrected like p_corr) that flags a score below its null.
 BELOW_CHANCE_ALPHA = 0.05
-METHODS = ("auto", "closed_form", "refit")
+ENGINES = ("auto", "closed_form", "refit")
+METHODS = ENGINES  # its name before 0.2 (one release)
 
 
+@renamed(method="engine")
 def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
-                            probe="ridge_classifier", n_perm=1000, within=None, permute="auto",
-                            correction="holm", method="auto", layers=None, stimuli=None,
-                            random_state=0, n_jobs=None):
+                            probe="ridge_classifier", n_perm=N_PERM, within=None, permute="auto",
+                            correction="holm", engine="auto", layers=None, stimuli=None,
+                            random_state=RANDOM_STATE, n_jobs=None):
     """Permutation p-value of each layer's cross-validated score, corrected across layers.
 
     Parameters
@@ -60,7 +64,8 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
         the labels too.
     probe : str or estimator, default "ridge_classifier"
         Ridge probes use the closed-form path (``alpha`` fixed).
-    n_perm : int, default 1000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Permutations; the same ones for every layer.
     within : array_like of shape (n_rows,), optional
         Blocks: rows are permuted only within their block (e.g. a condition or a
@@ -78,9 +83,10 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
         groups; else ``within_groups``.
     correction : {"holm", "bonferroni", "fdr_bh"}, default "holm"
         Across the layers of this call (see :func:`correct_table` for several probes).
-    method : {"auto", "closed_form", "refit"}, default "auto"
+    engine : {"auto", "closed_form", "refit"}, default "auto"
         ``auto`` takes the closed form for ridge probes and refits otherwise.
-    random_state : int, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seeds the folds and the permutations.
     n_jobs : int, optional
         Layers in parallel on the refit path (the closed form uses BLAS threads).
@@ -111,7 +117,7 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     label_free = isinstance(cv, numbers.Integral) and not isinstance(cv, bool)
     design = prepare(activations, labels, groups=groups, cv=cv, probe=probe, layers=layers,
                      stimuli=stimuli, random_state=random_state, where=where, stratify=False)
-    _check_options(n_perm, permute, method, correction, where)
+    _check_options(n_perm, permute, engine, correction, where)
     targets, n_classes = _targets(design)
     scheme = resolve_scheme(permute, design, within, where)
     rng = np.random.default_rng(random_state)
@@ -120,9 +126,9 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
                                      label_free=label_free)])
     if not label_free and scheme != "within_groups":
         scheme += "_within_folds"
-    closed = method == "closed_form" or (method == "auto" and _is_ridge(design.probe))
+    closed = engine == "closed_form" or (engine == "auto" and _is_ridge(design.probe))
     if closed and not _is_ridge(design.probe):
-        raise ProbingError(f"{where}: method='closed_form' needs a RidgeClassifierProbe or "
+        raise ProbingError(f"{where}: engine='closed_form' needs a RidgeClassifierProbe or "
                            f"RidgeProbe; got {design.probe_name}")
     if closed:
         coded = PermutedTargets(targets, perms, design.folds,
@@ -137,13 +143,13 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     return _table(design, scores, scheme, correction)
 
 
-def _check_options(n_perm, permute, method, correction, where):
+def _check_options(n_perm, permute, engine, correction, where):
     if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
         raise ProbingError(f"{where}: n_perm must be a positive int; got {n_perm!r}")
     if permute not in PERMUTE:
         raise ProbingError(f"{where}: permute must be one of {list(PERMUTE)}; got {permute!r}")
-    if method not in METHODS:
-        raise ProbingError(f"{where}: method must be one of {list(METHODS)}; got {method!r}")
+    if engine not in ENGINES:
+        raise ProbingError(f"{where}: engine must be one of {list(ENGINES)}; got {engine!r}")
     if correction not in CORRECTIONS:
         raise ProbingError(f"{where}: correction must be one of {list(CORRECTIONS)}; "
                            f"got {correction!r}")
@@ -188,21 +194,22 @@ def _table(design, scores, scheme, correction):
         "p_val": permutation_pvalue(observed, null.T), "n_perm": null.shape[1],
         "permute": scheme,
     })
-    table["p_corr"] = correct_pvalues(table["p_val"].to_numpy(), method=correction)
+    table["p_corr"] = correct_pvalues(table["p_val"].to_numpy(), correction=correction)
     table["correction"] = correction
     below = correct_pvalues(permutation_pvalue(observed, null.T, alternative="less"),
-                            method=correction)
+                            correction=correction)
     table["below_chance"] = below < BELOW_CHANCE_ALPHA
     if table["below_chance"].any():
         layers = table.loc[table["below_chance"], "layer"].tolist()
         warnings.warn(f"{design.probe_name}: the score of layer(s) {layers} is reliably below "
                       f"its permutation null (corrected one-sided p < {BELOW_CHANCE_ALPHA}): "
                       f"a broken design or anti-learning under cross-validation, not 'no "
-                      f"information'", UserWarning, stacklevel=3)
+                      f"information'", UserWarning, stacklevel=4)
     return table[list(PERMUTATION_COLUMNS)]
 
 
-def correct_table(table, *, method="holm", by=None):
+@renamed(method="correction")
+def correct_table(table, *, correction="holm", by=None):
     """Recompute ``p_corr`` over a family of tests (e.g. layers x probes).
 
     Parameters
@@ -210,7 +217,7 @@ def correct_table(table, *, method="holm", by=None):
     table : pandas.DataFrame
         Has a ``p_val`` column, e.g. several :func:`permutation_test_layers` tables
         concatenated with ``pd.concat``.
-    method : {"holm", "bonferroni", "fdr_bh"}, default "holm"
+    correction : {"holm", "bonferroni", "fdr_bh"}, default "holm"
     by : str or list of str, optional
         Correct separately within each group of these columns (default: one family).
 
@@ -223,14 +230,14 @@ def correct_table(table, *, method="holm", by=None):
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"probe": ["a", "a", "b"], "p_val": [0.01, 0.04, 0.03]})
-    >>> correct_table(t, method="bonferroni")["p_corr"].round(2).tolist()
+    >>> correct_table(t, correction="bonferroni")["p_corr"].round(2).tolist()
     [0.03, 0.12, 0.09]
     """
     if "p_val" not in table:
         raise ProbingError("correct_table: table must have a p_val column")
-    if method not in CORRECTIONS:
-        raise ProbingError(f"correct_table: method must be one of {list(CORRECTIONS)}; "
-                           f"got {method!r}")
+    if correction not in CORRECTIONS:
+        raise ProbingError(f"correct_table: correction must be one of {list(CORRECTIONS)}; "
+                           f"got {correction!r}")
     out = table.copy()
     keys = [by] if isinstance(by, str) else list(by or [])
     p_val, p_corr = out["p_val"].to_numpy(float), np.full(len(out), np.nan)
@@ -238,7 +245,7 @@ def correct_table(table, *, method="holm", by=None):
     if keys:
         families = out.groupby(keys[0] if len(keys) == 1 else keys, sort=False).indices.values()
     for rows in families:
-        p_corr[rows] = correct_pvalues(p_val[rows], method=method)
+        p_corr[rows] = correct_pvalues(p_val[rows], correction=correction)
     out["p_corr"] = p_corr
-    out["correction"] = method
+    out["correction"] = correction
     return out

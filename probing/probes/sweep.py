@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._metrics import fold_rows
 from probing.probes.compare import group_bootstrap
@@ -29,7 +30,7 @@ _INDEX_EXTRAS = ("stimulus_id", "word_index", "word")
 
 
 def predict_layers(activations, labels, *, groups="auto", cv=5, probe="logistic", layers=None,
-                   stimuli=None, random_state=0, n_jobs=None):
+                   stimuli=None, random_state=RANDOM_STATE, n_jobs=None):
     """Out-of-fold predictions of one probe per layer, one row per layer and tested row.
 
     Parameters
@@ -97,7 +98,7 @@ def prediction_table(design, labels, preds, *, task="task", seed=pd.NA):
 
 
 def probe_layers(activations, labels, *, groups="auto", cv=5, probe="logistic", layers=None,
-                 stimuli=None, random_state=0, n_jobs=None):
+                 stimuli=None, random_state=RANDOM_STATE, n_jobs=None):
     """Cross-validated probe scores per layer and fold, with baselines.
 
     Parameters are those of :func:`predict_layers`. The folds are computed once and
@@ -140,17 +141,19 @@ def score_table(design, labels, preds, *, task="task", seed=pd.NA):
     return table[list(SCORE_COLUMNS)]
 
 
-def summarize_layers(predictions, *, n_boot=2000, ci=0.95, random_state=0):
+def summarize_layers(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Pool out-of-fold predictions over folds, with a bootstrap CI over groups.
 
     Parameters
     ----------
     predictions : pandas.DataFrame
         Output of :func:`predict_layers` (several probes, tasks or seeds may be stacked).
-    n_boot : int, default 2000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
         Resamples of whole groups (items or word types), so the CI respects them.
     ci : float, default 0.95
-    random_state : int or None, default 0
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------

@@ -31,17 +31,20 @@ docstrings of :mod:`probing.rsa.compute` and :mod:`probing.rsa.compare`.
 
 from probing.rsa.bootstrap import BootstrapResult, bootstrap_conditions, bootstrap_items
 from probing.rsa.ceiling import NoiseCeiling, noise_ceiling
-from probing.rsa.compare import METHODS, compare_rdms
-from probing.rsa.compute import METRICS, average_patterns, compute_rdm
+from probing.rsa.compare import COMPARISONS, METHODS, compare_rdms
+from probing.rsa.compute import DISTANCES, METRICS, average_patterns, compute_rdm
 from probing.rsa.inference import PermutationResult, draw_permutations, permutation_test
 from probing.rsa.interop import from_rsatoolbox, to_rsatoolbox
 from probing.rsa.model_rdms import build_model_rdm, build_model_rdms
-from probing.rsa.noise import estimate_noise_cov
+from probing.rsa.noise import COVARIANCES, estimate_noise_cov
 from probing.rsa.plotting import plot_rdm, plot_rsa_layers
 from probing.rsa.rdm import RDMs, check_rdm, to_condensed, to_square
 from probing.rsa.sweep import RSA_COLUMNS, compare_layers, compare_models, rsa_layers
 
 __all__ = [
+    "COMPARISONS",
+    "COVARIANCES",
+    "DISTANCES",
     "METHODS",
     "METRICS",
     "RSA_COLUMNS",

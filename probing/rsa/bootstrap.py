@@ -26,9 +26,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
-from probing.rsa.compute import compute_rdm
+from probing.rsa.compute import stack_rdms
 from probing.rsa.rdm import check_rdm, pair_indices
 
 __all__ = ["BootstrapResult", "bootstrap_conditions", "bootstrap_items"]
@@ -127,49 +129,49 @@ def _rowdot(a, b):
     return np.einsum("ij,ij->i", a, b)
 
 
-def _degenerate(x, weights, method):
+def _degenerate(x, weights, comparison):
     """Resamples (rows of ``weights``) on which ``x`` is constant over its drawn entries
-    (all zero for ``cosine``): every method's comparison is undefined there."""
+    (all zero for ``cosine``): every comparison is undefined there."""
     drawn = weights > 0
-    if method == "cosine":
+    if comparison == "cosine":
         return ~np.any(drawn & (x != 0), axis=1)
     high = np.where(drawn, x, -np.inf).max(axis=1)
     low = np.where(drawn, x, np.inf).min(axis=1)
     return high <= low
 
 
-def weighted_similarity(x, y, weights, method):
+def weighted_similarity(x, y, weights, comparison):
     """``compare_rdms(x, y)`` when entry ``k`` appears ``weights[:, k]`` times (each row).
 
     NaN on resamples where either vector is constant over the drawn entries (see
-    :func:`_degenerate`), for every method alike.
+    :func:`_degenerate`), for every comparison alike.
     """
-    bad = _degenerate(x, weights, method) | _degenerate(y, weights, method)
-    out = _weighted_similarity(x, y, weights, method)
+    bad = _degenerate(x, weights, comparison) | _degenerate(y, weights, comparison)
+    out = _weighted_similarity(x, y, weights, comparison)
     return np.where(bad, np.nan, out)
 
 
-def _weighted_similarity(x, y, weights, method):
-    if method == "tau_a":
+def _weighted_similarity(x, y, weights, comparison):
+    if comparison == "tau_a":
         return np.array([tau_a(np.repeat(x, w.astype(int)), np.repeat(y, w.astype(int)))
                          for w in weights])
     total = weights.sum(axis=1)
-    if method in ("spearman", "rho_a"):
+    if comparison in ("spearman", "rho_a"):
         # the weighted mean rank is (N + 1) / 2 whatever the weights
         rx, ry = weighted_ranks(x, weights), weighted_ranks(y, weights)
         centre = total * ((total + 1.0) / 2.0) ** 2
         weighted_rx = weights * rx
         cross = _rowdot(weighted_rx, ry) - centre
-        if method == "rho_a":
+        if comparison == "rho_a":
             return 12.0 * cross / (total**3 - total)
         sxx, syy = _rowdot(weighted_rx, rx) - centre, _rowdot(weights * ry, ry) - centre
     else:
-        if method == "pearson":
+        if comparison == "pearson":
             # a fixed shift first keeps the moment formulas free of cancellation
             x, y = x - x.mean(), y - y.mean()
         sx, sy = weights @ x, weights @ y
         cross, sxx, syy = weights @ (x * y), weights @ (x * x), weights @ (y * y)
-        if method == "pearson":
+        if comparison == "pearson":
             cross, sxx, syy = cross - sx * sy / total, sxx - sx**2 / total, syy - sy**2 / total
     with np.errstate(invalid="ignore", divide="ignore"):
         return cross / np.sqrt(sxx * syy)
@@ -191,7 +193,7 @@ def _pair_weights(counts, rows, cols, same_unit, n_units):
     return np.where(same_unit, within, counts[:, rows] * counts[:, cols])
 
 
-def _condition_statistic(x, y, unit_of_condition, n_units, method):
+def _condition_statistic(x, y, unit_of_condition, n_units, comparison):
     rows, cols = pair_indices(unit_of_condition.size)
     same_unit = unit_of_condition[rows] == unit_of_condition[cols]
 
@@ -201,32 +203,35 @@ def _condition_statistic(x, y, unit_of_condition, n_units, method):
         chunk = max(1, _CHUNK_VALUES // rows.size)
         for start in range(0, len(counts), chunk):
             weights = _pair_weights(counts[start:start + chunk], rows, cols, same_unit, n_units)
-            if method == "tau_a" and same_unit.any():
+            if comparison == "tau_a" and same_unit.any():
                 # tau_a repeats entries: whole counts in the same proportions
                 weights = np.rint(weights * n_units)
-            out[start:start + chunk] = weighted_similarity(x, y, weights, method)
+            out[start:start + chunk] = weighted_similarity(x, y, weights, comparison)
         return out.reshape(sample.shape[:-1])
 
     return statistic
 
 
-def bootstrap_conditions(data, model, *, method="spearman", groups=None, n_boot=1000, ci=0.95,
-                         random_state=None):
+@renamed(method="comparison")
+def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_boot=N_BOOT, ci=CI,
+                         random_state=RANDOM_STATE):
     """Bootstrap intervals of RDM similarities, resampling conditions (or groups of them).
 
     Parameters
     ----------
     data, model : RDMs or array_like
         Data RDMs (for example one per layer) and model RDMs over the same conditions.
-    method : str, default "spearman"
+    comparison : str, default "spearman"
         ``spearman, pearson, tau_a, rho_a`` or ``cosine`` (the whitened methods are not
         defined on resamples with repeated conditions).
     groups : array_like of shape (n_conditions,), optional
         Group of each condition (for example ``item_id`` when each condition is one
         stimulus): groups are drawn as wholes. Default: each condition alone.
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -242,9 +247,9 @@ def bootstrap_conditions(data, model, *, method="spearman", groups=None, n_boot=
     >>> bool(res.ci_low[0, 0] < res.value[0, 0] < res.ci_high[0, 0])
     True
     """
-    check_method(method, "bootstrap_conditions")
-    if method.startswith("whitened"):
-        raise ProbingError(f"bootstrap_conditions: method {method!r} is not defined on "
+    check_method(comparison, "bootstrap_conditions")
+    if comparison.startswith("whitened"):
+        raise ProbingError(f"bootstrap_conditions: comparison {comparison!r} is not defined on "
                            f"resamples with repeated conditions; use one of spearman, "
                            f"pearson, tau_a, rho_a, cosine, or bootstrap_items")
     data, model = align_rdms(data, model)
@@ -260,13 +265,13 @@ def bootstrap_conditions(data, model, *, method="spearman", groups=None, n_boot=
     if n_units < 3:
         raise ProbingError(f"bootstrap_conditions: need at least 3 conditions (or groups) "
                            f"to resample; got {n_units}")
-    statistics = [_condition_statistic(x, y, unit_of_condition, n_units, method)
+    statistics = [_condition_statistic(x, y, unit_of_condition, n_units, comparison)
                   for x in data.values for y in model.values]
     return _run(n_units, statistics, (data.n_rdms, model.n_rdms), n_boot=n_boot, ci=ci,
                 random_state=random_state, resample="conditions")
 
 
-def _item_statistic(X, model, codes, labels, items_rows, method, options):
+def _item_statistic(X, model, codes, labels, items_rows, comparison, options):
     def one(draw):
         rows = np.concatenate([items_rows[d] for d in draw])
         # Copies of one item share its fold: as separate folds, a copy in the training
@@ -274,10 +279,10 @@ def _item_statistic(X, model, codes, labels, items_rows, method, options):
         # (+2.36 on resamples of data whose distances are 0).
         folds = np.repeat(draw, [items_rows[d].size for d in draw])
         try:
-            rdm = compute_rdm(X[rows], conditions=labels[codes[rows]], folds=folds, **options)
+            rdm = stack_rdms(X[rows], stimulus_ids=labels[codes[rows]], folds=folds, **options)
         except ProbingError:
             return np.nan  # e.g. crossnobis on a resample of one distinct item: degenerate
-        return compare_rdms(rdm, model.reorder(rdm.conditions), method=method)[0, 0]
+        return compare_rdms(rdm, model.reorder(rdm.stimulus_ids), comparison=comparison)[0, 0]
 
     def statistic(sample, axis=-1):
         draws = np.rint(sample).astype(np.int64).reshape(-1, sample.shape[-1])
@@ -286,8 +291,9 @@ def _item_statistic(X, model, codes, labels, items_rows, method, options):
     return statistic
 
 
-def bootstrap_items(X, model, *, conditions, items, metric="correlation", method="spearman",
-                    noise=None, n_boot=1000, ci=0.95, random_state=None, dtype="float32"):
+@renamed(metric="distance", method="comparison", conditions="stimulus_ids")
+def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", comparison="spearman",
+                    noise=None, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE, dtype="float32"):
     """Bootstrap intervals of RDM similarities, resampling items and recomputing the RDMs.
 
     Parameters
@@ -295,22 +301,24 @@ def bootstrap_items(X, model, *, conditions, items, metric="correlation", method
     X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
         Item-level patterns: one row per (item, condition) measurement.
     model : RDMs or array_like
-        Model RDM(s) over the conditions (labels as in ``conditions``).
-    conditions, items : array_like of shape (n_rows,)
+        Model RDM(s) over the stimulus_ids (labels as in ``stimulus_ids``).
+    stimulus_ids, items : array_like of shape (n_rows,)
         Condition and item of each row. For ``crossnobis`` each item is one fold, and
         the drawn copies of an item share it. When every condition lies inside one
         item (one condition per stimulus) no condition's pattern depends on the draw,
         and the pair-weighted resampling of :func:`bootstrap_conditions` over items is
         used (the RDM computed once).
-    metric : str, default "correlation"
-        A :func:`~probing.rsa.compute_rdm` metric.
-    method : str, default "spearman"
-        A :func:`~probing.rsa.compare_rdms` method.
+    distance : str, default "correlation"
+        A :func:`~probing.rsa.compute_rdm` distance.
+    comparison : str, default "spearman"
+        A :func:`~probing.rsa.compare_rdms` comparison.
     noise : array_like, optional
         Noise covariance for ``mahalanobis`` / ``crossnobis`` (shared across layers).
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
     dtype : {"float32", "float64"}, default "float32"
 
     Returns
@@ -324,42 +332,43 @@ def bootstrap_items(X, model, *, conditions, items, metric="correlation", method
     >>> centres = rng.normal(size=(5, 20))
     >>> X = np.repeat(centres, 6, axis=0) + rng.normal(scale=0.3, size=(30, 20))
     >>> cond, item = np.repeat(list("abcde"), 6), np.tile(np.arange(6), 5)
-    >>> model = compute_rdm(centres, conditions=list("abcde"))
-    >>> res = bootstrap_items(X, model, conditions=cond, items=item, n_boot=100, random_state=0)
+    >>> from probing.rsa import compute_rdm
+    >>> model = compute_rdm(centres, stimulus_ids=list("abcde"))
+    >>> res = bootstrap_items(X, model, stimulus_ids=cond, items=item, n_boot=100, random_state=0)
     >>> bool(res.ci_low[0, 0] > 0.5)
     True
     """
-    check_method(method, "bootstrap_items")
+    check_method(comparison, "bootstrap_items")
     X = np.asarray(X)
     stack = X[None] if X.ndim == 2 else X
     if stack.ndim != 3:
         raise ProbingError(f"bootstrap_items: X must be (n_rows, n_units) or (n_layers, "
                            f"n_rows, n_units); got shape {X.shape}")
     n_rows = stack.shape[1]
-    codes, labels = pd.factorize(np.asarray(conditions, dtype=object))
+    codes, labels = pd.factorize(np.asarray(stimulus_ids, dtype=object))
     item_codes, item_labels = pd.factorize(np.asarray(items, dtype=object))
     if codes.size != n_rows or item_codes.size != n_rows:
-        raise ProbingError(f"bootstrap_items: conditions and items need one label per row "
+        raise ProbingError(f"bootstrap_items: stimulus_ids and items need one label per row "
                            f"({n_rows}); got {codes.size} and {item_codes.size}")
     if len(item_labels) < 2:
         raise ProbingError("bootstrap_items: need at least 2 items to resample")
-    model = check_rdm(model, conditions=tuple(labels))
+    model = check_rdm(model, stimulus_ids=tuple(labels))
     item_of_condition = _nested_items(codes, item_codes, len(labels))
-    if item_of_condition is not None and metric != "crossnobis":
+    if item_of_condition is not None and distance != "crossnobis":
         # Every condition lies inside one item (a condition per stimulus): resampling
         # items changes no condition's pattern, only which pairs are drawn. Recomputing
         # the RDM from the distinct drawn items would weight pairs unlike the estimate
         # does and moved the interval off it; the pair-weighted bootstrap over items is
         # the same resampling, done right.
-        data = compute_rdm(stack, metric=metric, conditions=np.asarray(labels)[codes],
+        data = stack_rdms(stack, distance=distance, stimulus_ids=np.asarray(labels)[codes],
                            noise=noise, dtype=dtype)
-        res = bootstrap_conditions(data, model, method=method, groups=item_of_condition,
+        res = bootstrap_conditions(data, model, comparison=comparison, groups=item_of_condition,
                                    n_boot=n_boot, ci=ci, random_state=random_state)
         return dataclasses.replace(res, resample="items")
     items_rows = [np.flatnonzero(item_codes == k) for k in range(len(item_labels))]
-    options = {"metric": metric, "noise": noise, "dtype": dtype}
+    options = {"distance": distance, "noise": noise, "dtype": dtype}
     statistics = [_item_statistic(layer, model.subset(j), codes, np.asarray(labels), items_rows,
-                                  method, options)
+                                  comparison, options)
                   for layer in stack for j in range(model.n_rdms)]
     return _run(len(item_labels), statistics, (len(stack), model.n_rdms), n_boot=n_boot, ci=ci,
                 random_state=random_state, resample="items")

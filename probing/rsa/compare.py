@@ -1,6 +1,6 @@
 """Comparing RDMs: :func:`compare_rdms` and the embeddings the fast tests reuse.
 
-Every method except ``tau_a`` is an inner product of two *embeddings* of the RDMs
+Every comparison except ``tau_a`` is an inner product of two *embeddings* of the RDMs
 (ranks, centring, scaling, double centring), and permuting the conditions of an RDM
 permutes the entries of its embedding. Permutation tests and bootstraps therefore
 embed each RDM once and then only index and multiply (:mod:`probing.rsa.inference`).
@@ -24,7 +24,7 @@ ours                   definition                                        rsatool
                        dissimilarity                                     (``sigma_k=None``)
 =====================  ================================================  ======================  ==================
 
-Where a method is undefined the result is NaN, the same for every method: a constant
+Where a comparison is undefined the result is NaN, the same for every comparison: a constant
 RDM (for ``tau_a`` and ``rho_a`` too, whose formulas would give 0: a constant RDM
 orders nothing, and "no relation" must not be read off it) and an all-zero one for
 ``cosine`` and the whitened methods. rsatoolbox returns 0 there. The bootstraps count
@@ -36,23 +36,25 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.rdm import RDMs, check_rdm, pair_indices
 
-__all__ = ["METHODS", "align_rdms", "compare_rdms"]
+__all__ = ["COMPARISONS", "METHODS", "align_rdms", "compare_rdms"]
 
-METHODS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
            "whitened_pearson")
+METHODS = COMPARISONS  # its name before 0.2 (one release)
 #: rsatoolbox's name for each of our methods.
 RSATOOLBOX_METHODS = {"spearman": "spearman", "pearson": "corr", "tau_a": "tau-a",
                       "rho_a": "rho-a", "cosine": "cosine", "whitened_cosine": "cosine_cov",
                       "whitened_pearson": "corr_cov"}
 
 
-def check_method(method, where="compare_rdms"):
-    if method not in METHODS:
-        raise ProbingError(f"{where}: method must be one of {list(METHODS)}, got {method!r}")
-    return method
+def check_method(comparison, where="compare_rdms"):
+    if comparison not in COMPARISONS:
+        raise ProbingError(f"{where}: comparison must be one of {list(COMPARISONS)}, got {comparison!r}")
+    return comparison
 
 
 def align_rdms(a, b):
@@ -62,15 +64,15 @@ def align_rdms(a, b):
     arrays take the other side's labels.
     """
     a_is, b_is = isinstance(a, RDMs), isinstance(b, RDMs)
-    a = check_rdm(a, conditions=b.conditions if b_is and not a_is else None)
-    b = check_rdm(b, conditions=a.conditions if not b_is else None)
-    if a.conditions == b.conditions:
+    a = check_rdm(a, stimulus_ids=b.stimulus_ids if b_is and not a_is else None)
+    b = check_rdm(b, stimulus_ids=a.stimulus_ids if not b_is else None)
+    if a.stimulus_ids == b.stimulus_ids:
         return a, b
-    if a.n_conditions != b.n_conditions or set(a.conditions) != set(b.conditions):
-        extra = [c for c in b.conditions if c not in set(a.conditions)][:5]
+    if a.n_conditions != b.n_conditions or set(a.stimulus_ids) != set(b.stimulus_ids):
+        extra = [c for c in b.stimulus_ids if c not in set(a.stimulus_ids)][:5]
         raise ProbingError(f"RDMs must share their conditions: {a.n_conditions} vs "
                            f"{b.n_conditions} conditions; e.g. {extra} only in the second")
-    return a, b.reorder(a.conditions)
+    return a, b.reorder(a.stimulus_ids)
 
 
 def _unit(X):
@@ -92,26 +94,26 @@ def double_centre(values):
     return -0.5 * centred.reshape(values.shape[0], n * n)
 
 
-def embed(values, method):
+def embed(values, comparison):
     """Embeddings ``E`` with ``compare = E_a @ E_b.T`` (all methods but ``tau_a``).
 
     Returns ``(E, kind)``: ``kind`` is ``"pairs"`` when the columns are the condensed
     pairs and ``"full"`` when they are the ``n * n`` cells of the square matrix.
     """
     values = np.asarray(values, dtype=np.float64)
-    if method in ("spearman", "rho_a"):
+    if comparison in ("spearman", "rho_a"):
         ranks = stats.rankdata(values, axis=1)
         centred = ranks - ranks.mean(axis=1, keepdims=True)
-        if method == "spearman":
+        if comparison == "spearman":
             return _unit(centred), "pairs"
         n = values.shape[1]
         constant = ~np.any(centred, axis=1, keepdims=True)
         return np.where(constant, np.nan, centred * np.sqrt(12.0 / (n**3 - n))), "pairs"
-    if method == "pearson":
+    if comparison == "pearson":
         return _unit(values - values.mean(axis=1, keepdims=True)), "pairs"
-    if method == "cosine":
+    if comparison == "cosine":
         return _unit(values), "pairs"
-    if method == "whitened_pearson":
+    if comparison == "whitened_pearson":
         values = values - values.mean(axis=1, keepdims=True)
     return _unit(double_centre(values)), "full"
 
@@ -138,7 +140,8 @@ def _tied_pairs(x):
     return float(np.sum(counts * (counts - 1) / 2))
 
 
-def compare_rdms(a, b, *, method="spearman"):
+@renamed(method="comparison")
+def compare_rdms(a, b, *, comparison="spearman"):
     """Similarity of every RDM in ``a`` with every RDM in ``b``.
 
     Parameters
@@ -146,7 +149,7 @@ def compare_rdms(a, b, *, method="spearman"):
     a, b : RDMs or array_like
         RDM stacks over the same conditions (``b`` is reordered to ``a``'s conditions
         when its labels come in another order); arrays as in :func:`check_rdm`.
-    method : str, default "spearman"
+    comparison : str, default "spearman"
         One of ``spearman, pearson, tau_a, rho_a, cosine, whitened_cosine,
         whitened_pearson`` (definitions and rsatoolbox / scipy equivalents in the
         module docstring).
@@ -157,14 +160,14 @@ def compare_rdms(a, b, *, method="spearman"):
 
     Examples
     --------
-    >>> compare_rdms([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], method="spearman")
+    >>> compare_rdms([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], comparison="spearman")
     array([[0.5]])
     """
-    check_method(method)
+    check_method(comparison)
     a, b = align_rdms(a, b)
-    if method == "tau_a":
+    if comparison == "tau_a":
         return np.array([[tau_a(x, y) for y in b.values] for x in a.values])
-    ea, _ = embed(a.values, method)
-    eb, _ = embed(b.values, method)
+    ea, _ = embed(a.values, comparison)
+    eb, _ = embed(b.values, comparison)
     with np.errstate(invalid="ignore"):
         return np.clip(ea @ eb.T, -1.0, 1.0)

@@ -1,6 +1,6 @@
 """Computing RDMs from patterns: :func:`compute_rdm` and :func:`average_patterns`.
 
-Every metric is computed from a Gram matrix (one matrix product per layer), never from
+Every distance is computed from a Gram matrix (one matrix product per layer), never from
 an ``n_pairs x n_conditions`` contrast matrix, so memory grows with ``n_conditions**2``
 and not with ``n_conditions**3``.
 
@@ -31,13 +31,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed, warn_renamed
 from probing._core.errors import ProbingError
 from probing.rsa.noise import estimate_noise_cov
 from probing.rsa.rdm import RDMs, pair_indices
 
-__all__ = ["METRICS", "average_patterns", "compute_rdm"]
+__all__ = ["DISTANCES", "METRICS", "average_patterns", "compute_rdm"]
 
-METRICS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+METRICS = DISTANCES  # its name before 0.2 (one release)
 DTYPES = ("float32", "float64")
 
 
@@ -64,20 +66,21 @@ def _averaging_matrix(codes, n_groups, weights=None):
     return mat / totals
 
 
-def average_patterns(X, conditions):
+@renamed(conditions="stimulus_ids")
+def average_patterns(X, stimulus_ids):
     """Mean pattern of each condition, in order of first appearance.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-    conditions : array_like of shape (n_rows,)
+    stimulus_ids : array_like of shape (n_rows,)
         Condition label of each row.
 
     Returns
     -------
     means : numpy.ndarray of shape (n_conditions, n_units) or (n_layers, n_conditions, n_units)
     labels : tuple
-        The conditions, in the order of the rows of ``means``.
+        The stimulus_ids, in the order of the rows of ``means``.
 
     Examples
     --------
@@ -86,28 +89,33 @@ def average_patterns(X, conditions):
     ([1.0, 5.0], ('a', 'b'))
     """
     X = _check_patterns(X)
-    codes, labels = _labels_codes(conditions, X.shape[-2], "conditions")
+    codes, labels = _labels_codes(stimulus_ids, X.shape[-2], "stimulus_ids")
     return _averaging_matrix(codes, len(labels)) @ X, labels
+
+
+def _shown(X):
+    """The shape as the caller gave it (a 3-D stack is held layers first here)."""
+    return X.shape if X.ndim != 3 else (X.shape[1], X.shape[0], X.shape[2])
 
 
 def _check_patterns(X):
     X = np.asarray(X)
     if X.ndim not in (2, 3) or X.shape[-2] < 2 or X.shape[-1] < 1:
-        raise ProbingError(f"compute_rdm: X must be (n_rows, n_units) or (n_layers, n_rows, "
-                           f"n_units) with at least 2 rows; got shape {X.shape}")
+        raise ProbingError(f"compute_rdm: X must be (n_rows, n_units) or (n_rows, n_layers, "
+                           f"n_units) with at least 2 rows; got shape {_shown(X)}")
     if not np.issubdtype(X.dtype, np.number):
         raise ProbingError(f"compute_rdm: X must be numeric; got dtype {X.dtype}")
     return X
 
 
-def _check_noise(noise, residuals, n_layers, n_units, metric):
+def _check_noise(noise, residuals, n_layers, n_units, distance):
     if noise is not None and residuals is not None:
         raise ProbingError("compute_rdm: give noise or residuals, not both")
     if residuals is not None:
         noise = estimate_noise_cov(residuals)
     if noise is None:
-        if metric == "mahalanobis":
-            raise ProbingError("compute_rdm: metric 'mahalanobis' needs noise (a covariance "
+        if distance == "mahalanobis":
+            raise ProbingError("compute_rdm: distance 'mahalanobis' needs noise (a covariance "
                                "(n_units, n_units)) or residuals to estimate it from")
         return None
     noise = np.asarray(noise, dtype=np.float64)
@@ -125,15 +133,15 @@ def _check_noise(noise, residuals, n_layers, n_units, metric):
     return np.stack([np.linalg.solve(f, eye).T for f in factors])
 
 
-def _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units):
+def _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units):
     """For crossnobis: residuals to estimate per fold (one entry per layer), else None."""
     if isinstance(residuals, str):
-        if residuals != "folds" or metric != "crossnobis":
-            raise ProbingError(f"compute_rdm: residuals='folds' applies to metric "
+        if residuals != "folds" or distance != "crossnobis":
+            raise ProbingError(f"compute_rdm: residuals='folds' applies to distance "
                                f"'crossnobis' only; got residuals={residuals!r}, "
-                               f"metric={metric!r}")
+                               f"distance={distance!r}")
         return ["folds"]
-    if metric != "crossnobis" or residuals is None:
+    if distance != "crossnobis" or residuals is None:
         return None
     residuals = np.asarray(residuals, dtype=np.float64)
     stack = residuals[None] if residuals.ndim == 2 else residuals
@@ -144,20 +152,20 @@ def _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units):
         warnings.warn("compute_rdm: crossnobis residuals with one row per pattern are the "
                       "same patterns' noise; each fold uses its training rows, but residuals "
                       "from condition means over every fold still bias the distances "
-                      "upwards: pass residuals='folds'", UserWarning, stacklevel=3)
+                      "upwards: pass residuals='folds'", UserWarning, stacklevel=5)
         return list(stack)
     return None
 
 
-def _gram_distances(P, metric, whitener, dtype):
+def _gram_distances(P, distance, whitener, dtype):
     """Condensed distances of one layer's condition patterns ``P`` (n, p)."""
     P = np.asarray(P, dtype=np.float64)
-    if metric in ("correlation", "cosine"):
-        if metric == "correlation":
+    if distance in ("correlation", "cosine"):
+        if distance == "correlation":
             P = P - P.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(P, axis=1, keepdims=True)
         if np.any(norms == 0):
-            raise ProbingError(f"compute_rdm: metric {metric!r} is undefined for a constant "
+            raise ProbingError(f"compute_rdm: distance {distance!r} is undefined for a constant "
                                f"pattern (zero norm)")
         P = (P / norms).astype(dtype)
         gram = (P @ P.T).astype(np.float64)
@@ -173,7 +181,7 @@ def _gram_distances(P, metric, whitener, dtype):
     diag = np.diag(gram)
     rows, cols = pair_indices(len(P))
     sq = np.maximum(diag[rows] + diag[cols] - 2.0 * gram[rows, cols], 0.0)
-    return np.sqrt(sq) if metric in ("euclidean", "mahalanobis") else sq
+    return np.sqrt(sq) if distance in ("euclidean", "mahalanobis") else sq
 
 
 def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
@@ -225,18 +233,21 @@ def _whitener(cov):
     return np.linalg.solve(factor, np.eye(cov.shape[0])).T
 
 
-def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=None,
-                residuals=None, dtype="float32", descriptors=None):
+@renamed(metric="distance", conditions="stimulus_ids")
+def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
+                residuals=None, dtype="float32", descriptors=None, layers_first=False):
     """RDM(s) of condition patterns, vectorised over a stack of layers.
 
     Parameters
     ----------
-    X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-        Patterns. Without ``conditions`` each row is one condition.
-    metric : str, default "correlation"
+    X : array_like of shape (n_rows, n_units) or (n_rows, n_layers, n_units)
+        Patterns, in the axis order of :class:`~probing.store.Activations`, the probes
+        and :func:`~probing.rsa.rsa_layers` (an ``Activations.values`` goes in as it is).
+        Without ``stimulus_ids`` each row is one condition.
+    distance : str, default "correlation"
         One of ``correlation, cosine, euclidean, sqeuclidean, mahalanobis, crossnobis``
         (definitions and their scipy / rsatoolbox equivalents in the module docstring).
-    conditions : array_like of shape (n_rows,), optional
+    stimulus_ids : array_like of shape (n_rows,), optional
         Condition label of each row. Rows sharing a label are averaged (except for
         ``crossnobis``, which averages within folds). Required for ``crossnobis``.
     folds : array_like of shape (n_rows,), optional
@@ -245,7 +256,7 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
         must contain every condition.
     noise : array_like of shape (n_units, n_units) or (n_layers, n_units, n_units), optional
         Noise covariance ``S`` (not its inverse) for ``mahalanobis`` and ``crossnobis``.
-    residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units), or "folds"
+    residuals : array_like of shape (n_obs, n_units) or (n_obs, n_layers, n_units), or "folds"
         Noise samples from which ``S`` is estimated with
         :func:`~probing.rsa.estimate_noise_cov` (``shrinkage_diag``). For
         ``crossnobis``, residuals with one row per row of ``X`` (for example each
@@ -260,52 +271,85 @@ def compute_rdm(X, *, metric="correlation", conditions=None, folds=None, noise=N
         agrees with float64 to about 1e-6 relative; use float64 for reference checks.
     descriptors : pandas.DataFrame or mapping, optional
         One row per RDM; for a stack the default is ``layer = 0 .. n_layers - 1``.
+    layers_first : bool, default False
+        Deprecated: ``True`` reads a 3-D ``X`` (and ``residuals``) in the order
+        ``(n_layers, n_rows, n_units)`` that ``compute_rdm`` took before 0.2. A 3-D ``X``
+        whose labels (``stimulus_ids`` or ``folds``) match its second axis and not its
+        first is read that way too, with the same warning.
 
     Returns
     -------
     RDMs
-        ``n_layers`` RDMs (1 for 2-D ``X``) over the conditions in order of first
-        appearance (``0 .. n_rows - 1`` without labels), ``metric`` set.
+        ``n_layers`` RDMs (1 for 2-D ``X``) over the stimulus_ids in order of first
+        appearance (``0 .. n_rows - 1`` without labels), ``distance`` set.
 
     Examples
     --------
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> compute_rdm(X, metric="sqeuclidean", dtype="float64").values
+    >>> compute_rdm(X, distance="sqeuclidean", dtype="float64").values
     array([[2., 1., 1.]])
     >>> rng = np.random.default_rng(0)
-    >>> compute_rdm(rng.normal(size=(4, 10, 8))).values.shape
+    >>> compute_rdm(rng.normal(size=(10, 4, 8))).values.shape   # 10 rows, 4 layers
     (4, 45)
     """
+    X = np.asarray(X)
+    if X.ndim == 3 and not layers_first:
+        layers_first = _old_order(X, stimulus_ids, folds)
+    elif layers_first:
+        warn_renamed("compute_rdm", "layers_first=True", "X of shape (n_rows, n_layers, n_units)",
+                     stacklevel=4)
+    if X.ndim == 3 and not layers_first:
+        X = np.swapaxes(X, 0, 1)  # a view: the sweep below runs layer by layer
+        if not isinstance(residuals, str) and residuals is not None and np.ndim(residuals) == 3:
+            residuals = np.swapaxes(np.asarray(residuals), 0, 1)
+    return stack_rdms(X, distance=distance, stimulus_ids=stimulus_ids, folds=folds, noise=noise,
+                      residuals=residuals, dtype=dtype, descriptors=descriptors)
+
+
+def _old_order(X, stimulus_ids, folds):
+    """True (with a warning) when the labels say ``X`` is ``(n_layers, n_rows, n_units)``."""
+    n = {len(v) for v in (stimulus_ids, folds) if v is not None and np.ndim(v) == 1}
+    if len(n) == 1 and X.shape[1] in n and X.shape[0] not in n:
+        warn_renamed("compute_rdm", "X of shape (n_layers, n_rows, n_units)",
+                     "X of shape (n_rows, n_layers, n_units)", stacklevel=5)
+        return True
+    return False
+
+
+def stack_rdms(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
+               residuals=None, dtype="float32", descriptors=None):
+    """:func:`compute_rdm` on a layers-first ``(n_layers, n_rows, n_units)`` stack (internal:
+    the layer sweeps hold their patterns that way, a view of the store without a copy)."""
     X = _check_patterns(X)
-    if metric not in METRICS:
-        raise ProbingError(f"compute_rdm: metric must be one of {list(METRICS)}, got {metric!r}")
+    if distance not in DISTANCES:
+        raise ProbingError(f"compute_rdm: distance must be one of {list(DISTANCES)}, got {distance!r}")
     if dtype not in DTYPES:
         raise ProbingError(f"compute_rdm: dtype must be one of {list(DTYPES)}, got {dtype!r}")
     stack = X[None] if X.ndim == 2 else X
     n_layers, n_rows, n_units = stack.shape
-    per_fold = _per_fold_residuals(residuals, metric, n_layers, n_rows, n_units)
+    per_fold = _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units)
     whiteners = _check_noise(noise, None if per_fold is not None else residuals, n_layers,
-                             n_units, metric) if metric in ("mahalanobis", "crossnobis") else None
-    if metric == "crossnobis" and (conditions is None or folds is None):
-        raise ProbingError("compute_rdm: metric 'crossnobis' needs conditions and folds "
+                             n_units, distance) if distance in ("mahalanobis", "crossnobis") else None
+    if distance == "crossnobis" and (stimulus_ids is None or folds is None):
+        raise ProbingError("compute_rdm: distance 'crossnobis' needs stimulus_ids and folds "
                            "(one label of each per row)")
-    if conditions is None:
+    if stimulus_ids is None:
         codes, labels = np.arange(n_rows), tuple(range(n_rows))
     else:
-        codes, labels = _labels_codes(conditions, n_rows, "conditions")
+        codes, labels = _labels_codes(stimulus_ids, n_rows, "stimulus_ids")
     if len(labels) < 2:
-        raise ProbingError("compute_rdm: need at least two conditions")
+        raise ProbingError("compute_rdm: need at least two stimulus_ids")
     values = np.empty((n_layers, len(labels) * (len(labels) - 1) // 2))
-    average = None if conditions is None else _averaging_matrix(codes, len(labels))
+    average = None if stimulus_ids is None else _averaging_matrix(codes, len(labels))
     for k in range(n_layers):
         whitener = None if whiteners is None else whiteners[min(k, len(whiteners) - 1)]
-        if metric == "crossnobis":
+        if distance == "crossnobis":
             layer_residuals = None if per_fold is None else per_fold[min(k, len(per_fold) - 1)]
             values[k] = _crossnobis(stack[k], codes, len(labels), folds, whitener, dtype,
                                     layer_residuals)
         else:
             P = stack[k] if average is None else average @ np.asarray(stack[k], np.float64)
-            values[k] = _gram_distances(P, metric, whitener, dtype)
+            values[k] = _gram_distances(P, distance, whitener, dtype)
     if descriptors is None and X.ndim == 3:
         descriptors = {"layer": np.arange(n_layers)}
-    return RDMs(values, conditions=labels, metric=metric, descriptors=descriptors)
+    return RDMs(values, stimulus_ids=labels, distance=distance, descriptors=descriptors)

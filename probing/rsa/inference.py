@@ -26,6 +26,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, embed, tau_a
 from probing.rsa.rdm import pair_indices
@@ -37,6 +39,7 @@ __all__ = ["PermutationResult", "draw_permutations", "permutation_test"]
 _CHUNK_VALUES = 2**22
 
 
+@renamed_fields(method="comparison")
 @dataclasses.dataclass(frozen=True)
 class PermutationResult:
     """Observed RDM similarities with their condition-permutation p-values.
@@ -54,7 +57,7 @@ class PermutationResult:
         data's conditions ``0 .. n - 1`` (the permuted model is ``M[p][:, p]``).
     exact : bool
         True when ``permutations`` enumerates all ``n!`` orders.
-    method, alternative : str
+    comparison, alternative : str
     """
 
     value: np.ndarray
@@ -62,7 +65,7 @@ class PermutationResult:
     null: np.ndarray
     permutations: np.ndarray
     exact: bool
-    method: str
+    comparison: str
     alternative: str
 
     @property
@@ -70,21 +73,23 @@ class PermutationResult:
         return self.null.shape[0]
 
 
-def draw_permutations(n_conditions, *, n_perm=10_000, max_exact=10_000, within=None,
-                      random_state=None):
+def draw_permutations(n_conditions, *, n_perm=N_PERM, max_exact=10_000, within=None,
+                      random_state=RANDOM_STATE):
     """Condition permutations for a test: all of them when few, else random ones.
 
     Parameters
     ----------
     n_conditions : int
-    n_perm : int, default 10_000
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Random permutations to draw when ``n_conditions! > max_exact``.
     max_exact : int, default 10_000
         Enumerate every permutation when there are at most this many.
     within : array_like of shape (n_conditions,), optional
         Block of each condition: conditions are only exchanged inside their block (a
         restricted permutation, e.g. the four stimuli of one item). Always random.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -142,18 +147,18 @@ def permuted_index(perms, n, kind):
     return lookup.ravel()[perms[:, rows] * n + perms[:, cols]]
 
 
-def permuted_similarities(data_values, model_values, perms, method):
+def permuted_similarities(data_values, model_values, perms, comparison):
     """``(n_perm, n_data, n_model)`` similarities with the models' conditions permuted."""
     n = perms.shape[1]
     out = np.empty((len(perms), len(data_values), len(model_values)))
-    if method == "tau_a":
+    if comparison == "tau_a":
         rows, cols = pair_indices(n)
         for k, p in enumerate(perms):
             index = permuted_index(p[None], n, "pairs")[0]
             out[k] = [[tau_a(x, m[index]) for m in model_values] for x in data_values]
         return out
-    e_data, kind = embed(data_values, method)
-    e_model, _ = embed(model_values, method)
+    e_data, kind = embed(data_values, comparison)
+    e_model, _ = embed(model_values, comparison)
     chunk = max(1, _CHUNK_VALUES // e_data.shape[1])
     for start in range(0, len(perms), chunk):
         index = permuted_index(perms[start:start + chunk], n, kind)
@@ -162,8 +167,9 @@ def permuted_similarities(data_values, model_values, perms, method):
     return out
 
 
-def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternative="greater",
-                     max_exact=10_000, within=None, random_state=None):
+@renamed(method="comparison")
+def permutation_test(data, model, *, comparison="spearman", n_perm=N_PERM, alternative="greater",
+                     max_exact=10_000, within=None, random_state=RANDOM_STATE):
     """Test RDM similarities by permuting condition labels.
 
     Parameters
@@ -172,9 +178,10 @@ def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternati
         Data RDMs (for example one per layer), ``(n_data, n_pairs)``.
     model : RDMs or array_like
         Model RDMs over the same conditions (reordered to ``data``'s if needed).
-    method : str, default "spearman"
-        A :func:`~probing.rsa.compare_rdms` method.
-    n_perm : int, default 10_000
+    comparison : str, default "spearman"
+        A :func:`~probing.rsa.compare_rdms` comparison.
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Random permutations when the conditions are too many to enumerate.
     alternative : {"greater", "less", "two-sided"}, default "greater"
     max_exact : int, default 10_000
@@ -183,7 +190,8 @@ def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternati
         Exchange conditions only inside these blocks (see :func:`draw_permutations`):
         when stimuli are nested in items, permuting within items keeps each item's own
         similarity structure in the null, where free permutation would not.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
@@ -202,14 +210,14 @@ def permutation_test(data, model, *, method="spearman", n_perm=10_000, alternati
     >>> float(permutation_test(data[:, :10], model[:10]).p_val.min()) >= 1 / 120
     True
     """
-    check_method(method, "permutation_test")
+    check_method(comparison, "permutation_test")
     data, model = align_rdms(data, model)
     perms, exact = draw_permutations(data.n_conditions, n_perm=n_perm, max_exact=max_exact,
                                      within=within, random_state=random_state)
-    null = permuted_similarities(data.values, model.values, perms, method)
+    null = permuted_similarities(data.values, model.values, perms, comparison)
     identity = np.arange(data.n_conditions, dtype=np.int32)[None]
-    value = permuted_similarities(data.values, model.values, identity, method)[0]
+    value = permuted_similarities(data.values, model.values, identity, comparison)[0]
     p_val = permutation_pvalue(value.ravel(), null.reshape(len(perms), -1),
                                alternative=alternative, exact=exact).reshape(value.shape)
     return PermutationResult(value=value, p_val=p_val, null=null, permutations=perms,
-                             exact=exact, method=method, alternative=alternative)
+                             exact=exact, comparison=comparison, alternative=alternative)

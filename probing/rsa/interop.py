@@ -13,6 +13,7 @@ import importlib
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.rdm import check_rdm
 
@@ -43,26 +44,28 @@ def to_rsatoolbox(rdms):
     Examples
     --------
     >>> from probing.rsa import RDMs
-    >>> out = to_rsatoolbox(RDMs([1.0, 2.0, 3.0], conditions=list("abc"), metric="euclidean"))
+    >>> out = to_rsatoolbox(RDMs([1.0, 2.0, 3.0], stimulus_ids=list("abc"), distance="euclidean"))
     >>> out.n_cond, out.pattern_descriptors["conditions"]
     (3, ['a', 'b', 'c'])
     """
     module = _rsatoolbox_rdm()
     rdms = check_rdm(rdms)
     descriptors = {c: rdms.descriptors[c].tolist() for c in rdms.descriptors.columns}
-    return module.RDMs(np.array(rdms.values), dissimilarity_measure=rdms.metric,
+    return module.RDMs(np.array(rdms.values), dissimilarity_measure=rdms.distance,
                        rdm_descriptors=descriptors,
-                       pattern_descriptors={"conditions": list(rdms.conditions)})
+                       pattern_descriptors={"conditions": list(rdms.stimulus_ids)})
 
 
-def from_rsatoolbox(rdms, *, conditions="conditions"):
+@renamed(conditions="descriptor")
+def from_rsatoolbox(rdms, *, descriptor="conditions"):
     """Our :class:`RDMs` from an ``rsatoolbox.rdm.RDMs``.
 
     Parameters
     ----------
     rdms : rsatoolbox.rdm.RDMs
-    conditions : str, default "conditions"
-        Pattern descriptor with the condition labels (``index`` if it is missing).
+    descriptor : str, default "conditions"
+        The rsatoolbox pattern descriptor that holds the row labels, our
+        ``stimulus_ids`` (``index`` if it is missing).
 
     Returns
     -------
@@ -72,13 +75,13 @@ def from_rsatoolbox(rdms, *, conditions="conditions"):
     Examples
     --------
     >>> from probing.rsa import RDMs
-    >>> back = from_rsatoolbox(to_rsatoolbox(RDMs([1.0, 2.0, 3.0], conditions=list("abc"))))
-    >>> back.conditions, back.values.tolist()
+    >>> back = from_rsatoolbox(to_rsatoolbox(RDMs([1.0, 2.0, 3.0], stimulus_ids=list("abc"))))
+    >>> back.stimulus_ids, back.values.tolist()
     (('a', 'b', 'c'), [[1.0, 2.0, 3.0]])
     """
     _rsatoolbox_rdm()
-    key = conditions if conditions in rdms.pattern_descriptors else "index"
+    key = descriptor if descriptor in rdms.pattern_descriptors else "index"
     descriptors = pd.DataFrame({k: list(v) for k, v in rdms.rdm_descriptors.items()
                                 if k != "index"}, index=range(rdms.n_rdm))
-    return check_rdm(rdms.get_vectors(), conditions=list(rdms.pattern_descriptors[key]),
-                     metric=rdms.dissimilarity_measure or "custom", descriptors=descriptors)
+    return check_rdm(rdms.get_vectors(), stimulus_ids=list(rdms.pattern_descriptors[key]),
+                     distance=rdms.dissimilarity_measure or "custom", descriptors=descriptors)

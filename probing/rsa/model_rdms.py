@@ -86,7 +86,7 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
                                f"{factor!r} has dtype {column.dtype}")
         numbers = column.to_numpy(dtype=float)
         values = np.abs(numbers[rows] - numbers[cols])
-    return RDMs(values, conditions=_labels(table, id_column), metric=kind,
+    return RDMs(values, stimulus_ids=_labels(table, id_column), distance=kind,
                 descriptors={"model_rdm": [factor]})
 
 
@@ -140,6 +140,6 @@ def build_model_rdms(stimuli, *, model_rdms=None, kinds=None, id_column="stimulu
     for name, spec in pairs:
         rdm = build_model_rdm(table, factor=_factor_of(name, spec),
                               kind=kinds.get(name, "categorical"), id_column=id_column)
-        out[name] = RDMs(rdm.values, conditions=rdm.conditions, metric=rdm.metric,
+        out[name] = RDMs(rdm.values, stimulus_ids=rdm.stimulus_ids, distance=rdm.distance,
                          descriptors={"model_rdm": [name]})
     return out

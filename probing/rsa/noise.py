@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
-__all__ = ["NOISE_METHODS", "estimate_noise_cov"]
+__all__ = ["COVARIANCES", "NOISE_METHODS", "estimate_noise_cov"]
 
-NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
+COVARIANCES = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
+NOISE_METHODS = COVARIANCES  # its name before 0.2 (one release)
 
 
-def estimate_noise_cov(residuals, *, method="shrinkage_diag", dof=None):
+@renamed(method="covariance")
+def estimate_noise_cov(residuals, *, covariance="shrinkage_diag", dof=None):
     """Covariance of measurement noise over units, optionally shrunk.
 
     Parameters
@@ -38,7 +41,7 @@ def estimate_noise_cov(residuals, *, method="shrinkage_diag", dof=None):
     residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units)
         Noise samples (for example each pattern minus its condition mean). Each unit is
         centred over observations first.
-    method : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default "shrinkage_diag"
+    covariance : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default "shrinkage_diag"
         See the module docstring.
     dof : int, optional
         Degrees of freedom; default ``n_obs - 1`` (pass ``n_obs - n_conditions`` for
@@ -55,12 +58,12 @@ def estimate_noise_cov(residuals, *, method="shrinkage_diag", dof=None):
     >>> cov.shape, bool(np.allclose(cov, cov.T))
     ((4, 4), True)
     """
-    if method not in NOISE_METHODS:
-        raise ProbingError(f"estimate_noise_cov: method must be one of {list(NOISE_METHODS)}, "
-                           f"got {method!r}")
+    if covariance not in COVARIANCES:
+        raise ProbingError(f"estimate_noise_cov: covariance must be one of {list(COVARIANCES)}, "
+                           f"got {covariance!r}")
     residuals = np.asarray(residuals, dtype=np.float64)
     if residuals.ndim == 3:
-        return np.stack([estimate_noise_cov(r, method=method, dof=dof) for r in residuals])
+        return np.stack([estimate_noise_cov(r, covariance=covariance, dof=dof) for r in residuals])
     if residuals.ndim != 2 or residuals.shape[0] < 2:
         raise ProbingError(f"estimate_noise_cov: residuals must be (n_obs, n_units) with "
                            f"n_obs >= 2; got shape {residuals.shape}")
@@ -72,13 +75,13 @@ def estimate_noise_cov(residuals, *, method="shrinkage_diag", dof=None):
     if dof < 1:
         raise ProbingError(f"estimate_noise_cov: dof must be >= 1, got {dof}")
     cross = centred.T @ centred
-    if method == "full":
+    if covariance == "full":
         return cross / dof
-    if method == "diag":
+    if covariance == "diag":
         return np.diag(np.diag(cross) / dof)
     # sum over observations of (x_j x_k)^2: the second moments the shrinkage needs
     cross_sq = (centred**2).T @ (centred**2)
-    if method == "shrinkage_eye":
+    if covariance == "shrinkage_eye":
         return _ledoit_wolf(cross, cross_sq, n_obs, dof)
     return _schaefer_strimmer(cross, cross_sq, n_obs, dof)
 

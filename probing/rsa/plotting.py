@@ -44,7 +44,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from probing.rsa import RDMs
-    >>> ax = plot_rdm(RDMs([1.0, 2.0, 3.0], conditions=["a", "b", "c"]))
+    >>> ax = plot_rdm(RDMs([1.0, 2.0, 3.0], stimulus_ids=["a", "b", "c"]))
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['a', 'b', 'c']
     """
@@ -55,14 +55,14 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
     image = ax.imshow(rdm.to_square()[index], cmap=cmap, interpolation="nearest")
     if labels and rdm.n_conditions <= 60:
         ticks = np.arange(rdm.n_conditions)
-        names = [str(c) for c in rdm.conditions]
+        names = [str(c) for c in rdm.stimulus_ids]
         ax.set_xticks(ticks, names, rotation=90)
         ax.set_yticks(ticks, names)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=f"dissimilarity ({rdm.metric})")
+        ax.figure.colorbar(image, ax=ax, label=f"dissimilarity ({rdm.distance})")
     return ax
 
 
@@ -107,7 +107,7 @@ def plot_rsa_layers(table, *, ax=None, alpha=0.05, p_column="p_corr"):
                 color=line.get_color())
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("layer")
-    method = table["method"].iloc[0] if "method" in table else "similarity"
+    method = table["metric"].iloc[0] if "metric" in table else "similarity"
     ax.set_ylabel(f"RDM similarity ({method})")
     ax.legend(title=f"model RDM (filled: {p_column} < {alpha})")
     return ax

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 
 __all__ = ["RDMs", "check_rdm", "n_conditions_from_pairs", "pair_indices", "to_condensed",
@@ -110,17 +111,18 @@ def to_condensed(square, *, atol=1e-8):
     return out[0] if square.ndim == 2 else out
 
 
+@renamed_fields(metric="distance", conditions="stimulus_ids")
 @dataclasses.dataclass(frozen=True, repr=False)
 class RDMs:
-    """A stack of RDMs over the same conditions (immutable).
+    """A stack of RDMs over the same stimulus_ids (immutable).
 
     Parameters
     ----------
     values : array_like of shape (n_rdms, n_pairs) or (n_pairs,)
         Condensed dissimilarities (upper triangle, row by row); stored read-only float64.
-    conditions : sequence, optional
+    stimulus_ids : sequence, optional
         One label per condition; default ``0 .. n - 1``. Labels must be unique.
-    metric : str, default "custom"
+    distance : str, default "custom"
         How the dissimilarities were computed (``correlation``, ``crossnobis``, a model
         RDM's ``categorical`` ...).
     descriptors : pandas.DataFrame or mapping, optional
@@ -128,7 +130,7 @@ class RDMs:
 
     Examples
     --------
-    >>> rdms = RDMs([[1.0, 2.0, 3.0]], conditions=["a", "b", "c"], descriptors={"layer": [4]})
+    >>> rdms = RDMs([[1.0, 2.0, 3.0]], stimulus_ids=["a", "b", "c"], descriptors={"layer": [4]})
     >>> rdms.n_rdms, rdms.n_conditions, rdms.descriptors["layer"].tolist()
     (1, 3, [4])
     >>> rdms.to_square()[0, 0, 2]
@@ -136,8 +138,8 @@ class RDMs:
     """
 
     values: np.ndarray
-    conditions: tuple = None
-    metric: str = "custom"
+    stimulus_ids: tuple = None
+    distance: str = "custom"
     descriptors: pd.DataFrame = None
 
     def __post_init__(self):
@@ -146,11 +148,11 @@ class RDMs:
             raise ProbingError(f"RDMs: values must be (n_rdms, n_pairs) or (n_pairs,); "
                                f"got shape {np.shape(self.values)}")
         n = n_conditions_from_pairs(values.shape[1])
-        conditions = tuple(range(n)) if self.conditions is None else tuple(self.conditions)
-        if len(conditions) != n:
-            raise ProbingError(f"RDMs: conditions has {len(conditions)} labels for {n} "
-                               f"conditions ({values.shape[1]} pairs)")
-        if len(set(conditions)) != n:
+        stimulus_ids = tuple(range(n)) if self.stimulus_ids is None else tuple(self.stimulus_ids)
+        if len(stimulus_ids) != n:
+            raise ProbingError(f"RDMs: stimulus_ids has {len(stimulus_ids)} labels for {n} "
+                               f"RDM rows ({values.shape[1]} pairs)")
+        if len(set(stimulus_ids)) != n:
             raise ProbingError("RDMs: condition labels must be unique")
         descriptors = pd.DataFrame(self.descriptors if self.descriptors is not None else {},
                                    index=None if self.descriptors is not None
@@ -160,8 +162,8 @@ class RDMs:
                                f"{values.shape[0]} RDMs")
         values.flags.writeable = False
         object.__setattr__(self, "values", values)
-        object.__setattr__(self, "conditions", conditions)
-        object.__setattr__(self, "metric", str(self.metric))
+        object.__setattr__(self, "stimulus_ids", stimulus_ids)
+        object.__setattr__(self, "distance", str(self.distance))
         object.__setattr__(self, "descriptors", descriptors.reset_index(drop=True))
 
     @property
@@ -170,7 +172,7 @@ class RDMs:
 
     @property
     def n_conditions(self):
-        return len(self.conditions)
+        return len(self.stimulus_ids)
 
     @property
     def n_pairs(self):
@@ -187,34 +189,35 @@ class RDMs:
         return dataclasses.replace(self, values=self.values[positions],
                                    descriptors=self.descriptors.iloc[positions])
 
-    def reorder(self, conditions):
-        """The same RDMs over the conditions in the order ``conditions`` (a subset is allowed).
+    @renamed(conditions="stimulus_ids")
+    def reorder(self, stimulus_ids):
+        """The same RDMs over the stimulus_ids in the order ``stimulus_ids`` (a subset is allowed).
 
         Examples
         --------
-        >>> RDMs([1.0, 2.0, 3.0], conditions="abc").reorder(["c", "a"]).values
+        >>> RDMs([1.0, 2.0, 3.0], stimulus_ids="abc").reorder(["c", "a"]).values
         array([[2.]])
         """
-        lookup = {c: i for i, c in enumerate(self.conditions)}
-        missing = [c for c in conditions if c not in lookup]
+        lookup = {c: i for i, c in enumerate(self.stimulus_ids)}
+        missing = [c for c in stimulus_ids if c not in lookup]
         if missing:
             raise ProbingError(f"RDMs.reorder: condition(s) {missing[:5]} are not among the "
-                               f"RDMs' conditions")
-        order = np.array([lookup[c] for c in conditions])
+                               f"RDMs' stimulus_ids")
+        order = np.array([lookup[c] for c in stimulus_ids])
         rows, cols = pair_indices(len(order))
         square = self.to_square()
         return dataclasses.replace(self, values=square[:, order[rows], order[cols]],
-                                   conditions=tuple(conditions))
+                                   stimulus_ids=tuple(stimulus_ids))
 
     def to_frame(self):
         """Long table: one row per RDM and pair (``condition_a, condition_b, value`` and
         the descriptors)."""
         rows, cols = pair_indices(self.n_conditions)
-        labels = np.array(self.conditions, dtype=object)
+        labels = np.array(self.stimulus_ids, dtype=object)
         frame = pd.DataFrame({"rdm": np.repeat(np.arange(self.n_rdms), self.n_pairs),
                               "condition_a": np.tile(labels[rows], self.n_rdms),
                               "condition_b": np.tile(labels[cols], self.n_rdms),
-                              "value": self.values.ravel(), "metric": self.metric})
+                              "value": self.values.ravel(), "distance": self.distance})
         return frame.join(self.descriptors, on="rdm")
 
     def __len__(self):
@@ -223,10 +226,11 @@ class RDMs:
     def __repr__(self):
         names = list(self.descriptors.columns)
         return (f"RDMs(n_rdms={self.n_rdms}, n_conditions={self.n_conditions}, "
-                f"metric={self.metric!r}, descriptors={names})")
+                f"distance={self.distance!r}, descriptors={names})")
 
 
-def check_rdm(rdm, *, conditions=None, metric="custom", descriptors=None):
+@renamed(metric="distance", conditions="stimulus_ids")
+def check_rdm(rdm, *, stimulus_ids=None, distance="custom", descriptors=None):
     """Validate a user RDM (or stack) and return it as :class:`RDMs`.
 
     Parameters
@@ -234,9 +238,9 @@ def check_rdm(rdm, *, conditions=None, metric="custom", descriptors=None):
     rdm : RDMs or array_like
         Condensed ``(n_pairs,)`` / ``(n_rdms, n_pairs)``, or square ``(n, n)`` /
         ``(n_rdms, n, n)`` symmetric with a zero diagonal. NaN and inf are refused.
-    conditions : sequence, optional
+    stimulus_ids : sequence, optional
         Condition labels (ignored for an :class:`RDMs`, which carries its own).
-    metric : str, default "custom"
+    distance : str, default "custom"
     descriptors : pandas.DataFrame or mapping, optional
 
     Returns
@@ -245,7 +249,7 @@ def check_rdm(rdm, *, conditions=None, metric="custom", descriptors=None):
 
     Examples
     --------
-    >>> check_rdm([[0, 1], [1, 0]], conditions=["x", "y"]).values
+    >>> check_rdm([[0, 1], [1, 0]], stimulus_ids=["x", "y"]).values
     array([[1.]])
     """
     if isinstance(rdm, RDMs):
@@ -256,7 +260,7 @@ def check_rdm(rdm, *, conditions=None, metric="custom", descriptors=None):
     square = array.ndim == 3 or (array.ndim == 2 and array.shape[0] == array.shape[1]
                                  and array.shape[0] > 1 and _looks_square(array))
     values = to_condensed(array) if square else array
-    return RDMs(values, conditions=conditions, metric=metric, descriptors=descriptors)
+    return RDMs(values, stimulus_ids=stimulus_ids, distance=distance, descriptors=descriptors)
 
 
 def _looks_square(array):

@@ -17,10 +17,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
-from probing.rsa.compute import compute_rdm
+from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
 from probing.stats import correct_pvalues
@@ -29,20 +31,20 @@ from probing.store import Activations
 __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
 
 #: Columns of :func:`rsa_layers`, in order.
-RSA_COLUMNS = ("layer", "site", "model_rdm", "metric", "method", "value", "ci_low", "ci_high",
+RSA_COLUMNS = ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
                "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
                "n_conditions")
 BOOTSTRAPS = ("conditions", "items", None)
 
 
-def _patterns(activations, conditions, layers):
+def _patterns(activations, stimulus_ids, layers):
     """``(n_layers, n_rows, n_units)`` view, row labels, layer numbers and site."""
     if isinstance(activations, Activations):
-        if conditions is None:
+        if stimulus_ids is None:
             if activations.level != "sentence":
-                raise ProbingError("rsa_layers: word-level activations need conditions "
+                raise ProbingError("rsa_layers: word-level activations need stimulus_ids "
                                    "(one label per row)")
-            conditions = activations.index["stimulus_id"].to_numpy()
+            stimulus_ids = activations.index["stimulus_id"].to_numpy()
         numbers, site, values = activations.layers, activations.site, activations.values
     else:
         values = np.asarray(activations)
@@ -58,10 +60,27 @@ def _patterns(activations, conditions, layers):
                                f"{list(numbers)}")
         positions = [numbers.index(k) for k in layers]
     stack = np.swapaxes(values, 0, 1)[positions]
-    return stack, conditions, list(np.asarray(numbers)[positions]), site
+    return stack, stimulus_ids, list(np.asarray(numbers)[positions]), site
 
 
-def _models(model_rdms, conditions):
+def _given_rdms(rdms, bootstrap, layers):
+    """Data RDMs given instead of patterns: one per layer (``layer``, ``site`` descriptors)."""
+    if bootstrap == "items":
+        raise ProbingError("rsa_layers: bootstrap='items' recomputes the RDMs from patterns; "
+                           "pass the activations, not RDMs")
+    numbers = _layer_labels(rdms)
+    if layers is not None:
+        missing = [k for k in layers if k not in numbers]
+        if missing:
+            raise ProbingError(f"rsa_layers: layers {missing} not available; available: "
+                               f"{numbers}")
+        rdms = rdms.subset([numbers.index(k) for k in layers])
+        numbers = list(layers)
+    site = rdms.descriptors["site"].iloc[0] if "site" in rdms.descriptors else None
+    return None, None, numbers, site, rdms
+
+
+def _models(model_rdms, stimulus_ids):
     if isinstance(model_rdms, RDMs):
         names = (model_rdms.descriptors["model_rdm"].tolist() if "model_rdm"
                  in model_rdms.descriptors else list(range(model_rdms.n_rdms)))
@@ -71,7 +90,7 @@ def _models(model_rdms, conditions):
                            "(or condensed array), or an RDMs")
     out = {}
     for name, rdm in model_rdms.items():
-        rdm = check_rdm(rdm, conditions=conditions)
+        rdm = check_rdm(rdm, stimulus_ids=stimulus_ids)
         if rdm.n_rdms != 1:
             raise ProbingError(f"rsa_layers: model_rdms[{name!r}] holds {rdm.n_rdms} RDMs; "
                                f"give one per name")
@@ -88,7 +107,7 @@ def _condition_groups(groups, row_conditions, data, *, name="groups",
     if (per > 1).any():
         raise ProbingError(f"rsa_layers: {name} must be constant within a condition {hint}")
     first = frame.drop_duplicates("condition").set_index("condition")["group"]
-    return first.loc[list(data.conditions)].to_numpy()
+    return first.loc[list(data.stimulus_ids)].to_numpy()
 
 
 def _intervals(bootstrap, stack, data, model, rows, options):
@@ -99,55 +118,61 @@ def _intervals(bootstrap, stack, data, model, rows, options):
         if groups is None:
             raise ProbingError("rsa_layers: bootstrap='items' needs groups (the item of each "
                                "row)")
-        res = bootstrap_items(stack, model, conditions=rows, items=groups, metric=options["metric"],
-                              method=options["method"], noise=options["noise"],
+        res = bootstrap_items(stack, model, stimulus_ids=rows, items=groups, distance=options["distance"],
+                              comparison=options["comparison"], noise=options["noise"],
                               n_boot=options["n_boot"], ci=options["ci"],
                               random_state=options["seed"], dtype=options["dtype"])
     else:
         per_condition = None if groups is None else _condition_groups(groups, rows, data)
-        res = bootstrap_conditions(data, model, method=options["method"], groups=per_condition,
+        res = bootstrap_conditions(data, model, comparison=options["comparison"], groups=per_condition,
                                    n_boot=options["n_boot"], ci=options["ci"],
                                    random_state=options["seed"])
     if res.n_degenerate.any():
         warnings.warn(f"rsa_layers: up to {int(res.n_degenerate.max())} of {res.n_boot} "
                       f"bootstrap resamples were degenerate (a constant RDM over the drawn "
-                      f"pairs) and were left out of the intervals", UserWarning, stacklevel=3)
+                      f"pairs) and were left out of the intervals", UserWarning, stacklevel=4)
     return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
 
 
-def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric="correlation",
-               method="spearman", n_perm=1000, alternative="greater", correction="holm",
-               bootstrap="conditions", groups=None, n_boot=1000, ci=0.95, folds=None,
-               noise=None, dtype="float32", within=None, random_state=None):
+@renamed(metric="distance", method="comparison", conditions="stimulus_ids")
+def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
+               comparison="spearman", n_perm=N_PERM, alternative="greater", correction="holm",
+               bootstrap="conditions", groups=None, n_boot=N_BOOT, ci=CI, folds=None,
+               noise=None, dtype="float32", within=None, random_state=RANDOM_STATE):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
 
     Parameters
     ----------
-    activations : probing.store.Activations or array_like of shape (n_rows, n_layers, n_units)
-        Patterns. For :class:`Activations` the conditions default to its ``stimulus_id``.
+    activations : probing.store.Activations, array_like of shape (n_rows, n_layers, n_units) or RDMs
+        Patterns. For :class:`Activations` the stimulus_ids default to its ``stimulus_id``.
+        Or the data RDMs themselves, one per layer (``layer`` and ``site`` descriptors,
+        e.g. from :func:`~probing.rsa.compute_rdm`), when the caller needs them too:
+        computed once; ``bootstrap="items"`` then is not available.
     model_rdms : mapping or RDMs
-        ``{name: RDMs or condensed/square array}`` over the conditions (for example from
+        ``{name: RDMs or condensed/square array}`` over the stimulus_ids (for example from
         :func:`~probing.rsa.build_model_rdms`); RDMs are reordered to the data's
-        conditions by label.
-    conditions : array_like of shape (n_rows,), optional
+        stimulus_ids by label.
+    stimulus_ids : array_like of shape (n_rows,), optional
         Condition of each row (rows sharing one are averaged); default one per row.
     layers : sequence of int, optional
         Layer numbers to analyse (default all).
-    metric : str, default "correlation"
-        :func:`~probing.rsa.compute_rdm` metric of the data RDMs.
-    method : str, default "spearman"
-        :func:`~probing.rsa.compare_rdms` method.
-    n_perm : int, default 1000
+    distance : str, default "correlation"
+        :func:`~probing.rsa.compute_rdm` distance of the data RDMs.
+    comparison : str, default "spearman"
+        :func:`~probing.rsa.compare_rdms` comparison.
+    n_perm : int, default ``N_PERM`` = 10,000
+        Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
         Condition permutations (all of them when ``n_conditions! <= 10,000``).
     alternative : {"greater", "less", "two-sided"}, default "greater"
     correction : {"holm", "bonferroni", "fdr_bh"} or None, default "holm"
         Correction across all layers and model RDMs (None: ``p_corr = p_val``).
     bootstrap : {"conditions", "items"} or None, default "conditions"
-        Interval by resampling conditions (whole ``groups`` when given) or items
+        Interval by resampling conditions (RDM rows) (whole ``groups`` when given) or items
         (``groups`` = the item of each row; RDMs recomputed), or no interval (NaN).
     groups : array_like of shape (n_rows,), optional
         Item (or other group) of each row, for the bootstraps.
-    n_boot : int, default 1000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
     folds, noise : optional
         Passed to :func:`~probing.rsa.compute_rdm` (``crossnobis``, ``mahalanobis``).
@@ -155,15 +180,16 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
         Precision of the RDM Gram products.
     within : array_like of shape (n_rows,), optional
         Block of each row (constant within a condition), for a restricted permutation
-        test that exchanges conditions only inside blocks, e.g. the ``item_id`` of each
+        test that exchanges stimulus_ids only inside blocks, e.g. the ``item_id`` of each
         stimulus (see :func:`~probing.rsa.permutation_test`). Default: free permutation.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
     pandas.DataFrame
         One row per model RDM and layer, columns ``RSA_COLUMNS``: ``layer, site,
-        model_rdm, metric, method, value, ci_low, ci_high, p_val, p_corr, correction,
+        model_rdm, distance, metric (the comparison), value, ci_low, ci_high, p_val, p_corr, correction,
         alternative, n_perm, exact, n_boot, n_conditions``.
 
     Examples
@@ -179,35 +205,38 @@ def rsa_layers(activations, model_rdms, *, conditions=None, layers=None, metric=
     >>> (table["p_corr"] < 0.05).tolist()
     [False, False, True]
     """
-    check_method(method, "rsa_layers")
+    check_method(comparison, "rsa_layers")
     if bootstrap not in BOOTSTRAPS:
         raise ProbingError(f"rsa_layers: bootstrap must be one of {list(BOOTSTRAPS)}, got "
                            f"{bootstrap!r}")
-    stack, rows, numbers, site = _patterns(activations, conditions, layers)
-    data = compute_rdm(stack, metric=metric, conditions=rows, folds=folds, noise=noise,
-                       dtype=dtype, descriptors={"layer": numbers})
-    rows = np.asarray(data.conditions, dtype=object) if rows is None else rows
+    if isinstance(activations, RDMs):  # the layers' data RDMs, computed once by the caller
+        stack, rows, numbers, site, data = _given_rdms(activations, bootstrap, layers)
+    else:
+        stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
+        data = stack_rdms(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
+                          dtype=dtype, descriptors={"layer": numbers})
+    rows = np.asarray(data.stimulus_ids, dtype=object) if rows is None else rows
     seed = int(np.random.default_rng(random_state).integers(2**32))
-    options = {"groups": groups, "metric": metric, "method": method, "noise": noise,
+    options = {"groups": groups, "distance": distance, "comparison": comparison, "noise": noise,
                "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
     blocks = None if within is None else _condition_groups(
-        within, rows, data, name="within", hint="(a block holds whole conditions)")
+        within, rows, data, name="within", hint="(a block holds whole stimulus_ids)")
     frames = []
-    for name, model in _models(model_rdms, data.conditions).items():
+    for name, model in _models(model_rdms, data.stimulus_ids).items():
         data_m, model = align_rdms(data, model)
-        test = permutation_test(data_m, model, method=method, n_perm=n_perm,
+        test = permutation_test(data_m, model, comparison=comparison, n_perm=n_perm,
                                 alternative=alternative, within=blocks, random_state=seed)
         low, high = _intervals(bootstrap, stack, data_m, model, rows, options)
         frames.append(pd.DataFrame({
-            "layer": numbers, "site": site, "model_rdm": name, "metric": metric,
-            "method": method, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
+            "layer": numbers, "site": site, "model_rdm": name, "distance": distance,
+            "metric": comparison, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
             "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
             "n_conditions": data.n_conditions}))
     table = pd.concat(frames, ignore_index=True)
     table["correction"] = correction or "none"
     table["p_corr"] = (table["p_val"].to_numpy() if correction is None
-                       else correct_pvalues(table["p_val"].to_numpy(), method=correction))
+                       else correct_pvalues(table["p_val"].to_numpy(), correction=correction))
     return table[list(RSA_COLUMNS)]
 
 
@@ -216,54 +245,58 @@ def _layer_labels(rdms):
             else list(range(rdms.n_rdms)))
 
 
-def compare_layers(rdms, *, method="spearman"):
+@renamed(method="comparison")
+def compare_layers(rdms, *, comparison="spearman"):
     """Second-order RSA within one model: every layer's RDM against every other's.
 
     Parameters
     ----------
     rdms : RDMs
         One RDM per layer (the ``layer`` descriptor names them; else positions).
-    method : str, default "spearman"
+    comparison : str, default "spearman"
 
     Returns
     -------
     pandas.DataFrame
-        ``layer_a, layer_b, method, value``: ``n_layers ** 2`` rows.
+        ``layer_a, layer_b, metric, value`` (``metric``: the comparison): ``n_layers ** 2`` rows.
 
     Examples
     --------
+    >>> from probing.rsa import compute_rdm
     >>> rng = np.random.default_rng(0)
-    >>> rdms = compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> rdms = compute_rdm(rng.normal(size=(6, 3, 10)))   # 6 stimuli, 3 layers
     >>> table = compare_layers(rdms)
     >>> table.shape, round(float(table.loc[0, "value"]), 6)
     ((9, 4), 1.0)
     """
     rdms = check_rdm(rdms)
     labels = _layer_labels(rdms)
-    sim = compare_rdms(rdms, rdms, method=method)
+    sim = compare_rdms(rdms, rdms, comparison=comparison)
     return pd.DataFrame({"layer_a": np.repeat(labels, len(labels)),
                          "layer_b": np.tile(labels, len(labels)),
-                         "method": method, "value": sim.ravel()})
+                         "metric": comparison, "value": sim.ravel()})
 
 
-def compare_models(rdms, *, method="spearman"):
+@renamed(method="comparison")
+def compare_models(rdms, *, comparison="spearman"):
     """Second-order RSA across models: every (model, layer) RDM against every other.
 
     Parameters
     ----------
     rdms : mapping
         ``{model name: RDMs}`` (one RDM per layer each) over the same conditions.
-    method : str, default "spearman"
+    comparison : str, default "spearman"
 
     Returns
     -------
     pandas.DataFrame
-        ``model_a, layer_a, model_b, layer_b, method, value``.
+        ``model_a, layer_a, model_b, layer_b, metric, value``.
 
     Examples
     --------
+    >>> from probing.rsa import compute_rdm
     >>> rng = np.random.default_rng(0)
-    >>> a, b = compute_rdm(rng.normal(size=(2, 6, 10))), compute_rdm(rng.normal(size=(3, 6, 10)))
+    >>> a, b = compute_rdm(rng.normal(size=(6, 2, 10))), compute_rdm(rng.normal(size=(6, 3, 10)))
     >>> compare_models({"a": a, "b": b}).shape
     (25, 6)
     """
@@ -275,9 +308,9 @@ def compare_models(rdms, *, method="spearman"):
     for name_a, a in checked.items():
         a = align_rdms(first, a)[1]
         for name_b, b in checked.items():
-            sim = compare_rdms(a, b, method=method)
+            sim = compare_rdms(a, b, comparison=comparison)
             la, lb = _layer_labels(a), _layer_labels(b)
             frames.append(pd.DataFrame({"model_a": name_a, "layer_a": np.repeat(la, len(lb)),
                                         "model_b": name_b, "layer_b": np.tile(lb, len(la)),
-                                        "method": method, "value": sim.ravel()}))
+                                        "metric": comparison, "value": sim.ravel()}))
     return pd.concat(frames, ignore_index=True)

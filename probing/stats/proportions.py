@@ -14,6 +14,8 @@ import numbers
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
+from probing._core.defaults import CI
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["PROPORTION_METHODS", "proportion_ci"]
@@ -22,7 +24,8 @@ __all__ = ["PROPORTION_METHODS", "proportion_ci"]
 PROPORTION_METHODS = {"wilson": "wilson", "clopper_pearson": "beta"}
 
 
-def proportion_ci(successes, n, *, ci=0.95, method="wilson"):
+@renamed(method="interval")
+def proportion_ci(successes, n, *, ci=CI, interval="wilson"):
     """Confidence interval of a proportion ``successes / n``.
 
     Parameters
@@ -34,7 +37,7 @@ def proportion_ci(successes, n, *, ci=0.95, method="wilson"):
         Number of independent trials; 0 gives NaN.
     ci : float, default 0.95
         Confidence level.
-    method : {"wilson", "clopper_pearson"}, default "wilson"
+    interval : {"wilson", "clopper_pearson"}, default "wilson"
         Wilson's score interval (near-nominal coverage) or the exact Clopper-Pearson
         interval (coverage never below ``ci``; wider).
 
@@ -50,9 +53,9 @@ def proportion_ci(successes, n, *, ci=0.95, method="wilson"):
     >>> [round(v, 3) for v in proportion_ci(1, 1)]
     [0.207, 1.0]
     """
-    if method not in PROPORTION_METHODS:
-        raise ProbingError(f"proportion_ci: method must be one of {list(PROPORTION_METHODS)}, "
-                           f"got {method!r}")
+    if interval not in PROPORTION_METHODS:
+        raise ProbingError(f"proportion_ci: interval must be one of {list(PROPORTION_METHODS)}, "
+                           f"got {interval!r}")
     if not 0 < ci < 1:
         raise ProbingError(f"proportion_ci: ci must lie in (0, 1), got {ci!r}")
     for name, value in (("successes", successes), ("n", n)):
@@ -63,5 +66,5 @@ def proportion_ci(successes, n, *, ci=0.95, method="wilson"):
         raise ProbingError(f"proportion_ci: need 0 <= successes <= n, got {successes}, {n}")
     if n == 0:
         return float("nan"), float("nan")
-    low, high = proportion_confint(successes, n, alpha=1 - ci, method=PROPORTION_METHODS[method])
+    low, high = proportion_confint(successes, n, alpha=1 - ci, method=PROPORTION_METHODS[interval])
     return float(low), float(high)

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["CORRECTIONS", "binomial_test", "correct_pvalues"]
@@ -68,7 +69,8 @@ def binomial_test(n_success, n, *, p=0.5, alternative="two-sided"):
     return float(stats.binomtest(n_success, n, p=p, alternative=alternative).pvalue)
 
 
-def correct_pvalues(p_vals, *, method="holm"):
+@renamed(method="correction")
+def correct_pvalues(p_vals, *, correction="holm"):
     """Adjust a family of p-values for multiple comparisons.
 
     Wraps :func:`statsmodels.stats.multitest.multipletests`. NaN entries stay NaN
@@ -78,7 +80,7 @@ def correct_pvalues(p_vals, *, method="holm"):
     ----------
     p_vals : array_like of shape (n,)
         Raw p-values in ``[0, 1]`` (NaN allowed).
-    method : {"holm", "bonferroni", "fdr_bh", "bh"}, default "holm"
+    correction : {"holm", "bonferroni", "fdr_bh", "bh"}, default "holm"
         Holm's step-down FWER control, Bonferroni, or Benjamini-Hochberg FDR
         (``bh`` is an alias of ``fdr_bh``).
 
@@ -92,9 +94,9 @@ def correct_pvalues(p_vals, *, method="holm"):
     >>> correct_pvalues([0.01, np.nan, 0.04, 0.03])
     array([0.03,  nan, 0.06, 0.06])
     """
-    if method not in CORRECTIONS:
-        raise ProbingError(f"correct_pvalues: method must be one of {list(CORRECTIONS)}, "
-                           f"got {method!r}")
+    if correction not in CORRECTIONS:
+        raise ProbingError(f"correct_pvalues: correction must be one of {list(CORRECTIONS)}, "
+                           f"got {correction!r}")
     p_vals = np.asarray(p_vals, dtype=float)
     if p_vals.ndim != 1:
         raise ProbingError(f"correct_pvalues: p_vals must be 1-D, got shape {p_vals.shape}")
@@ -103,7 +105,7 @@ def correct_pvalues(p_vals, *, method="holm"):
         raise ProbingError("correct_pvalues: p-values must lie in [0, 1]")
     out = np.full(p_vals.shape, np.nan)
     if keep.any():
-        adjust = _holm if method == "holm" else partial(_multipletests, method=CORRECTIONS[method])
+        adjust = _holm if correction == "holm" else partial(_multipletests, method=CORRECTIONS[correction])
         out[keep] = adjust(p_vals[keep])
     return out
 

@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 from scipy import stats
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 
 __all__ = ["BootstrapCI", "bootstrap_ci"]
@@ -18,6 +20,7 @@ _METHODS = {"percentile": "percentile", "basic": "basic", "bca": "BCa"}
 _MAX_BATCH_VALUES = 2**22
 
 
+@renamed_fields(method="interval")
 @dataclasses.dataclass(frozen=True)
 class BootstrapCI:
     """A point estimate with its bootstrap confidence interval.
@@ -32,7 +35,7 @@ class BootstrapCI:
         Standard deviation of the bootstrap distribution.
     ci : float
         Confidence level of the interval.
-    method : str
+    interval : str
         ``percentile``, ``basic`` or ``bca``.
     """
 
@@ -41,7 +44,7 @@ class BootstrapCI:
     ci_high: float
     std_err: float
     ci: float
-    method: str
+    interval: str
 
 
 def _check_values(values):
@@ -56,21 +59,22 @@ def _check_values(values):
     return values
 
 
-def _check_options(statistic, ci, method, n_boot):
+def _check_options(statistic, ci, interval, n_boot):
     if isinstance(statistic, str) and statistic not in _STATISTICS:
         raise ProbingError(f"bootstrap_ci: statistic must be one of {list(_STATISTICS)} "
                            f"or a callable, got {statistic!r}")
-    if method not in _METHODS:
-        raise ProbingError(f"bootstrap_ci: method must be one of {list(_METHODS)}, "
-                           f"got {method!r}")
+    if interval not in _METHODS:
+        raise ProbingError(f"bootstrap_ci: interval must be one of {list(_METHODS)}, "
+                           f"got {interval!r}")
     if not 0 < ci < 1:
         raise ProbingError(f"bootstrap_ci: ci must lie in (0, 1), got {ci!r}")
     if int(n_boot) < 1:
         raise ProbingError(f"bootstrap_ci: n_boot must be a positive integer, got {n_boot!r}")
 
 
-def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_state=None,
-                 method="percentile"):
+@renamed(method="interval")
+def bootstrap_ci(values, *, statistic="mean", n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE,
+                 interval="percentile"):
     """Bootstrap confidence interval of a one-sample statistic.
 
     Resamples ``values`` with replacement via :func:`scipy.stats.bootstrap`
@@ -82,21 +86,23 @@ def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_sta
         The sample; NaN and inf are errors.
     statistic : {"mean", "median"} or callable, default "mean"
         A callable must accept ``(sample, axis)`` and reduce along ``axis``.
-    n_boot : int, default 10_000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
         Number of bootstrap resamples.
     ci : float, default 0.95
         Confidence level.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
         Seed or generator for the resampling; the same seed gives the same interval.
-    method : {"percentile", "basic", "bca"}, default "percentile"
+    interval : {"percentile", "basic", "bca"}, default "percentile"
         Interval type; ``bca`` is the bias-corrected and accelerated interval.
 
     Returns
     -------
     BootstrapCI
-        ``estimate, ci_low, ci_high, std_err, ci, method``. With no values everything is
+        ``estimate, ci_low, ci_high, std_err, ci, interval``. With no values everything is
         NaN; with one value the interval and ``std_err`` are NaN; with constant values
-        the interval is the constant itself (for every method).
+        the interval is the constant itself (for every interval).
 
     Examples
     --------
@@ -108,22 +114,22 @@ def bootstrap_ci(values, *, statistic="mean", n_boot=10_000, ci=0.95, random_sta
     1.0
     """
     values = _check_values(values)
-    _check_options(statistic, ci, method, n_boot)
+    _check_options(statistic, ci, interval, n_boot)
     func = _STATISTICS[statistic] if isinstance(statistic, str) else statistic
     nan = float("nan")
     if values.size == 0:
-        return BootstrapCI(nan, nan, nan, nan, ci, method)
+        return BootstrapCI(nan, nan, nan, nan, ci, interval)
     estimate = float(func(values, axis=0))
     if values.size == 1:
-        return BootstrapCI(estimate, nan, nan, nan, ci, method)
+        return BootstrapCI(estimate, nan, nan, nan, ci, interval)
     if np.all(values == values[0]):
         # scipy's BCa is undefined (0/0) on constant data; every resample equals the sample.
-        return BootstrapCI(estimate, estimate, estimate, 0.0, ci, method)
+        return BootstrapCI(estimate, estimate, estimate, 0.0, ci, interval)
     res = stats.bootstrap(
         (values,), func, n_resamples=int(n_boot), confidence_level=ci,
-        method=_METHODS[method], vectorized=isinstance(statistic, str) or None,
+        method=_METHODS[interval], vectorized=isinstance(statistic, str) or None,
         batch=max(1, _MAX_BATCH_VALUES // values.size),
         rng=np.random.default_rng(random_state),
     )
     low, high = res.confidence_interval
-    return BootstrapCI(estimate, float(low), float(high), float(res.standard_error), ci, method)
+    return BootstrapCI(estimate, float(low), float(high), float(res.standard_error), ci, interval)

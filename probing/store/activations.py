@@ -6,7 +6,8 @@ A store folder holds three files:
     ``(n_rows, n_layers, n_units)`` in the stored dtype; read back memory-mapped.
 ``index.csv``
     One row per row of ``values``: ``stimulus_id`` (sentence-level) or
-    ``stimulus_id, word_index, word`` (word-level).
+    ``stimulus_id, word_index, word`` (word-level), then the stimuli's identity columns
+    (``item_id, condition``, ...; stores written before 0.2 lack them and still load).
 ``meta.json``
     ``layers, site, pooling, level, dtype, key, complete, provenance``; written last, so
     a folder without it (or with ``complete: false``) is never trusted.
@@ -142,7 +143,9 @@ def load_activations(folder):
     if values.shape[0] != meta.get("n_rows", values.shape[0]):
         raise ProbingError(f"{folder}: values.npy has {values.shape[0]} rows, meta.json says "
                            f"{meta['n_rows']}; clear it and extract again")
-    index["stimulus_id"] = index["stimulus_id"].astype(str)
+    for column in ("stimulus_id", "item_id", "condition"):  # ids are strings, as in the stimuli
+        if column in index:
+            index[column] = index[column].astype(str)
     return Activations(values, index, layers=tuple(meta["layers"]), site=meta["site"],
                        pooling=meta["pooling"], level=meta["level"],
                        provenance={"key": meta["key"], **meta["provenance"]})

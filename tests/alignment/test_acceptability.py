@@ -126,7 +126,7 @@ def test_compare_correlations_finds_the_better_measure(rated):
 @pytest.mark.parametrize("method", ["linear", "isotonic"])
 def test_calibration_is_out_of_fold(rated, method):
     table, human = rated
-    predictions = calibrate_predictions(table, ratings=human, method=method, cv=5)
+    predictions = calibrate_predictions(table, ratings=human, calibration=method, cv=5)
     assert set(predictions["fold"]) == set(range(5))
     summary = score_calibration(predictions, n_boot=500, random_state=0)
     r2 = summary.query("method == 'calibrated_r2'").set_index("measure")["value"]
@@ -136,7 +136,7 @@ def test_calibration_is_out_of_fold(rated, method):
     one = predictions.query("measure == 'good'").reset_index(drop=True)
     changed = human.assign(rating=np.where(human["stimulus_id"] == one["stimulus_id"][0],
                                            100.0, human["rating"]))
-    again = calibrate_predictions(table, ratings=changed, method=method, cv=5)
+    again = calibrate_predictions(table, ratings=changed, calibration=method, cv=5)
     assert again.query("measure == 'good'")["prediction"].iloc[0] == pytest.approx(
         one["prediction"].iloc[0])
 

@@ -72,10 +72,10 @@ def test_deprecated_flags_warn_and_name_the_new_one(argv, new, broken_model, tmp
 
 
 def test_cli_lists_of_rsa_values_equal_the_package_constants():
-    from probing.cli.analyses import RSA_METHODS, RSA_METRICS
-    from probing.rsa import METHODS, METRICS
+    from probing.cli.analyses import RSA_COMPARISONS, RSA_DISTANCES
+    from probing.rsa import COMPARISONS, DISTANCES
 
-    assert (RSA_METRICS, RSA_METHODS) == (tuple(METRICS), tuple(METHODS))
+    assert (RSA_DISTANCES, RSA_COMPARISONS) == (tuple(DISTANCES), tuple(COMPARISONS))
 
 
 def test_cli_extraction_sites_equal_the_adapter_sites():

@@ -560,7 +560,7 @@ def test_factorial_carries_predictions_and_regions(name, stimuli_of):
     spec, stimuli = SPECS[name], stimuli_of(name)
     assert stimuli.predictions == spec.predictions and stimuli.predictions
     assert stimuli.info["regions"] == [r.name for r in spec.regions]
-    assert stimuli.info["metric"] == "sum"
+    assert stimuli.info["reduction"] == "sum"
     per_stimulus = stimuli.regions.groupby("stimulus_id")["region"].agg(list)
     assert all(names == stimuli.info["regions"] for names in per_stimulus)
 

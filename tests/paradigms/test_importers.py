@@ -230,7 +230,7 @@ def test_syntaxgym_predictions_and_info(data_dir):
     assert s.predictions == ("[(7;%match_sing%) < (7;%mismatch_sing%)] & "
                              "[(7;%match_plural%) < (7;%mismatch_plural%)]",)
     assert s.info == {
-        "source": "syntaxgym", "metric": "sum",
+        "source": "syntaxgym", "reduction": "sum",
         "regions": ["intro", "np_sing", "that", "embed_vp", "the", "embed_np", "matrix_v",
                     "continuation"],
         "conditions": ["match_sing", "mismatch_sing", "match_plural", "mismatch_plural"],

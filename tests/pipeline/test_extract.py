@@ -177,3 +177,25 @@ def test_cli_extract_and_cache(model_dir, tmp_path, capsys):
         main([*argv[:-2], "--site", "bogus"])
     assert done.value.code == 2
     assert "choose from 'resid_post', 'mlp_out', 'attn_out'" in capsys.readouterr().err
+
+
+def test_the_store_index_carries_the_identity_columns(gpt2, stimuli, tmp_path):
+    # index.csv holds item_id and condition beside stimulus_id: no re-join with stimuli
+    acts = extract_activations(gpt2, stimuli, cache=False, out=tmp_path / "out", level="word")
+    back = probing.load_activations(tmp_path / "out")
+    table = stimuli.table.set_index("stimulus_id")
+    assert list(back.index.columns[:5]) == ["stimulus_id", "word_index", "word", "item_id",
+                                            "condition"]
+    for column in ("item_id", "condition"):
+        assert column in back.index
+        expected = table.loc[back.index["stimulus_id"], column].astype(str).tolist()
+        assert back.index[column].tolist() == expected == acts.index[column].tolist()
+
+
+def test_a_store_without_identity_columns_still_loads(gpt2, stimuli, tmp_path):
+    extract_activations(gpt2, stimuli, cache=False, out=tmp_path / "out")
+    index = pd.read_csv(tmp_path / "out" / "index.csv")
+    index[["stimulus_id"]].to_csv(tmp_path / "out" / "index.csv", index=False)  # as before 0.2
+    back = probing.load_activations(tmp_path / "out")
+    assert list(back.index.columns) == ["stimulus_id"]
+    assert list(index.columns[:3]) == ["stimulus_id", "item_id", "condition"]

@@ -94,3 +94,38 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     assert main([*argv, "--force", "--pooling", "region:nothing"]) == 2
     assert "no region 'nothing'" in capsys.readouterr().err
     assert (tmp_path / "run" / "rsa.csv").exists()  # the failed rerun left the old folder
+
+
+def test_each_layer_rdm_is_computed_once(gpt2, tmp_path, monkeypatch):
+    # rsa.csv, layer_similarity.csv and the figure share one RDM per layer
+    import probing.rsa.compute as compute
+    import probing.rsa.sweep as sweep
+
+    calls = []
+    original = compute.stack_rdms
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compute, "stack_rdms", counted)
+    monkeypatch.setattr(sweep, "stack_rdms", counted)
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_rsa(PARADIGM, gpt2, tmp_path / "run", options=OPTIONS)
+    assert len(calls) == 1 and set(tables["rsa"]["site"]) == {"resid_post"}
+
+
+def test_rsa_layers_takes_the_data_rdms_or_the_patterns_alike(gpt2, tmp_path):
+    from probing.rsa import compute_rdm
+
+    with config_context(cache_dir=tmp_path / "cache"):
+        stimuli = generate(load_paradigm(PARADIGM))
+        acts = extract_activations(gpt2, stimuli, pooling="region:noun")
+    rdms = compute_rdm(acts.values, stimulus_ids=acts.index["stimulus_id"].tolist(),
+                       descriptors={"layer": list(acts.layers), "site": acts.site})
+    kwargs = {"n_perm": 50, "n_boot": 20, "random_state": 1, "layers": [0, 2],
+              "groups": stimuli.table["item_id"].to_numpy()}
+    pd.testing.assert_frame_equal(rsa_layers(rdms, build_model_rdms(stimuli), **kwargs),
+                                  rsa_layers(acts, build_model_rdms(stimuli), **kwargs))
+    with pytest.raises(ProbingError, match="bootstrap='items' recomputes the RDMs"):
+        rsa_layers(rdms, build_model_rdms(stimuli), bootstrap="items", **kwargs)

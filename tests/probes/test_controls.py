@@ -105,10 +105,10 @@ def test_control_task_is_learnable_with_sentence_folds_and_not_with_type_folds()
     assert control_sentence > 0.9 and control_type < 0.75
 
 
-def test_groups_auto_needs_a_stimulus_id_index():
-    with pytest.raises(ProbingError, match="groups='auto' groups folds by sentence"):
+def test_groups_sentences_needs_a_stimulus_id_index():
+    with pytest.raises(ProbingError, match="groups='sentences' groups folds by sentence"):
         control_task_layers(np.zeros((10, 1, 2)), np.arange(10) % 2, word_types=np.arange(10))
-    with pytest.raises(ProbingError, match="groups must be 'auto', 'types', None"):
+    with pytest.raises(ProbingError, match="groups must be 'auto', 'types', 'sentences', 'items', None"):
         control_task_layers(np.zeros((10, 1, 2)), np.arange(10) % 2, word_types=np.arange(10),
                             groups="words")
 

@@ -123,3 +123,33 @@ def test_group_labels_one_and_one_point_zero_are_one_group():
     assert _groups_respected(folds, np.array([1, 1, 2, 2, 3, 3, 4, 4]))
     mixed = [1, "1", 2, "2", 3, "3", 4, "4"]
     assert len(build_folds(values, labels, groups=mixed, cv=split)) == 1
+
+
+def test_groups_auto_resolves_the_same_in_every_function():
+    # "auto" is word type for word-level rows in build_folds, probe_layers,
+    # permutation_test_layers and control_task_layers alike (it used to be the sentence
+    # in control_task_layers); the Hewitt & Liang sentence split is named "sentences".
+    from probing.probes import control_task_layers, permutation_test_layers, probe_layers
+    from probing.probes._inputs import check_groups, check_source
+
+    rng = np.random.default_rng(0)
+    words = np.array(["a", "b", "c", "d", "e", "f"] * 10)
+    index = pd.DataFrame({"stimulus_id": np.repeat([f"s{i}" for i in range(12)], 5),
+                          "word_index": np.tile(np.arange(5), 12), "word": words})
+    acts = Activations(rng.normal(size=(60, 1, 4)).astype("float32"), index, layers=(0,),
+                       site="resid_post", pooling="mean", level="word")
+    source = check_source(acts, None, "t")
+    auto = check_groups("auto", source, 60, "t")
+    np.testing.assert_array_equal(auto, check_groups("types", source, 60, "t"))
+    np.testing.assert_array_equal(check_groups("sentences", source, 60, "t"),
+                                  index["stimulus_id"].to_numpy())
+    labels = (np.arange(60) % 2)
+    folds_auto = build_folds(acts, labels, groups="auto", cv=3)
+    for train, test in folds_auto:  # no word type on both sides, in each function
+        assert not set(words[train]) & set(words[test])
+    by_type = control_task_layers(acts, labels, groups="types", cv=3, seeds=(0,))
+    by_auto = control_task_layers(acts, labels, groups="auto", cv=3, seeds=(0,))
+    pd.testing.assert_frame_equal(by_type, by_auto)
+    assert probe_layers(acts, labels, cv=3).equals(probe_layers(acts, labels, groups="types", cv=3))
+    assert permutation_test_layers(acts, labels, cv=3, n_perm=9).equals(
+        permutation_test_layers(acts, labels, groups="types", cv=3, n_perm=9))

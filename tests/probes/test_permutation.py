@@ -33,8 +33,8 @@ CASES = {
 def test_closed_form_equals_refitting_every_permutation(case):
     values, labels = planted(n_layers=2, signal_layer=1, strength=1.0, **case)
     common = dict(groups=None, cv=3, probe=RidgeClassifierProbe(alpha=2.0), n_perm=15)
-    fast = permutation_test_layers(values, labels, method="closed_form", **common)
-    slow = permutation_test_layers(values, labels, method="refit", **common)
+    fast = permutation_test_layers(values, labels, engine="closed_form", **common)
+    slow = permutation_test_layers(values, labels, engine="refit", **common)
     cols = ["value", "null_mean", "null_sd", "p_val"]
     np.testing.assert_allclose(fast[cols], slow[cols], rtol=0, atol=1e-8)
 
@@ -44,8 +44,8 @@ def test_closed_form_equals_refit_for_ridge_regression(rng, n_units):
     values = rng.normal(size=(40, 2, n_units))
     target = values[:, 1, 0] + rng.normal(size=40)
     common = dict(groups=None, cv=4, probe=RidgeProbe(alpha=3.0), n_perm=10)
-    fast = permutation_test_layers(values, target, method="closed_form", **common)
-    slow = permutation_test_layers(values, target, method="refit", **common)
+    fast = permutation_test_layers(values, target, engine="closed_form", **common)
+    slow = permutation_test_layers(values, target, engine="refit", **common)
     np.testing.assert_allclose(fast[["value", "null_mean", "null_sd"]],
                                slow[["value", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
 
@@ -121,9 +121,9 @@ def test_same_seed_same_pvalues():
 def test_corrections_equal_statsmodels(method, rng):
     p = rng.uniform(0, 0.2, size=12)
     table = pd.DataFrame({"probe": np.repeat(["a", "b"], 6), "p_val": p})
-    ours = correct_table(table, method=method)
+    ours = correct_table(table, correction=method)
     np.testing.assert_allclose(ours.p_corr, multipletests(p, method=method)[1], atol=1e-12)
-    by = correct_table(table, method=method, by="probe")
+    by = correct_table(table, correction=method, by="probe")
     np.testing.assert_allclose(by.p_corr[:6], multipletests(p[:6], method=method)[1])
     assert set(by.correction) == {method}
 
@@ -167,9 +167,9 @@ def test_benjamini_hochberg_keeps_the_fdr_at_or_under_q():
 
 def test_closed_form_needs_a_ridge_probe():
     values, labels = planted(n_rows=20)
-    with pytest.raises(ProbingError, match="method='closed_form' needs a RidgeClassifierProbe"):
+    with pytest.raises(ProbingError, match="engine='closed_form' needs a RidgeClassifierProbe"):
         permutation_test_layers(values, labels, groups=None, n_perm=5, probe="logistic",
-                                method="closed_form")
+                                engine="closed_form")
 
 
 @pytest.mark.parametrize("n_perm", [0, 2.5, True], ids=["zero", "float", "bool"])
@@ -227,8 +227,8 @@ def test_closed_form_equals_refit_when_a_class_is_missing_from_training_folds(rn
     values = rng.normal(size=(50, 2, 6))
     values[:, 1, 0] += labels
     common = dict(groups=None, cv=5, probe=RidgeClassifierProbe(alpha=1.0), n_perm=30)
-    fast = permutation_test_layers(values, labels, method="closed_form", **common)
-    slow = permutation_test_layers(values, labels, method="refit", **common)
+    fast = permutation_test_layers(values, labels, engine="closed_form", **common)
+    slow = permutation_test_layers(values, labels, engine="refit", **common)
     np.testing.assert_allclose(fast[["value", "null_mean", "null_sd"]],
                                slow[["value", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
 

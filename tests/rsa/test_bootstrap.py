@@ -109,8 +109,8 @@ def test_item_bootstrap_recovers_structure(rng):
     centres = rng.normal(size=(6, 20))
     X = np.repeat(centres, 8, axis=0) + rng.normal(scale=0.5, size=(48, 20))
     conditions, items = np.repeat(list("abcdef"), 8), np.tile(np.arange(8), 6)
-    model = compute_rdm(centres, conditions=list("abcdef"))
-    res = bootstrap_items(np.stack([X, rng.normal(size=X.shape)]), model, conditions=conditions,
+    model = compute_rdm(centres, stimulus_ids=list("abcdef"))
+    res = bootstrap_items(np.stack([X, rng.normal(size=X.shape)]), model, stimulus_ids=conditions,
                           items=items, n_boot=100, random_state=0)
     assert res.resample == "items" and res.value.shape == (2, 1)
     assert res.ci_low[0, 0] > 0.5 and res.ci_low[1, 0] < 0.5
@@ -120,11 +120,11 @@ def test_item_bootstrap_crossnobis_value_is_the_full_rdm(rng):
     X = rng.normal(size=(24, 10))
     conditions, items = np.repeat(list("abcd"), 6), np.tile(np.arange(6), 4)
     model = rng.normal(size=6)
-    res = bootstrap_items(X, model, conditions=conditions, items=items, metric="crossnobis",
-                          method="pearson", n_boot=20, random_state=0, dtype="float64")
-    full = compute_rdm(X, metric="crossnobis", conditions=conditions, folds=items,
+    res = bootstrap_items(X, model, stimulus_ids=conditions, items=items, distance="crossnobis",
+                          comparison="pearson", n_boot=20, random_state=0, dtype="float64")
+    full = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=items,
                        dtype="float64")
-    assert res.value[0, 0] == pytest.approx(compare_rdms(full, model, method="pearson")[0, 0])
+    assert res.value[0, 0] == pytest.approx(compare_rdms(full, model, comparison="pearson")[0, 0])
 
 
 def test_inputs_not_mutated(rng):
@@ -137,7 +137,7 @@ def test_inputs_not_mutated(rng):
 
 def test_whitened_methods_refused(rng):
     with pytest.raises(ProbingError, match="'whitened_cosine' is not defined on resamples"):
-        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), method="whitened_cosine")
+        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), comparison="whitened_cosine")
 
 
 def test_groups_of_wrong_length(rng):
@@ -152,7 +152,7 @@ def test_too_few_units(rng):
 
 def test_items_of_wrong_length(rng):
     with pytest.raises(ProbingError, match=r"one label per row \(6\); got 6 and 2"):
-        bootstrap_items(rng.normal(size=(6, 3)), rng.normal(size=3), conditions=list("aabbcc"),
+        bootstrap_items(rng.normal(size=(6, 3)), rng.normal(size=3), stimulus_ids=list("aabbcc"),
                         items=[0, 1])
 
 
@@ -162,9 +162,9 @@ def test_degenerate_resamples_are_counted_and_left_out(method):
     # the model is constant (all zero) over their pairs. Those made every interval NaN.
     rng = np.random.default_rng(0)
     category = np.repeat([0, 1], 4)
-    model = compute_rdm(category[:, None].astype(float), metric="euclidean").values[0]
+    model = compute_rdm(category[:, None].astype(float), distance="euclidean").values[0]
     data = model + rng.normal(size=model.size)
-    res = bootstrap_conditions(data, model, method=method, n_boot=300, random_state=0)
+    res = bootstrap_conditions(data, model, comparison=method, n_boot=300, random_state=0)
     assert 0 < res.n_degenerate[0, 0] < 300
     assert np.isfinite([res.ci_low[0, 0], res.ci_high[0, 0], res.std_err[0, 0]]).all()
     assert res.ci_low[0, 0] <= res.value[0, 0] <= res.ci_high[0, 0]
@@ -202,8 +202,8 @@ def test_item_bootstrap_crossnobis_copies_share_a_fold():
         rng = np.random.default_rng(seed)
         X = rng.normal(size=(24, 10))
         conditions, items = np.tile(list("abcd"), 6), np.repeat(np.arange(6), 4)
-        res = bootstrap_items(X, np.ones(6), conditions=conditions, items=items,
-                              metric="crossnobis", method="cosine", n_boot=200,
+        res = bootstrap_items(X, np.ones(6), stimulus_ids=conditions, items=items,
+                              distance="crossnobis", comparison="cosine", n_boot=200,
                               random_state=0, dtype="float64")
         highs.append(res.ci_high[0, 0])
         inside += res.ci_low[0, 0] < res.value[0, 0] < res.ci_high[0, 0]

@@ -24,7 +24,7 @@ def test_equals_rsatoolbox(stacks, method):
     a, b = stacks
     theirs = rsatoolbox.rdm.compare(rsatoolbox.rdm.RDMs(a), rsatoolbox.rdm.RDMs(b),
                                     method=RSATOOLBOX_METHODS[method])
-    np.testing.assert_allclose(compare_rdms(a, b, method=method), theirs, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(compare_rdms(a, b, comparison=method), theirs, rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize(("method", "reference"), [
@@ -35,7 +35,7 @@ def test_equals_rsatoolbox(stacks, method):
 def test_equals_scipy_with_ties(stacks, method, reference):
     a, b = stacks
     expected = [[reference(x, y) for y in b] for x in a]
-    np.testing.assert_allclose(compare_rdms(a, b, method=method), expected, atol=1e-12)
+    np.testing.assert_allclose(compare_rdms(a, b, comparison=method), expected, atol=1e-12)
 
 
 def test_tau_a_equals_scipy_kendall_without_ties(rng):
@@ -50,51 +50,51 @@ def test_tau_a_counts_ties_as_zero():
 
 def test_rho_a_equals_spearman_without_ties(rng):
     x, y = rng.normal(size=(1, 45)), rng.normal(size=(1, 45))
-    np.testing.assert_allclose(compare_rdms(x, y, method="rho_a"),
-                               compare_rdms(x, y, method="spearman"), atol=1e-12)
+    np.testing.assert_allclose(compare_rdms(x, y, comparison="rho_a"),
+                               compare_rdms(x, y, comparison="spearman"), atol=1e-12)
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHODS)
 def test_relabelling_conditions_leaves_comparisons_unchanged(rng, method):
     conditions = [f"c{i}" for i in range(9)]
-    a = RDMs(rng.normal(size=(2, 36)), conditions=conditions)
-    b = RDMs(rng.normal(size=(1, 36)), conditions=conditions)
+    a = RDMs(rng.normal(size=(2, 36)), stimulus_ids=conditions)
+    b = RDMs(rng.normal(size=(1, 36)), stimulus_ids=conditions)
     order = list(rng.permutation(conditions))
-    base = compare_rdms(a, b, method=method)
-    np.testing.assert_allclose(compare_rdms(a.reorder(order), b.reorder(order), method=method),
+    base = compare_rdms(a, b, comparison=method)
+    np.testing.assert_allclose(compare_rdms(a.reorder(order), b.reorder(order), comparison=method),
                                base, atol=1e-12)
     # b in another order is aligned to a by label
-    np.testing.assert_allclose(compare_rdms(a, b.reorder(order), method=method), base, atol=1e-12)
+    np.testing.assert_allclose(compare_rdms(a, b.reorder(order), comparison=method), base, atol=1e-12)
 
 
 def test_constant_rdm_gives_nan_for_correlations(rng):
-    assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), method="pearson")[0, 0])
-    assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), method="tau_a")[0, 0])
+    assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), comparison="pearson")[0, 0])
+    assert np.isnan(compare_rdms(rng.normal(size=6), np.ones(6), comparison="tau_a")[0, 0])
 
 
 def test_inputs_not_mutated(stacks):
     a, b = stacks
     copies = a.copy(), b.copy()
     for method in METHODS:
-        compare_rdms(a, b, method=method)
+        compare_rdms(a, b, comparison=method)
     np.testing.assert_array_equal(a, copies[0])
     np.testing.assert_array_equal(b, copies[1])
 
 
 def test_unknown_method(stacks):
-    with pytest.raises(ProbingError, match=r"method must be one of \['spearman'.*got 'kendall'"):
-        compare_rdms(*stacks, method="kendall")
+    with pytest.raises(ProbingError, match=r"comparison must be one of \['spearman'.*got 'kendall'"):
+        compare_rdms(*stacks, comparison="kendall")
 
 
 def test_different_conditions():
-    a = RDMs([1.0, 2.0, 3.0], conditions="abc")
-    b = RDMs([1.0, 2.0, 3.0], conditions="abd")
+    a = RDMs([1.0, 2.0, 3.0], stimulus_ids="abc")
+    b = RDMs([1.0, 2.0, 3.0], stimulus_ids="abd")
     with pytest.raises(ProbingError, match=r"must share their conditions.*\['d'\] only in"):
         compare_rdms(a, b)
 
 
 def test_different_lengths():
-    with pytest.raises(ProbingError, match="conditions has 3 labels for 4 conditions"):
+    with pytest.raises(ProbingError, match="stimulus_ids has 3 labels for 4 RDM rows"):
         compare_rdms(RDMs([1.0, 2.0, 3.0]), np.ones(6))
 
 
@@ -103,6 +103,6 @@ def test_every_method_agrees_a_constant_rdm_is_undefined(rng):
     # bootstrap mixing methods read "no relation" off resamples that order nothing.
     x = rng.normal(size=10)
     for method in ("spearman", "pearson", "tau_a", "rho_a"):
-        assert np.isnan(compare_rdms(x, np.full(10, 2.0), method=method)[0, 0]), method
+        assert np.isnan(compare_rdms(x, np.full(10, 2.0), comparison=method)[0, 0]), method
     for method in METHODS:  # an all-zero RDM: nothing is defined
-        assert np.isnan(compare_rdms(x, np.zeros(10), method=method)[0, 0]), method
+        assert np.isnan(compare_rdms(x, np.zeros(10), comparison=method)[0, 0]), method

@@ -21,18 +21,18 @@ def _relabel(values, perm):
 @pytest.mark.parametrize("method", METHODS, ids=METHODS)
 def test_null_equals_explicit_relabelling(rng, method):
     data, model = rng.normal(size=(2, 36)), np.round(rng.normal(size=36))
-    res = permutation_test(data, model, method=method, n_perm=20, random_state=1)
+    res = permutation_test(data, model, comparison=method, n_perm=20, random_state=1)
     for k in (0, 7, 19):
-        expected = compare_rdms(data, _relabel(model, res.permutations[k]), method=method)
+        expected = compare_rdms(data, _relabel(model, res.permutations[k]), comparison=method)
         np.testing.assert_allclose(res.null[k], expected, atol=1e-12)
-    np.testing.assert_allclose(res.value, compare_rdms(data, model, method=method), atol=1e-12)
+    np.testing.assert_allclose(res.value, compare_rdms(data, model, comparison=method), atol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["spearman", "pearson", "rho_a", "whitened_pearson"])
 def test_null_equals_rsatoolbox_on_the_same_permutations(rng, method):
     rsatoolbox = pytest.importorskip("rsatoolbox")
     data, model = rng.normal(size=(3, 45)), (rng.random(45) > 0.5).astype(float)
-    res = permutation_test(data, model, method=method, n_perm=5, random_state=0)
+    res = permutation_test(data, model, comparison=method, n_perm=5, random_state=0)
     for k in range(5):
         permuted = rsatoolbox.rdm.RDMs(model[None].copy())
         permuted.reorder(res.permutations[k])
@@ -81,8 +81,8 @@ def test_same_seed_same_bytes(rng):
 
 def test_invariant_to_condition_order(rng):
     conditions = [f"c{i}" for i in range(10)]
-    data = RDMs(rng.normal(size=(2, 45)), conditions=conditions)
-    model = RDMs(rng.normal(size=45), conditions=conditions)
+    data = RDMs(rng.normal(size=(2, 45)), stimulus_ids=conditions)
+    model = RDMs(rng.normal(size=45), stimulus_ids=conditions)
     order = list(rng.permutation(conditions))
     base = permutation_test(data, model, n_perm=200, random_state=0)
     moved = permutation_test(data.reorder(order), model.reorder(order), n_perm=200,
@@ -134,8 +134,8 @@ def test_bad_alternative(rng):
 
 
 def test_bad_method(rng):
-    with pytest.raises(ProbingError, match=r"permutation_test: method must be one of"):
-        permutation_test(rng.normal(size=6), rng.normal(size=6), method="kendall")
+    with pytest.raises(ProbingError, match=r"permutation_test: comparison must be one of"):
+        permutation_test(rng.normal(size=6), rng.normal(size=6), comparison="kendall")
 
 
 def test_within_blocks_permutations_stay_inside_their_block():

@@ -11,11 +11,11 @@ from probing.rsa import RDMs, compute_rdm, from_rsatoolbox, to_rsatoolbox
 
 def test_round_trip(rng):
     pytest.importorskip("rsatoolbox")
-    rdms = compute_rdm(rng.normal(size=(3, 6, 5)), conditions=list("abcdef"))
+    rdms = compute_rdm(rng.normal(size=(6, 3, 5)), stimulus_ids=list("abcdef"))
     out = to_rsatoolbox(rdms)
     assert out.n_rdm == 3 and out.rdm_descriptors["layer"] == [0, 1, 2]
     back = from_rsatoolbox(out)
-    assert back.conditions == rdms.conditions and back.metric == "correlation"
+    assert back.stimulus_ids == rdms.stimulus_ids and back.distance == "correlation"
     np.testing.assert_array_equal(back.values, rdms.values)
     assert back.descriptors["layer"].tolist() == [0, 1, 2]
 

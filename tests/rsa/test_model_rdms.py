@@ -20,7 +20,7 @@ def test_categorical_is_same_or_different_level(table):
     rdm = build_model_rdm(table, factor="number")
     np.testing.assert_array_equal(rdm.to_square()[0], [[0, 1, 0, 1], [1, 0, 1, 0],
                                                        [0, 1, 0, 1], [1, 0, 1, 0]])
-    assert rdm.conditions == ("s1", "s2", "s3", "s4") and rdm.metric == "categorical"
+    assert rdm.stimulus_ids == ("s1", "s2", "s3", "s4") and rdm.distance == "categorical"
 
 
 def test_continuous_is_absolute_difference(table):
@@ -34,7 +34,7 @@ def test_from_the_shipped_paradigm(paradigms_dir):
     assert list(rdms) == ["number", "animacy"]
     number = rdms["number"]
     assert number.n_conditions == len(stimuli.table) == 96
-    assert number.conditions == tuple(stimuli.table["stimulus_id"])
+    assert number.stimulus_ids == tuple(stimuli.table["stimulus_id"])
     same = stimuli.table["number"].to_numpy()
     square = number.to_square()[0]
     assert np.array_equal(square == 0, same[:, None] == same[None])
@@ -50,13 +50,13 @@ def test_spec_pairs_and_mapping_forms_agree(table):
 
 
 def test_from_another_layer(rng):
-    layers = compute_rdm(rng.normal(size=(3, 5, 4)))
+    layers = compute_rdm(rng.normal(size=(5, 3, 4)))
     model = layers.subset(2)
     assert model.n_rdms == 1 and model.descriptors["layer"].tolist() == [2]
 
 
 def test_from_a_user_array():
-    rdm = check_rdm(np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0]]), conditions=list("xyz"))
+    rdm = check_rdm(np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0]]), stimulus_ids=list("xyz"))
     assert rdm.values.tolist() == [[1.0, 2.0, 1.0]]
 
 

@@ -14,7 +14,7 @@ def test_equals_rsatoolbox(rng, method):
     noise = pytest.importorskip("rsatoolbox.data.noise")
     residuals = rng.normal(size=(25, 8)) @ rng.normal(size=(8, 8))
     theirs = noise.cov_from_residuals(residuals.copy(), method=method)
-    np.testing.assert_allclose(estimate_noise_cov(residuals, method=method), theirs,
+    np.testing.assert_allclose(estimate_noise_cov(residuals, covariance=method), theirs,
                                rtol=1e-10, atol=1e-12)
 
 
@@ -33,8 +33,8 @@ def test_residuals_not_mutated(rng):
 
 
 def test_unknown_method(rng):
-    with pytest.raises(ProbingError, match=r"method must be one of \['shrinkage_diag'"):
-        estimate_noise_cov(rng.normal(size=(5, 2)), method="oas")
+    with pytest.raises(ProbingError, match=r"covariance must be one of \['shrinkage_diag'"):
+        estimate_noise_cov(rng.normal(size=(5, 2)), covariance="oas")
 
 
 def test_too_few_observations():

@@ -21,7 +21,7 @@ def _close_figures(monkeypatch):
 
 
 def test_plot_rdm_labels_and_values():
-    rdm = RDMs([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], conditions=["sg", "pl", "x"])
+    rdm = RDMs([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], stimulus_ids=["sg", "pl", "x"])
     fig, ax = plt.subplots()
     assert plot_rdm(rdm, index=1, ax=ax) is ax
     assert [t.get_text() for t in ax.get_yticklabels()] == ["sg", "pl", "x"]

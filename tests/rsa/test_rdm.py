@@ -28,16 +28,16 @@ def test_rdms_is_read_only_and_copies_its_input(rng):
     with pytest.raises(ValueError):
         rdms.values[0, 0] = 1.0
     with pytest.raises(AttributeError):
-        rdms.metric = "x"
+        rdms.distance = "x"
 
 
 def test_reorder_permutes_rows_and_columns_consistently(rng):
-    rdms = RDMs(rng.random((2, 10)), conditions=list("abcde"))
+    rdms = RDMs(rng.random((2, 10)), stimulus_ids=list("abcde"))
     order = ["c", "a", "e", "b", "d"]
     index = [2, 0, 4, 1, 3]
     expected = rdms.to_square()[:, index][:, :, index]
     np.testing.assert_array_equal(rdms.reorder(order).to_square(), expected)
-    assert rdms.reorder(order).conditions == tuple(order)
+    assert rdms.reorder(order).stimulus_ids == tuple(order)
 
 
 def test_subset_keeps_descriptors(rng):
@@ -47,7 +47,7 @@ def test_subset_keeps_descriptors(rng):
 
 
 def test_to_frame_is_tidy():
-    frame = RDMs([1.0, 2.0, 3.0], conditions="abc", descriptors={"layer": [7]}).to_frame()
+    frame = RDMs([1.0, 2.0, 3.0], stimulus_ids="abc", descriptors={"layer": [7]}).to_frame()
     assert frame[["condition_a", "condition_b", "value", "layer"]].values.tolist() == [
         ["a", "b", 1.0, 7], ["a", "c", 2.0, 7], ["b", "c", 3.0, 7]]
 
@@ -64,13 +64,13 @@ def test_bad_length():
 
 
 def test_bad_condition_count():
-    with pytest.raises(ProbingError, match="conditions has 2 labels for 3 conditions"):
-        RDMs(np.ones(3), conditions=["a", "b"])
+    with pytest.raises(ProbingError, match="stimulus_ids has 2 labels for 3 RDM rows"):
+        RDMs(np.ones(3), stimulus_ids=["a", "b"])
 
 
 def test_duplicate_conditions():
     with pytest.raises(ProbingError, match="condition labels must be unique"):
-        RDMs(np.ones(3), conditions=["a", "b", "a"])
+        RDMs(np.ones(3), stimulus_ids=["a", "b", "a"])
 
 
 def test_bad_descriptor_rows():
@@ -95,4 +95,4 @@ def test_non_finite_user_rdm():
 
 def test_reorder_unknown_condition():
     with pytest.raises(ProbingError, match=r"condition\(s\) \['z'\] are not among"):
-        RDMs([1.0, 2.0, 3.0], conditions="abc").reorder(["a", "z"])
+        RDMs([1.0, 2.0, 3.0], stimulus_ids="abc").reorder(["a", "z"])

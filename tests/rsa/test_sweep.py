@@ -50,7 +50,7 @@ def test_values_equal_compare_rdms(stimuli, rng):
     acts = _planted(stimuli, rng)
     models = build_model_rdms(stimuli)
     table = rsa_layers(acts, models, n_perm=10, bootstrap=None, random_state=0, dtype="float64")
-    data = compute_rdm(np.swapaxes(acts.values, 0, 1), conditions=acts.index["stimulus_id"],
+    data = compute_rdm(acts.values, stimulus_ids=acts.index["stimulus_id"],
                        dtype="float64")
     expected = compare_rdms(data, models["animacy"])[:, 0]
     np.testing.assert_allclose(table.query("model_rdm == 'animacy'")["value"], expected,
@@ -62,10 +62,10 @@ def test_shuffling_stimuli_changes_nothing(rng):
     # 6 conditions: exact enumeration, so p-values do not depend on the draw either
     X = rng.normal(size=(6, 3, 10))
     labels = np.array(list("abcdef"))
-    model = compute_rdm(rng.normal(size=(6, 4)), conditions=labels)
+    model = compute_rdm(rng.normal(size=(6, 4)), stimulus_ids=labels)
     order = rng.permutation(6)
-    base = rsa_layers(X, {"m": model}, conditions=labels, bootstrap=None)
-    moved = rsa_layers(X[order], {"m": model}, conditions=labels[order], bootstrap=None)
+    base = rsa_layers(X, {"m": model}, stimulus_ids=labels, bootstrap=None)
+    moved = rsa_layers(X[order], {"m": model}, stimulus_ids=labels[order], bootstrap=None)
     assert base["exact"].all()
     np.testing.assert_allclose(moved["value"], base["value"], atol=1e-6)
     np.testing.assert_allclose(moved["p_val"], base["p_val"])
@@ -76,8 +76,8 @@ def test_item_bootstrap_and_layer_subset(rng):
     conditions, items = np.repeat(list("abcd"), 5), np.tile(np.arange(5), 4)
     X = np.stack([centres[np.repeat(np.arange(4), 5)] + rng.normal(scale=0.3, size=(20, 12))
                   for _ in range(3)], axis=1)
-    model = compute_rdm(centres, conditions=list("abcd"))
-    table = rsa_layers(X, {"truth": model}, conditions=conditions, groups=items,
+    model = compute_rdm(centres, stimulus_ids=list("abcd"))
+    table = rsa_layers(X, {"truth": model}, stimulus_ids=conditions, groups=items,
                        bootstrap="items", layers=[0, 2], n_boot=50, random_state=0)
     assert table["layer"].tolist() == [0, 2] and (table["ci_low"] > 0.3).all()
 
@@ -98,8 +98,8 @@ def test_activations_not_mutated(rng):
 
 
 def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
-    rdms = compute_rdm(rng.normal(size=(4, 8, 6)))
-    table = compare_layers(rdms, method="pearson")
+    rdms = compute_rdm(rng.normal(size=(8, 4, 6)))
+    table = compare_layers(rdms, comparison="pearson")
     square = table.pivot(index="layer_a", columns="layer_b", values="value").to_numpy()
     np.testing.assert_allclose(square, square.T, atol=1e-12)
     np.testing.assert_allclose(np.diag(square), 1.0)
@@ -107,19 +107,19 @@ def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
 
 def test_compare_models_aligns_conditions(rng):
     labels = list("abcdefg")
-    a = compute_rdm(rng.normal(size=(2, 7, 5)), conditions=labels)
+    a = compute_rdm(rng.normal(size=(7, 2, 5)), stimulus_ids=labels)
     b = a.reorder(labels[::-1])
     table = compare_models({"a": a, "b": b})
     same = table.query("model_a == 'a' and model_b == 'b' and layer_a == layer_b")["value"]
     np.testing.assert_allclose(same, 1.0)
-    assert list(table.columns) == ["model_a", "layer_a", "model_b", "layer_b", "method", "value"]
+    assert list(table.columns) == ["model_a", "layer_a", "model_b", "layer_b", "metric", "value"]
 
 
 def test_word_level_needs_conditions(rng):
     index = pd.DataFrame({"stimulus_id": ["a", "a"], "word_index": [0, 1], "word": ["x", "y"]})
     acts = Activations(np.zeros((2, 1, 3), np.float32), index, layers=(0,), site="resid_post",
                        pooling="mean", level="word")
-    with pytest.raises(ProbingError, match="word-level activations need conditions"):
+    with pytest.raises(ProbingError, match="word-level activations need stimulus_ids"):
         rsa_layers(acts, {"m": [1.0]})
 
 
@@ -157,7 +157,7 @@ def test_item_bootstrap_needs_groups(rng):
 def test_groups_must_be_constant_within_a_condition(rng):
     with pytest.raises(ProbingError, match="groups must be constant within a condition"):
         rsa_layers(rng.normal(size=(8, 2, 4)), {"m": rng.normal(size=6)},
-                   conditions=list("aabbccdd"), groups=[0, 1] * 4, n_perm=5)
+                   stimulus_ids=list("aabbccdd"), groups=[0, 1] * 4, n_perm=5)
 
 
 def test_compare_models_needs_a_mapping():

@@ -12,7 +12,7 @@ from probing.stats import proportion_ci
                          ids=["wilson", "clopper_pearson"])
 @pytest.mark.parametrize("k, n", [(0, 5), (3, 5), (5, 5), (17, 40)], ids=str)
 def test_matches_statsmodels(method, name, k, n):
-    assert proportion_ci(k, n, ci=0.9, method=method) == pytest.approx(
+    assert proportion_ci(k, n, ci=0.9, interval=method) == pytest.approx(
         proportion_confint(k, n, alpha=0.1, method=name), rel=1e-12)
 
 
@@ -24,7 +24,7 @@ def test_no_trials_is_nan_and_all_successes_is_not_a_point():
 
 @pytest.mark.parametrize("args, kwargs, message", [
     ((3, 2), {}, "0 <= successes <= n"),
-    ((1, 2), {"method": "bootstrap"}, "method must be one of"),
+    ((1, 2), {"interval": "bootstrap"}, "interval must be one of"),
     ((1, 2), {"ci": 1.0}, "ci must lie in"),
     ((np.nan, 2), {}, "successes must be a finite number"),
 ], ids=["range", "method", "ci", "nan"])

@@ -67,14 +67,14 @@ METHODS = ["holm", "bonferroni", "fdr_bh"]
 def test_correction_matches_multipletests(rng, method):
     p = rng.uniform(size=25) ** 3
     expected = multipletests(p, method=method)[1]
-    np.testing.assert_allclose(correct_pvalues(p, method=method), expected, rtol=1e-12)
+    np.testing.assert_allclose(correct_pvalues(p, correction=method), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHODS)
 def test_correction_nans_stay_and_leave_the_family(rng, method):
     p = rng.uniform(size=12) ** 2
     p[[0, 5, 11]] = np.nan
-    out = correct_pvalues(p, method=method)
+    out = correct_pvalues(p, correction=method)
     keep = ~np.isnan(p)
     assert np.isnan(out[~keep]).all()
     np.testing.assert_allclose(out[keep], multipletests(p[keep], method=method)[1], rtol=1e-12)
@@ -82,8 +82,8 @@ def test_correction_nans_stay_and_leave_the_family(rng, method):
 
 def test_correction_bh_alias_and_bounds(rng):
     p = rng.uniform(size=10)
-    np.testing.assert_array_equal(correct_pvalues(p, method="bh"),
-                                  correct_pvalues(p, method="fdr_bh"))
+    np.testing.assert_array_equal(correct_pvalues(p, correction="bh"),
+                                  correct_pvalues(p, correction="fdr_bh"))
     out = correct_pvalues(p)
     assert np.all(out >= p) and np.all(out <= 1)
 
@@ -102,7 +102,7 @@ def test_correction_input_not_mutated(rng):
 
 
 BAD_CORRECTION = [
-    ([0.1, 0.2], {"method": "sidak_ss"}, "method must be one of"),
+    ([0.1, 0.2], {"correction": "sidak_ss"}, "correction must be one of"),
     ([0.1, 1.2], {}, r"must lie in \[0, 1\]"),
     ([[0.1, 0.2]], {}, "must be 1-D"),
 ]
@@ -126,4 +126,4 @@ def test_holm_controls_familywise_error_under_the_null():
 def test_correction_matches_multipletests_with_ties_and_extremes(method):
     p = np.array([0.01, 0.5, 0.01, 0.0, 1.0, 0.02, 0.5, 0.04])
     expected = multipletests(p, method=method)[1]
-    np.testing.assert_allclose(correct_pvalues(p, method=method), expected, rtol=1e-12)
+    np.testing.assert_allclose(correct_pvalues(p, correction=method), expected, rtol=1e-12)

@@ -16,7 +16,7 @@ METHODS = [("percentile", "percentile"), ("basic", "basic"), ("bca", "BCa")]
 @pytest.mark.parametrize("statistic", ["mean", "median"], ids=["mean", "median"])
 def test_matches_scipy_bootstrap_with_same_seed(rng, method, scipy_method, statistic):
     values = rng.gamma(2.0, size=60)
-    ours = bootstrap_ci(values, statistic=statistic, n_boot=3000, ci=0.9, method=method,
+    ours = bootstrap_ci(values, statistic=statistic, n_boot=3000, ci=0.9, interval=method,
                         random_state=7)
     ref = stats.bootstrap((values,), getattr(np, statistic), n_resamples=3000,
                           confidence_level=0.9, method=scipy_method,
@@ -57,7 +57,7 @@ def test_same_seed_same_interval_and_generator_accepted(rng):
 def test_returns_frozen_dataclass(rng):
     res = bootstrap_ci(rng.normal(size=10), n_boot=100, random_state=0)
     assert isinstance(res, BootstrapCI)
-    assert (res.ci, res.method) == (0.95, "percentile")
+    assert (res.ci, res.interval) == (0.95, "percentile")
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.estimate = 0.0
 
@@ -71,7 +71,7 @@ def test_input_not_mutated(rng):
 
 @pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
 def test_constant_values_give_degenerate_interval(method, recwarn):
-    res = bootstrap_ci(np.ones(8), method=method, n_boot=100, random_state=0)
+    res = bootstrap_ci(np.ones(8), interval=method, n_boot=100, random_state=0)
     assert (res.estimate, res.ci_low, res.ci_high, res.std_err) == (1.0, 1.0, 1.0, 0.0)
     assert not recwarn.list
 
@@ -87,7 +87,7 @@ def test_empty_and_single_value():
 BAD = [
     ({"values": [1.0, np.nan]}, "NaN"),
     ({"values": np.ones((2, 2))}, "1-D"),
-    ({"method": "studentized"}, "method must be one of"),
+    ({"interval": "studentized"}, "interval must be one of"),
     ({"statistic": "mode"}, "statistic must be one of"),
     ({"ci": 1.5}, "ci must lie in"),
     ({"n_boot": 0}, "n_boot must be a positive integer"),

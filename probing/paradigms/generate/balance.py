@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from probing._core.words import count_words
+
 BALANCE_COLUMNS = ("slot", "measure", "condition", "n", "mean", "sd", "test", "stat", "p_val")
 TEXT = "(text)"
 
@@ -66,7 +68,7 @@ def build_balance(stimuli):
 
 def _text_lengths(table):
     return pd.DataFrame({"slot": TEXT, "measure": "words", "condition": table["condition"],
-                         "value": table["text"].str.split().str.len().astype(float)})
+                         "value": table["text"].map(count_words).astype(float)})
 
 
 def _slot_measures(slot, group):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from probing._core.errors import ConstraintError
+from probing._core.words import count_words
 from probing.paradigms.generate.fill import RedrawItem
 
 MAX_TRIES_PER_ITEM = 25
@@ -56,7 +57,7 @@ def _matched(records, match):
     if match is None:
         return True
     if match.length:
-        measure = (lambda t: len(t.split())) if match.length == "words" else len
+        measure = count_words if match.length == "words" else len
         lengths = [measure(r["text"]) for r in records]
         if max(lengths) - min(lengths) > match.tolerance:
             return False

@@ -6,6 +6,7 @@ import dataclasses
 
 import pandas as pd
 
+from probing._core.words import count_words
 from probing.paradigms.generate.balance import build_balance
 from probing.stimuli import Stimuli
 
@@ -49,7 +50,7 @@ def _slot_words(row, record):
     for slot, entry in record.get("slot_rows", {}).items():
         start, end = spans[slot]
         out.append({"stimulus_id": row["stimulus_id"],
-                    "word_index": len(row["text"][:start].split()),
+                    "word_index": count_words(row["text"][:start]),
                     "word": row["text"][start:end], "char_start": start, "char_end": end,
                     "slot": slot, **{k: v for k, v in entry.items() if k != "form"}})
     return sorted(out, key=lambda w: w["char_start"])

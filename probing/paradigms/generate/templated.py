@@ -77,4 +77,4 @@ def generate_factorial(spec, filler):
 
     items = draw_items(filler, spec.items_per_cell, render, match=spec.match)
     return records_to_stimuli(spec, items, predictions=spec.predictions,
-                              info={"regions": [r.name for r in spec.regions], "metric": "sum"})
+                              info={"regions": [r.name for r in spec.regions], "reduction": "sum"})

@@ -10,12 +10,12 @@ uses it too, so both sources give the same shape.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from probing._core.errors import SpecError
+from probing._core.words import word_spans
 from probing.stimuli import PAIR_COLUMNS, REGION_COLUMNS, STIMULUS_COLUMNS, Stimuli
 
 __all__ = ["build_pair_stimuli", "find_critical_spans", "read_blimp", "read_human_agreement"]
@@ -25,7 +25,6 @@ _REQUIRED = ("sentence_good", "sentence_bad", "UID", "pairID")
 _EXTRA = ("field", "linguistics_term")
 # The upstream repository keeps the paper's accuracies beside the data; it holds no pairs.
 _NOT_PAIRS = frozenset({"models_summary.jsonl"})
-_WORD = re.compile(r"\S+")
 #: The published human agreement per phenomenon, shipped beside the pairs (data/blimp/README.md).
 HUMAN_AGREEMENT = "human_agreement.csv"
 
@@ -189,7 +188,7 @@ def find_critical_spans(good, bad):
     >>> find_critical_spans("The cat sleeps.", "The cats sleeps.")
     ((4, 7), (4, 8))
     """
-    spans = [[m.span() for m in _WORD.finditer(t)] for t in (good, bad)]
+    spans = [[(a, b) for _, a, b in word_spans(t)] for t in (good, bad)]
     words = [[t[a:b] for a, b in sp] for t, sp in zip((good, bad), spans, strict=True)]
     n = min(len(words[0]), len(words[1]))
     prefix = 0

@@ -55,7 +55,8 @@ def read_syntaxgym(path, *, name=None):
         stimulus, ``region`` named from ``region_meta``, ``region_number`` as in the
         suite, and ``char_start, char_end`` into ``text`` (an empty region gets an empty
         span where its content would start). ``predictions`` holds the formula
-        strings; ``info`` has ``source``, ``metric``, ``regions`` and ``conditions``.
+        strings; ``info`` has ``source``, ``reduction`` (the suite's ``meta.metric``),
+        ``regions`` and ``conditions``.
 
     Examples
     --------
@@ -118,7 +119,7 @@ def _read_suite(path, name):
     table = pd.DataFrame(rows, columns=[*STIMULUS_COLUMNS, "suite"])
     info = {
         "source": "syntaxgym",
-        "metric": suite["meta"]["metric"],
+        "reduction": suite["meta"]["metric"],  # SyntaxGym calls it meta.metric
         "regions": list(region_names.values()),
         "conditions": list(dict.fromkeys(table["condition"])),
     }

@@ -1,0 +1,29 @@
+"""One default per concept, with its reason; every function and option uses these names.
+
+``RANDOM_STATE = 0``
+    A rerun gives the same table (the manifest can be checked by repeating it); vary it
+    (``--random-state``, ``random_state=``) to see how much a result depends on the draw.
+``N_PERM = 10_000``
+    A permutation p-value cannot fall below ``1 / (n_perm + 1)``. With 10,000 the
+    smallest p is about 1e-4, so a Holm or Bonferroni correction over a whole layer
+    sweep (30 layers x a few model RDMs or probes, ~100 tests) can still reach 0.05;
+    1,000 could not (100 / 1,001 > 0.05).
+``N_BOOT = 2_000``
+    Percentile intervals need 1,000-2,000 resamples for their end points to be stable
+    to about 1% of the interval's width (Efron & Tibshirani 1993, ch. 19; Davison &
+    Hinkley 1997, ch. 5); 2,000 keeps the Monte Carlo error of a 95% end point small
+    without the run time of 10,000 for resamplings that refit or recompute an RDM.
+``CI = 0.95``
+    The interval level reported in ``ci_low``/``ci_high``.
+``GROUPS = "auto"``
+    What ``groups="auto"`` resolves to in probes and controls: see :func:`resolve_groups`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CI", "N_BOOT", "N_PERM", "RANDOM_STATE"]
+
+RANDOM_STATE = 0
+N_PERM = 10_000
+N_BOOT = 2_000
+CI = 0.95
