@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
-from probing._core.io import provisional_folder
 from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
+from probing._core.io import provisional_folder
 from probing.cli.commands import (
     SITES,
     add_deprecated_flag,
