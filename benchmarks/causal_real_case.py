@@ -32,9 +32,16 @@ def main():
     parser.add_argument("--patch-layers", default="all")
     parser.add_argument("--limit-mediate", type=int, default=8)
     parser.add_argument("--mediate-layers", default="2,5,8,11,14,17,20,23,26,29")
-    parser.add_argument("--steps", default="patch,mediate", help="patch,mediate,ablate")
+    parser.add_argument("--steps", default="patch,mediate",
+                        help="patch,mediate,ablate,interchange")
     parser.add_argument("--limit-ablate", type=int, default=10)
     parser.add_argument("--n-sets", type=int, default=50)
+    parser.add_argument("--interchange-layers", default="6:subject,12:subject,18:subject,"
+                        "24:subject,27:attractor,30:attractor",
+                        help="layer:region pairs (region whose tokens are interchanged)")
+    parser.add_argument("--test-items", type=int, default=25,
+                        help="items 1..N are intervened on; the others fit the subspace")
+    parser.add_argument("--n-random", type=int, default=3)
     args = parser.parse_args()
     steps = args.steps.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +58,8 @@ def main():
                    argv=sys.argv, options=CausalOptions(limit=args.limit_ablate,
                                                          n_sets=args.n_sets))
         print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
+    if "interchange" in steps:
+        _interchange(lm, args)
 
 
 def _patch(lm, args):
@@ -66,6 +75,27 @@ def _mediate(lm, args):
         contrast="subject_number", mediators="heads", layers=args.mediate_layers,
         limit=args.limit_mediate, top_k=5))
     print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def _interchange(lm, args):
+    from probing.models import reinitialize
+    from probing.paradigms import generate, load_paradigm
+    from probing.pipeline.interchange import run_interchange
+
+    start = time.perf_counter()
+    stimuli = generate(load_paradigm(PARADIGM))
+    items = sorted(stimuli.table["item_id"].unique())
+    layer_regions = {int(k): v for k, v in
+                     (part.split(":") for part in args.interchange_layers.split(","))}
+    path = args.out / "interchange" / "iia.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = run_interchange(
+        lm, stimuli, layer_regions=layer_regions, fit_items=items[args.test_items:],
+        test_items=items[:args.test_items], reinitialized=reinitialize(lm, random_state=0),
+        n_random=args.n_random, on_layer=lambda t: t.to_csv(path, index=False))
+    table.to_csv(path, index=False)
+    print(table.to_string(index=False))
+    print(f"interchange {time.perf_counter() - start:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
