@@ -36,6 +36,8 @@ def main():
                         help="patch,mediate,ablate,interchange")
     parser.add_argument("--limit-ablate", type=int, default=10)
     parser.add_argument("--n-sets", type=int, default=50)
+    parser.add_argument("--units", type=Path, default=None,
+                        help="unit table to ablate (default: OUT/mediate/top_units.csv)")
     parser.add_argument("--interchange-layers", default="6:subject,12:subject,18:subject,"
                         "24:subject,27:attractor,30:attractor",
                         help="layer:region pairs (region whose tokens are interchanged)")
@@ -48,18 +50,18 @@ def main():
     start = time.perf_counter()
     lm = load_model("smollm2-135m", device="cpu")
     print(f"load {time.perf_counter() - start:.0f} s", flush=True)
-    if "patch" in steps:
-        _patch(lm, args)
-    if "mediate" in steps:
-        _mediate(lm, args)
-    if "ablate" in steps:
-        start = time.perf_counter()
-        run_ablate(PARADIGM, lm, args.out / "ablate", units=args.out / "mediate" / "top_units.csv",
-                   argv=sys.argv, options=CausalOptions(limit=args.limit_ablate,
-                                                         n_sets=args.n_sets))
-        print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
-    if "interchange" in steps:
-        _interchange(lm, args)
+    run = {"patch": _patch, "mediate": _mediate, "ablate": _ablate,
+           "interchange": _interchange}
+    for step in steps:  # in the order given
+        run[step](lm, args)
+
+
+def _ablate(lm, args):
+    start = time.perf_counter()
+    units = args.units or args.out / "mediate" / "top_units.csv"
+    run_ablate(PARADIGM, lm, args.out / "ablate", units=units, argv=sys.argv,
+               options=CausalOptions(limit=args.limit_ablate, n_sets=args.n_sets))
+    print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _patch(lm, args):
