@@ -23,7 +23,7 @@ def locate_crossover(table, *, from_position, to_position, metric="restored_frac
     ----------
     table : pandas.DataFrame
         A patching table (:data:`probing.causal.PATCHING_COLUMNS`), one site, no heads
-        (``head == -1`` or no ``head`` column).
+        (``head`` -1 or missing, or no ``head`` column).
     from_position, to_position
         Position labels (e.g. ``"1:subject"`` and ``"3:attractor"``).
     metric : str, default "restored_fraction"
@@ -54,7 +54,8 @@ def locate_crossover(table, *, from_position, to_position, metric="restored_frac
     if missing := need - set(table.columns):
         raise ProbingError(f"{func}: table lacks column(s) {sorted(missing)}")
     rows = table[(table["metric"] == metric) & (table["direction"] == direction)]
-    if "head" in rows and (rows["head"] != -1).any():
+    # no head: -1 from the analysis, empty once written to a CSV
+    if "head" in rows and (rows["head"].notna() & (rows["head"] != -1)).any():
         raise ProbingError(f"{func}: the table has per-head rows; pass one head or none")
     if "site" in rows and rows["site"].nunique() > 1:
         raise ProbingError(f"{func}: the table has several sites; pass one")

@@ -56,3 +56,13 @@ def test_bad_input(kwargs, message):
 def test_missing_columns():
     with pytest.raises(ProbingError, match="lacks column"):
         locate_crossover(pd.DataFrame({"layer": [0]}), from_position="a", to_position="b")
+
+
+def test_head_missing_as_read_from_csv(tmp_path):
+    table = _table({"a": [1.0, 0.0], "b": [0.0, 1.0]}).assign(head=-1)
+    table.assign(head=None).to_csv(tmp_path / "patching.csv", index=False)
+    read = pd.read_csv(tmp_path / "patching.csv")
+    pd.testing.assert_frame_equal(locate_crossover(read, from_position="a", to_position="b"),
+                                  locate_crossover(table, from_position="a", to_position="b"))
+    with pytest.raises(ProbingError, match="per-head rows"):
+        locate_crossover(table.assign(head=2), from_position="a", to_position="b")
