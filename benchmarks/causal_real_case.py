@@ -18,7 +18,7 @@ The whole real case as measured for the docs:
     PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT \
         --steps patch,mediate,ablate,interchange --limit-patch 16 \
         --patch-layers 0,12,21,24,27,30 --limit-mediate 4 --mediate-layers 24,27 \
-        --limit-ablate 10 --n-sets 30 \
+        --limit-ablate 6 --n-sets 19 \
         --interchange-layers 12:subject,24:subject,27:attractor,30:attractor --n-random 2
 
 It prints the time each step took, the interchange table and each step's main numbers.
