@@ -1,15 +1,27 @@
-"""The real case of docs/causal-real-case.md: patching and mediation on the default model.
+"""The real case of docs/causal-real-case.md, one command: where does SmolLM2 carry the
+subject's number in agreement across a PP attractor?
 
-Loads the model once (loading takes minutes on a shared CPU) and runs what
+Loads the default model once (minutes on a shared CPU) and runs the steps named in
+``--steps``, in that order, writing run folders under OUT:
 
-    probing patch paradigms/agreement_pp_attractor.yaml --contrast subject_number \
-        --limit 20 --n-boot 2000 --out runs/causal/patch
-    probing mediate paradigms/agreement_pp_attractor.yaml --contrast subject_number \
-        --mediators heads --layers 2,5,8,11,14,17,20,23,26,29 --limit 8 --top-k 5 \
-        --out runs/causal/mediate
+- ``patch``: ``probing patch --contrast subject_number`` (denoising, singular into plural)
+  -> OUT/patch/patching.csv;
+- ``mediate``: ``probing mediate --mediators heads`` -> OUT/mediate (top_units.csv);
+- ``ablate``: ``probing ablate --units OUT/mediate/top_units.csv`` (or ``--units``)
+  against random matched sets -> OUT/ablate;
+- ``interchange``: the subject-number direction interchanged at each ``layer:region``
+  (``probing.pipeline.interchange.run_interchange``) with its controls ->
+  OUT/interchange/iia.csv (written after each layer).
 
-run, printing the time each step took. Usage:
-``PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT [--limit-patch N] [--limit-mediate N]``.
+The whole real case as measured for the docs:
+
+    PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT \
+        --steps patch,mediate,ablate,interchange --limit-patch 16 \
+        --patch-layers 0,12,21,24,27,30 --limit-mediate 4 --mediate-layers 24,27 \
+        --limit-ablate 6 --n-sets 19 \
+        --interchange-layers 12:subject,24:subject,27:attractor,30:attractor --n-random 2
+
+It prints the time each step took, the interchange table and each step's main numbers.
 """
 
 import argparse
@@ -17,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+from probing.causal import locate_crossover
 from probing.models import load_model
 from probing.pipeline.ablate import run_ablate
 from probing.pipeline.causal import run_mediate, run_patch
@@ -32,40 +45,80 @@ def main():
     parser.add_argument("--patch-layers", default="all")
     parser.add_argument("--limit-mediate", type=int, default=8)
     parser.add_argument("--mediate-layers", default="2,5,8,11,14,17,20,23,26,29")
-    parser.add_argument("--steps", default="patch,mediate", help="patch,mediate,ablate")
+    parser.add_argument("--steps", default="patch,mediate",
+                        help="patch,mediate,ablate,interchange")
     parser.add_argument("--limit-ablate", type=int, default=10)
     parser.add_argument("--n-sets", type=int, default=50)
+    parser.add_argument("--units", type=Path, default=None,
+                        help="unit table to ablate (default: OUT/mediate/top_units.csv)")
+    parser.add_argument("--interchange-layers", default="6:subject,12:subject,18:subject,"
+                        "24:subject,27:attractor,30:attractor",
+                        help="layer:region pairs (region whose tokens are interchanged)")
+    parser.add_argument("--test-items", type=int, default=25,
+                        help="items 1..N are intervened on; the others fit the subspace")
+    parser.add_argument("--n-random", type=int, default=3)
     args = parser.parse_args()
     steps = args.steps.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     lm = load_model("smollm2-135m", device="cpu")
     print(f"load {time.perf_counter() - start:.0f} s", flush=True)
-    if "patch" in steps:
-        _patch(lm, args)
-    if "mediate" in steps:
-        _mediate(lm, args)
-    if "ablate" in steps:
-        start = time.perf_counter()
-        run_ablate(PARADIGM, lm, args.out / "ablate", units=args.out / "mediate" / "top_units.csv",
-                   argv=sys.argv, options=CausalOptions(limit=args.limit_ablate,
-                                                         n_sets=args.n_sets))
-        print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
+    run = {"patch": _patch, "mediate": _mediate, "ablate": _ablate,
+           "interchange": _interchange}
+    for step in steps:  # in the order given
+        run[step](lm, args)
+
+
+def _ablate(lm, args):
+    start = time.perf_counter()
+    units = args.units or args.out / "mediate" / "top_units.csv"
+    tables = run_ablate(PARADIGM, lm, args.out / "ablate", units=units, argv=sys.argv,
+                        options=CausalOptions(limit=args.limit_ablate, n_sets=args.n_sets))
+    print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
+    print(tables["ablation"].round(3).to_string(index=False))
 
 
 def _patch(lm, args):
     start = time.perf_counter()
-    run_patch(PARADIGM, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
-        contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers))
+    table = run_patch(PARADIGM, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
+        contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers))["patching"]
     print(f"patch {time.perf_counter() - start:.0f} s", flush=True)
+    rows = table[table["metric"] == "restored_fraction"]
+    print(rows.pivot(index="layer", columns="position", values="effect").round(2).to_string())
+    print(locate_crossover(table, from_position="1:subject", to_position="3:attractor")
+          .round(2).to_string(index=False))
 
 
 def _mediate(lm, args):
     start = time.perf_counter()
-    run_mediate(PARADIGM, lm, args.out / "mediate", argv=sys.argv, options=CausalOptions(
-        contrast="subject_number", mediators="heads", layers=args.mediate_layers,
-        limit=args.limit_mediate, top_k=5))
+    tables = run_mediate(PARADIGM, lm, args.out / "mediate", argv=sys.argv,
+                         options=CausalOptions(contrast="subject_number", mediators="heads",
+                                               layers=args.mediate_layers,
+                                               limit=args.limit_mediate, top_k=5))
     print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
+    print(tables["top_mediators"].round(3).to_string(index=False))
+    print(tables["mediation_joint"].round(3).to_string(index=False))
+
+
+def _interchange(lm, args):
+    from probing.models import reinitialize
+    from probing.paradigms import generate, load_paradigm
+    from probing.pipeline.interchange import run_interchange
+
+    start = time.perf_counter()
+    stimuli = generate(load_paradigm(PARADIGM))
+    items = sorted(stimuli.table["item_id"].unique())
+    layer_regions = {int(k): v for k, v in
+                     (part.split(":") for part in args.interchange_layers.split(","))}
+    path = args.out / "interchange" / "iia.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = run_interchange(
+        lm, stimuli, layer_regions=layer_regions, fit_items=items[args.test_items:],
+        test_items=items[:args.test_items], reinitialized=reinitialize(lm, random_state=0),
+        n_random=args.n_random, on_layer=lambda t: t.to_csv(path, index=False))
+    table.to_csv(path, index=False)
+    print(table.to_string(index=False))
+    print(f"interchange {time.perf_counter() - start:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Activation patching
     fraction with item-bootstrap intervals), :func:`plot_patching`;
     :func:`screen_agreement` (attribution-patching screen against exact patching);
     :func:`build_patching_runs`, :func:`summarize_patching` (from the adapter's long
-    table of runs).
+    table of runs); :func:`locate_crossover` (the layer where an effect moves from one
+    position to another).
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
     (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
@@ -30,6 +31,7 @@ Lesion studies over several paradigms
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
 from probing.causal.amnesic import AMNESIC_COLUMNS, amnesic_effect
 from probing.causal.attribution import SCREEN_COLUMNS, screen_agreement
+from probing.causal.crossover import CROSSOVER_COLUMNS, locate_crossover
 from probing.causal.erasure import LeaceEraser, RandomEraser
 from probing.causal.interchange import (
     IIA_COLUMNS,
@@ -77,6 +79,7 @@ from probing.causal.units import (
 __all__ = [
     "ABLATION_COLUMNS",
     "AMNESIC_COLUMNS",
+    "CROSSOVER_COLUMNS",
     "DIRECTIONS",
     "IIA_COLUMNS",
     "LESION_COLUMNS",
@@ -100,6 +103,7 @@ __all__ = [
     "interchange",
     "interchange_accuracy",
     "joint_effect",
+    "locate_crossover",
     "make_control_counterfactuals",
     "mean_difference_subspace",
     "mediation_effects",

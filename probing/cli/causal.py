@@ -45,6 +45,19 @@ def _options(args, **extra):
                          batch_size=args.batch_size, seed=args.seed, **extra)
 
 
+def _run(args, command, runner, options, **kwargs):
+    """Check the output folder, then run ``runner`` with the model loaded only if needed."""
+    out = _out(args, command)
+    with provisional_folder(out.parent):  # a default runs/ made here is removed on failure
+        tables = runner(args.file, lambda: load_from_args(args), out, options=options,
+                        force=args.force, argv=["probing", *sys.argv[1:]], **kwargs)
+    return out, tables
+
+
+def _show(table, digits=".3f"):
+    print(table.to_string(index=False, float_format=lambda x: f"{x:{digits}}"))
+
+
 def _out(args, command):
     from probing.paradigms import load_paradigm
     from probing.pipeline.run import check_run_folder
@@ -75,17 +88,13 @@ def run_patch_command(args):
 
     options = _options(args, per_head=args.per_head, direction=args.direction,
                        contrast=args.contrast, positions=args.positions)
-    out = _out(args, "patch")
-    with provisional_folder(out.parent):
-        tables = run_patch(args.file, lambda: load_from_args(args), out, options=options,
-                       force=args.force, argv=["probing", *sys.argv[1:]])
+    out, tables = _run(args, "patch", run_patch, options)
     table = tables["patching"]
     rows = table[table["metric"] == "restored_fraction"]
     best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
     print(f"wrote {out}/ (patching.csv, {len(tables['patch_pairs'])} pairs)")
     print("largest restored fraction per position:")
-    print(best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]]
-          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    _show(best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]])
 
 
 def add_mediate(sub):
@@ -108,15 +117,10 @@ def run_mediate_command(args):
 
     options = _options(args, contrast=args.contrast, positions=args.positions,
                        mediators=args.mediators, top_k=args.top_k)
-    out = _out(args, "mediate")
-    with provisional_folder(out.parent):
-        tables = run_mediate(args.file, lambda: load_from_args(args), out, options=options,
-                         force=args.force, argv=["probing", *sys.argv[1:]])
+    out, tables = _run(args, "mediate", run_mediate, options)
     print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv)")
-    print(tables["top_mediators"].drop(columns=["model", "paradigm"])
-          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    print(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]]
-          .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    _show(tables["top_mediators"].drop(columns=["model", "paradigm"]))
+    _show(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]])
 
 
 def add_ablate(sub):
@@ -145,13 +149,9 @@ def run_ablate_command(args):
 
     options = _options(args, op=args.op, n_sets=args.n_sets)
     load_unit_table(args.units)  # before the model loads
-    out = _out(args, "ablate")
-    with provisional_folder(out.parent):
-        tables = run_ablate(args.file, lambda: load_from_args(args), out, units=args.units,
-                        options=options, force=args.force, argv=["probing", *sys.argv[1:]])
+    out, tables = _run(args, "ablate", run_ablate, options, units=args.units)
     print(f"wrote {out}/ (ablation.csv, ablation_behaviour.csv, ablation_null.csv)")
-    print(tables["ablation"].drop(columns=["model", "paradigm", "correction"])
-          .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    _show(tables["ablation"].drop(columns=["model", "paradigm", "correction"]), ".3g")
 
 
 REGISTRY = (add_patch, add_mediate, add_ablate)

@@ -9,23 +9,19 @@ effects are comparable; a set of one cell equals ``patch_pairs``' row (tested).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, prediction_inputs
-from probing.models.interventions import record_points
+from probing.models.causal import accepts_position_ids
 from probing.models.patching import (
     PATCH_COLUMNS,
     _check_options,
-    _check_pairs,
     _plain,
     _read,
     _Targets,
-    align_members,
+    prepare_pairs,
 )
 from probing.models.sites import edit_points
 
@@ -72,32 +68,24 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
     if per_head and site != "head_out":
         raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
     cells = _check_cells(cells, per_head, shape.n_heads)
-    _check_pairs(pairs)
-    ids = pairs["pair_id"].tolist()
-    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
-    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
-    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
-        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
-    recorded = record_points(lm, sources, [(site, layer) for layer in layers],
-                             batch_size=batch_size)
+    runs = prepare_pairs(lm, pairs, site, layers, batch_size)
+    ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
     rows = []
     with torch.inference_mode():
-        rows += _plain(lm, ids, sources, targets, aligned, batch_size)
-        t_inputs, t_tokens = prediction_inputs(lm, targets)
-        s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
-                    for s, t in zip(sources, targets, strict=True)]
+        rows += _plain(lm, ids, runs.sources, runs.targets, aligned, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
             inputs = [t_inputs[i] for i in indices]
             # _Targets pads the same way; the edit needs each token's column first
             columns = pad_sequences(inputs, pad_id=lm.start_token_id).columns
             edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices,
-                                            columns, aligned, recorded[(site, layer)],
+                                            columns, aligned, runs.recorded[(site, layer)],
                                             shape.head_dim) for layer in layers}
             with edit_points(lm.model.base_model, edits):
                 batch = _Targets(lm, inputs, use_positions)
             reads = _read(batch.logits, batch.batch.columns,
-                          [[s_tokens[i] for i in indices], [t_tokens[i] for i in indices]],
+                          [[runs.s_tokens[i] for i in indices],
+                           [runs.t_tokens[i] for i in indices]],
                           list(range(len(indices))), lm.device)
             for r, i in enumerate(indices):
                 base = (ids[i], "patched", -1, site, -1, -1, aligned[i][2])

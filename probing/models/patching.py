@@ -22,6 +22,8 @@ cannot be aligned and raise an error naming the pair.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
@@ -79,6 +81,42 @@ def _check_pairs(pairs):
                if not isinstance(t, str) or not t.strip()]
         if bad:
             raise ProbingError(f"pair {bad[0]!r}: {column} text is empty")
+
+
+@dataclasses.dataclass(frozen=True)
+class PairRuns:
+    """What every patching run of a set of pairs shares (``patch_pairs``, ``patch_set``).
+
+    ``aligned``: per pair, ``(source_positions, target_positions, rule)``; ``recorded``:
+    the sources' activations at each ``(site, layer)``; ``t_inputs``/``t_tokens``: the
+    targets' prediction inputs and tokens; ``s_tokens``: the source's tokens where the
+    members' token counts agree (else None: the source cannot be read on a target run).
+    """
+
+    ids: list
+    sources: list
+    targets: list
+    aligned: list
+    recorded: dict
+    t_inputs: list
+    t_tokens: list
+    s_tokens: list
+
+
+def prepare_pairs(lm, pairs, site, layers, batch_size):
+    """Check and encode the pairs, align their members and record the sources' sites."""
+    _check_pairs(pairs)
+    ids = pairs["pair_id"].tolist()
+    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
+    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
+    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
+        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
+    recorded = record_points(lm, sources, [(site, layer) for layer in layers],
+                             batch_size=batch_size)
+    t_inputs, t_tokens = prediction_inputs(lm, targets)
+    s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
+                for s, t in zip(sources, targets, strict=True)]
+    return PairRuns(ids, sources, targets, aligned, recorded, t_inputs, t_tokens, s_tokens)
 
 
 def _select_rows(value, rows, n):
@@ -229,29 +267,19 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, b
         the run's input is the other member's).
     """
     shape, layers = _check_options(lm, site, layers, per_head)
-    _check_pairs(pairs)
-    ids = pairs["pair_id"].tolist()
-    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
-    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
-    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
-        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
-    recorded = record_points(lm, sources, [(site, layer) for layer in layers],
-                             batch_size=batch_size)
+    runs = prepare_pairs(lm, pairs, site, layers, batch_size)
     heads = list(range(shape.n_heads)) if per_head else [-1]
     rows = []
     with torch.inference_mode():
-        rows += _plain(lm, ids, sources, targets, aligned, batch_size)
-        s_inputs, _ = prediction_inputs(lm, sources)
-        t_inputs, t_tokens = prediction_inputs(lm, targets)
-        s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
-                    for s, t in zip(sources, targets, strict=True)]
+        rows += _plain(lm, runs.ids, runs.sources, runs.targets, runs.aligned, batch_size)
         use_positions = accepts_position_ids(lm.model)
-        for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
-            batch = _Targets(lm, [t_inputs[i] for i in indices], use_positions)
-            sweep = _Sweep(lm, batch, indices, recorded, aligned, shape, site, heads)
+        for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
+            batch = _Targets(lm, [runs.t_inputs[i] for i in indices], use_positions)
+            sweep = _Sweep(lm, batch, indices, runs.recorded, runs.aligned, shape, site, heads)
             for layer in layers:
-                rows += sweep.layer(layer, ids, copies_per_forward,
-                                    [s_tokens[i] for i in indices], [t_tokens[i] for i in indices])
+                rows += sweep.layer(layer, runs.ids, copies_per_forward,
+                                    [runs.s_tokens[i] for i in indices],
+                                    [runs.t_tokens[i] for i in indices])
     table = pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
     table.attrs["patching"] = {"site": site, "layers": layers, "per_head": per_head,
                                "model": dict(lm.provenance)}

@@ -95,15 +95,26 @@ def _means(lm, stimuli, units, options):
             for p in points}
 
 
-def _interventions(units, op, means):
+def _interventions(units, op, means, head_dim):
+    """One intervention per (site, layer); at ``head_out`` one per head.
+
+    A ``head_out`` unit ``u`` of a unit table (``mediate``'s ``top_units.csv``, the
+    sampled sets) counts across heads; an intervention names the head (``u // head_dim``)
+    and the unit within it (``u % head_dim``).
+    """
     from probing.interventions import Intervention
 
     out = []
     for (site, layer), group in units.groupby(["site", "layer"], sort=True):
-        chosen = tuple(int(u) for u in sorted(group["unit"]))
-        values = None if op == "zero" else tuple(means[(site, int(layer))][list(chosen)])
-        out.append(Intervention(layer=int(layer), site=site, units=chosen, op=op,
-                                values=values))
+        flat = np.array(sorted(int(u) for u in group["unit"]))
+        heads = flat // head_dim if site == "head_out" else np.full(len(flat), -1)
+        for head in np.unique(heads):
+            chosen = flat[heads == head]
+            values = None if op == "zero" else tuple(means[(site, int(layer))][chosen])
+            within = chosen - head * head_dim if head >= 0 else chosen
+            out.append(Intervention(layer=int(layer), site=site,
+                                    units=tuple(int(u) for u in within), op=op, values=values,
+                                    heads=(int(head),) if head >= 0 else None))
     return out
 
 
@@ -143,8 +154,10 @@ def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv
     sets = sample_matched_units(_pool(given, shape), given, n_sets=options.n_sets,
                                 random_state=options.random_state)
     meta, baseline = _score(lm, stimuli, [], options)
-    _, ablated = _score(lm, stimuli, _interventions(given, options.op, means), options)
-    null = [_score(lm, stimuli, _interventions(group, options.op, means), options)[1]
+    _, ablated = _score(lm, stimuli, _interventions(given, options.op, means, shape.head_dim),
+                        options)
+    null = [_score(lm, stimuli, _interventions(group, options.op, means, shape.head_dim),
+                   options)[1]
             for _, group in sets.groupby("set", sort=True)]
     tables = _tables(meta, baseline, ablated, null, options, ablation_test)
     tables["units"] = given

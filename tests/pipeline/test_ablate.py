@@ -148,3 +148,24 @@ def test_cli_bad_input_exits_2_before_loading(tmp_path, capsys, monkeypatch, arg
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert not (tmp_path / "o").exists()
+
+
+def test_head_out_units_count_across_heads(gpt2, tmp_path):
+    # mediate's top_units.csv numbers head_out units across heads (head * head_dim + u);
+    # ablating all of head 1's units is zeroing head 1 (they were refused: "units 0..15")
+    from probing.interventions import Intervention
+    from probing.paradigms import generate, load_paradigm
+    from probing.pipeline.ablate import _limit, _score
+
+    head_dim = gpt2.model.config.n_embd // gpt2.model.config.n_head
+    units = _units(tmp_path, [(1, "head_out", head_dim + u) for u in range(head_dim)])
+    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", units=units,
+                        options=CausalOptions(**FAST))
+    rows = tables["ablation_behaviour"]
+    got = rows.loc[(rows["unit_set"] == "given") & (rows["metric"] == "logprob_diff"), "value"]
+    stimuli = _limit(generate(load_paradigm(PARADIGM)), FAST["limit"])
+    _, plain = _score(gpt2, stimuli, [], CausalOptions(**FAST))
+    _, want = _score(gpt2, stimuli, [Intervention(layer=1, site="head_out", heads=(1,))],
+                     CausalOptions(**FAST))
+    assert float(got.iloc[0]) == pytest.approx(want["logprob_diff"].mean(), abs=1e-9)
+    assert want["logprob_diff"].mean() != pytest.approx(plain["logprob_diff"].mean())

@@ -151,3 +151,40 @@ def test_existing_folder_is_kept(tmp_path):
     with pytest.raises(ProbingError, match="not empty"):
         run_mediate(PARADIGM, never_loaded, tmp_path / "run")
     assert (tmp_path / "run" / "x").read_text() == "keep"
+
+
+
+def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
+    # Regression (1723786): the joint run looked up x's positions in x''s regions; where
+    # the subject's token count differs between the members (equal totals), that patched
+    # the wrong token (or found none). A set of one mediator must equal its single patch.
+    from probing.pipeline.causal import _prepare, _relabel, _swap, _sweep
+    from probing.pipeline.causal_inputs import region_positions
+    from probing.pipeline.mediate import _joint_reads
+
+    options = CausalOptions(mediators="layers", contrast="subject_number", layers="1",
+                            n_boot=10, batch_size=8)
+    _, stimuli, pairs, spans, lm, layers, site, _ = _prepare(
+        PARADIGM, llama, tmp_path / "run", options, False, "mediate")
+    in_x = region_positions(pairs.assign(target_id=pairs["source_id"]), stimuli.regions,
+                            spans["source"])
+    # x's tokens against x''s regions (the old lookup): pairs where it picks another token
+    crossed = region_positions(pairs, stimuli.regions, spans["source"])
+    both = in_x.merge(crossed, on=["pair_id", "label"], how="left", suffixes=("", "_crossed"))
+    moved = both.loc[both["position"] != both["position_crossed"], "pair_id"].unique()
+    assert len(moved) >= 2, "no pair where the two lookups differ: the test could not fail"
+    rows = np.flatnonzero(pairs["pair_id"].isin(moved[:3]).to_numpy())
+    pairs = pairs.iloc[rows].reset_index(drop=True)
+    spans = {member: [spans[member][i] for i in rows] for member in spans}
+    pair_ids = pairs["pair_id"].tolist()
+    nie = _relabel(_sweep(lm, _swap(pairs), layers=layers, site=site, per_head=False,
+                          options=options), _swap(pairs), stimuli, spans["source"], "regions")
+    patched = nie[nie["run"] == "patched"].pivot_table(
+        index=["pair_id", "position"], columns="member", values="logprob")
+    single = patched["target"] - patched["source"]  # x's words preferred, x' patched in
+    # the adverbial's last token ends some stimuli: never an input, never patched
+    for label in ("1:subject", "2:prep", "3:attractor", "4:verb"):
+        top = pd.DataFrame({"layer": [1], "site": [site], "position": [label], "head": [-1]})
+        joint = _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options)
+        want = single.loc[[(p, label) for p in pair_ids]].to_numpy()
+        np.testing.assert_allclose(joint, want, atol=1e-9, err_msg=label)

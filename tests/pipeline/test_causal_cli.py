@@ -1,0 +1,45 @@
+"""``probing patch | mediate | ablate`` through the command line, on a tiny model."""
+
+import pandas as pd
+import pytest
+
+from probing.cli.main import main
+from tests.conftest import PARADIGMS
+
+PARADIGM = str(PARADIGMS / "agreement_pp_attractor.yaml")
+FAST = ["--limit", "2", "--layers", "1", "--n-boot", "10"]
+
+
+@pytest.fixture
+def tiny(make_lm, monkeypatch):
+    import probing.cli.causal as cli
+
+    lm = make_lm("llama")
+    monkeypatch.setattr(cli, "load_from_args", lambda args: lm)
+    return lm
+
+
+@pytest.mark.parametrize("argv,files,printed", [
+    (["patch", PARADIGM, "--contrast", "subject_number"], {"patching.csv", "patch_pairs.csv"},
+     "largest restored fraction per position"),
+    pytest.param(["mediate", PARADIGM, "--contrast", "subject_number", "--top-k", "2"],
+                 {"mediation.csv", "mediation_joint.csv", "top_units.csv"},
+                 "joint_indirect_effect", marks=pytest.mark.slow),
+], ids=["patch", "mediate"])
+def test_command_writes_its_folder(tiny, tmp_path, capsys, argv, files, printed):
+    assert main([*argv, *FAST, "--out", str(tmp_path / "run")]) == 0
+    assert files <= {p.name for p in (tmp_path / "run").iterdir()}
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'run'}/" in out and printed in out
+
+
+def test_ablate_command(tiny, tmp_path, capsys):
+    units = tmp_path / "units.csv"
+    pd.DataFrame({"layer": [1, 1], "site": ["resid_post"] * 2, "unit": [0, 1]}).to_csv(
+        units, index=False)
+    argv = ["ablate", PARADIGM, "--units", str(units), "--n-sets", "3", *FAST,
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    table = pd.read_csv(tmp_path / "run" / "ablation.csv")
+    assert set(table["unit_set"]) == {"given", "random"}
+    assert "ablation.csv" in capsys.readouterr().out
