@@ -98,8 +98,6 @@ _COLUMNS = {
     # alignment with human data (probing run on ratings and reading_times paradigms)
     "measure": ("str", "alignment: the model measure compared with human data (LP, SLOR, "
                        "surprisal, ...)"),
-    "method": ("str", "alignment: the statistic (pearson, spearman, calibrated_r2, "
-                      "delta_loglik, ...)"),
     # prompted judgements (probing run --judgement both) and published vs fresh items
     "task": ("str", "judgements: `direct` (log-probabilities), `yes_no` or `forced_choice` "
                     "(prompts, Hu & Levy 2023)"),
@@ -161,7 +159,7 @@ _TABLES = {
                  "p_corr", "correction", "n", "n_sets"),
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
-    "alignment": ("layer", "measure", "method", "value", "ci_low", "ci_high", "n"),
+    "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
     "prompts": ("phenomenon", "pair_id", "task", "prompt_style", "order", "role", "option",
                 "logprob_option"),
     "judgements": ("phenomenon", "pair_id", "task", "prompt_style", "order", "score_good",

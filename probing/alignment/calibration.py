@@ -106,7 +106,7 @@ def score_calibration(predictions, *, n_boot=2000, ci=0.95, random_state=None):
     Returns
     -------
     pandas.DataFrame
-        ``measure, method, value, ci_low, ci_high, n`` with ``method`` ``calibrated_r2``
+        ``measure, metric, value, ci_low, ci_high, n`` with ``metric`` ``calibrated_r2``
         (out-of-fold R², 1 - SSE/SST on all sentences) and ``calibrated_rmse`` (rating
         units).
     """
@@ -123,4 +123,4 @@ def score_calibration(predictions, *, n_boot=2000, ci=0.95, random_state=None):
                                 random_state=random_state)
             value = float(func(index.astype(int).astype(float)))
             rows.append((measure, name, value, boot.ci_low, boot.ci_high, len(y)))
-    return pd.DataFrame(rows, columns=["measure", "method", "value", "ci_low", "ci_high", "n"])
+    return pd.DataFrame(rows, columns=["measure", "metric", "value", "ci_low", "ci_high", "n"])

@@ -19,7 +19,7 @@ from probing.stats import bootstrap_ci
 __all__ = ["CORRELATION_COLUMNS", "METHODS", "compare_correlations", "correlate", "williams_test"]
 
 METHODS = ("pearson", "spearman")
-CORRELATION_COLUMNS = ["measure", "method", "value", "ci_low", "ci_high", "n"]
+CORRELATION_COLUMNS = ["measure", "metric", "value", "ci_low", "ci_high", "n"]
 
 
 def _pair(x, y, what):
@@ -52,7 +52,8 @@ def _correlation(x, y, method):
     return _pearson_rows(x, y)
 
 
-def correlate(table, *, ratings, methods=METHODS, n_boot=2000, ci=0.95, random_state=None):
+@renamed(methods="metrics")
+def correlate(table, *, ratings, metrics=METHODS, n_boot=2000, ci=0.95, random_state=None):
     """Correlation of each measure with the human ratings, with bootstrap intervals.
 
     Parameters
@@ -62,7 +63,8 @@ def correlate(table, *, ratings, methods=METHODS, n_boot=2000, ci=0.95, random_s
         :func:`~probing.alignment.build_acceptability`).
     ratings : pandas.DataFrame
         ``stimulus_id, rating`` (mean human rating per sentence).
-    methods : sequence of {"pearson", "spearman"}
+    metrics : sequence of {"pearson", "spearman"}
+        The correlations to compute (the table's ``metric`` column).
     n_boot : int, default 2000
     ci : float, default 0.95
     random_state : int, numpy.random.Generator or None
@@ -70,7 +72,7 @@ def correlate(table, *, ratings, methods=METHODS, n_boot=2000, ci=0.95, random_s
     Returns
     -------
     pandas.DataFrame
-        ``measure, method, value, ci_low, ci_high, n``: one row per measure and method;
+        ``measure, metric, value, ci_low, ci_high, n``: one row per measure and metric;
         ``value`` is the correlation on all sentences; the interval is the percentile
         bootstrap over sentences (same resamples for every measure under one seed).
 
@@ -81,20 +83,20 @@ def correlate(table, *, ratings, methods=METHODS, n_boot=2000, ci=0.95, random_s
     >>> table = pd.DataFrame({"stimulus_id": range(50), "measure": "LP",
     ...                       "value": human["rating"] + rng.normal(size=50)})
     >>> out = correlate(table, ratings=human, n_boot=500, random_state=0)
-    >>> out[["measure", "method", "n"]].values.tolist()
+    >>> out[["measure", "metric", "n"]].values.tolist()
     [['LP', 'pearson', 50], ['LP', 'spearman', 50]]
     >>> bool((out["ci_low"] < out["value"]).all() and (out["value"] < out["ci_high"]).all())
     True
     """
-    bad = [m for m in methods if m not in METHODS]
+    bad = [m for m in metrics if m not in METHODS]
     if bad:
-        raise ProbingError(f"correlate: methods {bad} unknown; allowed {list(METHODS)}")
+        raise ProbingError(f"correlate: metrics {bad} unknown; allowed {list(METHODS)}")
     merged = table.merge(ratings[["stimulus_id", "rating"]], on="stimulus_id", how="inner",
                          validate="many_to_one")
     rows = []
     for measure, group in merged.groupby("measure", sort=False):
         x, y = _pair(group["value"], group["rating"], f"correlate ({measure})")
-        for method in methods:
+        for method in metrics:
             def statistic(index, axis=-1, x=x, y=y, method=method):
                 index = np.asarray(index, dtype=np.int64)
                 return _correlation(x[index], y[index], method)
@@ -154,7 +156,7 @@ def compare_correlations(first, second, ratings, *, comparison="pearson"):
     Returns
     -------
     pandas.DataFrame
-        One row: ``method, r_first, r_second, r_between, value`` (``r_first -
+        One row: ``metric`` (the correlation), ``r_first, r_second, r_between, value`` (``r_first -
         r_second``), ``stat`` (Williams' t), ``df``, ``p_val``, ``n``.
 
     Examples
@@ -172,6 +174,6 @@ def compare_correlations(first, second, ratings, *, comparison="pearson"):
     b, _ = _pair(second, ratings, "compare_correlations")
     r12, r13, r23 = (float(_correlation(u, v, comparison)) for u, v in ((y, a), (y, b), (a, b)))
     t, p = williams_test(r12, r13, r23, len(y))
-    return pd.DataFrame([{"method": comparison, "r_first": r12, "r_second": r13, "r_between": r23,
+    return pd.DataFrame([{"metric": comparison, "r_first": r12, "r_second": r13, "r_between": r23,
                           "value": r12 - r13, "stat": t, "df": len(y) - 3, "p_val": p,
                           "n": len(y)}])

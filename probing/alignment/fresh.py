@@ -89,7 +89,7 @@ def compare_fresh_published(pairs, *, ci=0.95, correction="holm"):
     out = pd.DataFrame(rows).reindex(columns=list(FRESH_COLUMNS))
     tested = out["item_set"] == "difference"
     out.loc[tested, "p_corr"] = correct_pvalues(out.loc[tested, "p_val"].to_numpy(float),
-                                                method=correction)
+                                                correction=correction)
     sets = {s: pairs.loc[pairs["item_set"] == s, "correct"].to_numpy(float) for s in ITEM_SETS}
     overall = pd.DataFrame(_one(sets["published"], sets["fresh"],
                                 {"phenomenon": "overall", "fresh_paradigm": "all"}, ci))

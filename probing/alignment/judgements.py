@@ -172,6 +172,6 @@ def compare_judgements(judgements, *, ci=0.95, correction="holm"):
     out = pd.DataFrame(records).reindex(columns=list(JUDGEMENT_SUMMARY_COLUMNS))
     tested = out["metric"] == "mcnemar"
     out.loc[tested, "p_corr"] = correct_pvalues(out.loc[tested, "p_val"].to_numpy(float),
-                                                method=correction)
+                                                correction=correction)
     out["correction"] = np.where(tested, correction, "")
     return out

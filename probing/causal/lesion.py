@@ -134,9 +134,9 @@ def combine_ablations(ablation, null, *, correction="holm"):
     out["p_corr"], out["p_normal_corr"] = np.nan, np.nan
     for _, index in out.groupby("metric", sort=False).groups.items():
         out.loc[index, "p_corr"] = correct_pvalues(out.loc[index, "p_val"].to_numpy(float),
-                                                   method=correction)
+                                                   correction=correction)
         out.loc[index, "p_normal_corr"] = correct_pvalues(
-            out.loc[index, "p_normal"].to_numpy(float), method=correction)
+            out.loc[index, "p_normal"].to_numpy(float), correction=correction)
     out["correction"] = correction
     return out[[*LESION_COLUMNS, "paradigm"]]
 

@@ -1,6 +1,6 @@
 """Alignment tables of a run on human data (kinds ``ratings`` and ``reading_times``).
 
-``alignment.csv`` has one row per measure and statistic: ``layer, measure, method,
+``alignment.csv`` has one row per measure and statistic: ``layer, measure, metric,
 value, ci_low, ci_high, n, model, paradigm``. Ratings: Pearson and Spearman
 correlations of LP, MeanLP, PenLP, NormLP and SLOR with the mean ratings, and each
 measure's held-out calibration (R², RMSE). Reading times: the held-out delta

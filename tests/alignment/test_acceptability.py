@@ -74,15 +74,15 @@ def test_correlations_and_intervals_against_scipy(rated):
         x = group["value"].to_numpy()
         y = human["rating"].to_numpy()
         for method, func in (("pearson", sps.pearsonr), ("spearman", sps.spearmanr)):
-            row = out[(out["measure"] == measure) & (out["method"] == method)].iloc[0]
+            row = out[(out["measure"] == measure) & (out["metric"] == method)].iloc[0]
             assert row["value"] == pytest.approx(func(x, y)[0], abs=1e-12)
             ref = sps.bootstrap((x, y), lambda a, b, func=func: func(a, b)[0], paired=True,
                                 vectorized=False, n_resamples=1000, method="percentile",
                                 random_state=1).confidence_interval
             assert row["ci_low"] == pytest.approx(ref.low, abs=0.03)
             assert row["ci_high"] == pytest.approx(ref.high, abs=0.03)
-    good = out.query("measure == 'good' and method == 'pearson'").iloc[0]
-    noise = out.query("measure == 'noise' and method == 'pearson'").iloc[0]
+    good = out.query("measure == 'good' and metric == 'pearson'").iloc[0]
+    noise = out.query("measure == 'noise' and metric == 'pearson'").iloc[0]
     assert good["ci_low"] > 0.6 and noise["ci_low"] < 0 < noise["ci_high"]
 
 
@@ -129,7 +129,7 @@ def test_calibration_is_out_of_fold(rated, method):
     predictions = calibrate_predictions(table, ratings=human, calibration=method, cv=5)
     assert set(predictions["fold"]) == set(range(5))
     summary = score_calibration(predictions, n_boot=500, random_state=0)
-    r2 = summary.query("method == 'calibrated_r2'").set_index("measure")["value"]
+    r2 = summary.query("metric == 'calibrated_r2'").set_index("measure")["value"]
     assert r2["good"] > 0.6
     assert r2["noise"] < 0.05  # held out, a measure of nothing cannot fit the ratings
     # out-of-fold: a sentence's own rating never enters its prediction
@@ -143,7 +143,7 @@ def test_calibration_is_out_of_fold(rated, method):
 
 def test_correlate_bad_input(rated):
     table, human = rated
-    with pytest.raises(ProbingError, match="methods \\['kendall'\\] unknown"):
-        correlate(table, ratings=human, methods=["kendall"])
+    with pytest.raises(ProbingError, match="metrics \\['kendall'\\] unknown"):
+        correlate(table, ratings=human, metrics=["kendall"])
     with pytest.raises(ProbingError, match="finite"):
         correlate(table.assign(value=np.nan), ratings=human)

@@ -121,7 +121,7 @@ def test_every_step_runs_and_appears_in_the_report(ran):
             assert len(steps) == (analysis != "ablate_file"), (analysis, paradigm)
             assert all((s / "step.json").exists() for s in steps)
     alignment = pd.read_csv(out / "alignment/gpt2/human_reading/seed-default/alignment.csv")
-    assert alignment.loc[0, "method"] == "delta_loglik"
+    assert alignment.loc[0, "metric"] == "delta_loglik"
     assert set(pd.read_csv(out / "alignment/gpt2/human_ratings/seed-default/alignment.csv")
                ["measure"]) == {"LP", "MeanLP", "PenLP", "NormLP", "SLOR"}
     check_report(out, pooled=False)

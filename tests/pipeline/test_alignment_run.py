@@ -42,7 +42,7 @@ def test_ratings_run(tmp_path, gpt2, rng):
     alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
     assert list(alignment.columns) == ALIGNMENT_COLUMNS
     assert set(alignment["measure"]) == {"LP", "MeanLP", "PenLP", "NormLP", "SLOR"}
-    assert set(alignment["method"]) == {"pearson", "spearman", "calibrated_r2", "calibrated_rmse"}
+    assert set(alignment["metric"]) == {"pearson", "spearman", "calibrated_r2", "calibrated_rmse"}
     assert (alignment["n"] == 24).all()
     # the measure table agrees with the tokens: LP is the summed token log-probability
     lp = tables["tokens"].groupby("stimulus_id")["logprob"].sum()
@@ -65,7 +65,7 @@ def test_reading_times_run(tmp_path, gpt2, rng):
     path = _reading_paradigm(tmp_path, rng)
     tables = _run(path, gpt2, tmp_path / "run")
     row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
-    assert row["method"] == "delta_loglik" and row["n"] == 3 * 38
+    assert row["metric"] == "delta_loglik" and row["n"] == 3 * 38
     reading = tables["reading"]
     assert len(reading) == 120 and reading["eow_corrected"].all()
     assert reading["delta_loglik"].notna().sum() == 3 * 38
@@ -111,9 +111,9 @@ def test_ratings_by_layer(tmp_path, gpt2, rng):
     path = _paradigm(tmp_path, "ratings", data, "{text: s, rating: r}")
     _run(path, gpt2, tmp_path / "run", layers="1,-1")
     alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
-    last = alignment[alignment["layer"] == 2].set_index(["measure", "method"])["value"]
-    plain = alignment[alignment["layer"].isna()].set_index(["measure", "method"])["value"]
-    assert set(alignment.loc[alignment["layer"].notna(), "method"]) == {"pearson", "spearman"}
+    last = alignment[alignment["layer"] == 2].set_index(["measure", "metric"])["value"]
+    plain = alignment[alignment["layer"].isna()].set_index(["measure", "metric"])["value"]
+    assert set(alignment.loc[alignment["layer"].notna(), "metric"]) == {"pearson", "spearman"}
     np.testing.assert_allclose(last.sort_index(), plain.loc[last.index].sort_index(), atol=1e-6)
 
 

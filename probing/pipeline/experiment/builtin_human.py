@@ -60,12 +60,12 @@ def _alignment_figures(tables):
         return []
     figures = []
     for paradigm, frame in table.groupby("paradigm", sort=True):
-        frame = frame[frame["method"].isin(["pearson", "delta_loglik"])]
+        frame = frame[frame["metric"].isin(["pearson", "delta_loglik"])]
         if frame.empty:
             continue
-        mean = frame.groupby(["measure", "method", "model"], sort=True)[
+        mean = frame.groupby(["measure", "metric", "model"], sort=True)[
             ["value", "ci_low", "ci_high"]].mean().reset_index()
-        labels = list(dict.fromkeys(mean["measure"] + " (" + mean["method"] + ")"))
+        labels = list(dict.fromkeys(mean["measure"] + " (" + mean["metric"] + ")"))
         models = sorted(set(mean["model"]))
         _, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(labels) * len(models)), 3.2))
         width = 0.8 / len(models)
@@ -99,7 +99,7 @@ HUMAN = (
     Analysis(
         kind="alignment", run=_run_alignment, options=AlignmentOptions,
         kinds=("ratings", "reading_times"), strict=True,
-        pool=(("alignment", ("measure", "method"), "value"),),
+        pool=(("alignment", ("measure", "metric"), "value"),),
         describe="Alignment with human data. Acceptability ratings: Pearson and Spearman "
                  "correlations of sentence log-probability measures (LP, MeanLP, PenLP, "
                  "NormLP, SLOR) with the mean ratings, and their held-out calibration. "
