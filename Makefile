@@ -29,10 +29,12 @@ chromium:
 		{ apt-get update && apt-get install -y chromium; }
 
 # `make test` (what CI runs) leaves out the tests marked slow: null-calibration
-# simulations, kill -9 and concurrency trials, process-pool and Ray sweeps (tens of
-# minutes on 2 cores). `make test-slow` runs them.
+# simulations, kill -9 and concurrency trials, process-pool and Ray sweeps, real-case
+# notebooks (tens of minutes on 2 cores). `make test-slow` runs them. Two pytest-xdist
+# workers, one per core; --dist loadfile keeps a file's tests (and its module-scoped
+# fixtures, such as a loaded model) on one worker.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
 	$(BIN)/lint-imports
 	$(BIN)/ruff check probing tests benchmarks
 

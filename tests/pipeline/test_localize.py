@@ -153,6 +153,7 @@ def test_cli_checks_inputs_before_loading_the_model(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # about a minute of the default model; the tiny-model tests cover the code
 @pytest.mark.integration
 def test_default_model_language_units_replicate_across_runs(tmp_path):
     # One stimulus set per run (96 stimuli): units selected on one run must still prefer
