@@ -276,6 +276,41 @@ def _read_cells(path):
                            f"{_one_line(err)})") from None
 
 
+def check_text_table(table, where="stimuli"):
+    """The one check of a table of texts to score or extract: ``stimulus_id, text``.
+
+    A pandas DataFrame with both columns, every id present and unique, every text
+    non-blank. :func:`read_plain_table`, the scorer and the extractor all use it, so a
+    table fails the same way wherever it enters.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    where : str
+        What the table is (a file path or ``"stimuli"``), for the error message.
+
+    Raises
+    ------
+    ProbingError
+        One line naming ``where``, the row (from 1) and the column.
+
+    Examples
+    --------
+    >>> check_text_table(pd.DataFrame({"stimulus_id": ["a"], "text": ["Dogs bark."]}))
+    >>> check_text_table(pd.DataFrame({"stimulus_id": ["a", "b"], "text": ["Hi.", " "]}))
+    Traceback (most recent call last):
+    ...
+    probing._core.errors.ProbingError: stimuli: row 2, column text: empty; every stimulus needs a text
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ProbingError(f"{where}: expected a pandas DataFrame; got {type(table).__name__}")
+    missing = [c for c in ("stimulus_id", "text") if c not in table.columns]
+    if missing:
+        raise ProbingError(f"{where}: missing column(s) {missing}; required: "
+                           "['stimulus_id', 'text']")
+    check_rows(table, where)
+
+
 def check_rows(table, path):
     """Row-level rules of a stimuli table; the error names the file, row and column.
 

@@ -25,6 +25,7 @@ from probing.models.lens import resolve_lens_layers
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
 from probing.models.windows import split_windows, stitch_windows
+from probing.stimuli import check_text_table
 
 __all__ = ["TOKEN_COLUMNS", "context_length", "score_tokens"]
 
@@ -55,24 +56,6 @@ def context_length(lm):
     limits.append(getattr(lm.tokenizer, "model_max_length", None))
     limits = [v for v in limits if isinstance(v, int) and 0 < v < 10**7]
     return min(limits) if limits else None
-
-
-def _check_table(table):
-    if not isinstance(table, pd.DataFrame):
-        raise ProbingError(f"table must be a pandas DataFrame; got {type(table).__name__}")
-    missing = [c for c in ("stimulus_id", "text") if c not in table.columns]
-    if missing:
-        raise ProbingError(
-            f"stimuli: missing column(s) {missing}; required: ['stimulus_id', 'text']"
-        )
-    if table["stimulus_id"].duplicated().any():
-        dup = table.loc[table["stimulus_id"].duplicated(), "stimulus_id"].iloc[0]
-        raise ProbingError(f"stimuli: stimulus_id must be unique; {dup!r} repeats")
-    for sid, text in zip(table["stimulus_id"], table["text"], strict=True):
-        if not isinstance(text, str) or not text.strip():
-            raise ProbingError(
-                f"stimulus {sid!r}: text is empty; every stimulus needs text to score"
-            )
 
 
 def _check_stride(lm, stride, share_prefixes):
@@ -324,7 +307,7 @@ def score_tokens(
     )
     _check_stride(lm, stride, share_prefixes)
     layers = _check_layers(lm, layers, share_prefixes, interventions)
-    _check_table(table)
+    check_text_table(table)
     ids = table["stimulus_id"].tolist()
     encoded = encode_texts(lm.tokenizer, table["text"].tolist())
     for sid, e in zip(ids, encoded, strict=True):

@@ -19,7 +19,7 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, make_folder
 from probing._core.resources import check_disk, check_memory
 from probing._core.words import words_table
-from probing.stimuli import Stimuli
+from probing.stimuli import Stimuli, check_text_table
 from probing.store import (
     STORE_DTYPES,
     Activations,
@@ -67,9 +67,7 @@ def _tables(stimuli):
     if isinstance(stimuli, Stimuli):
         return stimuli.table, stimuli.regions, stimuli.words
     if isinstance(stimuli, pd.DataFrame):
-        missing = {"stimulus_id", "text"} - set(stimuli)
-        if missing:
-            raise ProbingError(f"stimuli table: missing column(s) {sorted(missing)}")
+        check_text_table(stimuli, "stimuli table")
         return stimuli, None, None
     raise ProbingError(f"stimuli must be a Stimuli or a DataFrame; got {type(stimuli).__name__}")
 

@@ -172,7 +172,7 @@ def test_from_objects_rejects_non_models(make_tokenizer):
 @pytest.mark.parametrize("text", ["", "   ", None], ids=["empty", "blank", "missing"])
 def test_empty_text(make_lm, text):
     table = pd.DataFrame({"stimulus_id": ["ok", "bad"], "text": ["Dogs bark.", text]})
-    with pytest.raises(ProbingError, match="stimulus 'bad': text is empty"):
+    with pytest.raises(ProbingError, match="stimuli: row 2, column text: empty"):
         score_tokens(make_lm("gpt2"), table)
 
 
@@ -197,7 +197,7 @@ def test_too_long_stimulus_names_it(make_lm):
     [
         (pd.DataFrame({"stimulus_id": ["a"]}), "missing column"),
         (pd.DataFrame({"stimulus_id": ["a", "a"], "text": ["x", "y"]}), "'a' repeats"),
-        ([("a", "x")], "must be a pandas DataFrame"),
+        ([("a", "x")], "expected a pandas DataFrame"),
     ],
     ids=["missing-text", "duplicate-id", "not-a-frame"],
 )
