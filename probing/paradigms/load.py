@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import collections
+import hashlib
+import os
 from pathlib import Path
 
 from probing._core.locations import resource_root
+from probing._core.paths import ENV_VAR, allowed_roots
 from probing.paradigms.feasibility import check_feasible
 from probing.paradigms.spec import spec_to_dict
 from probing.paradigms.validate import check_paradigm
-from probing.paradigms.yamlio import dump_yaml, parse_yaml, read_yaml
+from probing.paradigms.yamlio import MAX_CHARS, dump_yaml, parse_yaml, read_yaml
 
 
 def load_paradigm(path):
@@ -28,8 +32,39 @@ def load_paradigm(path):
     SpecError
         Naming the file, line, field and what is allowed.
     """
+    key = _version_key(path)
+    if key is not None and key in _PARSED:
+        return _PARSED[key]
     data, lines = read_yaml(path)
-    return check_paradigm(data, lines, str(path))
+    spec = check_paradigm(data, lines, str(path))
+    if key is not None:
+        _PARSED[key] = spec
+        while len(_PARSED) > _KEEP:
+            _PARSED.popitem(last=False)
+    return spec
+
+
+# A command checks its paradigm file before the model loads and its pipeline reads it
+# again (issue #14: it was parsed three times per `probing run`). Specs are immutable, so
+# one parse per content of a file serves both; the key holds what the result depends on:
+# the path as given (messages name it), the file's bytes (by hash: timestamps can be
+# equal for quick rewrites) and the folders its paths may use.
+_PARSED = collections.OrderedDict()
+_KEEP = 16
+
+
+def _version_key(path):
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(4 * MAX_CHARS + 1)
+        resolved = Path(path).resolve()
+    except OSError:
+        return None  # read_yaml gives the one-line error
+    if len(raw) > 4 * MAX_CHARS:
+        return None
+    roots = tuple(str(r) for r in allowed_roots(resolved.parent))
+    return (str(path), str(resolved), hashlib.sha256(raw).hexdigest(), roots,
+            os.environ.get(ENV_VAR, ""))
 
 
 def validate_paradigm(path):

@@ -3,6 +3,7 @@
 import pytest
 import yaml
 
+from probing._core.config import config_context
 from probing._core.errors import SpecError
 from probing.paradigms.yamlio import Located, dump_yaml, parse_yaml, read_yaml
 
@@ -135,3 +136,26 @@ def test_dump_keeps_insertion_order_and_unicode():
 ], ids=["scalars", "nested", "formula"])
 def test_dump_then_parse_round_trip(data):
     assert parse_yaml(dump_yaml(data))[0] == data
+
+
+def test_a_command_parses_its_paradigm_once(monkeypatch, tmp_path):
+    # probing run checks the file before the model loads and reads it again to run
+    # (#14: three parses per run); an edited file is parsed afresh.
+    import probing.paradigms.load as load
+    from probing.cli.main import main
+    from tests.conftest import PARADIGMS
+
+    calls = []
+    real = load.read_yaml
+    monkeypatch.setattr(load, "read_yaml", lambda path: calls.append(str(path)) or real(path))
+    path = tmp_path / "agreement_simple.yaml"
+    text = (PARADIGMS / "agreement_simple.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("../data/", str(PARADIGMS.parent / "data") + "/"), encoding="utf-8")
+    argv = ["run", str(path), "--model", str(tmp_path / "no-model"), "--out", str(tmp_path / "r")]
+    with config_context(allowed_paths=[str(PARADIGMS.parent / "data")]):
+        assert main(argv) == 2  # the model cannot load: everything before it ran
+        assert calls == [str(path)]
+        path.write_text(path.read_text(encoding="utf-8").replace("seed:", "seed: 7 #"),
+                        encoding="utf-8")
+        assert main(argv) == 2
+    assert calls == [str(path)] * 2
