@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
-from probing._core.deprecation import renamed
+from probing._core.deprecation import renamed, warn_renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
 from probing.rsa.compute import stack_rdms
@@ -293,13 +293,15 @@ def _item_statistic(X, model, codes, labels, items_rows, comparison, options):
 
 @renamed(metric="distance", method="comparison", conditions="stimulus_ids")
 def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", comparison="spearman",
-                    noise=None, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE, dtype="float32"):
+                    noise=None, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE, dtype="float32",
+                    layers_first=False):
     """Bootstrap intervals of RDM similarities, resampling items and recomputing the RDMs.
 
     Parameters
     ----------
-    X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
-        Item-level patterns: one row per (item, condition) measurement.
+    X : array_like of shape (n_rows, n_units) or (n_rows, n_layers, n_units)
+        Item-level patterns: one row per (item, condition) measurement, in the axis
+        order of ``Activations``, the probes, ``compute_rdm`` and ``rsa_layers``.
     model : RDMs or array_like
         Model RDM(s) over the stimulus_ids (labels as in ``stimulus_ids``).
     stimulus_ids, items : array_like of shape (n_rows,)
@@ -320,6 +322,10 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
     random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
         Default from ``probing._core.defaults`` (a rerun gives the same table).
     dtype : {"float32", "float64"}, default "float32"
+    layers_first : bool, default False
+        Deprecated: ``True`` reads a 3-D ``X`` as ``(n_layers, n_rows, n_units)``, the
+        order this function took before 0.2 (so does a 3-D ``X`` whose second axis, and
+        not its first, has one entry per label), with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -338,12 +344,33 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
     >>> bool(res.ci_low[0, 0] > 0.5)
     True
     """
+    X = np.asarray(X)
+    if X.ndim == 3:
+        n_labels = np.size(stimulus_ids)
+        if not layers_first and X.shape[1] == n_labels and X.shape[0] != n_labels:
+            layers_first = True
+            warn_renamed("bootstrap_items", "X of shape (n_layers, n_rows, n_units)",
+                         "X of shape (n_rows, n_layers, n_units)", stacklevel=4)
+        elif layers_first:
+            warn_renamed("bootstrap_items", "layers_first=True",
+                         "X of shape (n_rows, n_layers, n_units)", stacklevel=4)
+        if not layers_first:
+            X = np.swapaxes(X, 0, 1)  # the sweep below runs layer by layer
+    return bootstrap_item_stack(X, model, stimulus_ids=stimulus_ids, items=items,
+                                distance=distance, comparison=comparison, noise=noise,
+                                n_boot=n_boot, ci=ci, random_state=random_state, dtype=dtype)
+
+
+def bootstrap_item_stack(X, model, *, stimulus_ids, items, distance, comparison, noise, n_boot,
+                         ci, random_state, dtype):
+    """:func:`bootstrap_items` on a layers-first ``(n_layers, n_rows, n_units)`` stack
+    (internal: the layer sweep holds its patterns that way, a view without a copy)."""
     check_method(comparison, "bootstrap_items")
     X = np.asarray(X)
     stack = X[None] if X.ndim == 2 else X
     if stack.ndim != 3:
-        raise ProbingError(f"bootstrap_items: X must be (n_rows, n_units) or (n_layers, "
-                           f"n_rows, n_units); got shape {X.shape}")
+        raise ProbingError(f"bootstrap_items: X must be (n_rows, n_units) or (n_rows, "
+                           f"n_layers, n_units); got shape {X.shape}")
     n_rows = stack.shape[1]
     codes, labels = pd.factorize(np.asarray(stimulus_ids, dtype=object))
     item_codes, item_labels = pd.factorize(np.asarray(items, dtype=object))

@@ -20,7 +20,7 @@ import pandas as pd
 from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
-from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_items
+from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_item_stack
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
@@ -118,10 +118,11 @@ def _intervals(bootstrap, stack, data, model, rows, options):
         if groups is None:
             raise ProbingError("rsa_layers: bootstrap='items' needs groups (the item of each "
                                "row)")
-        res = bootstrap_items(stack, model, stimulus_ids=rows, items=groups, distance=options["distance"],
-                              comparison=options["comparison"], noise=options["noise"],
-                              n_boot=options["n_boot"], ci=options["ci"],
-                              random_state=options["seed"], dtype=options["dtype"])
+        res = bootstrap_item_stack(stack, model, stimulus_ids=rows, items=groups,
+                                   distance=options["distance"],
+                                   comparison=options["comparison"], noise=options["noise"],
+                                   n_boot=options["n_boot"], ci=options["ci"],
+                                   random_state=options["seed"], dtype=options["dtype"])
     else:
         per_condition = None if groups is None else _condition_groups(groups, rows, data)
         res = bootstrap_conditions(data, model, comparison=options["comparison"], groups=per_condition,

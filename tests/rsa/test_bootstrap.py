@@ -110,10 +110,16 @@ def test_item_bootstrap_recovers_structure(rng):
     X = np.repeat(centres, 8, axis=0) + rng.normal(scale=0.5, size=(48, 20))
     conditions, items = np.repeat(list("abcdef"), 8), np.tile(np.arange(8), 6)
     model = compute_rdm(centres, stimulus_ids=list("abcdef"))
-    res = bootstrap_items(np.stack([X, rng.normal(size=X.shape)]), model, stimulus_ids=conditions,
-                          items=items, n_boot=100, random_state=0)
+    stack = np.stack([X, rng.normal(size=X.shape)], axis=1)  # (n_rows, n_layers, n_units)
+    res = bootstrap_items(stack, model, stimulus_ids=conditions, items=items, n_boot=100,
+                          random_state=0)
     assert res.resample == "items" and res.value.shape == (2, 1)
     assert res.ci_low[0, 0] > 0.5 and res.ci_low[1, 0] < 0.5
+    # the order bootstrap_items took before 0.2 still works, with a warning (#14)
+    with pytest.warns(DeprecationWarning, match="n_layers, n_rows, n_units"):
+        old = bootstrap_items(np.swapaxes(stack, 0, 1), model, stimulus_ids=conditions,
+                              items=items, n_boot=100, random_state=0)
+    np.testing.assert_array_equal(old.ci_low, res.ci_low)
 
 
 def test_item_bootstrap_crossnobis_value_is_the_full_rdm(rng):
