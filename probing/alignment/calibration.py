@@ -14,6 +14,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
@@ -30,7 +31,7 @@ def _regressor(method):
 
 
 @renamed(method="calibration")
-def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_state=0):
+def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_state=RANDOM_STATE):
     """Out-of-fold predicted ratings from each measure.
 
     Parameters
@@ -93,7 +94,7 @@ def _r2(y, prediction, axis=-1):
         return 1 - resid / total
 
 
-def score_calibration(predictions, *, n_boot=2000, ci=0.95, random_state=None):
+def score_calibration(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Held-out R² and RMSE of each measure's calibration, with bootstrap intervals.
 
     Parameters

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
@@ -53,7 +54,8 @@ def _correlation(x, y, method):
 
 
 @renamed(methods="metrics")
-def correlate(table, *, ratings, metrics=METHODS, n_boot=2000, ci=0.95, random_state=None):
+def correlate(table, *, ratings, metrics=METHODS, n_boot=N_BOOT, ci=CI,
+              random_state=RANDOM_STATE):
     """Correlation of each measure with the human ratings, with bootstrap intervals.
 
     Parameters
@@ -65,9 +67,11 @@ def correlate(table, *, ratings, metrics=METHODS, n_boot=2000, ci=0.95, random_s
         ``stimulus_id, rating`` (mean human rating per sentence).
     metrics : sequence of {"pearson", "spearman"}
         The correlations to compute (the table's ``metric`` column).
-    n_boot : int, default 2000
+    n_boot : int, default ``N_BOOT`` = 2,000
+        Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
+        Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------

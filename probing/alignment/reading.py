@@ -27,6 +27,7 @@ from scipy import stats as sps
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
+from probing._core.defaults import CI, N_BOOT
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
 
@@ -167,7 +168,7 @@ def _text_bootstrap(values, texts, *, n_boot, ci, random_state):
     return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=2000, ci=0.95,
+def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N_BOOT, ci=CI,
                     random_state=None):
     """Mean held-out delta log-likelihood with a bootstrap interval over texts.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.causal._checks import (
     as_array,
@@ -46,7 +47,7 @@ def _item_interval(change, codes, counts, ci):
 
 
 def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-sided",
-                    n_boot=2000, ci=0.95, random_state=0):
+                    n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Effect of one intervention against the same intervention on random controls.
 
     Parameters
@@ -104,7 +105,7 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
 
 def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=None,
                   metric="logprob_diff", alternative="two-sided", correction="holm",
-                  n_boot=2000, ci=0.95, random_state=0):
+                  n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Effect of ablating a unit set on each phenomenon, against matched random sets.
 
     Parameters

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.paradigms import generate, load_paradigm
 
@@ -54,8 +55,8 @@ class CausalOptions:
     op: str = "zero"
     n_sets: int = 100
     limit: int | None = None
-    n_boot: int = 2000
-    random_state: int = 0
+    n_boot: int = N_BOOT
+    random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
 

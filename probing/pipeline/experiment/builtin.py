@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.io import write_frame
 from probing._core.vocabulary import add_identity
 from probing.paradigms import generate, load_paradigm
@@ -81,7 +82,7 @@ def _summarize_predictions(frame):
     from probing.behaviour import summarize_predictions
 
     keys = [c for c in ("model", "paradigm", "seed") if c in frame]
-    parts = [summarize_predictions(group, n_boot=1000, random_state=0).assign(
+    parts = [summarize_predictions(group, n_boot=N_BOOT, random_state=RANDOM_STATE).assign(
         **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)))
         for key, group in frame.groupby(keys, sort=True)]
     return pd.concat(parts, ignore_index=True)

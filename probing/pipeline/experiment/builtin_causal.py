@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.pipeline.causal_inputs import CausalOptions
 from probing.pipeline.experiment.registry import Analysis
@@ -42,8 +43,8 @@ class PatchOptions:
     contrast: str | None = None
     positions: str = "regions"
     limit: int | None = None
-    n_boot: int = 2000
-    random_state: int = 0
+    n_boot: int = N_BOOT
+    random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
 
@@ -61,8 +62,8 @@ class MediateOptions:
     contrast: str | None = None
     positions: str = "regions"
     limit: int | None = None
-    n_boot: int = 2000
-    random_state: int = 0
+    n_boot: int = N_BOOT
+    random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
 
@@ -80,8 +81,8 @@ class AblateOptions:
     op: str = "zero"
     n_sets: int = 100
     limit: int | None = None
-    n_boot: int = 2000
-    random_state: int = 0
+    n_boot: int = N_BOOT
+    random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
 

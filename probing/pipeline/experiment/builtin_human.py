@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from probing._core.defaults import N_BOOT
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.experiment.registry import Analysis
 from probing.pipeline.localize import LocalizeOptions
@@ -32,7 +33,7 @@ def _run_localize(paradigm_path, lm, out, *, options):
 class AlignmentOptions:
     """Options of an ``alignment`` step (the scoring options that apply to human data)."""
 
-    n_boot: int = 2000
+    n_boot: int = N_BOOT
     batch_size: int = 32
     truncate: bool = False
     stride: int | None = None
