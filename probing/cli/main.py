@@ -18,9 +18,18 @@ from probing.cli import alignment, analyses, causal, commands, experiment, lesio
 EXIT_USAGE = 2
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (the project's rule for bad
+    input), pointing at ``--help`` instead of printing the usage block; exit code 2.
+    ``add_subparsers`` builds every subcommand's parser from this class too."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="probing", description="Cognitive-neuroscience paradigms for language models.")
     parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")

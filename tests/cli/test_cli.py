@@ -95,7 +95,8 @@ def test_usage_errors_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as done:
         main(argv)
     assert done.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "usage:" not in err
 
 
 # --- list and validate ---------------------------------------------------------------------
