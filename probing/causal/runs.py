@@ -1,8 +1,9 @@
 """From the model adapter's long table of patching runs to the arrays of the analyses.
 
 The adapter's ``patch_pairs`` (``probing.models.patching``) writes one row per pair, run
-and member: ``pair_id, run, layer, site, position, head, member, logprob`` where ``run``
-is ``source`` or ``target`` (the plain runs; ``layer``, ``position``, ``head`` are -1) or
+and member: ``pair_id, run, layer, site, position, head, unit, member, logprob`` where
+``run`` is ``source`` or ``target`` (the plain runs; ``layer``, ``position``, ``head``,
+``unit`` are -1) or
 ``patched`` (the target member run with one activation from the source member), and
 ``member`` says whose tokens the log-probability sums (``source`` or ``target``). This
 module reads that table as a table (it imports nothing from the adapter) and builds the
@@ -22,7 +23,7 @@ from probing.causal.patching import patching_effects
 
 __all__ = ["RUN_COLUMNS", "PatchingRuns", "build_patching_runs", "summarize_patching"]
 
-#: Columns of the adapter's table that are read.
+#: Columns of the adapter's table that are read (``unit`` may be absent: -1, whole sites).
 RUN_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "member", "logprob")
 _MEMBERS = ("source", "target")
 
@@ -36,11 +37,13 @@ class PatchingRuns:
     source, target : numpy.ndarray of shape (n_pairs,)
         Read-out of the source member's and the target member's plain run.
     patched : numpy.ndarray of shape (n_pairs, n_layers, n_positions, n_sites) or \
-(n_pairs, n_layers, n_positions, n_heads, n_sites)
+(n_pairs, n_layers, n_positions, n_heads or n_units, n_sites)
         Read-out of each patched run (NaN: the pair has no such position).
     pair_ids, layers, positions, sites : list
     heads : list or None
         None when the sweep was not per head.
+    units : list or None
+        The fourth axis of ``patched`` when the sweep was per unit (else None).
     """
 
     source: np.ndarray
@@ -51,6 +54,7 @@ class PatchingRuns:
     positions: list
     heads: list | None
     sites: list
+    units: list | None = None
 
 
 def _check_table(table):
@@ -118,10 +122,16 @@ def build_patching_runs(table, *, good="source"):
                            f"plain run (both members' log-probabilities on the source and the "
                            f"target run are needed; members with different token counts "
                            f"have none)")
+    if "unit" not in table.columns:
+        table = table.assign(unit=-1)
     cells = _readout(table[table["run"] == "patched"],
-                     ["pair_id", "layer", "position", "head", "site"], good)
+                     ["pair_id", "layer", "position", "head", "unit", "site"], good)
     per_head = bool((cells["head"] != -1).any())
-    axes = ["layer", "position", "head", "site"] if per_head else ["layer", "position", "site"]
+    per_unit = bool((cells["unit"] != -1).any())
+    if per_head and per_unit:
+        raise ProbingError("build_patching_runs: a sweep is per head or per unit, not both")
+    fourth = ["head"] if per_head else ["unit"] if per_unit else []
+    axes = ["layer", "position", *fourth, "site"]
     labels = {a: sorted(pd.unique(cells[a]).tolist()) for a in axes}
     pair_ids = reads.index.tolist()
     patched = np.full((len(pair_ids), *[len(labels[a]) for a in axes]), np.nan)
@@ -132,7 +142,8 @@ def build_patching_runs(table, *, good="source"):
     patched[tuple(index)] = cells["readout"].to_numpy(float)
     return PatchingRuns(reads["source"].to_numpy(float), reads["target"].to_numpy(float),
                         patched, pair_ids, labels["layer"], labels["position"],
-                        labels["head"] if per_head else None, labels["site"])
+                        labels["head"] if per_head else None, labels["site"],
+                        labels["unit"] if per_unit else None)
 
 
 def summarize_patching(table, *, clean="source", good="source", groups=None, n_boot=2000,
@@ -159,6 +170,10 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
     """
     check_choice("summarize_patching", "clean", clean, _MEMBERS)
     runs = build_patching_runs(table, good=good)
+    if runs.units is not None:
+        raise ProbingError("summarize_patching: the table is a per-unit sweep; read it with "
+                           "build_patching_runs and mediation_effects (per-unit cells are "
+                           "mediators, not patching cells)")
     clean_reads, corrupted = ((runs.source, runs.target) if clean == "source"
                               else (runs.target, runs.source))
     items = None

@@ -28,15 +28,19 @@ from probing.models.sites import edit_points
 __all__ = ["patch_set"]
 
 
-def _check_cells(cells, per_head, n_heads):
-    cells = [tuple(int(v) for v in cell) for cell in cells]
+def _check_cells(cells, per_head, shape, site):
+    cells = [tuple(int(v) for v in cell) + (-1,) * (4 - len(cell)) for cell in cells]
     if not cells:
-        raise ProbingError("patch_set: cells is empty; give (layer, position, head) triples")
-    for _layer, position, head in cells:
+        raise ProbingError("patch_set: cells is empty; give (layer, position, head[, unit])")
+    width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+    for _layer, position, head, unit in cells:
         if position < 0:
             raise ProbingError(f"patch_set: position {position} must be >= 0")
-        if per_head and not 0 <= head < n_heads:
-            raise ProbingError(f"patch_set: head {head} out of range [0, {n_heads})")
+        if per_head and not 0 <= head < shape.n_heads:
+            raise ProbingError(f"patch_set: head {head} out of range [0, {shape.n_heads})")
+        if unit != -1 and (head >= 0 or not 0 <= unit < width):
+            raise ProbingError(f"patch_set: unit {unit} must be in [0, {width}) of site "
+                               f"{site!r}, in a cell with head -1")
     return cells
 
 
@@ -49,10 +53,11 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
         A causal LM.
     pairs : pandas.DataFrame
         ``pair_id``, ``source``, ``target`` as for :func:`~probing.models.patch_pairs`.
-    cells : sequence of (layer, position, head)
+    cells : sequence of (layer, position, head) or (layer, position, head, unit)
         Target token positions (as ``patch_pairs``' ``position``) at layers of ``site``;
-        ``head`` -1 patches the whole site, ``>= 0`` one head of ``head_out``. A position
-        a pair lacks after alignment is skipped for that pair.
+        ``head`` -1 patches the whole site, ``>= 0`` one head of ``head_out``; ``unit``
+        (default -1: all) patches one unit of the site's vector. A position a pair lacks
+        after alignment is skipped for that pair.
     site : str, default "resid_post"
     batch_size : int, default 16
 
@@ -60,14 +65,14 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
     -------
     pandas.DataFrame
         ``PATCH_COLUMNS``: the plain ``source``/``target`` runs and one ``patched`` run
-        per pair (``layer``, ``position``, ``head`` = -1: the whole set).
+        per pair (``layer``, ``position``, ``head``, ``unit`` = -1: the whole set).
     """
     per_head = any(int(c[2]) >= 0 for c in cells) if len(cells) else False
     shape, layers = _check_options(lm, site, sorted({int(c[0]) for c in cells}) or [1],
                                    per_head and site == "head_out")
     if per_head and site != "head_out":
         raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
-    cells = _check_cells(cells, per_head, shape.n_heads)
+    cells = _check_cells(cells, per_head, shape, site)
     runs = prepare_pairs(lm, pairs, site, layers, batch_size)
     ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
     rows = []
@@ -88,7 +93,7 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
                            [runs.t_tokens[i] for i in indices]],
                           list(range(len(indices))), lm.device)
             for r, i in enumerate(indices):
-                base = (ids[i], "patched", -1, site, -1, -1, aligned[i][2])
+                base = (ids[i], "patched", -1, site, -1, -1, -1, aligned[i][2])
                 rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
     return pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
 
@@ -100,13 +105,17 @@ def _editor(cells, indices, columns, aligned, values, head_dim):
         for r, i in enumerate(indices):
             s_pos, t_pos, _ = aligned[i]
             lookup = dict(zip(t_pos, s_pos, strict=True))
-            for _, position, head in cells:
+            for _, position, head, unit in cells:
                 if position not in lookup:  # the pair has no such aligned position
                     continue
                 col = int(columns[r][position + 1])  # +1: the start token
                 source = values[i][lookup[position] + 1].to(out.device, out.dtype)
-                units = slice(None) if head < 0 else slice(head * head_dim,
-                                                           (head + 1) * head_dim)
+                if unit >= 0:
+                    units = slice(unit, unit + 1)
+                elif head >= 0:
+                    units = slice(head * head_dim, (head + 1) * head_dim)
+                else:
+                    units = slice(None)
                 out[r, col, units] = source[units]
         return out
     return edit

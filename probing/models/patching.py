@@ -38,8 +38,8 @@ from probing.models.sites import edit_points, find_family, model_shape
 
 __all__ = ["PATCH_COLUMNS", "align_members", "patch_pairs"]
 
-PATCH_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "alignment", "member",
-                 "logprob")
+PATCH_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "unit", "alignment",
+                 "member", "logprob")
 
 
 def _last_tokens_of_words(encoded, text):
@@ -229,13 +229,13 @@ def _check_options(lm, site, layers, per_head):
 
 
 def _plain_rows(pid, run, alignment, reads):
-    return [(pid, run, -1, "", -1, -1, alignment, member, value)
+    return [(pid, run, -1, "", -1, -1, -1, alignment, member, value)
             for member, value in zip(("source", "target"), reads, strict=True)]
 
 
-def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, batch_size=16,
-                copies_per_forward=64):
-    """Patch every (layer, position[, head]) of each target member from its source member.
+def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, units=None,
+                positions=None, batch_size=16, copies_per_forward=64):
+    """Patch every (layer, position[, head or unit]) of each target member from its source.
 
     Parameters
     ----------
@@ -250,6 +250,12 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, b
     site : {"resid_pre", "resid_post", "attn_out", "mlp_out", "head_out"}
     per_head : bool, default False
         ``head_out`` only: one row per head (else all heads of the position at once).
+    units : sequence of int, optional
+        One row per unit (an index into the site's vector, e.g. one ``mlp_out``
+        coordinate): only that unit of the position is patched. Not with ``per_head``.
+    positions : mapping of pair_id -> sequence of int, optional
+        Sweep only these target positions of each pair (default every aligned position);
+        a per-unit sweep costs one copy per unit, so it is usually restricted to a region.
     batch_size : int, default 16
         Target members per plain forward.
     copies_per_forward : int, default 64
@@ -260,30 +266,66 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, b
     pandas.DataFrame
         ``PATCH_COLUMNS``: ``pair_id``; ``run`` (``patched``, or the unpatched
         ``source``/``target`` run); ``layer``, ``site``, ``position`` (target token
-        index), ``head`` (-1 when not per head; -1 in all three for unpatched runs);
-        ``alignment`` (``token`` or ``word_last_token``); ``member`` (``source`` or
+        index), ``head`` (-1 when not per head), ``unit`` (-1 when not per unit; -1 in
+        all four for unpatched runs); ``alignment`` (``token`` or ``word_last_token``); ``member`` (``source`` or
         ``target``: whose tokens are read); ``logprob`` (sum over the member's tokens
         of the run's log-probabilities; NaN when the members' token counts differ and
         the run's input is the other member's).
     """
     shape, layers = _check_options(lm, site, layers, per_head)
+    slices = _slices(shape, site, per_head, units)
     runs = prepare_pairs(lm, pairs, site, layers, batch_size)
-    heads = list(range(shape.n_heads)) if per_head else [-1]
+    chosen = _chosen_positions(runs, positions)
     rows = []
     with torch.inference_mode():
         rows += _plain(lm, runs.ids, runs.sources, runs.targets, runs.aligned, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
             batch = _Targets(lm, [runs.t_inputs[i] for i in indices], use_positions)
-            sweep = _Sweep(lm, batch, indices, runs.recorded, runs.aligned, shape, site, heads)
+            sweep = _Sweep(lm, batch, indices, runs, shape, site, slices, chosen)
             for layer in layers:
                 rows += sweep.layer(layer, runs.ids, copies_per_forward,
                                     [runs.s_tokens[i] for i in indices],
                                     [runs.t_tokens[i] for i in indices])
     table = pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
     table.attrs["patching"] = {"site": site, "layers": layers, "per_head": per_head,
-                               "model": dict(lm.provenance)}
+                               "per_unit": units is not None, "model": dict(lm.provenance)}
     return table
+
+
+def _slices(shape, site, per_head, units):
+    """``(head, unit)`` of each patched copy of a cell: (-1, -1) patches the whole site."""
+    if units is None:
+        return [(h, -1) for h in range(shape.n_heads)] if per_head else [(-1, -1)]
+    if per_head:
+        raise ProbingError("patch_pairs: per_head and units exclude each other; patch heads "
+                           "or units")
+    units = [int(u) for u in units]
+    width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+    bad = [u for u in units if not 0 <= u < width]
+    if not units or bad:
+        raise ProbingError(f"patch_pairs: units must be indices in [0, {width}) of site "
+                           f"{site!r}; got {bad[:3] or 'none'}")
+    return [(-1, u) for u in units]
+
+
+def _chosen_positions(runs, positions):
+    """Per pair, the indices into its aligned target positions that are swept."""
+    if positions is None:
+        return [list(range(len(a[1]))) for a in runs.aligned]
+    unknown = set(positions) - set(runs.ids)
+    if unknown:
+        raise ProbingError(f"patch_pairs: positions names pair(s) {sorted(unknown, key=str)[:3]}"
+                           f" that are not in pairs")
+    chosen = []
+    for pid, (_, t_pos, _) in zip(runs.ids, runs.aligned, strict=True):
+        wanted = [int(p) for p in positions.get(pid, ())]
+        missing = [p for p in wanted if p not in t_pos]
+        if missing:
+            raise ProbingError(f"pair {pid!r}: position {missing[0]} is not an aligned input "
+                               f"position of the target (allowed {t_pos})")
+        chosen.append([t_pos.index(p) for p in wanted])
+    return chosen
 
 
 def _plain(lm, ids, sources, targets, aligned, batch_size):
@@ -310,14 +352,14 @@ def _plain(lm, ids, sources, targets, aligned, batch_size):
 class _Sweep:
     """The patched copies of one batch of targets, layer by layer."""
 
-    def __init__(self, lm, batch, indices, recorded, aligned, shape, site, heads):
+    def __init__(self, lm, batch, indices, runs, shape, site, slices, chosen):
         self.lm, self.batch, self.indices = lm, batch, indices
-        self.recorded, self.aligned, self.shape = recorded, aligned, shape
-        self.site, self.heads = site, heads
+        self.recorded, self.aligned, self.shape = runs.recorded, runs.aligned, shape
+        self.site, self.slices, self.chosen = site, slices, chosen
 
     def _copies(self):
-        return [(r, k, h) for r, i in enumerate(self.indices)
-                for k in range(len(self.aligned[i][1])) for h in self.heads]
+        return [(r, k, h, u) for r, i in enumerate(self.indices) for k in self.chosen[i]
+                for h, u in self.slices]
 
     def layer(self, layer, ids, per_forward, s_tokens, t_tokens):
         start, on_input = _start(self.site, layer, self.shape.n_layers)
@@ -326,40 +368,51 @@ class _Sweep:
             chunk = copies[first: first + per_forward]
             logits = self._run(layer, start, on_input, chunk)
             reads = _read(logits, self.batch.batch.columns, [s_tokens, t_tokens],
-                          [r for r, _, _ in chunk], self.lm.device)
-            for (r, k, h), read_s, read_t in zip(chunk, *reads, strict=True):
+                          [c[0] for c in chunk], self.lm.device)
+            for (r, k, h, u), read_s, read_t in zip(chunk, *reads, strict=True):
                 i = self.indices[r]
-                base = (ids[i], "patched", layer, self.site, self.aligned[i][1][k], h,
+                base = (ids[i], "patched", layer, self.site, self.aligned[i][1][k], h, u,
                         self.aligned[i][2])
                 out += [(*base, "source", read_s), (*base, "target", read_t)]
         return out
 
+    def _masks(self, chunk, payload):
+        """Which units of each copy take the source's value (None: all of them)."""
+        if chunk[0][2] < 0 and chunk[0][3] < 0:
+            return None
+        head_dim = self.shape.head_dim
+        masks = torch.zeros_like(payload, dtype=torch.bool)
+        for c, (_, _, h, u) in enumerate(chunk):
+            if h >= 0:  # one head: its slice of the concatenated head outputs
+                masks[c, h * head_dim: (h + 1) * head_dim] = True
+            else:
+                masks[c, u] = True
+        return masks
+
     def _run(self, layer, start, on_input, chunk):
         device = self.lm.device
-        rows = torch.as_tensor([r for r, _, _ in chunk], device=device)
+        rows = torch.as_tensor([c[0] for c in chunk], device=device)
         columns = self.batch.batch.columns
         cols = torch.as_tensor([int(columns[r][self.aligned[self.indices[r]][1][k] + 1])
-                                for r, k, _ in chunk], device=device)
+                                for r, k, _, _ in chunk], device=device)
         values = self.recorded[(self.site, layer)]
         payload = torch.stack([values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
-                               for r, k, _ in chunk]).to(device)
+                               for r, k, _, _ in chunk]).to(device)
         hidden = self.batch.hidden(start)[rows].clone()
         copy = torch.arange(len(chunk), device=device)
+        masks = self._masks(chunk, payload)
+
+        def patched(current):
+            new = payload.to(current.dtype)
+            return new if masks is None else torch.where(masks, new, current)
+
         if on_input:
-            hidden[copy, cols] = payload.to(hidden.dtype)
+            hidden[copy, cols] = patched(hidden[copy, cols])
             return self.batch.run_from(self.lm, start, hidden, rows)
-        head_dim = self.shape.head_dim
-        masks = None
-        if chunk[0][2] >= 0:  # one head per copy: only its slice of units is patched
-            masks = torch.zeros_like(payload, dtype=torch.bool)
-            for c, (_, _, h) in enumerate(chunk):
-                masks[c, h * head_dim: (h + 1) * head_dim] = True
 
         def edit(tensor):
             out = tensor.clone()
-            current = out[copy, cols]
-            new = payload.to(out.dtype) if masks is None else torch.where(masks, payload, current)
-            out[copy, cols] = new.to(out.dtype)
+            out[copy, cols] = patched(out[copy, cols])
             return out
 
         with edit_points(self.lm.model.base_model, {(self.site, layer): edit}):

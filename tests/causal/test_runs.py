@@ -96,3 +96,28 @@ def test_bad_tables_are_named(rng, edit, message):
 def test_groups_must_cover_every_pair(rng):
     with pytest.raises(ProbingError, match=r"no item for pair\(s\) \['pair5'\]"):
         summarize_patching(_long_table(rng), groups={f"pair{p}": "i" for p in range(5)})
+
+
+def test_a_per_unit_sweep_has_a_unit_axis():
+    rng = np.random.default_rng(3)
+    table = _long_table(rng, heads=(-1,), positions=(0, 1))
+    patched = table["run"] == "patched"
+    # the same cells as three units each: unit u's read-out shifted by u
+    parts = [table[~patched].assign(unit=-1)]
+    for unit in (2, 7, 9):
+        cells = table[patched]
+        shift = np.where(cells["member"] == "source", unit, 0.0)  # good member: + unit
+        parts.append(cells.assign(unit=unit, logprob=cells["logprob"] + shift))
+    runs = build_patching_runs(pd.concat(parts, ignore_index=True))
+    assert runs.units == [2, 7, 9] and runs.heads is None
+    assert runs.patched.shape == (6, 2, 2, 3, 1)
+    want = build_patching_runs(table).patched[..., 0]
+    for k, unit in enumerate((2, 7, 9)):  # read-out = good - bad: shifted by unit
+        np.testing.assert_allclose(runs.patched[:, :, :, k, 0], want + unit, rtol=0,
+                                   atol=1e-12)
+    with pytest.raises(ProbingError, match="per-unit sweep"):
+        summarize_patching(pd.concat(parts, ignore_index=True))
+    both = pd.concat(parts, ignore_index=True)
+    both.loc[both.index[-1], "head"] = 1
+    with pytest.raises(ProbingError, match="per head or per unit"):
+        build_patching_runs(both)

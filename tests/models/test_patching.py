@@ -186,3 +186,22 @@ def test_planted_head_found_by_the_sweep(planted):
     assert effect[heads != 0].max() < 1e-8
     assert effect[(heads == 0) & (positions < 2)].max() < 1e-8
     assert effect[(heads == 0) & (positions >= 2)].min() > 1e-3
+
+
+def test_planted_units_found_by_the_unit_sweep(planted):
+    pairs = pd.DataFrame({"pair_id": ["n"], "source": [PL], "target": [SG]})
+    # layer 0 of resid_post is the embeddings, layer 1 the output of the one block
+    table = patch_pairs(planted, pairs, layers=[0, 1], site="resid_post", units=range(32))
+    patched = table[(table["run"] == "patched") & (table["member"] == "target")]
+    plain = table[(table["run"] == "target") & (table["member"] == "target")]["logprob"].iloc[0]
+    effect = (patched.set_index(["layer", "position", "unit"])["logprob"] - plain).abs()
+    layers, positions, units = (effect.index.get_level_values(n)
+                                for n in ("layer", "position", "unit"))
+    # the members differ in unit 5 at the noun and, after the block, in unit 11 from the
+    # noun on; nowhere else
+    carriers = ((units == NUMBER_UNIT) & (positions == 2)) | (
+        (units == CARRIER_UNIT) & (positions >= 2) & (layers == 1))
+    assert effect[~carriers].max() < 1e-8
+    assert effect[carriers].min() > 1e-3
+    last = positions.max()  # the position that predicts the verb
+    assert effect[(units == CARRIER_UNIT) & (positions == last) & (layers == 1)].min() > 1.0
