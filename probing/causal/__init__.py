@@ -12,7 +12,8 @@ Activation patching
     position to another).
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
-    (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once).
+    (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once),
+    :func:`plot_unit_effects` (a per-unit sweep's effects by layer).
 Ablation of a unit set against matched random sets
     :func:`check_unit_table`, :func:`select_units`, :func:`sample_matched_units`,
     :func:`ablation_test` (per phenomenon, corrected), :func:`compare_to_null`.
@@ -62,7 +63,7 @@ from probing.causal.patching import (
     PATCHING_METRICS,
     patching_effects,
 )
-from probing.causal.plotting import plot_patching
+from probing.causal.plotting import plot_patching, plot_unit_effects
 from probing.causal.runs import (
     RUN_COLUMNS,
     PatchingRuns,
@@ -111,6 +112,7 @@ __all__ = [
     "patching_effects",
     "plot_lesion",
     "plot_patching",
+    "plot_unit_effects",
     "probe_subspace",
     "random_subspaces",
     "sample_matched_units",

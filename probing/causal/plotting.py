@@ -1,4 +1,5 @@
-"""Heatmap of activation-patching effects: layer by position (or by head)."""
+"""Figures of patching and mediation: layer by position (or head) heatmaps, and the
+effect of every unit of a layer (a per-unit mediation sweep)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing.causal._checks import check_choice
 
-__all__ = ["plot_patching"]
+__all__ = ["plot_patching", "plot_unit_effects"]
 
 
 def _grid(table, metric, columns):
@@ -80,4 +81,57 @@ def plot_patching(table, *, metric="restored_fraction", columns="position", ax=N
     ax.set_xlabel(columns)
     ax.set_ylabel("layer")
     ax.figure.colorbar(image, ax=ax, label=metric.replace("_", " "))
+    return ax
+
+
+def plot_unit_effects(table, *, metric="indirect_effect", ax=None):
+    """The effect of each unit, one line per layer, with the largest units named.
+
+    A per-unit sweep has hundreds of units per layer, too many for a heatmap's labelled
+    columns: each layer is a line over the unit index, and the five units with the
+    largest absolute effect are annotated.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``layer, unit, metric, effect`` (e.g. :func:`~probing.causal.mediation_effects`'
+        table of a per-unit sweep), filtered to one position and site.
+    metric : str, default "indirect_effect"
+    ax : matplotlib.axes.Axes, optional
+        Drawn on a new figure's axes when None; never shown.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"layer": 3, "unit": range(8), "metric": "indirect_effect",
+    ...                       "effect": [0, 0, 2.0, 0, 0, -1.0, 0, 0]})
+    >>> ax = plot_unit_effects(table)
+    >>> [t.get_text() for t in ax.texts][:2]
+    ['L3 u2', 'L3 u5']
+    """
+    import matplotlib.pyplot as plt
+
+    missing = {"layer", "unit", "metric", "effect"} - set(table.columns)
+    if missing:
+        raise ProbingError(f"plot_unit_effects: table lacks column(s) {sorted(missing)}")
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        raise ProbingError(f"plot_unit_effects: no rows with metric {metric!r}")
+    if rows.duplicated(["layer", "unit"]).any():
+        raise ProbingError("plot_unit_effects: several rows per (layer, unit); select one "
+                           "position and site first")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    for layer, group in rows.sort_values("unit").groupby("layer"):
+        ax.plot(group["unit"], group["effect"], lw=0.8, label=f"layer {layer}")
+    best = rows.loc[rows["effect"].abs().sort_values(ascending=False, kind="stable").index[:5]]
+    for r in best.itertuples(index=False):
+        ax.annotate(f"L{r.layer} u{r.unit}", (r.unit, r.effect), fontsize=7)
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.set_xlabel("unit")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend(fontsize=7, loc="best")
     return ax

@@ -35,12 +35,14 @@ def _add_pairs(p):
                    "(e.g. subject_number) instead of each pair's good and bad member")
     p.add_argument("--positions", default="regions", choices=["regions", "tokens"],
                    help="one position per region (its last token; default) or per token")
+    p.add_argument("--region", default=None, metavar="NAME",
+                   help="only this region's position (with --positions regions), e.g. noun")
 
 
 def _options(args, **extra):
     from probing.pipeline.causal_inputs import CausalOptions
 
-    return CausalOptions(layers=args.layers, site=getattr(args, "site", "resid_post"),
+    return CausalOptions(layers=args.layers, site=getattr(args, "site", None) or "resid_post",
                          limit=args.limit, n_boot=args.n_boot, random_state=args.random_state,
                          batch_size=args.batch_size, seed=args.seed, **extra)
 
@@ -87,7 +89,7 @@ def run_patch_command(args):
     from probing.pipeline.causal import run_patch
 
     options = _options(args, per_head=args.per_head, direction=args.direction,
-                       contrast=args.contrast, positions=args.positions)
+                       contrast=args.contrast, positions=args.positions, region=args.region)
     out, tables = _run(args, "patch", run_patch, options)
     table = tables["patching"]
     rows = table[table["metric"] == "restored_fraction"]
@@ -98,25 +100,35 @@ def run_patch_command(args):
 
 
 def add_mediate(sub):
-    p = sub.add_parser("mediate", help="causal mediation by heads or layers",
+    p = sub.add_parser("mediate", help="causal mediation by heads, layers or units",
                        description="Total, natural indirect and natural direct effects of each "
-                       "head (or layer) at each position between the members of each pair, the "
-                       "top-k mediators and their joint effect; write DIR/manifest.json, "
-                       "mediation.csv, mediation_items.csv, mediation_joint.csv, "
-                       "top_mediators.csv, top_units.csv (heads) and mediation.png.")
+                       "head (or layer, or unit) at each position between the members of each "
+                       "pair, the top-k mediators and their joint effect; write "
+                       "DIR/manifest.json, mediation.csv, mediation_items.csv, "
+                       "mediation_joint.csv, top_mediators.csv, top_units.csv (heads, units) "
+                       "and mediation.png.")
     _add_common(p, site=False)
     _add_pairs(p)
-    p.add_argument("--mediators", default="heads", choices=["heads", "layers"],
-                   help="heads (head_out, default) or layers (resid_post: the whole vector)")
+    p.add_argument("--mediators", default="heads", choices=["heads", "layers", "units"],
+                   help="heads (each head of head_out, default), layers (the whole vector "
+                   "of --site) or units (each unit of --site: one patched run per unit, "
+                   "layer and position; restrict with --layers and --region)")
+    p.add_argument("--site", default=None, choices=SITES,
+                   help="site of layers and units: resid_post (default), resid_pre, "
+                   "attn_out, mlp_out, head_out; heads are always head_out")
     p.add_argument("--top-k", type=int, default=5, help="size of the joint set (default 5)")
     p.set_defaults(func=run_mediate_command)
 
 
 def run_mediate_command(args):
+    from probing._core.errors import ProbingError
     from probing.pipeline.causal import run_mediate
 
+    if args.mediators == "heads" and args.site not in (None, "head_out"):
+        raise ProbingError(f"--site {args.site}: --mediators heads patches head_out; give "
+                           f"--mediators layers or units for another site")
     options = _options(args, contrast=args.contrast, positions=args.positions,
-                       mediators=args.mediators, top_k=args.top_k)
+                       region=args.region, mediators=args.mediators, top_k=args.top_k)
     out, tables = _run(args, "mediate", run_mediate, options)
     print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv)")
     _show(tables["top_mediators"].drop(columns=["model", "paradigm"]))

@@ -46,6 +46,7 @@ def _prepare(paradigm_path, lm, out, options, force, command):
     site = "head_out" if command == "mediate" and options.mediators == "heads" else options.site
     if options.positions == "regions" and stimuli.regions is None:
         raise ProbingError(f"{paradigm_path}: has no regions; use --positions tokens")
+    _check_region(paradigm_path, stimuli, options.region)
     lm = resolve_model(lm)
     shape = model_shape(lm)
     layers = resolve_layers(options.layers, shape.layer_range(site))
@@ -67,11 +68,32 @@ def _prepare(paradigm_path, lm, out, options, force, command):
     return spec, stimuli, pairs[use].reset_index(drop=True), spans, lm, layers, site, info
 
 
-def _relabel(table, pairs, stimuli, spans, positions):
-    """Patched rows at region positions, labelled ``<n>:<region>`` (or token indices)."""
-    if positions == "tokens":
-        return table
+def _check_region(paradigm_path, stimuli, region):
+    if region is None:
+        return
+    names = list(pd.unique(stimuli.regions["region"]))
+    if region not in names:
+        raise ProbingError(f"{paradigm_path}: --region {region!r} is no region of it; allowed "
+                           f"{', '.join(map(str, names))}")
+
+
+def _where(pairs, stimuli, spans, options):
+    """``pair_id, position, label`` of the swept positions (None: every token)."""
+    if options.positions == "tokens":
+        return None
     where = region_positions(pairs, stimuli.regions, spans)
+    # a region ending on the last token is no input of a scoring run: nothing to patch
+    n_tokens = dict(zip(pairs["pair_id"], map(len, spans), strict=True))
+    where = where[where["position"] < where["pair_id"].map(n_tokens) - 1]
+    if options.region is not None:
+        where = where[where["label"].str.split(":", n=1).str[1] == options.region]
+    return where.reset_index(drop=True)
+
+
+def _relabel(table, where):
+    """Patched rows at region positions, labelled ``<n>:<region>`` (or token indices)."""
+    if where is None:
+        return table
     patched = table[table["run"] == "patched"].merge(where, on=["pair_id", "position"])
     patched = patched.assign(position=patched["label"]).drop(columns="label")
     return pd.concat([table[table["run"] != "patched"], patched], ignore_index=True)
@@ -90,11 +112,16 @@ def _swap(pairs):
                                  "source_id": "target_id", "target_id": "source_id"})
 
 
-def _sweep(lm, pairs, *, layers, site, per_head, options):
+def _sweep(lm, pairs, where, *, layers, site, per_head, options, units=None):
+    """One patching sweep, only at the positions of ``where``, relabelled by region."""
     from probing.models import patch_pairs
 
-    return patch_pairs(lm, pairs[["pair_id", "source", "target"]], layers=layers, site=site,
-                       per_head=per_head, batch_size=options.batch_size)
+    positions = None if where is None else {
+        pid: group["position"].tolist() for pid, group in where.groupby("pair_id", sort=False)}
+    table = patch_pairs(lm, pairs[["pair_id", "source", "target"]], layers=layers, site=site,
+                        per_head=per_head, units=units, positions=positions,
+                        batch_size=options.batch_size)
+    return _relabel(table, where)
 
 
 def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
@@ -131,11 +158,10 @@ def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     frames = []
     for direction in directions:
         run_pairs = pairs if direction == "denoising" else _swap(pairs)
-        table = _sweep(lm, run_pairs, layers=layers, site=site, per_head=options.per_head,
-                       options=options)
-        table = _relabel(table, run_pairs, stimuli,
-                         spans["target" if direction == "denoising" else "source"],
-                         options.positions)
+        where = _where(run_pairs, stimuli,
+                       spans["target" if direction == "denoising" else "source"], options)
+        table = _sweep(lm, run_pairs, where, layers=layers, site=site,
+                       per_head=options.per_head, options=options)
         member = "source" if direction == "denoising" else "target"  # the good one
         frames.append(summarize_patching(table, clean=member, good=member, groups=groups,
                                          n_boot=options.n_boot,
@@ -188,21 +214,42 @@ def _write(out, tables, manifest, figures):
 
 
 def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None):
-    """Causal mediation by heads or layers between the two members of each pair.
+    """Causal mediation by heads, layers or units between the two members of each pair.
 
     ``x`` is a pair's source member, ``x'`` its target; the read-out ``y`` prefers
-    ``x``'s words. ``y(x, z(x'))`` patches mediator ``z`` (a head, or a layer's whole
-    site, at one position) from ``x'`` into ``x``, ``y(x', z(x))`` the other way; the
-    top-k mediators by natural indirect effect are then set from ``x'`` together.
+    ``x``'s words. ``y(x, z(x'))`` patches mediator ``z`` (a head, a layer's whole
+    site, or one unit of a site, at one position) from ``x'`` into ``x``, ``y(x',
+    z(x))`` the other way; the top-k mediators by natural indirect effect are then set
+    from ``x'`` together.
+
+    Parameters
+    ----------
+    paradigm_path, lm, out, force, argv
+        As for :func:`run_patch`.
+    options : CausalOptions, optional
+        ``mediators`` (``heads``: each head of ``head_out``; ``layers``: the whole vector
+        of ``site``; ``units``: each unit of ``site``, Vig et al.'s neurons), ``top_k``,
+        ``layers``, ``positions``, ``region``, ``contrast``, ``limit``, ``n_boot``,
+        ``random_state``.
 
     Returns
     -------
     dict of str -> pandas.DataFrame
-        ``mediation`` (``layer, site, position, head``, ``metric, effect, ci_low,
+        ``mediation`` (``layer, site, position, head, unit``, ``metric, effect, ci_low,
         ci_high, n``), ``mediation_items`` (per pair, top-k mediators), ``mediation_joint``
-        (``k`` and the joint effect of the top-k set) and, with heads, ``top_units``
-        (the top heads' units at ``head_out``: an input of ``probing ablate``).
+        (``k`` and the joint effect of the top-k set) and, with heads or units,
+        ``top_units`` (the top heads' units at ``head_out``, or the top units: an input of
+        ``probing ablate``).
+
+    Examples
+    --------
+    >>> from probing.pipeline.causal_inputs import CausalOptions
+    >>> options = CausalOptions(mediators="units", site="mlp_out", layers="12",
+    ...                         region="noun", contrast="subject_number", top_k=10)
+    >>> tables = run_mediate("paradigms/agreement_pp_attractor.yaml", "smollm2-135m",
+    ...                      "runs/units", options=options)  # doctest: +SKIP
     """
+    from probing.models.sites import model_shape
     from probing.pipeline.mediate import mediate_tables
 
     options = options or CausalOptions()
@@ -210,14 +257,18 @@ def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None)
     spec, stimuli, pairs, spans, lm, layers, site, info = _prepare(
         paradigm_path, lm, out, options, force, "mediate")
     per_head = options.mediators == "heads"
+    units = None
+    if options.mediators == "units":
+        shape = model_shape(lm)
+        units = range(shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model)
+    sweep = {"layers": layers, "site": site, "per_head": per_head, "options": options,
+             "units": units}
     # NIE: mediators of x (the source) take x''s values: x' patched into x
-    nie = _relabel(_sweep(lm, _swap(pairs), layers=layers, site=site, per_head=per_head,
-                          options=options), _swap(pairs), stimuli, spans["source"],
-                   options.positions)
-    nde = _relabel(_sweep(lm, pairs, layers=layers, site=site, per_head=per_head,
-                          options=options), pairs, stimuli, spans["target"], options.positions)
+    nie = _sweep(lm, _swap(pairs), _where(_swap(pairs), stimuli, spans["source"], options),
+                 **sweep)
+    nde = _sweep(lm, pairs, _where(pairs, stimuli, spans["target"], options), **sweep)
     tables, figure = mediate_tables(lm, pairs, nie, nde, spans=spans, stimuli=stimuli,
-                                    site=site, per_head=per_head, options=options)
+                                    site=site, options=options)
     tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
     manifest = _manifest(paradigm_path, spec, options, lm, started, argv, info)
     _write(out, tables, manifest, {"mediation.png": figure})

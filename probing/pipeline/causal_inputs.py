@@ -31,7 +31,7 @@ __all__ = ["CausalOptions", "build_pairs", "check_layers", "load_unit_table", "r
 
 SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
 DIRECTIONS = ("denoising", "noising", "both")
-MEDIATORS = ("heads", "layers")
+MEDIATORS = ("heads", "layers", "units")
 POSITIONS = ("regions", "tokens")
 OPS = ("zero", "mean")
 
@@ -42,6 +42,8 @@ class CausalOptions:
 
     ``limit`` keeps the first N pairs (patch, mediate) or items (ablate) in stimulus
     order. ``n_sets`` random unit sets matched per (layer, site) form the ablation null.
+    ``region`` (with ``positions="regions"``) sweeps only that region's position: a
+    per-unit mediation sweep costs one patched copy per unit, layer and position.
     """
 
     layers: str = "all"
@@ -50,6 +52,7 @@ class CausalOptions:
     direction: str = "denoising"
     contrast: str | None = None
     positions: str = "regions"
+    region: str | None = None
     mediators: str = "heads"
     top_k: int = 5
     op: str = "zero"
@@ -66,6 +69,8 @@ class CausalOptions:
             if getattr(self, name) not in allowed:
                 raise ProbingError(f"--{name} {getattr(self, name)!r}: allowed "
                                    f"{', '.join(allowed)}")
+        if self.region is not None and self.positions != "regions":
+            raise ProbingError(f"--region {self.region}: needs --positions regions")
         if self.per_head and self.site != "head_out":
             raise ProbingError(f"--per-head needs --site head_out; got --site {self.site}")
         for name in ("top_k", "n_sets", "batch_size"):

@@ -12,31 +12,32 @@ from probing.pipeline.causal_inputs import region_positions
 
 __all__ = ["mediate_tables"]
 
-MEDIATOR_COLUMNS = ("layer", "site", "position", "head")
+MEDIATOR_COLUMNS = ("layer", "site", "position", "head", "unit")
 
 
-def _flatten(runs, site, per_head):
+def _flatten(runs, site):
     """(n_pairs, n_mediators) read-outs and the mediators' descriptor table."""
-    heads = runs.heads if per_head else [-1]
-    meds = pd.DataFrame(list(itertools.product(runs.layers, runs.positions, heads)),
-                        columns=["layer", "position", "head"])
+    heads, units = runs.heads or [-1], runs.units or [-1]
+    meds = pd.DataFrame(list(itertools.product(runs.layers, runs.positions, heads, units)),
+                        columns=["layer", "position", "head", "unit"])
     meds.insert(1, "site", site)
     values = runs.patched[..., 0].reshape(len(runs.pair_ids), -1)
     return values, meds[list(MEDIATOR_COLUMNS)]
 
 
-def _arrays(nie, nde, site, per_head):
+def _arrays(nie, nde, site):
     from probing.causal import build_patching_runs
 
     indirect = build_patching_runs(nie, good="target")  # x (target of this sweep) is good
     direct = build_patching_runs(nde, good="source")
     same = (indirect.pair_ids == direct.pair_ids and indirect.layers == direct.layers
-            and indirect.positions == direct.positions and indirect.heads == direct.heads)
+            and indirect.positions == direct.positions and indirect.heads == direct.heads
+            and indirect.units == direct.units)
     if not same:
         raise ProbingError("mediate: the two sweeps have different pairs or positions; use "
                            "--positions tokens")
-    y_indirect, meds = _flatten(indirect, site, per_head)
-    y_direct, _ = _flatten(direct, site, per_head)
+    y_indirect, meds = _flatten(indirect, site)
+    y_direct, _ = _flatten(direct, site)
     # a mediator some pair lacks (a region without an input token) is left out
     keep = ~(np.isnan(y_indirect).any(axis=0) | np.isnan(y_direct).any(axis=0))
     return (indirect.target, indirect.source, y_indirect[:, keep], y_direct[:, keep],
@@ -55,7 +56,7 @@ def _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options):
         token = {(p, lab): pos for p, pos, lab in where.itertuples(index=False)}
     else:
         token = {(p, lab): int(lab) for p in pair_ids for lab in top["position"]}
-    cells = {pid: tuple((int(r.layer), token[(pid, r.position)], int(r.head))
+    cells = {pid: tuple((int(r.layer), token[(pid, r.position)], int(r.head), int(r.unit))
                         for r in top.itertuples(index=False)) for pid in pair_ids}
     reads = {}
     for chosen, group in pd.Series(cells).groupby(lambda pid: cells[pid]):
@@ -74,7 +75,7 @@ def _in_order(pairs, pair_ids, spans):
     return [spans["source"][i] for i in order]
 
 
-def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, per_head, options):
+def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, options):
     """``mediation``, ``mediation_items``, ``mediation_joint`` (and ``top_units``), figure."""
     from probing.causal import (
         build_mediation_items,
@@ -84,7 +85,7 @@ def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, per_head, optio
     )
     from probing.models.sites import model_shape
 
-    y_x, y_xprime, y_indirect, y_direct, meds, pair_ids = _arrays(nie, nde, site, per_head)
+    y_x, y_xprime, y_indirect, y_direct, meds, pair_ids = _arrays(nie, nde, site)
     groups = pairs.set_index("pair_id")["item_id"].reindex(pair_ids).to_numpy()
     boot = {"n_boot": options.n_boot, "random_state": options.random_state}
     table = mediation_effects(y_x, y_xprime, y_indirect, y_direct=y_direct, mediators=meds,
@@ -104,9 +105,11 @@ def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, per_head, optio
     tables = {"mediation": table, "mediation_items": items,
               "mediation_joint": joint.assign(k=len(columns))[["k", *joint.columns]],
               "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]]}
-    if per_head:
+    if options.mediators == "heads":
         tables["top_units"] = _head_units(top, model_shape(lm).head_dim)
-    return tables, _figure(table, top, per_head)
+    elif options.mediators == "units":
+        tables["top_units"] = _units(top)
+    return tables, _figure(table, top, options.mediators)
 
 
 def _head_units(top, head_dim):
@@ -117,11 +120,21 @@ def _head_units(top, head_dim):
     return table.drop_duplicates(["layer", "site", "unit"], ignore_index=True)
 
 
-def _figure(table, top, per_head):
-    from probing.causal import plot_patching
+def _units(top):
+    """The top units (once each: a unit may rank at several positions)."""
+    table = top[["rank", "layer", "site", "unit"]].astype({"unit": int, "layer": int})
+    return table.drop_duplicates(["layer", "site", "unit"], ignore_index=True)
+
+
+def _figure(table, top, mediators):
+    from probing.causal import plot_patching, plot_unit_effects
 
     rows = table[table["metric"] == "indirect_effect"]
-    if per_head:
+    if mediators == "units":
+        best = top["position"].iloc[0]
+        ax = plot_unit_effects(rows[rows["position"] == best], metric="indirect_effect")
+        ax.set_title(f"natural indirect effect of each unit at position {best}")
+    elif mediators == "heads":
         best = top["position"].iloc[0]
         ax = plot_patching(rows[rows["position"] == best], metric="indirect_effect",
                            columns="head")

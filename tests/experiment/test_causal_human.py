@@ -223,3 +223,14 @@ def test_bad_entries_name_the_line(tmp_path, old, new, message):
     path = write_causal_experiment(tmp_path, TEXT.replace(old, new), model=False)
     with pytest.raises(SpecError, match=message):
         load_experiment(path)
+
+
+def test_units_from_a_layer_mediation_is_refused(tmp_path):
+    # mediate writes top_units.csv with heads or units, not with whole layers
+    text = TEXT.replace("{units_from: localize, n_sets: 2", "{units_from: mediate, n_sets: 2")
+    text = text.replace("{layers: \"1\", top_k: 2", "{layers: \"1\", mediators: layers, top_k: 2")
+    path = write_causal_experiment(tmp_path, text, model=False)
+    with pytest.raises(SpecError, match=r"mediate writes no unit table with these options "
+                                        r"\(mediate writes top_units.csv with mediators: heads "
+                                        r"or units\)"):
+        load_experiment(path)

@@ -158,7 +158,7 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
     # the subject's token count differs between the members (equal totals), that patched
     # the wrong token (or found none). A set of one mediator must equal its single patch.
-    from probing.pipeline.causal import _prepare, _relabel, _swap, _sweep
+    from probing.pipeline.causal import _prepare, _swap, _sweep, _where
     from probing.pipeline.causal_inputs import region_positions
     from probing.pipeline.mediate import _joint_reads
 
@@ -177,14 +177,15 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     pairs = pairs.iloc[rows].reset_index(drop=True)
     spans = {member: [spans[member][i] for i in rows] for member in spans}
     pair_ids = pairs["pair_id"].tolist()
-    nie = _relabel(_sweep(lm, _swap(pairs), layers=layers, site=site, per_head=False,
-                          options=options), _swap(pairs), stimuli, spans["source"], "regions")
+    nie = _sweep(lm, _swap(pairs), _where(_swap(pairs), stimuli, spans["source"], options),
+                 layers=layers, site=site, per_head=False, options=options)
     patched = nie[nie["run"] == "patched"].pivot_table(
         index=["pair_id", "position"], columns="member", values="logprob")
     single = patched["target"] - patched["source"]  # x's words preferred, x' patched in
     # the adverbial's last token ends some stimuli: never an input, never patched
     for label in ("1:subject", "2:prep", "3:attractor", "4:verb"):
-        top = pd.DataFrame({"layer": [1], "site": [site], "position": [label], "head": [-1]})
+        top = pd.DataFrame({"layer": [1], "site": [site], "position": [label], "head": [-1],
+                            "unit": [-1]})
         joint = _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options)
         want = single.loc[[(p, label) for p in pair_ids]].to_numpy()
         np.testing.assert_allclose(joint, want, atol=1e-9, err_msg=label)

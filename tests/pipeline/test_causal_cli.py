@@ -43,3 +43,25 @@ def test_ablate_command(tiny, tmp_path, capsys):
     table = pd.read_csv(tmp_path / "run" / "ablation.csv")
     assert set(table["unit_set"]) == {"given", "random"}
     assert "ablation.csv" in capsys.readouterr().out
+
+
+def test_mediate_units_then_ablate_them(tiny, tmp_path, capsys):
+    # top_units.csv of a unit mediation is the ablation's unit table as it is
+    argv = ["mediate", PARADIGM, "--contrast", "subject_number", "--mediators", "units",
+            "--site", "mlp_out", "--region", "attractor", "--top-k", "3", *FAST,
+            "--out", str(tmp_path / "med")]
+    assert main(argv) == 0
+    units = pd.read_csv(tmp_path / "med" / "top_units.csv")
+    assert len(units) == 3 and set(units["site"]) == {"mlp_out"}
+    assert main(["ablate", PARADIGM, "--units", str(tmp_path / "med" / "top_units.csv"),
+                 "--n-sets", "2", *FAST, "--out", str(tmp_path / "abl")]) == 0
+    assert "joint_indirect_effect" in capsys.readouterr().out
+
+
+def test_heads_on_another_site_is_one_line(tmp_path, capsys):
+    argv = ["mediate", PARADIGM, "--mediators", "heads", "--site", "mlp_out",
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--mediators heads patches head_out" in err
+    assert not (tmp_path / "run").exists()

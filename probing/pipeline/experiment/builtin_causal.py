@@ -42,6 +42,7 @@ class PatchOptions:
     direction: str = "denoising"
     contrast: str | None = None
     positions: str = "regions"
+    region: str | None = None
     limit: int | None = None
     n_boot: int = N_BOOT
     random_state: int = RANDOM_STATE
@@ -58,9 +59,11 @@ class MediateOptions:
 
     layers: str = "all"
     mediators: str = "heads"
+    site: str = "resid_post"
     top_k: int = 5
     contrast: str | None = None
     positions: str = "regions"
+    region: str | None = None
     limit: int | None = None
     n_boot: int = N_BOOT
     random_state: int = RANDOM_STATE
@@ -119,7 +122,7 @@ def _run_ablate(paradigm_path, lm, out, *, options):
 
 
 def _mediate_units(options):
-    return "top_units.csv" if options.mediators == "heads" else None
+    return "top_units.csv" if options.mediators in ("heads", "units") else None
 
 
 CAUSAL = (
@@ -140,11 +143,11 @@ CAUSAL = (
     Analysis(
         kind="mediate", run=_run_mediate, options=MediateOptions, kinds=("minimal_pairs",),
         strict=True, units_table=_mediate_units,
-        pool=(("mediation", ("layer", "site", "position", "head", "metric"), "effect"),
+        pool=(("mediation", ("layer", "site", "position", "head", "unit", "metric"), "effect"),
               ("mediation_joint", ("k", "metric"), "effect")),
         describe="Causal mediation analysis: total, natural indirect and natural direct "
-                 "effects of each attention head (or layer) between the members of each "
-                 "pair, the top-k mediators by indirect effect and their joint effect, with "
+                 "effects of each attention head (or layer, or unit) between the members of "
+                 "each pair, the top-k mediators by indirect effect and their joint effect, with "
                  "bootstrap intervals over items.",
         references=("Vig et al. (2020) NeurIPS (causal mediation analysis)",
                     "Pearl (2001) UAI (direct and indirect effects)"),

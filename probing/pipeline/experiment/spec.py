@@ -286,7 +286,7 @@ def _check_units_from(check, entry, field, analyses, paradigms):
         source.options))
     if table is None:
         check.fail(field, f"{name} writes no unit table with these options (mediate writes "
-                   f"top_units.csv with mediators: heads)")
+                   f"top_units.csv with mediators: heads or units)")
     missing = [m for m in entry.models if m not in source.models]
     if missing:
         check.fail(field, f"{name} does not run on model(s) {', '.join(missing)}; units are "
