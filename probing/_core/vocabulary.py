@@ -77,6 +77,13 @@ _COLUMNS = {
     "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
     "n_obs": ("int", "mixed model: observations"),
     "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
+    # probes (probing probe)
+    "probe": ("str", "probes: the classifier or regressor (e.g. `logistic`, `ridge`)"),
+    "seed": ("int", "a random seed of the row (lexicon seed, control-task seed); empty when "
+                    "none applies"),
+    "chance": ("float", "probes: the expected score of guessing with the class frequencies "
+                        "(regression: 0 for `r2`)"),
+    "below_chance": ("bool", "probes: the interval lies below `chance`"),
     "note": ("str", "why a row's analysis was not done or needs care (empty when it was)"),
     # causal interventions (probing patch | mediate | ablate)
     "source": ("str", "patching: the text whose activations are copied in"),
@@ -100,8 +107,10 @@ _COLUMNS = {
     "measure": ("str", "alignment: the model measure compared with human data (LP, SLOR, "
                        "surprisal, ...)"),
     # prompted judgements (probing run --judgement both) and published vs fresh items
-    "task": ("str", "judgements: `direct` (log-probabilities), `yes_no` or `forced_choice` "
-                    "(prompts, Hu & Levy 2023)"),
+    "task": ("str", "what is asked of the model or probe: probes, `task` (the real labels) or "
+                    "`control` (a control task's labels); judgements, `direct` "
+                    "(log-probabilities), `yes_no` or `forced_choice` (prompts, Hu & Levy "
+                    "2023)"),
     "prompt_style": ("str", "judgements: `plain` prompt, `chat` (the tokenizer's chat template) "
                             "or `none` (direct)"),
     "order": ("str", "forced choice: `good_first`, `bad_first` or `both` (summed); `none` "
@@ -141,11 +150,15 @@ _TABLES = {
               "surprisal_bits", "n_tokens", "eow_corrected"),
     "pairs": ("phenomenon", "pair_id", "item_id", "condition", "good", "bad", "logprob_good",
               "logprob_bad", "correct", "tie", "identical"),
+    "summary": ("phenomenon", "n", "n_excluded", "n_ties", "accuracy", "ci_low", "ci_high",
+                "p_val", "p_corr", "correction"),
     "regions": ("suite", "stimulus_id", "item_id", "condition", "region_number", "region",
                 "surprisal", "n_tokens", "eow_corrected"),
     "predictions": ("suite", "item_id", "prediction", "correct"),
     "model_fit": ("region", "term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
                   "converged", "n_obs", "n_groups", "note"),
+    "probe_summary": ("layer", "probe", "task", "seed", "metric", "value", "ci_low",
+                      "ci_high", "n_groups", "chance", "below_chance"),
     "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
                  "ci_high", "n_pairs"),
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),

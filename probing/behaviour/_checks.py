@@ -7,9 +7,6 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 
-TOKEN_COLUMNS = ("stimulus_id", "token_index", "token_id", "token", "char_start", "char_end",
-                 "logprob", "surprisal", "surprisal_bits")
-
 
 def require_columns(frame, columns, what):
     """Raise ``ProbingError`` naming the columns of ``columns`` that ``frame`` lacks."""

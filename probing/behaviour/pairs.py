@@ -7,6 +7,7 @@ import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
 from probing.behaviour._checks import plain, require_columns
 from probing.stats import (
     CORRECTIONS,
@@ -20,10 +21,10 @@ from probing.stats import (
 __all__ = ["build_pairs", "summarize_pairs"]
 
 PAIR_KEYS = ["phenomenon", "pair_id"]
-PAIRS_COLUMNS = ("phenomenon", "pair_id", "good", "bad", "logprob_good", "logprob_bad",
-                 "correct", "tie", "identical")
-SUMMARY_COLUMNS = ("phenomenon", "n", "n_excluded", "n_ties", "accuracy", "ci_low", "ci_high",
-                   "p_val", "p_corr", "correction")
+# The pairs table of the vocabulary; item_id and condition come from the stimuli table,
+# which this analysis does not see (the pipeline joins them).
+PAIRS_COLUMNS = tuple(c for c in table_columns("pairs") if c not in ("item_id", "condition"))
+SUMMARY_COLUMNS = tuple(table_columns("summary"))
 TIES = {"incorrect": 0.0, "half": 0.5, "correct": 1.0}
 INTERVALS = (*PROPORTION_METHODS, "bootstrap")
 #: Relative tolerance of a tie: log-probabilities summed in another order (another batch,

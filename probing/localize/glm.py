@@ -17,12 +17,12 @@ import pandas as pd
 from scipy import stats
 
 from probing._core.errors import ProbingError
+from probing.stats.pvalues import ALTERNATIVES
 
 __all__ = ["ALTERNATIVES", "STAT_COLUMNS", "TESTS", "build_design", "compute_unit_stats",
            "parse_contrast"]
 
 TESTS = ("glm", "welch")
-ALTERNATIVES = ("greater", "less", "two-sided")
 #: Columns of :func:`compute_unit_stats`, one row per unit.
 STAT_COLUMNS = ("effect", "stat", "z", "dof", "p_val")
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
 from probing.models.alignment import Encoded, encode_texts
 from probing.models.boundary import boundary_token_ids, end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
@@ -29,18 +30,8 @@ from probing.stimuli import check_text_table
 
 __all__ = ["TOKEN_COLUMNS", "context_length", "score_tokens"]
 
-TOKEN_COLUMNS = (
-    "stimulus_id",
-    "token_index",
-    "token_id",
-    "token",
-    "char_start",
-    "char_end",
-    "logprob",
-    "surprisal",
-    "surprisal_bits",
-    "logprob_eow",
-)
+#: Columns of the tokens table (one list, in the column vocabulary).
+TOKEN_COLUMNS = tuple(table_columns("tokens"))
 GROUP_COLUMNS = ("pair_id", "item_id")
 _CONTEXT_ATTRS = ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length")
 

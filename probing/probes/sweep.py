@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.vocabulary import table_columns
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._metrics import fold_rows
 from probing.probes.compare import group_bootstrap
@@ -24,8 +25,7 @@ __all__ = ["SCORE_COLUMNS", "SUMMARY_COLUMNS", "predict_layers", "probe_layers",
 SCORE_COLUMNS = ("layer", "fold", "probe", "task", "seed", "metric", "value", "majority",
                  "chance", "n_train", "n_test")
 #: Columns of :func:`summarize_layers`.
-SUMMARY_COLUMNS = ("layer", "probe", "task", "seed", "metric", "value", "ci_low", "ci_high",
-                   "n_groups", "chance", "below_chance")
+SUMMARY_COLUMNS = tuple(table_columns("probe_summary"))
 _INDEX_EXTRAS = ("stimulus_id", "word_index", "word")
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from probing._core.errors import ProbingError
+from probing.stats.pvalues import ALTERNATIVES
 
 __all__ = ["ALTERNATIVES", "permutation_pvalue"]
-
-#: Accepted ``alternative`` values.
-ALTERNATIVES = ("greater", "less", "two-sided")
 
 
 def _exceedances(observed, null, alternative):
