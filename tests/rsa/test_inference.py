@@ -1,4 +1,4 @@
-"""Condition-label permutation tests: exactness, agreement with explicit relabelling and
+"""Stimulus-label permutation tests: exactness, agreement with explicit relabelling and
 rsatoolbox, calibration under the null, reproducibility, bad input."""
 
 import math
