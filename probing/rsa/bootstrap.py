@@ -343,10 +343,10 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
     >>> rng = np.random.default_rng(0)
     >>> centres = rng.normal(size=(5, 20))
     >>> X = np.repeat(centres, 6, axis=0) + rng.normal(scale=0.3, size=(30, 20))
-    >>> cond, item = np.repeat(list("abcde"), 6), np.tile(np.arange(6), 5)
+    >>> ids, item = np.repeat(list("abcde"), 6), np.tile(np.arange(6), 5)
     >>> from probing.rsa import compute_rdm
     >>> model = compute_rdm(centres, stimulus_ids=list("abcde"))
-    >>> res = bootstrap_items(X, model, stimulus_ids=cond, items=item, n_boot=100, random_state=0)
+    >>> res = bootstrap_items(X, model, stimulus_ids=ids, items=item, n_boot=100, random_state=0)
     >>> bool(res.ci_low[0, 0] > 0.5)
     True
     """

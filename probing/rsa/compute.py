@@ -184,7 +184,7 @@ def _gram_distances(P, distance, whitener, dtype):
     return np.sqrt(sq) if distance in ("euclidean", "mahalanobis") else sq
 
 
-def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
+def _crossnobis(X, codes, n_stim, folds, whitener, dtype, residuals=None):
     """Leave-one-fold-out crossnobis of one layer's rows ``X`` (n_rows, p).
 
     ``residuals`` (aligned with the rows, or ``"folds"``) gives each fold its own noise
@@ -194,31 +194,31 @@ def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
     fold_codes, fold_labels = _labels_codes(folds, X.shape[0], "folds")
     if len(fold_labels) < 2:
         raise ProbingError("compute_rdm: crossnobis needs at least two folds")
-    rows, cols = pair_indices(n_cond)
+    rows, cols = pair_indices(n_stim)
     total = np.zeros(rows.size)
     X = np.asarray(X, dtype=np.float64)
     X = X @ whitener if whitener is not None else X
     for k in range(len(fold_labels)):
         test = fold_codes == k
         if residuals is not None:
-            Xk = X @ _fold_whitener(X, codes, n_cond, ~test, residuals)
+            Xk = X @ _fold_whitener(X, codes, n_stim, ~test, residuals)
         else:
             Xk = X
-        A = _averaging_matrix(codes[~test], n_cond) @ Xk[~test]
-        B = _averaging_matrix(codes[test], n_cond) @ Xk[test]
+        A = _averaging_matrix(codes[~test], n_stim) @ Xk[~test]
+        B = _averaging_matrix(codes[test], n_stim) @ Xk[test]
         gram = (A.astype(dtype) @ B.astype(dtype).T).astype(np.float64)
         diag = np.diag(gram)
         total += diag[rows] + diag[cols] - gram[rows, cols] - gram[cols, rows]
     return total / len(fold_labels)
 
 
-def _fold_whitener(X, codes, n_cond, train, residuals):
+def _fold_whitener(X, codes, n_stim, train, residuals):
     """Whitener from the training rows' noise: their own residuals from their training
     stimulus means (``"folds"``), or the training rows of a residual array."""
     if isinstance(residuals, str):
-        means = _averaging_matrix(codes[train], n_cond) @ X[train]
+        means = _averaging_matrix(codes[train], n_stim) @ X[train]
         noise = X[train] - means[codes[train]]
-        dof = max(int(train.sum()) - n_cond, 1)
+        dof = max(int(train.sum()) - n_stim, 1)
     else:
         noise, dof = residuals[train], None
     return _whitener(estimate_noise_cov(noise, dof=dof))

@@ -114,9 +114,9 @@ def test_rows_sharing_a_stimulus_id_are_averaged(rng):
 
 def test_crossnobis_unbiased_for_identical_stimuli(rng):
     # 300 independent data sets (as a layer stack): 6 identical stimuli, 4 folds of noise.
-    n_sets, n_cond, n_folds, n_units = 300, 6, 4, 20
-    X = rng.normal(size=(n_sets, n_cond * n_folds, n_units)).swapaxes(0, 1)  # rows first
-    ids, folds = np.repeat(np.arange(n_cond), n_folds), np.tile(np.arange(n_folds), n_cond)
+    n_sets, n_stim, n_folds, n_units = 300, 6, 4, 20
+    X = rng.normal(size=(n_sets, n_stim * n_folds, n_units)).swapaxes(0, 1)  # rows first
+    ids, folds = np.repeat(np.arange(n_stim), n_folds), np.tile(np.arange(n_folds), n_stim)
     per_set = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds,
                           dtype="float64").values.mean(axis=1)
     std_err = per_set.std(ddof=1) / np.sqrt(n_sets)
@@ -235,17 +235,17 @@ def test_crossnobis_single_fold(rng):
                     folds=[0, 0, 0])
 
 
-def _null_crossnobis(seed, residuals, n_cond=5, n_folds=4, n_units=20):
+def _null_crossnobis(seed, residuals, n_stim=5, n_folds=4, n_units=20):
     from probing.rsa import average_patterns, estimate_noise_cov
 
     rng = np.random.default_rng(seed)
-    cond = np.tile(np.arange(n_cond), n_folds)
-    folds = np.repeat(np.arange(n_folds), n_cond)
-    X = rng.normal(size=(cond.size, n_units))  # every stimulus has the same mean
-    kwargs = {"distance": "crossnobis", "stimulus_ids": cond, "folds": folds, "dtype": "float64"}
+    ids = np.tile(np.arange(n_stim), n_folds)
+    folds = np.repeat(np.arange(n_folds), n_stim)
+    X = rng.normal(size=(ids.size, n_units))  # every stimulus has the same mean
+    kwargs = {"distance": "crossnobis", "stimulus_ids": ids, "folds": folds, "dtype": "float64"}
     if residuals == "same":  # the noise of the same patterns, estimated once
-        means, _ = average_patterns(X, cond)
-        return compute_rdm(X, noise=estimate_noise_cov(X - means[cond]), **kwargs).values.mean()
+        means, _ = average_patterns(X, ids)
+        return compute_rdm(X, noise=estimate_noise_cov(X - means[ids]), **kwargs).values.mean()
     return compute_rdm(X, residuals=residuals, **kwargs).values.mean()
 
 
@@ -259,9 +259,9 @@ def test_crossnobis_noise_from_training_folds_is_unbiased():
 
 def test_crossnobis_residuals_of_the_same_patterns_warn_and_folds_is_crossnobis_only(rng):
     X = rng.normal(size=(12, 4))
-    cond, folds = np.tile(np.arange(3), 4), np.repeat(np.arange(4), 3)
+    ids, folds = np.tile(np.arange(3), 4), np.repeat(np.arange(4), 3)
     with pytest.warns(UserWarning, match="residuals='folds'"):
-        compute_rdm(X, distance="crossnobis", stimulus_ids=cond, folds=folds, residuals=X)
+        compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds, residuals=X)
     with pytest.raises(ProbingError, match="residuals='folds' applies to distance 'crossnobis'"):
         compute_rdm(X, distance="mahalanobis", residuals="folds")
 
