@@ -111,27 +111,27 @@ def paired_fpr(n_sets):
 
 
 def crossnobis_bias(n_sets):
-    """Mean crossnobis distance on null data (all conditions one mean), by noise estimate."""
+    """Mean crossnobis distance on null data (all stimuli one mean), by noise estimate."""
     from probing.rsa import average_patterns, compute_rdm, estimate_noise_cov
 
-    for n_cond, n_folds in ((5, 4), (5, 10), (10, 20)):
+    for n_stim, n_folds in ((5, 4), (5, 10), (10, 20)):
         out = {"true": [], "same": [], "folds": []}
         for seed in range(n_sets):
             rng = np.random.default_rng(seed)
-            cond = np.tile(np.arange(n_cond), n_folds)
-            folds = np.repeat(np.arange(n_folds), n_cond)
-            X = rng.normal(size=(cond.size, 20))
-            means, _ = average_patterns(X, cond)
-            kw = {"metric": "crossnobis", "conditions": cond, "folds": folds,
+            ids = np.tile(np.arange(n_stim), n_folds)
+            folds = np.repeat(np.arange(n_folds), n_stim)
+            X = rng.normal(size=(ids.size, 20))
+            means, _ = average_patterns(X, ids)
+            kw = {"distance": "crossnobis", "stimulus_ids": ids, "folds": folds,
                   "dtype": "float64"}
             out["true"].append(compute_rdm(X, noise=np.eye(20), **kw).values.mean())
-            out["same"].append(compute_rdm(X, noise=estimate_noise_cov(X - means[cond]),
+            out["same"].append(compute_rdm(X, noise=estimate_noise_cov(X - means[ids]),
                                            **kw).values.mean())
             try:
                 out["folds"].append(compute_rdm(X, residuals="folds", **kw).values.mean())
             except Exception:
                 out["folds"].append(np.nan)
-        print(f"{n_cond} conditions x {n_folds} folds: " + ", ".join(
+        print(f"{n_stim} stimuli x {n_folds} folds: " + ", ".join(
             f"{k} {np.mean(v):+.3f} (SE {np.std(v) / np.sqrt(len(v)):.3f})"
             for k, v in out.items()), flush=True)
 

@@ -1,8 +1,8 @@
 """RSA speed and agreement against rsatoolbox on a network-sized layer stack.
 
-Synthetic activations, 31 layers x 200 conditions x 576 units (float32, a planted
+Synthetic activations, 31 layers x 200 stimuli x 576 units (float32, a planted
 categorical structure in some layers), one categorical model RDM, Spearman comparison
-and a 10,000-permutation condition-label test. Compares, in the same run:
+and a 10,000-permutation stimulus-label test. Compares, in the same run:
 
 (a) ``probing.rsa.compute_rdm`` (correlation distance, float32 Gram products, all layers)
     against ``rsatoolbox.rdm.calc_rdm`` on one Dataset per layer;
@@ -31,19 +31,19 @@ from _timing import timed  # benchmarks/ is on sys.path when a script runs
 from probing.rsa import build_model_rdm, compute_rdm, permutation_test, rsa_layers
 
 
-def make_data(n_layers, n_conditions, n_units, seed):
-    """Activations (n_conditions, n_layers, n_units), float32, and the stimuli factor."""
+def make_data(n_layers, n_stimuli, n_units, seed):
+    """Activations (n_stimuli, n_layers, n_units), float32, and the stimuli factor."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    factor = np.repeat(["a", "b", "c", "d"], n_conditions // 4 + 1)[:n_conditions]
+    factor = np.repeat(["a", "b", "c", "d"], n_stimuli // 4 + 1)[:n_stimuli]
     codes = pd.factorize(factor)[0]
-    values = rng.normal(size=(n_conditions, n_layers, n_units)).astype(np.float32)
+    values = rng.normal(size=(n_stimuli, n_layers, n_units)).astype(np.float32)
     values += 3.0  # a shared offset, as residual-stream states have
     centres = rng.normal(size=(4, n_units)).astype(np.float32)
     strength = np.sin(np.linspace(0, np.pi, n_layers)).astype(np.float32) * 0.4
     values += strength[None, :, None] * centres[codes][:, None, :]
-    table = pd.DataFrame({"stimulus_id": [f"s{i:03d}" for i in range(n_conditions)],
+    table = pd.DataFrame({"stimulus_id": [f"s{i:03d}" for i in range(n_stimuli)],
                           "factor": factor})
     return values, table
 
@@ -52,8 +52,8 @@ def rsatoolbox_rdms(rsatoolbox, values, labels):
     """One calc_rdm per layer (rsatoolbox's correlation distance), concatenated."""
     rdms = [rsatoolbox.rdm.calc_rdm(
         rsatoolbox.data.Dataset(values[:, k].astype(np.float64),
-                                obs_descriptors={"conditions": labels}),
-        method="correlation", descriptor="conditions") for k in range(values.shape[1])]
+                                obs_descriptors={"stimulus_id": labels}),
+        method="correlation", descriptor="stimulus_id") for k in range(values.shape[1])]
     return rsatoolbox.rdm.concat(rdms)
 
 
@@ -70,7 +70,7 @@ def rsatoolbox_permutations(rsatoolbox, data, model, perms):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=31)
-    parser.add_argument("--conditions", type=int, default=200)
+    parser.add_argument("--stimuli", type=int, default=200)
     parser.add_argument("--units", type=int, default=576)
     parser.add_argument("--n-perm", type=int, default=10_000)
     parser.add_argument("--baseline-perms", type=int, default=200)
@@ -79,7 +79,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import rsatoolbox
 
-    values, table = make_data(args.layers, args.conditions, args.units, args.seed)
+    values, table = make_data(args.layers, args.stimuli, args.units, args.seed)
     labels = table["stimulus_id"].tolist()
     model = build_model_rdm(table, factor="factor")
     t_ours_rdm, ours = timed(lambda: compute_rdm(values, stimulus_ids=labels), args.repeats)
@@ -98,8 +98,8 @@ def main(argv=None):
                                               n_perm=args.n_perm, bootstrap=None,
                                               random_state=args.seed), 1)
 
-    print(f"{args.layers} layers x {args.conditions} conditions x {args.units} units "
-          f"({args.conditions * (args.conditions - 1) // 2} pairs), spearman, "
+    print(f"{args.layers} layers x {args.stimuli} stimuli x {args.units} units "
+          f"({args.stimuli * (args.stimuli - 1) // 2} pairs), spearman, "
           f"{test.n_perm} permutations; {os.cpu_count()} CPUs visible")
     print(f"\n{'step':<44}{'probing s':>11}{'rsatoolbox s':>14}{'speed-up':>10}")
     rows = [("(a) RDMs, all layers (correlation)", t_ours_rdm, t_theirs_rdm),

@@ -4,7 +4,10 @@ One helper for every public function whose parameter was renamed when each word 
 meaning (``docs/vocabulary.md``, "Parameter names"): :func:`renamed` wraps a function so
 ``f(old=...)`` still works, with a :class:`DeprecationWarning` naming the new keyword;
 :func:`renamed_fields` does the same for a dataclass (its constructor keyword and a
-read-only attribute of the old name).
+read-only attribute of the old name); :func:`renamed_values` maps an old *value* of a
+parameter to its new one (``bootstrap="conditions"`` -> ``"stimuli"``);
+:func:`renamed_function` keeps a function's old name and :func:`renamed_property` an
+attribute's.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import functools
 import warnings
 
-__all__ = ["renamed", "renamed_fields", "warn_renamed"]
+__all__ = ["renamed", "renamed_fields", "renamed_function", "renamed_property", "renamed_values",
+           "warn_renamed"]
 
 
 def warn_renamed(where, old, new, *, stacklevel=3):
@@ -83,9 +87,7 @@ def renamed_fields(**renames):
 
         cls.__init__ = __init__
         for old, new in renames.items():
-            setattr(cls, old, property(functools.partial(_old_attribute, old=old, new=new,
-                                                         where=cls.__name__),
-                                       doc=f"Deprecated name of ``{new}``."))
+            setattr(cls, old, renamed_property(old, new, where=cls.__name__))
         cls.__renamed__ = dict(renames)
         return cls
     return decorate
@@ -94,3 +96,84 @@ def renamed_fields(**renames):
 def _old_attribute(self, *, old, new, where):
     warn_renamed(where, old, new)
     return getattr(self, new)
+
+
+def renamed_values(**renames):
+    """Decorator: an old value of a keyword parameter is read as its new one, with a warning.
+
+    Place it above :func:`renamed` (the warning then points at the caller). Only
+    keyword arguments are looked at (the parameters it is used for are keyword-only).
+
+    Parameters
+    ----------
+    **renames : dict
+        ``parameter={"old value": "new value"}``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_values(bootstrap={"conditions": "stimuli"})
+    ... def sweep(*, bootstrap="stimuli"):
+    ...     return bootstrap
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     print(sweep(bootstrap="conditions"), caught[0].message)
+    stimuli sweep: bootstrap='conditions' is deprecated and will be removed in the next release; use bootstrap='stimuli'
+    """
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for name, values in renames.items():
+                value = kwargs.get(name)
+                if isinstance(value, str) and value in values:
+                    warnings.warn(f"{func.__name__}: {name}={value!r} is deprecated and will be "
+                                  f"removed in the next release; use {name}={values[value]!r}",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[name] = values[value]
+            return func(*args, **kwargs)
+        wrapper.__renamed_values__ = {k: dict(v) for k, v in renames.items()}
+        return wrapper
+    return decorate
+
+
+def renamed_function(func, old):
+    """``func`` under its old name ``old``: calls warn and then run ``func``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> def n_stimuli():
+    ...     return 3
+    >>> n_conditions = renamed_function(n_stimuli, "n_conditions")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     n_conditions(), caught[0].category.__name__
+    (3, 'DeprecationWarning')
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        warn_renamed(old, old, func.__name__)
+        return func(*args, **kwargs)
+
+    wrapper.__name__ = wrapper.__qualname__ = old
+    wrapper.__doc__ = (f"Deprecated name of :func:`{func.__name__}` (removed in the next "
+                       f"release).")
+    return wrapper
+
+
+def renamed_property(old, new, *, where):
+    """A read-only property ``old`` that warns and returns the attribute ``new``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> class RDMs:
+    ...     n_stimuli = 3
+    ...     n_conditions = renamed_property("n_conditions", "n_stimuli", where="RDMs")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     RDMs().n_conditions, caught[0].category.__name__
+    (3, 'DeprecationWarning')
+    """
+    return property(functools.partial(_old_attribute, old=old, new=new, where=where),
+                    doc=f"Deprecated name of ``{new}``.")

@@ -277,9 +277,18 @@ _PARAMETERS = {
                      "id are averaged (`compute_rdm`, `average_patterns`, `rsa_layers`, "
                      "`bootstrap_items`, `check_rdm`, `RDMs.stimulus_ids`, "
                      "`RDMs.reorder`)", "one label per row", "`conditions`"),
+    "n_stimuli": ("number of rows of an RDM, one per stimulus id (`RDMs.n_stimuli`, "
+                  "`draw_permutations`, the `n_stimuli` column of `rsa_layers` and "
+                  "`probing rsa`)", "int >= 2", "`n_conditions`"),
+    "bootstrap": ("what an RSA interval resamples (`rsa_layers`): the RDM's rows "
+                  "(`\"stimuli\"`, `bootstrap_stimuli`; whole `groups` when given) or items "
+                  "(`\"items\"`, `bootstrap_items`)", "stimuli, items, None",
+                  "value `conditions` (now `stimuli`); `bootstrap_conditions` (now "
+                  "`bootstrap_stimuli`)"),
     "condition": ("the design cell of a stimulus (factor levels joined by `_`), as in the "
                   "`condition` column; `conditions` (plural) is a list of them, e.g. in the "
-                  "localizer", "see the paradigm file", ""),
+                  "localizer. Never an RDM's rows: those are stimuli", "see the paradigm file",
+                  ""),
     "groups": ("what cross-validation folds keep on one side (probes, controls). `\"auto\"` "
                "resolves the same way in every function: word type for word-level "
                "activations, `item_id` (with `stimuli=`) for sentence-level ones",

@@ -61,7 +61,7 @@ def _out_folder(args, spec, command):
 def add_rsa(sub):
     p = sub.add_parser("rsa", help="representational similarity analysis, layer by layer",
                        description="Extract an rsa paradigm's activations, compare every "
-                       "layer's RDM with the paradigm's model RDMs (condition-label "
+                       "layer's RDM with the paradigm's model RDMs (stimulus-label "
                        "permutation test, item bootstrap, correction across layers) and "
                        "write DIR/manifest.json, stimuli.csv, rsa.csv, layer_similarity.csv, "
                        "rsa_layers.png and the peak layer's RDM.")

@@ -3,7 +3,7 @@
 Stimuli are generated from the paradigm file, their pooled activations extracted at
 every requested layer (through the activation cache), the paradigm's model RDMs built
 from its factors, and each layer's RDM compared with each model RDM with a
-condition-label permutation test and an item bootstrap. Tables, figures and the
+stimulus-label permutation test and an item bootstrap. Tables, figures and the
 manifest are written to a temporary folder and renamed into place at the end.
 """
 
@@ -34,7 +34,7 @@ class RSAOptions:
     """Options of an RSA run; all of them are recorded in the manifest.
 
     ``pooling`` names what each stimulus contributes (``region:noun``: the mean over the
-    noun's tokens). Intervals resample whole items (all conditions of an item together),
+    noun's tokens). Intervals resample whole items (all stimuli of an item together),
     so they carry item-to-item variability. ``permute="free"`` exchanges all stimulus
     labels (Kriegeskorte et al. 2008); ``"items"`` only exchanges them inside an item,
     so each item's own similarity structure stays in the null.
@@ -113,7 +113,7 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
                        descriptors={"layer": list(acts.layers), "site": acts.site})
     table = rsa_layers(rdms, build_model_rdms(stimuli), distance=options.distance,
                        comparison=options.comparison, n_perm=options.n_perm, n_boot=options.n_boot,
-                       bootstrap="conditions" if options.n_boot else None,
+                       bootstrap="stimuli" if options.n_boot else None,
                        groups=items, correction=options.correction,
                        within=items if options.permute == "items" else None,
                        random_state=options.random_state)

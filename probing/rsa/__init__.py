@@ -1,7 +1,7 @@
 """Representational similarity analysis (arrays in, tidy tables out).
 
 Containers and helpers
-    :class:`RDMs` (immutable stack of condensed RDMs over shared condition labels),
+    :class:`RDMs` (immutable stack of condensed RDMs over shared stimulus ids),
     :func:`check_rdm` (validate a user array), :func:`to_square`, :func:`to_condensed`.
 RDMs from patterns
     :func:`compute_rdm` (correlation, cosine, euclidean, sqeuclidean, mahalanobis,
@@ -15,8 +15,8 @@ Comparison
     whitened_pearson; equal to rsatoolbox's ``compare``, see
     :mod:`probing.rsa.compare`).
 Inference
-    :func:`permutation_test` (condition-label permutations, exact enumeration for few
-    conditions), :func:`draw_permutations`, :func:`bootstrap_conditions`,
+    :func:`permutation_test` (stimulus-label permutations, exact enumeration for few
+    stimuli), :func:`draw_permutations`, :func:`bootstrap_stimuli`,
     :func:`bootstrap_items`, :func:`noise_ceiling`.
 Sweeps and second-order RSA
     :func:`rsa_layers` (tidy table per layer and model RDM), :func:`compare_layers`,
@@ -29,7 +29,12 @@ How our metrics and methods relate to rsatoolbox's and scipy's is tabulated in t
 docstrings of :mod:`probing.rsa.compute` and :mod:`probing.rsa.compare`.
 """
 
-from probing.rsa.bootstrap import BootstrapResult, bootstrap_conditions, bootstrap_items
+from probing.rsa.bootstrap import (
+    BootstrapResult,
+    bootstrap_conditions,  # noqa: F401  (deprecated name, one release)
+    bootstrap_items,
+    bootstrap_stimuli,
+)
 from probing.rsa.ceiling import NoiseCeiling, noise_ceiling
 from probing.rsa.compare import COMPARISONS, METHODS, compare_rdms
 from probing.rsa.compute import DISTANCES, METRICS, average_patterns, compute_rdm
@@ -53,8 +58,8 @@ __all__ = [
     "PermutationResult",
     "RDMs",
     "average_patterns",
-    "bootstrap_conditions",
     "bootstrap_items",
+    "bootstrap_stimuli",
     "build_model_rdm",
     "build_model_rdms",
     "check_rdm",

@@ -1,18 +1,18 @@
-"""Bootstrap confidence intervals of RDM similarities, over conditions or over items.
+"""Bootstrap confidence intervals of RDM similarities, over stimuli or over items.
 
-Both resample *units* (conditions, groups of conditions, or items) with replacement
+Both resample *units* (stimuli, i.e. RDM rows, groups of stimuli, or items) with replacement
 and rebuild the comparison from the resampled unit indices; the same ``random_state`` gives the same
 resamples for every data RDM (layer) and model, so intervals are paired across layers.
 
-Over conditions (:func:`bootstrap_conditions`)
-    A resample of conditions keeps every pair of two *different* drawn conditions and
-    drops the pairs of a condition with a copy of itself, as rsatoolbox's
+Over stimuli (:func:`bootstrap_stimuli`)
+    A resample of stimuli keeps every pair of two *different* drawn stimuli and
+    drops the pairs of a stimulus with a copy of itself, as rsatoolbox's
     ``bootstrap_sample_pattern`` does. Pair ``(i, j)`` then appears ``c_i * c_j`` times
     (``c`` the draw counts), so the resampled comparison is a weighted one: weighted
     ranks and moments, computed without materialising the resampled RDMs. With
     ``groups`` (for example ``item_id`` of each stimulus) whole groups are drawn, and
     the pairs inside a group are kept once per drawn copy (``c`` times, not ``c ** 2``):
-    pairs across two copies of one group are dropped like a condition's pair with its
+    pairs across two copies of one group are dropped like a stimulus's pair with its
     own copy, so that every pair has the same expected weight (1) in a resample.
 Over items (:func:`bootstrap_items`)
     For RDMs built from item-level patterns: items are drawn, each drawn copy adding its
@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
-from probing._core.deprecation import renamed, warn_renamed
+from probing._core.deprecation import renamed, renamed_function, warn_renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
 from probing.rsa.compute import stack_rdms
 from probing.rsa.rdm import check_rdm, pair_indices
 
-__all__ = ["BootstrapResult", "bootstrap_conditions", "bootstrap_items"]
+__all__ = ["BootstrapResult", "bootstrap_items", "bootstrap_stimuli"]
 
 _CHUNK_VALUES = 2**22
 
@@ -49,7 +49,7 @@ class BootstrapResult:
         Confidence level.
     n_boot : int
     resample : str
-        ``conditions`` or ``items``.
+        ``stimuli`` or ``items``.
     n_degenerate : numpy.ndarray of shape (n_data, n_model)
         Resamples on which the comparison is undefined (a constant model or data RDM
         over the drawn pairs, e.g. only one category of a two-category model drawn):
@@ -183,7 +183,7 @@ def _pair_weights(counts, rows, cols, same_unit, n_units):
     Pairs across two units: ``c_a * c_b``, whose expectation under multinomial draws of
     ``n`` units is ``1 - 1/n``. Pairs inside one unit: ``c (1 - 1/n)``, once per drawn
     copy scaled to the same expectation; pairs across two copies of the same unit are
-    dropped, as a condition paired with its own copy is. Every pair then has the same
+    dropped, as a stimulus paired with its own copy is. Every pair then has the same
     expected weight. Weighting within-unit pairs ``c ** 2`` (twice on average) would
     bias the interval towards the within-item pairs (say, the same lemma in singular
     and plural); weighting them ``c`` (a factor ``n / (n - 1)`` too much) put the
@@ -193,12 +193,12 @@ def _pair_weights(counts, rows, cols, same_unit, n_units):
     return np.where(same_unit, within, counts[:, rows] * counts[:, cols])
 
 
-def _condition_statistic(x, y, unit_of_condition, n_units, comparison):
-    rows, cols = pair_indices(unit_of_condition.size)
-    same_unit = unit_of_condition[rows] == unit_of_condition[cols]
+def _stimulus_statistic(x, y, unit_of_stimulus, n_units, comparison):
+    rows, cols = pair_indices(unit_of_stimulus.size)
+    same_unit = unit_of_stimulus[rows] == unit_of_stimulus[cols]
 
     def statistic(sample, axis=-1):
-        counts = _draw_counts(sample, n_units)[:, unit_of_condition]
+        counts = _draw_counts(sample, n_units)[:, unit_of_stimulus]
         out = np.empty(len(counts))
         chunk = max(1, _CHUNK_VALUES // rows.size)
         for start in range(0, len(counts), chunk):
@@ -213,20 +213,23 @@ def _condition_statistic(x, y, unit_of_condition, n_units, comparison):
 
 
 @renamed(method="comparison")
-def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_boot=N_BOOT, ci=CI,
-                         random_state=RANDOM_STATE):
-    """Bootstrap intervals of RDM similarities, resampling conditions (or groups of them).
+def bootstrap_stimuli(data, model, *, comparison="spearman", groups=None, n_boot=N_BOOT, ci=CI,
+                      random_state=RANDOM_STATE):
+    """Bootstrap intervals of RDM similarities, resampling stimuli (or groups of them).
+
+    The resampled units are the RDMs' rows (``stimulus_ids``); ``bootstrap_conditions``
+    is this function's deprecated name.
 
     Parameters
     ----------
     data, model : RDMs or array_like
-        Data RDMs (for example one per layer) and model RDMs over the same conditions.
+        Data RDMs (for example one per layer) and model RDMs over the same stimuli.
     comparison : str, default "spearman"
         ``spearman, pearson, tau_a, rho_a`` or ``cosine`` (the whitened methods are not
-        defined on resamples with repeated conditions).
-    groups : array_like of shape (n_conditions,), optional
-        Group of each condition (for example ``item_id`` when each condition is one
-        stimulus): groups are drawn as wholes. Default: each condition alone.
+        defined on resamples with repeated stimuli).
+    groups : array_like of shape (n_stimuli,), optional
+        Group of each stimulus (RDM row), for example its ``item_id``: groups are drawn
+        as wholes. Default: each stimulus alone.
     n_boot : int, default ``N_BOOT`` = 2,000
         Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
@@ -242,33 +245,36 @@ def bootstrap_conditions(data, model, *, comparison="spearman", groups=None, n_b
     --------
     >>> rng = np.random.default_rng(0)
     >>> model = rng.normal(size=45)
-    >>> res = bootstrap_conditions(model + rng.normal(size=45), model, n_boot=200,
-    ...                            random_state=0)
+    >>> res = bootstrap_stimuli(model + rng.normal(size=45), model, n_boot=200,
+    ...                         random_state=0)
     >>> bool(res.ci_low[0, 0] < res.value[0, 0] < res.ci_high[0, 0])
     True
     """
-    check_method(comparison, "bootstrap_conditions")
+    check_method(comparison, "bootstrap_stimuli")
     if comparison.startswith("whitened"):
-        raise ProbingError(f"bootstrap_conditions: comparison {comparison!r} is not defined on "
-                           f"resamples with repeated conditions; use one of spearman, "
+        raise ProbingError(f"bootstrap_stimuli: comparison {comparison!r} is not defined on "
+                           f"resamples with repeated stimuli; use one of spearman, "
                            f"pearson, tau_a, rho_a, cosine, or bootstrap_items")
     data, model = align_rdms(data, model)
     if groups is None:
-        unit_of_condition = np.arange(data.n_conditions)
+        unit_of_stimulus = np.arange(data.n_stimuli)
     else:
         groups = np.asarray(groups, dtype=object)
-        if groups.shape != (data.n_conditions,):
-            raise ProbingError(f"bootstrap_conditions: groups must have one label per "
-                               f"condition ({data.n_conditions}); got shape {groups.shape}")
-        unit_of_condition = pd.factorize(groups)[0]
-    n_units = int(unit_of_condition.max()) + 1
+        if groups.shape != (data.n_stimuli,):
+            raise ProbingError(f"bootstrap_stimuli: groups must have one label per "
+                               f"stimulus ({data.n_stimuli}); got shape {groups.shape}")
+        unit_of_stimulus = pd.factorize(groups)[0]
+    n_units = int(unit_of_stimulus.max()) + 1
     if n_units < 3:
-        raise ProbingError(f"bootstrap_conditions: need at least 3 conditions (or groups) "
+        raise ProbingError(f"bootstrap_stimuli: need at least 3 stimuli (or groups) "
                            f"to resample; got {n_units}")
-    statistics = [_condition_statistic(x, y, unit_of_condition, n_units, comparison)
+    statistics = [_stimulus_statistic(x, y, unit_of_stimulus, n_units, comparison)
                   for x in data.values for y in model.values]
     return _run(n_units, statistics, (data.n_rdms, model.n_rdms), n_boot=n_boot, ci=ci,
-                random_state=random_state, resample="conditions")
+                random_state=random_state, resample="stimuli")
+
+
+bootstrap_conditions = renamed_function(bootstrap_stimuli, "bootstrap_conditions")
 
 
 def _item_statistic(X, model, codes, labels, items_rows, comparison, options):
@@ -300,16 +306,16 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_rows, n_layers, n_units)
-        Item-level patterns: one row per (item, condition) measurement, in the axis
+        Item-level patterns: one row per (item, stimulus id) measurement, in the axis
         order of ``Activations``, the probes, ``compute_rdm`` and ``rsa_layers``.
     model : RDMs or array_like
         Model RDM(s) over the stimulus_ids (labels as in ``stimulus_ids``).
     stimulus_ids, items : array_like of shape (n_rows,)
-        Condition and item of each row. For ``crossnobis`` each item is one fold, and
-        the drawn copies of an item share it. When every condition lies inside one
-        item (one condition per stimulus) no condition's pattern depends on the draw,
-        and the pair-weighted resampling of :func:`bootstrap_conditions` over items is
-        used (the RDM computed once).
+        Stimulus id (RDM row) and item of each row. For ``crossnobis`` each item is one
+        fold, and the drawn copies of an item share it. When every stimulus id lies
+        inside one item no stimulus's pattern depends on the draw, and the
+        pair-weighted resampling of :func:`bootstrap_stimuli` over items is used (the
+        RDM computed once).
     distance : str, default "correlation"
         A :func:`~probing.rsa.compute_rdm` distance.
     comparison : str, default "spearman"
@@ -337,10 +343,10 @@ def bootstrap_items(X, model, *, stimulus_ids, items, distance="correlation", co
     >>> rng = np.random.default_rng(0)
     >>> centres = rng.normal(size=(5, 20))
     >>> X = np.repeat(centres, 6, axis=0) + rng.normal(scale=0.3, size=(30, 20))
-    >>> cond, item = np.repeat(list("abcde"), 6), np.tile(np.arange(6), 5)
+    >>> ids, item = np.repeat(list("abcde"), 6), np.tile(np.arange(6), 5)
     >>> from probing.rsa import compute_rdm
     >>> model = compute_rdm(centres, stimulus_ids=list("abcde"))
-    >>> res = bootstrap_items(X, model, stimulus_ids=cond, items=item, n_boot=100, random_state=0)
+    >>> res = bootstrap_items(X, model, stimulus_ids=ids, items=item, n_boot=100, random_state=0)
     >>> bool(res.ci_low[0, 0] > 0.5)
     True
     """
@@ -380,17 +386,17 @@ def bootstrap_item_stack(X, model, *, stimulus_ids, items, distance, comparison,
     if len(item_labels) < 2:
         raise ProbingError("bootstrap_items: need at least 2 items to resample")
     model = check_rdm(model, stimulus_ids=tuple(labels))
-    item_of_condition = _nested_items(codes, item_codes, len(labels))
-    if item_of_condition is not None and distance != "crossnobis":
-        # Every condition lies inside one item (a condition per stimulus): resampling
-        # items changes no condition's pattern, only which pairs are drawn. Recomputing
+    item_of_stimulus = _nested_items(codes, item_codes, len(labels))
+    if item_of_stimulus is not None and distance != "crossnobis":
+        # Every stimulus id lies inside one item: resampling items changes no
+        # stimulus's pattern, only which pairs are drawn. Recomputing
         # the RDM from the distinct drawn items would weight pairs unlike the estimate
         # does and moved the interval off it; the pair-weighted bootstrap over items is
         # the same resampling, done right.
         data = stack_rdms(stack, distance=distance, stimulus_ids=np.asarray(labels)[codes],
                            noise=noise, dtype=dtype)
-        res = bootstrap_conditions(data, model, comparison=comparison, groups=item_of_condition,
-                                   n_boot=n_boot, ci=ci, random_state=random_state)
+        res = bootstrap_stimuli(data, model, comparison=comparison, groups=item_of_stimulus,
+                                n_boot=n_boot, ci=ci, random_state=random_state)
         return dataclasses.replace(res, resample="items")
     items_rows = [np.flatnonzero(item_codes == k) for k in range(len(item_labels))]
     options = {"distance": distance, "noise": noise, "dtype": dtype}
@@ -401,10 +407,10 @@ def bootstrap_item_stack(X, model, *, stimulus_ids, items, distance, comparison,
                 random_state=random_state, resample="items")
 
 
-def _nested_items(codes, item_codes, n_conditions):
-    """Item of each condition when every condition lies inside one item, else None."""
-    frame = pd.DataFrame({"condition": codes, "item": item_codes})
-    per = frame.groupby("condition")["item"].agg(["nunique", "first"])
-    if (per["nunique"] > 1).any() or len(per) != n_conditions:
+def _nested_items(codes, item_codes, n_stimuli):
+    """Item of each stimulus id when every one lies inside one item, else None."""
+    frame = pd.DataFrame({"stimulus": codes, "item": item_codes})
+    per = frame.groupby("stimulus")["item"].agg(["nunique", "first"])
+    if (per["nunique"] > 1).any() or len(per) != n_stimuli:
         return None
     return per["first"].to_numpy()

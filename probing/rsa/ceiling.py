@@ -1,6 +1,6 @@
 """Noise ceilings: how well the best possible model could match several "subjects".
 
-With several RDMs of the same conditions that should agree up to noise (seeds, prompt
+With several RDMs of the same stimuli that should agree up to noise (seeds, prompt
 templates, models, item subsets: the *subjects*), the ceiling brackets the best
 achievable mean similarity (Nili et al. 2014):
 
@@ -66,7 +66,7 @@ def noise_ceiling(rdms, *, comparison="spearman"):
     Parameters
     ----------
     rdms : RDMs or array_like of shape (n_subjects, n_pairs)
-        One RDM per subject (seed, prompt, model, item subset), same conditions.
+        One RDM per subject (seed, prompt, model, item subset), same stimuli.
     comparison : str, default "spearman"
         A :func:`~probing.rsa.compare_rdms` comparison; the pool is built to suit it.
 

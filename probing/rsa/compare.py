@@ -1,7 +1,7 @@
 """Comparing RDMs: :func:`compare_rdms` and the embeddings the fast tests reuse.
 
 Every comparison except ``tau_a`` is an inner product of two *embeddings* of the RDMs
-(ranks, centring, scaling, double centring), and permuting the conditions of an RDM
+(ranks, centring, scaling, double centring), and permuting the stimuli of an RDM
 permutes the entries of its embedding. Permutation tests and bootstraps therefore
 embed each RDM once and then only index and multiply (:mod:`probing.rsa.inference`).
 
@@ -58,9 +58,9 @@ def check_method(comparison, where="compare_rdms"):
 
 
 def align_rdms(a, b):
-    """Both as :class:`RDMs` over the same conditions in ``a``'s order.
+    """Both as :class:`RDMs` over the same stimuli in ``a``'s order.
 
-    ``b`` is reordered when it holds the same conditions in another order; plain
+    ``b`` is reordered when it holds the same stimuli in another order; plain
     arrays take the other side's labels.
     """
     a_is, b_is = isinstance(a, RDMs), isinstance(b, RDMs)
@@ -68,10 +68,10 @@ def align_rdms(a, b):
     b = check_rdm(b, stimulus_ids=a.stimulus_ids if not b_is else None)
     if a.stimulus_ids == b.stimulus_ids:
         return a, b
-    if a.n_conditions != b.n_conditions or set(a.stimulus_ids) != set(b.stimulus_ids):
+    if a.n_stimuli != b.n_stimuli or set(a.stimulus_ids) != set(b.stimulus_ids):
         extra = [c for c in b.stimulus_ids if c not in set(a.stimulus_ids)][:5]
-        raise ProbingError(f"RDMs must share their conditions: {a.n_conditions} vs "
-                           f"{b.n_conditions} conditions; e.g. {extra} only in the second")
+        raise ProbingError(f"RDMs must share their stimuli: {a.n_stimuli} vs "
+                           f"{b.n_stimuli} stimuli; e.g. {extra} only in the second")
     return a, b.reorder(a.stimulus_ids)
 
 
@@ -147,7 +147,7 @@ def compare_rdms(a, b, *, comparison="spearman"):
     Parameters
     ----------
     a, b : RDMs or array_like
-        RDM stacks over the same conditions (``b`` is reordered to ``a``'s conditions
+        RDM stacks over the same stimuli (``b`` is reordered to ``a``'s stimuli
         when its labels come in another order); arrays as in :func:`check_rdm`.
     comparison : str, default "spearman"
         One of ``spearman, pearson, tau_a, rho_a, cosine, whitened_cosine,

@@ -1,8 +1,8 @@
 """Computing RDMs from patterns: :func:`compute_rdm` and :func:`average_patterns`.
 
 Every distance is computed from a Gram matrix (one matrix product per layer), never from
-an ``n_pairs x n_conditions`` contrast matrix, so memory grows with ``n_conditions**2``
-and not with ``n_conditions**3``.
+an ``n_pairs x n_stimuli`` contrast matrix, so memory grows with ``n_stimuli**2``
+and not with ``n_stimuli**3``.
 
 Metric definitions and their equivalents (each row checked in ``tests/rsa/test_compute.py``;
 ``p`` is ``n_units``, ``d`` our value):
@@ -20,8 +20,8 @@ ours              definition                                      scipy ``pdist`
                   fold out, averaged over folds (can be < 0)                           (``noise = S^-1``)
 ================  ==============================================  ===================  =====================
 
-rsatoolbox's ``calc_rdm`` also sorts the conditions alphabetically; ours keep the
-order of first appearance in ``conditions``.
+rsatoolbox's ``calc_rdm`` also sorts its conditions (our stimulus ids) alphabetically;
+ours keep the order of first appearance in ``stimulus_ids``.
 """
 
 from __future__ import annotations
@@ -61,24 +61,24 @@ def _averaging_matrix(codes, n_groups, weights=None):
     mat[codes, np.arange(codes.size)] = weights
     totals = mat.sum(axis=1, keepdims=True)
     if np.any(totals == 0):
-        raise ProbingError("compute_rdm: every condition needs at least one pattern in each "
-                           "average (a fold lacks a condition)")
+        raise ProbingError("compute_rdm: every stimulus id needs at least one pattern in each "
+                           "average (a fold lacks a stimulus id)")
     return mat / totals
 
 
 @renamed(conditions="stimulus_ids")
 def average_patterns(X, stimulus_ids):
-    """Mean pattern of each condition, in order of first appearance.
+    """Mean pattern of each stimulus id, in order of first appearance.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_layers, n_rows, n_units)
     stimulus_ids : array_like of shape (n_rows,)
-        Condition label of each row.
+        Stimulus id of each row.
 
     Returns
     -------
-    means : numpy.ndarray of shape (n_conditions, n_units) or (n_layers, n_conditions, n_units)
+    means : numpy.ndarray of shape (n_stimuli, n_units) or (n_layers, n_stimuli, n_units)
     labels : tuple
         The stimulus_ids, in the order of the rows of ``means``.
 
@@ -147,18 +147,18 @@ def _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units):
     stack = residuals[None] if residuals.ndim == 2 else residuals
     if stack.ndim == 3 and stack.shape[1:] == (n_rows, n_units) and len(stack) in (1, n_layers):
         # One residual per row of X: the same patterns' noise. Each fold's training rows
-        # are used (bias +5.7 -> +2.4 at 5 conditions x 4 folds), but residuals from means
+        # are used (bias +5.7 -> +2.4 at 5 stimuli x 4 folds), but residuals from means
         # over all rows still see the test fold; "folds" removes the bias (-0.04 +- 0.19).
         warnings.warn("compute_rdm: crossnobis residuals with one row per pattern are the "
                       "same patterns' noise; each fold uses its training rows, but residuals "
-                      "from condition means over every fold still bias the distances "
+                      "from stimulus means over every fold still bias the distances "
                       "upwards: pass residuals='folds'", UserWarning, stacklevel=5)
         return list(stack)
     return None
 
 
 def _gram_distances(P, distance, whitener, dtype):
-    """Condensed distances of one layer's condition patterns ``P`` (n, p)."""
+    """Condensed distances of one layer's stimulus patterns ``P`` (n, p)."""
     P = np.asarray(P, dtype=np.float64)
     if distance in ("correlation", "cosine"):
         if distance == "correlation":
@@ -184,7 +184,7 @@ def _gram_distances(P, distance, whitener, dtype):
     return np.sqrt(sq) if distance in ("euclidean", "mahalanobis") else sq
 
 
-def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
+def _crossnobis(X, codes, n_stim, folds, whitener, dtype, residuals=None):
     """Leave-one-fold-out crossnobis of one layer's rows ``X`` (n_rows, p).
 
     ``residuals`` (aligned with the rows, or ``"folds"``) gives each fold its own noise
@@ -194,31 +194,31 @@ def _crossnobis(X, codes, n_cond, folds, whitener, dtype, residuals=None):
     fold_codes, fold_labels = _labels_codes(folds, X.shape[0], "folds")
     if len(fold_labels) < 2:
         raise ProbingError("compute_rdm: crossnobis needs at least two folds")
-    rows, cols = pair_indices(n_cond)
+    rows, cols = pair_indices(n_stim)
     total = np.zeros(rows.size)
     X = np.asarray(X, dtype=np.float64)
     X = X @ whitener if whitener is not None else X
     for k in range(len(fold_labels)):
         test = fold_codes == k
         if residuals is not None:
-            Xk = X @ _fold_whitener(X, codes, n_cond, ~test, residuals)
+            Xk = X @ _fold_whitener(X, codes, n_stim, ~test, residuals)
         else:
             Xk = X
-        A = _averaging_matrix(codes[~test], n_cond) @ Xk[~test]
-        B = _averaging_matrix(codes[test], n_cond) @ Xk[test]
+        A = _averaging_matrix(codes[~test], n_stim) @ Xk[~test]
+        B = _averaging_matrix(codes[test], n_stim) @ Xk[test]
         gram = (A.astype(dtype) @ B.astype(dtype).T).astype(np.float64)
         diag = np.diag(gram)
         total += diag[rows] + diag[cols] - gram[rows, cols] - gram[cols, rows]
     return total / len(fold_labels)
 
 
-def _fold_whitener(X, codes, n_cond, train, residuals):
+def _fold_whitener(X, codes, n_stim, train, residuals):
     """Whitener from the training rows' noise: their own residuals from their training
-    condition means (``"folds"``), or the training rows of a residual array."""
+    stimulus means (``"folds"``), or the training rows of a residual array."""
     if isinstance(residuals, str):
-        means = _averaging_matrix(codes[train], n_cond) @ X[train]
+        means = _averaging_matrix(codes[train], n_stim) @ X[train]
         noise = X[train] - means[codes[train]]
-        dof = max(int(train.sum()) - n_cond, 1)
+        dof = max(int(train.sum()) - n_stim, 1)
     else:
         noise, dof = residuals[train], None
     return _whitener(estimate_noise_cov(noise, dof=dof))
@@ -236,35 +236,35 @@ def _whitener(cov):
 @renamed(metric="distance", conditions="stimulus_ids")
 def compute_rdm(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
                 residuals=None, dtype="float32", descriptors=None, layers_first=False):
-    """RDM(s) of condition patterns, vectorised over a stack of layers.
+    """RDM(s) of stimulus patterns, vectorised over a stack of layers.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_units) or (n_rows, n_layers, n_units)
         Patterns, in the axis order of :class:`~probing.store.Activations`, the probes
         and :func:`~probing.rsa.rsa_layers` (an ``Activations.values`` goes in as it is).
-        Without ``stimulus_ids`` each row is one condition.
+        Without ``stimulus_ids`` each row is one stimulus (one RDM row).
     distance : str, default "correlation"
         One of ``correlation, cosine, euclidean, sqeuclidean, mahalanobis, crossnobis``
         (definitions and their scipy / rsatoolbox equivalents in the module docstring).
     stimulus_ids : array_like of shape (n_rows,), optional
-        Condition label of each row. Rows sharing a label are averaged (except for
+        Stimulus id of each row. Rows sharing an id are averaged (except for
         ``crossnobis``, which averages within folds). Required for ``crossnobis``.
     folds : array_like of shape (n_rows,), optional
         Independent measurement split of each row (for example ``item_id``); required
         for ``crossnobis``, which averages over leave-one-fold-out splits. Every fold
-        must contain every condition.
+        must contain every stimulus id.
     noise : array_like of shape (n_units, n_units) or (n_layers, n_units, n_units), optional
         Noise covariance ``S`` (not its inverse) for ``mahalanobis`` and ``crossnobis``.
     residuals : array_like of shape (n_obs, n_units) or (n_obs, n_layers, n_units), or "folds"
         Noise samples from which ``S`` is estimated with
         :func:`~probing.rsa.estimate_noise_cov` (``shrinkage_diag``). For
         ``crossnobis``, residuals with one row per row of ``X`` (for example each
-        pattern minus its condition mean) are taken to be the same patterns' noise: each
+        pattern minus its stimulus's mean) are taken to be the same patterns' noise: each
         fold then estimates ``S`` from its training rows only, since a noise estimate
         that includes the test fold correlates with it and biases every distance
-        upwards (+4.74 with 5 conditions x 4 folds). ``"folds"`` computes those
-        residuals itself (each training row minus its condition's training mean).
+        upwards (+4.74 with 5 stimuli x 4 folds). ``"folds"`` computes those
+        residuals itself (each training row minus its stimulus's training mean).
         Residuals of another length are taken as an independent noise sample.
     dtype : {"float32", "float64"}, default "float32"
         Precision of the Gram matrix products. float32 is about twice as fast and

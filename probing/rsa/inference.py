@@ -1,9 +1,9 @@
-"""Condition-label permutation tests of RDM comparisons (Kriegeskorte et al. 2008).
+"""Stimulus-label permutation tests of RDM comparisons (Kriegeskorte et al. 2008).
 
 The null hypothesis is that the data RDM is unrelated to the model RDM: relabelling
-the conditions of the model RDM (rows and columns together) is then as good as the
+the stimuli of the model RDM (rows and columns together) is then as good as the
 true labels. rsatoolbox has no such test; its pattern bootstrap returns NaN p-values
-with few conditions.
+with few stimuli.
 
 Speed: each RDM is embedded once (ranks for ``spearman``, see
 :func:`probing.rsa.compare.embed`); a batch of permutations becomes one integer index
@@ -11,9 +11,9 @@ array into the model's embedding and one matrix product with all data RDMs (all
 layers) at once, in chunks that bound memory. ``tau_a`` has no such embedding and
 loops over permutations (slow; prefer ``rho_a`` or ``spearman``).
 
-With ``n_conditions! <= max_exact`` (default 10,000, i.e. up to 7 conditions) every
+With ``n_stimuli! <= max_exact`` (default 10,000, i.e. up to 7 stimuli) every
 permutation is enumerated once, the identity included, and ``p = b / n!``
-(:func:`probing.stats.permutation_pvalue` with ``exact=True``): with 5 conditions the
+(:func:`probing.stats.permutation_pvalue` with ``exact=True``): with 5 stimuli the
 smallest possible p-value is 1/120, never 0 and never NaN.
 """
 
@@ -42,7 +42,7 @@ _CHUNK_VALUES = 2**22
 @renamed_fields(method="comparison")
 @dataclasses.dataclass(frozen=True)
 class PermutationResult:
-    """Observed RDM similarities with their condition-permutation p-values.
+    """Observed RDM similarities with their stimulus-permutation p-values.
 
     Attributes
     ----------
@@ -52,9 +52,9 @@ class PermutationResult:
         Permutation p-values (never 0).
     null : numpy.ndarray of shape (n_perm, n_data, n_model)
         The statistic under each permutation.
-    permutations : numpy.ndarray of shape (n_perm, n_conditions)
-        Permutation ``k`` gives the model RDM's conditions ``permutations[k]`` to the
-        data's conditions ``0 .. n - 1`` (the permuted model is ``M[p][:, p]``).
+    permutations : numpy.ndarray of shape (n_perm, n_stimuli)
+        Permutation ``k`` gives the model RDM's stimuli ``permutations[k]`` to the
+        data's stimuli ``0 .. n - 1`` (the permuted model is ``M[p][:, p]``).
     exact : bool
         True when ``permutations`` enumerates all ``n!`` orders.
     comparison, alternative : str
@@ -73,27 +73,28 @@ class PermutationResult:
         return self.null.shape[0]
 
 
-def draw_permutations(n_conditions, *, n_perm=N_PERM, max_exact=10_000, within=None,
+@renamed(n_conditions="n_stimuli")
+def draw_permutations(n_stimuli, *, n_perm=N_PERM, max_exact=10_000, within=None,
                       random_state=RANDOM_STATE):
-    """Condition permutations for a test: all of them when few, else random ones.
+    """Stimulus permutations for a test: all of them when few, else random ones.
 
     Parameters
     ----------
-    n_conditions : int
+    n_stimuli : int
     n_perm : int, default ``N_PERM`` = 10,000
         Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
-        Random permutations to draw when ``n_conditions! > max_exact``.
+        Random permutations to draw when ``n_stimuli! > max_exact``.
     max_exact : int, default 10_000
         Enumerate every permutation when there are at most this many.
-    within : array_like of shape (n_conditions,), optional
-        Block of each condition: conditions are only exchanged inside their block (a
+    within : array_like of shape (n_stimuli,), optional
+        Block of each stimulus: stimuli are only exchanged inside their block (a
         restricted permutation, e.g. the four stimuli of one item). Always random.
     random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
         Default from ``probing._core.defaults`` (a rerun gives the same table).
 
     Returns
     -------
-    permutations : numpy.ndarray of shape (n_perm, n_conditions), int32
+    permutations : numpy.ndarray of shape (n_perm, n_stimuli), int32
     exact : bool
 
     Examples
@@ -104,30 +105,30 @@ def draw_permutations(n_conditions, *, n_perm=N_PERM, max_exact=10_000, within=N
     >>> draw_permutations(20, n_perm=5, random_state=0)[0].shape
     (5, 20)
     """
-    if int(n_conditions) < 2:
-        raise ProbingError(f"permutation_test: need at least 2 conditions, got {n_conditions}")
+    if int(n_stimuli) < 2:
+        raise ProbingError(f"permutation_test: need at least 2 stimuli, got {n_stimuli}")
     if int(n_perm) < 1:
         raise ProbingError(f"permutation_test: n_perm must be a positive integer, got {n_perm!r}")
     rng = np.random.default_rng(random_state)
     if within is not None:
-        return _permute_within(n_conditions, int(n_perm), within, rng), False
-    if math.factorial(n_conditions) <= max_exact:
-        perms = np.array(list(itertools.permutations(range(n_conditions))), dtype=np.int32)
+        return _permute_within(n_stimuli, int(n_perm), within, rng), False
+    if math.factorial(n_stimuli) <= max_exact:
+        perms = np.array(list(itertools.permutations(range(n_stimuli))), dtype=np.int32)
         return perms, True
-    base = np.broadcast_to(np.arange(n_conditions, dtype=np.int32), (int(n_perm), n_conditions))
+    base = np.broadcast_to(np.arange(n_stimuli, dtype=np.int32), (int(n_perm), n_stimuli))
     return rng.permuted(base, axis=1), False
 
 
-def _permute_within(n_conditions, n_perm, within, rng):
+def _permute_within(n_stimuli, n_perm, within, rng):
     blocks = np.asarray(within, dtype=object)
-    if blocks.shape != (n_conditions,):
-        raise ProbingError(f"permutation_test: within must have one block label per condition "
-                           f"({n_conditions}); got shape {blocks.shape}")
+    if blocks.shape != (n_stimuli,):
+        raise ProbingError(f"permutation_test: within must have one block label per stimulus "
+                           f"({n_stimuli}); got shape {blocks.shape}")
     codes = pd.factorize(blocks)[0]
     if np.bincount(codes).max() < 2:
-        raise ProbingError("permutation_test: within puts every condition in its own block; "
+        raise ProbingError("permutation_test: within puts every stimulus in its own block; "
                            "nothing can be exchanged")
-    perms = np.broadcast_to(np.arange(n_conditions, dtype=np.int32), (n_perm, n_conditions)).copy()
+    perms = np.broadcast_to(np.arange(n_stimuli, dtype=np.int32), (n_perm, n_stimuli)).copy()
     for code in np.unique(codes):
         members = np.flatnonzero(codes == code).astype(np.int32)
         if members.size > 1:
@@ -148,7 +149,7 @@ def permuted_index(perms, n, kind):
 
 
 def permuted_similarities(data_values, model_values, perms, comparison):
-    """``(n_perm, n_data, n_model)`` similarities with the models' conditions permuted."""
+    """``(n_perm, n_data, n_model)`` similarities with the models' stimuli permuted."""
     n = perms.shape[1]
     out = np.empty((len(perms), len(data_values), len(model_values)))
     if comparison == "tau_a":
@@ -170,24 +171,24 @@ def permuted_similarities(data_values, model_values, perms, comparison):
 @renamed(method="comparison")
 def permutation_test(data, model, *, comparison="spearman", n_perm=N_PERM, alternative="greater",
                      max_exact=10_000, within=None, random_state=RANDOM_STATE):
-    """Test RDM similarities by permuting condition labels.
+    """Test RDM similarities by permuting stimulus labels.
 
     Parameters
     ----------
     data : RDMs or array_like
         Data RDMs (for example one per layer), ``(n_data, n_pairs)``.
     model : RDMs or array_like
-        Model RDMs over the same conditions (reordered to ``data``'s if needed).
+        Model RDMs over the same stimuli (reordered to ``data``'s if needed).
     comparison : str, default "spearman"
         A :func:`~probing.rsa.compare_rdms` comparison.
     n_perm : int, default ``N_PERM`` = 10,000
         Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
-        Random permutations when the conditions are too many to enumerate.
+        Random permutations when the stimuli are too many to enumerate.
     alternative : {"greater", "less", "two-sided"}, default "greater"
     max_exact : int, default 10_000
         Enumerate all ``n!`` permutations when ``n! <= max_exact``.
-    within : array_like of shape (n_conditions,), optional
-        Exchange conditions only inside these blocks (see :func:`draw_permutations`):
+    within : array_like of shape (n_stimuli,), optional
+        Exchange stimuli only inside these blocks (see :func:`draw_permutations`):
         when stimuli are nested in items, permuting within items keeps each item's own
         similarity structure in the null, where free permutation would not.
     random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
@@ -212,10 +213,10 @@ def permutation_test(data, model, *, comparison="spearman", n_perm=N_PERM, alter
     """
     check_method(comparison, "permutation_test")
     data, model = align_rdms(data, model)
-    perms, exact = draw_permutations(data.n_conditions, n_perm=n_perm, max_exact=max_exact,
+    perms, exact = draw_permutations(data.n_stimuli, n_perm=n_perm, max_exact=max_exact,
                                      within=within, random_state=random_state)
     null = permuted_similarities(data.values, model.values, perms, comparison)
-    identity = np.arange(data.n_conditions, dtype=np.int32)[None]
+    identity = np.arange(data.n_stimuli, dtype=np.int32)[None]
     value = permuted_similarities(data.values, model.values, identity, comparison)[0]
     p_val = permutation_pvalue(value.ravel(), null.reshape(len(perms), -1),
                                alternative=alternative, exact=exact).reshape(value.shape)

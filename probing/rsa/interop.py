@@ -38,14 +38,15 @@ def to_rsatoolbox(rdms):
     Returns
     -------
     rsatoolbox.rdm.RDMs
-        Conditions in the pattern descriptor ``conditions``, our descriptors as rdm
-        descriptors, ``dissimilarity_measure`` our metric.
+        Our ``stimulus_ids`` in the pattern descriptor ``stimulus_id`` (rsatoolbox calls
+        an RDM's rows its conditions; for us a condition is a design cell), our
+        descriptors as rdm descriptors, ``dissimilarity_measure`` our distance.
 
     Examples
     --------
     >>> from probing.rsa import RDMs
     >>> out = to_rsatoolbox(RDMs([1.0, 2.0, 3.0], stimulus_ids=list("abc"), distance="euclidean"))
-    >>> out.n_cond, out.pattern_descriptors["conditions"]
+    >>> out.n_cond, out.pattern_descriptors["stimulus_id"]
     (3, ['a', 'b', 'c'])
     """
     module = _rsatoolbox_rdm()
@@ -53,19 +54,21 @@ def to_rsatoolbox(rdms):
     descriptors = {c: rdms.descriptors[c].tolist() for c in rdms.descriptors.columns}
     return module.RDMs(np.array(rdms.values), dissimilarity_measure=rdms.distance,
                        rdm_descriptors=descriptors,
-                       pattern_descriptors={"conditions": list(rdms.stimulus_ids)})
+                       pattern_descriptors={"stimulus_id": list(rdms.stimulus_ids)})
 
 
 @renamed(conditions="descriptor")
-def from_rsatoolbox(rdms, *, descriptor="conditions"):
+def from_rsatoolbox(rdms, *, descriptor=None):
     """Our :class:`RDMs` from an ``rsatoolbox.rdm.RDMs``.
 
     Parameters
     ----------
     rdms : rsatoolbox.rdm.RDMs
-    descriptor : str, default "conditions"
+    descriptor : str, optional
         The rsatoolbox pattern descriptor that holds the row labels, our
-        ``stimulus_ids`` (``index`` if it is missing).
+        ``stimulus_ids`` (``index`` if it is missing). Default: ``stimulus_id`` (what
+        :func:`to_rsatoolbox` writes), else ``conditions`` (what it wrote before 0.2),
+        else ``index``.
 
     Returns
     -------
@@ -80,7 +83,9 @@ def from_rsatoolbox(rdms, *, descriptor="conditions"):
     (('a', 'b', 'c'), [[1.0, 2.0, 3.0]])
     """
     _rsatoolbox_rdm()
-    key = descriptor if descriptor in rdms.pattern_descriptors else "index"
+    present = rdms.pattern_descriptors
+    candidates = ("stimulus_id", "conditions") if descriptor is None else (descriptor,)
+    key = next((k for k in candidates if k in present), "index")
     descriptors = pd.DataFrame({k: list(v) for k, v in rdms.rdm_descriptors.items()
                                 if k != "index"}, index=range(rdms.n_rdm))
     return check_rdm(rdms.get_vectors(), stimulus_ids=list(rdms.pattern_descriptors[key]),

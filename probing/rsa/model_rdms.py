@@ -1,9 +1,9 @@
 """Model RDMs: from stimulus factors, from a paradigm's ``model_rdms``, or from data.
 
-A model RDM states which conditions a theory predicts to be represented alike:
+A model RDM states which stimuli a theory predicts to be represented alike:
 
 categorical factor
-    0 for two conditions with the same level, 1 for different levels.
+    0 for two stimuli with the same level, 1 for different levels.
 continuous factor
     ``|a - b|``, the absolute difference of the two values.
 another layer or model
@@ -38,18 +38,18 @@ def _labels(table, id_column):
 
 
 def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id"):
-    """Model RDM of one factor over the rows (conditions) of a table.
+    """Model RDM of one factor over the rows (stimuli) of a table.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per condition (for example a stimuli table, one row per stimulus).
+        One row per stimulus (RDM row), for example a stimuli table.
     factor : str
         The column holding the factor.
     kind : {"categorical", "continuous"}, default "categorical"
         ``categorical``: 0 same level, 1 different; ``continuous``: ``|a - b|``.
     id_column : str or None, default "stimulus_id"
-        Column with the condition labels (None: the table's index).
+        Column with the stimulus ids (None: the table's index).
 
     Returns
     -------

@@ -39,13 +39,13 @@ def estimate_noise_cov(residuals, *, covariance="shrinkage_diag", dof=None):
     Parameters
     ----------
     residuals : array_like of shape (n_obs, n_units) or (n_layers, n_obs, n_units)
-        Noise samples (for example each pattern minus its condition mean). Each unit is
+        Noise samples (for example each pattern minus its stimulus's mean). Each unit is
         centred over observations first.
     covariance : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default "shrinkage_diag"
         See the module docstring.
     dof : int, optional
-        Degrees of freedom; default ``n_obs - 1`` (pass ``n_obs - n_conditions`` for
-        residuals from condition means).
+        Degrees of freedom; default ``n_obs - 1`` (pass ``n_obs - n_stimuli`` for
+        residuals from the stimuli's means).
 
     Returns
     -------

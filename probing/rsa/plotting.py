@@ -19,7 +19,7 @@ def _axes(ax):
 
 
 def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=True):
-    """Heatmap of one RDM with its condition labels.
+    """Heatmap of one RDM with its stimulus labels.
 
     Parameters
     ----------
@@ -30,7 +30,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure).
     labels : bool, default True
-        Tick labels from the conditions (hidden past 60 conditions, where they would
+        Tick labels from the stimulus ids (hidden past 60 stimuli, where they would
         overlap).
     cmap : str, default "viridis"
     colorbar : bool, default True
@@ -53,8 +53,8 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
         raise ProbingError(f"plot_rdm: index must be in [0, {rdm.n_rdms}), got {index}")
     ax = _axes(ax)
     image = ax.imshow(rdm.to_square()[index], cmap=cmap, interpolation="nearest")
-    if labels and rdm.n_conditions <= 60:
-        ticks = np.arange(rdm.n_conditions)
+    if labels and rdm.n_stimuli <= 60:
+        ticks = np.arange(rdm.n_stimuli)
         names = [str(c) for c in rdm.stimulus_ids]
         ax.set_xticks(ticks, names, rotation=90)
         ax.set_yticks(ticks, names)

@@ -1,10 +1,13 @@
 """The :class:`RDMs` container and the square <-> condensed helpers.
 
-An RDM (representational dissimilarity matrix) over ``n`` conditions is stored in
+An RDM (representational dissimilarity matrix) over ``n`` stimuli is stored in
 condensed form: the ``n * (n - 1) / 2`` entries above the diagonal, row by row, the
 order of :func:`scipy.spatial.distance.squareform` (and of rsatoolbox's
 ``get_vectors``). A stack of RDMs (one per layer, model or subject) is a 2-D array
-``(n_rdms, n_pairs)`` that shares one tuple of condition labels.
+``(n_rdms, n_pairs)`` that shares one tuple of row labels (``stimulus_ids``).
+
+The rows of an RDM are called *stimuli* (``n_stimuli``, ``stimulus_ids``) even when a
+row is a mean over several patterns: ``condition`` means a paradigm's design cell.
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ import math
 import numpy as np
 import pandas as pd
 
-from probing._core.deprecation import renamed, renamed_fields
+from probing._core.deprecation import renamed, renamed_fields, renamed_function, renamed_property
 from probing._core.errors import ProbingError
 
-__all__ = ["RDMs", "check_rdm", "n_conditions_from_pairs", "pair_indices", "to_condensed",
+__all__ = ["RDMs", "check_rdm", "n_stimuli_from_pairs", "pair_indices", "to_condensed",
            "to_square"]
 
 
-def n_conditions_from_pairs(n_pairs):
-    """Number of conditions ``n`` with ``n * (n - 1) / 2 == n_pairs``.
+def n_stimuli_from_pairs(n_pairs):
+    """Number of stimuli (RDM rows) ``n`` with ``n * (n - 1) / 2 == n_pairs``.
 
     Examples
     --------
-    >>> n_conditions_from_pairs(6)
+    >>> n_stimuli_from_pairs(6)
     4
     """
     n = int(round((1 + math.sqrt(1 + 8 * n_pairs)) / 2))
@@ -37,8 +40,11 @@ def n_conditions_from_pairs(n_pairs):
     return n
 
 
+n_conditions_from_pairs = renamed_function(n_stimuli_from_pairs, "n_conditions_from_pairs")
+
+
 def pair_indices(n):
-    """Row and column condition indices of each condensed entry (``i < j``).
+    """Row and column stimulus indices of each condensed entry (``i < j``).
 
     Examples
     --------
@@ -69,7 +75,7 @@ def to_square(values):
     """
     values = np.asarray(values)
     flat = values.reshape(-1, values.shape[-1])
-    n = n_conditions_from_pairs(flat.shape[1])
+    n = n_stimuli_from_pairs(flat.shape[1])
     rows, cols = pair_indices(n)
     out = np.zeros((flat.shape[0], n, n), dtype=np.result_type(flat.dtype, np.float32))
     out[:, rows, cols] = flat
@@ -102,7 +108,7 @@ def to_condensed(square, *, atol=1e-8):
                            f"got shape {square.shape}")
     diag = np.diagonal(stack, axis1=1, axis2=2)
     if np.any(np.abs(diag) > atol):
-        raise ProbingError("square RDM must have a zero diagonal (a condition is not "
+        raise ProbingError("square RDM must have a zero diagonal (a stimulus is not "
                            "dissimilar from itself)")
     if not np.allclose(stack, np.swapaxes(stack, 1, 2), atol=atol, rtol=0, equal_nan=True):
         raise ProbingError("square RDM must be symmetric")
@@ -121,7 +127,7 @@ class RDMs:
     values : array_like of shape (n_rdms, n_pairs) or (n_pairs,)
         Condensed dissimilarities (upper triangle, row by row); stored read-only float64.
     stimulus_ids : sequence, optional
-        One label per condition; default ``0 .. n - 1``. Labels must be unique.
+        One label per RDM row (stimulus); default ``0 .. n - 1``. Labels must be unique.
     distance : str, default "custom"
         How the dissimilarities were computed (``correlation``, ``crossnobis``, a model
         RDM's ``categorical`` ...).
@@ -131,7 +137,7 @@ class RDMs:
     Examples
     --------
     >>> rdms = RDMs([[1.0, 2.0, 3.0]], stimulus_ids=["a", "b", "c"], descriptors={"layer": [4]})
-    >>> rdms.n_rdms, rdms.n_conditions, rdms.descriptors["layer"].tolist()
+    >>> rdms.n_rdms, rdms.n_stimuli, rdms.descriptors["layer"].tolist()
     (1, 3, [4])
     >>> rdms.to_square()[0, 0, 2]
     np.float64(2.0)
@@ -147,13 +153,13 @@ class RDMs:
         if values.ndim != 2:
             raise ProbingError(f"RDMs: values must be (n_rdms, n_pairs) or (n_pairs,); "
                                f"got shape {np.shape(self.values)}")
-        n = n_conditions_from_pairs(values.shape[1])
+        n = n_stimuli_from_pairs(values.shape[1])
         stimulus_ids = tuple(range(n)) if self.stimulus_ids is None else tuple(self.stimulus_ids)
         if len(stimulus_ids) != n:
             raise ProbingError(f"RDMs: stimulus_ids has {len(stimulus_ids)} labels for {n} "
                                f"RDM rows ({values.shape[1]} pairs)")
         if len(set(stimulus_ids)) != n:
-            raise ProbingError("RDMs: condition labels must be unique")
+            raise ProbingError("RDMs: stimulus_ids must be unique")
         descriptors = pd.DataFrame(self.descriptors if self.descriptors is not None else {},
                                    index=None if self.descriptors is not None
                                    else range(values.shape[0]))
@@ -171,8 +177,11 @@ class RDMs:
         return self.values.shape[0]
 
     @property
-    def n_conditions(self):
+    def n_stimuli(self):
+        """Number of stimuli (RDM rows)."""
         return len(self.stimulus_ids)
+
+    n_conditions = renamed_property("n_conditions", "n_stimuli", where="RDMs")
 
     @property
     def n_pairs(self):
@@ -201,7 +210,7 @@ class RDMs:
         lookup = {c: i for i, c in enumerate(self.stimulus_ids)}
         missing = [c for c in stimulus_ids if c not in lookup]
         if missing:
-            raise ProbingError(f"RDMs.reorder: condition(s) {missing[:5]} are not among the "
+            raise ProbingError(f"RDMs.reorder: stimulus id(s) {missing[:5]} are not among the "
                                f"RDMs' stimulus_ids")
         order = np.array([lookup[c] for c in stimulus_ids])
         rows, cols = pair_indices(len(order))
@@ -210,13 +219,13 @@ class RDMs:
                                    stimulus_ids=tuple(stimulus_ids))
 
     def to_frame(self):
-        """Long table: one row per RDM and pair (``condition_a, condition_b, value`` and
+        """Long table: one row per RDM and pair (``stimulus_id_a, stimulus_id_b, value`` and
         the descriptors)."""
-        rows, cols = pair_indices(self.n_conditions)
+        rows, cols = pair_indices(self.n_stimuli)
         labels = np.array(self.stimulus_ids, dtype=object)
         frame = pd.DataFrame({"rdm": np.repeat(np.arange(self.n_rdms), self.n_pairs),
-                              "condition_a": np.tile(labels[rows], self.n_rdms),
-                              "condition_b": np.tile(labels[cols], self.n_rdms),
+                              "stimulus_id_a": np.tile(labels[rows], self.n_rdms),
+                              "stimulus_id_b": np.tile(labels[cols], self.n_rdms),
                               "value": self.values.ravel(), "distance": self.distance})
         return frame.join(self.descriptors, on="rdm")
 
@@ -225,7 +234,7 @@ class RDMs:
 
     def __repr__(self):
         names = list(self.descriptors.columns)
-        return (f"RDMs(n_rdms={self.n_rdms}, n_conditions={self.n_conditions}, "
+        return (f"RDMs(n_rdms={self.n_rdms}, n_stimuli={self.n_stimuli}, "
                 f"distance={self.distance!r}, descriptors={names})")
 
 
@@ -239,7 +248,7 @@ def check_rdm(rdm, *, stimulus_ids=None, distance="custom", descriptors=None):
         Condensed ``(n_pairs,)`` / ``(n_rdms, n_pairs)``, or square ``(n, n)`` /
         ``(n_rdms, n, n)`` symmetric with a zero diagonal. NaN and inf are refused.
     stimulus_ids : sequence, optional
-        Condition labels (ignored for an :class:`RDMs`, which carries its own).
+        One label per RDM row (ignored for an :class:`RDMs`, which carries its own).
     distance : str, default "custom"
     descriptors : pandas.DataFrame or mapping, optional
 

@@ -2,7 +2,7 @@
 
 :func:`rsa_layers`
     One tidy row per layer and model RDM: the similarity, its bootstrap interval, its
-    condition-permutation p-value and that p-value corrected across the whole family
+    stimulus-permutation p-value and that p-value corrected across the whole family
     (all layers x all model RDMs).
 :func:`compare_layers`, :func:`compare_models`
     Second-order RSA: the similarity of every layer's RDM with every other layer's
@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
-from probing._core.deprecation import renamed
+from probing._core.deprecation import renamed, renamed_values
 from probing._core.errors import ProbingError
-from probing.rsa.bootstrap import bootstrap_conditions, bootstrap_item_stack
+from probing.rsa.bootstrap import bootstrap_item_stack, bootstrap_stimuli
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
@@ -33,8 +33,8 @@ __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
 #: Columns of :func:`rsa_layers`, in order.
 RSA_COLUMNS = ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
                "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
-               "n_conditions")
-BOOTSTRAPS = ("conditions", "items", None)
+               "n_stimuli")
+BOOTSTRAPS = ("stimuli", "items", None)
 
 
 def _patterns(activations, stimulus_ids, layers):
@@ -50,7 +50,7 @@ def _patterns(activations, stimulus_ids, layers):
         values = np.asarray(activations)
         if values.ndim != 3:
             raise ProbingError(f"rsa_layers: activations must be an Activations or an array "
-                               f"(n_conditions, n_layers, n_units); got shape {values.shape}")
+                               f"(n_rows, n_layers, n_units); got shape {values.shape}")
         numbers, site = tuple(range(values.shape[1])), None
     positions = slice(None)  # a view: no copy of a memory-mapped store
     if layers is not None:
@@ -98,15 +98,15 @@ def _models(model_rdms, stimulus_ids):
     return out
 
 
-def _condition_groups(groups, row_conditions, data, *, name="groups",
-                      hint="for bootstrap='conditions' (use bootstrap='items' for item-level "
-                           "rows)"):
-    """Group of each condition from one group label per row (one group per condition)."""
-    frame = pd.DataFrame({"condition": row_conditions, "group": np.asarray(groups, object)})
-    per = frame.groupby("condition", sort=False)["group"].nunique()
+def _stimulus_groups(groups, row_stimuli, data, *, name="groups",
+                     hint="for bootstrap='stimuli' (use bootstrap='items' for item-level "
+                          "rows)"):
+    """Group of each stimulus id from one group label per row (one group per stimulus id)."""
+    frame = pd.DataFrame({"stimulus": row_stimuli, "group": np.asarray(groups, object)})
+    per = frame.groupby("stimulus", sort=False)["group"].nunique()
     if (per > 1).any():
-        raise ProbingError(f"rsa_layers: {name} must be constant within a condition {hint}")
-    first = frame.drop_duplicates("condition").set_index("condition")["group"]
+        raise ProbingError(f"rsa_layers: {name} must be constant within a stimulus id {hint}")
+    first = frame.drop_duplicates("stimulus").set_index("stimulus")["group"]
     return first.loc[list(data.stimulus_ids)].to_numpy()
 
 
@@ -124,10 +124,10 @@ def _intervals(bootstrap, stack, data, model, rows, options):
                                    n_boot=options["n_boot"], ci=options["ci"],
                                    random_state=options["seed"], dtype=options["dtype"])
     else:
-        per_condition = None if groups is None else _condition_groups(groups, rows, data)
-        res = bootstrap_conditions(data, model, comparison=options["comparison"], groups=per_condition,
-                                   n_boot=options["n_boot"], ci=options["ci"],
-                                   random_state=options["seed"])
+        per_stimulus = None if groups is None else _stimulus_groups(groups, rows, data)
+        res = bootstrap_stimuli(data, model, comparison=options["comparison"], groups=per_stimulus,
+                                n_boot=options["n_boot"], ci=options["ci"],
+                                random_state=options["seed"])
     if res.n_degenerate.any():
         warnings.warn(f"rsa_layers: up to {int(res.n_degenerate.max())} of {res.n_boot} "
                       f"bootstrap resamples were degenerate (a constant RDM over the drawn "
@@ -135,10 +135,11 @@ def _intervals(bootstrap, stack, data, model, rows, options):
     return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
 
 
+@renamed_values(bootstrap={"conditions": "stimuli"})
 @renamed(metric="distance", method="comparison", conditions="stimulus_ids")
 def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
                comparison="spearman", n_perm=N_PERM, alternative="greater", correction="holm",
-               bootstrap="conditions", groups=None, n_boot=N_BOOT, ci=CI, folds=None,
+               bootstrap="stimuli", groups=None, n_boot=N_BOOT, ci=CI, folds=None,
                noise=None, dtype="float32", within=None, random_state=RANDOM_STATE):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
 
@@ -154,7 +155,8 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         :func:`~probing.rsa.build_model_rdms`); RDMs are reordered to the data's
         stimulus_ids by label.
     stimulus_ids : array_like of shape (n_rows,), optional
-        Condition of each row (rows sharing one are averaged); default one per row.
+        Stimulus id of each row (rows sharing one are averaged into one RDM row);
+        default one per row.
     layers : sequence of int, optional
         Layer numbers to analyse (default all).
     distance : str, default "correlation"
@@ -163,13 +165,14 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         :func:`~probing.rsa.compare_rdms` comparison.
     n_perm : int, default ``N_PERM`` = 10,000
         Default from ``probing._core.defaults`` (p down to 1e-4, so a corrected layer sweep can reach 0.05).
-        Condition permutations (all of them when ``n_conditions! <= 10,000``).
+        Stimulus permutations (all of them when ``n_stimuli! <= 10,000``).
     alternative : {"greater", "less", "two-sided"}, default "greater"
     correction : {"holm", "bonferroni", "fdr_bh"} or None, default "holm"
         Correction across all layers and model RDMs (None: ``p_corr = p_val``).
-    bootstrap : {"conditions", "items"} or None, default "conditions"
-        Interval by resampling conditions (RDM rows) (whole ``groups`` when given) or items
+    bootstrap : {"stimuli", "items"} or None, default "stimuli"
+        Interval by resampling stimuli (RDM rows; whole ``groups`` when given) or items
         (``groups`` = the item of each row; RDMs recomputed), or no interval (NaN).
+        ``"conditions"`` is the deprecated name of ``"stimuli"``.
     groups : array_like of shape (n_rows,), optional
         Item (or other group) of each row, for the bootstraps.
     n_boot : int, default ``N_BOOT`` = 2,000
@@ -180,7 +183,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     dtype : {"float32", "float64"}, default "float32"
         Precision of the RDM Gram products.
     within : array_like of shape (n_rows,), optional
-        Block of each row (constant within a condition), for a restricted permutation
+        Block of each row (constant within a stimulus id), for a restricted permutation
         test that exchanges stimulus_ids only inside blocks, e.g. the ``item_id`` of each
         stimulus (see :func:`~probing.rsa.permutation_test`). Default: free permutation.
     random_state : int, numpy.random.Generator or None, default ``RANDOM_STATE`` = 0
@@ -191,7 +194,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     pandas.DataFrame
         One row per model RDM and layer, columns ``RSA_COLUMNS``: ``layer, site,
         model_rdm, distance, metric (the comparison), value, ci_low, ci_high, p_val, p_corr, correction,
-        alternative, n_perm, exact, n_boot, n_conditions``.
+        alternative, n_perm, exact, n_boot, n_stimuli``.
 
     Examples
     --------
@@ -220,7 +223,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     seed = int(np.random.default_rng(random_state).integers(2**32))
     options = {"groups": groups, "distance": distance, "comparison": comparison, "noise": noise,
                "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
-    blocks = None if within is None else _condition_groups(
+    blocks = None if within is None else _stimulus_groups(
         within, rows, data, name="within", hint="(a block holds whole stimulus_ids)")
     frames = []
     for name, model in _models(model_rdms, data.stimulus_ids).items():
@@ -233,7 +236,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
             "metric": comparison, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
             "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
-            "n_conditions": data.n_conditions}))
+            "n_stimuli": data.n_stimuli}))
     table = pd.concat(frames, ignore_index=True)
     table["correction"] = correction or "none"
     table["p_corr"] = (table["p_val"].to_numpy() if correction is None
@@ -285,7 +288,7 @@ def compare_models(rdms, *, comparison="spearman"):
     Parameters
     ----------
     rdms : mapping
-        ``{model name: RDMs}`` (one RDM per layer each) over the same conditions.
+        ``{model name: RDMs}`` (one RDM per layer each) over the same stimuli.
     comparison : str, default "spearman"
 
     Returns

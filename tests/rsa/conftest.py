@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture
 def patterns(rng):
-    """12 conditions x 30 units with a common offset (as language-model states have)."""
+    """12 stimuli x 30 units with a common offset (as language-model states have)."""
     return rng.normal(size=(12, 30)) + 3.0
 
 

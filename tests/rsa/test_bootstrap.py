@@ -1,12 +1,12 @@
-"""Bootstraps over conditions and items: weighted resamples equal rsatoolbox's
+"""Bootstraps over stimuli and items: weighted resamples equal rsatoolbox's
 subsampling, intervals behave, bad input."""
 
 import numpy as np
 import pytest
 
 from probing._core.errors import ProbingError
-from probing.rsa import bootstrap_conditions, bootstrap_items, compare_rdms, compute_rdm
-from probing.rsa.bootstrap import _condition_statistic
+from probing.rsa import bootstrap_items, bootstrap_stimuli, compare_rdms, compute_rdm
+from probing.rsa.bootstrap import _stimulus_statistic
 from probing.rsa.compare import RSATOOLBOX_METHODS
 
 RESAMPLED = ["spearman", "pearson", "tau_a", "rho_a", "cosine"]
@@ -14,10 +14,10 @@ RESAMPLED = ["spearman", "pearson", "tau_a", "rho_a", "cosine"]
 
 @pytest.mark.parametrize("method", RESAMPLED, ids=RESAMPLED)
 def test_resample_equals_rsatoolbox_subsample_pattern(rng, method):
-    # rsatoolbox drops the pairs of a condition with its own copy (NaN) and keeps repeats
+    # rsatoolbox drops the pairs of a stimulus with its own copy (NaN) and keeps repeats
     rsatoolbox = pytest.importorskip("rsatoolbox")
     data, model = rng.normal(size=45), np.round(rng.normal(size=45))
-    statistic = _condition_statistic(data, model, np.arange(10), 10, method)
+    statistic = _stimulus_statistic(data, model, np.arange(10), 10, method)
     draws = rng.integers(0, 10, size=(4, 10))
     ours = statistic(draws.astype(float))
     for draw, value in zip(draws, ours, strict=True):
@@ -30,16 +30,16 @@ def test_resample_equals_rsatoolbox_subsample_pattern(rng, method):
 def test_value_is_the_comparison_and_inside_the_interval(rng):
     model = rng.normal(size=(1, 66))
     data = model + rng.normal(size=(3, 66))
-    res = bootstrap_conditions(data, model, n_boot=300, random_state=0)
+    res = bootstrap_stimuli(data, model, n_boot=300, random_state=0)
     np.testing.assert_allclose(res.value, compare_rdms(data, model), atol=1e-12)
     assert np.all(res.ci_low < res.value) and np.all(res.value < res.ci_high)
-    assert res.ci_low.shape == (3, 1) and res.resample == "conditions"
+    assert res.ci_low.shape == (3, 1) and res.resample == "stimuli"
 
 
 def test_planted_relation_excludes_zero(rng):
     model = rng.normal(size=190)
-    res = bootstrap_conditions(model + rng.normal(scale=0.5, size=190), model, n_boot=300,
-                               random_state=0)
+    res = bootstrap_stimuli(model + rng.normal(scale=0.5, size=190), model, n_boot=300,
+                            random_state=0)
     assert res.ci_low[0, 0] > 0.5
 
 
@@ -47,9 +47,9 @@ def test_groups_resample_whole_groups(rng):
     model = rng.normal(size=66)
     data = model + rng.normal(size=66)
     groups = np.repeat(np.arange(4), 3)
-    one = bootstrap_conditions(data, model, groups=groups, n_boot=200, random_state=0)
-    same = bootstrap_conditions(data, model, groups=groups, n_boot=200, random_state=0)
-    other = bootstrap_conditions(data, model, n_boot=200, random_state=0)
+    one = bootstrap_stimuli(data, model, groups=groups, n_boot=200, random_state=0)
+    same = bootstrap_stimuli(data, model, groups=groups, n_boot=200, random_state=0)
+    other = bootstrap_stimuli(data, model, n_boot=200, random_state=0)
     assert one.ci_low.tobytes() == same.ci_low.tobytes()
     assert one.ci_low[0, 0] != other.ci_low[0, 0]
 
@@ -64,7 +64,7 @@ def test_group_resample_equals_explicit_copies(rng):
 
     groups = np.repeat(np.arange(4), 3)
     data, model = rng.normal(size=66), np.round(rng.normal(size=66))
-    statistic = _condition_statistic(data, model, groups, 4, "spearman")
+    statistic = _stimulus_statistic(data, model, groups, 4, "spearman")
     square_d, square_m = to_square(data), to_square(model)
     for draw in rng.integers(0, 4, size=(5, 4)):
         copies = [(c, g) for c, g in enumerate(draw)]
@@ -100,7 +100,7 @@ def test_group_interval_is_centred_despite_within_group_structure():
         model[within] = 1.0
         data = model + r.normal(size=rows.size)
         data[within] = -2.0
-        res = bootstrap_conditions(data, model, groups=groups, n_boot=400, random_state=seed)
+        res = bootstrap_stimuli(data, model, groups=groups, n_boot=400, random_state=seed)
         positions.append(float(((res.value - res.ci_low) / (res.ci_high - res.ci_low))[0, 0]))
     assert 0.35 < np.mean(positions) < 0.65, positions
 
@@ -108,27 +108,27 @@ def test_group_interval_is_centred_despite_within_group_structure():
 def test_item_bootstrap_recovers_structure(rng):
     centres = rng.normal(size=(6, 20))
     X = np.repeat(centres, 8, axis=0) + rng.normal(scale=0.5, size=(48, 20))
-    conditions, items = np.repeat(list("abcdef"), 8), np.tile(np.arange(8), 6)
+    ids, items = np.repeat(list("abcdef"), 8), np.tile(np.arange(8), 6)
     model = compute_rdm(centres, stimulus_ids=list("abcdef"))
     stack = np.stack([X, rng.normal(size=X.shape)], axis=1)  # (n_rows, n_layers, n_units)
-    res = bootstrap_items(stack, model, stimulus_ids=conditions, items=items, n_boot=100,
+    res = bootstrap_items(stack, model, stimulus_ids=ids, items=items, n_boot=100,
                           random_state=0)
     assert res.resample == "items" and res.value.shape == (2, 1)
     assert res.ci_low[0, 0] > 0.5 and res.ci_low[1, 0] < 0.5
     # the order bootstrap_items took before 0.2 still works, with a warning (#14)
     with pytest.warns(DeprecationWarning, match="n_layers, n_rows, n_units"):
-        old = bootstrap_items(np.swapaxes(stack, 0, 1), model, stimulus_ids=conditions,
+        old = bootstrap_items(np.swapaxes(stack, 0, 1), model, stimulus_ids=ids,
                               items=items, n_boot=100, random_state=0)
     np.testing.assert_array_equal(old.ci_low, res.ci_low)
 
 
 def test_item_bootstrap_crossnobis_value_is_the_full_rdm(rng):
     X = rng.normal(size=(24, 10))
-    conditions, items = np.repeat(list("abcd"), 6), np.tile(np.arange(6), 4)
+    ids, items = np.repeat(list("abcd"), 6), np.tile(np.arange(6), 4)
     model = rng.normal(size=6)
-    res = bootstrap_items(X, model, stimulus_ids=conditions, items=items, distance="crossnobis",
+    res = bootstrap_items(X, model, stimulus_ids=ids, items=items, distance="crossnobis",
                           comparison="pearson", n_boot=20, random_state=0, dtype="float64")
-    full = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=items,
+    full = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=items,
                        dtype="float64")
     assert res.value[0, 0] == pytest.approx(compare_rdms(full, model, comparison="pearson")[0, 0])
 
@@ -136,24 +136,24 @@ def test_item_bootstrap_crossnobis_value_is_the_full_rdm(rng):
 def test_inputs_not_mutated(rng):
     data, model = rng.normal(size=(2, 45)), rng.normal(size=45)
     copies = data.copy(), model.copy()
-    bootstrap_conditions(data, model, n_boot=20, random_state=0)
+    bootstrap_stimuli(data, model, n_boot=20, random_state=0)
     np.testing.assert_array_equal(data, copies[0])
     np.testing.assert_array_equal(model, copies[1])
 
 
 def test_whitened_methods_refused(rng):
     with pytest.raises(ProbingError, match="'whitened_cosine' is not defined on resamples"):
-        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), comparison="whitened_cosine")
+        bootstrap_stimuli(rng.normal(size=10), rng.normal(size=10), comparison="whitened_cosine")
 
 
 def test_groups_of_wrong_length(rng):
-    with pytest.raises(ProbingError, match=r"groups must have one label per condition \(5\)"):
-        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), groups=[0, 1])
+    with pytest.raises(ProbingError, match=r"groups must have one label per stimulus \(5\)"):
+        bootstrap_stimuli(rng.normal(size=10), rng.normal(size=10), groups=[0, 1])
 
 
 def test_too_few_units(rng):
-    with pytest.raises(ProbingError, match="need at least 3 conditions"):
-        bootstrap_conditions(rng.normal(size=10), rng.normal(size=10), groups=[0, 0, 0, 1, 1])
+    with pytest.raises(ProbingError, match="need at least 3 stimuli"):
+        bootstrap_stimuli(rng.normal(size=10), rng.normal(size=10), groups=[0, 0, 0, 1, 1])
 
 
 def test_items_of_wrong_length(rng):
@@ -164,13 +164,13 @@ def test_items_of_wrong_length(rng):
 
 @pytest.mark.parametrize("method", RESAMPLED, ids=RESAMPLED)
 def test_degenerate_resamples_are_counted_and_left_out(method):
-    # 8 conditions, a two-category model RDM: some resamples draw one category only and
+    # 8 stimuli, a two-category model RDM: some resamples draw one category only and
     # the model is constant (all zero) over their pairs. Those made every interval NaN.
     rng = np.random.default_rng(0)
     category = np.repeat([0, 1], 4)
     model = compute_rdm(category[:, None].astype(float), distance="euclidean").values[0]
     data = model + rng.normal(size=model.size)
-    res = bootstrap_conditions(data, model, comparison=method, n_boot=300, random_state=0)
+    res = bootstrap_stimuli(data, model, comparison=method, n_boot=300, random_state=0)
     assert 0 < res.n_degenerate[0, 0] < 300
     assert np.isfinite([res.ci_low[0, 0], res.ci_high[0, 0], res.std_err[0, 0]]).all()
     assert res.ci_low[0, 0] <= res.value[0, 0] <= res.ci_high[0, 0]
@@ -178,13 +178,13 @@ def test_degenerate_resamples_are_counted_and_left_out(method):
 
 def test_no_degenerate_resample_counts_zero(rng):
     model = rng.normal(size=45)
-    res = bootstrap_conditions(model + rng.normal(size=45), model, n_boot=100, random_state=0)
+    res = bootstrap_stimuli(model + rng.normal(size=45), model, n_boot=100, random_state=0)
     assert res.n_degenerate.tolist() == [[0]]
 
 
 def test_estimate_inside_its_interval_with_identical_patterns_within_items():
     # rsa_layers(..., groups=item_ids) with the two stimuli of an item identical gave
-    # -0.01083 outside [-0.01123, -0.01099] (conditions) and [-0.0197, -0.0149] (items).
+    # -0.01083 outside [-0.01123, -0.01099] (stimuli) and [-0.0197, -0.0149] (items).
     from probing.rsa import rsa_layers
 
     rng = np.random.default_rng(0)
@@ -192,14 +192,14 @@ def test_estimate_inside_its_interval_with_identical_patterns_within_items():
     acts = np.repeat(rng.normal(size=(20, 1, 30)), 2, axis=0)
     number = np.tile(["sg", "pl"], 20)
     model = {"number": (number[:, None] != number[None]).astype(float)}
-    for bootstrap in ("conditions", "items"):
+    for bootstrap in ("stimuli", "items"):
         row = rsa_layers(acts, model, groups=items, n_perm=50, n_boot=300, random_state=0,
                          bootstrap=bootstrap).iloc[0]
         assert row.ci_low <= row.value <= row.ci_high, (bootstrap, row.value, row.ci_low)
 
 
 def test_item_bootstrap_crossnobis_copies_share_a_fold():
-    # Every condition has the same mean, so crossnobis distances are 0 on average. With
+    # Every stimulus has the same mean, so crossnobis distances are 0 on average. With
     # each copy of an item its own fold, a copy in the training mean and its twin in the
     # test mean made every resampled distance positive (cosine with a constant model
     # near +1, the estimate at the bottom of its interval).
@@ -207,8 +207,8 @@ def test_item_bootstrap_crossnobis_copies_share_a_fold():
     for seed in range(5):
         rng = np.random.default_rng(seed)
         X = rng.normal(size=(24, 10))
-        conditions, items = np.tile(list("abcd"), 6), np.repeat(np.arange(6), 4)
-        res = bootstrap_items(X, np.ones(6), stimulus_ids=conditions, items=items,
+        ids, items = np.tile(list("abcd"), 6), np.repeat(np.arange(6), 4)
+        res = bootstrap_items(X, np.ones(6), stimulus_ids=ids, items=items,
                               distance="crossnobis", comparison="cosine", n_boot=200,
                               random_state=0, dtype="float64")
         highs.append(res.ci_high[0, 0])

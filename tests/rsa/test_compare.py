@@ -55,11 +55,11 @@ def test_rho_a_equals_spearman_without_ties(rng):
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHODS)
-def test_relabelling_conditions_leaves_comparisons_unchanged(rng, method):
-    conditions = [f"c{i}" for i in range(9)]
-    a = RDMs(rng.normal(size=(2, 36)), stimulus_ids=conditions)
-    b = RDMs(rng.normal(size=(1, 36)), stimulus_ids=conditions)
-    order = list(rng.permutation(conditions))
+def test_relabelling_stimuli_leaves_comparisons_unchanged(rng, method):
+    ids = [f"c{i}" for i in range(9)]
+    a = RDMs(rng.normal(size=(2, 36)), stimulus_ids=ids)
+    b = RDMs(rng.normal(size=(1, 36)), stimulus_ids=ids)
+    order = list(rng.permutation(ids))
     base = compare_rdms(a, b, comparison=method)
     np.testing.assert_allclose(compare_rdms(a.reorder(order), b.reorder(order), comparison=method),
                                base, atol=1e-12)
@@ -86,10 +86,10 @@ def test_unknown_method(stacks):
         compare_rdms(*stacks, comparison="kendall")
 
 
-def test_different_conditions():
+def test_different_stimuli():
     a = RDMs([1.0, 2.0, 3.0], stimulus_ids="abc")
     b = RDMs([1.0, 2.0, 3.0], stimulus_ids="abd")
-    with pytest.raises(ProbingError, match=r"must share their conditions.*\['d'\] only in"):
+    with pytest.raises(ProbingError, match=r"must share their stimuli.*\['d'\] only in"):
         compare_rdms(a, b)
 
 

@@ -34,8 +34,8 @@ def test_mahalanobis_equals_scipy(patterns, rng):
 def _rsatoolbox_rdm(X, method, **kwargs):
     rsatoolbox = pytest.importorskip("rsatoolbox")
     labels = [f"c{i:02d}" for i in range(len(X))]
-    dataset = rsatoolbox_dataset(X, conditions=labels)
-    return rsatoolbox.rdm.calc_rdm(dataset, method=method, descriptor="conditions",
+    dataset = rsatoolbox_dataset(X, stimulus_id=labels)
+    return rsatoolbox.rdm.calc_rdm(dataset, method=method, descriptor="stimulus_id",
                                    **kwargs).get_vectors()[0]
 
 
@@ -61,21 +61,21 @@ def test_rsatoolbox_mahalanobis_is_our_squared_per_unit(patterns, rng):
 
 
 def _repeated(patterns, rng, n_folds=3):
-    conditions = np.repeat([f"c{i:02d}" for i in range(len(patterns))], n_folds)
+    ids = np.repeat([f"c{i:02d}" for i in range(len(patterns))], n_folds)
     folds = np.tile(np.arange(n_folds), len(patterns))
-    X = np.repeat(patterns, n_folds, axis=0) + rng.normal(size=(len(conditions), patterns.shape[1]))
-    return X, conditions, folds
+    X = np.repeat(patterns, n_folds, axis=0) + rng.normal(size=(len(ids), patterns.shape[1]))
+    return X, ids, folds
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # rsatoolbox
 def test_rsatoolbox_crossnobis_is_ours_per_unit(patterns, rng):
     rsatoolbox = pytest.importorskip("rsatoolbox")
-    X, conditions, folds = _repeated(patterns, rng)
+    X, ids, folds = _repeated(patterns, rng)
     cov = np.cov(rng.normal(size=(100, 30)), rowvar=False)
-    ours = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds, noise=cov,
+    ours = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds, noise=cov,
                        dtype="float64").values[0]
-    dataset = rsatoolbox_dataset(X, conditions=conditions, folds=folds)
-    theirs = rsatoolbox.rdm.calc_rdm(dataset, method="crossnobis", descriptor="conditions",
+    dataset = rsatoolbox_dataset(X, stimulus_id=ids, folds=folds)
+    theirs = rsatoolbox.rdm.calc_rdm(dataset, method="crossnobis", descriptor="stimulus_id",
                                      cv_descriptor="folds", noise=np.linalg.inv(cov))
     np.testing.assert_allclose(ours / X.shape[1], theirs.get_vectors()[0], atol=1e-10)
 
@@ -102,37 +102,37 @@ def test_layer_stack_equals_each_layer(rng):
         np.testing.assert_allclose(stack.values[k], pdist(X[k]), atol=1e-10)
 
 
-def test_rows_sharing_a_condition_are_averaged(rng):
+def test_rows_sharing_a_stimulus_id_are_averaged(rng):
     X = rng.normal(size=(6, 5))
-    conditions = ["b", "a", "b", "c", "a", "c"]
-    rdm = compute_rdm(X, distance="euclidean", stimulus_ids=conditions, dtype="float64")
-    means, labels = average_patterns(X, conditions)
+    ids = ["b", "a", "b", "c", "a", "c"]
+    rdm = compute_rdm(X, distance="euclidean", stimulus_ids=ids, dtype="float64")
+    means, labels = average_patterns(X, ids)
     assert rdm.stimulus_ids == labels == ("b", "a", "c")
     np.testing.assert_allclose(rdm.values[0], pdist(means), atol=1e-12)
     np.testing.assert_allclose(means[0], X[[0, 2]].mean(axis=0))
 
 
-def test_crossnobis_unbiased_for_identical_conditions(rng):
-    # 300 independent data sets (as a layer stack): 6 identical conditions, 4 folds of noise.
-    n_sets, n_cond, n_folds, n_units = 300, 6, 4, 20
-    X = rng.normal(size=(n_sets, n_cond * n_folds, n_units)).swapaxes(0, 1)  # rows first
-    conditions, folds = np.repeat(np.arange(n_cond), n_folds), np.tile(np.arange(n_folds), n_cond)
-    per_set = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds,
+def test_crossnobis_unbiased_for_identical_stimuli(rng):
+    # 300 independent data sets (as a layer stack): 6 identical stimuli, 4 folds of noise.
+    n_sets, n_stim, n_folds, n_units = 300, 6, 4, 20
+    X = rng.normal(size=(n_sets, n_stim * n_folds, n_units)).swapaxes(0, 1)  # rows first
+    ids, folds = np.repeat(np.arange(n_stim), n_folds), np.tile(np.arange(n_folds), n_stim)
+    per_set = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds,
                           dtype="float64").values.mean(axis=1)
     std_err = per_set.std(ddof=1) / np.sqrt(n_sets)
     assert abs(per_set.mean()) < 4 * std_err
     # control: the plain squared distance of the same data is biased upwards by noise
-    biased = compute_rdm(X, distance="sqeuclidean", stimulus_ids=conditions).values.mean()
+    biased = compute_rdm(X, distance="sqeuclidean", stimulus_ids=ids).values.mean()
     assert biased > 100 * std_err
 
 
 def test_crossnobis_estimates_the_true_squared_distance(rng):
     n_sets, n_folds = 300, 3
     centres = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 2.0, 0.0]])
-    conditions = np.repeat([0, 1, 2], n_folds)
+    ids = np.repeat([0, 1, 2], n_folds)
     folds = np.tile(np.arange(n_folds), 3)
-    X = (centres[conditions] + rng.normal(size=(n_sets, conditions.size, 3))).swapaxes(0, 1)
-    values = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds,
+    X = (centres[ids] + rng.normal(size=(n_sets, ids.size, 3))).swapaxes(0, 1)
+    values = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds,
                          dtype="float64").values
     truth = pdist(centres, "sqeuclidean")
     std_err = values.std(axis=0, ddof=1) / np.sqrt(n_sets)
@@ -150,21 +150,21 @@ def test_shuffling_rows_permutes_the_rdm_consistently(rng):
 
 
 def test_crossnobis_does_not_depend_on_row_order(rng):
-    X, conditions, folds = _repeated(rng.normal(size=(5, 8)), rng)
+    X, ids, folds = _repeated(rng.normal(size=(5, 8)), rng)
     order = rng.permutation(len(X))
-    base = compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds, dtype="float64")
-    moved = compute_rdm(X[order], distance="crossnobis", stimulus_ids=conditions[order],
+    base = compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds, dtype="float64")
+    moved = compute_rdm(X[order], distance="crossnobis", stimulus_ids=ids[order],
                         folds=folds[order], dtype="float64")
     np.testing.assert_allclose(moved.reorder(base.stimulus_ids).values, base.values, atol=1e-12)
 
 
 def test_inputs_are_not_mutated(rng):
-    X, conditions, folds = _repeated(rng.normal(size=(4, 6)), rng)
+    X, ids, folds = _repeated(rng.normal(size=(4, 6)), rng)
     noise = np.eye(6) * 2
-    copies = [a.copy() for a in (X, conditions, folds, noise)]
-    compute_rdm(X, distance="crossnobis", stimulus_ids=conditions, folds=folds, noise=noise)
-    compute_rdm(X, distance="euclidean", stimulus_ids=conditions)
-    for before, after in zip(copies, (X, conditions, folds, noise), strict=True):
+    copies = [a.copy() for a in (X, ids, folds, noise)]
+    compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds, noise=noise)
+    compute_rdm(X, distance="euclidean", stimulus_ids=ids)
+    for before, after in zip(copies, (X, ids, folds, noise), strict=True):
         np.testing.assert_array_equal(before, after)
 
 
@@ -183,12 +183,12 @@ def test_bad_shape():
         compute_rdm(np.ones(5))
 
 
-def test_wrong_number_of_condition_labels(patterns):
+def test_wrong_number_of_stimulus_labels(patterns):
     with pytest.raises(ProbingError, match=r"stimulus_ids must have one label per row \(12\)"):
         compute_rdm(patterns, stimulus_ids=["a", "b"])
 
 
-def test_single_condition(patterns):
+def test_single_stimulus(patterns):
     with pytest.raises(ProbingError, match="need at least two stimulus_ids"):
         compute_rdm(patterns, stimulus_ids=["a"] * 12)
 
@@ -223,9 +223,9 @@ def test_crossnobis_needs_folds(patterns):
         compute_rdm(patterns, distance="crossnobis", stimulus_ids=list(range(12)))
 
 
-def test_crossnobis_fold_missing_a_condition(rng):
+def test_crossnobis_fold_missing_a_stimulus(rng):
     X = rng.normal(size=(5, 4))
-    with pytest.raises(ProbingError, match="a fold lacks a condition"):
+    with pytest.raises(ProbingError, match="a fold lacks a stimulus id"):
         compute_rdm(X, distance="crossnobis", stimulus_ids=[0, 1, 0, 1, 2], folds=[0, 0, 1, 1, 1])
 
 
@@ -235,22 +235,22 @@ def test_crossnobis_single_fold(rng):
                     folds=[0, 0, 0])
 
 
-def _null_crossnobis(seed, residuals, n_cond=5, n_folds=4, n_units=20):
+def _null_crossnobis(seed, residuals, n_stim=5, n_folds=4, n_units=20):
     from probing.rsa import average_patterns, estimate_noise_cov
 
     rng = np.random.default_rng(seed)
-    cond = np.tile(np.arange(n_cond), n_folds)
-    folds = np.repeat(np.arange(n_folds), n_cond)
-    X = rng.normal(size=(cond.size, n_units))  # every condition has the same mean
-    kwargs = {"distance": "crossnobis", "stimulus_ids": cond, "folds": folds, "dtype": "float64"}
+    ids = np.tile(np.arange(n_stim), n_folds)
+    folds = np.repeat(np.arange(n_folds), n_stim)
+    X = rng.normal(size=(ids.size, n_units))  # every stimulus has the same mean
+    kwargs = {"distance": "crossnobis", "stimulus_ids": ids, "folds": folds, "dtype": "float64"}
     if residuals == "same":  # the noise of the same patterns, estimated once
-        means, _ = average_patterns(X, cond)
-        return compute_rdm(X, noise=estimate_noise_cov(X - means[cond]), **kwargs).values.mean()
+        means, _ = average_patterns(X, ids)
+        return compute_rdm(X, noise=estimate_noise_cov(X - means[ids]), **kwargs).values.mean()
     return compute_rdm(X, residuals=residuals, **kwargs).values.mean()
 
 
 def test_crossnobis_noise_from_training_folds_is_unbiased():
-    # 5 conditions x 4 folds: noise estimated from the same patterns gave +4.74 (audit).
+    # 5 stimuli x 4 folds: noise estimated from the same patterns gave +4.74 (audit).
     folds = np.array([_null_crossnobis(seed, "folds") for seed in range(60)])
     assert abs(folds.mean()) < 3 * folds.std(ddof=1) / np.sqrt(folds.size)
     same = np.array([_null_crossnobis(seed, "same") for seed in range(20)])
@@ -259,9 +259,9 @@ def test_crossnobis_noise_from_training_folds_is_unbiased():
 
 def test_crossnobis_residuals_of_the_same_patterns_warn_and_folds_is_crossnobis_only(rng):
     X = rng.normal(size=(12, 4))
-    cond, folds = np.tile(np.arange(3), 4), np.repeat(np.arange(4), 3)
+    ids, folds = np.tile(np.arange(3), 4), np.repeat(np.arange(4), 3)
     with pytest.warns(UserWarning, match="residuals='folds'"):
-        compute_rdm(X, distance="crossnobis", stimulus_ids=cond, folds=folds, residuals=X)
+        compute_rdm(X, distance="crossnobis", stimulus_ids=ids, folds=folds, residuals=X)
     with pytest.raises(ProbingError, match="residuals='folds' applies to distance 'crossnobis'"):
         compute_rdm(X, distance="mahalanobis", residuals="folds")
 
@@ -270,7 +270,7 @@ def test_axis_order_is_that_of_activations(rng):
     # (n_rows, n_layers, n_units) as Activations, the probes and rsa_layers take it
     values = rng.normal(size=(7, 3, 5))
     stack = compute_rdm(values, distance="euclidean", dtype="float64")
-    assert stack.n_rdms == 3 and stack.n_conditions == 7
+    assert stack.n_rdms == 3 and stack.n_stimuli == 7
     for k in range(3):
         np.testing.assert_allclose(stack.values[k], pdist(values[:, k]), atol=1e-10)
 

@@ -1,4 +1,4 @@
-"""Condition-label permutation tests: exactness, agreement with explicit relabelling and
+"""Stimulus-label permutation tests: exactness, agreement with explicit relabelling and
 rsatoolbox, calibration under the null, reproducibility, bad input."""
 
 import math
@@ -13,7 +13,7 @@ from probing.rsa.compare import RSATOOLBOX_METHODS
 
 
 def _relabel(values, perm):
-    """The model RDM with its conditions permuted, the slow and obvious way."""
+    """The model RDM with its stimuli permuted, the slow and obvious way."""
     square = RDMs(values).to_square()[0]
     return RDMs(square[np.ix_(perm, perm)][np.triu_indices(len(perm), 1)])
 
@@ -41,7 +41,7 @@ def test_null_equals_rsatoolbox_on_the_same_permutations(rng, method):
         np.testing.assert_allclose(res.null[k], theirs, atol=1e-10)
 
 
-def test_exact_enumeration_with_five_conditions(rng):
+def test_exact_enumeration_with_five_stimuli(rng):
     data = rng.normal(size=10)
     res = permutation_test(data, data, n_perm=50)
     assert res.exact and res.n_perm == math.factorial(5) == 120
@@ -79,11 +79,11 @@ def test_same_seed_same_bytes(rng):
     assert a.null.tobytes() != c.null.tobytes()
 
 
-def test_invariant_to_condition_order(rng):
-    conditions = [f"c{i}" for i in range(10)]
-    data = RDMs(rng.normal(size=(2, 45)), stimulus_ids=conditions)
-    model = RDMs(rng.normal(size=45), stimulus_ids=conditions)
-    order = list(rng.permutation(conditions))
+def test_invariant_to_stimulus_order(rng):
+    ids = [f"c{i}" for i in range(10)]
+    data = RDMs(rng.normal(size=(2, 45)), stimulus_ids=ids)
+    model = RDMs(rng.normal(size=45), stimulus_ids=ids)
+    order = list(rng.permutation(ids))
     base = permutation_test(data, model, n_perm=200, random_state=0)
     moved = permutation_test(data.reorder(order), model.reorder(order), n_perm=200,
                              random_state=0)
@@ -102,7 +102,7 @@ def test_inputs_not_mutated(rng):
 
 @pytest.mark.slow
 def test_null_is_calibrated():
-    # 600 independent null data sets, 8 conditions (Monte Carlo, 199 permutations each):
+    # 600 independent null data sets, 8 stimuli (Monte Carlo, 199 permutations each):
     # P(p <= alpha) must be alpha within a binomial tolerance.
     rng = np.random.default_rng(7)
     p_vals = np.array([permutation_test(rng.normal(size=28), rng.normal(size=28), n_perm=199,
@@ -110,7 +110,7 @@ def test_null_is_calibrated():
     for alpha in (0.05, 0.2):
         hits = int(np.sum(p_vals <= alpha))
         assert stats.binomtest(hits, 600, alpha).pvalue > 0.001, (alpha, hits)
-    # exact enumeration with 5 conditions: valid (never above alpha beyond noise)
+    # exact enumeration with 5 stimuli: valid (never above alpha beyond noise)
     exact = np.array([permutation_test(rng.normal(size=10), rng.normal(size=10)).p_val[0, 0]
                       for _ in range(300)])
     assert stats.binomtest(int(np.sum(exact <= 0.05)), 300, 0.05,
@@ -173,8 +173,8 @@ def test_rsa_layers_within_items(rng):
 
 
 @pytest.mark.parametrize("within, message", [
-    (np.arange(3), r"one block label per condition \(8\)"),
-    (np.arange(8), "every condition in its own block"),
+    (np.arange(3), r"one block label per stimulus \(8\)"),
+    (np.arange(8), "every stimulus in its own block"),
 ], ids=["length", "singletons"])
 def test_within_bad_input(within, message):
     with pytest.raises(ProbingError, match=message):

@@ -33,7 +33,7 @@ def test_from_the_shipped_paradigm(paradigms_dir):
     rdms = build_model_rdms(stimuli)
     assert list(rdms) == ["number", "animacy"]
     number = rdms["number"]
-    assert number.n_conditions == len(stimuli.table) == 96
+    assert number.n_stimuli == len(stimuli.table) == 96
     assert number.stimulus_ids == tuple(stimuli.table["stimulus_id"])
     same = stimuli.table["number"].to_numpy()
     square = number.to_square()[0]

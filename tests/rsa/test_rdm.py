@@ -48,7 +48,7 @@ def test_subset_keeps_descriptors(rng):
 
 def test_to_frame_is_tidy():
     frame = RDMs([1.0, 2.0, 3.0], stimulus_ids="abc", descriptors={"layer": [7]}).to_frame()
-    assert frame[["condition_a", "condition_b", "value", "layer"]].values.tolist() == [
+    assert frame[["stimulus_id_a", "stimulus_id_b", "value", "layer"]].values.tolist() == [
         ["a", "b", 1.0, 7], ["a", "c", 2.0, 7], ["b", "c", 3.0, 7]]
 
 
@@ -63,13 +63,13 @@ def test_bad_length():
         RDMs(np.ones(4))
 
 
-def test_bad_condition_count():
+def test_bad_stimulus_count():
     with pytest.raises(ProbingError, match="stimulus_ids has 2 labels for 3 RDM rows"):
         RDMs(np.ones(3), stimulus_ids=["a", "b"])
 
 
-def test_duplicate_conditions():
-    with pytest.raises(ProbingError, match="condition labels must be unique"):
+def test_duplicate_stimuli():
+    with pytest.raises(ProbingError, match="stimulus_ids must be unique"):
         RDMs(np.ones(3), stimulus_ids=["a", "b", "a"])
 
 
@@ -93,6 +93,6 @@ def test_non_finite_user_rdm():
         check_rdm([1.0, np.nan, 2.0])
 
 
-def test_reorder_unknown_condition():
-    with pytest.raises(ProbingError, match=r"condition\(s\) \['z'\] are not among"):
+def test_reorder_unknown_stimulus():
+    with pytest.raises(ProbingError, match=r"stimulus id\(s\) \['z'\] are not among"):
         RDMs([1.0, 2.0, 3.0], stimulus_ids="abc").reorder(["a", "z"])

@@ -59,7 +59,7 @@ def test_values_equal_compare_rdms(stimuli, rng):
 
 
 def test_shuffling_stimuli_changes_nothing(rng):
-    # 6 conditions: exact enumeration, so p-values do not depend on the draw either
+    # 6 stimuli: exact enumeration, so p-values do not depend on the draw either
     X = rng.normal(size=(6, 3, 10))
     labels = np.array(list("abcdef"))
     model = compute_rdm(rng.normal(size=(6, 4)), stimulus_ids=labels)
@@ -73,11 +73,11 @@ def test_shuffling_stimuli_changes_nothing(rng):
 
 def test_item_bootstrap_and_layer_subset(rng):
     centres = rng.normal(size=(4, 12))
-    conditions, items = np.repeat(list("abcd"), 5), np.tile(np.arange(5), 4)
+    ids, items = np.repeat(list("abcd"), 5), np.tile(np.arange(5), 4)
     X = np.stack([centres[np.repeat(np.arange(4), 5)] + rng.normal(scale=0.3, size=(20, 12))
                   for _ in range(3)], axis=1)
     model = compute_rdm(centres, stimulus_ids=list("abcd"))
-    table = rsa_layers(X, {"truth": model}, stimulus_ids=conditions, groups=items,
+    table = rsa_layers(X, {"truth": model}, stimulus_ids=ids, groups=items,
                        bootstrap="items", layers=[0, 2], n_boot=50, random_state=0)
     assert table["layer"].tolist() == [0, 2] and (table["ci_low"] > 0.3).all()
 
@@ -105,7 +105,7 @@ def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
     np.testing.assert_allclose(np.diag(square), 1.0)
 
 
-def test_compare_models_aligns_conditions(rng):
+def test_compare_models_aligns_stimuli(rng):
     labels = list("abcdefg")
     a = compute_rdm(rng.normal(size=(7, 2, 5)), stimulus_ids=labels)
     b = a.reorder(labels[::-1])
@@ -115,7 +115,7 @@ def test_compare_models_aligns_conditions(rng):
     assert list(table.columns) == ["model_a", "layer_a", "model_b", "layer_b", "metric", "value"]
 
 
-def test_word_level_needs_conditions(rng):
+def test_word_level_needs_stimuli(rng):
     index = pd.DataFrame({"stimulus_id": ["a", "a"], "word_index": [0, 1], "word": ["x", "y"]})
     acts = Activations(np.zeros((2, 1, 3), np.float32), index, layers=(0,), site="resid_post",
                        pooling="mean", level="word")
@@ -124,7 +124,7 @@ def test_word_level_needs_conditions(rng):
 
 
 def test_bad_array_shape(rng):
-    with pytest.raises(ProbingError, match=r"\(n_conditions, n_layers, n_units\); got shape"):
+    with pytest.raises(ProbingError, match=r"\(n_rows, n_layers, n_units\); got shape"):
         rsa_layers(rng.normal(size=(6, 4)), {"m": rng.normal(size=15)})
 
 
@@ -144,7 +144,7 @@ def test_stacked_model_rdm_refused(rng):
 
 
 def test_unknown_bootstrap(rng):
-    with pytest.raises(ProbingError, match=r"bootstrap must be one of \['conditions', 'items'"):
+    with pytest.raises(ProbingError, match=r"bootstrap must be one of \['stimuli', 'items'"):
         rsa_layers(rng.normal(size=(6, 2, 4)), {"m": rng.normal(size=15)}, bootstrap="pairs")
 
 
@@ -154,8 +154,8 @@ def test_item_bootstrap_needs_groups(rng):
                    n_perm=5)
 
 
-def test_groups_must_be_constant_within_a_condition(rng):
-    with pytest.raises(ProbingError, match="groups must be constant within a condition"):
+def test_groups_must_be_constant_within_a_stimulus(rng):
+    with pytest.raises(ProbingError, match="groups must be constant within a stimulus id"):
         rsa_layers(rng.normal(size=(8, 2, 4)), {"m": rng.normal(size=6)},
                    stimulus_ids=list("aabbccdd"), groups=[0, 1] * 4, n_perm=5)
 
