@@ -77,6 +77,15 @@ _COLUMNS = {
     "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
     "n_obs": ("int", "mixed model: observations"),
     "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
+    # representational similarity analysis (probing rsa)
+    "model_rdm": ("str", "RSA: the model (hypothesis) RDM compared with the layer's RDM"),
+    "distance": ("str", "RSA: how the layer's RDM was computed (correlation, cosine, "
+                        "euclidean, crossnobis, ...)"),
+    "alternative": ("str", "the alternative hypothesis of `p_val`: greater, less or two-sided"),
+    "n_perm": ("int", "permutations behind `p_val`"),
+    "exact": ("bool", "`p_val` enumerates every permutation (else Monte Carlo)"),
+    "n_boot": ("int", "bootstrap resamples behind the interval (0: none)"),
+    "n_stimuli": ("int", "RSA: rows of the RDM (stimulus ids after averaging)"),
     # probes (probing probe)
     "probe": ("str", "probes: the classifier or regressor (e.g. `logistic`, `ridge`)"),
     "seed": ("int", "a random seed of the row (lexicon seed, control-task seed); empty when "
@@ -159,6 +168,9 @@ _TABLES = {
                   "converged", "n_obs", "n_groups", "note"),
     "probe_summary": ("layer", "probe", "task", "seed", "metric", "value", "ci_low",
                       "ci_high", "n_groups", "chance", "below_chance"),
+    "rsa": ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
+            "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
+            "n_stimuli"),
     "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
                  "ci_high", "n_pairs"),
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),

@@ -20,6 +20,7 @@ import pandas as pd
 from probing._core.defaults import CI, N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed, renamed_values
 from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
 from probing.rsa.bootstrap import bootstrap_item_stack, bootstrap_stimuli
 from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
@@ -31,9 +32,7 @@ from probing.store import Activations
 __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
 
 #: Columns of :func:`rsa_layers`, in order.
-RSA_COLUMNS = ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
-               "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
-               "n_stimuli")
+RSA_COLUMNS = tuple(table_columns("rsa"))
 BOOTSTRAPS = ("stimuli", "items", None)
 
 
