@@ -173,7 +173,13 @@ class _Targets:
         args, kwargs = self.calls[start]
         return args[0] if args else kwargs["hidden_states"]
 
-    def run_from(self, lm, start, hidden, rows):
+    def run_from(self, lm, start, hidden, rows, first_column=0):
+        """Logits of copies ``rows`` from block ``start`` on, given its input ``hidden``.
+
+        Columns before ``first_column`` (no copy is patched there) are taken from the
+        plain run: in a causal LM a patch changes nothing before its position, and the LM
+        head over a 49k vocabulary costs as much as eight blocks of a small model.
+        """
         n = self.batch.input_ids.shape[0]
         for index in range(start, len(self.blocks)):
             args, kwargs = self.calls[index]
@@ -184,9 +190,13 @@ class _Targets:
                 kwargs["hidden_states"] = hidden
             out = self.blocks[index](*args, **kwargs)
             hidden = out[0] if isinstance(out, tuple) else out
+        hidden = hidden[:, first_column:]
         if self.norm is not None:
             hidden = self.norm(hidden)
-        return lm.model.get_output_embeddings()(hidden)
+        tail = lm.model.get_output_embeddings()(hidden)
+        if first_column == 0:
+            return tail
+        return torch.cat([self.logits[rows, :first_column].to(tail.dtype), tail], dim=1)
 
 
 def _read(logits, columns, token_sets, rows, device):
@@ -406,9 +416,10 @@ class _Sweep:
             new = payload.to(current.dtype)
             return new if masks is None else torch.where(masks, new, current)
 
+        first = int(cols.min())  # every column before it is the plain run's
         if on_input:
             hidden[copy, cols] = patched(hidden[copy, cols])
-            return self.batch.run_from(self.lm, start, hidden, rows)
+            return self.batch.run_from(self.lm, start, hidden, rows, first)
 
         def edit(tensor):
             out = tensor.clone()
@@ -416,4 +427,4 @@ class _Sweep:
             return out
 
         with edit_points(self.lm.model.base_model, {(self.site, layer): edit}):
-            return self.batch.run_from(self.lm, start, hidden, rows)
+            return self.batch.run_from(self.lm, start, hidden, rows, first)
