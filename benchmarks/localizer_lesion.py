@@ -191,7 +191,12 @@ def main(argv=None):
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
-            frame.to_csv(args.tables / f"{name}.csv", index=False, float_format="%.5g")
+            # The lesion tables keep every digit: effects of random sets tied with the
+            # language units' (the same items lost) must stay tied in the notebook's
+            # pooled rank test; 5 digits would break such ties.
+            exact = name.startswith("lesion")
+            frame.to_csv(args.tables / f"{name}.csv", index=False,
+                         float_format=None if exact else "%.5g")
 
 
 if __name__ == "__main__":
