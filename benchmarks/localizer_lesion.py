@@ -3,7 +3,7 @@
 One command::
 
     OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/localizer_lesion.py \
-        --work /tmp/c11/real --localizer-runs /tmp/i11_runs \
+        --work /tmp/h11 --localizer-runs /tmp/i11_runs \
         --configs top1-zero top1-mean fwe-zero --tables docs/results/localizer
 
 1. Localizer (``probing localize paradigms/fedorenko2010_localizer.yaml --contrast
@@ -14,8 +14,11 @@ One command::
    selected units, ``op`` zero or mean, ``--n-sets`` random sets matched per layer,
    on the BLiMP demo subset, the three generated agreement paradigms and the three
    SyntaxGym suites (first ``--limit-*`` items each), into ``WORK/lesion-CONFIG``.
-   Finished paradigm folders are read back (``resume``), so configs can run as
-   separate processes.
+   Finished paradigm folders are read back (``resume``: same options, same units, same
+   model, so the same matched random sets), so configs can run as separate processes
+   and a study can be completed from folders computed earlier (copied into
+   ``WORK/lesion-CONFIG/``). Every config is one family: Holm across all phenomena of
+   all seven paradigms, per metric.
 3. Prints the reliability of both selections and the lesion tables, and with
    ``--tables DIR`` writes the small tables the notebook and docs read
    (``docs/results/localizer/``).
@@ -168,9 +171,12 @@ def main(argv=None):
     parser.add_argument("--n-sets", type=int, default=20)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--random-state", type=int, default=0)
-    # Sized for a shared 2-core CPU (each config: 22 forward passes over 148 sentences).
+    # Sized for one core of a shared CPU: each config is 22 forward passes (23 with mean
+    # ablation) over 36 BLiMP pairs, 100 agreement pairs and 3 items of each SyntaxGym
+    # suite; the agreement paradigms and the three suites took about 10 minutes per
+    # config on one core.
     parser.add_argument("--limit-blimp", type=int, default=3, help="items per BLiMP phenomenon")
-    parser.add_argument("--limit-agreement", type=int, default=2)
+    parser.add_argument("--limit-agreement", type=int, default=10)
     parser.add_argument("--limit-syntaxgym", type=int, default=3)
     parser.add_argument("--tables", type=Path, default=None,
                         help="write the summary tables here (e.g. docs/results/localizer)")
@@ -185,7 +191,12 @@ def main(argv=None):
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
-            frame.to_csv(args.tables / f"{name}.csv", index=False, float_format="%.5g")
+            # The lesion tables keep every digit: effects of random sets tied with the
+            # language units' (the same items lost) must stay tied in the notebook's
+            # pooled rank test; 5 digits would break such ties.
+            exact = name.startswith("lesion")
+            frame.to_csv(args.tables / f"{name}.csv", index=False,
+                         float_format=None if exact else "%.5g")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def add_lesion(sub):
     p.add_argument("--n-boot", type=int, default=2000, help="item bootstrap resamples (2000)")
     p.add_argument("--random-state", type=int, default=0, help="seed of resampling and sets")
     p.add_argument("--resume", action="store_true",
-                   help="reuse the finished paradigm folders already in DIR")
+                   help="reuse the finished paradigm folders already in DIR (same options, "
+                   "units and model)")
     p.add_argument("--force", action="store_true", help="replace an existing study folder")
     p.set_defaults(func=run_lesion_command)
 

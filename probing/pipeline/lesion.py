@@ -11,7 +11,10 @@ Each paradigm's random sets are drawn with the same ``random_state`` from the sa
 so set ``s`` is the same units in every paradigm; with ``op="mean"`` each paradigm's
 means are taken over its own stimuli (the rule of ``probing ablate``). A paradigm whose
 folder already holds a finished run (``manifest.json``) with the same options is read
-back, not recomputed (``resume=True``), so that a long study can be run in parts.
+back, not recomputed (``resume=True``), so that a long study can be run in parts. A
+folder is read back only if it ablated the same units (the content of its
+``units.csv``, not only the path) with the same model (name, architecture, weights hash),
+since the random sets are drawn from the given set and the model's shape.
 """
 
 from __future__ import annotations
@@ -56,21 +59,47 @@ def _check_inputs(paradigms, units, limits):
     for name, value in (limits or {}).items():
         if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
             raise ProbingError(f"limits: {name} must be a whole number >= 1, got {value!r}")
-    load_unit_table(units)
-    return specs
+    return specs, load_unit_table(units)
 
 
-def _finished(folder, options):
-    """The tables of a finished ``probing ablate`` run with these options, else None."""
+_MODEL_IDENTITY = ("model", "architecture", "sha256")
+
+
+def _finished(folder, options, given):
+    """The tables of a finished ``probing ablate`` run with these options and units, and
+    its model's identity; None when the folder holds no finished run."""
     manifest = Path(folder) / "manifest.json"
     if not manifest.is_file():
         return None
-    recorded = json.loads(manifest.read_text())["options"]
+    recorded = json.loads(manifest.read_text())
     wanted = dataclasses.asdict(options)
-    if any(recorded.get(k) != v for k, v in wanted.items()):
+    if any(recorded["options"].get(k) != v for k, v in wanted.items()):
         raise ProbingError(f"{folder}: holds a run with other options; use another --out "
                            f"or --force")
-    return {name: pd.read_csv(Path(folder) / f"{name}.csv") for name in _TABLES}
+    if not _same_units(pd.read_csv(Path(folder) / "units.csv"), given):
+        raise ProbingError(f"{folder}: units.csv: ablated other units than --units "
+                           f"{recorded['options'].get('units')} holds now; use another "
+                           f"--out or --force")
+    tables = {name: pd.read_csv(Path(folder) / f"{name}.csv") for name in _TABLES}
+    return tables, _identity(recorded.get("model") or {})
+
+
+def _same_units(recorded, given):
+    columns = ["layer", "site", "unit"]
+    return (recorded[columns].sort_values(columns).reset_index(drop=True)
+            .equals(given[columns].sort_values(columns).reset_index(drop=True)))
+
+
+def _identity(provenance):
+    return {k: provenance.get(k) for k in _MODEL_IDENTITY}
+
+
+def _check_one_model(identities, out):
+    """Every paradigm folder of a study ran the same model (its matched sets too)."""
+    distinct = {json.dumps(i, sort_keys=True) for i in identities}
+    if len(distinct) > 1:
+        raise ProbingError(f"{out}: the paradigm folders were run with different models "
+                           f"({' vs '.join(sorted(distinct))}); use another --out or --force")
 
 
 def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=False,
@@ -111,19 +140,25 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
     from probing.pipeline.ablate import run_ablate
 
     options = options or CausalOptions()
-    specs = _check_inputs(paradigms, units, limits)
+    specs, given = _check_inputs(paradigms, units, limits)
     out = Path(out)
     check_run_folder(out, force=force or resume)
     started = now()
-    parts, model = {name: [] for name in _TABLES}, None
+    parts, model, identities = {name: [] for name in _TABLES}, None, []
     for name, (path, _) in specs.items():
         local = dataclasses.replace(options, limit=(limits or {}).get(name, options.limit))
-        tables = _finished(out / name, local) if resume and not force else None
-        if tables is None:
+        finished = _finished(out / name, local, given) if resume and not force else None
+        if finished is None:
             model = resolve_model(lm) if model is None else model
+            _check_one_model([*identities, _identity(model.provenance)], out)  # before running
+            identities.append(_identity(model.provenance))
             out.mkdir(parents=True, exist_ok=True)
             tables = run_ablate(path, model, out / name, units=units, options=local,
                                 force=force, argv=argv)
+        else:
+            tables, identity = finished
+            identities.append(identity)
+            _check_one_model(identities, out)
         for key in _TABLES:
             parts[key].append(tables[key].assign(paradigm=name))
     joined = {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}

@@ -79,6 +79,32 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
                    options=CausalOptions(**FAST))
 
 
+def test_resume_refuses_folders_of_other_units_or_another_model(gpt2, tmp_path):
+    units, study = _units(tmp_path), tmp_path / "study"
+    first = run_lesion([PAIRS], gpt2, study, units=units, options=CausalOptions(**FAST))
+    # the same path now holds other units: the folder's random sets would differ too
+    table = pd.read_csv(units)
+    table.loc[0, "unit"] = 4
+    table.to_csv(units, index=False)
+    with pytest.raises(ProbingError, match="units.csv: ablated other units"):
+        run_lesion([PAIRS], never_loaded, study, units=units, options=CausalOptions(**FAST),
+                   resume=True)
+    table.loc[0, "unit"] = 3  # back to the ablated units: read back, the model not needed
+    table.sample(frac=1.0, random_state=1).to_csv(units, index=False)  # row order is free
+    again = run_lesion([PAIRS], never_loaded, study, units=units,
+                       options=CausalOptions(**FAST), resume=True)
+    pd.testing.assert_frame_equal(first["lesion"], again["lesion"], check_dtype=False)
+    # a finished folder of another model is not joined with a run of this one
+    manifest = study / "agreement_pp_attractor" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    recorded["model"]["architecture"] = "LlamaForCausalLM"
+    manifest.write_text(json.dumps(recorded))
+    with pytest.raises(ProbingError, match="run with different models"):
+        run_lesion([PAIRS, SUITE], gpt2, study, units=units, options=CausalOptions(**FAST),
+                   resume=True)
+    assert not (study / "syntaxgym_number_src").exists()  # refused before running it
+
+
 @pytest.mark.parametrize("paradigms,limits,message", [
     ([PAIRS, PAIRS], None, "is given twice"),
     ([PARADIGMS / "rsa_number_animacy.yaml"], None, "probing lesion needs kind"),
