@@ -117,9 +117,10 @@ _COLUMNS = {
                        "surprisal, ...)"),
     "word_position": ("int", "reading times: the word's position in its text (`item_id`) as "
                              "the data numbers it (Natural Stories' `zone`); not `position`"),
-    "rt": ("float", "reading times: the word's reading time (ms; a mean over readers "
-                    "unless a `subject` column says whose)"),
-    "length": ("int", "reading times: the word's length in letters (punctuation left out)"),
+    "rt": ("float", "reading times: the word's reading time in the data's unit (Natural "
+                    "Stories: ms, the mean over readers)"),
+    "length": ("int", "reading times: the word's length in word characters (`\\w`; "
+                      "punctuation left out)"),
     "frequency": ("float", "reading times: the word's unigram log-probability (wordfreq, nats)"),
     "fold": ("int", "cross-validation: the 0-based fold in which the row was held out"),
     "delta_loglik": ("float", "reading times: held-out log-likelihood of the word under the "
