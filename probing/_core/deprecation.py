@@ -7,7 +7,7 @@ meaning (``docs/vocabulary.md``, "Parameter names"): :func:`renamed` wraps a fun
 read-only attribute of the old name); :func:`renamed_values` maps an old *value* of a
 parameter to its new one (``bootstrap="conditions"`` -> ``"stimuli"``);
 :func:`renamed_function` keeps a function's old name and :func:`renamed_property` an
-attribute's.
+attribute's; :func:`renamed_columns` reads a table's old column names as their new ones.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 import warnings
 
-__all__ = ["renamed", "renamed_fields", "renamed_function", "renamed_property", "renamed_values",
-           "warn_renamed"]
+__all__ = ["renamed", "renamed_columns", "renamed_fields", "renamed_function", "renamed_property",
+           "renamed_values", "warn_renamed"]
 
 
 def warn_renamed(where, old, new, *, stacklevel=3):
@@ -177,3 +177,36 @@ def renamed_property(old, new, *, where):
     """
     return property(functools.partial(_old_attribute, old=old, new=new, where=where),
                     doc=f"Deprecated name of ``{new}``.")
+
+
+def renamed_columns(frame, *, where, stacklevel=3, **renames):
+    """``frame`` with each old column renamed to its new name, with a warning.
+
+    A column is renamed only when the frame has the old name and not the new one (a frame
+    with both keeps both: the new one is used). Called at the top of a public function,
+    the default ``stacklevel`` points the warning at that function's caller.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    where : str
+        The function's name, for the message.
+    stacklevel : int, default 3
+    **renames : str
+        ``old="new"`` pairs.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = renamed_columns(pd.DataFrame({"item": [1]}), where="f", item="item_id")
+    >>> out.columns.tolist(), caught[0].category.__name__
+    (['item_id'], 'DeprecationWarning')
+    """
+    moves = {old: new for old, new in renames.items()
+             if old in frame.columns and new not in frame.columns}
+    for old, new in moves.items():
+        warn_renamed(f"{where}: column", old, new, stacklevel=stacklevel + 1)
+    return frame.rename(columns=moves) if moves else frame

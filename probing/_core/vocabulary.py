@@ -115,6 +115,16 @@ _COLUMNS = {
     # alignment with human data (probing run on ratings and reading_times paradigms)
     "measure": ("str", "alignment: the model measure compared with human data (LP, SLOR, "
                        "surprisal, ...)"),
+    "word_position": ("int", "reading times: the word's position in its text (`item_id`) as "
+                             "the data numbers it (Natural Stories' `zone`); not `position`"),
+    "rt": ("float", "reading times: the word's reading time in the data's unit (Natural "
+                    "Stories: ms, the mean over readers)"),
+    "length": ("int", "reading times: the word's length in word characters (`\\w`; "
+                      "punctuation left out)"),
+    "frequency": ("float", "reading times: the word's unigram log-probability (wordfreq, nats)"),
+    "fold": ("int", "cross-validation: the 0-based fold in which the row was held out"),
+    "delta_loglik": ("float", "reading times: held-out log-likelihood of the word under the "
+                              "model with surprisal minus the baseline's (nats)"),
     # prompted judgements (probing run --judgement both) and published vs fresh items
     "task": ("str", "what is asked of the model or probe: probes, `task` (the real labels) or "
                     "`control` (a control task's labels); judgements, `direct` "
@@ -186,6 +196,9 @@ _TABLES = {
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
     "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
+    "reading": ("stimulus_id", "word_index", "word", "char_start", "char_end", "item_id",
+                "word_position", "rt", "surprisal", "eow_corrected", "length", "frequency",
+                "fold", "delta_loglik"),
     "prompts": ("phenomenon", "pair_id", "task", "prompt_style", "order", "role", "option",
                 "logprob_option"),
     "judgements": ("phenomenon", "pair_id", "task", "prompt_style", "order", "score_good",

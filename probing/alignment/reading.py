@@ -1,8 +1,9 @@
 """Reading times regressed on surprisal: held-out delta log-likelihood.
 
 Per word ``w`` of a text: reading time ``rt``, ``surprisal``, ``length`` (characters),
-``frequency`` (unigram log-probability) and ``position`` (word index in the text).
-The baseline model predicts ``rt`` from length, frequency and position and the length
+``frequency`` (unigram log-probability) and ``word_position`` (the word's position in
+its text ``item_id``, as the data numbers it: Natural Stories' ``zone``).
+The baseline model predicts ``rt`` from length, frequency and word position and the length
 and frequency of the ``spillover`` previous words; the full model adds the surprisal of
 the word and of the ``spillover`` previous words (Smith & Levy, 2013; Wilcox et al.,
 2020). Both are fitted on training texts and scored on held-out texts (cross-validation
@@ -16,6 +17,9 @@ independent draws.
 Per-word means are fitted with statsmodels OLS; per-subject rows (a ``subject``
 column) with a statsmodels mixed model with random intercepts per subject, predicting
 held-out words with the fixed effects plus the subject's fitted intercept.
+
+The columns were called ``item`` and ``position`` before; frames with those names (and
+without the new ones) are still read, with a :class:`DeprecationWarning`, for one release.
 """
 
 from __future__ import annotations
@@ -28,13 +32,20 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
 from probing._core.defaults import CI, N_BOOT
+from probing._core.deprecation import renamed_columns
 from probing._core.errors import ProbingError
 from probing.stats import bootstrap_ci
 
 __all__ = ["READING_COLUMNS", "build_reading_design", "compute_delta_loglik", "summarize_delta"]
 
-READING_COLUMNS = ("item", "position", "rt", "surprisal", "length", "frequency")
+READING_COLUMNS = ("item_id", "word_position", "rt", "surprisal", "length", "frequency")
 BASELINE = ("length", "frequency")
+_OLD_NAMES = {"item": "item_id", "position": "word_position"}  # until the next release
+
+
+def _new_names(words, where):
+    """``words`` with the old column names ``item``/``position`` renamed (with a warning)."""
+    return renamed_columns(words, where=where, stacklevel=4, **_OLD_NAMES)
 
 
 def _lagged(names, spillover):
@@ -47,8 +58,9 @@ def build_reading_design(words, *, spillover=2, predictor="surprisal"):
     Parameters
     ----------
     words : pandas.DataFrame
-        One row per word (or per word and subject): ``item, position, rt, length,
-        frequency`` and ``predictor``; optionally ``subject``.
+        One row per word (or per word and subject): ``item_id`` (the text),
+        ``word_position`` (the word's position in it), ``rt, length, frequency`` and
+        ``predictor``; optionally ``subject``.
     spillover : int, default 2
         Number of previous words whose predictors enter.
     predictor : str, default "surprisal"
@@ -61,30 +73,33 @@ def build_reading_design(words, *, spillover=2, predictor="surprisal"):
 
     Examples
     --------
-    >>> words = pd.DataFrame({"item": 1, "position": [1, 2, 3], "rt": [300.0, 310, 320],
-    ...                       "surprisal": [5.0, 2.0, 7.0], "length": [3, 4, 5],
-    ...                       "frequency": [-5.0, -6, -7]})
-    >>> build_reading_design(words, spillover=1)[["position", "surprisal_lag1"]].values.tolist()
+    >>> words = pd.DataFrame({"item_id": 1, "word_position": [1, 2, 3],
+    ...                       "rt": [300.0, 310, 320], "surprisal": [5.0, 2.0, 7.0],
+    ...                       "length": [3, 4, 5], "frequency": [-5.0, -6, -7]})
+    >>> design = build_reading_design(words, spillover=1)
+    >>> design[["word_position", "surprisal_lag1"]].values.tolist()
     [[2.0, 5.0], [3.0, 2.0]]
     """
+    words = _new_names(words, "build_reading_design")
     needed = [c for c in READING_COLUMNS if c != "surprisal"] + [predictor]
     missing = [c for c in needed if c not in words.columns]
     if missing:
         raise ProbingError(f"reading times: missing column(s) {missing}; required: {needed}")
     names = [predictor, *BASELINE]
-    per_word = words.drop_duplicates(["item", "position"]).sort_values(["item", "position"])
-    lagged = per_word[["item", "position"]].copy()
+    keys = ["item_id", "word_position"]
+    per_word = words.drop_duplicates(keys).sort_values(keys)
+    lagged = per_word[keys].copy()
     for k in range(1, spillover + 1):
-        shifted = per_word.groupby("item", sort=False)[names].shift(k)
+        shifted = per_word.groupby("item_id", sort=False)[names].shift(k)
         for n in names:
             lagged[f"{n}_lag{k}"] = shifted[n].to_numpy()
-    design = words.merge(lagged, on=["item", "position"], how="left")
+    design = words.merge(lagged, on=keys, how="left")
     keep = design[[predictor, *BASELINE, "rt", *_lagged(names, spillover)]].notna().all(axis=1)
     return design.loc[keep].reset_index(drop=True)
 
 
 def _columns(spillover, predictor):
-    baseline = [*BASELINE, "position", *_lagged(BASELINE, spillover)]
+    baseline = [*BASELINE, "word_position", *_lagged(BASELINE, spillover)]
     return baseline, [*baseline, predictor, *_lagged([predictor], spillover)]
 
 
@@ -117,7 +132,7 @@ def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
     spillover : int, default 2
     predictor : str, default "surprisal"
     cv : int, optional
-        Folds over texts (``item``); default one fold per text (leave one text out).
+        Folds over texts (``item_id``); default one fold per text (leave one text out).
 
     Returns
     -------
@@ -125,8 +140,9 @@ def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
         The design rows with ``fold``, ``loglik_baseline``, ``loglik_full`` and
         ``delta_loglik`` (full minus baseline, nats).
     """
+    words = _new_names(words, "compute_delta_loglik")
     design = build_reading_design(words, spillover=spillover, predictor=predictor)
-    items = design["item"].to_numpy()
+    items = design["item_id"].to_numpy()
     n_texts = len(np.unique(items))
     n_splits = n_texts if cv is None else cv
     if n_texts < 2 or n_splits < 2 or n_splits > n_texts:
@@ -175,12 +191,12 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     Parameters
     ----------
     scored : pandas.DataFrame
-        From :func:`compute_delta_loglik`.
+        From :func:`compute_delta_loglik` (``delta_loglik`` and, for ``texts``, ``item_id``).
     predictor : str
         Written into the ``measure`` column.
     resample : {"texts", "words"}, default "texts"
         What the bootstrap draws with replacement. ``texts`` (a cluster bootstrap over
-        ``item``) matches the cross-validation over texts and respects the dependence
+        ``item_id``) matches the cross-validation over texts and respects the dependence
         of words within a text; ``words`` treats every word as independent, which makes
         the interval too narrow when words of a text are correlated.
     n_boot, ci, random_state
@@ -196,8 +212,8 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     --------
     >>> rng = np.random.default_rng(0)
     >>> n = 600
-    >>> words = pd.DataFrame({"item": np.repeat([1, 2, 3], n // 3),
-    ...     "position": np.tile(np.arange(n // 3), 3), "surprisal": rng.gamma(2, 2, n),
+    >>> words = pd.DataFrame({"item_id": np.repeat([1, 2, 3], n // 3),
+    ...     "word_position": np.tile(np.arange(n // 3), 3), "surprisal": rng.gamma(2, 2, n),
     ...     "length": rng.integers(2, 9, n), "frequency": rng.normal(-9, 2, n)})
     >>> words["rt"] = 250 + 10 * words["surprisal"] + rng.normal(0, 20, n)
     >>> row = summarize_delta(compute_delta_loglik(words), random_state=0).iloc[0]
@@ -206,9 +222,10 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     """
     if resample not in RESAMPLE:
         raise ProbingError(f"resample {resample!r}: allowed {', '.join(RESAMPLE)}")
+    scored = _new_names(scored, "summarize_delta")
     values = scored["delta_loglik"].to_numpy(float)
     if resample == "texts":
-        low, high = _text_bootstrap(values, scored["item"].to_numpy(), n_boot=n_boot, ci=ci,
+        low, high = _text_bootstrap(values, scored["item_id"].to_numpy(), n_boot=n_boot, ci=ci,
                                     random_state=random_state)
     else:
         boot = bootstrap_ci(values, n_boot=n_boot, ci=ci, random_state=random_state)

@@ -30,9 +30,10 @@ from probing.alignment import (
 from probing.behaviour import build_sentence_scores, build_word_surprisal
 
 ALIGNMENT_COLUMNS = table_columns("alignment", identity=True)
+READING_COLUMNS = table_columns("reading")  # reading.csv
 ALIGNMENT_KINDS = ("ratings", "reading_times")
 SPILLOVER = 2
-_DESIGN = ["item", "position", "rt", "surprisal", "length", "frequency"]
+_DESIGN = ["item_id", "word_position", "rt", "surprisal", "length", "frequency"]
 
 
 def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
@@ -138,8 +139,8 @@ def _word_surprisal(stimuli, tokens):
 def _delta(data, n_boot, seed):
     scored = compute_delta_loglik(data[_DESIGN], spillover=SPILLOVER)
     summary = summarize_delta(scored, n_boot=n_boot, random_state=seed)
-    detail = data.merge(scored[["item", "position", "fold", "delta_loglik"]],
-                        on=["item", "position"], how="left")
+    detail = data.merge(scored[["item_id", "word_position", "fold", "delta_loglik"]],
+                        on=["item_id", "word_position"], how="left")
     return detail, summary
 
 
@@ -148,7 +149,8 @@ def _reading(stimuli, tokens, n_boot, seed):
     letters = data["word"].str.replace(r"[^\w]", "", regex=True)
     data["length"] = letters.str.len().to_numpy(np.int64)
     data["frequency"] = compute_unigram_logprob(data["word"])["unigram_logprob"].to_numpy()
-    return _delta(data, n_boot, seed)
+    detail, summary = _delta(data, n_boot, seed)
+    return detail[READING_COLUMNS], summary
 
 
 def _reading_layer(stimuli, tokens, n_boot, seed, *, baseline):
@@ -157,4 +159,4 @@ def _reading_layer(stimuli, tokens, n_boot, seed, *, baseline):
         baseline[["stimulus_id", "word_index", "length", "frequency"]],
         on=["stimulus_id", "word_index"], validate="one_to_one")
     detail, summary = _delta(data, n_boot, seed)
-    return detail[["item", "position", "surprisal", "fold", "delta_loglik"]], summary
+    return detail[["item_id", "word_position", "surprisal", "fold", "delta_loglik"]], summary

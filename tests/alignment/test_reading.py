@@ -1,5 +1,7 @@
 """Delta log-likelihood of surprisal on reading times, on planted and null data."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,11 +16,11 @@ def _words(rng, n_texts=6, n_words=150, effect=8.0, spill=4.0):
     frames = []
     for item in range(n_texts):
         s = rng.gamma(2.0, 2.0, n_words)
-        frames.append(pd.DataFrame({"item": item + 1, "position": np.arange(1, n_words + 1),
+        frames.append(pd.DataFrame({"item_id": item + 1, "word_position": np.arange(1, n_words + 1),
                                     "surprisal": s, "length": rng.integers(1, 10, n_words),
                                     "frequency": rng.normal(-9, 2, n_words)}))
     words = pd.concat(frames, ignore_index=True)
-    lag = words.groupby("item")["surprisal"].shift(1).fillna(0)
+    lag = words.groupby("item_id")["surprisal"].shift(1).fillna(0)
     words["rt"] = (280 + 3 * words["length"] + effect * words["surprisal"] + spill * lag
                    + rng.normal(0, 25, len(words)))
     return words
@@ -38,12 +40,12 @@ def test_delta_loglik_near_zero_when_rts_do_not(rng):
 def test_each_fold_holds_out_whole_texts_and_matches_statsmodels(rng):
     words = _words(rng, n_texts=3)
     scored = compute_delta_loglik(words, spillover=1)
-    assert scored.groupby("item")["fold"].nunique().eq(1).all()
+    assert scored.groupby("item_id")["fold"].nunique().eq(1).all()
     assert scored["fold"].nunique() == 3
     # refit the full model of one fold by hand
     held = scored["fold"] == 0
     design = build_reading_design(words, spillover=1)
-    cols = ["length", "frequency", "position", "length_lag1", "frequency_lag1", "surprisal",
+    cols = ["length", "frequency", "word_position", "length_lag1", "frequency_lag1", "surprisal",
             "surprisal_lag1"]
     train = design.loc[~held.to_numpy()]
     test = design.loc[held.to_numpy()]
@@ -55,7 +57,7 @@ def test_each_fold_holds_out_whole_texts_and_matches_statsmodels(rng):
 
 def test_spillover_drops_the_first_words_of_each_text(rng):
     design = build_reading_design(_words(rng, n_texts=2, n_words=10), spillover=2)
-    assert design.groupby("item")["position"].min().tolist() == [3, 3]
+    assert design.groupby("item_id")["word_position"].min().tolist() == [3, 3]
     assert len(design) == 16
 
 
@@ -79,7 +81,7 @@ def test_bad_input(rng):
 def _scored(rng, n_texts, n_words, text_sd, word_sd=1.0):
     """A scored table whose delta LL has a per-text offset (within-text correlation)."""
     offsets = rng.normal(0.0, text_sd, n_texts)
-    return pd.DataFrame({"item": np.repeat(np.arange(n_texts), n_words),
+    return pd.DataFrame({"item_id": np.repeat(np.arange(n_texts), n_words),
                          "delta_loglik": np.repeat(offsets, n_words)
                          + rng.normal(0.0, word_sd, n_texts * n_words)})
 
@@ -107,7 +109,7 @@ def test_text_and_word_bootstrap_agree_without_within_text_correlation(rng):
 def test_text_bootstrap_matches_scipy_on_text_means_for_equal_lengths(rng):
     scored = _scored(rng, n_texts=30, n_words=20, text_sd=0.5)
     row = summarize_delta(scored, n_boot=20_000, random_state=0).iloc[0]
-    means = scored.groupby("item")["delta_loglik"].mean().to_numpy()
+    means = scored.groupby("item_id")["delta_loglik"].mean().to_numpy()
     ref = sps.bootstrap((means,), np.mean, n_resamples=20_000, method="percentile",
                         random_state=1).confidence_interval
     scale = _width(row)
@@ -116,7 +118,7 @@ def test_text_bootstrap_matches_scipy_on_text_means_for_equal_lengths(rng):
 
 
 def test_text_bootstrap_weights_texts_by_their_words(rng):
-    scored = pd.DataFrame({"item": [1] * 3 + [2], "delta_loglik": [1.0, 1.0, 1.0, 5.0]})
+    scored = pd.DataFrame({"item_id": [1] * 3 + [2], "delta_loglik": [1.0, 1.0, 1.0, 5.0]})
     row = summarize_delta(scored, n_boot=500, random_state=0).iloc[0]
     assert row["value"] == 2.0 and row["ci_low"] == 1.0 and row["ci_high"] == 5.0
 
@@ -134,7 +136,7 @@ def test_mixed_model_fold_matches_statsmodels(rng):
                          ignore_index=True)
     scored = compute_delta_loglik(subjects, spillover=1)
     held = (scored["fold"] == 0).to_numpy()
-    cols = ["length", "frequency", "position", "length_lag1", "frequency_lag1", "surprisal",
+    cols = ["length", "frequency", "word_position", "length_lag1", "frequency_lag1", "surprisal",
             "surprisal_lag1"]
     train, test = scored.loc[~held], scored.loc[held]
     fit = sm.MixedLM(train["rt"], sm.add_constant(train[cols]), groups=train["subject"]).fit(
@@ -148,3 +150,42 @@ def test_mixed_model_fold_matches_statsmodels(rng):
 def test_bad_resample(rng):
     with pytest.raises(ProbingError, match="resample 'items': allowed texts, words"):
         summarize_delta(_scored(rng, 2, 5, 0.0), resample="items")
+
+
+_OLD = {"item_id": "item", "word_position": "position"}
+
+
+def test_old_column_names_still_work_with_a_warning_at_the_callers_line(rng):
+    words = _words(rng, n_texts=3, n_words=40)
+    old = words.rename(columns=_OLD)
+    with pytest.warns(DeprecationWarning) as rec:
+        design_old = build_reading_design(old, spillover=1)
+    assert {w.filename for w in rec} == {__file__}
+    pd.testing.assert_frame_equal(design_old, build_reading_design(words, spillover=1))
+    with pytest.warns(DeprecationWarning) as rec:
+        scored_old = compute_delta_loglik(old, spillover=1)
+    assert sorted(str(w.message).split(" is deprecated")[0] for w in rec) == [
+        "compute_delta_loglik: column: 'item'", "compute_delta_loglik: column: 'position'"]
+    assert {w.filename for w in rec} == {__file__}
+    scored = compute_delta_loglik(words, spillover=1)
+    pd.testing.assert_frame_equal(scored_old, scored)
+    with pytest.warns(DeprecationWarning, match=r"summarize_delta: column: 'item'.*'item_id'"):
+        summary_old = summarize_delta(scored[["item_id", "delta_loglik"]].rename(columns=_OLD),
+                                      random_state=0)
+    pd.testing.assert_frame_equal(summary_old, summarize_delta(scored, random_state=0))
+
+
+def test_new_names_win_over_old_ones_without_a_warning(rng):
+    words = _words(rng, n_texts=3, n_words=40)
+    both = words.assign(item=0, position=-1)  # unrelated columns that happen to use old names
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        design = build_reading_design(both, spillover=1)
+    pd.testing.assert_frame_equal(design.drop(columns=["item", "position"]),
+                                  build_reading_design(words, spillover=1))
+
+
+def test_old_names_do_not_hide_a_missing_column(rng):
+    words = _words(rng, n_texts=2, n_words=10).drop(columns="word_position")
+    with pytest.raises(ProbingError, match=r"missing column\(s\) \['word_position'\]"):
+        build_reading_design(words)

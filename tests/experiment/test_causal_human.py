@@ -68,7 +68,7 @@ def write_human_data(folder, rng):
         "  path: ratings.csv\n  columns: {text: s, rating: r}\n")
     (folder / "reading.yaml").write_text(
         "name: human_reading\nversion: 1\nkind: reading_times\nsource:\n  format: tsv\n"
-        "  path: reading.tsv\n  columns: {word: word, position: zone, item: item, time: rt}\n")
+        "  path: reading.tsv\n  columns: {word: word, word_position: zone, item_id: item, time: rt}\n")
 
 
 def write_causal_experiment(folder, text=TEXT, model=True):

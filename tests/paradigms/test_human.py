@@ -1,5 +1,7 @@
 """Ratings and reading-times paradigm files: import, alignment and one-line errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from probing._core.errors import ProbingError
 from probing.paradigms import generate, load_paradigm
 from probing.paradigms.importers.human import read_human_source
 
-RT_COLUMNS = {"word": "word", "position": "zone", "item": "item", "time": "rt"}
+RT_COLUMNS = {"word": "word", "word_position": "zone", "item_id": "item", "time": "rt"}
 
 
 def _write(path, header, rows, sep="\t"):
@@ -25,7 +27,7 @@ def test_reading_times_join_words_in_position_order(tmp_path):
     for _, w in words.iterrows():  # each data word is exactly its span of the text
         text = stimuli.table.set_index("stimulus_id").loc[w["stimulus_id"], "text"]
         assert text[w["char_start"]:w["char_end"]] == w["word"]
-    assert words.query("item == 2")["position"].tolist() == [1, 2, 3]
+    assert words.query("item_id == 2")["word_position"].tolist() == [1, 2, 3]
     assert words.query("word == \"'meow,'\"")["rt"].item() == 330.0
 
 
@@ -46,10 +48,10 @@ def test_ratings(tmp_path):
     ([("Dogs", 1, 1, 300), ("two words", 2, 1, 310)], RT_COLUMNS,
      r"rt.tsv:3: word: word 'two words' cannot be aligned to a text"),
     ([("Dogs", 1, 1, 300), ("bark", 1, 1, 310)], RT_COLUMNS,
-     r"rt.tsv:3: zone: \(item, position\) \(1, 1\) repeats \(first on line 2\)"),
+     r"rt.tsv:3: zone: \(item_id, word_position\) \(1, 1\) repeats \(first on line 2\)"),
     ([("Dogs", "1.5", 1, 300)], RT_COLUMNS, r"rt.tsv:2: zone: '1.5' is not an integer"),
-    ([("Dogs", 1, 1, 300)], {"word": "word", "item": "item", "time": "rt"},
-     r"must map the roles .* missing \['position'\]"),
+    ([("Dogs", 1, 1, 300)], {"word": "word", "item_id": "item", "time": "rt"},
+     r"must map the roles .* missing \['word_position'\]"),
 ], ids=["missing-column", "bad-time", "unalignable-word", "repeated-position", "bad-position",
         "missing-role"])
 def test_reading_times_bad_input(tmp_path, rows, columns, message):
@@ -80,10 +82,53 @@ def test_shipped_human_paradigms(name):
     from probing.paradigms import shipped_paradigms
 
     path = next(p for p in shipped_paradigms() if p.stem == name)
-    stimuli = generate(load_paradigm(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # a shipped file uses no deprecated key
+        stimuli = generate(load_paradigm(path))
     if name == "lau2020_ratings":
         assert len(stimuli.table) == 250
         assert stimuli.table["rating"].between(1, 4).all()
     else:
         assert sorted(stimuli.table["item_id"]) == list(range(1, 8))
         assert len(stimuli.words) == 7299
+
+
+OLD_RT_COLUMNS = {"word": "word", "position": "zone", "item": "item", "time": "rt"}
+
+
+def test_old_role_keys_still_work_with_a_warning_naming_file_and_field(tmp_path):
+    rows = [("bark.", 2, 1, 320), ("Dogs", 1, 1, 300), ("Cats", 1, 2, 310)]
+    path = _write(tmp_path / "rt.tsv", ["word", "zone", "item", "rt"], rows)
+    with pytest.warns(FutureWarning) as rec:
+        old = read_human_source(path, kind="reading_times", columns=OLD_RT_COLUMNS)
+    messages = sorted(str(w.message) for w in rec)
+    assert messages == [
+        f"{path}: columns.item: the role 'item' is deprecated and will be removed in the "
+        "next release; use 'item_id'",
+        f"{path}: columns.position: the role 'position' is deprecated and will be removed "
+        "in the next release; use 'word_position'"]
+    assert {w.filename for w in rec} == {__file__}  # the warning points at the caller
+    new = read_human_source(path, kind="reading_times", columns=RT_COLUMNS)
+    assert old.table.equals(new.table) and old.words.equals(new.words)
+    assert "word_position" in new.words and "position" not in new.words
+
+
+def test_old_and_new_role_keys_together_are_refused(tmp_path):
+    path = _write(tmp_path / "rt.tsv", ["word", "zone", "item", "rt"], [("Dogs", 1, 1, 300)])
+    with pytest.raises(ProbingError, match=r"rt.tsv: columns.position: map "
+                                           r"'word_position' only"):
+        read_human_source(path, kind="reading_times", columns={**RT_COLUMNS, "position": "zone"})
+
+
+def test_old_role_keys_in_a_paradigm_file_warn_and_load(tmp_path):
+    _write(tmp_path / "rt.tsv", ["word", "zone", "item", "rt"],
+           [("Dogs", 1, 1, 300), ("bark.", 2, 1, 320), ("Cats", 1, 2, 310)])
+    spec = tmp_path / "rt.yaml"
+    spec.write_text("name: rt\nversion: 1\nkind: reading_times\nsource:\n  format: tsv\n"
+                    "  path: rt.tsv\n  columns: {word: word, position: zone, item: item, "
+                    "time: rt}\n")
+    with pytest.warns(FutureWarning) as rec:
+        stimuli = generate(load_paradigm(spec))
+    assert sorted(str(w.message).split(" the role")[0] for w in rec) == [
+        f"{spec}: source.columns.item:", f"{spec}: source.columns.position:"]
+    assert stimuli.words["word_position"].tolist() == [1, 2, 1]

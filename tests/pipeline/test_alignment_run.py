@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from probing._core.vocabulary import table_columns
 from probing.cli.main import main
 from probing.pipeline.alignment import ALIGNMENT_COLUMNS
 from probing.pipeline.run import RunOptions, run_paradigm
@@ -58,7 +59,7 @@ def _reading_paradigm(tmp_path, rng):
     data = tmp_path / "rt.tsv"
     pd.DataFrame(rows, columns=["word", "zone", "item", "rt"]).to_csv(data, sep="\t", index=False)
     return _paradigm(tmp_path, "reading_times", data,
-                     "{word: word, position: zone, item: item, time: rt}", fmt="tsv")
+                     "{word: word, word_position: zone, item_id: item, time: rt}", fmt="tsv")
 
 
 def test_reading_times_run(tmp_path, gpt2, rng):
@@ -67,6 +68,9 @@ def test_reading_times_run(tmp_path, gpt2, rng):
     row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
     assert row["metric"] == "delta_loglik" and row["n"] == 3 * 38
     reading = tables["reading"]
+    written = pd.read_csv(tmp_path / "run" / "reading.csv")
+    assert reading.columns.tolist() == written.columns.tolist() == table_columns(
+        "reading", identity=True)
     assert len(reading) == 120 and reading["eow_corrected"].all()
     assert reading["delta_loglik"].notna().sum() == 3 * 38
 
@@ -98,7 +102,7 @@ def test_reading_times_by_layer(tmp_path, gpt2, rng):
                                plain[["value", "ci_low", "ci_high"]].to_numpy(float), atol=1e-6)
     assert alignment.loc[alignment["layer"] == 0, "value"].iloc[0] != plain["value"]
     layers = tables["reading_layers"]
-    merged = layers[layers["layer"] == 2].merge(tables["reading"], on=["item", "position"])
+    merged = layers[layers["layer"] == 2].merge(tables["reading"], on=["item_id", "word_position"])
     np.testing.assert_allclose(merged["surprisal_x"], merged["surprisal_y"], atol=1e-6)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["notes"]["alignment"]["layers"] == [0, 1, 2]

@@ -22,7 +22,7 @@ from probing.paradigms.importers import (
     read_syntaxgym,
     read_table_source,
 )
-from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
+from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source, renamed_roles
 from probing.paradigms.lexicon import read_lexicon
 
 _TEMPLATE_GENERATORS = {
@@ -78,7 +78,9 @@ def _from_source(spec):
     elif source.format == "fedorenko2010":
         stimuli = read_fedorenko2010(path, name=spec.name, **options)
     elif spec.kind in HUMAN_ROLES:
-        stimuli = read_human_source(path, kind=spec.kind, columns=dict(options.get("columns", ())),
+        columns = renamed_roles(spec.path or source.path, spec.kind,
+                                options.get("columns", {}), field="source.columns")
+        stimuli = read_human_source(path, kind=spec.kind, columns=columns,
                                     sep="\t" if source.format == "tsv" else ",", name=spec.name)
     else:
         stimuli = read_table_source(path, kind=spec.kind, columns=options.get("columns", {}),

@@ -1,12 +1,16 @@
 """Read human data: sentence ratings and word-by-word reading times.
 
 ``ratings``: one sentence per row; roles ``text`` and ``rating`` (``item`` optional).
-``reading_times``: one word per row; roles ``item`` (the text), ``position`` (the
-word's place in it, e.g. Natural Stories ``zone``), ``word`` and ``time``. Each text
-becomes one stimulus, its words joined by single spaces in ``position`` order, so each
-data word is exactly one whitespace-delimited word of the scored text (punctuation
+``reading_times``: one word per row; roles ``item_id`` (the text), ``word_position``
+(the word's place in it, e.g. Natural Stories ``zone``), ``word`` and ``time``. Each text
+becomes one stimulus, its words joined by single spaces in ``word_position`` order, so
+each data word is exactly one whitespace-delimited word of the scored text (punctuation
 stays with its word, as the data has it); the ``words`` table keeps the data's own
-``item`` and ``position`` and the reading time ``rt``.
+``item_id`` and ``word_position`` and the reading time ``rt``. The roles were called
+``item`` and ``position`` before; those keys still work for one release, with a
+:class:`FutureWarning` naming the file and the field (a warning meant for the author of
+a paradigm file, which Python shows by default, unlike a ``DeprecationWarning``); the
+paradigm loader names the paradigm file and ``source.columns.<role>``.
 
 Every problem names the file, the line and the mapped column.
 """
@@ -14,6 +18,7 @@ Every problem names the file, the line and the mapped column.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +27,40 @@ from probing._core.errors import SpecError
 from probing.paradigms.importers.table import _check_unique, _infer_sep, _items, _read_rows
 from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, WORD_COLUMNS, Stimuli
 
-__all__ = ["HUMAN_ROLES", "read_human_source"]
+__all__ = ["HUMAN_ROLES", "read_human_source", "renamed_roles"]
 
 HUMAN_ROLES = {"ratings": (("text", "rating"), ("item",)),
-               "reading_times": (("item", "position", "word", "time"), ())}
+               "reading_times": (("item_id", "word_position", "word", "time"), ())}
+# old role -> new role, per kind; the old keys work (with a warning) until the next release
+_OLD_ROLES = {"reading_times": {"item": "item_id", "position": "word_position"}}
+
+
+def renamed_roles(path, kind, columns, *, field="columns", stacklevel=2):
+    """``columns`` with the deprecated role keys renamed, each with a FutureWarning.
+
+    The warning names ``path`` (the paradigm file, or the data file when the roles are
+    given in Python) and the field ``<field>.<old role>``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     renamed_roles("p.yaml", "reading_times", {"position": "zone", "word": "w"})
+    {'word_position': 'zone', 'word': 'w'}
+    """
+    columns = dict(columns)
+    for old, new in _OLD_ROLES.get(kind, {}).items():
+        if old not in columns:
+            continue
+        if new in columns:
+            raise SpecError(f"map {new!r} only ({old!r} is its deprecated name)", file=path,
+                            field=f"{field}.{old}")
+        warnings.warn(f"{path}: {field}.{old}: the role {old!r} is deprecated and will be "
+                      f"removed in the next release; use {new!r}", FutureWarning,
+                      stacklevel=stacklevel + 1)
+        columns = {(new if role == old else role): column for role, column in columns.items()}
+    return columns
 
 
 def _check_roles(path, kind, columns):
@@ -73,7 +108,7 @@ def read_human_source(path, *, kind, columns, sep=None, name=None):
     -------
     Stimuli
         Ratings: ``table`` with ``rating``; reading times: one stimulus per text and a
-        ``words`` table (``item, position, rt``).
+        ``words`` table (``item_id, word_position, rt``).
 
     Examples
     --------
@@ -81,12 +116,13 @@ def read_human_source(path, *, kind, columns, sep=None, name=None):
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "rt.tsv"
     >>> _ = path.write_text("w\\tz\\ti\\tms\\nDogs\\t1\\t1\\t300\\nbark.\\t2\\t1\\t320\\n")
     >>> s = read_human_source(path, kind="reading_times",
-    ...     columns={"word": "w", "position": "z", "item": "i", "time": "ms"})
+    ...     columns={"word": "w", "word_position": "z", "item_id": "i", "time": "ms"})
     >>> s.table["text"].tolist(), s.words["rt"].tolist()
     (['Dogs bark.'], [300.0, 320.0])
     """
     path = Path(path)
     name = name or path.stem
+    columns = renamed_roles(path, kind, columns, stacklevel=2)
     _check_roles(path, kind, columns)
     lines, frame = _read_rows(path, sep or _infer_sep(path), columns)
     if not lines:
@@ -125,15 +161,16 @@ def _check_words(frame, lines, path, columns):
 
 def _reading_times(frame, lines, path, name, columns):
     _check_words(frame, lines, path, columns)
-    frame = frame.assign(position=_numbers(frame["position"], lines, path, columns["position"],
-                                           integer=True),
+    keys = ["item_id", "word_position"]
+    frame = frame.assign(word_position=_numbers(frame["word_position"], lines, path,
+                                                columns["word_position"], integer=True),
                          rt=_numbers(frame["time"], lines, path, columns["time"]),
-                         item=_items(frame["item"]), word=frame["word"].str.strip(), _line=lines)
-    _check_unique(list(zip(frame["item"], frame["position"], strict=True)), lines, path,
-                  "(item, position)", columns["position"])
+                         item_id=_items(frame["item_id"]), word=frame["word"].str.strip(),
+                         _line=lines)
+    _check_unique(list(zip(frame["item_id"], frame["word_position"], strict=True)), lines, path,
+                  "(item_id, word_position)", columns["word_position"])
     stimuli, words = [], []
-    for item, group in frame.sort_values(["item", "position"], kind="stable").groupby(
-            "item", sort=True):
+    for item, group in frame.sort_values(keys, kind="stable").groupby("item_id", sort=True):
         sid = f"{name}-{item}"
         starts = [0]
         for word in group["word"].iloc[:-1]:
@@ -143,7 +180,7 @@ def _reading_times(frame, lines, path, name, columns):
             "stimulus_id": sid, "word_index": range(len(group)), "word": group["word"].to_numpy(),
             "char_start": starts, "char_end": [s + len(w) for s, w in zip(
                 starts, group["word"], strict=True)],
-            "item": item, "position": group["position"].to_numpy(),
+            "item_id": item, "word_position": group["word_position"].to_numpy(),
             "rt": group["rt"].to_numpy()}))
     table = pd.DataFrame(stimuli, columns=list(STIMULUS_COLUMNS))
     regions = pd.DataFrame({"stimulus_id": table["stimulus_id"], "region": "text",
@@ -151,5 +188,5 @@ def _reading_times(frame, lines, path, name, columns):
                             "char_end": table["text"].str.len()}, columns=list(REGION_COLUMNS))
     word_table = pd.concat(words, ignore_index=True)
     return Stimuli(paradigm=name, kind="reading_times", table=table, regions=regions,
-                   words=word_table[[*WORD_COLUMNS, "item", "position", "rt"]],
+                   words=word_table[[*WORD_COLUMNS, *keys, "rt"]],
                    info={"source": "table", "file": path.name})
