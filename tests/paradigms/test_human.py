@@ -35,7 +35,7 @@ def test_ratings(tmp_path):
     path = _write(tmp_path / "r.csv", ["ID", "sentence", "mean"],
                   [(7, "the cat sat .", 3.5), (9, "cat the sat", 1.25)], sep=",")
     stimuli = read_human_source(path, kind="ratings",
-                                columns={"text": "sentence", "rating": "mean", "item": "ID"})
+                                columns={"text": "sentence", "rating": "mean", "item_id": "ID"})
     assert stimuli.table["stimulus_id"].tolist() == ["r-7", "r-9"]
     np.testing.assert_array_equal(stimuli.table["rating"], [3.5, 1.25])
 

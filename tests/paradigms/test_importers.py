@@ -362,11 +362,27 @@ def test_table_minimal_pairs_match_read_blimp(blimp, data_dir, tmp_path):
     path = tmp_path / "pairs.tsv"
     frame.to_csv(path, sep="\t", index=False)
     s = read_table_source(path, kind="minimal_pairs",
-                          columns={"good": "ok", "bad": "not_ok", "phenomenon": "uid", "item": "n"})
+                          columns={"good": "ok", "bad": "not_ok", "phenomenon": "uid", "item_id": "n"})
     assert set(s.table.columns) == PAIR_TABLE
     pd.testing.assert_frame_equal(s.table, blimp.table[list(s.table.columns)])
     pd.testing.assert_frame_equal(s.regions, blimp.regions)
     assert s.info["n_identical"] == 0 and s.info["phenomena"] == blimp.info["phenomena"]
+
+
+def test_table_old_item_key_still_reads_with_a_warning(tmp_path):
+    # the role was `item` before it took the column vocabulary's name `item_id`
+    path = tmp_path / "design.csv"
+    path.write_text("n,cond,sentence\n1,a,The dog ran.\n2,a,A cat sat.\n")
+    new = read_table_source(path, kind="factorial",
+                            columns={"item_id": "n", "condition": "cond", "text": "sentence"})
+    with pytest.warns(FutureWarning, match=rf"{path}: columns.item: the role 'item' is "
+                                           r"deprecated .* use 'item_id'"):
+        old = read_table_source(path, kind="factorial",
+                                columns={"item": "n", "condition": "cond", "text": "sentence"})
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(SpecError, match="map 'item_id' only"):
+        read_table_source(path, kind="factorial", columns={
+            "item": "n", "item_id": "n", "condition": "cond", "text": "sentence"})
 
 
 def test_table_factorial_with_extra_factor(tmp_path):
@@ -374,7 +390,7 @@ def test_table_factorial_with_extra_factor(tmp_path):
     path.write_text("item;cond;sentence;animacy\n1;a;The dog ran.;animate\n"
                     "1;b;The rock fell.;inanimate\n2;a;A cat sat.;animate\n")
     s = read_table_source(path, kind="factorial", sep=";", columns={
-        "item": "item", "condition": "cond", "text": "sentence", "animacy": "animacy"})
+        "item_id": "item", "condition": "cond", "text": "sentence", "animacy": "animacy"})
     assert list(s.table.columns) == ["stimulus_id", "item_id", "condition", "text", "animacy"]
     assert s.table.stimulus_id.tolist() == ["design-1-a", "design-1-b", "design-2-a"]
     assert s.table.item_id.tolist() == [1, 1, 2] and s.factors == ["animacy"]

@@ -235,7 +235,7 @@ csv_text = st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=4), max_s
 @given(st.one_of(csv_text, st.text(max_size=200)))
 def test_table_source(text):
     answers(read_table_source, _write("t.csv", text), kind="minimal_pairs",
-            columns={"good": "good", "bad": "bad", "item": "item"})
+            columns={"good": "good", "bad": "bad", "item_id": "item"})
 
 
 @SETTINGS

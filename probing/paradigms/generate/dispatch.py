@@ -22,7 +22,8 @@ from probing.paradigms.importers import (
     read_syntaxgym,
     read_table_source,
 )
-from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source, renamed_roles
+from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
+from probing.paradigms.importers.roles import renamed_roles
 from probing.paradigms.lexicon import read_lexicon
 
 _TEMPLATE_GENERATORS = {
@@ -77,14 +78,12 @@ def _from_source(spec):
         stimuli = _labels_from_paradigm(spec, path)
     elif source.format == "fedorenko2010":
         stimuli = read_fedorenko2010(path, name=spec.name, **options)
-    elif spec.kind in HUMAN_ROLES:
+    else:
         columns = renamed_roles(spec.path or source.path, spec.kind,
                                 options.get("columns", {}), field="source.columns")
-        stimuli = read_human_source(path, kind=spec.kind, columns=columns,
-                                    sep="\t" if source.format == "tsv" else ",", name=spec.name)
-    else:
-        stimuli = read_table_source(path, kind=spec.kind, columns=options.get("columns", {}),
-                                    sep="\t" if source.format == "tsv" else ",", name=spec.name)
+        read = read_human_source if spec.kind in HUMAN_ROLES else read_table_source
+        stimuli = read(path, kind=spec.kind, columns=columns,
+                       sep="\t" if source.format == "tsv" else ",", name=spec.name)
     extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {})}
     return dataclasses.replace(stimuli, paradigm=spec.name, kind=spec.kind,
                                predictions=stimuli.predictions + spec.predictions,

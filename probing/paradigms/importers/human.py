@@ -18,49 +18,20 @@ Every problem names the file, the line and the mapped column.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from probing._core.errors import SpecError
+from probing.paradigms.importers.roles import renamed_roles
 from probing.paradigms.importers.table import _check_unique, _infer_sep, _items, _read_rows
 from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, WORD_COLUMNS, Stimuli
 
-__all__ = ["HUMAN_ROLES", "read_human_source", "renamed_roles"]
+__all__ = ["HUMAN_ROLES", "read_human_source"]
 
-HUMAN_ROLES = {"ratings": (("text", "rating"), ("item",)),
+HUMAN_ROLES = {"ratings": (("text", "rating"), ("item_id",)),
                "reading_times": (("item_id", "word_position", "word", "time"), ())}
 # old role -> new role, per kind; the old keys work (with a warning) until the next release
-_OLD_ROLES = {"reading_times": {"item": "item_id", "position": "word_position"}}
-
-
-def renamed_roles(path, kind, columns, *, field="columns", stacklevel=2):
-    """``columns`` with the deprecated role keys renamed, each with a FutureWarning.
-
-    The warning names ``path`` (the paradigm file, or the data file when the roles are
-    given in Python) and the field ``<field>.<old role>``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     renamed_roles("p.yaml", "reading_times", {"position": "zone", "word": "w"})
-    {'word_position': 'zone', 'word': 'w'}
-    """
-    columns = dict(columns)
-    for old, new in _OLD_ROLES.get(kind, {}).items():
-        if old not in columns:
-            continue
-        if new in columns:
-            raise SpecError(f"map {new!r} only ({old!r} is its deprecated name)", file=path,
-                            field=f"{field}.{old}")
-        warnings.warn(f"{path}: {field}.{old}: the role {old!r} is deprecated and will be "
-                      f"removed in the next release; use {new!r}", FutureWarning,
-                      stacklevel=stacklevel + 1)
-        columns = {(new if role == old else role): column for role, column in columns.items()}
-    return columns
 
 
 def _check_roles(path, kind, columns):
@@ -137,9 +108,9 @@ def _ratings(frame, lines, path, name, columns):
         if not text.strip():
             raise SpecError("empty sentence", file=path, field=columns["text"], line=line)
     ratings = _numbers(frame["rating"], lines, path, columns["rating"])
-    items = _items(frame["item"] if "item" in frame else pd.Series(range(len(frame))))
+    items = _items(frame["item_id"] if "item_id" in frame else pd.Series(range(len(frame))))
     ids = [f"{name}-{i}" for i in items]
-    _check_unique(ids, lines, path, "item", columns.get("item", "item"))
+    _check_unique(ids, lines, path, "item_id", columns.get("item_id", "item_id"))
     table = pd.DataFrame(dict(zip(STIMULUS_COLUMNS, (ids, items.to_numpy(), "rated",
                                                      frame["text"].str.strip().to_numpy()),
                                   strict=True)))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from probing._core.errors import SpecError
 from probing.paradigms.importers.blimp import build_pair_stimuli
+from probing.paradigms.importers.roles import renamed_roles
 from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, Stimuli
 
 __all__ = ["read_table_source"]
@@ -22,8 +23,8 @@ __all__ = ["read_table_source"]
 TABLE_KINDS = ("minimal_pairs", "factorial", "rsa", "localizer")
 _REQUIRED = {"minimal_pairs": ("good", "bad")}
 _REQUIRED_OTHER = ("text", "condition")
-_KNOWN = {"minimal_pairs": ("good", "bad", "phenomenon", "item")}
-_KNOWN_OTHER = ("text", "condition", "item")
+_KNOWN = {"minimal_pairs": ("good", "bad", "phenomenon", "item_id")}
+_KNOWN_OTHER = ("text", "condition", "item_id")
 # Extra roles become columns; these names already mean something in the table contract.
 _RESERVED = ("stimulus_id", "item_id", "condition", "text", "phenomenon", "pair_id", "role",
              "identical")
@@ -41,7 +42,8 @@ def read_table_source(path, *, kind, columns, sep=None, name=None):
         One of ``minimal_pairs, factorial, rsa, localizer``.
     columns : dict of str to str
         Maps our roles to the file's column names, e.g. ``{"good": "grammatical",
-        "bad": "ungrammatical", "item": "id"}``.
+        "bad": "ungrammatical", "item_id": "id"}`` (``item`` is the deprecated name of
+        ``item_id``: it still works, with a FutureWarning).
     sep : str, optional
         Field separator; inferred from a ``.tsv`` or ``.csv`` suffix by default.
     name : str, optional
@@ -51,7 +53,7 @@ def read_table_source(path, *, kind, columns, sep=None, name=None):
     -------
     probing.stimuli.Stimuli
         Minimal pairs: as :func:`~probing.paradigms.importers.blimp.build_pair_stimuli`
-        (``phenomenon`` defaults to ``name``, ``item`` to the 0-based row index).
+        (``phenomenon`` defaults to ``name``, ``item_id`` to the 0-based row index).
         Other kinds: one row per line, columns ``stimulus_id`` (``name-item-condition``),
         ``item_id``, ``condition``, ``text``, then one column per extra role, and one
         ``sentence`` region per stimulus; ``info["factors"]`` lists each extra role's
@@ -63,12 +65,13 @@ def read_table_source(path, *, kind, columns, sep=None, name=None):
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "agr.csv"
     >>> _ = path.write_text("id,ok,not_ok\\n1,The dogs bark.,The dogs barks.\\n")
     >>> s = read_table_source(path, kind="minimal_pairs",
-    ...                       columns={"good": "ok", "bad": "not_ok", "item": "id"})
+    ...                       columns={"good": "ok", "bad": "not_ok", "item_id": "id"})
     >>> s.table[["stimulus_id", "text"]].values.tolist()
     [['agr-1-good', 'The dogs bark.'], ['agr-1-bad', 'The dogs barks.']]
     """
     path = Path(path)
     name = name or path.stem
+    columns = renamed_roles(path, kind, columns)
     if kind not in TABLE_KINDS:
         raise SpecError(f"must be one of {', '.join(TABLE_KINDS)}, got {kind!r}", file=path,
                         field="kind")
@@ -85,7 +88,8 @@ def read_table_source(path, *, kind, columns, sep=None, name=None):
     texts = ("good", "bad") if kind == "minimal_pairs" else ("text",)
     for role in texts:
         _check_text(frame[role], lines, path, role)
-    frame["item"] = _items(frame["item"] if "item" in frame else pd.Series(range(len(frame))))
+    frame["item_id"] = _items(frame["item_id"] if "item_id" in frame
+                              else pd.Series(range(len(frame))))
     if kind == "minimal_pairs":
         return _pairs(frame, lines, path, name)
     return _others(frame, lines, path, name, kind)
@@ -145,19 +149,18 @@ def _check_unique(keys, lines, path, what, field):
 
 
 def _pairs(frame, lines, path, name):
-    frame = frame.rename(columns={"item": "item_id"})
     if "phenomenon" not in frame:
         frame["phenomenon"] = name
     _check_unique(list(zip(frame["phenomenon"], frame["item_id"], strict=True)), lines, path,
-                  "pair (phenomenon, item)", "columns.item")
+                  "pair (phenomenon, item_id)", "columns.item_id")
     return build_pair_stimuli(frame, paradigm=name, info={"source": "table", "file": path.name})
 
 
 def _others(frame, lines, path, name, kind):
-    ids = [f"{name}-{i}-{c}" for i, c in zip(frame["item"], frame["condition"], strict=True)]
-    _check_unique(ids, lines, path, "stimulus", "columns.item")
-    extra = [c for c in frame.columns if c not in ("item", "condition", "text")]
-    values = (ids, frame["item"].to_numpy(), frame["condition"].to_numpy(),
+    ids = [f"{name}-{i}-{c}" for i, c in zip(frame["item_id"], frame["condition"], strict=True)]
+    _check_unique(ids, lines, path, "stimulus", "columns.item_id")
+    extra = [c for c in frame.columns if c not in ("item_id", "condition", "text")]
+    values = (ids, frame["item_id"].to_numpy(), frame["condition"].to_numpy(),
               frame["text"].to_numpy())
     table = pd.DataFrame(dict(zip(STIMULUS_COLUMNS, values, strict=True)))
     for role in extra:
