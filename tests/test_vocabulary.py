@@ -46,3 +46,24 @@ def test_identity_columns_go_last_and_existing_ones_are_kept():
     out = add_identity(frame, model="other", paradigm="p")
     assert out.columns.tolist() == ["value", "model", "paradigm"]
     assert out["model"].tolist() == ["mine"] and frame.columns.tolist() == ["model", "value"]
+
+
+def test_every_column_list_of_the_package_uses_the_vocabulary():
+    # each `*_COLUMNS` tuple of a module names the columns of a table some function returns
+    import importlib
+    import pkgutil
+
+    import probing
+    from probing._core.vocabulary import COLUMNS
+
+    unknown = {}
+    for info in pkgutil.walk_packages(probing.__path__, "probing."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if name.endswith("_COLUMNS") and isinstance(value, tuple):
+                missing = [c for c in value if isinstance(c, str) and c not in COLUMNS]
+                if missing:
+                    unknown[f"{info.name}.{name}"] = missing
+    assert not unknown, unknown

@@ -86,10 +86,69 @@ _COLUMNS = {
     "exact": ("bool", "`p_val` enumerates every permutation (else Monte Carlo)"),
     "n_boot": ("int", "bootstrap resamples behind the interval (0: none)"),
     "n_stimuli": ("int", "RSA: rows of the RDM (stimulus ids after averaging)"),
+    # causal analyses' own tables (probing.causal, probing.models)
+    "run": ("str", "patch_pairs: `source` or `target` (a member's plain run) or `patched`"),
+    "member": ("str", "patch_pairs: whose tokens a log-probability sums (`source`, `target`)"),
+    "alignment": ("str", "patching: how the members' tokens are aligned (`token`, or "
+                         "`word_last_token` when their token counts differ)"),
+    "n_candidates": ("int", "attribution screen: cells the screen ranked"),
+    "from_position": ("str", "crossover: the position the effect leaves"),
+    "to_position": ("str", "crossover: the position the effect moves to"),
+    "from_effect": ("float", "crossover: effect at `from_position`"),
+    "from_ci_low": ("float", "crossover: lower end of its interval"),
+    "from_ci_high": ("float", "crossover: upper end of its interval"),
+    "to_effect": ("float", "crossover: effect at `to_position`"),
+    "to_ci_low": ("float", "crossover: lower end of its interval"),
+    "to_ci_high": ("float", "crossover: upper end of its interval"),
+    "moved": ("bool", "crossover: the effect is larger at `to_position` than at "
+                      "`from_position`"),
+    "subspace": ("str", "interchange: the subspace intervened on (`probe`, `mean_difference`, "
+                        "`random`, ...)"),
+    "model_weights": ("str", "`trained`, or `reinitialised` (the control model)"),
+    "n_repeats": ("int", "interchange: random subspaces averaged per pair"),
+    "erasure": ("str", "amnesic probing: `leace` (the property erased) or `random` "
+                       "(random directions of the same rank)"),
+    "before": ("float", "amnesic probing: the measure without erasure"),
+    "after": ("float", "amnesic probing: the measure with the erasure"),
+    "fraction_lost": ("float", "amnesic probing: (before - after) / (before - chance)"),
+    "check": ("str", "self-check: which identity of the intervention engine is tested"),
+    "readout": ("str", "self-check: what is compared (logits, activations, ...)"),
+    "tolerance": ("float", "self-check: the largest difference that passes"),
+    "passed": ("bool", "self-check: `value <= tolerance`"),
+    # localizers (probing localize)
+    "z": ("float", "localizer: the unit's statistic as a standard-normal z"),
+    "dof": ("float", "localizer: degrees of freedom of `stat`"),
+    "selected": ("bool", "localizer: the unit is in the selection"),
+    "selected_on": ("str", "reliability: the run the units were selected on"),
+    "measured_on": ("str", "reliability: the run they were measured on"),
+    "expected": ("float", "reliability: what random selections of the same size give"),
+    "n_selected": ("int", "reliability: units selected"),
+    "n_units": ("int", "reliability: units tested"),
+    # design balance, mixed models, pooled seeds, fresh-vs-published mapping
+    "test": ("str", "the test behind `stat` and `p_val` (e.g. `anova`, `wald`, `by_item`)"),
+    "slot": ("str", "balance: the paradigm slot whose fillers are compared"),
+    "mean": ("float", "balance: the measure's mean in the condition"),
+    "sd": ("float", "standard deviation: of the measure in a condition (balance), of "
+                    "`value` over seeds (pooled tables)"),
+    "min": ("float", "pooled tables: smallest `value` over seeds"),
+    "max": ("float", "pooled tables: largest `value` over seeds"),
+    "seeds": ("str", "pooled tables: the seeds pooled, comma-separated"),
+    "conditions": ("str", "fresh vs published: the generated conditions kept (space-"
+                          "separated; empty: all)"),
+    "match": ("str", "fresh vs published: how closely the generated construction matches "
+                     "the BLiMP phenomenon (`close`, `partial`)"),
     # probes (probing probe)
     "probe": ("str", "probes: the classifier or regressor (e.g. `logistic`, `ridge`)"),
     "seed": ("int", "a random seed of the row (lexicon seed, control-task seed); empty when "
                     "none applies"),
+    "majority": ("float", "probes: the score of predicting the training fold's most "
+                          "frequent class (regression: its mean)"),
+    "n_train": ("int", "probes: training rows of the fold"),
+    "n_test": ("int", "probes: test rows of the fold"),
+    "permute": ("str", "probe permutation test: what was exchanged (`rows`, `groups`, "
+                        "`within_groups`)"),
+    "a": ("str", "paired comparison: the first of the two compared (probe, layer, model)"),
+    "b": ("str", "paired comparison: the second"),
     "chance": ("float", "probes: the expected score of guessing with the class frequencies "
                         "(regression: 0 for `r2`)"),
     "below_chance": ("bool", "probes: the interval lies below `chance`"),
