@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.stats import correct_pvalues, proportion_ci
+from probing.stats import correct_pvalues, correction_label, proportion_ci
 from probing.stats.twoprop import compare_proportions
 
 __all__ = ["FRESH_COLUMNS", "ITEM_SETS", "compare_fresh_published"]
@@ -94,5 +94,6 @@ def compare_fresh_published(pairs, *, ci=0.95, correction="holm"):
     overall = pd.DataFrame(_one(sets["published"], sets["fresh"],
                                 {"phenomenon": "overall", "fresh_paradigm": "all"}, ci))
     out = pd.concat([out, overall.reindex(columns=list(FRESH_COLUMNS))], ignore_index=True)
-    out["correction"] = np.where(out["item_set"] == "difference", correction, "")
+    out["correction"] = np.where(out["item_set"] == "difference", correction_label(correction),
+                                 "")
     return out

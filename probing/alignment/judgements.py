@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.stats import correct_pvalues, proportion_ci
+from probing.stats import correct_pvalues, correction_label, proportion_ci
 from probing.stats.twoprop import mcnemar_test
 
 __all__ = ["JUDGEMENT_COLUMNS", "JUDGEMENT_SUMMARY_COLUMNS", "build_judgements",
@@ -173,5 +173,5 @@ def compare_judgements(judgements, *, ci=0.95, correction="holm"):
     tested = out["metric"] == "mcnemar"
     out.loc[tested, "p_corr"] = correct_pvalues(out.loc[tested, "p_val"].to_numpy(float),
                                                 correction=correction)
-    out["correction"] = np.where(tested, correction, "")
+    out["correction"] = np.where(tested, correction_label(correction), "")
     return out

@@ -15,6 +15,7 @@ from probing.stats import (
     binomial_test,
     bootstrap_ci,
     correct_pvalues,
+    correction_label,
     proportion_ci,
 )
 
@@ -247,7 +248,7 @@ def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_st
             rng=rng)})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[:-2]))
     return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), correction=correction),
-                      correction=CORRECTIONS[correction])
+                      correction=correction_label(correction))
 
 
 def _ties(group):

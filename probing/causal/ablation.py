@@ -28,7 +28,7 @@ from probing.causal._checks import (
     same_length,
 )
 from probing.causal._resample import draw_group_counts, group_sums, ratio_intervals
-from probing.stats import CORRECTIONS, correct_pvalues, permutation_pvalue
+from probing.stats import CORRECTIONS, correct_pvalues, correction_label, permutation_pvalue
 from probing.stats.permutation import ALTERNATIVES
 
 __all__ = ["ABLATION_COLUMNS", "ablation_test", "compare_to_null"]
@@ -172,7 +172,7 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     table["p_corr"] = np.nan
     table.loc[given, "p_corr"] = correct_pvalues(table.loc[given, "p_val"].to_numpy(),
                                                  correction=correction)
-    table["correction"] = correction
+    table["correction"] = correction_label(correction)
     return table[list(ABLATION_COLUMNS)]
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from probing._core.errors import ProbingError
-from probing.stats import CORRECTIONS, correct_pvalues
+from probing.stats import CORRECTIONS, correct_pvalues, correction_label
 
 __all__ = ["LESION_COLUMNS", "combine_ablations", "normal_null_pvalue", "plot_lesion"]
 
@@ -137,7 +137,7 @@ def combine_ablations(ablation, null, *, correction="holm"):
                                                    correction=correction)
         out.loc[index, "p_normal_corr"] = correct_pvalues(
             out.loc[index, "p_normal"].to_numpy(float), correction=correction)
-    out["correction"] = correction
+    out["correction"] = correction_label(correction)
     return out[[*LESION_COLUMNS, "paradigm"]]
 
 

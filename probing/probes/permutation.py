@@ -30,7 +30,7 @@ from probing.probes._design import prepare
 from probing.probes._metrics import mean_baselines, score
 from probing.probes._schemes import PERMUTE, draw_permutations, resolve_scheme
 from probing.probes.estimators import RidgeClassifierProbe, RidgeProbe
-from probing.stats import CORRECTIONS, correct_pvalues, permutation_pvalue
+from probing.stats import CORRECTIONS, correct_pvalues, correction_label, permutation_pvalue
 
 __all__ = ["PERMUTATION_COLUMNS", "correct_table", "permutation_test_layers"]
 
@@ -195,7 +195,7 @@ def _table(design, scores, scheme, correction):
         "permute": scheme,
     })
     table["p_corr"] = correct_pvalues(table["p_val"].to_numpy(), correction=correction)
-    table["correction"] = correction
+    table["correction"] = correction_label(correction)
     below = correct_pvalues(permutation_pvalue(observed, null.T, alternative="less"),
                             correction=correction)
     table["below_chance"] = below < BELOW_CHANCE_ALPHA
@@ -247,5 +247,5 @@ def correct_table(table, *, correction="holm", by=None):
     for rows in families:
         p_corr[rows] = correct_pvalues(p_val[rows], correction=correction)
     out["p_corr"] = p_corr
-    out["correction"] = correction
+    out["correction"] = correction_label(correction)
     return out

@@ -26,7 +26,7 @@ from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
-from probing.stats import correct_pvalues
+from probing.stats import correct_pvalues, correction_label
 from probing.store import Activations
 
 __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
@@ -237,7 +237,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
             "n_stimuli": data.n_stimuli}))
     table = pd.concat(frames, ignore_index=True)
-    table["correction"] = correction or "none"
+    table["correction"] = correction_label(correction)
     table["p_corr"] = (table["p_val"].to_numpy() if correction is None
                        else correct_pvalues(table["p_val"].to_numpy(), correction=correction))
     return table[list(RSA_COLUMNS)]

@@ -25,12 +25,13 @@ Each function wraps a well-kept implementation and fixes the conventions:
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
 from probing.stats.permutation import permutation_pvalue
 from probing.stats.proportions import PROPORTION_METHODS, proportion_ci
-from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues
+from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues, correction_label
 from probing.stats.resampling import BootstrapCI, bootstrap_ci
 from probing.stats.twoprop import compare_proportions, mcnemar_test
 
 __all__ = [
     "CORRECTIONS",
+    "correction_label",
     "MIXED_COLUMNS",
     "PROPORTION_METHODS",
     "BootstrapCI",

@@ -12,7 +12,7 @@ from statsmodels.stats.multitest import multipletests
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
-__all__ = ["ALTERNATIVES", "CORRECTIONS", "binomial_test", "correct_pvalues"]
+__all__ = ["ALTERNATIVES", "CORRECTIONS", "binomial_test", "correct_pvalues", "correction_label"]
 
 #: Accepted ``alternative`` values of every test (the one list; others import it).
 ALTERNATIVES = ("greater", "less", "two-sided")
@@ -109,6 +109,25 @@ def correct_pvalues(p_vals, *, correction="holm"):
         adjust = _holm if correction == "holm" else partial(_multipletests, method=CORRECTIONS[correction])
         out[keep] = adjust(p_vals[keep])
     return out
+
+
+def correction_label(correction):
+    """The ``correction`` value a table stores: the canonical name, or ``"none"``.
+
+    Every table writes it through this function, so ``bh`` is stored as ``fdr_bh`` and no
+    correction as ``none`` in every command's output.
+
+    Examples
+    --------
+    >>> correction_label("bh"), correction_label(None), correction_label("holm")
+    ('fdr_bh', 'none', 'holm')
+    """
+    if correction is None or correction == "none":
+        return "none"
+    if correction not in CORRECTIONS:
+        raise ProbingError(f"correction must be one of {list(CORRECTIONS)} or None, got "
+                           f"{correction!r}")
+    return CORRECTIONS[correction]
 
 
 def _multipletests(p_vals, method):

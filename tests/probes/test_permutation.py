@@ -132,6 +132,8 @@ def test_permutation_table_uses_the_requested_correction():
     values, labels = planted(n_rows=40, n_layers=4)
     table = permutation_test_layers(values, labels, groups=None, n_perm=20, correction="fdr_bh")
     np.testing.assert_allclose(table.p_corr, multipletests(table.p_val, method="fdr_bh")[1])
+    short = permutation_test_layers(values, labels, groups=None, n_perm=20, correction="bh")
+    assert (short["correction"] == "fdr_bh").all()  # stored by its canonical name
 
 
 @pytest.mark.slow

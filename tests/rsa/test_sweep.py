@@ -163,3 +163,12 @@ def test_groups_must_be_constant_within_a_stimulus(rng):
 def test_compare_models_needs_a_mapping():
     with pytest.raises(ProbingError, match="compare_models: rdms must be a non-empty mapping"):
         compare_models([])
+
+
+def test_bh_is_stored_by_its_canonical_name(rng):
+    # one stored value per correction in every table: `bh` is written as `fdr_bh`
+    X, model = rng.normal(size=(8, 2, 5)), {"m": rng.normal(size=28)}
+    short = rsa_layers(X, model, correction="bh", n_perm=20, bootstrap=None, random_state=0)
+    full = rsa_layers(X, model, correction="fdr_bh", n_perm=20, bootstrap=None, random_state=0)
+    assert (short["correction"] == "fdr_bh").all()
+    np.testing.assert_array_equal(short["p_corr"], full["p_corr"])

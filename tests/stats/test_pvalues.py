@@ -127,3 +127,12 @@ def test_correction_matches_multipletests_with_ties_and_extremes(method):
     p = np.array([0.01, 0.5, 0.01, 0.0, 1.0, 0.02, 0.5, 0.04])
     expected = multipletests(p, method=method)[1]
     np.testing.assert_allclose(correct_pvalues(p, correction=method), expected, rtol=1e-12)
+
+
+def test_correction_label_is_the_stored_name():
+    from probing.stats import correction_label
+
+    assert [correction_label(c) for c in ("holm", "bonferroni", "fdr_bh", "bh", None, "none")] \
+        == ["holm", "bonferroni", "fdr_bh", "fdr_bh", "none", "none"]
+    with pytest.raises(ProbingError, match="correction must be one of"):
+        correction_label("sidak")
