@@ -22,10 +22,11 @@ The whole real case as measured for the docs:
         --interchange-layers 12:subject,24:subject,27:attractor,30:attractor --n-random 2
 
 ``--das`` adds the DAS rows to the interchange step (``--das-steps``, ``--das-lr``,
-``--das-batch-size``); the DAS real case of docs/causal-analyses.md:
+``--das-batch-size``, ``--no-das-control``); the DAS real case of docs/causal-analyses.md:
 
     PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT --steps interchange \
-        --interchange-layers 12:subject --test-items 20 --n-random 2 --das
+        --interchange-layers 12:subject --test-items 10 --n-random 1 --das \
+        --das-steps 60 --das-batch-size 8 --das-lr 0.01 --no-das-control
 
 It prints the time each step took, the interchange table and each step's main numbers.
 """
@@ -69,10 +70,13 @@ def main():
     parser.add_argument("--das-steps", type=int, default=DAS_OPTIONS["steps"])
     parser.add_argument("--das-lr", type=float, default=DAS_OPTIONS["lr"])
     parser.add_argument("--das-batch-size", type=int, default=DAS_OPTIONS["batch_size"])
+    parser.add_argument("--no-das-control", action="store_true",
+                        help="skip the DAS fit on the control task's labels")
     args = parser.parse_args()
     # checked before the model loads
     args.das = check_das_options({"steps": args.das_steps, "lr": args.das_lr,
-                                  "batch_size": args.das_batch_size} if args.das else None)
+                                  "batch_size": args.das_batch_size,
+                                  "control": not args.no_das_control} if args.das else None)
     steps = args.steps.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
