@@ -21,6 +21,13 @@ The whole real case as measured for the docs:
         --limit-ablate 6 --n-sets 19 \
         --interchange-layers 12:subject,24:subject,27:attractor,30:attractor --n-random 2
 
+``--das`` adds the DAS rows to the interchange step (``--das-steps``, ``--das-lr``,
+``--das-batch-size``, ``--no-das-control``); the DAS real case of docs/causal-analyses.md:
+
+    PYTHONPATH=$PWD python benchmarks/causal_real_case.py OUT --steps interchange \
+        --interchange-layers 12:subject --test-items 10 --n-random 1 --das \
+        --das-steps 60 --das-batch-size 8 --das-lr 0.01 --no-das-control
+
 It prints the time each step took, the interchange table and each step's main numbers.
 """
 
@@ -34,6 +41,7 @@ from probing.models import load_model
 from probing.pipeline.ablate import run_ablate
 from probing.pipeline.causal import run_mediate, run_patch
 from probing.pipeline.causal_inputs import CausalOptions
+from probing.pipeline.interchange import DAS_OPTIONS, check_das_options
 
 PARADIGM = Path(__file__).resolve().parents[1] / "paradigms" / "agreement_pp_attractor.yaml"
 
@@ -57,7 +65,18 @@ def main():
     parser.add_argument("--test-items", type=int, default=25,
                         help="items 1..N are intervened on; the others fit the subspace")
     parser.add_argument("--n-random", type=int, default=3)
+    parser.add_argument("--das", action="store_true",
+                        help="interchange: add DAS rows (distributed alignment search)")
+    parser.add_argument("--das-steps", type=int, default=DAS_OPTIONS["steps"])
+    parser.add_argument("--das-lr", type=float, default=DAS_OPTIONS["lr"])
+    parser.add_argument("--das-batch-size", type=int, default=DAS_OPTIONS["batch_size"])
+    parser.add_argument("--no-das-control", action="store_true",
+                        help="skip the DAS fit on the control task's labels")
     args = parser.parse_args()
+    # checked before the model loads
+    args.das = check_das_options({"steps": args.das_steps, "lr": args.das_lr,
+                                  "batch_size": args.das_batch_size,
+                                  "control": not args.no_das_control} if args.das else None)
     steps = args.steps.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -115,7 +134,7 @@ def _interchange(lm, args):
     table = run_interchange(
         lm, stimuli, layer_regions=layer_regions, fit_items=items[args.test_items:],
         test_items=items[:args.test_items], reinitialized=reinitialize(lm, random_state=0),
-        n_random=args.n_random, on_layer=lambda t: t.to_csv(path, index=False))
+        n_random=args.n_random, on_layer=lambda t: t.to_csv(path, index=False), das=args.das)
     table.to_csv(path, index=False)
     print(table.to_string(index=False))
     print(f"interchange {time.perf_counter() - start:.0f} s", flush=True)

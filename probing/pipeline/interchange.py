@@ -13,6 +13,12 @@ difference of class means of the region's last-token state, per layer. Controls,
 of the same table (:func:`probing.causal.interchange_accuracy`): a control task (the
 direction of a random label per source subject word, scored against that label), the
 re-initialised model (its own subspace), and random subspaces of the same dimension.
+
+With ``das``, a subspace found by distributed alignment search
+(:func:`probing.models.das.fit_das_subspace`) is added per layer: trained on the
+fit items' own base/source pairs to make the intervened base prefer the source's verb
+form, evaluated on the test items like the others, with the same controls (DAS fitted
+on the re-initialised model, and on the control task's labels).
 """
 
 from __future__ import annotations
@@ -22,7 +28,44 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 
-__all__ = ["build_interchange_pairs", "run_interchange"]
+__all__ = ["DAS_OPTIONS", "build_interchange_pairs", "check_das_options", "run_interchange"]
+
+#: Options of the DAS rows, with their defaults (``rank``, ``steps``, ``lr``,
+#: ``batch_size`` go to :func:`probing.models.das.fit_das_subspace`; ``control`` also
+#: fits DAS on the control task's labels).
+DAS_OPTIONS = {"rank": 1, "steps": 200, "lr": 0.01, "batch_size": 16, "control": True}
+
+
+def check_das_options(das):
+    """``None`` (no DAS rows), or the full options of :data:`DAS_OPTIONS`.
+
+    ``das`` is ``None``/``False``, ``True`` (the defaults) or a mapping of some options.
+    Checked without a model, so before any loads.
+    """
+    if das is None or das is False:
+        return None
+    if das is True:
+        das = {}
+    if not hasattr(das, "items"):
+        raise ProbingError(f"interchange: das must be True, False or a mapping of "
+                           f"{sorted(DAS_OPTIONS)}; got {das!r}")
+    unknown = sorted(set(das) - set(DAS_OPTIONS))
+    if unknown:
+        raise ProbingError(f"interchange: das has unknown option(s) {unknown}; allowed: "
+                           f"{sorted(DAS_OPTIONS)}")
+    options = {**DAS_OPTIONS, **das}
+    for name in ("rank", "steps", "batch_size"):
+        value = options[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ProbingError(f"interchange: das {name} must be a positive integer; got "
+                               f"{value!r}")
+    lr = options["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < np.inf:
+        raise ProbingError(f"interchange: das lr must be a positive number; got {lr!r}")
+    if not isinstance(options["control"], bool):
+        raise ProbingError(f"interchange: das control must be True or False; got "
+                           f"{options['control']!r}")
+    return options
 
 
 def build_interchange_pairs(stimuli, *, factor="subject_number"):
@@ -142,7 +185,7 @@ def _fit_states(lm, stimuli, fit_items, layers, regions, factor, batch_size):
 
 def run_interchange(lm, stimuli, *, layer_regions, fit_items, test_items, reinitialized=None,
                     n_random=3, factor="subject_number", n_boot=2000, random_state=0,
-                    batch_size=16, on_layer=None):
+                    batch_size=16, on_layer=None, das=None):
     """IIA of the ``factor`` direction per layer, next to its controls.
 
     Parameters
@@ -161,21 +204,40 @@ def run_interchange(lm, stimuli, *, layer_regions, fit_items, test_items, reinit
         Random subspaces of the same dimension per layer.
     on_layer : callable, optional
         Called with the table so far after each layer (to save partial results).
+    das : bool or mapping, optional
+        Add ``subspace = "das"`` rows (see :func:`check_das_options`): DAS fitted on the
+        fit items' pairs at the layer and region, per model, and (``control``) on the
+        control task's labels.
 
     Returns
     -------
     pandas.DataFrame
         :data:`probing.causal.IIA_COLUMNS` plus ``region``; ``subspace`` is
-        ``mean_difference`` or ``random``, ``task`` is ``task`` or ``control``,
+        ``mean_difference``, ``random`` or ``das``, ``task`` is ``task`` or ``control``,
         ``model_weights`` is ``trained`` or ``reinitialised``.
+
+    Examples
+    --------
+    >>> table = run_interchange(lm, stimuli, layer_regions={12: "subject"},
+    ...                         fit_items=range(26, 51), test_items=range(1, 26),
+    ...                         das={"steps": 50})  # doctest: +SKIP
     """
+    das = check_das_options(das)
     if set(fit_items) & set(test_items):
         raise ProbingError("interchange: fit_items and test_items must be disjoint")
     regions = sorted(set(layer_regions.values()))
-    pairs = build_interchange_pairs(stimuli, factor=factor)
-    pairs = _aligned(lm, pairs[pairs["item_id"].isin(test_items)], stimuli, regions)
+    all_pairs = build_interchange_pairs(stimuli, factor=factor)
+    pairs = _aligned(lm, all_pairs[all_pairs["item_id"].isin(test_items)], stimuli, regions)
     if pairs.empty:
         raise ProbingError("interchange: no test pair whose members align in the regions")
+    if das is not None:
+        fit_pairs = _aligned(lm, all_pairs[all_pairs["item_id"].isin(fit_items)], stimuli,
+                             regions)
+        if fit_pairs.empty:
+            raise ProbingError("interchange: das needs fit pairs whose members align in the "
+                               "regions; none do")
+        das = {**das, "pairs": fit_pairs,
+               "positions": {r: _region_positions(lm, fit_pairs, stimuli, r) for r in regions}}
     models = [("trained", lm)] + ([("reinitialised", reinitialized)] if reinitialized else [])
     fitted = {name: _fit_states(m, stimuli, fit_items, sorted(layer_regions), regions,
                                 factor, batch_size) for name, m in models}
@@ -186,14 +248,48 @@ def run_interchange(lm, stimuli, *, layer_regions, fit_items, test_items, reinit
                                       fitted[name], sorted(layer_regions), stimuli,
                                       n_random=n_random if name == "trained" else 0,
                                       n_boot=n_boot, random_state=random_state,
-                                      batch_size=batch_size))
+                                      batch_size=batch_size, das=das))
         if on_layer is not None:
             on_layer(pd.concat(frames, ignore_index=True))
     return pd.concat(frames, ignore_index=True)
 
 
+def _region_positions(lm, pairs, stimuli, region):
+    """Per pair, the region's token indices in the base and in the source."""
+    from probing.interventions import resolve_positions
+    from probing.models import encode_texts
+
+    spans = dict(zip(stimuli.table["stimulus_id"],
+                     _spans(stimuli.regions, stimuli.table["stimulus_id"].tolist()),
+                     strict=True))
+    out = []
+    for r in pairs.itertuples(index=False):
+        base, source = encode_texts(lm.tokenizer, [r.base, r.source])
+        out.append(tuple(
+            resolve_positions(f"region:{region}", enc.spans, text=text, regions=spans[sid])
+            for enc, text, sid in ((base, r.base, r.base_id), (source, r.source, r.source_id))))
+    return out
+
+
+def _das_basis(lm, das, layer, region, prefer_base, random_state):
+    """DAS basis fitted on the fit pairs; ``prefer_base`` per pair: the base's own verb
+    form is the wanted output (control task) instead of the source's."""
+    from probing.models.das import fit_das_subspace
+
+    fit = das["pairs"]
+    frame = pd.DataFrame({
+        "source": fit["source"],
+        "counterfactual": np.where(prefer_base, fit["base"], fit["base_bad"]),
+        "alternative": np.where(prefer_base, fit["base_bad"], fit["base"])})
+    options = {k: das[k] for k in ("rank", "steps", "lr", "batch_size")}
+    basis, _ = fit_das_subspace(lm, frame, layer=int(layer), site="resid_post",
+                                positions=das["positions"][region],
+                                random_state=random_state + int(layer), **options)
+    return basis
+
+
 def _layer_rows(lm, name, layer, region, pairs, fitted, layers, stimuli, *, n_random, n_boot,
-                random_state, batch_size):
+                random_state, batch_size, das=None):
     from probing.causal import (
         interchange_accuracy,
         make_control_counterfactuals,
@@ -218,18 +314,32 @@ def _layer_rows(lm, name, layer, region, pairs, fitted, layers, stimuli, *, n_ra
     basis = mean_difference_subspace(X, labels)
     rows = [table(predict(basis)[:, None], expected, subspace="mean_difference",
                   model_weights=name)]
+    fit_prefer_base = np.zeros(0 if das is None else len(das["pairs"]), dtype=bool)
+    if das is not None:  # the task: the source's verb form (base_bad) is wanted
+        basis_das = _das_basis(lm, das, layer, region, fit_prefer_base, random_state)
+        rows.append(table(predict(basis_das)[:, None], expected, subspace="das",
+                          model_weights=name))
     if name != "trained":
         return rows
-    # control task: a random class per subject word (fit words and test sources together)
+    # control task: a random class per subject word (fit words and test sources together;
+    # the DAS fit pairs' sources are fit words, so they add no type and change no label)
     sources = _words(stimuli, pairs["source_id"])
-    control = make_control_counterfactuals(np.concatenate([words, sources]),
+    das_sources = np.array([], dtype=object) if das is None else _words(stimuli, das["pairs"]["source_id"])
+    control = make_control_counterfactuals(np.concatenate([words, sources, das_sources]),
                                            random_state=random_state)
-    fit_control, want_control = control[:len(words)], control[len(words):]
+    fit_control = control[:len(words)]
+    want_control = control[len(words):len(words) + len(sources)]
     levels = sorted(set(labels))
     as_code = np.vectorize(levels.index)
     predicted = as_code(predict(mean_difference_subspace(X, fit_control)))
     rows.append(table(predicted[:, None], want_control, subspace="mean_difference",
                       task="control"))
+    if das is not None and das["control"]:
+        wanted = np.asarray(levels, dtype=object)[control[len(words) + len(sources):]]
+        prefer_base = wanted == das["pairs"]["base_level"].to_numpy()
+        predicted = as_code(predict(_das_basis(lm, das, layer, region, prefer_base,
+                                               random_state)))
+        rows.append(table(predicted[:, None], want_control, subspace="das", task="control"))
     bases = random_subspaces(X.shape[1], basis.shape[1], n_subspaces=n_random,
                              random_state=random_state + layer) if n_random else []
     if len(bases):

@@ -87,3 +87,40 @@ def test_fit_and_test_items_must_be_disjoint(llama, stimuli):
     with pytest.raises(ProbingError, match="disjoint"):
         run_interchange(llama, stimuli, layer_regions={1: "subject"}, fit_items=[1, 2],
                         test_items=[2, 3])
+
+
+def test_das_rows_added_and_other_rows_unchanged(llama, stimuli):
+    options = {"layer_regions": {1: "subject"}, "fit_items": range(11, 19),
+               "test_items": range(1, 6), "reinitialized": reinitialize(llama, random_state=1),
+               "n_random": 1, "n_boot": 50, "batch_size": 8}
+    plain = run_interchange(llama, stimuli, **options)
+    table = run_interchange(llama, stimuli, **options,
+                            das={"steps": 3, "batch_size": 8, "lr": 0.05})
+    das = table[table["subspace"] == "das"]
+    assert set(zip(das["task"], das["model_weights"], strict=True)) == {
+        ("task", "trained"), ("control", "trained"), ("task", "reinitialised")}
+    assert das["value"].between(0, 1).all() and (das["n"] == plain["n"].iloc[0]).all()
+    keys = ["layer", "subspace", "task", "model_weights"]
+    merged = plain.merge(table, on=keys, suffixes=("", "_das"))
+    assert len(merged) == len(plain)
+    np.testing.assert_array_equal(merged["value"], merged["value_das"])
+    np.testing.assert_array_equal(merged["ci_low"], merged["ci_low_das"])
+    without_control = run_interchange(llama, stimuli, **{**options, "reinitialized": None},
+                                      das={"steps": 1, "control": False})
+    assert not ((without_control["subspace"] == "das")
+                & (without_control["task"] == "control")).any()
+
+
+@pytest.mark.parametrize(
+    ("das", "message"),
+    [({"rnak": 1}, r"das has unknown option\(s\) \['rnak'\]"),
+     ({"rank": 0}, "das rank must be a positive integer"),
+     ({"lr": "fast"}, "das lr must be a positive number"),
+     ({"control": "yes"}, "das control must be True or False"),
+     ("yes", "das must be True, False or a mapping")],
+    ids=["unknown", "rank", "lr", "control", "type"],
+)
+def test_das_options_checked_before_the_model_is_used(stimuli, das, message):
+    with pytest.raises(ProbingError, match=f"^interchange: {message}"):  # lm=None: unused
+        run_interchange(None, stimuli, layer_regions={1: "subject"}, fit_items=[1],
+                        test_items=[2], das=das)
