@@ -25,6 +25,7 @@
 from probing.models.alignment import Encoded, encode_texts
 from probing.models.attribution import attribute_pairs, compare_with_exact
 from probing.models.control import reinitialize
+from probing.models.das import fit_das_subspace
 from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model
 from probing.models.masked import PLL_VARIANTS
@@ -43,6 +44,7 @@ __all__ = [
     "LanguageModel",
     "StartToken",
     "attribute_pairs",
+    "fit_das_subspace",
     "check_interventions",
     "compare_with_exact",
     "context_length",

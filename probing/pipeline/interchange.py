@@ -139,13 +139,17 @@ def _verb_preference(lm, pairs, layer, region, basis, regions, batch_size):
             - total.loc[pairs["base_bad_id"]].to_numpy())
 
 
+def _spans_by_stimulus(stimuli):
+    """Region spans of each stimulus, by ``stimulus_id``."""
+    ids = stimuli.table["stimulus_id"].tolist()
+    return dict(zip(ids, _spans(stimuli.regions, ids), strict=True))
+
+
 def _aligned(lm, pairs, stimuli, regions_used):
     """Pairs whose base and source have the same token count in every region used."""
     from probing.models import encode_texts
 
-    spans = dict(zip(stimuli.table["stimulus_id"],
-                     _spans(stimuli.regions, stimuli.table["stimulus_id"].tolist()),
-                     strict=True))
+    spans = _spans_by_stimulus(stimuli)
     keep = []
     for r in pairs.itertuples(index=False):
         base, source = encode_texts(lm.tokenizer, [r.base, r.source])
@@ -259,9 +263,7 @@ def _region_positions(lm, pairs, stimuli, region):
     from probing.interventions import resolve_positions
     from probing.models import encode_texts
 
-    spans = dict(zip(stimuli.table["stimulus_id"],
-                     _spans(stimuli.regions, stimuli.table["stimulus_id"].tolist()),
-                     strict=True))
+    spans = _spans_by_stimulus(stimuli)
     out = []
     for r in pairs.itertuples(index=False):
         base, source = encode_texts(lm.tokenizer, [r.base, r.source])
