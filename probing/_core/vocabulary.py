@@ -106,6 +106,11 @@ _COLUMNS = {
                         "`random`, ...)"),
     "model_weights": ("str", "`trained`, or `reinitialised` (the control model)"),
     "n_repeats": ("int", "interchange: random subspaces averaged per pair"),
+    "counterfactual": ("str", "DAS pairs: the base text continued as the causal model "
+                              "predicts under the source's value"),
+    "factual": ("str", "DAS pairs: the base text with its own continuation"),
+    "step": ("int", "DAS training: the optimisation step"),
+    "loss": ("float", "DAS training: the mean loss at that step"),
     "erasure": ("str", "amnesic probing: `leace` (the property erased) or `random` "
                        "(random directions of the same rank)"),
     "before": ("float", "amnesic probing: the measure without erasure"),

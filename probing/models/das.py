@@ -5,8 +5,8 @@ Geiger et al. (2024) learn an orthogonal rotation of a hidden state and swap its
 basis ``B`` (``n_units x rank``) with the interchange ``h <- h + (h_src - h) B B^T`` at a
 site, layer and token positions. ``B`` is trained so that the intervened base run
 prefers the *counterfactual* continuation (what the causal model predicts under the
-source's value) over the alternative: loss ``-log sigmoid(log p(counterfactual) -
-log p(alternative))``, the two-way cross-entropy of the choice. Only the basis is
+source's value) over the factual one: loss ``-log sigmoid(log p(counterfactual) -
+log p(factual))``, the two-way cross-entropy of the choice. Only the basis is
 trained (the model's weights are frozen and restored); the map stays linear, as
 non-linear alignment maps reach perfect accuracy even on random models (Sutter et al.
 2025). The basis goes through :func:`probing.causal.interchange_accuracy` like any
@@ -34,7 +34,7 @@ __all__ = ["DAS_LOG_COLUMNS", "fit_das_subspace"]
 
 #: Columns of the training log.
 DAS_LOG_COLUMNS = ("step", "loss", "accuracy")
-_PAIR_COLUMNS = ("source", "counterfactual", "alternative")
+_PAIR_COLUMNS = ("source", "counterfactual", "factual")
 
 
 def _fail(name, message):
@@ -144,7 +144,7 @@ class _Trainer:
         return tensor.index_put((rows, cols), (x.float() + delta).to(tensor.dtype))
 
     def margins(self, indices):
-        """``log p(counterfactual) - log p(alternative)`` of the pairs, intervened."""
+        """``log p(counterfactual) - log p(factual)`` of the pairs, intervened."""
         seqs = [s for i in indices for s in self.sequences[i]]
         batch = pad_sequences(seqs, pad_id=self.lm.start_token_id)
         batch.to(self.lm.device)
@@ -188,7 +188,7 @@ def fit_das_subspace(lm, pairs, *, layer, site="resid_post", positions, rank=1, 
     pairs : pandas.DataFrame
         One row per (base, source) pair: ``source`` (the source text), ``counterfactual``
         (the base text continued as the causal model predicts under the source's value,
-        e.g. the base sentence with the source's verb number) and ``alternative`` (the
+        e.g. the base sentence with the source's verb number) and ``factual`` (the
         base text with the other continuation, e.g. the base's own verb form). Both base
         texts share the prefix that holds the intervened positions.
     layer : int

@@ -282,7 +282,7 @@ def _das_basis(lm, das, layer, region, prefer_base, random_state):
     frame = pd.DataFrame({
         "source": fit["source"],
         "counterfactual": np.where(prefer_base, fit["base"], fit["base_bad"]),
-        "alternative": np.where(prefer_base, fit["base_bad"], fit["base"])})
+        "factual": np.where(prefer_base, fit["base_bad"], fit["base"])})
     options = {k: das[k] for k in ("rank", "steps", "lr", "batch_size")}
     basis, _ = fit_das_subspace(lm, frame, layer=int(layer), site="resid_post",
                                 positions=das["positions"][region],

@@ -28,7 +28,7 @@ def _pairs(frames):
                 prefix = f"The {noun[base]} {base_frame}"
                 rows.append({"source": f"The {noun[source]} {source_frame} {VERB[source]}",
                              "counterfactual": f"{prefix} {VERB[source]}",
-                             "alternative": f"{prefix} {VERB[base]}",
+                             "factual": f"{prefix} {VERB[base]}",
                              "base_level": base, "source_level": source})
     return pd.DataFrame(rows)
 
@@ -44,7 +44,7 @@ def _iia(lm, pairs, basis):
     for i, r in enumerate(pairs.itertuples(index=False)):
         iv = Intervention(layer=0, site="resid_post", op="patch", source=r.source,
                           positions=(NOUN,), units=units)
-        texts += [(f"cf{i}", r.counterfactual), (f"alt{i}", r.alternative)]
+        texts += [(f"cf{i}", r.counterfactual), (f"alt{i}", r.factual)]
         plan[f"cf{i}"] = plan[f"alt{i}"] = [iv]
     table = pd.DataFrame(texts, columns=["stimulus_id", "text"])
     total = score_tokens(lm, table, interventions=plan).groupby("stimulus_id")["logprob"].sum()
@@ -151,8 +151,8 @@ def test_bad_options(planted, kwargs, message):
 def test_bad_pairs_and_masked_model(planted, make_lm):
     with pytest.raises(ProbingError, match="pairs must be a non-empty DataFrame"):
         fit_das_subspace(planted, _pairs(FIT_FRAMES).iloc[:0], layer=0, positions=[])
-    with pytest.raises(ProbingError, match=r"pairs lacks column\(s\) \['alternative'\]"):
-        fit_das_subspace(planted, _pairs(FIT_FRAMES).drop(columns="alternative"), layer=0,
+    with pytest.raises(ProbingError, match=r"pairs lacks column\(s\) \['factual'\]"):
+        fit_das_subspace(planted, _pairs(FIT_FRAMES).drop(columns="factual"), layer=0,
                          positions=[])
     with pytest.raises(ProbingError, match="lm must be a causal LM"):
         fit_das_subspace(make_lm("bert"), _pairs(FIT_FRAMES), layer=0, positions=[])
