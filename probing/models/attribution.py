@@ -17,11 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from probing.models.alignment import encode_texts
 from probing.models.batching import flat_indices, pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, forward_logits, prediction_inputs
-from probing.models.interventions import record_points
-from probing.models.patching import _check_options, _check_pairs, align_members
+from probing.models.causal import accepts_position_ids, forward_logits
+from probing.models.patching import _check_options, prepare_pairs
 from probing.models.sites import edit_points
 
 __all__ = ["ATTRIBUTION_COLUMNS", "attribute_pairs", "compare_with_exact"]
@@ -71,15 +69,10 @@ def attribute_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=Fals
         member's summed log-probability when the activation is patched from the source.
     """
     shape, layers = _check_options(lm, site, layers, per_head)
-    _check_pairs(pairs)
-    ids = pairs["pair_id"].tolist()
-    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
-    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
-    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
-        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
+    runs = prepare_pairs(lm, pairs, site, layers, batch_size)  # the exact sweep's inputs
+    ids, aligned, recorded = runs.ids, runs.aligned, runs.recorded
+    inputs, tokens = runs.t_inputs, runs.t_tokens
     points = [(site, layer) for layer in layers]
-    recorded = record_points(lm, sources, points, batch_size=batch_size)
-    inputs, tokens = prediction_inputs(lm, targets)
     use_positions = accepts_position_ids(lm.model)
     heads = range(shape.n_heads) if per_head else [-1]
     rows = []
