@@ -34,6 +34,7 @@ from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
 from probing.models.interventions import record_points
+from probing.models.patch_cells import chosen_positions, copy_slices
 from probing.models.sites import edit_points, find_family, model_shape
 
 __all__ = ["PATCH_COLUMNS", "align_members", "patch_pairs"]
@@ -283,9 +284,9 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
         the run's input is the other member's).
     """
     shape, layers = _check_options(lm, site, layers, per_head)
-    slices = _slices(shape, site, per_head, units)
+    slices = copy_slices(shape, site, per_head, units)
     runs = prepare_pairs(lm, pairs, site, layers, batch_size)
-    chosen = _chosen_positions(runs, positions)
+    chosen = chosen_positions(runs, positions)
     rows = []
     with torch.inference_mode():
         rows += _plain(lm, runs.ids, runs.sources, runs.targets, runs.aligned, batch_size)
@@ -301,41 +302,6 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
     table.attrs["patching"] = {"site": site, "layers": layers, "per_head": per_head,
                                "per_unit": units is not None, "model": dict(lm.provenance)}
     return table
-
-
-def _slices(shape, site, per_head, units):
-    """``(head, unit)`` of each patched copy of a cell: (-1, -1) patches the whole site."""
-    if units is None:
-        return [(h, -1) for h in range(shape.n_heads)] if per_head else [(-1, -1)]
-    if per_head:
-        raise ProbingError("patch_pairs: per_head and units exclude each other; patch heads "
-                           "or units")
-    units = [int(u) for u in units]
-    width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
-    bad = [u for u in units if not 0 <= u < width]
-    if not units or bad:
-        raise ProbingError(f"patch_pairs: units must be indices in [0, {width}) of site "
-                           f"{site!r}; got {bad[:3] or 'none'}")
-    return [(-1, u) for u in units]
-
-
-def _chosen_positions(runs, positions):
-    """Per pair, the indices into its aligned target positions that are swept."""
-    if positions is None:
-        return [list(range(len(a[1]))) for a in runs.aligned]
-    unknown = set(positions) - set(runs.ids)
-    if unknown:
-        raise ProbingError(f"patch_pairs: positions names pair(s) {sorted(unknown, key=str)[:3]}"
-                           f" that are not in pairs")
-    chosen = []
-    for pid, (_, t_pos, _) in zip(runs.ids, runs.aligned, strict=True):
-        wanted = [int(p) for p in positions.get(pid, ())]
-        missing = [p for p in wanted if p not in t_pos]
-        if missing:
-            raise ProbingError(f"pair {pid!r}: position {missing[0]} is not an aligned input "
-                               f"position of the target (allowed {t_pos})")
-        chosen.append([t_pos.index(p) for p in wanted])
-    return chosen
 
 
 def _plain(lm, ids, sources, targets, aligned, batch_size):
