@@ -20,7 +20,7 @@ def copy_slices(shape, site, per_head, units):
         raise ProbingError("patch_pairs: per_head and units exclude each other; patch heads "
                            "or units")
     units = [int(u) for u in units]
-    width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+    width = shape.width(site)
     bad = [u for u in units if not 0 <= u < width]
     if not units or bad:
         raise ProbingError(f"patch_pairs: units must be indices in [0, {width}) of site "

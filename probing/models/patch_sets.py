@@ -32,7 +32,7 @@ def _check_cells(cells, per_head, shape, site):
     cells = [tuple(int(v) for v in cell) + (-1,) * (4 - len(cell)) for cell in cells]
     if not cells:
         raise ProbingError("patch_set: cells is empty; give (layer, position, head[, unit])")
-    width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+    width = shape.width(site)
     for _layer, position, head, unit in cells:
         if position < 0:
             raise ProbingError(f"patch_set: position {position} must be >= 0")

@@ -121,7 +121,7 @@ def _interventions(units, op, means, head_dim):
 def _pool(units, shape):
     frames = []
     for (site, layer), _ in units.groupby(["site", "layer"], sort=True):
-        width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+        width = shape.width(site)
         frames.append(pd.DataFrame({"layer": int(layer), "site": site, "unit": np.arange(width)}))
     return pd.concat(frames, ignore_index=True)
 

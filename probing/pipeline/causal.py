@@ -260,7 +260,7 @@ def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None)
     units = None
     if options.mediators == "units":
         shape = model_shape(lm)
-        units = range(shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model)
+        units = range(shape.width(site))
     sweep = {"layers": layers, "site": site, "per_head": per_head, "options": options,
              "units": units}
     # NIE: mediators of x (the source) take x''s values: x' patched into x

@@ -222,6 +222,6 @@ def check_units_on_model(units, shape, path):
     from probing.causal import check_unit_table
 
     for site, group in units.groupby("site"):
-        width = shape.n_heads * shape.head_dim if site == "head_out" else shape.d_model
+        width = shape.width(site)
         check_unit_table(group, n_units=width, layers=list(shape.layer_range(site)),
                          name=f"--units {path} (site {site})")
