@@ -10,6 +10,10 @@ A :class:`Stimuli` holds three tidy tables that join on ``stimulus_id``:
     is exactly the region's text, so token-to-word alignment never guesses.
 ``words`` (label paradigms only; one row per word)
     ``stimulus_id, word_index, word, char_start, char_end`` then the label columns.
+``messages`` (dialogue paradigms only; one row per message)
+    ``stimulus_id, message_index, chat_role, agent, char_start, char_end``;
+    ``text[char_start:char_end]`` is exactly the message's content, so a dialogue can be
+    rendered again with a model's chat template (:mod:`probing.models.chat`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,20 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_paths, read_table, write_frame
+from probing._core.vocabulary import table_columns
 
 STIMULUS_COLUMNS = ("stimulus_id", "item_id", "condition", "text")
 PAIR_COLUMNS = ("phenomenon", "pair_id", "role")
 REGION_COLUMNS = ("stimulus_id", "region", "region_number", "char_start", "char_end")
 WORD_COLUMNS = ("stimulus_id", "word_index", "word", "char_start", "char_end")
-KINDS = ("minimal_pairs", "factorial", "rsa", "localizer", "labels", "ratings", "reading_times")
+MESSAGE_COLUMNS = tuple(table_columns("messages_spans"))
+KINDS = ("minimal_pairs", "factorial", "rsa", "localizer", "labels", "ratings", "reading_times",
+         "dialogue")
+# The roles every chat template knows; a dialogue may add named agents rendered as one of
+# them (see probing.paradigms.dialogue).
+CHAT_ROLES = ("system", "user", "assistant", "tool")
+# How a dialogue's messages become text: the model's chat template, or plain lines.
+RENDERINGS = ("model", "plain")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +62,8 @@ class Stimuli:
         Region-measure predictions in the SyntaxGym formula grammar.
     info : dict
         Design facts later stages need (factors, model RDMs, label columns, notes).
+    messages : pandas.DataFrame or None
+        Dialogue paradigms: one row per message (columns in the module docstring).
     """
 
     paradigm: str
@@ -59,9 +73,12 @@ class Stimuli:
     words: pd.DataFrame | None = None
     predictions: tuple = ()
     info: dict = dataclasses.field(default_factory=dict)
+    messages: pd.DataFrame | None = None
 
     def __post_init__(self):
         check_tables(self.table, self.regions, self.words)
+        if self.messages is not None:
+            _require_columns(self.messages, MESSAGE_COLUMNS, "messages")
 
     @property
     def factors(self):
@@ -123,8 +140,8 @@ def save_stimuli(stimuli, path):
     """Write the stimuli table to ``path`` and its companions beside it, atomically.
 
     ``path`` gets the stimuli table (CSV, or parquet for a ``.parquet`` name);
-    ``<stem>.regions<ext>``, ``<stem>.words<ext>`` (labels only) and ``<stem>.meta.json``
-    are written beside it. All files appear together or not at all.
+    ``<stem>.regions<ext>``, ``<stem>.words<ext>`` (labels only), ``<stem>.messages<ext>``
+    (dialogues only) and ``<stem>.meta.json`` are written beside it. All files appear together or not at all.
 
     Returns
     -------
@@ -135,6 +152,8 @@ def save_stimuli(stimuli, path):
     parts = {path: stimuli.table, _sibling(path, "regions"): stimuli.regions}
     if stimuli.words is not None:
         parts[_sibling(path, "words")] = stimuli.words
+    if stimuli.messages is not None:
+        parts[_sibling(path, "messages")] = stimuli.messages
     meta = {
         "paradigm": stimuli.paradigm,
         "kind": stimuli.kind,
@@ -168,6 +187,7 @@ def load_stimuli(path):
     try:
         meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
         words_path = _sibling(path, "words")
+        messages_path = _sibling(path, "messages")
         stimuli = Stimuli(
             paradigm=meta["paradigm"],
             kind=meta["kind"],
@@ -176,6 +196,7 @@ def load_stimuli(path):
             words=read_table(words_path) if words_path.exists() else None,
             predictions=tuple(meta["predictions"]),
             info=meta["info"],
+            messages=read_table(messages_path) if messages_path.exists() else None,
         )
     except (OSError, ValueError, KeyError, TypeError) as err:
         if isinstance(err, ProbingError):

@@ -109,6 +109,27 @@ class Region:
 
 
 @dataclasses.dataclass(frozen=True)
+class Message:
+    """One message of a dialogue design: who sends it and its text per condition.
+
+    ``role`` is a chat role (``system, user, assistant, tool``) or the name of an agent
+    declared in the paradigm's ``agents``; ``texts`` work as a factorial region's do.
+    """
+
+    role: str
+    texts: tuple  # ((key, text), ...); key "default" applies to all conditions
+
+    def text_for(self, condition, levels):
+        """The message's text in a condition (same rule as :meth:`Region.text_for`)."""
+        return Region(self.role, self.texts).text_for(condition, levels)
+
+    def to_yaml(self):
+        texts = dict(self.texts)
+        return {"role": self.role,
+                "content": texts["default"] if list(texts) == ["default"] else texts}
+
+
+@dataclasses.dataclass(frozen=True)
 class Source:
     """A data set a paradigm reads instead of generating (``format`` + options)."""
 
@@ -145,6 +166,9 @@ class ParadigmSpec:
     conditions: tuple = ()  # localizer condition names
     model_rdms: tuple = ()  # ((name, factor), ...)
     labels: tuple = ()  # labels paradigm: features to label, "slot.feature" or "feature"
+    messages: tuple = ()  # (Message, ...) dialogue
+    agents: tuple = ()  # ((agent name, chat role it is rendered as), ...) dialogue
+    generation_prompt: bool = False  # dialogue: end with the template's assistant header
     match: Match | None = None
     source: Source | None = None
     path: str | None = dataclasses.field(default=None, compare=False)
@@ -165,7 +189,8 @@ class ParadigmSpec:
 # Field order in written files: reads like a method section, top to bottom.
 _ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "lexicon",
           "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
-          "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels")
+          "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels",
+          "agents", "messages", "generation_prompt")
 
 
 def spec_to_dict(spec):
@@ -173,7 +198,7 @@ def spec_to_dict(spec):
     out = {}
     for field in _ORDER:
         value = getattr(spec, field)
-        if value in (None, "", ()) and field not in ("name", "kind"):
+        if value in (None, "", ()) and field not in ("name", "kind") or value is False:
             continue
         out[field] = _field_to_yaml(field, value)
     return out
@@ -184,8 +209,10 @@ def _field_to_yaml(field, value):
         return {name: list(levels) for name, levels in value}
     if field == "slots":
         return {slot.name: slot.to_yaml() for slot in value}
-    if field == "regions":
-        return [region.to_yaml() for region in value]
+    if field in ("regions", "messages"):
+        return [entry.to_yaml() for entry in value]
+    if field == "agents":
+        return dict(value)
     if field == "model_rdms":
         return {name: {"factor": factor} for name, factor in value}
     if field in ("templates", "predictions", "conditions", "labels"):

@@ -7,14 +7,12 @@ file that validates can be generated.
 
 from __future__ import annotations
 
-import collections
-import string
-
 from probing._core.errors import SpecError
 from probing.paradigms._checker import Checker, string_list
+from probing.paradigms.dialogue import check_agents, check_generation_prompt, check_messages
 from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
-from probing.paradigms.generate.fill import build_cells, slot_order
+from probing.paradigms.generate.fill import slot_order
 from probing.paradigms.importers.fedorenko2010 import CASES
 from probing.paradigms.lexicon import read_lexicon
 from probing.paradigms.spec import (
@@ -29,6 +27,7 @@ from probing.paradigms.spec import (
     Source,
     freeze,
 )
+from probing.paradigms.texts import check_texts, placeholders
 from probing.stimuli import KINDS
 
 COMMON = ("name", "version", "kind", "description", "reference", "seed")
@@ -41,6 +40,8 @@ TEMPLATE_FIELDS = {
     "labels": (),
     "ratings": (),
     "reading_times": (),
+    "dialogue": ("lexicon", "factors", "slots", "agents", "messages", "generation_prompt",
+                 "items_per_cell", "match"),
 }
 REQUIRED = {
     "minimal_pairs": ("lexicon", "template", "slots", "contrast", "items_per_cell"),
@@ -50,6 +51,7 @@ REQUIRED = {
     "labels": ("source",),
     "ratings": ("source",),
     "reading_times": ("source",),
+    "dialogue": ("lexicon", "slots", "messages", "items_per_cell"),
 }
 SOURCE_FORMATS = {
     "minimal_pairs": ("blimp", "csv", "tsv"),
@@ -59,6 +61,7 @@ SOURCE_FORMATS = {
     "labels": ("conllu", "paradigm"),
     "ratings": ("csv", "tsv"),
     "reading_times": ("csv", "tsv"),
+    "dialogue": ("jsonl",),
 }
 SOURCE_FIELDS = {
     "blimp": ("phenomena", "limit_per_phenomenon"),
@@ -68,12 +71,13 @@ SOURCE_FIELDS = {
     "conllu": ("limit", "fields"),
     "paradigm": (),
     "fedorenko2010": ("case",),
+    "jsonl": (),
 }
 # Formats whose path is a folder of files rather than one file.
 FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
-                "ratings": (), "reading_times": ()}
+                "ratings": (), "reading_times": (), "dialogue": ("agents", "generation_prompt")}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
 
 
@@ -160,6 +164,9 @@ def _check_source(ck, kind):
         fields["factors"] = _check_factors(ck)
     if "model_rdms" in ck.data:
         fields["model_rdms"] = _check_model_rdms(ck, fields.get("factors", ()))
+    if kind == "dialogue":
+        fields["agents"] = check_agents(ck)
+        fields["generation_prompt"] = check_generation_prompt(ck)
     return fields
 
 
@@ -187,6 +194,10 @@ def _check_design(ck, kind):
         fields["model_rdms"] = _check_model_rdms(ck, fields["factors"])
     if "conditions" in ck.data:
         fields["conditions"] = _check_localizer_conditions(ck)
+    if kind == "dialogue":
+        fields["agents"] = check_agents(ck)
+        fields["messages"] = check_messages(ck, fields["factors"], slot_names, fields["agents"])
+        fields["generation_prompt"] = check_generation_prompt(ck)
     check_values(ck, fields["slots"], lexicon, fields["factors"])
     check_cells(ck, ParadigmSpec(ck.data["name"], kind, factors=fields["factors"],
                                  slots=fields["slots"], items_per_cell=fields["items_per_cell"],
@@ -255,7 +266,7 @@ def _check_constraint(ck, field, feature, value, lexicon, factor_names, slot_nam
 def _check_template(ck, field, slot_names, partial=False):
     template = ck.typed(field, ck.data[field] if "." not in field else
                         ck.data["templates"][int(field.split(".")[1])], str, "a string")
-    used = _placeholders(ck, field, template)
+    used = placeholders(ck, field, template)
     for name in used:
         if name not in slot_names:
             ck.fail(field, f"placeholder {{{name}}} names no slot; allowed: {', '.join(slot_names)}")
@@ -312,9 +323,6 @@ def _check_frequency(ck, m, lexicon, slot_names):
 
 def _check_regions(ck, factors, slot_names):
     regions = ck.typed("regions", ck.data["regions"], list, "a list of {name: text} entries")
-    counts = collections.Counter(lvl for _, lvls in factors for lvl in lvls)
-    levels = {lvl for lvl, n in counts.items() if n == 1}  # a shared level would be ambiguous
-    conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors)
     out, names = [], []
     for i, entry in enumerate(regions):
         field = f"regions.{i}"
@@ -325,32 +333,8 @@ def _check_regions(ck, factors, slot_names):
         if name in names:
             ck.fail(field, f"region {name!r} is declared twice")
         names.append(name)
-        texts = {"default": texts} if isinstance(texts, str) else texts
-        ck.typed(f"{field}.{name}", texts, dict, "a string or a mapping level: text")
-        for key, text in texts.items():
-            if key != "default" and key not in levels | conditions:
-                ck.fail(f"{field}.{name}.{key}", "is neither a level of one factor, a condition "
-                        "nor 'default'; "
-                        f"allowed: {', '.join(sorted(levels | conditions))}, default")
-            ck.typed(f"{field}.{name}.{key}", text, str, "a string")
-            for slot in _placeholders(ck, f"{field}.{name}.{key}", text):
-                if slot not in slot_names:
-                    ck.fail(f"{field}.{name}.{key}", f"placeholder {{{slot}}} names no slot; "
-                            f"allowed: {', '.join(slot_names)}")
-        region = Region(name, tuple(texts.items()))
-        for cell in build_cells(ParadigmSpec("x", "factorial", factors=factors)):
-            if region.text_for(cell.condition, cell.levels) is None:
-                ck.fail(f"{field}.{name}", f"no single text for condition {cell.condition!r}: give "
-                        "it a key (condition, one level, or 'default')")
-        out.append(region)
+        out.append(Region(name, check_texts(ck, f"{field}.{name}", texts, factors, slot_names)))
     return tuple(out)
-
-
-def _placeholders(ck, field, template):
-    try:
-        return [n for _, n, _, _ in string.Formatter().parse(template) if n is not None]
-    except ValueError as err:
-        ck.fail(field, f"malformed template ({err}); write slots as {{slot}}")
 
 
 def _check_predictions(ck, regions, factors):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from probing._core.errors import ProbingError, SpecError
+from probing.paradigms.generate.dialogue import generate_dialogue
 from probing.paradigms.generate.fill import SlotFiller
 from probing.paradigms.generate.localizer import generate_localizer
 from probing.paradigms.generate.templated import (
@@ -22,11 +23,13 @@ from probing.paradigms.importers import (
     read_syntaxgym,
     read_table_source,
 )
+from probing.paradigms.importers.dialogue import read_dialogue_jsonl
 from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
 from probing.paradigms.importers.roles import renamed_roles
 from probing.paradigms.lexicon import read_lexicon
 
 _TEMPLATE_GENERATORS = {
+    "dialogue": generate_dialogue,
     "minimal_pairs": generate_minimal_pairs,
     "factorial": generate_factorial,
     "rsa": generate_rsa,
@@ -78,6 +81,10 @@ def _from_source(spec):
         stimuli = _labels_from_paradigm(spec, path)
     elif source.format == "fedorenko2010":
         stimuli = read_fedorenko2010(path, name=spec.name, **options)
+    elif source.format == "jsonl":
+        stimuli = read_dialogue_jsonl(path, name=spec.name)
+        stimuli = dataclasses.replace(stimuli, info={**stimuli.info, "agents": dict(spec.agents),
+                                                     "generation_prompt": spec.generation_prompt})
     else:
         columns = renamed_roles(spec.path or source.path, spec.kind,
                                 options.get("columns", {}), field="source.columns")

@@ -8,17 +8,17 @@ import pandas as pd
 
 from probing._core.words import count_words
 from probing.paradigms.generate.balance import build_balance
-from probing.stimuli import Stimuli
+from probing.stimuli import MESSAGE_COLUMNS, Stimuli
 
 
 def records_to_stimuli(spec, items, *, info=None, predictions=()):
     """Build a :class:`Stimuli` from ``draw_items`` output.
 
     Each record holds ``condition``, ``text``, ``levels`` (factor, level pairs),
-    optionally ``role``, and ``regions``: a list of ``(region, region_number, start,
-    end)``. Items are numbered from 1 in draw order.
+    optionally ``role``, ``regions``: a list of ``(region, region_number, start,
+    end)``, and (dialogues) ``messages``: rows of the messages table without the id. Items are numbered from 1 in draw order.
     """
-    rows, regions, words = [], [], []
+    rows, regions, words, messages = [], [], [], []
     for item_id, records in enumerate(items, start=1):
         for record in records:
             row = _stimulus_row(spec, item_id, record)
@@ -27,6 +27,8 @@ def records_to_stimuli(spec, items, *, info=None, predictions=()):
                             "region_number": number, "char_start": start, "char_end": end}
                            for name, number, start, end in record["regions"])
             words.extend(_slot_words(row, record))
+            messages.extend({"stimulus_id": row["stimulus_id"], **message}
+                            for message in record.get("messages", ()))
     table = pd.DataFrame(rows)
     region_table = pd.DataFrame(regions, columns=["stimulus_id", "region", "region_number",
                                                   "char_start", "char_end"])
@@ -34,8 +36,11 @@ def records_to_stimuli(spec, items, *, info=None, predictions=()):
     meta = {"factors": {name: list(levels) for name, levels in spec.factors},
             "seed": spec.seed, **(info or {})}
     word_table = pd.DataFrame(words) if words else None
+    message_table = (pd.DataFrame(messages, columns=list(MESSAGE_COLUMNS))
+                     if spec.kind == "dialogue" else None)
     stimuli = Stimuli(paradigm=spec.name, kind=spec.kind, table=table, regions=region_table,
-                      words=word_table, predictions=tuple(predictions), info=meta)
+                      words=word_table, predictions=tuple(predictions), info=meta,
+                      messages=message_table)
     if word_table is None:
         return stimuli
     # the generation summary: frequency and length balance across conditions
