@@ -27,7 +27,7 @@ from probing.models.attribution import attribute_pairs, compare_with_exact
 from probing.models.control import reinitialize
 from probing.models.das import fit_das_subspace
 from probing.models.language_model import LanguageModel, detect_kind
-from probing.models.loading import ALIASES, load_model
+from probing.models.loading import ALIASES, load_model, load_tokenizer
 from probing.models.masked import PLL_VARIANTS
 from probing.models.patching import PATCH_COLUMNS, patch_pairs
 from probing.models.prompts import prompt_pairs, score_options
@@ -52,6 +52,7 @@ __all__ = [
     "encode_texts",
     "is_chat_marker",
     "load_model",
+    "load_tokenizer",
     "patch_pairs",
     "prompt_pairs",
     "reinitialize",

@@ -225,3 +225,37 @@ def load_model(name_or_path, *, device=None, dtype=None, kind=None, start_token=
         dtype=None,
         source=record,
     )
+
+
+def load_tokenizer(name_or_path):
+    """Load only the tokenizer of a model (cheap: no weights), e.g. to render chats.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        As for :func:`load_model`.
+
+    Returns
+    -------
+    transformers tokenizer
+
+    Raises
+    ------
+    ProbingError
+        Unknown name or path, or an unreadable tokenizer.
+
+    Examples
+    --------
+    >>> load_tokenizer("smollm2-135m").chat_template[:12]  # doctest: +SKIP
+    "{% for messa"
+    """
+    from transformers import AutoTokenizer
+
+    source = resolve_source(name_or_path)
+    extra = ({"gguf_file": source.gguf_file} if source.kind == "gguf"
+             else {"local_files_only": True} if source.local_files_only else {})
+    try:
+        return AutoTokenizer.from_pretrained(source.location, **extra)
+    except Exception as err:  # any parse failure means the tokenizer is unreadable
+        raise ProbingError(f"cannot load the tokenizer of {name_or_path}: "
+                           f"{_one_line(err)}") from err
