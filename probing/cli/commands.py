@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from probing._core.errors import ProbingError
+from probing.stimuli import RENDERINGS
 
 
 def add_list(sub):
@@ -169,7 +170,8 @@ def _options(args):
                 if hasattr(args, name)}  # probing run only
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
-                      stride=args.stride, layers=getattr(args, "layers", None), **prompted)
+                      stride=args.stride, layers=getattr(args, "layers", None),
+                      rendering=getattr(args, "rendering", "model"), **prompted)
 
 
 def load_from_args(args):
@@ -195,6 +197,9 @@ def add_run(sub):
                    help="ratings and reading_times paradigms: also the alignment of each "
                         "layer's logit-lens read-out (all, or e.g. 0,6,-1; docs/alignment.md)")
     _add_judgement_options(p)
+    p.add_argument("--rendering", default="model", choices=list(RENDERINGS),
+                   help="dialogue paradigms: 'model' renders the messages with the model's "
+                        "chat template (default), 'plain' as 'Sender: text' lines (base models)")
     p.set_defaults(func=run_run)
 
 
@@ -225,6 +230,7 @@ def run_run(args):
     name = _source_name(args.file)  # fail on a bad file before loading a model
     _check_judgement_kind(args.file, options)
     _check_human_data(args.file)  # human data files are read, and checked, before loading
+    _check_dialogue(args, options)
     out = args.out or Path("runs") / name
     if out.parent.exists():  # else made around the run, and removed again if it fails
         check_run_folder(out, force=args.force)
@@ -290,6 +296,18 @@ def _check_judgement_kind(path, options):
     from probing.pipeline.sources import load_source
 
     check_judgement_options(options, load_source(path, seed=options.seed)[0].kind)
+
+
+def _check_dialogue(args, options):
+    """A dialogue is rendered once with the model's tokenizer (no weights) before loading."""
+    from probing.pipeline.sources import load_source
+
+    stimuli = load_source(args.file, seed=options.seed)[0]
+    if stimuli.kind == "dialogue" and options.rendering == "model":
+        from probing.models import load_tokenizer
+        from probing.models.chat import render_chat
+
+        render_chat(stimuli, load_tokenizer(args.model), rendering=options.rendering)
 
 
 def _source_name(path):

@@ -38,21 +38,22 @@ def behaviour_tables(stimuli, tokens, *, options, random_state):
     Returns
     -------
     dict of str -> pandas.DataFrame
-        ``scores`` and ``words`` always; ``pairs`` and ``summary`` for minimal pairs;
+        ``scores`` always, ``words`` except for dialogues; ``pairs`` and ``summary`` for minimal pairs;
         ``regions``, ``predictions`` (and ``model`` for designs with factors) for
-        factorial designs.
+        factorial designs; ``regions`` (each message and slot) for dialogues.
     """
     table = stimuli.table
     scores = build_sentence_scores(tokens)
     keep = [c for c in ("stimulus_id", "item_id", "condition", "role", "phenomenon") if c in table]
-    tables = {"scores": table[keep].merge(scores, on="stimulus_id", how="left"),
-              "words": build_word_surprisal(tokens, table)}
+    tables = {"scores": table[keep].merge(scores, on="stimulus_id", how="left")}
+    if stimuli.kind != "dialogue":  # a chat template's markup is not words: regions cover messages
+        tables["words"] = build_word_surprisal(tokens, table)
     if stimuli.kind == "minimal_pairs":
         tables.update(_pair_tables(scores, table, options, random_state))
         human = stimuli.info.get("human_agreement")
         if human:  # BLiMP: the published human agreement next to the model's accuracy
             tables["summary"]["human_agreement"] = tables["summary"]["phenomenon"].map(human)
-    if stimuli.kind == "factorial":
+    if stimuli.kind in ("factorial", "dialogue"):  # dialogues: surprisal per message and slot
         tables.update(_factorial_tables(stimuli, tokens, options))
     return tables
 

@@ -28,6 +28,7 @@ from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
 from probing.pipeline.sources import load_source
+from probing.stimuli import RENDERINGS
 
 REDUCTIONS = ("sum", "mean")
 TIES = ("incorrect", "half", "correct")
@@ -45,6 +46,8 @@ class RunOptions:
     ``judgement`` ``both`` adds prompted judgements of minimal pairs (Hu & Levy, 2023)
     in ``prompt_style`` (``plain``, ``chat`` or ``both``) for ``prompt_task``
     (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
+    ``rendering`` is how a dialogue paradigm's messages become text: ``model`` (the
+    model's chat template) or ``plain`` (``Sender: text`` lines, for base models).
     """
 
     batch_size: int = 32
@@ -59,9 +62,12 @@ class RunOptions:
     judgement: str = "direct"
     prompt_style: str = "both"
     prompt_task: str = "both"
+    rendering: str = "model"
 
     def __post_init__(self):
         check_judgement_options(self)
+        if self.rendering not in RENDERINGS:
+            raise ProbingError(f"rendering {self.rendering!r}: allowed {', '.join(RENDERINGS)}")
         if self.reduction not in REDUCTIONS:
             raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
         if self.ties not in TIES:
@@ -105,6 +111,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
         Every table written, keyed by file stem (``stimuli``, ``tokens``, ``scores``, ...).
     """
     from probing.models import score_tokens
+    from probing.models.chat import render_for_model
     from probing.models.lens import resolve_lens_layers
 
     options = options or RunOptions()
@@ -115,6 +122,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     check_layers_kind(options.layers, stimuli.kind)
     check_judgement_options(options, stimuli.kind)
     lm = resolve_model(lm)
+    stimuli = render_for_model(stimuli, lm, rendering=options.rendering)
     layers = None if options.layers is None else resolve_lens_layers(lm, options.layers)
     if options.judgement != "direct":
         check_prompt_model(lm, options)
@@ -152,6 +160,8 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
             manifest["notes"]["alignment"]["readout"] = LENS_READOUT
     if options.judgement != "direct":
         manifest["notes"]["judgements"] = judgement_notes(lm, options)
+    if "rendering" in stimuli.info:  # dialogues: the template and how it was applied
+        manifest["notes"]["rendering"] = stimuli.info["rendering"]
     manifest["notes"]["truncated_stimuli"] = list(tokens.attrs.get("scoring", {}).get("truncated", []))
     manifest["notes"]["windowed_stimuli"] = list(tokens.attrs.get("scoring", {}).get("windowed", []))
     manifest["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
