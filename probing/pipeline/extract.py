@@ -139,6 +139,8 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
     lm : probing.models.LanguageModel
     stimuli : Stimuli or pandas.DataFrame
         ``stimulus_id, text`` (regions and words from a :class:`~probing.stimuli.Stimuli`).
+        A dialogue paradigm's stimuli are rendered with the model's chat template first
+        (:func:`probing.models.chat.render_for_model`) unless they already are.
     layers : "all", int, str ("0,6,-1") or list of int
         0 = embeddings, i = output of block i.
     site : {"resid_post", "mlp_out", "attn_out"}
@@ -164,8 +166,11 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         identity columns (``item_id, condition`` and those of :data:`INDEX_IDENTITY` the
         table has), written to ``index.csv``.
     """
+    from probing.models.chat import render_for_model
     from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
 
+    if isinstance(stimuli, Stimuli) and "rendering" not in stimuli.info:
+        stimuli = render_for_model(stimuli, lm)  # dialogues: the model's chat template
     if dtype not in STORE_DTYPES:
         raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)

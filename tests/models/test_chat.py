@@ -118,7 +118,7 @@ items_per_cell: 2
 """)
     stimuli = generate(load_paradigm(path))
     assert stimuli.messages["agent"].tolist()[:2] == ["alice", "bob"]
-    assert stimuli.regions["region"].tolist()[:3] == ["alice_1", "bob_1", "thing"]
+    assert stimuli.regions["region"].tolist()[:3] == ["alice_1", "thing", "bob_1"]
     chat = render_chat(stimuli, chat_tokenizer("chatml"))
     text = chat.table["text"].iloc[0]
     assert "<|im_start|>user\nAlice: Where is the" in text

@@ -370,7 +370,7 @@ def test_every_constraint_holds_in_every_stimulus(name, stimuli_of):
     for row, levels, rows in _rows(stimuli_of(name), spec):
         for slot in spec.slots:
             if slot.name not in rows:
-                assert spec.kind == "factorial"  # slot only in some conditions' regions
+                assert spec.kind in ("factorial", "dialogue")  # slot only in some conditions' texts
                 continue
             for c in slot.constraints:
                 allowed = _allowed(c, levels, rows)
@@ -500,9 +500,24 @@ def test_region_spans_are_exact(name, stimuli_of):
                 words = {slot: r["word"] for slot, r in rows.items()}
                 expected = _region_text(next(r for r in spec.regions if r.name == region),
                                         row["condition"], levels).format(**words)
+            elif spec.kind == "dialogue" and region not in rows:
+                expected = _message_texts(spec, row["condition"], levels, rows)[region]
             else:
                 expected = rows[region]["word"]
             assert text[start:end] == expected, (row["stimulus_id"], region)
+
+
+def _message_texts(spec, condition, levels, rows):
+    """Region name -> text of each message a dialogue has in this condition."""
+    from probing.paradigms.dialogue import message_region_names
+
+    words = {slot: r["word"] for slot, r in rows.items()}
+    present = [(m.role, _region_text(m, condition, levels)) for m in spec.messages]
+    present = [(role, t) for role, t in present if t]
+    texts = [t.format(**words) for _, t in present]
+    texts = [t[0].upper() + t[1:] if raw.startswith("{") else t
+             for t, (_, raw) in zip(texts, present, strict=True)]
+    return dict(zip(message_region_names([r for r, _ in present]), texts, strict=True))
 
 
 @pytest.mark.parametrize("name", WITH_WORDS, ids=WITH_WORDS)

@@ -15,6 +15,7 @@ from probing._core.errors import SpecError
 from probing.paradigms import parse_paradigm
 from probing.paradigms.validate import check_paradigm
 from probing.paradigms.yamlio import parse_yaml
+from probing.stimuli import KINDS as PACKAGE_KINDS
 
 REPO = Path(__file__).resolve().parents[2]
 LEXICON = REPO / "data" / "lexicon" / "english_core.tsv"
@@ -23,7 +24,7 @@ CONLLU = REPO / "data" / "ud_english_ewt" / "en_ewt-ud-dev.conllu"
 BLIMP = REPO / "data" / "blimp"
 FEATURES = ("lemma, pos, number, person, agr, animacy, human, gender, countability, vform, "
             "transitivity, case, det_type, npi_licensor, aux_type")
-KINDS = "minimal_pairs, factorial, rsa, localizer, labels, ratings, reading_times"
+KINDS = ", ".join(PACKAGE_KINDS)  # the message lists the package's kinds, in order
 
 # Line numbers in the comments: the cases below refer to them.
 PAIRS = """\

@@ -95,3 +95,26 @@ def test_a_model_without_a_template_is_refused_before_loading(make_model, tmp_pa
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "has no chat template" in err
     assert not out.exists()
+
+
+def test_extraction_at_a_message_is_the_mean_hidden_state_of_its_tokens(make_model, dialogues):
+    from probing.pipeline.extract import extract_activations
+
+    model, tokenizer = _chat_lm(make_model, "chatml", "gpt2")
+    lm = LanguageModel.from_objects(model, tokenizer)
+    acts = extract_activations(lm, dialogues, layers="all", pooling="region:assistant_1",
+                               cache=False)
+    rendered = render_for_model(dialogues, lm)
+    for row, sid in enumerate(acts.index["stimulus_id"][:4]):
+        text = rendered.table.set_index("stimulus_id").loc[sid, "text"]
+        region = rendered.regions[(rendered.regions["stimulus_id"] == sid)
+                                  & (rendered.regions["region"] == "assistant_1")].iloc[0]
+        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        # a token's first non-space character places it (+ 1: the start token in front)
+        firsts = [s + len(text[s:e]) - len(text[s:e].lstrip()) for s, e in encoded["offset_mapping"]]
+        inside = [i + 1 for i, s in enumerate(firsts) if region.char_start <= s < region.char_end]
+        ids = torch.tensor([[lm.start_token_id, *encoded["input_ids"]]])
+        with torch.no_grad():
+            hidden = model(ids, output_hidden_states=True).hidden_states
+        expected = torch.stack([h[0, inside].mean(0) for h in hidden]).numpy()
+        assert abs(acts.values[row][:-1] - expected[:-1]).max() < 1e-5

@@ -4,8 +4,8 @@ The stimulus ``text`` is the plain rendering (one ``Sender: content`` line per m
 the ``messages`` table holds each message's role, agent and content span in it, so a
 model's chat template can render the same messages again (``probing.models.chat``)
 and every region moves with its message. Regions: each message as ``<sender>_<k>``
-(the k-th message of that sender, numbered in message order) and each slot filler under
-its slot's name.
+(the k-th message of that sender) and each slot filler under its slot's name, numbered
+in text order (a message before the slots inside it).
 """
 
 from __future__ import annotations
@@ -43,12 +43,13 @@ def generate_dialogue(spec, filler):
 def _record(cell, sent, rows):
     text, spans = render_plain([(role, agent, content) for role, agent, content, _ in sent])
     names = message_region_names([agent or role for role, agent, _, _ in sent])
-    regions = [(name, i, s, e) for i, (name, (s, e)) in enumerate(zip(names, spans, strict=True), start=1)]
     slot_spans = {slot: (start + a, start + b)
                   for (start, _), (*_, within) in zip(spans, sent, strict=True)
                   for slot, (a, b) in within.items()}
-    regions += [(slot, None, s, e) for slot, (s, e) in sorted(slot_spans.items(),
-                                                              key=lambda kv: kv[1])]
+    # numbered in text order: each message, then the slots inside it
+    spans_by_name = sorted([*zip(names, spans, strict=True), *slot_spans.items()],
+                           key=lambda kv: (kv[1][0], -kv[1][1]))
+    regions = [(name, i, s, e) for i, (name, (s, e)) in enumerate(spans_by_name, start=1)]
     messages = [{"message_index": i, "chat_role": role, "agent": agent, "char_start": s, "char_end": e}
                 for i, ((role, agent, _, _), (s, e)) in enumerate(zip(sent, spans, strict=True), start=1)]
     return {"condition": cell.condition, "levels": cell.levels, "text": text, "regions": regions,

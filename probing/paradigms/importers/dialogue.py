@@ -101,10 +101,11 @@ def _dialogue(path, number, line, name):
             _fail(path, number, key, "extra fields must be plain values (they become columns)")
     row = {"stimulus_id": sid, "item_id": item_id, "condition": condition, "text": text, **extra}
     names = message_region_names([agent or role for role, agent, _ in sent])
+    named = [*zip(names, spans, strict=True),
+             *(_span(path, number, j, span, sent, spans) for j, span in enumerate(entry.get("spans", [])))]
+    named.sort(key=lambda kv: (kv[1][0], -kv[1][1]))  # text order: a message, then its spans
     regions = [{"stimulus_id": sid, "region": region, "region_number": i, "char_start": s,
-                "char_end": e} for i, (region, (s, e)) in enumerate(zip(names, spans, strict=True), start=1)]
-    regions += [_span(path, number, j, span, sent, spans, sid)
-                for j, span in enumerate(entry.get("spans", []))]
+                "char_end": e} for i, (region, (s, e)) in enumerate(named, start=1)]
     messages = [{"stimulus_id": sid, "message_index": i, "chat_role": role, "agent": agent,
                  "char_start": s, "char_end": e}
                 for i, ((role, agent, _), (s, e)) in enumerate(zip(sent, spans, strict=True), start=1)]
@@ -125,7 +126,7 @@ def _message(path, number, index, message):
     return message["role"], agent, message["content"].strip()
 
 
-def _span(path, number, j, span, sent, spans, sid):
+def _span(path, number, j, span, sent, spans):
     field = f"spans.{j}"
     keys = ("name", "message", "start", "end")
     if not isinstance(span, dict) or any(k not in span for k in keys):
@@ -139,5 +140,4 @@ def _span(path, number, j, span, sent, spans, sid):
         _fail(path, number, field, f"start and end must satisfy 0 <= start < end <= "
               f"{len(content)} (the message's length)")
     offset = spans[index - 1][0]
-    return {"stimulus_id": sid, "region": str(span["name"]), "region_number": None,
-            "char_start": offset + start, "char_end": offset + end}
+    return str(span["name"]), (offset + start, offset + end)
