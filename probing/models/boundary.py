@@ -9,7 +9,7 @@ the same forward pass as the token log-probabilities.
 
 The set is every vocabulary token whose string begins with whitespace or a whitespace
 marker (``Ġ``, ``Ċ``, ``ĉ``, ``▁``, byte-fallback ``<0x20>``, ...) or that *decodes* to a
-string beginning with whitespace as the package's word rule reads it (``\s`` of
+string beginning with whitespace as the package's word rule reads it (``\\s`` of
 :data:`probing._core.words.WORD`: the no-break space U+00A0, spelled ``Âł`` by byte-level
 BPE, the separators U+001C-U+001F, U+2000-U+200A, ...), plus the tokens that end a text
 (the document separator and a non-chat ``eos_token``). Special tokens other than those
