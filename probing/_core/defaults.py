@@ -15,6 +15,11 @@
     without the run time of 10,000 for resamplings that refit or recompute an RDM.
 ``CI = 0.95``
     The interval level reported in ``ci_low``/``ci_high``.
+``SLOR_LENGTH = "words"``, ``UNIGRAM = "wordfreq"``
+    SLOR's length and unigram terms (human ratings): wordfreq's words are the unit of its
+    unigram log-probabilities, so both terms count the same thing for every model; Lau
+    et al. (2020) divided by model tokens and took unigrams from the model's training
+    corpus, which ``slor_length="tokens"`` and ``unigram=<corpus file>`` reproduce.
 ``GROUPS = "auto"``
     What ``groups="auto"`` resolves to in probes and controls: see :func:`resolve_groups`.
 """
@@ -27,3 +32,5 @@ RANDOM_STATE = 0
 N_PERM = 10_000
 N_BOOT = 2_000
 CI = 0.95
+SLOR_LENGTH = "words"
+UNIGRAM = "wordfreq"

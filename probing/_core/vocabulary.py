@@ -181,6 +181,8 @@ _COLUMNS = {
                        "surprisal, ...)"),
     "word_position": ("int", "reading times: the word's position in its text (`item_id`) as "
                              "the data numbers it (Natural Stories' `zone`); not `position`"),
+    "context": ("str", "ratings: the text read before the rated sentence (its words joined "
+                       "by single spaces); the sentence is scored after it"),
     "rt": ("float", "reading times: the word's reading time in the data's unit (Natural "
                     "Stories: ms, the mean over readers)"),
     "length": ("int", "reading times: the word's length in word characters (`\\w`; "

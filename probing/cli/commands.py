@@ -167,9 +167,12 @@ def _options(args):
 
     prompted = {name: getattr(args, name) for name in ("judgement", "prompt_style", "prompt_task")
                 if hasattr(args, name)}  # probing run only
+    from probing.cli.alignment import alignment_overrides
+
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
-                      stride=args.stride, layers=getattr(args, "layers", None), **prompted)
+                      stride=args.stride, layers=getattr(args, "layers", None),
+                      alignment=alignment_overrides(args), **prompted)
 
 
 def load_from_args(args):
@@ -195,6 +198,9 @@ def add_run(sub):
                    help="ratings and reading_times paradigms: also the alignment of each "
                         "layer's logit-lens read-out (all, or e.g. 0,6,-1; docs/alignment.md)")
     _add_judgement_options(p)
+    from probing.cli.alignment import add_alignment_options
+
+    add_alignment_options(p)
     p.set_defaults(func=run_run)
 
 

@@ -147,6 +147,7 @@ class ParadigmSpec:
     labels: tuple = ()  # labels paradigm: features to label, "slot.feature" or "feature"
     match: Match | None = None
     source: Source | None = None
+    alignment: tuple = ()  # ((field, value), ...) human-data analysis options
     path: str | None = dataclasses.field(default=None, compare=False)
 
     @property
@@ -163,7 +164,7 @@ class ParadigmSpec:
 
 
 # Field order in written files: reads like a method section, top to bottom.
-_ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "lexicon",
+_ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "alignment", "lexicon",
           "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
           "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels")
 
@@ -186,6 +187,8 @@ def _field_to_yaml(field, value):
         return {slot.name: slot.to_yaml() for slot in value}
     if field == "regions":
         return [region.to_yaml() for region in value]
+    if field == "alignment":
+        return {k: _unfreeze(v) for k, v in value}
     if field == "model_rdms":
         return {name: {"factor": factor} for name, factor in value}
     if field in ("templates", "predictions", "conditions", "labels"):

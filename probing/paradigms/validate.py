@@ -12,6 +12,7 @@ import string
 
 from probing._core.errors import SpecError
 from probing.paradigms._checker import Checker, string_list
+from probing.paradigms.alignment_options import check_alignment_fields
 from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
 from probing.paradigms.generate.fill import build_cells, slot_order
@@ -73,7 +74,7 @@ SOURCE_FIELDS = {
 FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
-                "ratings": (), "reading_times": ()}
+                "ratings": ("alignment",), "reading_times": ("alignment",)}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
 
 
@@ -160,6 +161,11 @@ def _check_source(ck, kind):
         fields["factors"] = _check_factors(ck)
     if "model_rdms" in ck.data:
         fields["model_rdms"] = _check_model_rdms(ck, fields.get("factors", ()))
+    if "alignment" in ck.data:
+        given = ck.typed("alignment", ck.data["alignment"], dict, "a mapping of analysis options")
+        check_alignment_fields(given, kind=ck.data["kind"], folder=ck.folder,
+                               fail=lambda field, message: ck.fail(f"alignment.{field}", message))
+        fields["alignment"] = freeze(given)
     return fields
 
 

@@ -16,6 +16,7 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
+from probing.paradigms.alignment_options import resolve_alignment_options
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
 from probing.pipeline.judgements import (
@@ -45,6 +46,9 @@ class RunOptions:
     ``judgement`` ``both`` adds prompted judgements of minimal pairs (Hu & Levy, 2023)
     in ``prompt_style`` (``plain``, ``chat`` or ``both``) for ``prompt_task``
     (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
+    ``alignment`` holds the analysis options of ratings and reading-times paradigms given
+    explicitly (:mod:`probing.paradigms.alignment_options`); they override the paradigm
+    file's ``alignment:`` fields.
     """
 
     batch_size: int = 32
@@ -59,9 +63,11 @@ class RunOptions:
     judgement: str = "direct"
     prompt_style: str = "both"
     prompt_task: str = "both"
+    alignment: tuple = ()  # ((field, value), ...): ratings / reading-times analysis options
 
     def __post_init__(self):
         check_judgement_options(self)
+        resolve_alignment_options({}, self.alignment)  # checks every field and value
         if self.reduction not in REDUCTIONS:
             raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
         if self.ties not in TIES:
@@ -146,7 +152,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
             {"region": r, "reason": n} for r, n in zip(tables["model"]["region"], tables["model"]["note"],
                                                        strict=True) if n]
     if stimuli.kind in ALIGNMENT_KINDS:
-        manifest["notes"]["alignment"] = alignment_notes(stimuli)
+        manifest["notes"]["alignment"] = alignment_notes(stimuli, options)
         if layers is not None:
             manifest["notes"]["alignment"]["layers"] = layers
             manifest["notes"]["alignment"]["readout"] = LENS_READOUT
