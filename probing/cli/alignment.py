@@ -22,8 +22,8 @@ def add_alignment_options(p):
     package default, applies. Allowed values come from
     :mod:`probing.paradigms.alignment_options`.
     """
-    from probing._core.defaults import SLOR_LENGTH, UNIGRAM
-    from probing.paradigms.alignment_options import SLOR_LENGTHS
+    from probing._core.defaults import SLOR_LENGTH, SPILLOVER, UNIGRAM
+    from probing.paradigms.alignment_options import BASELINES, EXCLUSIONS, SLOR_LENGTHS
 
     g = p.add_argument_group("ratings and reading times (override the paradigm file's "
                              "alignment: fields; docs/alignment.md)")
@@ -33,6 +33,24 @@ def add_alignment_options(p):
     g.add_argument("--unigram", default=None, metavar="wordfreq|FILE",
                    help=f"unigram log-probabilities (SLOR, NormLP; reading-time frequency): "
                    f"wordfreq or a UTF-8 text corpus (default {UNIGRAM})")
+    g.add_argument("--spillover", type=int, default=None,
+                   help=f"reading times: previous words whose predictors enter (default {SPILLOVER})")
+    g.add_argument("--log-rt", dest="log_rt", action="store_true", default=None,
+                   help="reading times: model log reading times (default: raw times)")
+    g.add_argument("--baseline", default=None, choices=BASELINES,
+                   help="reading times: linear (default), interaction (adds length x "
+                   "frequency) or spline (GAM-style cubic regression splines)")
+    g.add_argument("--exclude", default=None, type=_split_list, metavar="RULE[,RULE]",
+                   help=f"reading times: leave out words by rule: {', '.join(EXCLUSIONS)} "
+                   "(default none; counts in reading_exclusions.csv)")
+    g.add_argument("--rt-min", dest="rt_min", type=float, default=None,
+                   help="reading times: exclude times below this (data units; default none)")
+    g.add_argument("--rt-max", dest="rt_max", type=float, default=None,
+                   help="reading times: exclude times above this (data units; default none)")
+
+
+def _split_list(text):
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def alignment_overrides(args):

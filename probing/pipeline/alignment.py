@@ -4,8 +4,10 @@
 value, ci_low, ci_high, n, model, paradigm``. Ratings: Pearson and Spearman
 correlations of LP, MeanLP, PenLP, NormLP and SLOR with the mean ratings, and each
 measure's held-out calibration (R², RMSE). Reading times: the held-out delta
-log-likelihood of surprisal (end-of-word corrected word surprisal, spillover 2, leave
-one text out, interval by a bootstrap over texts). ``layer`` is empty for the model's
+log-likelihood of surprisal (end-of-word corrected word surprisal, leave one text out,
+interval by a bootstrap over texts) and the surprisal effect per bit, with the analysis
+options of :mod:`probing.paradigms.alignment_options`; ``reading_exclusions.csv`` counts
+the words each exclusion rule removed. ``layer`` is empty for the model's
 own prediction; with ``--layers`` the same statistics (calibration left out) are
 repeated for each layer's logit-lens read-out (:mod:`probing.models.lens`), one row
 per layer.
@@ -22,22 +24,18 @@ from probing._core.vocabulary import table_columns
 from probing.alignment import (
     build_acceptability,
     calibrate_predictions,
-    compute_delta_loglik,
     compute_unigram_logprob,
     correlate,
     count_unigrams,
     score_calibration,
-    summarize_delta,
     unigram_source,
 )
-from probing.behaviour import build_region_surprisal, build_word_surprisal
+from probing.behaviour import build_region_surprisal
 from probing.paradigms.alignment_options import resolve_alignment_options
+from probing.pipeline.alignment_reading import reading_layer, reading_notes, reading_tables
 
 ALIGNMENT_COLUMNS = table_columns("alignment", identity=True)
-READING_COLUMNS = table_columns("reading")  # reading.csv
 ALIGNMENT_KINDS = ("ratings", "reading_times")
-SPILLOVER = 2
-_DESIGN = ["item_id", "word_position", "rt", "surprisal", "length", "frequency"]
 
 
 def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
@@ -69,15 +67,20 @@ def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
         name = "acceptability"
         by_layer = _by_layer(_ratings_layer, stimuli, lens_tokens, options.n_boot, seed, how=how)
     else:
-        detail, summary = _reading(stimuli, tokens, options.n_boot, seed)
+        analysis = analysis_options(stimuli, options)
+        detail, summary, exclusions = reading_tables(stimuli, tokens, options.n_boot, seed,
+                                                     analysis=analysis,
+                                                     counts=_unigram_counts(analysis))
         name = "reading"
-        by_layer = _by_layer(_reading_layer, stimuli, lens_tokens, options.n_boot, seed,
-                             baseline=detail)
+        by_layer = _by_layer(reading_layer, stimuli, lens_tokens, options.n_boot, seed,
+                             baseline=detail, analysis=analysis)
     rows = [summary] if by_layer is None else [summary, by_layer[1]]
     summary = pd.concat(rows, ignore_index=True).reindex(columns=ALIGNMENT_COLUMNS[:-2])
     summary["layer"] = summary["layer"].astype("Int64")  # empty: the model's own prediction
     summary = summary.assign(model=model, paradigm=stimuli.paradigm)[ALIGNMENT_COLUMNS]
     tables = {name: detail, "alignment": summary}
+    if stimuli.kind == "reading_times":
+        tables["reading_exclusions"] = exclusions
     if by_layer is not None:
         tables[f"{name}_layers"] = by_layer[0]
     return tables
@@ -114,9 +117,7 @@ def alignment_notes(stimuli, options=None):
                 "scored": ("the sentence's tokens given its context (context + ' ' + sentence)"
                            if context else "the sentence's tokens"),
                 "options": dataclasses.asdict(analysis)}
-    return {"unigram_source": unigram_source(), "spillover": SPILLOVER,
-            "word_surprisal": "end-of-word corrected", "cv": "leave one text out",
-            "interval": "percentile bootstrap over texts (cluster: whole texts resampled)"}
+    return {"unigram_source": unigram_source(counts=counts), **reading_notes(analysis)}
 
 
 def _by_layer(one_layer, stimuli, lens_tokens, n_boot, seed, **kwargs):
@@ -189,35 +190,3 @@ def _ratings_layer(stimuli, tokens, n_boot, seed, *, how):
                         random_state=seed)
     wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
     return wide, summary
-
-
-def _word_surprisal(stimuli, tokens):
-    words = build_word_surprisal(tokens, stimuli.table)
-    return stimuli.words.merge(words[["stimulus_id", "word_index", "surprisal", "eow_corrected"]],
-                               on=["stimulus_id", "word_index"], validate="one_to_one")
-
-
-def _delta(data, n_boot, seed):
-    scored = compute_delta_loglik(data[_DESIGN], spillover=SPILLOVER)
-    summary = summarize_delta(scored, n_boot=n_boot, random_state=seed)
-    detail = data.merge(scored[["item_id", "word_position", "fold", "delta_loglik"]],
-                        on=["item_id", "word_position"], how="left")
-    return detail, summary
-
-
-def _reading(stimuli, tokens, n_boot, seed):
-    data = _word_surprisal(stimuli, tokens)
-    letters = data["word"].str.replace(r"[^\w]", "", regex=True)
-    data["length"] = letters.str.len().to_numpy(np.int64)
-    data["frequency"] = compute_unigram_logprob(data["word"])["unigram_logprob"].to_numpy()
-    detail, summary = _delta(data, n_boot, seed)
-    return detail[READING_COLUMNS], summary
-
-
-def _reading_layer(stimuli, tokens, n_boot, seed, *, baseline):
-    """One layer's read-out in place of the surprisal; baselines from the plain run."""
-    data = _word_surprisal(stimuli, tokens).merge(
-        baseline[["stimulus_id", "word_index", "length", "frequency"]],
-        on=["stimulus_id", "word_index"], validate="one_to_one")
-    detail, summary = _delta(data, n_boot, seed)
-    return detail[["item_id", "word_position", "surprisal", "fold", "delta_loglik"]], summary
