@@ -15,6 +15,16 @@
     without the run time of 10,000 for resamplings that refit or recompute an RDM.
 ``CI = 0.95``
     The interval level reported in ``ci_low``/``ci_high``.
+``SLOR_LENGTH = "words"``, ``UNIGRAM = "wordfreq"``
+    SLOR's length and unigram terms (human ratings): wordfreq's words are the unit of its
+    unigram log-probabilities, so both terms count the same thing for every model; Lau
+    et al. (2020) divided by model tokens and took unigrams from the model's training
+    corpus, which ``slor_length="tokens"`` and ``unigram=<corpus file>`` reproduce.
+``SPILLOVER = 2``, ``READING_MIN_TEXTS = 10``
+    Reading times: the previous two words' predictors enter (self-paced reading spills
+    over about two words; Smith & Levy 2013, Wilcox et al. 2020). A bootstrap over fewer
+    than 10 texts warns: 9 texts give 24,310 distinct resamples but 3 give 10, whose
+    percentile bounds are the lowest and highest text means.
 ``GROUPS = "auto"``
     What ``groups="auto"`` resolves to in probes and controls: see :func:`resolve_groups`.
 """
@@ -27,3 +37,7 @@ RANDOM_STATE = 0
 N_PERM = 10_000
 N_BOOT = 2_000
 CI = 0.95
+SLOR_LENGTH = "words"
+UNIGRAM = "wordfreq"
+SPILLOVER = 2
+READING_MIN_TEXTS = 10

@@ -185,6 +185,11 @@ _COLUMNS = {
                        "surprisal, ...)"),
     "word_position": ("int", "reading times: the word's position in its text (`item_id`) as "
                              "the data numbers it (Natural Stories' `zone`); not `position`"),
+    "context": ("str", "ratings: the text read before the rated sentence (its words joined "
+                       "by single spaces); the sentence is scored after it"),
+    "rule": ("str", "reading times: an exclusion rule (`text_edge`, `sentence_edge`, "
+                    "`punctuation`, `rt_min`, `rt_max`) or `any` (all excluded words)"),
+    "n_texts": ("int", "reading times: texts behind a statistic (the bootstrap's unit)"),
     "rt": ("float", "reading times: the word's reading time in the data's unit (Natural "
                     "Stories: ms, the mean over readers)"),
     "length": ("int", "reading times: the word's length in word characters (`\\w`; "
@@ -266,6 +271,7 @@ _TABLES = {
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
     "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
+    "reading_exclusions": ("rule", "n_excluded", "n"),
     "reading": ("stimulus_id", "word_index", "word", "char_start", "char_end", "item_id",
                 "word_position", "rt", "surprisal", "eow_corrected", "length", "frequency",
                 "fold", "delta_loglik"),

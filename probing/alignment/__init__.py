@@ -22,6 +22,7 @@ from probing.alignment.acceptability import (
     MEASURES,
     build_acceptability,
     compute_unigram_logprob,
+    count_unigrams,
     unigram_source,
 )
 from probing.alignment.calibration import CALIBRATIONS, calibrate_predictions, score_calibration
@@ -48,6 +49,7 @@ __all__ = [
     "compare_judgements",
     "compute_delta_loglik",
     "compute_unigram_logprob",
+    "count_unigrams",
     "correlate",
     "score_calibration",
     "summarize_delta",

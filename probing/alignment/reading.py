@@ -24,6 +24,9 @@ without the new ones) are still read, with a :class:`DeprecationWarning`, for on
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -31,12 +34,14 @@ from scipy import stats as sps
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
-from probing._core.defaults import CI, N_BOOT
+from probing._core.defaults import CI, N_BOOT, READING_MIN_TEXTS, SPILLOVER
 from probing._core.deprecation import renamed_columns
 from probing._core.errors import ProbingError
+from probing.alignment.reading_design import add_baseline_terms, apply_exclusions
 from probing.stats import bootstrap_ci
 
-__all__ = ["READING_COLUMNS", "build_reading_design", "compute_delta_loglik", "summarize_delta"]
+__all__ = ["READING_COLUMNS", "build_reading_design", "compute_delta_loglik",
+           "prepare_reading_design", "summarize_delta", "warn_few_texts"]
 
 READING_COLUMNS = ("item_id", "word_position", "rt", "surprisal", "length", "frequency")
 BASELINE = ("length", "frequency")
@@ -52,7 +57,7 @@ def _lagged(names, spillover):
     return [f"{n}_lag{k}" for n in names for k in range(1, spillover + 1)]
 
 
-def build_reading_design(words, *, spillover=2, predictor="surprisal"):
+def build_reading_design(words, *, spillover=SPILLOVER, predictor="surprisal"):
     """Add the spillover columns and drop words whose lags leave their text.
 
     Parameters
@@ -85,6 +90,8 @@ def build_reading_design(words, *, spillover=2, predictor="surprisal"):
     missing = [c for c in needed if c not in words.columns]
     if missing:
         raise ProbingError(f"reading times: missing column(s) {missing}; required: {needed}")
+    if spillover < 0 or int(spillover) != spillover:
+        raise ProbingError(f"spillover must be an integer >= 0, got {spillover!r}")
     names = [predictor, *BASELINE]
     keys = ["item_id", "word_position"]
     per_word = words.drop_duplicates(keys).sort_values(keys)
@@ -98,9 +105,46 @@ def build_reading_design(words, *, spillover=2, predictor="surprisal"):
     return design.loc[keep].reset_index(drop=True)
 
 
-def _columns(spillover, predictor):
-    baseline = [*BASELINE, "word_position", *_lagged(BASELINE, spillover)]
-    return baseline, [*baseline, predictor, *_lagged([predictor], spillover)]
+def _columns(design, spillover, predictor, baseline="linear"):
+    names = [*BASELINE, *[f"{n}_lag{k}" for k in range(1, spillover + 1) for n in BASELINE]]
+    design, terms = add_baseline_terms(design, names, baseline=baseline)
+    columns = [*terms, "word_position"]
+    return design, columns, [*columns, predictor, *_lagged([predictor], spillover)]
+
+
+def prepare_reading_design(words, *, spillover=SPILLOVER, predictor="surprisal", log_rt=False,
+                           baseline="linear", exclude=(), rt_min=None, rt_max=None):
+    """Design, exclusions and model columns of a reading-time regression.
+
+    Parameters
+    ----------
+    words : pandas.DataFrame
+        As in :func:`build_reading_design` (plus ``word`` for the text-based exclusions).
+    spillover, predictor
+        As in :func:`build_reading_design`.
+    log_rt : bool, default False
+        Model ``log(rt)`` (every kept reading time must be > 0).
+    baseline : {"linear", "interaction", "spline"}
+    exclude, rt_min, rt_max
+        Exclusion rules (:func:`~probing.alignment.reading_design.apply_exclusions`).
+
+    Returns
+    -------
+    dict
+        ``design`` (the kept rows, ``rt`` on the modelled scale), ``baseline`` and
+        ``full`` (their predictor columns) and ``exclusions`` (``rule, n_excluded, n``).
+    """
+    words = _new_names(words, "prepare_reading_design")
+    design = build_reading_design(words, spillover=spillover, predictor=predictor)
+    design, exclusions = apply_exclusions(design, words, exclude=exclude, rt_min=rt_min,
+                                          rt_max=rt_max)
+    if log_rt:
+        if (design["rt"] <= 0).any():
+            raise ProbingError(f"log_rt: {int((design['rt'] <= 0).sum())} reading time(s) are "
+                               "<= 0; exclude them (rt_min) or model raw times")
+        design = design.assign(rt=np.log(design["rt"].to_numpy(float)))
+    design, base, full = _columns(design, spillover, predictor, baseline)
+    return {"design": design, "baseline": base, "full": full, "exclusions": exclusions}
 
 
 def _loglik_ols(train, test, columns):
@@ -122,7 +166,8 @@ def _loglik_mixed(train, test, columns):
     return sps.norm.logpdf(test["rt"].to_numpy(float), mean, np.sqrt(fit.scale))
 
 
-def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
+def compute_delta_loglik(words, *, spillover=SPILLOVER, predictor="surprisal", cv=None,
+                         **design_options):
     """Held-out log-likelihood of each word under the baseline and the full model.
 
     Parameters
@@ -133,22 +178,27 @@ def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
     predictor : str, default "surprisal"
     cv : int, optional
         Folds over texts (``item_id``); default one fold per text (leave one text out).
+    **design_options
+        ``log_rt, baseline, exclude, rt_min, rt_max`` of :func:`prepare_reading_design`.
 
     Returns
     -------
     pandas.DataFrame
-        The design rows with ``fold``, ``loglik_baseline``, ``loglik_full`` and
-        ``delta_loglik`` (full minus baseline, nats).
+        The design rows kept with ``fold``, ``loglik_baseline``, ``loglik_full`` and
+        ``delta_loglik`` (full minus baseline, nats); ``attrs["exclusions"]`` holds the
+        exclusion counts (a dict of lists ``rule, n_excluded, n``).
     """
     words = _new_names(words, "compute_delta_loglik")
-    design = build_reading_design(words, spillover=spillover, predictor=predictor)
+    prepared = prepare_reading_design(words, spillover=spillover, predictor=predictor,
+                                      **design_options)
+    design = prepared["design"]
     items = design["item_id"].to_numpy()
     n_texts = len(np.unique(items))
     n_splits = n_texts if cv is None else cv
     if n_texts < 2 or n_splits < 2 or n_splits > n_texts:
         raise ProbingError(f"reading times: cross-validation over texts needs at least 2 texts "
                            f"and 2 <= cv <= {n_texts}; got {n_texts} text(s), cv={cv}")
-    baseline, full = _columns(spillover, predictor)
+    baseline, full = prepared["baseline"], prepared["full"]
     loglik = _loglik_mixed if "subject" in design.columns else _loglik_ols
     out = design.assign(fold=-1, loglik_baseline=np.nan, loglik_full=np.nan)
     for k, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(design, groups=items)):
@@ -156,10 +206,30 @@ def compute_delta_loglik(words, *, spillover=2, predictor="surprisal", cv=None):
         out.loc[out.index[test], "fold"] = k
         out.loc[out.index[test], "loglik_baseline"] = loglik(tr, te, baseline)
         out.loc[out.index[test], "loglik_full"] = loglik(tr, te, full)
-    return out.assign(delta_loglik=out["loglik_full"] - out["loglik_baseline"])
+    out = out.assign(delta_loglik=out["loglik_full"] - out["loglik_baseline"])
+    # plain lists: pandas compares attrs when frames combine, and a frame there cannot be
+    out.attrs["exclusions"] = prepared["exclusions"].to_dict("list")
+    return out
 
 
 RESAMPLE = ("texts", "words")
+
+
+def warn_few_texts(n_texts, n_boot):
+    """Warn when a bootstrap over ``n_texts`` texts has too few distinct resamples.
+
+    ``n`` texts drawn with replacement give ``C(2n - 1, n)`` distinct resamples (10 for
+    3 texts), and the percentile bounds sit at the extreme resamples (with 3 texts, the
+    lowest and highest text means), so the interval is degenerate, not conservative.
+    """
+    if n_texts >= READING_MIN_TEXTS:
+        return
+    distinct = math.comb(2 * n_texts - 1, n_texts)
+    warnings.warn(f"reading times: the bootstrap over texts has {n_texts} texts, hence "
+                  f"{distinct} distinct resamples (n_boot {n_boot}); its interval is degenerate "
+                  f"(near the lowest and highest text means). Use at least {READING_MIN_TEXTS} "
+                  "texts, or report the word bootstrap (resample='words') beside it",
+                  UserWarning, stacklevel=3)
 
 
 def _text_bootstrap(values, texts, *, n_boot, ci, random_state):
@@ -212,8 +282,8 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     --------
     >>> rng = np.random.default_rng(0)
     >>> n = 600
-    >>> words = pd.DataFrame({"item_id": np.repeat([1, 2, 3], n // 3),
-    ...     "word_position": np.tile(np.arange(n // 3), 3), "surprisal": rng.gamma(2, 2, n),
+    >>> words = pd.DataFrame({"item_id": np.repeat(np.arange(12), n // 12),
+    ...     "word_position": np.tile(np.arange(n // 12), 12), "surprisal": rng.gamma(2, 2, n),
     ...     "length": rng.integers(2, 9, n), "frequency": rng.normal(-9, 2, n)})
     >>> words["rt"] = 250 + 10 * words["surprisal"] + rng.normal(0, 20, n)
     >>> row = summarize_delta(compute_delta_loglik(words), random_state=0).iloc[0]
@@ -225,6 +295,7 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     scored = _new_names(scored, "summarize_delta")
     values = scored["delta_loglik"].to_numpy(float)
     if resample == "texts":
+        warn_few_texts(scored["item_id"].nunique(), n_boot)
         low, high = _text_bootstrap(values, scored["item_id"].to_numpy(), n_boot=n_boot, ci=ci,
                                     random_state=random_state)
     else:

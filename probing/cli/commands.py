@@ -168,10 +168,13 @@ def _options(args):
 
     prompted = {name: getattr(args, name) for name in ("judgement", "prompt_style", "prompt_task")
                 if hasattr(args, name)}  # probing run only
+    from probing.cli.alignment import alignment_overrides
+
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
                       stride=args.stride, layers=getattr(args, "layers", None),
-                      rendering=getattr(args, "rendering", "model"), **prompted)
+                      rendering=getattr(args, "rendering", "model"),
+                      alignment=alignment_overrides(args), **prompted)
 
 
 def load_from_args(args):
@@ -200,6 +203,9 @@ def add_run(sub):
     p.add_argument("--rendering", default="model", choices=list(RENDERINGS),
                    help="dialogue paradigms: 'model' renders the messages with the model's "
                         "chat template (default), 'plain' as 'Sender: text' lines (base models)")
+    from probing.cli.alignment import add_alignment_options
+
+    add_alignment_options(p)
     p.set_defaults(func=run_run)
 
 

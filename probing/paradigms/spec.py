@@ -171,6 +171,7 @@ class ParadigmSpec:
     generation_prompt: bool = False  # dialogue: end with the template's assistant header
     match: Match | None = None
     source: Source | None = None
+    alignment: tuple = ()  # ((field, value), ...) human-data analysis options
     path: str | None = dataclasses.field(default=None, compare=False)
 
     @property
@@ -187,7 +188,7 @@ class ParadigmSpec:
 
 
 # Field order in written files: reads like a method section, top to bottom.
-_ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "lexicon",
+_ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "alignment", "lexicon",
           "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
           "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels",
           "agents", "messages", "generation_prompt")
@@ -213,6 +214,8 @@ def _field_to_yaml(field, value):
         return [entry.to_yaml() for entry in value]
     if field == "agents":
         return dict(value)
+    if field == "alignment":
+        return {k: _unfreeze(v) for k, v in value}
     if field == "model_rdms":
         return {name: {"factor": factor} for name, factor in value}
     if field in ("templates", "predictions", "conditions", "labels"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from probing._core.errors import SpecError
 from probing.paradigms._checker import Checker, string_list
+from probing.paradigms.alignment_options import check_alignment_fields
 from probing.paradigms.dialogue import check_agents, check_generation_prompt, check_messages
 from probing.paradigms.feasibility import check_cells, check_values
 from probing.paradigms.formula import parse_formula
@@ -77,7 +78,8 @@ SOURCE_FIELDS = {
 FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
-                "ratings": (), "reading_times": (), "dialogue": ("agents", "generation_prompt")}
+                "ratings": ("alignment",), "reading_times": ("alignment",),
+                "dialogue": ("agents", "generation_prompt")}
 LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
 
 
@@ -167,6 +169,11 @@ def _check_source(ck, kind):
     if kind == "dialogue":
         fields["agents"] = check_agents(ck)
         fields["generation_prompt"] = check_generation_prompt(ck)
+    if "alignment" in ck.data:
+        given = ck.typed("alignment", ck.data["alignment"], dict, "a mapping of analysis options")
+        check_alignment_fields(given, kind=ck.data["kind"], folder=ck.folder,
+                               fail=lambda field, message: ck.fail(f"alignment.{field}", message))
+        fields["alignment"] = freeze(given)
     return fields
 
 

@@ -4,14 +4,18 @@
 value, ci_low, ci_high, n, model, paradigm``. Ratings: Pearson and Spearman
 correlations of LP, MeanLP, PenLP, NormLP and SLOR with the mean ratings, and each
 measure's held-out calibration (R², RMSE). Reading times: the held-out delta
-log-likelihood of surprisal (end-of-word corrected word surprisal, spillover 2, leave
-one text out, interval by a bootstrap over texts). ``layer`` is empty for the model's
+log-likelihood of surprisal (end-of-word corrected word surprisal, leave one text out,
+interval by a bootstrap over texts) and the surprisal effect per bit, with the analysis
+options of :mod:`probing.paradigms.alignment_options`; ``reading_exclusions.csv`` counts
+the words each exclusion rule removed. ``layer`` is empty for the model's
 own prediction; with ``--layers`` the same statistics (calibration left out) are
 repeated for each layer's logit-lens read-out (:mod:`probing.models.lens`), one row
 per layer.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -20,20 +24,18 @@ from probing._core.vocabulary import table_columns
 from probing.alignment import (
     build_acceptability,
     calibrate_predictions,
-    compute_delta_loglik,
     compute_unigram_logprob,
     correlate,
+    count_unigrams,
     score_calibration,
-    summarize_delta,
     unigram_source,
 )
-from probing.behaviour import build_sentence_scores, build_word_surprisal
+from probing.behaviour import build_region_surprisal
+from probing.paradigms.alignment_options import resolve_alignment_options
+from probing.pipeline.alignment_reading import reading_layer, reading_notes, reading_tables
 
 ALIGNMENT_COLUMNS = table_columns("alignment", identity=True)
-READING_COLUMNS = table_columns("reading")  # reading.csv
 ALIGNMENT_KINDS = ("ratings", "reading_times")
-SPILLOVER = 2
-_DESIGN = ["item_id", "word_position", "rt", "surprisal", "length", "frequency"]
 
 
 def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
@@ -60,31 +62,62 @@ def alignment_tables(stimuli, tokens, *, options, model, lens_tokens=None):
     """
     seed = options.seed or 0
     if stimuli.kind == "ratings":
-        detail, summary = _ratings(stimuli, tokens, options.n_boot, seed)
+        how = _ratings_how(stimuli, options)
+        detail, summary = _ratings(stimuli, tokens, options.n_boot, seed, how=how)
         name = "acceptability"
-        by_layer = _by_layer(_ratings_layer, stimuli, lens_tokens, options.n_boot, seed)
+        by_layer = _by_layer(_ratings_layer, stimuli, lens_tokens, options.n_boot, seed, how=how)
     else:
-        detail, summary = _reading(stimuli, tokens, options.n_boot, seed)
+        analysis = analysis_options(stimuli, options)
+        detail, summary, exclusions = reading_tables(stimuli, tokens, options.n_boot, seed,
+                                                     analysis=analysis,
+                                                     counts=_unigram_counts(analysis))
         name = "reading"
-        by_layer = _by_layer(_reading_layer, stimuli, lens_tokens, options.n_boot, seed,
-                             baseline=detail)
+        by_layer = _by_layer(reading_layer, stimuli, lens_tokens, options.n_boot, seed,
+                             baseline=detail, analysis=analysis)
     rows = [summary] if by_layer is None else [summary, by_layer[1]]
     summary = pd.concat(rows, ignore_index=True).reindex(columns=ALIGNMENT_COLUMNS[:-2])
     summary["layer"] = summary["layer"].astype("Int64")  # empty: the model's own prediction
     summary = summary.assign(model=model, paradigm=stimuli.paradigm)[ALIGNMENT_COLUMNS]
     tables = {name: detail, "alignment": summary}
+    if stimuli.kind == "reading_times":
+        tables["reading_exclusions"] = exclusions
     if by_layer is not None:
         tables[f"{name}_layers"] = by_layer[0]
     return tables
 
 
-def alignment_notes(stimuli):
-    """Manifest notes: the unigram source and the regression design."""
+def analysis_options(stimuli, options):
+    """The paradigm file's ``alignment:`` fields overridden by the run's explicit options."""
+    return resolve_alignment_options(stimuli.info.get("alignment", {}),
+                                     getattr(options, "alignment", ()))
+
+
+def _unigram_counts(analysis):
+    return None if analysis.unigram == "wordfreq" else count_unigrams(analysis.unigram)
+
+
+def _ratings_how(stimuli, options):
+    analysis = analysis_options(stimuli, options)
+    return {"length": _LENGTH_COLUMN[analysis.slor_length], "counts": _unigram_counts(analysis)}
+
+
+_LENGTH_COLUMN = {"words": "n_words", "tokens": "n_tokens"}
+
+
+def alignment_notes(stimuli, options=None):
+    """Manifest notes: the unigram source, the scored span and the regression design."""
+    analysis = analysis_options(stimuli, options)
+    counts = _unigram_counts(analysis)
     if stimuli.kind == "ratings":
-        return {"unigram_source": unigram_source(), "length": "n_words (wordfreq words)"}
-    return {"unigram_source": unigram_source(), "spillover": SPILLOVER,
-            "word_surprisal": "end-of-word corrected", "cv": "leave one text out",
-            "interval": "percentile bootstrap over texts (cluster: whole texts resampled)"}
+        context = "context" in set(stimuli.regions["region"])
+        return {"unigram_source": unigram_source(counts=counts),
+                "length": {"words": "n_words (wordfreq words)",
+                           "tokens": "n_tokens (the model's tokens of the sentence)"}[
+                               analysis.slor_length],
+                "scored": ("the sentence's tokens given its context (context + ' ' + sentence)"
+                           if context else "the sentence's tokens"),
+                "options": dataclasses.asdict(analysis)}
+    return {"unigram_source": unigram_source(counts=counts), **reading_notes(analysis)}
 
 
 def _by_layer(one_layer, stimuli, lens_tokens, n_boot, seed, **kwargs):
@@ -100,63 +133,60 @@ def _by_layer(one_layer, stimuli, lens_tokens, n_boot, seed, **kwargs):
     return detail[["layer", *[c for c in detail if c != "layer"]]], pd.concat(summaries)
 
 
-def _sentence_scores(stimuli, tokens, unigram=None):
-    scores = build_sentence_scores(tokens).merge(
-        stimuli.table[["stimulus_id", "text", "rating"]], on="stimulus_id")
-    if unigram is None:
-        unigram = compute_unigram_logprob(scores["text"]).assign(stimulus_id=scores["stimulus_id"])
-    return scores.merge(unigram, on="stimulus_id", validate="one_to_one")
+def sentence_logprobs(tokens, regions):
+    """Log-probability of each rated sentence: the sum over the tokens of its region.
+
+    A token belongs to the sentence when its first visible character lies in the
+    ``sentence`` region (the package's word rule), so after a context only the
+    sentence's own tokens count, each conditioned on everything before it. No
+    end-of-word terms are added: the same plain sum as a sentence scored alone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stimulus_id, logprob_sum, logprob_mean, n_tokens``.
+    """
+    spans = regions.loc[regions["region"] == "sentence"]
+    sums = build_region_surprisal(tokens, spans, eow_correction=False)
+    logprob = -sums["surprisal"].to_numpy(float)
+    n_tokens = sums["n_tokens"].to_numpy(np.int64)
+    return pd.DataFrame({"stimulus_id": sums["stimulus_id"].to_numpy(), "logprob_sum": logprob,
+                         "logprob_mean": logprob / n_tokens, "n_tokens": n_tokens})
 
 
-def _ratings(stimuli, tokens, n_boot, seed):
-    scores = _sentence_scores(stimuli, tokens)
-    measures = build_acceptability(scores)
+def _sentence_texts(stimuli):
+    spans = stimuli.regions.loc[stimuli.regions["region"] == "sentence"].merge(
+        stimuli.table[["stimulus_id", "text"]], on="stimulus_id")
+    sentences = [text[a:b] for text, a, b in zip(spans["text"], spans["char_start"],
+                                                  spans["char_end"], strict=True)]
+    return pd.DataFrame({"stimulus_id": spans["stimulus_id"].to_numpy(), "sentence": sentences})
+
+
+def _sentence_scores(stimuli, tokens, counts):
+    scores = sentence_logprobs(tokens, stimuli.regions).merge(
+        stimuli.table[["stimulus_id", "rating"]], on="stimulus_id").merge(
+        _sentence_texts(stimuli), on="stimulus_id")
+    unigram = compute_unigram_logprob(scores["sentence"], counts=counts)
+    return pd.concat([scores.drop(columns="sentence"), unigram], axis=1)
+
+
+def _ratings(stimuli, tokens, n_boot, seed, *, how):
+    scores = _sentence_scores(stimuli, tokens, how["counts"])
+    measures = build_acceptability(scores, length=how["length"])
     ratings = scores[["stimulus_id", "rating"]]
     summary = pd.concat([
         correlate(measures, ratings=ratings, n_boot=n_boot, random_state=seed),
         score_calibration(calibrate_predictions(measures, ratings=ratings, random_state=seed),
                           n_boot=n_boot, random_state=seed)], ignore_index=True)
     wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
-    detail = scores.drop(columns="text").merge(wide, on="stimulus_id")
+    detail = scores.merge(wide, on="stimulus_id")
     return detail, summary
 
 
-def _ratings_layer(stimuli, tokens, n_boot, seed):
-    scores = _sentence_scores(stimuli, tokens)
-    measures = build_acceptability(scores)
+def _ratings_layer(stimuli, tokens, n_boot, seed, *, how):
+    scores = _sentence_scores(stimuli, tokens, how["counts"])
+    measures = build_acceptability(scores, length=how["length"])
     summary = correlate(measures, ratings=scores[["stimulus_id", "rating"]], n_boot=n_boot,
                         random_state=seed)
     wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
     return wide, summary
-
-
-def _word_surprisal(stimuli, tokens):
-    words = build_word_surprisal(tokens, stimuli.table)
-    return stimuli.words.merge(words[["stimulus_id", "word_index", "surprisal", "eow_corrected"]],
-                               on=["stimulus_id", "word_index"], validate="one_to_one")
-
-
-def _delta(data, n_boot, seed):
-    scored = compute_delta_loglik(data[_DESIGN], spillover=SPILLOVER)
-    summary = summarize_delta(scored, n_boot=n_boot, random_state=seed)
-    detail = data.merge(scored[["item_id", "word_position", "fold", "delta_loglik"]],
-                        on=["item_id", "word_position"], how="left")
-    return detail, summary
-
-
-def _reading(stimuli, tokens, n_boot, seed):
-    data = _word_surprisal(stimuli, tokens)
-    letters = data["word"].str.replace(r"[^\w]", "", regex=True)
-    data["length"] = letters.str.len().to_numpy(np.int64)
-    data["frequency"] = compute_unigram_logprob(data["word"])["unigram_logprob"].to_numpy()
-    detail, summary = _delta(data, n_boot, seed)
-    return detail[READING_COLUMNS], summary
-
-
-def _reading_layer(stimuli, tokens, n_boot, seed, *, baseline):
-    """One layer's read-out in place of the surprisal; baselines from the plain run."""
-    data = _word_surprisal(stimuli, tokens).merge(
-        baseline[["stimulus_id", "word_index", "length", "frequency"]],
-        on=["stimulus_id", "word_index"], validate="one_to_one")
-    detail, summary = _delta(data, n_boot, seed)
-    return detail[["item_id", "word_position", "surprisal", "fold", "delta_loglik"]], summary

@@ -16,6 +16,7 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
+from probing.paradigms.alignment_options import resolve_alignment_options
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.alignment import ALIGNMENT_KINDS, alignment_notes, alignment_tables
 from probing.pipeline.judgements import (
@@ -48,6 +49,9 @@ class RunOptions:
     (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
     ``rendering`` is how a dialogue paradigm's messages become text: ``model`` (the
     model's chat template) or ``plain`` (``Sender: text`` lines, for base models).
+    ``alignment`` holds the analysis options of ratings and reading-times paradigms given
+    explicitly (:mod:`probing.paradigms.alignment_options`); they override the paradigm
+    file's ``alignment:`` fields.
     """
 
     batch_size: int = 32
@@ -63,9 +67,11 @@ class RunOptions:
     prompt_style: str = "both"
     prompt_task: str = "both"
     rendering: str = "model"
+    alignment: tuple = ()  # ((field, value), ...): ratings / reading-times analysis options
 
     def __post_init__(self):
         check_judgement_options(self)
+        resolve_alignment_options({}, self.alignment)  # checks every field and value
         if self.rendering not in RENDERINGS:
             raise ProbingError(f"rendering {self.rendering!r}: allowed {', '.join(RENDERINGS)}")
         if self.reduction not in REDUCTIONS:
@@ -154,7 +160,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
             {"region": r, "reason": n} for r, n in zip(tables["model"]["region"], tables["model"]["note"],
                                                        strict=True) if n]
     if stimuli.kind in ALIGNMENT_KINDS:
-        manifest["notes"]["alignment"] = alignment_notes(stimuli)
+        manifest["notes"]["alignment"] = alignment_notes(stimuli, options)
         if layers is not None:
             manifest["notes"]["alignment"]["layers"] = layers
             manifest["notes"]["alignment"]["readout"] = LENS_READOUT

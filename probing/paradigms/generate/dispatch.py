@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from probing._core.errors import ProbingError, SpecError
+from probing.paradigms.alignment_options import check_alignment_fields
 from probing.paradigms.generate.dialogue import generate_dialogue
 from probing.paradigms.generate.fill import SlotFiller
 from probing.paradigms.generate.localizer import generate_localizer
@@ -27,6 +28,7 @@ from probing.paradigms.importers.dialogue import read_dialogue_jsonl
 from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
 from probing.paradigms.importers.roles import renamed_roles
 from probing.paradigms.lexicon import read_lexicon
+from probing.paradigms.spec import _unfreeze
 
 _TEMPLATE_GENERATORS = {
     "dialogue": generate_dialogue,
@@ -92,9 +94,22 @@ def _from_source(spec):
         stimuli = read(path, kind=spec.kind, columns=columns,
                        sep="\t" if source.format == "tsv" else ",", name=spec.name)
     extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {})}
+    if spec.alignment:  # analysis options of human data, paths resolved against the file
+        extra["alignment"] = alignment_fields(spec, path.parent)
     return dataclasses.replace(stimuli, paradigm=spec.name, kind=spec.kind,
                                predictions=stimuli.predictions + spec.predictions,
                                info={**stimuli.info, **extra})
+
+
+def alignment_fields(spec, data_folder):
+    """The paradigm's ``alignment:`` fields, a corpus path resolved against its file."""
+    folder = Path(spec.path).parent if spec.path else data_folder
+
+    def fail(field, message):
+        raise SpecError(message, file=spec.path, field=f"alignment.{field}")
+
+    return check_alignment_fields({k: _unfreeze(v) for k, v in spec.alignment}, kind=spec.kind,
+                                  folder=folder, fail=fail)
 
 
 def _labels_from_paradigm(spec, path):

@@ -1,6 +1,12 @@
 """Read human data: sentence ratings and word-by-word reading times.
 
-``ratings``: one sentence per row; roles ``text`` and ``rating`` (``item`` optional).
+``ratings``: one sentence per row; roles ``text`` and ``rating`` (``item_id`` and
+``context`` optional). With ``context`` (the text read before the sentence when it was
+rated) the stimulus ``text`` is the context, its words joined by single spaces (Lau et al.
+separate the sentences of a context with tabs), a space, then the sentence; the regions
+table has a ``context`` region and a ``sentence`` region, so the sentence is scored given
+its context and only its own tokens are summed. A row with an empty context is the
+sentence alone.
 ``reading_times``: one word per row; roles ``item_id`` (the text), ``word_position``
 (the word's place in it, e.g. Natural Stories ``zone``), ``word`` and ``time``. Each text
 becomes one stimulus, its words joined by single spaces in ``word_position`` order, so
@@ -29,7 +35,7 @@ from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, WORD_COLUMNS, Stim
 
 __all__ = ["HUMAN_ROLES", "read_human_source"]
 
-HUMAN_ROLES = {"ratings": (("text", "rating"), ("item_id",)),
+HUMAN_ROLES = {"ratings": (("text", "rating"), ("item_id", "context")),
                "reading_times": (("item_id", "word_position", "word", "time"), ())}
 # old role -> new role, per kind; the old keys work (with a warning) until the next release
 
@@ -111,15 +117,30 @@ def _ratings(frame, lines, path, name, columns):
     items = _items(frame["item_id"] if "item_id" in frame else pd.Series(range(len(frame))))
     ids = [f"{name}-{i}" for i in items]
     _check_unique(ids, lines, path, "item_id", columns.get("item_id", "item_id"))
-    table = pd.DataFrame(dict(zip(STIMULUS_COLUMNS, (ids, items.to_numpy(), "rated",
-                                                     frame["text"].str.strip().to_numpy()),
+    sentences = frame["text"].str.strip()
+    contexts = (frame["context"].map(lambda c: " ".join(c.split())) if "context" in frame
+                else pd.Series("", index=frame.index))
+    starts = contexts.str.len() + (contexts != "")  # the sentence starts after "context "
+    texts = (contexts + (contexts != "").map({True: " ", False: ""}) + sentences).to_numpy()
+    table = pd.DataFrame(dict(zip(STIMULUS_COLUMNS, (ids, items.to_numpy(), "rated", texts),
                                   strict=True)))
     table["rating"] = ratings
-    regions = pd.DataFrame({"stimulus_id": ids, "region": "sentence", "region_number": 1,
-                            "char_start": 0, "char_end": table["text"].str.len()},
-                           columns=list(REGION_COLUMNS))
+    if "context" in frame:
+        table["context"] = contexts.to_numpy()
+    regions = _rating_regions(ids, contexts.str.len().to_numpy(), starts.to_numpy(),
+                              table["text"].str.len().to_numpy())
     return Stimuli(paradigm=name, kind="ratings", table=table, regions=regions,
                    info={"source": "table", "file": path.name})
+
+
+def _rating_regions(ids, context_ends, starts, ends):
+    """A ``context`` region where there is one, and the ``sentence`` region of every row."""
+    rows = []
+    for sid, c_end, start, end in zip(ids, context_ends, starts, ends, strict=True):
+        if c_end > 0:
+            rows.append((sid, "context", 1, 0, int(c_end)))
+        rows.append((sid, "sentence", 1 + int(c_end > 0), int(start), int(end)))
+    return pd.DataFrame(rows, columns=list(REGION_COLUMNS))
 
 
 def _check_words(frame, lines, path, columns):

@@ -112,6 +112,9 @@ def _read_rows(path, sep, columns):
             rows = [(reader.line_num, row) for row in reader if row]
     except FileNotFoundError:
         raise SpecError("no such file", file=path) from None
+    if not any(field.strip() for field in header):  # else every role "is not in the file"
+        raise SpecError("the file is empty: expected a header row naming the columns "
+                        f"{sorted(set(columns.values()))}", file=path)
     for role, column in columns.items():
         if column not in header:
             raise SpecError(f"column {column!r} is not in the file; it has {header}",
