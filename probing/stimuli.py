@@ -18,6 +18,7 @@ A :class:`Stimuli` holds three tidy tables that join on ``stimulus_id``:
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from pathlib import Path
@@ -232,8 +233,11 @@ def read_plain_table(path):
     Returns
     -------
     Stimuli
-        Kind ``rsa`` (a set of stimuli with no pairs and no predictions); one
-        ``sentence`` region over each whole text; ``paradigm`` is the file's stem.
+        Kind ``minimal_pairs`` when the table has ``pair_id`` and ``role`` columns with
+        roles ``good``/``bad`` (as ``probing generate`` prints them; ``phenomenon``
+        defaults to the file's stem, ``identical`` is read as booleans), else ``rsa``
+        (a set of stimuli with no pairs and no predictions); one ``sentence`` region
+        over each whole text; ``paradigm`` is the file's stem.
 
     Raises
     ------
@@ -252,13 +256,12 @@ def read_plain_table(path):
     [{'stimulus_id': '007', 'item_id': '007', 'condition': 'all', 'text': 'The dog barks.'}]
     """
     path = Path(path)
+    _check_columns(path, _read_header(path))  # a bad header fails before the rows are parsed
     table = _read_cells(path)
-    missing = [c for c in ("stimulus_id", "text") if c not in table.columns]
-    if missing:
-        raise ProbingError(f"{path}: missing column(s) {', '.join(missing)} (header has "
-                           f"{', '.join(map(str, table.columns)) or 'nothing'}); {_ALLOWED}")
+    _check_columns(path, table.columns)
     if table.empty:
         raise ProbingError(f"{path}: header only, no rows; add one row per stimulus")
+    kind = _plain_kind(table, path)
     if "item_id" not in table:
         table.insert(1, "item_id", table["stimulus_id"])
     if "condition" not in table:
@@ -269,8 +272,52 @@ def read_plain_table(path):
     regions = pd.DataFrame({"stimulus_id": table["stimulus_id"], "region": "sentence",
                             "region_number": 1, "char_start": 0,
                             "char_end": table["text"].str.len()}, columns=list(REGION_COLUMNS))
-    return Stimuli(paradigm=path.stem, kind="rsa", table=table.reset_index(drop=True),
+    return Stimuli(paradigm=path.stem, kind=kind, table=table.reset_index(drop=True),
                    regions=regions, info={"source": "table", "file": path.name})
+
+
+def _check_columns(path, columns):
+    missing = [c for c in ("stimulus_id", "text") if c not in columns]
+    if missing:
+        raise ProbingError(f"{path}: missing column(s) {', '.join(missing)} (header has "
+                           f"{', '.join(map(str, columns)) or 'nothing'}); {_ALLOWED}")
+
+
+def _read_header(path):
+    """The column names of a CSV/TSV file, from its first line only (None: not such a file)."""
+    if path.suffix.lower() not in (".csv", ".tsv") or not path.is_file():
+        return None
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            first = next((line for line in fh if line.strip()), "")  # as pandas skips them
+    except (OSError, UnicodeDecodeError):
+        return None  # _read_cells gives the one-line error
+    if not first:
+        return None
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    return next(csv.reader([first], delimiter=sep))
+
+
+def _plain_kind(table, path):
+    """``minimal_pairs`` for a table of pairs (``pair_id``, ``role`` good/bad: what
+    ``probing generate`` writes to stdout), else ``rsa``; an ``identical`` column of
+    pairs is read back as booleans."""
+    if not {"pair_id", "role"} <= set(table.columns) or not set(table["role"]) <= {"good", "bad"}:
+        return "rsa"
+    if "phenomenon" not in table:
+        table["phenomenon"] = path.stem
+    if "identical" in table:
+        flags = table["identical"].str.strip().str.lower()
+        bad = ~flags.isin(_BOOLEANS)
+        if bad.any():
+            row = int(bad.to_numpy().argmax()) + 1
+            raise ProbingError(f"{path}: row {row}, column identical: "
+                               f"{table['identical'].iloc[row - 1]!r}; allowed True or False")
+        table["identical"] = flags.map(_BOOLEANS).astype(bool)
+    return "minimal_pairs"
+
+
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "": False}
 
 
 def _read_cells(path):
@@ -281,7 +328,7 @@ def _read_cells(path):
         if path.suffix.lower() == ".parquet":
             table = pd.read_parquet(path)
             return table.astype({c: str for c in table.columns if table[c].dtype != object})
-        if path.stat().st_size == 0 or not path.read_bytes().strip():
+        if _read_header(path) is None and path.suffix.lower() != ".parquet":
             raise ProbingError(f"{path}: file is empty; expected a header row "
                                f"(stimulus_id,text) and one row per stimulus")
         sep = "\t" if path.suffix.lower() == ".tsv" else ","

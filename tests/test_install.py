@@ -3,9 +3,11 @@
 The wheel is built from a copy of the sources and installed (without dependencies) into
 a fresh virtual environment whose dependencies come from the test environment's
 site-packages (a ``.pth`` line, which does not run the test environment's editable-install
-hook). ``probing list`` and ``probing validate`` then run from an unrelated folder.
+hook). ``probing list``, ``probing validate`` and commands given a shipped paradigm by
+name then run from an unrelated folder, with no ``PYTHONPATH`` pointing at the checkout.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,14 +61,20 @@ def installed(wheel, tmp_path_factory):
     return env
 
 
+def _clean_env():
+    """The environment without a PYTHONPATH that would put the checkout before the wheel."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def _probing(env, *args, cwd):
     return subprocess.run([env / "bin" / "probing", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=_clean_env())
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed, tmp_path):
     done = subprocess.run([installed / "bin" / "python", "-c", "import probing; print(probing.__file__)"],
-                          cwd=tmp_path, capture_output=True, text=True, check=True)
+                          cwd=tmp_path, capture_output=True, text=True, check=True,
+                          env=_clean_env())
     assert str(installed) in done.stdout and str(REPO) not in done.stdout
 
 
@@ -74,8 +82,67 @@ def test_list_and_validate_every_shipped_paradigm_from_anywhere(installed, tmp_p
     listed = _probing(installed, "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     shipped = sorted(p.stem for p in (REPO / "paradigms").glob("*.yaml"))
-    assert len(listed.stdout.splitlines()) == len(shipped)
+    lines = listed.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:len(shipped)]] == shipped
+    # each line says where the file lives: inside the installed package
+    assert all("/probing/_bundled/paradigms/" in line for line in lines)
+    assert {line.split()[0] for line in lines[len(shipped):]} == {
+        p.stem for p in (REPO / "paradigms" / "experiments").glob("*.yaml")}
     bundled = sorted((Path(next(installed.rglob("probing/_bundled")))) .glob("paradigms/*.yaml"))
     done = _probing(installed, "validate", *map(str, bundled), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("ok ") == len(shipped)
+
+
+def test_shipped_paradigms_by_name_and_documented_path_from_anywhere(installed, tmp_path):
+    done = _probing(installed, "generate", "agreement_simple", "--out", "stim.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "200 stimuli of agreement_simple" in done.stdout and (tmp_path / "stim.csv").is_file()
+    done = _probing(installed, "validate", "paradigms/filler_gap.yaml", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("ok "), done.stderr
+    done = _probing(installed, "experiment", "agreement_paper", "--out", "res", "--dry-run",
+                    cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "agreement_simple" in done.stdout and not (tmp_path / "res").exists()
+    done = _probing(installed, "generate", "agreement_simpel", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["probing generate: error: 'agreement_simpel' is neither "
+                                        "a file nor a shipped paradigm; nearest shipped: "
+                                        "agreement_simple, agreement_labels, "
+                                        "agreement_pp_attractor (probing list shows them all)"]
+
+
+# An editable install finds the package through a finder on sys.meta_path, after the
+# path entries; `python -m` puts the working folder first on sys.path. This child process
+# sets up both, from a folder holding a `probing/` folder that is not the package (a clone).
+_EDITABLE_RUN = """
+import runpy, sys
+from importlib.machinery import PathFinder
+from pathlib import Path
+
+REPO = sys.argv[1]
+
+class Editable:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        parts = name.split(".")
+        if parts[0] != "probing":
+            return None
+        return PathFinder.find_spec(name, [str(Path(REPO, *parts[:-1]))])
+
+# this environment's own editable finder (if any) would map probing elsewhere
+sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()] + [Editable]
+sys.path.insert(0, "")
+sys.argv = ["probing", "--version"]
+runpy.run_module("probing", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_version_from_the_folder_holding_the_clone(tmp_path):
+    from probing import __version__ as version
+
+    (tmp_path / "probing" / "docs").mkdir(parents=True)  # the clone: no __init__.py
+    done = subprocess.run([sys.executable, "-c", _EDITABLE_RUN, str(REPO)], cwd=tmp_path,
+                          capture_output=True, text=True, env=_clean_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"probing {version}\n"

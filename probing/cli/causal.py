@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from probing._core.io import provisional_folder
-from probing.cli.commands import add_model_options, load_from_args
+from probing.cli.commands import _source_name, add_model_options, load_from_args
 
 # Literal copies so that `--help` imports no analysis; the options check them again.
 SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
@@ -61,11 +61,10 @@ def _show(table, digits=".3f"):
 
 
 def _out(args, command):
-    from probing.paradigms import load_paradigm
     from probing.pipeline.run import check_run_folder
 
-    spec = load_paradigm(args.file)  # a bad file fails before the model loads
-    out = args.out or Path("runs") / f"{spec.name}-{command}"
+    name = _source_name(args.file)  # a bad file (or table) fails before the model loads
+    out = args.out or Path("runs") / f"{name}-{command}"
     if out.parent.exists():  # else made around the run (provisional_folder)
         check_run_folder(out, force=args.force)
     return out

@@ -11,18 +11,27 @@ from probing.stimuli import RENDERINGS
 
 
 def add_list(sub):
-    p = sub.add_parser("list", help="list the shipped paradigms, one per line",
-                       description="List the paradigm files shipped in paradigms/.")
+    p = sub.add_parser("list", help="list the shipped paradigms and experiments, one per line",
+                       description="List the shipped paradigm and experiment files: name, "
+                       "kind, the file (every command takes the name or the file) and "
+                       "description.")
     p.add_argument("--dir", type=Path, default=None, help="another folder of paradigm files")
     p.set_defaults(func=run_list)
 
 
 def run_list(args):
+    from probing._core.locations import shipped_files
     from probing.paradigms import load_paradigm, shipped_paradigms
 
     for path in shipped_paradigms(args.dir):
         spec = load_paradigm(path)
-        print(f"{spec.name:<28} {spec.kind:<14} {spec.description}")
+        print(f"{spec.name:<28} {spec.kind:<14} {path}  {spec.description}")
+    if args.dir is None:  # read, not planned: `probing experiment NAME --dry-run` checks one
+        from probing.paradigms.yamlio import read_yaml
+
+        for path in shipped_files("experiment").values():
+            about = read_yaml(path)[0].get("description", "")
+            print(f"{path.stem:<28} {'experiment':<14} {path}  {about}")
 
 
 def add_validate(sub):

@@ -48,6 +48,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        _resolve_files(args)
         return args.func(args) or 0
     except ProbingError as err:
         if args.debug:
@@ -62,6 +63,18 @@ def main(argv=None):
         # stdout is pointed at devnull so that the interpreter's final flush cannot raise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _resolve_files(args):
+    """Paradigm and experiment files given by name or by their documented shipped path
+    (one rule for every command: :func:`probing._core.locations.resolve_file`)."""
+    from probing._core.locations import resolve_file
+
+    kind = "experiment" if args.command == "experiment" else "paradigm"
+    if getattr(args, "file", None) is not None:
+        args.file = resolve_file(args.file, kind=kind)
+    if getattr(args, "files", None):
+        args.files = [resolve_file(f, kind=kind) for f in args.files]
 
 
 if __name__ == "__main__":  # pragma: no cover

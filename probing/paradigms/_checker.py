@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from probing._core.errors import SpecError
-from probing._core.paths import check_allowed_path
+from probing._core.paths import check_allowed_path, resolve_data_path
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
@@ -40,13 +40,15 @@ class Checker:
         return value
 
     def existing_path(self, field, value):
+        """``value`` as written, once it is allowed and exists (``probing:NAME``: shipped)."""
         self.typed(field, value, str, "a path (relative to the paradigm file)")
         try:
             check_allowed_path(value, base=self.folder)
         except SpecError as err:
             self.fail(field, err.message)
-        if not (self.folder / value).exists():
-            self.fail(field, f"{value!r} does not exist (looked in {self.folder / value})")
+        path = resolve_data_path(value, base=self.folder)
+        if not path.exists():
+            self.fail(field, f"{value!r} does not exist (looked in {path})")
         return value
 
 

@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from probing._core.locations import resource_root
+from probing._core.locations import resolve_file, shipped_files
 from probing._core.paths import ENV_VAR, allowed_roots
 from probing.paradigms.feasibility import check_feasible
 from probing.paradigms.spec import spec_to_dict
@@ -21,7 +21,8 @@ def load_paradigm(path):
     Parameters
     ----------
     path : str or path-like
-        A YAML paradigm-definition file.
+        A YAML paradigm-definition file, or the name of a shipped one
+        (``"agreement_simple"``; :func:`probing._core.locations.resolve_file`).
 
     Returns
     -------
@@ -32,6 +33,7 @@ def load_paradigm(path):
     SpecError
         Naming the file, line, field and what is allowed.
     """
+    path = resolve_file(path)  # a shipped paradigm by name (probing._core.locations)
     key = _version_key(path)
     if key is not None and key in _PARSED:
         return _PARSED[key]
@@ -87,6 +89,7 @@ def validate_paradigm(path):
         Naming the file, line, field and what is allowed; for cells that cannot be
         filled, the slot, the condition and the entries surviving each constraint.
     """
+    path = resolve_file(path)
     data, lines = read_yaml(path)
     spec = check_paradigm(data, lines, str(path))
     return spec, check_feasible(spec, lines)
@@ -109,5 +112,6 @@ def shipped_paradigms(folder=None):
     They come from the source checkout's ``paradigms/`` folder, or from the copy an
     installed wheel carries (:func:`probing._core.locations.resource_root`).
     """
-    folder = Path(folder) if folder else resource_root() / "paradigms"
-    return sorted(folder.glob("*.yaml"))
+    if folder is None:
+        return list(shipped_files().values())
+    return sorted(Path(folder).glob("*.yaml"))

@@ -8,6 +8,7 @@ file that validates can be generated.
 from __future__ import annotations
 
 from probing._core.errors import SpecError
+from probing._core.paths import resolve_data_path
 from probing.paradigms._checker import Checker, string_list
 from probing.paradigms.alignment_options import check_alignment_fields
 from probing.paradigms.dialogue import check_agents, check_generation_prompt, check_messages
@@ -142,7 +143,7 @@ def _check_source(ck, kind):
     if "path" not in src:
         ck.fail("source.path", "missing required field")
     ck.existing_path("source.path", src["path"])
-    if fmt not in FOLDER_FORMATS and not (ck.folder / src["path"]).is_file():
+    if fmt not in FOLDER_FORMATS and not resolve_data_path(src["path"], base=ck.folder).is_file():
         ck.fail("source.path", f"{src['path']!r} is not a file; format {fmt!r} reads one file")
     options = {k: v for k, v in src.items() if k not in ("format", "path")}
     for key in options:
@@ -178,7 +179,8 @@ def _check_source(ck, kind):
 
 
 def _check_design(ck, kind):
-    lexicon = read_lexicon(ck.folder / ck.existing_path("lexicon", ck.data["lexicon"]))
+    lexicon = read_lexicon(resolve_data_path(ck.existing_path("lexicon", ck.data["lexicon"]),
+                                             base=ck.folder))
     fields = {"lexicon": ck.data["lexicon"], "factors": _check_factors(ck)}
     fields["slots"] = _check_slots(ck, lexicon, fields["factors"])
     slot_names = [s.name for s in fields["slots"]]
@@ -393,8 +395,8 @@ def _check_inner_paradigm(ck, path):
     """A paradigm read for its labels is validated too (its errors name its own file)."""
     from probing.paradigms.yamlio import read_yaml  # avoids a cycle: load imports this module
 
-    data, lines = read_yaml(ck.folder / path)
+    data, lines = read_yaml(resolve_data_path(path, base=ck.folder))
     if data.get("kind") == "labels":
         ck.fail("source.path", f"{path!r} is a labels paradigm; read labels from a template "
                 "paradigm (minimal_pairs, factorial, rsa, localizer)")
-    check_paradigm(data, lines, str(ck.folder / path))
+    check_paradigm(data, lines, str(resolve_data_path(path, base=ck.folder)))

@@ -25,7 +25,7 @@ import pandas as pd
 
 from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
-from probing.paradigms import generate, load_paradigm
+from probing.pipeline.sources import load_source
 
 __all__ = ["CausalOptions", "build_pairs", "check_layers", "load_unit_table", "region_positions"]
 
@@ -108,13 +108,22 @@ def resolve_layers(layers, allowed):
     return sorted(set(out))
 
 
+@dataclasses.dataclass(frozen=True)
+class SourceInfo:
+    """What a causal run records of its stimuli's source: the paradigm name and seed."""
+
+    name: str
+    seed: int | None
+
+
 def load_stimuli(paradigm_path, options, *, kinds=("minimal_pairs",), command="patch"):
-    """The paradigm and its stimuli; the kind must be one ``command`` reads."""
-    spec = load_paradigm(paradigm_path)
-    if spec.kind not in kinds:
-        raise ProbingError(f"{paradigm_path}: kind: is {spec.kind!r}; probing {command} needs "
-                           f"kind: {' or '.join(kinds)}")
-    return spec, generate(spec, seed=options.seed)
+    """The source's name and seed, and its stimuli (a paradigm file or a stimuli table);
+    the kind must be one ``command`` reads."""
+    stimuli, seed = load_source(paradigm_path, seed=options.seed)
+    if stimuli.kind not in kinds:
+        raise ProbingError(f"{paradigm_path}: kind: is {stimuli.kind!r}; probing {command} "
+                           f"needs kind: {' or '.join(kinds)}")
+    return SourceInfo(stimuli.paradigm, seed), stimuli
 
 
 def build_pairs(stimuli, *, contrast=None, limit=None, name="paradigm"):

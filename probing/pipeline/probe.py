@@ -29,11 +29,11 @@ import pandas as pd
 from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
-from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.extract import build_segments, extract_activations
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
+from probing.pipeline.sources import load_source
 from probing.stimuli import Stimuli
 
 __all__ = ["ProbeOptions", "build_probe_targets", "limit_stimuli", "run_probe"]
@@ -199,8 +199,8 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     options = options or ProbeOptions()
     check_run_folder(out, force=force)
     started = now()
-    spec = load_paradigm(paradigm_path)
-    stimuli = limit_stimuli(generate(spec, seed=options.seed), options.limit)
+    stimuli, seed = load_source(paradigm_path, seed=options.seed)  # a file or a table
+    stimuli = limit_stimuli(stimuli, options.limit)
     level, table = build_probe_targets(stimuli, options.label)
     extract = {"layers": options.layers, "site": options.site, "level": level,
                "pooling": options.pooling, "batch_size": options.batch_size}
@@ -225,8 +225,7 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
         trained = tables["scores"][tables["scores"]["model"] == lm.name]
         tables["selectivity"] = selectivity(trained).assign(model=lm.name)
     tables["labels"] = pd.Series(labels).value_counts().rename_axis(options.label).reset_index()
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
-                              else options.seed, options=dataclasses.asdict(options),
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
                               model_provenance=manifest_models, started=started, argv=argv)
     manifest.update(level=level, n_rows=len(labels), n_folds=len(folds),
                     activations_key=acts.provenance["key"])

@@ -17,11 +17,11 @@ from probing._core.deprecation import renamed_fields
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing._core.resources import check_memory
-from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.extract import build_segments, extract_activations
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
+from probing.pipeline.sources import load_source
 
 __all__ = ["PERMUTE", "RSAOptions", "run_rsa"]
 
@@ -97,10 +97,9 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     options = options or RSAOptions()
     check_run_folder(out, force=force)
     started = now()
-    spec = load_paradigm(paradigm_path)
-    if spec.kind != "rsa":
-        raise ProbingError(f"{paradigm_path}: kind: is {spec.kind!r}; probing rsa needs kind: rsa")
-    stimuli = generate(spec, seed=options.seed)
+    stimuli, seed = load_source(paradigm_path, seed=options.seed)  # a file or a table
+    if stimuli.kind != "rsa":
+        raise ProbingError(f"{paradigm_path}: kind: is {stimuli.kind!r}; probing rsa needs kind: rsa")
     build_segments(stimuli, pooling=options.pooling)  # pooling and its region, before loading
     lm = resolve_model(lm)
     _check_rsa_memory(lm, stimuli, options)
@@ -120,10 +119,9 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     # Stimuli grouped by condition, so that the figure shows the design's blocks.
     rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
                         ["stimulus_id"].tolist())
-    tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=spec.name),
+    tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=stimuli.paradigm),
               "layer_similarity": compare_layers(rdms, comparison=options.comparison)}
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=spec.seed if options.seed is None
-                              else options.seed, options=dataclasses.asdict(options),
+    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
                               model_provenance=lm.provenance, started=started, argv=argv)
     manifest["activations_key"] = acts.provenance["key"]
     _write(out, tables, manifest, rdms, table)

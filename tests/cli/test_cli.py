@@ -106,8 +106,11 @@ def test_list_names_every_shipped_paradigm(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     specs = [load_paradigm(p) for p in shipped_paradigms()]
-    assert [line.split()[:2] for line in lines] == [[s.name, s.kind] for s in specs]
-    assert all(line.endswith(s.description) for line, s in zip(lines, specs, strict=True))
+    assert [line.split()[:3] for line in lines[:len(specs)]] == [
+        [s.name, s.kind, str(p)] for s, p in zip(specs, shipped_paradigms(), strict=True)]
+    assert all(line.endswith(s.description) for line, s in zip(lines[:len(specs)], specs, strict=True))
+    # then the shipped experiment files, with where each lives
+    assert [line.split()[1] for line in lines[len(specs):]] == ["experiment", "experiment"]
 
 
 def test_list_another_folder(files, capsys):

@@ -427,3 +427,28 @@ def test_table_unknown_kind(tmp_path):
     path.write_text("text\nHi.\n")
     with pytest.raises(SpecError, match="kind: must be one of minimal_pairs, factorial, rsa"):
         read_table_source(path, kind="labels", columns={"text": "text"})
+
+
+def test_table_columns_named_as_the_roles_need_no_mapping(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("item_id,good,bad,phenomenon\n7,Dogs bark.,Dogs barks.,agr\n")
+    mapped = read_table_source(path, kind="minimal_pairs",
+                               columns={"good": "good", "bad": "bad", "item_id": "item_id",
+                                        "phenomenon": "phenomenon"})
+    s = read_table_source(path, kind="minimal_pairs", columns={})
+    pd.testing.assert_frame_equal(s.table, mapped.table)
+    assert s.table["item_id"].tolist() == [7, 7] and set(s.table["phenomenon"]) == {"agr"}
+    # an explicit mapping still wins over a column of the role's name
+    path.write_text("good,bad,ok\nDogs barks.,Dogs bark.,Dogs bark.\n")
+    s = read_table_source(path, kind="minimal_pairs", columns={"good": "ok"})
+    assert s.table["text"].tolist() == ["Dogs bark.", "Dogs bark."]
+
+
+def test_table_bad_header_is_refused_before_the_rows_are_read(tmp_path):
+    path = tmp_path / "pairs.csv"
+    # rows that could not be parsed (a field too many): the header's error comes first
+    path.write_text("sentence,other\na,b,c\n")
+    with pytest.raises(SpecError, match=re.escape(
+            f"{path}: columns: must map the roles ['good', 'bad'] for kind 'minimal_pairs' "
+            f"(or name the file's columns so); missing ['good', 'bad']")):
+        read_table_source(path, kind="minimal_pairs", columns={})

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from probing._core.errors import ProbingError, SpecError
+from probing._core.paths import resolve_data_path
 from probing.paradigms.alignment_options import check_alignment_fields
 from probing.paradigms.generate.dialogue import generate_dialogue
 from probing.paradigms.generate.fill import SlotFiller
@@ -59,7 +60,7 @@ def generate_stimuli(spec, *, seed=None):
     if spec.source is not None:
         return _from_source(spec)
     folder = Path(spec.path).parent if spec.path else Path.cwd()
-    lexicon = read_lexicon(folder / spec.lexicon)
+    lexicon = read_lexicon(resolve_data_path(spec.lexicon, base=folder))
     filler = SlotFiller(spec, lexicon, np.random.default_rng(spec.seed))
     if spec.kind == "localizer":
         return generate_localizer(spec, filler, lexicon)
@@ -68,7 +69,7 @@ def generate_stimuli(spec, *, seed=None):
 
 def _from_source(spec):
     source = spec.source
-    path = (Path(spec.path).parent if spec.path else Path.cwd()) / source.path
+    path = resolve_data_path(source.path, base=Path(spec.path).parent if spec.path else Path.cwd())
     options = dict(source.options)
     if source.format == "blimp":
         stimuli = read_blimp(path, name=spec.name, phenomena=options.get("phenomena"),

@@ -1,9 +1,12 @@
 """Read stimuli from a plain CSV/TSV file whose columns are mapped to our roles.
 
 ``columns`` says which file column plays which role. Minimal pairs need ``good`` and
-``bad`` (``phenomenon`` and ``item`` are optional) and come out in the same shape as
-BLiMP, built by the same code. Other kinds need ``text`` and ``condition`` (``item`` is
+``bad`` (``phenomenon`` and ``item_id`` are optional) and come out in the same shape as
+BLiMP, built by the same code. Other kinds need ``text`` and ``condition`` (``item_id`` is
 optional); every further role becomes a column of that name, a factor of the design.
+A role that ``columns`` does not map is read from the column of the same name when the
+header has one, so a file whose columns are already named ``good, bad`` needs no mapping.
+The header is read and checked before any row is.
 """
 
 from __future__ import annotations
@@ -75,16 +78,18 @@ def read_table_source(path, *, kind, columns, sep=None, name=None):
     if kind not in TABLE_KINDS:
         raise SpecError(f"must be one of {', '.join(TABLE_KINDS)}, got {kind!r}", file=path,
                         field="kind")
+    sep = sep or _infer_sep(path)
+    columns = _named_roles(columns, _read_header(path, sep), kind)
     required = _REQUIRED.get(kind, _REQUIRED_OTHER)
     missing = [role for role in required if role not in columns]
     if missing:
-        raise SpecError(f"must map the roles {list(required)} for kind {kind!r}; missing "
-                        f"{missing}", file=path, field="columns")
+        raise SpecError(f"must map the roles {list(required)} for kind {kind!r} (or name "
+                        f"the file's columns so); missing {missing}", file=path, field="columns")
     for role in columns:
         if role not in _KNOWN.get(kind, _KNOWN_OTHER) and role in _RESERVED:
             raise SpecError(f"an extra role may not be named like a table column "
                             f"({', '.join(_RESERVED)})", file=path, field=f"columns.{role}")
-    lines, frame = _read_rows(path, sep or _infer_sep(path), columns)
+    lines, frame = _read_rows(path, sep, columns)
     texts = ("good", "bad") if kind == "minimal_pairs" else ("text",)
     for role in texts:
         _check_text(frame[role], lines, path, role)
@@ -100,6 +105,22 @@ def _infer_sep(path):
         raise SpecError(f"cannot infer the separator from the suffix {path.suffix!r}; use "
                         f"a .csv or .tsv name or pass sep=", file=path, field="sep")
     return _SEPARATORS[path.suffix.lower()]
+
+
+def _read_header(path, sep):
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh, delimiter=sep), [])
+    except FileNotFoundError:
+        raise SpecError("no such file", file=path) from None
+
+
+def _named_roles(columns, header, kind):
+    """``columns`` plus each known role the mapping leaves out that the header names."""
+    taken = set(columns.values())
+    named = {role: role for role in _KNOWN.get(kind, _KNOWN_OTHER)
+             if role not in columns and role in header and role not in taken}
+    return {**columns, **named}
 
 
 def _read_rows(path, sep, columns):
