@@ -50,8 +50,7 @@ def write_report(folder):
     """
     folder = Path(folder)
     page = build_report(folder)
-    write_text_atomic(folder / "report.html", page)
-    (folder / "report.html").chmod(0o644)  # a page to share, not a private temp file
+    write_text_atomic(folder / "report.html", page)  # the umask's mode: a page to share
     return folder / "report.html"
 
 

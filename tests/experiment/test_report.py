@@ -1,5 +1,6 @@
 """The report renders in a real headless Chromium with every figure decoded."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -70,7 +71,9 @@ def test_the_cli_writes_the_report_and_prints_its_path(reference, copy_of, capsy
     folder = copy_of(reference[0])
     assert main(["report", str(folder / "results")]) == 0
     assert capsys.readouterr().out.strip() == str(folder / "results/report.html")
-    assert (folder / "results/report.html").stat().st_mode & 0o777 == 0o644
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (folder / "results/report.html").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_the_cli_refuses_a_folder_without_manifest(tmp_path, capsys):
