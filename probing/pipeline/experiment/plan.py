@@ -3,8 +3,8 @@
 A model step is one analysis of one paradigm (one generation seed, one analysis seed)
 with one model; its key hashes the analysis kind and options, the paradigm file and every
 data file it reads (lexicon, source), the model's identity (the bytes of a local model
-folder or file; the name otherwise; the trained model's identity and the seed for a
-control model), the names that end up in the tables, and the package version. A pool
+folder or file; an alias's file hash and the version of the package that ships it; a hub
+id's cached revision; the trained model's identity and the seed for a control model), the names that end up in the tables, and the package version. A pool
 step (several seeds of one paradigm) hashes the keys of the steps it pools.
 
 When a step completes, ``step.json`` records its key and the SHA-256 of every file it
@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 import probing
+from probing._core.weights import weights_identity
 from probing.paradigms import load_paradigm
 from probing.pipeline.experiment.registry import ANALYSES
 
@@ -107,7 +108,9 @@ def paradigm_inputs(path):
 
 
 def model_identity(spec, name):
-    """What identifies a model's weights without loading it."""
+    """What identifies a model's weights without loading it: the bytes of a local file
+    or folder, an alias's file hash and package version, a hub id's cached revision
+    (:func:`probing._core.weights.weights_identity`); never the name alone."""
     entry = spec.model(name)
     if entry.is_control:
         return {"reinitialize": model_identity(spec, entry.reinitialize), "seed": entry.seed}
@@ -115,6 +118,8 @@ def model_identity(spec, name):
     identity = {"path": entry.path, "dtype": entry.dtype}
     if local is not None:
         identity["sha256"] = hash_path(local)
+    else:
+        identity["weights"] = weights_identity(entry.path)
     return identity
 
 
