@@ -61,6 +61,35 @@ def reraise_write_errors(path):
         raise friendly from None
 
 
+def current_umask():
+    """The process's umask, read without changing it where the system allows.
+
+    ``tempfile.mkstemp`` and ``mkdtemp`` create private files (0600) and folders (0700)
+    whatever the umask; the atomic writers give what they rename into place the mode an
+    ordinary ``open``/``mkdir`` would have, so a lab's shared folder stays readable.
+    Linux reports the umask in ``/proc/self/status``; elsewhere it is set and restored.
+
+    Examples
+    --------
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _public_mode(path, folder=False):
+    """Give ``path`` the mode ``open`` (0666) or ``mkdir`` (0777) would under the umask."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
 def make_folder(path):
     """``mkdir -p`` that fails with a one-line :class:`WriteError`."""
     with reraise_write_errors(path):
@@ -146,6 +175,7 @@ def atomic_path(path):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         tmp = Path(tmp)
+        _public_mode(tmp)
         try:
             yield tmp
             os.replace(tmp, path)
@@ -211,6 +241,7 @@ def atomic_folder(out):
     out = Path(out)
     with reraise_write_errors(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        _public_mode(tmp, folder=True)
         try:
             yield tmp
             _swap_in(tmp, out)

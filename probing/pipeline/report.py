@@ -1,9 +1,12 @@
-"""``probing report``: one self-contained HTML page from an experiment's results folder.
+"""``probing report``: one self-contained HTML page from an experiment's results folder
+or from any single run folder.
 
-Everything comes from the folder alone (``manifest.json``, the step folders' tables and
-figures): a methods section written from the recorded files, results tables with
-intervals and corrected p-values, figures embedded as base64 PNG (no network needed)
-and the provenance. A small inline script marks each figure ``data-rendered`` once the
+Everything comes from the folder alone (``manifest.json``, ``history/``, the step
+folders' tables and figures): a Methods section written from what ran
+(:mod:`probing.pipeline.experiment.methods`), results tables with intervals and
+corrected p-values, figures embedded as base64 PNG (no network needed) and the
+provenance: every recorded run with its command, times, models and devices, and each
+step's state now (a table edited by hand shows as ``changed``). A small inline script marks each figure ``data-rendered`` once the
 browser has decoded it, which is what the headless-browser test reads.
 """
 
@@ -20,6 +23,9 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing._core.io import read_table, write_text_atomic
+from probing.pipeline.experiment.history import load_history, producers
+from probing.pipeline.experiment.methods import experiment_methods, infer_kind, run_methods
+from probing.pipeline.experiment.plan import step_state
 from probing.pipeline.experiment.registry import ANALYSES
 
 __all__ = ["build_report", "write_report"]
@@ -42,7 +48,8 @@ def write_report(folder):
     Parameters
     ----------
     folder : str or path-like
-        A results folder written by ``probing experiment``.
+        A results folder written by ``probing experiment``, or the folder of one run
+        (``probing run``, ``probe``, ``rsa``..., or one step of an experiment).
 
     Returns
     -------
@@ -50,8 +57,7 @@ def write_report(folder):
     """
     folder = Path(folder)
     page = build_report(folder)
-    write_text_atomic(folder / "report.html", page)
-    (folder / "report.html").chmod(0o644)  # a page to share, not a private temp file
+    write_text_atomic(folder / "report.html", page)  # the umask's mode: a page to share
     return folder / "report.html"
 
 
@@ -62,56 +68,55 @@ def build_report(folder):
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         raise ProbingError(f"{folder}: no readable manifest.json; is it the --out folder of "
-                           f"probing experiment?") from None
-    title = html.escape(manifest["experiment"]["name"])
-    body = [f"<h1>{title}</h1>", _p(manifest["experiment"].get("description", "")),
-            "<h2>Methods</h2>", *_methods(manifest), "<h2>Results</h2>"]
-    for analysis in manifest["analyses"]:
-        body += _results(folder, manifest, analysis)
-    body += ["<h2>Provenance</h2>", *_provenance(manifest)]
+                           f"probing experiment or of a run?") from None
+    if not isinstance(manifest, dict):
+        raise ProbingError(f"{folder}/manifest.json: not a manifest of probing")
+    if "experiment" in manifest:
+        title, body = _experiment_body(folder, manifest)
+    else:
+        title, body = _run_body(folder, manifest)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{title}</title><style>{_STYLE}</style><script>{_SCRIPT}</script>"
             "</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
+def _experiment_body(folder, manifest):
+    history = load_history(folder)
+    title = html.escape(manifest["experiment"]["name"])
+    body = [f"<h1>{title}</h1>", _p(manifest["experiment"].get("description", "")),
+            "<h2>Methods</h2>", *experiment_methods(manifest, history, _correction),
+            "<h2>Results</h2>"]
+    for analysis in manifest["analyses"]:
+        body += _results(folder, manifest, analysis)
+    body += ["<h2>Provenance</h2>", *_provenance(folder, manifest, history)]
+    return title, body
+
+
+def _run_body(folder, manifest):
+    """A single run folder: its Methods, every table it wrote, its figures, provenance."""
+    kind = infer_kind(folder, manifest.get("command") or ())
+    entry = ANALYSES.get(kind)
+    title = html.escape(f"{folder.name}: {kind or 'run'}")
+    body = [f"<h1>{title}</h1>", "<h2>Methods</h2>", *run_methods(folder, manifest, kind),
+            "<h2>Results</h2>"]
+    shown = [n for n in (entry.report if entry else ()) if (folder / f"{n}.csv").exists()]
+    shown = shown or sorted(p.stem for p in folder.glob("*.csv")
+                            if p.stem not in ("stimuli", "tokens", "words"))
+    for name in shown:
+        body += [f"<h4>{html.escape(name)}</h4>", _table(read_table(folder / f"{name}.csv"))]
+    body += [_figure(path.name, path.read_bytes()) for path in sorted(folder.glob("*.png"))]
+    rows = [("command", " ".join(manifest.get("command") or [])),
+            ("run", f"{manifest.get('started')} to {manifest.get('finished')}"),
+            ("paradigm file", f"{manifest.get('paradigm', {}).get('path')} (sha256 "
+             f"{str(manifest.get('paradigm', {}).get('sha256'))[:16]})"),
+            ("python", f"{manifest.get('python')} on {manifest.get('platform')}"),
+            ("packages", ", ".join(f"{k} {v}" for k, v in (manifest.get("packages") or {})
+                                   .items() if v))]
+    return title, body + ["<h2>Provenance</h2>", _rows(rows)]
+
+
 def _p(text):
     return f"<p>{html.escape(str(text))}</p>" if text else ""
-
-
-def _methods(manifest):
-    out = ["<h3>Paradigms</h3><ul>"]
-    for p in manifest["paradigms"]:
-        counts = ", ".join(f"{n} (seed {'default' if s == 'None' else s})"
-                           for s, n in p["n_stimuli"].items())
-        factors = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.get("factors", {}).items())
-        out.append(f"<li><b>{html.escape(p['name'])}</b> ({html.escape(p['kind'])}): "
-                   f"{html.escape(p['description'])} Stimuli: {html.escape(counts)}."
-                   + (f" Factors: {html.escape(factors)}." if factors else "")
-                   + (f" Reference: {html.escape(p['reference'])}." if p["reference"] else "")
-                   + "</li>")
-    out.append("</ul><h3>Models</h3><ul>")
-    for m in manifest["models"]:
-        what = (f"control model: {m['reinitialize']} with re-initialised weights (seed "
-                f"{m['seed']})" if m["reinitialize"] else f"loaded from {m['path']}"
-                + (f" in {m['dtype']}" if m["dtype"] else ""))
-        out.append(f"<li><b>{html.escape(m['name'])}</b>: {html.escape(what)}</li>")
-    out.append("</ul><h3>Measures and tests</h3><ul>")
-    references = [p["reference"] for p in manifest["paradigms"] if p["reference"]]
-    for a in manifest["analyses"]:
-        options = ", ".join(f"{k}={v}" for k, v in a["options"].items()) or "defaults"
-        seeds = "" if a["seeds"] == [None] else f" Analysis seeds: {a['seeds']}."
-        out.append(f"<li><b>{html.escape(a['name'])}</b> ({html.escape(a['kind'])}; "
-                   f"{html.escape(', '.join(a['models']))} on "
-                   f"{html.escape(', '.join(a['paradigms']))}): {html.escape(a['describe'])} "
-                   f"Options: {html.escape(options)}.{html.escape(_correction(a))}"
-                   f"{html.escape(seeds)}</li>")
-        references += a["references"]
-    out.append("</ul><p>Where a paradigm has several generation seeds, each seed's lexicon "
-               "draw is run separately and pooled tables report the mean across seeds with "
-               "their standard deviation, minimum and maximum.</p>")
-    out.append("<h3>References</h3><ul>" + "".join(
-        f"<li>{html.escape(r)}</li>" for r in dict.fromkeys(references)) + "</ul>")
-    return out
 
 
 def _correction(analysis):
@@ -198,21 +203,50 @@ def _figure(caption, png):
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-def _provenance(manifest):
-    packages = ", ".join(f"{k} {v}" for k, v in manifest["packages"].items() if v)
-    hardware = ", ".join(f"{k}: {v}" for k, v in manifest["hardware"].items())
-    rows = [("experiment file", f"{manifest['experiment']['path']} "
-             f"(sha256 {manifest['experiment']['sha256'][:16]})"),
-            ("probing", f"{manifest['probing_version']}, git {manifest['git_commit'] or 'n/a'}"),
-            ("packages", packages), ("hardware", hardware), ("executor", manifest["executor"]),
-            ("run", f"{manifest['started']} to {manifest['finished']}"),
-            ("models loaded in this run", ", ".join(manifest["models_loaded"]) or "none"),
-            ("model devices", ", ".join(f"{k}: {v}" for k, v in
-                                        manifest.get("devices", {}).items()) or "n/a")]
-    rows += [(f"paradigm {p['name']}", f"sha256 {p['sha256'][:16]}, seeds {p['seeds']}")
-             for p in manifest["paradigms"]]
-    steps = pd.DataFrame([{"folder": s["folder"], "key": s["key"][:16], "status": s["status"]}
-                          for s in manifest["steps"]])
-    return ["<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td style=\"text-align:left\">"
+def _rows(rows):
+    return ("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td style=\"text-align:left\">"
                                 f"{html.escape(str(v))}</td></tr>" for k, v in rows)
-            + "</table>", "<h4>Steps (content-hash keys)</h4>", _table(steps)]
+            + "</table>")
+
+
+def _provenance(folder, manifest, history):
+    """The experiment, every recorded run, and each step: key, state now, computed by."""
+    rows = [("experiment file", f"{manifest['experiment']['path']} "
+             f"(sha256 {manifest['experiment']['sha256'][:16]})")]
+    rows += [(f"paradigm {p['name']}", f"{p['path']} (sha256 {p['sha256'][:16]}), "
+              f"generation seeds {', '.join(map(str, p['seeds']))}")
+             for p in manifest["paradigms"]]
+    runs = pd.DataFrame([_run_row(r) for r in history] or [_run_row(manifest)])
+    made_by = producers(history)
+    steps = pd.DataFrame([
+        {"folder": s["folder"], "key": s["key"][:16],
+         "state": step_state(folder, _Keyed(s["folder"], s["key"])),
+         "computed": made_by.get(s["folder"], {}).get("started", "")}
+        for s in manifest["steps"]])
+    return [_rows(rows), "<h4>Runs (one record each in history/)</h4>", _table(runs),
+            "<h4>Steps (content-hash keys; state of the outputs now)</h4>", _table(steps)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Keyed:
+    folder: str
+    key: str
+
+
+def _run_row(record):
+    steps = record.get("steps")
+    if isinstance(steps, dict):
+        counts = {k: len(v) for k, v in steps.items()}
+    else:  # a manifest of an older run: its step list with a status each
+        counts = pd.Series([s["status"] for s in steps]).value_counts().to_dict()
+    loaded = record.get("models_loaded") or {}
+    devices = record.get("devices") or {}
+    packages = record.get("packages") or {}
+    return {"started": record.get("started"), "finished": record.get("finished"),
+            "command": " ".join(record.get("command") or []), "cwd": record.get("cwd", ""),
+            "host": record.get("host", ""),
+            "steps": ", ".join(f"{n} {k}" for k, n in counts.items() if n),
+            "models loaded": ", ".join(loaded) or "none",
+            "devices": ", ".join(f"{k}: {v}" for k, v in devices.items()),
+            "probing": f"{record.get('probing_version')} (git {record.get('git_commit') or 'n/a'})",
+            "torch": packages.get("torch") or "", "executor": record.get("executor")}

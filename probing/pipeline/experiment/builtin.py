@@ -128,12 +128,21 @@ BUILTIN = (
         kind="behaviour", run=_run_behaviour, options=RunOptions,
         pool=(("summary", ("phenomenon",), "accuracy"), ("predictions", ("prediction",), "correct")),
         describe="Surprisal (negative natural-log probability, in nats) of every token given its "
-                 "left context, summed over words and regions; minimal pairs scored by "
-                 "sentence log-probability with bootstrap intervals over pairs and a "
-                 "binomial-sign test corrected across phenomena; factorial predictions "
-                 "evaluated per item.",
-        references=("Marvin & Linzen (2018) EMNLP", "Warstadt et al. (2020) TACL (BLiMP)",
-                    "Gauthier et al. (2020) ACL demos (SyntaxGym)"),
+                 "left context, summed over words and regions.",
+        by_kind=(
+            (("minimal_pairs",), "Minimal pairs scored by sentence log-probability, with "
+             "bootstrap intervals over pairs and a binomial sign test corrected across "
+             "phenomena.", ("Marvin & Linzen (2018) EMNLP",
+                            "Warstadt et al. (2020) TACL (BLiMP)")),
+            (("factorial",), "Factorial designs: region surprisal by condition, and each "
+             "prediction formula evaluated per item.",
+             ("Gauthier et al. (2020) ACL demos (SyntaxGym)",)),
+            (("ratings",), "Ratings paradigms: sentence log-probability measures (LP, "
+             "MeanLP, PenLP, NormLP, SLOR) correlated with the mean human ratings.",
+             ("Lau et al. (2020) TACL (acceptability in context)",)),
+            (("reading_times",), "Reading-times paradigms: the held-out gain in "
+             "log-likelihood when surprisal is added to a regression on length and "
+             "frequency.", ("Wilcox et al. (2020) CogSci (surprisal and reading times)",))),
         report=("summary", "predictions", "model"),
         summaries=(("predictions", _summarize_predictions),),
         figures=(_region_figures,)),

@@ -101,16 +101,17 @@ HUMAN = (
         kind="alignment", run=_run_alignment, options=AlignmentOptions,
         kinds=("ratings", "reading_times"), strict=True,
         pool=(("alignment", ("measure", "metric"), "value"),),
-        describe="Alignment with human data. Acceptability ratings: Pearson and Spearman "
-                 "correlations of sentence log-probability measures (LP, MeanLP, PenLP, "
-                 "NormLP, SLOR) with the mean ratings, and their held-out calibration. "
-                 "Reading times: the held-out gain in log-likelihood (delta log-likelihood) "
-                 "when end-of-word-corrected surprisal (with two words of spillover) is "
-                 "added to a regression on length and frequency, leaving one text out; "
-                 "intervals by bootstrap.",
-        references=("Lau et al. (2020) TACL (acceptability in context)",
-                    "Futrell et al. (2021) LRE (Natural Stories corpus)",
-                    "Wilcox et al. (2020) CogSci (surprisal and reading times)",
-                    "Pimentel et al. (2022) / Oh & Schuler (2024) (end-of-word surprisal)"),
+        describe="Alignment with human data; intervals by bootstrap.",
+        by_kind=(
+            (("ratings",), "Acceptability ratings: Pearson and Spearman correlations of "
+             "sentence log-probability measures (LP, MeanLP, PenLP, NormLP, SLOR) with the "
+             "mean ratings, and their held-out calibration.",
+             ("Lau et al. (2020) TACL (acceptability in context)",)),
+            (("reading_times",), "Reading times: the held-out gain in log-likelihood (delta "
+             "log-likelihood) when end-of-word-corrected surprisal (with two words of "
+             "spillover) is added to a regression on length and frequency, leaving one text "
+             "out.", ("Futrell et al. (2021) LRE (Natural Stories corpus)",
+                      "Wilcox et al. (2020) CogSci (surprisal and reading times)",
+                      "Pimentel et al. (2022) / Oh & Schuler (2024) (end-of-word surprisal)"))),
         report=("alignment",), figures=(_alignment_figures,)),
 )

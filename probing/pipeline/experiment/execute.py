@@ -18,7 +18,7 @@ from pathlib import Path
 from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder
-from probing.pipeline.experiment.plan import STEP_FILE, local_model, step_is_cached
+from probing.pipeline.experiment.plan import STEP_FILE, hash_outputs, local_model, step_is_cached
 from probing.pipeline.experiment.pool import pool_step_tables
 from probing.pipeline.experiment.registry import ANALYSES
 
@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass
 class GroupResult:
     """What a worker did: ``ran``/``cached`` step folders, ``failed`` folder -> error,
-    the names of the models it loaded, the device each model ran on (``devices``) and,
-    under Ray, one record per task (``tasks``: its steps, ``gpu_ids`` Ray gave it)."""
+    the names of the models it loaded (``loads``) and their provenance records
+    (``models``: exact weights, hash, dtype, device), the device each model ran on
+    (``devices``) and, under Ray, one record per task (``tasks``: its steps, ``gpu_ids``
+    Ray gave it)."""
 
     ran: list = dataclasses.field(default_factory=list)
     cached: list = dataclasses.field(default_factory=list)
@@ -39,6 +41,7 @@ class GroupResult:
     loads: list = dataclasses.field(default_factory=list)
     devices: dict = dataclasses.field(default_factory=dict)
     tasks: list = dataclasses.field(default_factory=list)
+    models: dict = dataclasses.field(default_factory=dict)
 
     def merge(self, other):
         self.ran += other.ran
@@ -47,6 +50,7 @@ class GroupResult:
         self.loads += other.loads
         self.devices.update(other.devices)
         self.tasks += other.tasks
+        self.models.update(other.models)
         return self
 
 
@@ -62,7 +66,7 @@ class _Models:
 
     def __init__(self, spec, load, result):
         self.spec, self.load, self.memo = spec, load or default_load, {}
-        self.loads, self.devices = result.loads, result.devices
+        self.loads, self.devices, self.records = result.loads, result.devices, result.models
 
     def get(self, name):
         if name not in self.memo:
@@ -73,11 +77,17 @@ class _Models:
                 lm = reinitialize(self.get(entry.reinitialize), random_state=entry.seed)
             else:
                 local = local_model(self.spec, entry)
-                self.loads.append(name)
                 lm = self.load(entry.path if local is None else str(local), entry.dtype)
+                self.loads.append(name)  # only once it loaded
             self.memo[name] = dataclasses.replace(lm, name=name)
             self.devices[name] = _device(lm)
+            self.records[name] = _jsonable(getattr(lm, "provenance", None) or {})
         return self.memo[name]
+
+
+def _jsonable(record):
+    """A provenance record as plain JSON values (it travels between processes)."""
+    return json.loads(json.dumps(record, default=str))
 
 
 def _device(lm):
@@ -137,8 +147,9 @@ def _write_step(step, out, write):
     _remove_leftovers(folder)
     with config_context(cache_dir=str(Path(out) / ".cache")), atomic_folder(folder) as tmp:
         write(tmp)
-        # the key goes in last: a folder without it is never trusted
-        (tmp / STEP_FILE).write_text(json.dumps(step.record(), indent=2, sort_keys=True) + "\n")
+        # the key and the outputs' hashes go in last: a folder without them is never trusted
+        record = {**step.record(), "outputs": hash_outputs(tmp)}
+        (tmp / STEP_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def run_model_group(spec, out, steps, *, retries=1, load=None, threads=None):

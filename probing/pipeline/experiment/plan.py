@@ -3,10 +3,15 @@
 A model step is one analysis of one paradigm (one generation seed, one analysis seed)
 with one model; its key hashes the analysis kind and options, the paradigm file and every
 data file it reads (lexicon, source), the model's identity (the bytes of a local model
-folder or file; the name otherwise; the trained model's identity and the seed for a
-control model), the names that end up in the tables, and the package version. A pool
-step (several seeds of one paradigm) hashes the keys of the steps it pools. A step
-folder whose ``step.json`` records the same key is cached: nothing reruns it.
+folder or file; an alias's file hash and the version of the package that ships it; a hub
+id's cached revision; the trained model's identity and the seed for a control model), the names that end up in the tables, and the package version. A pool
+step (several seeds of one paradigm) hashes the keys of the steps it pools.
+
+When a step completes, ``step.json`` records its key and the SHA-256 of every file it
+wrote (``outputs``). A step folder is cached (``done``) only when its ``step.json``
+records the same key and every output still has its recorded hash: a table edited by
+hand (or a file added or removed) makes the step ``changed``, and a rerun recomputes it,
+as ``dvc repro`` does with a changed output. :func:`step_state` tells the states apart.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ import json
 from pathlib import Path
 
 import probing
+from probing._core.weights import weights_identity
 from probing.paradigms import load_paradigm
 from probing.pipeline.experiment.registry import ANALYSES
 
-__all__ = ["STEP_FILE", "Step", "hash_path", "plan_experiment", "step_is_cached"]
+__all__ = ["STATES", "STEP_FILE", "Step", "hash_outputs", "hash_path", "plan_experiment",
+           "step_is_cached", "step_state"]
 
 STEP_FILE = "step.json"
+#: What :func:`step_state` returns: the step's outputs are as written (``done``), the
+#: folder or its ``step.json`` is absent (``missing``), the step's inputs changed since
+#: (``stale``), or an output was edited, added or removed by hand (``changed``).
+STATES = ("done", "missing", "stale", "changed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +63,7 @@ def _digest(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)  # every output of a large plan, checked several times
 def _hash_cached(path, size, mtime_ns):
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -97,7 +108,9 @@ def paradigm_inputs(path):
 
 
 def model_identity(spec, name):
-    """What identifies a model's weights without loading it."""
+    """What identifies a model's weights without loading it: the bytes of a local file
+    or folder, an alias's file hash and package version, a hub id's cached revision
+    (:func:`probing._core.weights.weights_identity`); never the name alone."""
     entry = spec.model(name)
     if entry.is_control:
         return {"reinitialize": model_identity(spec, entry.reinitialize), "seed": entry.seed}
@@ -105,6 +118,8 @@ def model_identity(spec, name):
     identity = {"path": entry.path, "dtype": entry.dtype}
     if local is not None:
         identity["sha256"] = hash_path(local)
+    else:
+        identity["weights"] = weights_identity(entry.path)
     return identity
 
 
@@ -121,13 +136,53 @@ def local_model(spec, entry):
     return None
 
 
-def step_is_cached(out, step):
-    """Whether ``out/step.folder/step.json`` records this step's key."""
+def hash_outputs(folder):
+    """``{relative path: sha256}`` of every file of a step folder but ``step.json``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "summary.csv").write_text("a\\n1\\n")
+    >>> list(hash_outputs(folder))
+    ['summary.csv']
+    """
+    folder = Path(folder)
+    # report.html: a page written from the outputs (probing report DIR), not one of them
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and p.relative_to(folder).as_posix() not in (STEP_FILE, "report.html"))
+    return {p.relative_to(folder).as_posix(): _hash_cached(str(p), p.stat().st_size,
+                                                           p.stat().st_mtime_ns)
+            for p in files}
+
+
+def step_state(out, step):
+    """One of :data:`STATES` for ``step`` in the results folder ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> step = Step("k", "model", "a", "m", "p", None, None, "a/m/p/seed-default", {})
+    >>> step_state(tempfile.mkdtemp(), step)
+    'missing'
+    """
+    folder = Path(out) / step.folder
     try:
-        record = json.loads((Path(out) / step.folder / STEP_FILE).read_text())
+        record = json.loads((folder / STEP_FILE).read_text())
     except (OSError, ValueError):
-        return False
-    return record.get("key") == step.key
+        return "missing"
+    if record.get("key") != step.key:
+        return "stale"
+    try:
+        outputs = hash_outputs(folder)
+    except OSError:  # a file removed while we read
+        return "changed"
+    return "done" if record.get("outputs") == outputs else "changed"
+
+
+def step_is_cached(out, step):
+    """Whether ``step`` is done in ``out``: its key and every output hash as recorded."""
+    return step_state(out, step) == "done"
 
 
 def plan_experiment(spec):

@@ -46,8 +46,12 @@ class Analysis:
         Tables pooled over seeds: per seed, ``value`` is averaged within ``by``; then the
         seeds' mean, sd, min and max are reported.
     describe : str
-        One methods sentence (the report adds the options in use).
+        The methods sentence for every paradigm kind (the report adds the options in use).
     references : tuple of str
+        References for every paradigm kind.
+    by_kind : tuple of (kinds, describe, references)
+        Methods sentences and references that apply only when the analysis ran on a
+        paradigm of one of ``kinds``: the report cites what ran, not all it could run.
     report : tuple of str
         Tables the report shows, concatenated over the analysis's steps.
     summaries : tuple of (table, callable)
@@ -78,6 +82,7 @@ class Analysis:
     figures: tuple = ()
     units_table: Callable | None = None
     needs_units: bool = False
+    by_kind: tuple = ()
 
     def option_names(self):
         return tuple(f.name for f in dataclasses.fields(self.options))
@@ -93,6 +98,24 @@ class Analysis:
         for key, value in values.items():
             _check_type(key, value, hints.get(key))
         return self.options(**values)
+
+    def methods(self, paradigm_kinds):
+        """``(describe, references)`` for the paradigm kinds the analysis ran on.
+
+        Examples
+        --------
+        >>> entry = Analysis("x", run=print, options=object, describe="Scores.",
+        ...                  by_kind=((("ratings",), "Ratings correlated.", ("Lau 2020",)),
+        ...                           (("reading_times",), "Reading times.", ("Futrell",))))
+        >>> entry.methods(["ratings"])
+        ('Scores. Ratings correlated.', ('Lau 2020',))
+        """
+        sentences, references = [self.describe], list(self.references)
+        for kinds, describe, refs in self.by_kind:
+            if set(kinds) & set(paradigm_kinds):
+                sentences.append(describe)
+                references += refs
+        return " ".join(s for s in sentences if s), tuple(dict.fromkeys(references))
 
     def accepts(self, paradigm_kind, *, explicit=False):
         if self.kinds is None or (explicit and not self.strict):

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from probing._core.errors import ProbingError, SpecError
+from probing._core.weights import check_model_name
 from probing.paradigms import load_paradigm
 from probing.paradigms.yamlio import read_yaml
 from probing.pipeline.experiment.registry import ANALYSES
@@ -163,7 +164,7 @@ def load_experiment(path):
     paradigms = tuple(_paradigm(check, entry, f"paradigms.{i}", path.parent)
                       for i, entry in enumerate(check.items(data, "paradigms")))
     check.unique([p.name for p in paradigms], "paradigms")
-    models = tuple(_model(check, entry, f"models.{i}")
+    models = tuple(_model(check, entry, f"models.{i}", path.parent)
                    for i, entry in enumerate(check.items(data, "models")))
     check.unique([m.name for m in models], "models")
     trained = {m.name for m in models if not m.is_control}
@@ -197,7 +198,7 @@ def _paradigm(check, entry, field, folder):
     return ParadigmEntry(spec.name, file, spec.kind, check.seeds(entry.get("seeds"), f"{field}.seeds"))
 
 
-def _model(check, entry, field):
+def _model(check, entry, field, folder):
     check.mapping(entry, field, _MODEL_KEYS)
     name = check.name(entry.get("name"), f"{field}.name")
     has_path, control = entry.get("path") is not None, entry.get("reinitialize") is not None
@@ -207,6 +208,11 @@ def _model(check, entry, field):
     if not isinstance(entry[key], str) or not entry[key].strip():
         check.fail(f"{field}.{key}", "must be a non-empty string (a model name, alias or "
                    "path)" if has_path else "must be the name of a trained model of this file")
+    if has_path:
+        try:  # an alias, a local file or folder, or a hub id: checked before any write
+            check_model_name(entry["path"], folder, how=_HOW_MODEL)
+        except ProbingError as err:
+            check.fail(f"{field}.path", str(err))
     seed = entry.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         check.fail(f"{field}.seed", "must be a non-negative integer")
@@ -253,6 +259,8 @@ def _analysis(check, entry, field, paradigms, models):
 
 
 MAX_STEPS = 10_000
+_HOW_MODEL = ("give an alias, a .gguf file or a model folder (relative to this file), or a "
+              "hub id (org/name)")
 
 
 def _check_size(check, analyses, paradigms):
