@@ -17,11 +17,14 @@ Each function wraps a well-kept implementation and fixes the conventions:
 :func:`mcnemar_test`, :func:`compare_proportions`
     McNemar's test of two judgements of the same items (exact when few are discordant),
     and the difference of two independent proportions (Newcombe interval, score test).
+:func:`item_intervals`, :func:`check_n_items`
+    t intervals of ratios over items (causal effects), and the few-items warning.
 :func:`fit_mixed_model`
     ``statsmodels`` MixedLM with item random intercepts, sum-coded factors by default,
     returned as a tidy table.
 """
 
+from probing.stats.items import ITEM_INTERVALS, FewItemsWarning, check_n_items, item_intervals
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
 from probing.stats.permutation import permutation_pvalue
 from probing.stats.proportions import PROPORTION_METHODS, proportion_ci
@@ -30,6 +33,10 @@ from probing.stats.resampling import BootstrapCI, bootstrap_ci
 from probing.stats.twoprop import compare_proportions, mcnemar_test
 
 __all__ = [
+    "ITEM_INTERVALS",
+    "FewItemsWarning",
+    "check_n_items",
+    "item_intervals",
     "CORRECTIONS",
     "correction_label",
     "MIXED_COLUMNS",
