@@ -34,7 +34,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CI", "ITEM_INTERVAL", "MIN_ITEMS", "MIXED_TEST", "N_BOOT", "N_PERM", "RANDOM_STATE",
+__all__ = ["CI", "ITEM_INTERVAL", "MIN_ITEMS", "MIXED_TEST", "MIXED_TESTS", "N_BOOT", "N_PERM", "RANDOM_STATE",
            "TIES"]
 
 RANDOM_STATE = 0
@@ -44,4 +44,7 @@ CI = 0.95
 ITEM_INTERVAL = "t"
 MIN_ITEMS = 20
 MIXED_TEST = "auto"
+#: The tests ``fit_mixed_model(test=)``, ``probing run --mixed-test`` and the paradigm field
+#: ``mixed_test`` accept (``auto``: by item where possible, else Satterthwaite).
+MIXED_TESTS = ("auto", "by_item", "satterthwaite", "wald")
 TIES = "half"

@@ -142,6 +142,7 @@ class ParadigmSpec:
     items_per_cell: int | None = None
     regions: tuple = ()  # (Region, ...) factorial
     predictions: tuple = ()  # formula strings
+    mixed_test: str | None = None  # factorial: the mixed model's test (MIXED_TESTS)
     conditions: tuple = ()  # localizer condition names
     model_rdms: tuple = ()  # ((name, factor), ...)
     labels: tuple = ()  # labels paradigm: features to label, "slot.feature" or "feature"
@@ -165,7 +166,7 @@ class ParadigmSpec:
 # Field order in written files: reads like a method section, top to bottom.
 _ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "lexicon",
           "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
-          "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels")
+          "phenomenon", "items_per_cell", "match", "predictions", "mixed_test", "model_rdms", "labels")
 
 
 def spec_to_dict(spec):

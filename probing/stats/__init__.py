@@ -6,8 +6,9 @@ Each function wraps a well-kept implementation and fixes the conventions:
 
 :func:`bootstrap_ci`
     Percentile (or basic, BCa) bootstrap interval via ``scipy.stats.bootstrap``.
-:func:`proportion_ci`
-    Wilson or Clopper-Pearson interval of a proportion via ``statsmodels``.
+:func:`proportion_ci`, :func:`clustered_proportion_ci`
+    Wilson or Clopper-Pearson interval of a proportion via ``statsmodels`` (on the
+    effective number of trials when trials share an item).
 :func:`binomial_test`
     Exact binomial test via ``scipy.stats.binomtest`` (two-sided by default).
 :func:`correct_pvalues`
@@ -27,7 +28,7 @@ Each function wraps a well-kept implementation and fixes the conventions:
 from probing.stats.items import ITEM_INTERVALS, FewItemsWarning, check_n_items, item_intervals
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
 from probing.stats.permutation import permutation_pvalue
-from probing.stats.proportions import PROPORTION_METHODS, proportion_ci
+from probing.stats.proportions import PROPORTION_METHODS, clustered_proportion_ci, proportion_ci
 from probing.stats.pvalues import CORRECTIONS, binomial_test, correct_pvalues, correction_label
 from probing.stats.resampling import BootstrapCI, bootstrap_ci
 from probing.stats.twoprop import compare_proportions, mcnemar_test
@@ -36,6 +37,7 @@ __all__ = [
     "ITEM_INTERVALS",
     "FewItemsWarning",
     "check_n_items",
+    "clustered_proportion_ci",
     "item_intervals",
     "CORRECTIONS",
     "correction_label",
