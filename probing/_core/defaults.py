@@ -25,13 +25,27 @@
     over about two words; Smith & Levy 2013, Wilcox et al. 2020). A bootstrap over fewer
     than 10 texts warns: 9 texts give 24,310 distinct resamples but 3 give 10, whose
     percentile bounds are the lowest and highest text means.
+``ITEM_INTERVAL = "t"``
+    Intervals of causal effects over items (patching, mediation, ablation): a t interval
+    with items as clusters, because the percentile item bootstrap undercovers with the
+    8-24 pairs real studies have (0.877-0.902; docs/statistics.md).
+``MIN_ITEMS = 20``
+    Below this many items a table warns (``FewItemsWarning``): small-sample corrections
+    then carry the inference, and normal-theory tests reject too often.
+``MIXED_TEST = "auto"``
+    The mixed model's test: by item where every item has every cell, otherwise
+    Satterthwaite degrees of freedom; the Wald z test rejected 0.107 at 6 items.
+``TIES = "half"``
+    A tied minimal pair scores one half in the accuracy and its interval (and is left
+    out of the exact test): scoring it 0 read 30 ties as "reliably wrong".
 ``GROUPS = "auto"``
     What ``groups="auto"`` resolves to in probes and controls: see :func:`resolve_groups`.
 """
 
 from __future__ import annotations
 
-__all__ = ["CI", "N_BOOT", "N_PERM", "RANDOM_STATE"]
+__all__ = ["CI", "ITEM_INTERVAL", "MIN_ITEMS", "MIXED_TEST", "MIXED_TESTS", "N_BOOT", "N_PERM", "RANDOM_STATE",
+           "TIES"]
 
 RANDOM_STATE = 0
 N_PERM = 10_000
@@ -41,3 +55,10 @@ SLOR_LENGTH = "words"
 UNIGRAM = "wordfreq"
 SPILLOVER = 2
 READING_MIN_TEXTS = 10
+ITEM_INTERVAL = "t"
+MIN_ITEMS = 20
+MIXED_TEST = "auto"
+#: The tests ``fit_mixed_model(test=)``, ``probing run --mixed-test`` and the paradigm field
+#: ``mixed_test`` accept (``auto``: by item where possible, else Satterthwaite).
+MIXED_TESTS = ("auto", "by_item", "satterthwaite", "wald")
+TIES = "half"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.defaults import CI, N_BOOT, RANDOM_STATE, TIES
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.behaviour._checks import plain, require_columns
@@ -14,6 +14,8 @@ from probing.stats import (
     PROPORTION_METHODS,
     binomial_test,
     bootstrap_ci,
+    check_n_items,
+    clustered_proportion_ci,
     correct_pvalues,
     correction_label,
     proportion_ci,
@@ -26,7 +28,7 @@ PAIR_KEYS = ["phenomenon", "pair_id"]
 # which this analysis does not see (the pipeline joins them).
 PAIRS_COLUMNS = tuple(c for c in table_columns("pairs") if c not in ("item_id", "condition"))
 SUMMARY_COLUMNS = tuple(table_columns("summary"))
-TIES = {"incorrect": 0.0, "half": 0.5, "correct": 1.0}
+TIE_SCORES = {"incorrect": 0.0, "half": 0.5, "correct": 1.0}
 INTERVALS = (*PROPORTION_METHODS, "bootstrap")
 #: Relative tolerance of a tie: log-probabilities summed in another order (another batch,
 #: another padding, float32 logits) differ by far less than this, real preferences by more.
@@ -70,7 +72,7 @@ def _join_roles(members, score):
     return joined
 
 
-def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorrect",
+def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties=TIES,
                 tie_rtol=TIE_RTOL):
     """One row per minimal pair: the two log-probabilities and whether good wins.
 
@@ -83,11 +85,12 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
         is ``good`` or ``bad``); an optional boolean ``identical`` column.
     reduction : {"sum", "mean"}, default "sum"
         Compare summed log-probabilities (BLiMP's rule) or per-token means.
-    ties : {"incorrect", "half", "correct"}, default "incorrect"
-        What a tie scores in ``correct``: 0.0, 0.5 or 1.0. Ties count as errors by
-        default because a model that cannot tell the members apart has not preferred
-        the good one; :func:`summarize_pairs` counts them apart and leaves them out of
-        its test whatever they score.
+    ties : {"incorrect", "half", "correct"}, default ``TIES`` = "half"
+        What a tie scores in ``correct``: 0.0, 0.5 or 1.0. A tie scores one half by
+        default: the model prefers neither member, and scoring it 0 (BLiMP's rule,
+        ``"incorrect"``) made 30 tied pairs read accuracy 0.000 [0.000, 0.114], "reliably
+        wrong"; :func:`summarize_pairs` counts ties apart and leaves them out of its
+        test whatever they score.
     tie_rtol : float, default 1e-6
         Two log-probabilities tie when they differ by at most ``tie_rtol`` times the
         larger magnitude (plus 1e-12): a tolerance that summation order and float32
@@ -114,8 +117,8 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
     """
     if reduction not in ("sum", "mean"):
         raise ProbingError(f"build_pairs: reduction must be 'sum' or 'mean', got {reduction!r}")
-    if ties not in TIES:
-        raise ProbingError(f"build_pairs: ties must be one of {list(TIES)}, got {ties!r}")
+    if ties not in TIE_SCORES:
+        raise ProbingError(f"build_pairs: ties must be one of {list(TIE_SCORES)}, got {ties!r}")
     score = f"logprob_{reduction}"
     joined = _join_roles(_scored_members(sentence_scores, stimuli_table, score), score)
     if isinstance(tie_rtol, bool) or not isinstance(tie_rtol, int | float) or not (
@@ -131,7 +134,7 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
         "phenomenon": joined["phenomenon"], "pair_id": joined["pair_id"],
         "good": joined["text_good"], "bad": joined["text_bad"],
         "logprob_good": good, "logprob_bad": bad,
-        "correct": np.select([tie, good > bad], [TIES[ties], 1.0], 0.0),
+        "correct": np.select([tie, good > bad], [TIE_SCORES[ties], 1.0], 0.0),
         "tie": tie, "identical": identical.astype(bool),
     })
     return out[list(PAIRS_COLUMNS)].sort_values(PAIR_KEYS, ignore_index=True)
@@ -139,6 +142,8 @@ def build_pairs(sentence_scores, stimuli_table, *, reduction="sum", ties="incorr
 
 def _interval(correct, clusters, *, interval, n_boot, ci, rng):
     if interval != "bootstrap":
+        if clusters is not None:  # pairs of one item are not independent trials
+            return clustered_proportion_ci(correct, clusters, ci=ci, interval=interval)
         return proportion_ci(float(np.sum(correct)), len(correct), ci=ci, interval=interval)
     if clusters is None:
         # Sorting makes the resamples independent of the input row order.
@@ -160,22 +165,37 @@ def _interval(correct, clusters, *, interval, n_boot, ci, rng):
 
 def _summarize_one(correct, tie, clusters, n_excluded, *, options, rng):
     nan = float("nan")
-    counts = {"n": len(correct), "n_excluded": n_excluded, "n_ties": int(tie.sum())}
+    n_items = len(correct) if clusters is None else len(pd.unique(clusters))
+    counts = {"n": len(correct), "n_excluded": n_excluded, "n_ties": int(tie.sum()),
+              "n_items": n_items}
     if len(correct) == 0:
         return {**counts, "accuracy": nan, "ci_low": nan, "ci_high": nan, "p_val": nan}
     low, high = _interval(correct, clusters, interval=options["interval"],
                           n_boot=options["n_boot"], ci=options["ci"], rng=rng)
     # The test leaves ties out (as the sign test does): a tie prefers neither member,
     # so scoring it as a failure would read "no preference" as "prefers the bad one".
-    decided = correct[~tie]
-    p_val = binomial_test(int(np.sum(decided == 1.0)), len(decided),
-                          alternative=options["alternative"])
+    wins, losses = _decided_units(correct[~tie], None if clusters is None else clusters[~tie])
+    p_val = binomial_test(wins, wins + losses, alternative=options["alternative"])
     return {**counts, "accuracy": float(np.mean(correct)), "ci_low": low, "ci_high": high,
             "p_val": p_val}
 
 
+def _decided_units(decided, clusters):
+    """Units for the exact test: the untied pairs, or with clusters the items.
+
+    Pairs of one item share its preference, so with clusters the test is a sign test
+    over items: an item counts as a win when most of its untied pairs are right, a loss
+    when most are wrong, and not at all when they split evenly. Testing the pairs as
+    independent trials rejected 0.085-0.198 at 0.05 with 4 pairs per item.
+    """
+    if clusters is None:
+        return int(np.sum(decided == 1.0)), int(np.sum(decided == 0.0))
+    means = pd.Series(decided).groupby(pd.factorize(clusters)[0]).mean().to_numpy()
+    return int(np.sum(means > 0.5)), int(np.sum(means < 0.5))
+
+
 def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_state=RANDOM_STATE,
-                    alternative="two-sided", interval="wilson", cluster=None):
+                    alternative="two-sided", interval="wilson", cluster="auto"):
     """Accuracy per phenomenon with a confidence interval and an exact test against chance.
 
     Parameters
@@ -196,24 +216,31 @@ def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_st
         Alternative of the exact binomial test against 0.5 (see
         :func:`probing.stats.binomial_test` for why two-sided).
     interval : {"wilson", "clopper_pearson", "bootstrap"}, default "wilson"
-        Interval of the accuracy over independent pairs: Wilson's score interval or
-        the exact Clopper-Pearson one (:func:`probing.stats.proportion_ci`), or a
-        percentile bootstrap (over ``cluster`` when given).
-    cluster : str, optional
-        Column of ``pairs`` naming a cluster of pairs (for example an ``item_id``
-        shared by several pairs), for ``interval="bootstrap"``: whole clusters are
-        resampled, because pairs of one item are not independent trials.
+        Wilson's score interval or the exact Clopper-Pearson one
+        (:func:`probing.stats.proportion_ci`; with clusters on the effective number of
+        pairs, :func:`probing.stats.clustered_proportion_ci`), or a percentile
+        bootstrap (of whole clusters when there are clusters).
+    cluster : str, "auto" or None, default "auto"
+        Column of ``pairs`` naming the item each pair belongs to. Pairs of one item
+        share its preference and are not independent trials, so with clusters the
+        items are the units: the interval uses the effective number of pairs (or
+        resamples whole items) and the exact test is a sign test over items (an item
+        counts for the good member when most of its untied pairs do). ``"auto"``:
+        ``item_id`` when the table has it and some item holds more than one pair, else
+        none; None: every pair independent.
 
     Returns
     -------
     pandas.DataFrame
-        ``phenomenon, n, n_excluded, n_ties, accuracy, ci_low, ci_high, p_val, p_corr,
-        correction``, one row per phenomenon, sorted. Identical pairs are left out of
-        everything and counted in ``n_excluded``. ``n`` counts the other pairs, ties
-        included; ``accuracy`` and its interval score ties as ``build_pairs(ties=)``
-        says; ``n_ties`` counts them, and the exact binomial test uses only the
-        ``n - n_ties`` untied pairs (NaN when every pair ties). There is no pooled
-        row: for one, summarize ``pairs.assign(phenomenon="overall")``.
+        ``phenomenon, n, n_excluded, n_ties, n_items, accuracy, ci_low, ci_high, p_val,
+        p_corr, correction``, one row per phenomenon, sorted. Identical pairs are left
+        out of everything and counted in ``n_excluded``. ``n`` counts the other pairs,
+        ties included; ``n_items`` the units of inference (the items with clusters, else
+        the pairs; a ``FewItemsWarning`` below 20); ``accuracy`` and its interval score
+        ties as ``build_pairs(ties=)`` says (one half by default); ``n_ties`` counts
+        them, and the exact binomial test uses only the untied pairs (NaN when every
+        pair ties). There is no pooled row: for one, summarize
+        ``pairs.assign(phenomenon="overall")``.
 
     Examples
     --------
@@ -228,6 +255,7 @@ def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_st
     >>> (out["p_corr"] < 0.05).tolist()
     [True, False]
     """
+    cluster = _resolve_cluster(pairs, cluster)
     require_columns(pairs, ("phenomenon", "correct", "identical",
                             *([] if cluster is None else [cluster])), "pairs")
     if correction not in CORRECTIONS:
@@ -247,8 +275,19 @@ def summarize_pairs(pairs, *, n_boot=N_BOOT, ci=CI, correction="holm", random_st
             correct, _ties(group)[kept], clusters, int((~kept).sum()), options=options,
             rng=rng)})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[:-2]))
+    if len(out):
+        check_n_items(out["n_items"].min(), "summarize_pairs")
     return out.assign(p_corr=correct_pvalues(out["p_val"].to_numpy(float), correction=correction),
                       correction=correction_label(correction))
+
+
+def _resolve_cluster(pairs, cluster):
+    if cluster != "auto":
+        return cluster
+    if "item_id" not in pairs or pairs["item_id"].isna().all():
+        return None
+    shared = pairs.groupby(["phenomenon", "item_id"]).size().max() > 1
+    return "item_id" if shared else None
 
 
 def _ties(group):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.defaults import CI, MIXED_TEST, N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError, SpecError
 from probing.behaviour._checks import plain, require_columns
 from probing.paradigms.formula import parse_formula
@@ -175,7 +175,7 @@ def summarize_predictions(evaluations, *, suite_column=None, n_boot=N_BOOT, ci=C
 
 
 def fit_region_model(region_scores, stimuli_table, *, region, factors, coding="sum",
-                     interactions=True, measure="surprisal"):
+                     interactions=True, measure="surprisal", test=MIXED_TEST):
     """Mixed model of one region's measure: design factors fixed, items random.
 
     Fits ``measure ~ factors`` (crossed) with random intercepts per ``item_id`` via
@@ -194,11 +194,16 @@ def fit_region_model(region_scores, stimuli_table, *, region, factors, coding="s
     coding : {"sum", "treatment"}, default "sum"
     interactions : bool, default True
     measure : str, default "surprisal"
+    test : {"auto", "by_item", "satterthwaite", "wald"}, default ``MIXED_TEST`` = "auto"
+        The test of each term (see :func:`probing.stats.fit_mixed_model`): by item when
+        every item has every cell, otherwise Satterthwaite degrees of freedom; both are
+        calibrated with 6 items, where the Wald z test rejected 0.107 at 0.05.
 
     Returns
     -------
     pandas.DataFrame
-        ``region`` then the columns of :func:`probing.stats.fit_mixed_model`.
+        ``region`` then the columns of :func:`probing.stats.fit_mixed_model` (its
+        ``test`` column records the test used).
 
     Examples
     --------
@@ -221,5 +226,5 @@ def fit_region_model(region_scores, stimuli_table, *, region, factors, coding="s
     table = target.merge(stimuli_table[["stimulus_id", "item_id", *factors]],
                          on="stimulus_id", validate="many_to_one")
     result = fit_mixed_model(table, outcome=measure, fixed=factors, groups="item_id",
-                             coding=coding, interactions=interactions)
+                             coding=coding, interactions=interactions, test=test)
     return result.assign(region=region)[["region", *result.columns]]

@@ -27,8 +27,14 @@ from probing.causal._checks import (
     group_codes,
     same_length,
 )
-from probing.causal._resample import draw_group_counts, group_sums, ratio_intervals
-from probing.stats import CORRECTIONS, correct_pvalues, correction_label, permutation_pvalue
+from probing.causal._resample import draw_group_counts, group_sums
+from probing.stats import (
+    CORRECTIONS,
+    correct_pvalues,
+    correction_label,
+    item_intervals,
+    permutation_pvalue,
+)
 from probing.stats.permutation import ALTERNATIVES
 
 __all__ = ["ABLATION_COLUMNS", "ablation_test", "compare_to_null"]
@@ -40,7 +46,7 @@ ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_
 
 def _item_interval(change, codes, counts, ci):
     n_groups = counts.shape[1]
-    est, low, high = ratio_intervals(group_sums(change[:, None], codes, n_groups),
+    est, low, high = item_intervals(group_sums(change[:, None], codes, n_groups),
                                      group_sums(np.ones((change.size, 1)), codes, n_groups),
                                      counts, ci)
     return est[0], low[0], high[0]

@@ -41,7 +41,8 @@ from probing.causal._checks import (
     group_codes,
     same_length,
 )
-from probing.causal._resample import draw_group_counts, group_sums, ratio_intervals
+from probing.causal._resample import draw_group_counts, group_sums
+from probing.stats import item_intervals
 
 __all__ = ["MEDIATION_COLUMNS", "MEDIATION_METRICS", "build_mediation_items",
            "joint_effect", "mediation_effects", "top_mediators"]
@@ -210,7 +211,7 @@ def _summarise(ratios, meds, codes, n_boot, ci, random_state):
     counts = draw_group_counts(n_groups, int(n_boot), random_state)
     frames = []
     for order, (metric, (num, den)) in enumerate(ratios.items()):
-        est, low, high = ratio_intervals(group_sums(num, codes, n_groups),
+        est, low, high = item_intervals(group_sums(num, codes, n_groups),
                                          group_sums(den, codes, n_groups), counts, ci)
         frames.append(meds.assign(metric=metric, effect=est, ci_low=low, ci_high=high,
                                   n=len(codes), _m=order, _j=np.arange(len(meds))))

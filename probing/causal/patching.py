@@ -41,7 +41,8 @@ from probing.causal._checks import (
     check_options,
     group_codes,
 )
-from probing.causal._resample import draw_group_counts, group_sums, ratio_intervals
+from probing.causal._resample import draw_group_counts, group_sums
+from probing.stats import item_intervals
 
 __all__ = ["DIRECTIONS", "PATCHING_COLUMNS", "PATCHING_METRICS", "patching_effects"]
 
@@ -143,9 +144,9 @@ def patching_effects(clean, corrupted, patched, *, direction, layers=None, posit
     gap = np.where(valid, (clean - corrupted)[:, None], 0.0)
     counts = draw_group_counts(n_groups, int(n_boot), random_state)
     n_valid = group_sums(valid, codes, n_groups)
-    stats = {"logprob_diff": ratio_intervals(group_sums(change, codes, n_groups), n_valid,
+    stats = {"logprob_diff": item_intervals(group_sums(change, codes, n_groups), n_valid,
                                              counts, ci),
-             "restored_fraction": ratio_intervals(group_sums(restored, codes, n_groups),
+             "restored_fraction": item_intervals(group_sums(restored, codes, n_groups),
                                                   group_sums(gap, codes, n_groups), counts, ci)}
     return _table(direction, labels, stats, valid.sum(0), patched.ndim == 5)
 

@@ -83,6 +83,10 @@ def add_rsa(sub):
                    help=f"item bootstrap resamples (default {N_BOOT}; 0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
                    help="exchange all stimulus labels (default) or only within items")
+    p.add_argument("--residuals", default="folds", choices=["folds", "none"],
+                   help="crossnobis (RDM rows: conditions, folds: items): whiten each fold "
+                   "with the noise of its own training rows (default folds, unbiased) or "
+                   "not at all (none)")
     add_max_memory(p)
     p.set_defaults(func=run_rsa_command)
 
@@ -94,6 +98,7 @@ def run_rsa_command(args):
                          distance=args.distance, comparison=args.comparison, n_perm=args.n_perm,
                          n_boot=args.n_boot, correction=args.correction,
                          permute=args.permute, random_state=args.random_state,
+                         residuals=args.residuals,
                          batch_size=args.batch_size, seed=args.seed)
     check_layers_syntax(args.layers)
     name = _source_name(args.file)  # fail on a bad file (or table) before loading a model

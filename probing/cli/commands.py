@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from probing._core.defaults import MIXED_TESTS, TIES
 from probing._core.errors import ProbingError
 from probing.stimuli import RENDERINGS
 
@@ -161,7 +162,12 @@ def add_model_options(p, *, deprecated_dtype=True):
 def _add_scoring_options(p):
     p.add_argument("--reduction", default="sum", choices=["sum", "mean"],
                    help="pair comparison on summed (default) or per-token mean log-probability")
-    p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
+    p.add_argument("--ties", default=TIES, choices=["incorrect", "half", "correct"],
+                   help=f"what a tied pair scores (default {TIES}; the exact test leaves ties out)")
+    p.add_argument("--mixed-test", default=None, choices=MIXED_TESTS,
+                   help="factorial designs: the mixed model's test (default: the paradigm's "
+                   "mixed_test, else auto = by item where every item has every cell, else "
+                   "Satterthwaite; wald rejects too often with few items)")
     p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
                    help="multiple-comparison correction across phenomena (default holm)")
     p.add_argument("--truncate", action="store_true",
@@ -183,7 +189,8 @@ def _options(args):
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
                       stride=args.stride, layers=getattr(args, "layers", None),
                       rendering=getattr(args, "rendering", "model"),
-                      alignment=alignment_overrides(args), **prompted)
+                      alignment=alignment_overrides(args),
+                      mixed_test=getattr(args, "mixed_test", None), **prompted)
 
 
 def load_from_args(args):

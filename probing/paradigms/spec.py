@@ -163,6 +163,7 @@ class ParadigmSpec:
     items_per_cell: int | None = None
     regions: tuple = ()  # (Region, ...) factorial
     predictions: tuple = ()  # formula strings
+    mixed_test: str | None = None  # factorial: the mixed model's test (MIXED_TESTS)
     conditions: tuple = ()  # localizer condition names
     model_rdms: tuple = ()  # ((name, factor), ...)
     labels: tuple = ()  # labels paradigm: features to label, "slot.feature" or "feature"
@@ -190,8 +191,8 @@ class ParadigmSpec:
 # Field order in written files: reads like a method section, top to bottom.
 _ORDER = ("name", "version", "kind", "description", "reference", "seed", "source", "alignment", "lexicon",
           "factors", "conditions", "template", "templates", "slots", "regions", "contrast",
-          "phenomenon", "items_per_cell", "match", "predictions", "model_rdms", "labels",
-          "agents", "messages", "generation_prompt")
+          "phenomenon", "items_per_cell", "match", "predictions", "mixed_test", "model_rdms",
+          "labels", "agents", "messages", "generation_prompt")
 
 
 def spec_to_dict(spec):

@@ -7,6 +7,7 @@ file that validates can be generated.
 
 from __future__ import annotations
 
+from probing._core.defaults import MIXED_TESTS
 from probing._core.errors import SpecError
 from probing._core.paths import resolve_data_path
 from probing.paradigms._checker import Checker, string_list
@@ -36,7 +37,8 @@ COMMON = ("name", "version", "kind", "description", "reference", "seed")
 TEMPLATE_FIELDS = {
     "minimal_pairs": ("lexicon", "factors", "template", "slots", "contrast", "phenomenon",
                       "items_per_cell", "match"),
-    "factorial": ("lexicon", "factors", "slots", "regions", "items_per_cell", "predictions", "match"),
+    "factorial": ("lexicon", "factors", "slots", "regions", "items_per_cell", "predictions", "match",
+                  "mixed_test"),
     "rsa": ("lexicon", "factors", "template", "slots", "items_per_cell", "model_rdms", "match"),
     "localizer": ("lexicon", "templates", "slots", "conditions", "items_per_cell"),
     "labels": (),
@@ -77,7 +79,7 @@ SOURCE_FIELDS = {
 }
 # Formats whose path is a folder of files rather than one file.
 FOLDER_FORMATS = ("blimp", "fedorenko2010")
-SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
+SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions", "mixed_test"),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
                 "ratings": ("alignment",), "reading_times": ("alignment",),
                 "dialogue": ("agents", "generation_prompt")}
@@ -118,7 +120,16 @@ def check_paradigm(data, lines, path=None):
     if "seed" in data:
         fields["seed"] = ck.positive_int("seed", data["seed"], minimum=0)
     fields.update(_check_source(ck, kind) if from_source else _check_design(ck, kind))
+    if "mixed_test" in data:
+        fields["mixed_test"] = _check_mixed_test(ck)
     return ParadigmSpec(name=data["name"], kind=kind, version=data["version"], path=path, **fields)
+
+
+def _check_mixed_test(ck):
+    value = ck.data["mixed_test"]
+    if value not in MIXED_TESTS:
+        ck.fail("mixed_test", f"must be one of {', '.join(MIXED_TESTS)}, got {value!r}")
+    return value
 
 
 def _check_header(ck):

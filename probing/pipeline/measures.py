@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from probing._core.defaults import MIXED_TEST
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.behaviour import (
@@ -60,12 +61,13 @@ def behaviour_tables(stimuli, tokens, *, options, random_state):
 
 def _pair_tables(scores, table, options, random_state):
     pairs = build_pairs(scores, table, reduction=options.reduction, ties=options.ties)
-    summary = summarize_pairs(pairs, n_boot=options.n_boot, correction=options.correction,
-                              random_state=random_state)
     # the design cell and item of each pair, so accuracy per condition needs no parsing
     cells = (table.loc[table["role"] == "good", ["phenomenon", "pair_id", "item_id", "condition"]]
              .drop_duplicates(["phenomenon", "pair_id"]))
     pairs = pairs.merge(cells, on=["phenomenon", "pair_id"], how="left")
+    # with item_id joined, pairs that share an item are summarised with items as units
+    summary = summarize_pairs(pairs, n_boot=options.n_boot, correction=options.correction,
+                              random_state=random_state)
     return {"pairs": pairs[table_columns("pairs")], "summary": summary[list(SUMMARY_COLUMNS)]}
 
 
@@ -81,22 +83,23 @@ def _factorial_tables(stimuli, tokens, options):
     if stimuli.predictions:
         evaluated = evaluate_predictions(regions, list(stimuli.predictions), table)
         out["predictions"] = evaluated.assign(suite=stimuli.paradigm)[table_columns("predictions")]
-        out["model"] = _region_models(stimuli, regions)
+        test = options.mixed_test or stimuli.info.get("mixed_test") or MIXED_TEST
+        out["model"] = _region_models(stimuli, regions, test)
     return out
 
 
-def _region_models(stimuli, regions):
+def _region_models(stimuli, regions, test):
     """Mixed models of each region a prediction names, factors as fixed effects."""
     import pandas as pd
 
     factors = list(stimuli.info.get("factors") or {}) or ["condition"]
     targets = dict.fromkeys(ref[0] for text in stimuli.predictions
                             for ref in parse_formula(text).references)
-    fits = [_fit_or_note(regions, stimuli.table, region, factors) for region in targets]
+    fits = [_fit_or_note(regions, stimuli.table, region, factors, test) for region in targets]
     return pd.concat(fits, ignore_index=True) if fits else pd.DataFrame()
 
 
-def _fit_or_note(regions, table, region, factors):
+def _fit_or_note(regions, table, region, factors, test):
     """A fitted model, or one row saying why the data cannot fit one (one item, one level).
 
     A model the data cannot support is a finding about the data, not a failed run: the
@@ -106,11 +109,12 @@ def _fit_or_note(regions, table, region, factors):
     import pandas as pd
 
     try:
-        fitted = fit_region_model(regions, table, region=region, factors=factors)
+        fitted = fit_region_model(regions, table, region=region, factors=factors, test=test)
     except ProbingError as err:
         log.warning("region %r: mixed model not fitted (%s)", region, err)
         return pd.DataFrame([{"region": region, "term": "(not fitted)",
                               **{c: np.nan for c in MIXED_COLUMNS[1:7]}, "converged": False,
                               "n_obs": len(table), "n_groups": int(table["item_id"].nunique()),
+                              "test": test,
                               "note": f"not fitted: {err}"}])
     return fitted.assign(note="")

@@ -26,6 +26,8 @@ from probing.pipeline.sources import load_source
 __all__ = ["PERMUTE", "RSAOptions", "run_rsa"]
 
 PERMUTE = ("free", "items")
+#: ``--residuals`` of crossnobis: each fold's noise from its training rows, or no whitening.
+RESIDUALS = ("folds", "none")
 
 
 @renamed_fields(metric="distance", method="comparison")
@@ -38,6 +40,12 @@ class RSAOptions:
     so they carry item-to-item variability. ``permute="free"`` exchanges all stimulus
     labels (Kriegeskorte et al. 2008); ``"items"`` only exchanges them inside an item,
     so each item's own similarity structure stays in the null.
+
+    ``distance="crossnobis"`` needs repeated measurements of each RDM row, so its RDM
+    rows are the design's conditions, each item one fold (cross-validated over items),
+    whitened with each fold's own noise estimate (``residuals="folds"``, unbiased) or
+    not at all (``"none"``); its interval resamples items and recomputes the RDMs.
+    ``mahalanobis`` whitens with the noise of the patterns around their condition means.
     """
 
     layers: str = "all"
@@ -52,6 +60,7 @@ class RSAOptions:
     random_state: int = RANDOM_STATE
     batch_size: int = 32
     seed: int | None = None
+    residuals: str = "folds"
 
     def __post_init__(self):
         from probing.rsa import COMPARISONS, DISTANCES
@@ -65,6 +74,11 @@ class RSAOptions:
             raise ProbingError(f"correction {self.correction!r}: allowed {', '.join(CORRECTIONS)}")
         if self.permute not in PERMUTE:
             raise ProbingError(f"permute {self.permute!r}: allowed {', '.join(PERMUTE)}")
+        if self.residuals not in RESIDUALS:
+            raise ProbingError(f"residuals {self.residuals!r}: allowed {', '.join(RESIDUALS)}")
+        if self.distance == "crossnobis" and self.permute == "items":
+            raise ProbingError("permute 'items' needs stimulus RDM rows; crossnobis RDM rows "
+                               "are conditions (use permute 'free')")
         if self.n_perm < 1 or self.n_boot < 0:
             raise ProbingError(f"n_perm must be >= 1 and n_boot >= 0; got {self.n_perm}, "
                                f"{self.n_boot}")
@@ -106,19 +120,23 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
     items = stimuli.item_ids(acts.index["stimulus_id"])
-    # each layer's RDM, once: for the tests, the second-order table and the figure
-    rdms = compute_rdm(acts.values, distance=options.distance,
-                       stimulus_ids=acts.index["stimulus_id"].tolist(),
-                       descriptors={"layer": list(acts.layers), "site": acts.site})
-    table = rsa_layers(rdms, build_model_rdms(stimuli), distance=options.distance,
-                       comparison=options.comparison, n_perm=options.n_perm, n_boot=options.n_boot,
-                       bootstrap="stimuli" if options.n_boot else None,
-                       groups=items, correction=options.correction,
-                       within=items if options.permute == "items" else None,
-                       random_state=options.random_state)
-    # Stimuli grouped by condition, so that the figure shows the design's blocks.
-    rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
-                        ["stimulus_id"].tolist())
+    if options.distance == "crossnobis":
+        rdms, table = _crossnobis_rsa(acts, stimuli, items, options)
+    else:
+        # each layer's RDM, once: for the tests, the second-order table and the figure
+        rdms = compute_rdm(acts.values, distance=options.distance,
+                           stimulus_ids=acts.index["stimulus_id"].tolist(),
+                           residuals=_condition_residuals(acts, stimuli, options.distance),
+                           descriptors={"layer": list(acts.layers), "site": acts.site})
+        table = rsa_layers(rdms, build_model_rdms(stimuli), distance=options.distance,
+                           comparison=options.comparison, n_perm=options.n_perm,
+                           n_boot=options.n_boot, bootstrap="stimuli" if options.n_boot else None,
+                           groups=items, correction=options.correction,
+                           within=items if options.permute == "items" else None,
+                           random_state=options.random_state)
+        # Stimuli grouped by condition, so that the figure shows the design's blocks.
+        rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
+                            ["stimulus_id"].tolist())
     tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=stimuli.paradigm),
               "layer_similarity": compare_layers(rdms, comparison=options.comparison)}
     manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
@@ -126,6 +144,43 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     manifest["activations_key"] = acts.provenance["key"]
     _write(out, tables, manifest, rdms, table)
     return tables
+
+
+def _conditions(acts, stimuli):
+    table = stimuli.table.set_index(stimuli.table["stimulus_id"].astype(str))
+    return table.loc[acts.index["stimulus_id"].astype(str), "condition"].to_numpy()
+
+
+def _condition_residuals(acts, stimuli, distance):
+    """For mahalanobis: each pattern minus its condition's mean (the noise), else None."""
+    import numpy as np
+    import pandas as pd
+
+    if distance != "mahalanobis":
+        return None
+    codes = pd.factorize(_conditions(acts, stimuli))[0]
+    values = np.asarray(acts.values, dtype=np.float64)
+    means = np.stack([values[codes == k].mean(axis=0) for k in range(codes.max() + 1)])
+    return values - means[codes]
+
+
+def _crossnobis_rsa(acts, stimuli, items, options):
+    """Crossnobis over conditions, items as folds (see :class:`RSAOptions`)."""
+    from probing.rsa import build_model_rdms, compute_rdm, rsa_layers
+
+    conditions = _conditions(acts, stimuli)
+    residuals = "folds" if options.residuals == "folds" else None
+    models = build_model_rdms(stimuli.table.drop_duplicates("condition"), id_column="condition",
+                              model_rdms=stimuli.info.get("model_rdms"))
+    rdms = compute_rdm(acts.values, distance="crossnobis", stimulus_ids=conditions, folds=items,
+                       residuals=residuals,
+                       descriptors={"layer": list(acts.layers), "site": acts.site})
+    table = rsa_layers(acts, models, stimulus_ids=conditions, distance="crossnobis",
+                       folds=items, residuals=residuals, comparison=options.comparison,
+                       n_perm=options.n_perm, n_boot=options.n_boot,
+                       bootstrap="items" if options.n_boot else None, groups=items,
+                       correction=options.correction, random_state=options.random_state)
+    return rdms.reorder(sorted(rdms.stimulus_ids, key=str)), table
 
 
 def estimate_rsa_memory(n_rows, n_layers, n_units, *, n_models, n_perm):

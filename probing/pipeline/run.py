@@ -11,7 +11,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from probing._core.defaults import N_BOOT
+from probing._core.defaults import MIXED_TESTS, N_BOOT
+from probing._core.defaults import TIES as DEFAULT_TIES
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import add_identity
@@ -41,7 +42,9 @@ class RunOptions:
 
     ``reduction`` is how a sentence's token log-probabilities are combined for pair
     comparisons (``sum``: the full-sentence log-probability, BLiMP's own rule; ``mean``:
-    per-token average). ``ties`` says how a pair with equal scores counts. ``layers``
+    per-token average). ``ties`` says how a pair with equal scores counts (default ``half``).
+    ``mixed_test`` is the factorial mixed model's test (default: the paradigm's
+    ``mixed_test``, else ``auto``; :func:`probing.stats.fit_mixed_model`). ``layers``
     (``"all"``, ``"0,6,-1"``; ratings and reading-times paradigms only) adds alignment
     rows for each layer's logit-lens read-out (:mod:`probing.models.lens`).
     ``judgement`` ``both`` adds prompted judgements of minimal pairs (Hu & Levy, 2023)
@@ -57,7 +60,7 @@ class RunOptions:
     batch_size: int = 32
     seed: int | None = None
     reduction: str = "sum"
-    ties: str = "incorrect"
+    ties: str = DEFAULT_TIES
     n_boot: int = N_BOOT
     correction: str = "holm"
     truncate: bool = False
@@ -68,12 +71,15 @@ class RunOptions:
     prompt_task: str = "both"
     rendering: str = "model"
     alignment: tuple = ()  # ((field, value), ...): ratings / reading-times analysis options
+    mixed_test: str | None = None  # None: the paradigm's ``mixed_test``, else MIXED_TEST
 
     def __post_init__(self):
         check_judgement_options(self)
         resolve_alignment_options({}, self.alignment)  # checks every field and value
         if self.rendering not in RENDERINGS:
             raise ProbingError(f"rendering {self.rendering!r}: allowed {', '.join(RENDERINGS)}")
+        if self.mixed_test is not None and self.mixed_test not in MIXED_TESTS:
+            raise ProbingError(f"mixed_test {self.mixed_test!r}: allowed {', '.join(MIXED_TESTS)}")
         if self.reduction not in REDUCTIONS:
             raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
         if self.ties not in TIES:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from probing._core.deprecation import renamed, warn_renamed
 from probing._core.errors import ProbingError
-from probing.rsa.noise import estimate_noise_cov
+from probing.rsa.noise import COVARIANCES, estimate_noise_cov
 from probing.rsa.rdm import RDMs, pair_indices
 
 __all__ = ["DISTANCES", "METRICS", "average_patterns", "compute_rdm"]
@@ -184,18 +184,22 @@ def _gram_distances(P, distance, whitener, dtype):
     return np.sqrt(sq) if distance in ("euclidean", "mahalanobis") else sq
 
 
-def _crossnobis(X, codes, n_stim, folds, whitener, dtype, residuals=None):
+def _crossnobis(X, codes, n_stim, folds, whitener, dtype, residuals=None, fold_weights=None):
     """Leave-one-fold-out crossnobis of one layer's rows ``X`` (n_rows, p).
 
     ``residuals`` (aligned with the rows, or ``"folds"``) gives each fold its own noise
     estimate from its training rows only, so that the whitening is independent of the
-    test fold and the distance stays unbiased.
+    test fold and the distance stays unbiased. ``fold_weights`` (one per fold label, in
+    order of first appearance) weights the average over folds: an item drawn ``k`` times
+    in a bootstrap resample is one fold (its copies must share it) that counts ``k``
+    times, as it would among ``k`` distinct items.
     """
     fold_codes, fold_labels = _labels_codes(folds, X.shape[0], "folds")
     if len(fold_labels) < 2:
         raise ProbingError("compute_rdm: crossnobis needs at least two folds")
     rows, cols = pair_indices(n_stim)
     total = np.zeros(rows.size)
+    weights = np.ones(len(fold_labels)) if fold_weights is None else np.asarray(fold_weights, float)
     X = np.asarray(X, dtype=np.float64)
     X = X @ whitener if whitener is not None else X
     for k in range(len(fold_labels)):
@@ -208,8 +212,8 @@ def _crossnobis(X, codes, n_stim, folds, whitener, dtype, residuals=None):
         B = _averaging_matrix(codes[test], n_stim) @ Xk[test]
         gram = (A.astype(dtype) @ B.astype(dtype).T).astype(np.float64)
         diag = np.diag(gram)
-        total += diag[rows] + diag[cols] - gram[rows, cols] - gram[cols, rows]
-    return total / len(fold_labels)
+        total += weights[k] * (diag[rows] + diag[cols] - gram[rows, cols] - gram[cols, rows])
+    return total / weights.sum()
 
 
 def _fold_whitener(X, codes, n_stim, train, residuals):
@@ -222,6 +226,25 @@ def _fold_whitener(X, codes, n_stim, train, residuals):
     else:
         noise, dof = residuals[train], None
     return _whitener(estimate_noise_cov(noise, dof=dof))
+
+
+def _warn_if_same_data(X, codes, n_stim, noise):
+    """Warn when a crossnobis ``noise`` is the covariance of these patterns' own residuals."""
+    given = np.asarray(noise, dtype=np.float64)
+    given = given[0] if given.ndim == 3 else given
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[0] - n_stim < 1:
+        return
+    residuals = X - (_averaging_matrix(codes, n_stim) @ X)[codes]
+    for dof in (None, X.shape[0] - n_stim):
+        for covariance in COVARIANCES:
+            estimate = estimate_noise_cov(residuals, covariance=covariance, dof=dof)
+            if np.allclose(estimate, given, rtol=1e-6, atol=1e-12 * np.abs(given).max()):
+                warnings.warn("compute_rdm: the crossnobis noise covariance is estimated from "
+                              "the same patterns, which biases every distance upwards (+4.87 "
+                              "at 0 true distance); pass residuals='folds' instead",
+                              UserWarning, stacklevel=5)
+                return
 
 
 def _whitener(cov):
@@ -317,9 +340,10 @@ def _old_order(X, stimulus_ids, folds):
 
 
 def stack_rdms(X, *, distance="correlation", stimulus_ids=None, folds=None, noise=None,
-               residuals=None, dtype="float32", descriptors=None):
+               residuals=None, dtype="float32", descriptors=None, fold_weights=None):
     """:func:`compute_rdm` on a layers-first ``(n_layers, n_rows, n_units)`` stack (internal:
-    the layer sweeps hold their patterns that way, a view of the store without a copy)."""
+    the layer sweeps hold their patterns that way, a view of the store without a copy;
+    ``fold_weights`` serves the item bootstrap of crossnobis)."""
     X = _check_patterns(X)
     if distance not in DISTANCES:
         raise ProbingError(f"compute_rdm: distance must be one of {list(DISTANCES)}, got {distance!r}")
@@ -345,8 +369,10 @@ def stack_rdms(X, *, distance="correlation", stimulus_ids=None, folds=None, nois
         whitener = None if whiteners is None else whiteners[min(k, len(whiteners) - 1)]
         if distance == "crossnobis":
             layer_residuals = None if per_fold is None else per_fold[min(k, len(per_fold) - 1)]
+            if noise is not None and k == 0:
+                _warn_if_same_data(stack[k], codes, len(labels), noise)
             values[k] = _crossnobis(stack[k], codes, len(labels), folds, whitener, dtype,
-                                    layer_residuals)
+                                    layer_residuals, fold_weights)
         else:
             P = stack[k] if average is None else average @ np.asarray(stack[k], np.float64)
             values[k] = _gram_distances(P, distance, whitener, dtype)

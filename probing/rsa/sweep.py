@@ -121,7 +121,8 @@ def _intervals(bootstrap, stack, data, model, rows, options):
                                    distance=options["distance"],
                                    comparison=options["comparison"], noise=options["noise"],
                                    n_boot=options["n_boot"], ci=options["ci"],
-                                   random_state=options["seed"], dtype=options["dtype"])
+                                   random_state=options["seed"], dtype=options["dtype"],
+                                   residuals=options["residuals"])
     else:
         per_stimulus = None if groups is None else _stimulus_groups(groups, rows, data)
         res = bootstrap_stimuli(data, model, comparison=options["comparison"], groups=per_stimulus,
@@ -139,7 +140,8 @@ def _intervals(bootstrap, stack, data, model, rows, options):
 def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
                comparison="spearman", n_perm=N_PERM, alternative="greater", correction="holm",
                bootstrap="stimuli", groups=None, n_boot=N_BOOT, ci=CI, folds=None,
-               noise=None, dtype="float32", within=None, random_state=RANDOM_STATE):
+               noise=None, dtype="float32", within=None, random_state=RANDOM_STATE,
+               residuals=None):
     """RSA of every layer against every model RDM, with permutation tests and intervals.
 
     Parameters
@@ -177,8 +179,10 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     n_boot : int, default ``N_BOOT`` = 2,000
         Default from ``probing._core.defaults`` (stable 95% percentile end points).
     ci : float, default 0.95
-    folds, noise : optional
+    folds, noise, residuals : optional
         Passed to :func:`~probing.rsa.compute_rdm` (``crossnobis``, ``mahalanobis``).
+        ``residuals="folds"`` gives crossnobis its unbiased noise estimate (each fold's
+        from its training rows); ``bootstrap="items"`` recomputes it on every resample.
     dtype : {"float32", "float64"}, default "float32"
         Precision of the RDM Gram products.
     within : array_like of shape (n_rows,), optional
@@ -217,11 +221,11 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     else:
         stack, rows, numbers, site = _patterns(activations, stimulus_ids, layers)
         data = stack_rdms(stack, distance=distance, stimulus_ids=rows, folds=folds, noise=noise,
-                          dtype=dtype, descriptors={"layer": numbers})
+                          residuals=residuals, dtype=dtype, descriptors={"layer": numbers})
     rows = np.asarray(data.stimulus_ids, dtype=object) if rows is None else rows
     seed = int(np.random.default_rng(random_state).integers(2**32))
     options = {"groups": groups, "distance": distance, "comparison": comparison, "noise": noise,
-               "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype}
+               "n_boot": n_boot, "ci": ci, "seed": seed, "dtype": dtype, "residuals": residuals}
     blocks = None if within is None else _stimulus_groups(
         within, rows, data, name="within", hint="(a block holds whole stimulus_ids)")
     frames = []

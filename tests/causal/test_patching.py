@@ -7,7 +7,6 @@ from scipy import stats as sps
 
 from probing._core.errors import ProbingError
 from probing.causal import PATCHING_COLUMNS, patching_effects
-from probing.stats import bootstrap_ci
 
 
 def _sweep(rng, n_pairs=40, n_layers=3, n_positions=4, n_sites=2, heads=None):
@@ -49,37 +48,38 @@ def test_point_estimates_match_their_definitions(rng, direction):
     assert row["effect"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_item_bootstrap_equals_a_naive_loop_over_resampled_items(rng):
-    # Reference: resample whole items by hand with the generator's draws, recompute.
-    n_pairs, n_boot = 30, 300
+def test_item_interval_equals_statsmodels_cluster_robust(rng):
+    # Reference: statsmodels' cluster-robust (CR1) t interval with items as clusters: an
+    # intercept-only OLS for the mean change, a WLS through the origin (weights 1/gap)
+    # for the restored fraction sum(restored) / sum(gap).
+    import statsmodels.api as sm
+
+    n_pairs = 30
     clean, corrupted, patched = _sweep(rng, n_pairs=n_pairs, n_layers=1, n_positions=1,
                                        n_sites=1)
+    clean = corrupted + np.abs(clean - corrupted) + 0.5  # positive gaps, for WLS weights
     groups = np.repeat(np.arange(10), 3)
     table = patching_effects(clean, corrupted, patched, direction="denoising", groups=groups,
-                             n_boot=n_boot, random_state=7)
-    draws = np.random.default_rng(7).integers(0, 10, size=(n_boot, 10))
-    values = patched.ravel()
-    diffs, fractions = [], []
-    for draw in draws:
-        rows = np.concatenate([np.flatnonzero(groups == g) for g in draw])
-        diffs.append(np.mean(values[rows] - corrupted[rows]))
-        fractions.append(np.sum(values[rows] - corrupted[rows])
-                         / np.sum(clean[rows] - corrupted[rows]))
-    for metric, boot in [("logprob_diff", diffs), ("restored_fraction", fractions)]:
+                             n_boot=50, random_state=7)
+    restored, gap = patched.ravel() - corrupted, clean - corrupted
+    cluster = {"cov_type": "cluster", "cov_kwds": {"groups": groups}, "use_t": True}
+    mean_fit = sm.OLS(restored, np.ones(n_pairs)).fit(**cluster)
+    ratio_fit = sm.WLS(restored, gap, weights=1 / gap).fit(**cluster)
+    for metric, fit in [("logprob_diff", mean_fit), ("restored_fraction", ratio_fit)]:
         row = _cell(table, metric)
-        assert [row["ci_low"], row["ci_high"]] == pytest.approx(
-            np.percentile(boot, [2.5, 97.5]), abs=1e-10)
+        assert row["effect"] == pytest.approx(fit.params[0], abs=1e-10)
+        assert [row["ci_low"], row["ci_high"]] == pytest.approx(fit.conf_int()[0], abs=1e-10)
 
 
-def test_interval_agrees_with_stats_bootstrap_ci(rng):
-    # Reference: probing.stats.bootstrap_ci (scipy) on the per-pair changes, one pair per item.
-    clean, corrupted, patched = _sweep(rng, n_pairs=80, n_layers=1, n_positions=1, n_sites=1)
-    table = patching_effects(clean, corrupted, patched, direction="denoising", n_boot=20_000)
-    ref = bootstrap_ci(patched.ravel() - corrupted, n_boot=20_000, random_state=1)
+def test_interval_with_one_pair_per_item_is_scipys_t_interval(rng):
+    # Reference: scipy's one-sample t interval on the per-pair changes, one pair per item.
+    from scipy import stats
+
+    clean, corrupted, patched = _sweep(rng, n_pairs=12, n_layers=1, n_positions=1, n_sites=1)
+    table = patching_effects(clean, corrupted, patched, direction="denoising", n_boot=50)
+    ref = stats.ttest_1samp(patched.ravel() - corrupted, 0.0).confidence_interval(0.95)
     row = _cell(table, "logprob_diff")
-    assert row["effect"] == pytest.approx(ref.estimate)
-    assert row["ci_low"] == pytest.approx(ref.ci_low, abs=0.1 * ref.std_err)
-    assert row["ci_high"] == pytest.approx(ref.ci_high, abs=0.1 * ref.std_err)
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx([ref.low, ref.high], abs=1e-10)
 
 
 def test_a_planted_cell_is_recovered_in_both_directions(rng):

@@ -201,7 +201,8 @@ CASES = [
      "regions", 13, re.escape(f"unknown field for kind 'minimal_pairs'; allowed: {ALLOWED_PAIRS}")),
     ("field-unknown-with-source", _edit("suite", ("kind: factorial\n", "kind: factorial\nlexicon: x\n")),
      "lexicon", 4, re.escape("unknown field for kind 'factorial' with a source; allowed: name, "
-                             "version, kind, description, reference, seed, source, predictions")),
+                             "version, kind, description, reference, seed, source, predictions, "
+                             "mixed_test")),
     ("field-unknown-labels", "name: x\nversion: 1\nkind: labels\nlexicon: lex.tsv\n", "lexicon", 4,
      re.escape("unknown field for kind 'labels'; allowed: name, version, kind, description, "
                "reference, seed")),

@@ -129,3 +129,21 @@ def test_rsa_layers_takes_the_data_rdms_or_the_patterns_alike(gpt2, tmp_path):
                                   rsa_layers(acts, build_model_rdms(stimuli), **kwargs))
     with pytest.raises(ProbingError, match="bootstrap='items' recomputes the RDMs"):
         rsa_layers(rdms, build_model_rdms(stimuli), bootstrap="items", **kwargs)
+
+
+@pytest.mark.parametrize("distance, residuals", [("crossnobis", "folds"), ("crossnobis", "none"),
+                                                 ("mahalanobis", "folds")])
+def test_noise_distances_run_end_to_end(gpt2, tmp_path, distance, residuals):
+    # crossnobis failed after extraction (no folds); its RDM rows are the conditions,
+    # items the folds, and its interval resamples items
+    options = RSAOptions(pooling="region:noun", n_perm=50, n_boot=20, random_state=3,
+                         distance=distance, residuals=residuals)
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_rsa(PARADIGM, gpt2, tmp_path / "run", options=options)
+    rsa = tables["rsa"]
+    assert (rsa["distance"] == distance).all() and rsa["value"].notna().all()
+    n_conditions = tables["stimuli"]["condition"].nunique()
+    if distance == "crossnobis":
+        assert (rsa["n_stimuli"] == n_conditions).all() and rsa["ci_low"].notna().all()
+    with pytest.raises(ProbingError, match="residuals"):
+        RSAOptions(residuals="all")

@@ -31,7 +31,8 @@ CODINGS = [("sum", "surprisal ~ C(a, Sum) * C(b, Sum)"),
 @pytest.mark.parametrize("coding, formula", CODINGS, ids=[c for c, _ in CODINGS])
 def test_matches_direct_mixedlm(rng, coding, formula):
     table = _factorial(rng, interaction=0.8)
-    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a", "b"], coding=coding)
+    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a", "b"], coding=coding,
+                           test="wald")
     ref = smf.mixedlm(formula, table, groups=table["item_id"]).fit(reml=True)
     names = list(ref.fe_params.index)
     assert ours["term"].tolist() == names
@@ -49,7 +50,8 @@ def test_matches_direct_mixedlm(rng, coding, formula):
 
 def test_ml_and_ci_level_match_direct_fit(rng):
     table = _factorial(rng)
-    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a"], reml=False, ci=0.9)
+    ours = fit_mixed_model(table, outcome="surprisal", fixed=["a"], reml=False, ci=0.9,
+                           test="wald")
     ref = smf.mixedlm("surprisal ~ C(a, Sum)", table, groups=table["item_id"]).fit(reml=False)
     np.testing.assert_allclose(ours["estimate"], ref.fe_params, rtol=1e-8)
     np.testing.assert_allclose(ours["ci_low"], ref.conf_int(alpha=0.1).iloc[:2, 0], rtol=1e-8)
@@ -76,7 +78,7 @@ def test_additive_model_and_formula():
 def test_missing_outcomes_dropped(rng):
     table = _factorial(rng)
     table.loc[[0, 5, 9], "surprisal"] = np.nan
-    res = fit_mixed_model(table, outcome="surprisal", fixed=["a"])
+    res = fit_mixed_model(table, outcome="surprisal", fixed=["a"], test="wald")
     ref = smf.mixedlm("surprisal ~ C(a, Sum)", table.dropna(),
                       groups=table.dropna()["item_id"]).fit()
     assert res["n_obs"].iloc[0] == 93
@@ -99,7 +101,7 @@ def test_non_convergence_warns_instead_of_raising():
     cond = np.tile(["a", "b"], 20)
     table = pd.DataFrame({"item_id": items, "c": cond, "y": (cond == "a") * 1.0})
     with pytest.warns(ConvergenceWarning, match="did not converge") as record:
-        res = fit_mixed_model(table, outcome="y", fixed=["c"])
+        res = fit_mixed_model(table, outcome="y", fixed=["c"], test="wald")
     assert not res["converged"].any()
     assert len(record) == 1
     assert record[0].filename == __file__
@@ -111,7 +113,7 @@ def test_singular_design_gives_nan_table(rng, monkeypatch):
 
     monkeypatch.setattr(smf, "mixedlm", singular)
     with pytest.warns(ConvergenceWarning, match="Singular matrix"):
-        res = fit_mixed_model(_factorial(rng), outcome="surprisal", fixed=["a"])
+        res = fit_mixed_model(_factorial(rng), outcome="surprisal", fixed=["a"], test="wald")
     assert res["term"].tolist() == ["Intercept", "C(a, Sum)[S.a1]"]
     assert res["estimate"].isna().all() and not res["converged"].any()
 
@@ -172,13 +174,13 @@ def test_by_item_equals_paired_t_test(rng):
     assert res["test"].eq("by_item").all() and res["n_groups"].eq(7).all()
     # balanced design: the mixed model's estimate is the same number
     with pytest.warns(UserWarning, match="rejects too often"):
-        wald = fit_mixed_model(table, outcome="y", fixed=["c"]).set_index("term")
+        wald = fit_mixed_model(table, outcome="y", fixed=["c"], test="wald").set_index("term")
     assert wald.loc[term, "estimate"] == pytest.approx(res.loc[term, "estimate"], rel=1e-6)
 
 
 def test_wald_with_few_items_warns_and_by_item_needs_every_cell(rng):
     with pytest.warns(UserWarning, match="6 'item_id' groups"):
-        fit_mixed_model(_two_conditions(rng, 6), outcome="y", fixed=["c"])
+        fit_mixed_model(_two_conditions(rng, 6), outcome="y", fixed=["c"], test="wald")
     table = _two_conditions(rng, 6).drop(index=[0])
     with pytest.raises(ProbingError, match="every cell in every group"):
         fit_mixed_model(table, outcome="y", fixed=["c"], test="by_item")
@@ -204,9 +206,63 @@ def test_wald_is_liberal_and_by_item_is_not_with_six_items():
         warnings.simplefilter("ignore")
         for _ in range(n):
             table = _two_conditions(rng, 6)
-            wald.append(fit_mixed_model(table, outcome="y", fixed=["c"])["p_val"].iloc[1])
+            wald.append(fit_mixed_model(table, outcome="y", fixed=["c"],
+                                        test="wald")["p_val"].iloc[1])
             by_item.append(fit_mixed_model(table, outcome="y", fixed=["c"],
                                            test="by_item")["p_val"].iloc[1])
     tol = 2.5 * np.sqrt(0.05 * 0.95 / n)
     assert np.mean(np.array(wald) < 0.05) > 0.05 + tol  # the defect the test documents
     assert abs(np.mean(np.array(by_item) < 0.05) - 0.05) < tol
+
+
+def _between_items(rng, n_items, per_item=2, effect=0.0):
+    """A factor that varies between items (half the items each level), items random."""
+    items = np.repeat(np.arange(n_items), per_item)
+    level = np.where(items % 2 == 0, "x", "y")
+    y = (rng.normal(size=n_items)[items] + rng.normal(size=items.size)
+         + effect * (level == "x"))
+    return pd.DataFrame({"item_id": items, "g": level, "y": y})
+
+
+def test_satterthwaite_within_items_equals_paired_t_test(rng):
+    table = _two_conditions(rng, 8, effect=0.5)
+    with pytest.warns(UserWarning, match="8 items"):
+        res = fit_mixed_model(table, outcome="y", fixed=["c"], test="satterthwaite")
+    wide = table.pivot(index="item_id", columns="c", values="y")
+    ref = stats.ttest_rel(wide["a"], wide["b"])
+    row = res.set_index("term").loc["C(c, Sum)[S.a]"]
+    assert row["df"] == pytest.approx(7, rel=1e-4)
+    assert row["p_val"] == pytest.approx(ref.pvalue, rel=1e-4)
+    assert row["test"] == "satterthwaite"
+
+
+def test_auto_picks_by_item_within_and_satterthwaite_between(rng):
+    with pytest.warns(UserWarning):
+        within = fit_mixed_model(_two_conditions(rng, 8), outcome="y", fixed=["c"])
+        between = fit_mixed_model(_between_items(rng, 8), outcome="y", fixed=["g"])
+    assert within["test"].eq("by_item").all() and within["df"].eq(7).all()
+    assert between["test"].eq("satterthwaite").all()
+
+
+def test_satterthwaite_between_items_equals_t_test_on_item_means(rng):
+    # Balanced between-item factor: the t test of the item means (n_items - 2 df).
+    table = _between_items(rng, 12, per_item=3, effect=1.0)
+    with pytest.warns(UserWarning):
+        res = fit_mixed_model(table, outcome="y", fixed=["g"]).set_index("term")
+    means = table.groupby("item_id").agg(y=("y", "mean"), g=("g", "first"))
+    ref = stats.ttest_ind(means.loc[means.g == "x", "y"], means.loc[means.g == "y", "y"])
+    row = res.loc["C(g, Sum)[S.x]"]
+    assert row["df"] == pytest.approx(10, rel=1e-3)
+    assert row["p_val"] == pytest.approx(ref.pvalue, rel=1e-3)
+
+
+def test_satterthwaite_null_fpr_between_items_fast():
+    # 200 null data sets of 6 items, 2 rows each, a between-item factor: Wald z rejected
+    # 0.107 in such designs; Satterthwaite's t stays within binomial tolerance of 0.05.
+    rng = np.random.default_rng(21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = [fit_mixed_model(_between_items(rng, 6), outcome="y", fixed=["g"])["p_val"].iloc[1]
+             for _ in range(200)]
+    rate = np.mean(np.array(p) < 0.05)
+    assert rate < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 200), rate

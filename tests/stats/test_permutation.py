@@ -20,9 +20,39 @@ def test_never_zero_even_beyond_the_null():
     assert permutation_pvalue(-100.0, np.zeros(9), alternative="less") == pytest.approx(0.1)
 
 
-def test_two_sided_uses_distance_from_null_centre():
+def test_two_sided_centre_includes_the_observed_value():
+    # centre = mean(-2, -1, 0, 1, 2, -1.5) = -0.25; distances 1.75 0.75 0.25 1.25 2.25
+    # against 1.25: three at least as far (one tied), plus the observed itself.
     null = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
-    assert permutation_pvalue(-1.5, null, alternative="two-sided") == pytest.approx(3 / 6)
+    assert permutation_pvalue(-1.5, null, alternative="two-sided") == pytest.approx(4 / 6)
+
+
+def test_two_sided_matches_the_rank_of_the_pooled_sample():
+    # Reference: the observed value's rank among all n + 1 exchangeable values by the
+    # distance from their common mean, computed directly.
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=20)
+    dist = np.abs(values - values.mean())
+    expected = np.mean(dist >= dist[0])
+    assert permutation_pvalue(values[0], values[1:], alternative="two-sided") == pytest.approx(
+        expected)
+
+
+def test_two_sided_planted_effect_reaches_the_floor():
+    rng = np.random.default_rng(4)
+    assert permutation_pvalue(-8.0, rng.normal(size=19), alternative="two-sided") == 0.05
+    assert permutation_pvalue(8.0, rng.normal(size=19), alternative="two-sided") == 0.05
+
+
+def test_two_sided_null_calibration_with_19_sets():
+    # 20 exchangeable values per test (the observed one first), 40,000 tests in one call:
+    # the rejection rate at 0.05 is exactly 1/20 for a valid test (it was 0.062 with
+    # the centre taken from the null alone).
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(20, 40_000))
+    p = permutation_pvalue(values[0], values[1:], alternative="two-sided")
+    rate = np.mean(p <= 0.05)
+    assert abs(rate - 0.05) < 4 * np.sqrt(0.05 * 0.95 / 40_000)
 
 
 def test_columns_are_independent_tests_and_nan_stays_nan():

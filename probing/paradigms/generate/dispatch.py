@@ -94,7 +94,8 @@ def _from_source(spec):
         read = read_human_source if spec.kind in HUMAN_ROLES else read_table_source
         stimuli = read(path, kind=spec.kind, columns=columns,
                        sep="\t" if source.format == "tsv" else ",", name=spec.name)
-    extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {})}
+    extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {}),
+             **({"mixed_test": spec.mixed_test} if spec.mixed_test else {})}
     if spec.alignment:  # analysis options of human data, paths resolved against the file
         extra["alignment"] = alignment_fields(spec, path.parent)
     return dataclasses.replace(stimuli, paradigm=spec.name, kind=spec.kind,

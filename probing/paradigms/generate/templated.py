@@ -77,4 +77,5 @@ def generate_factorial(spec, filler):
 
     items = draw_items(filler, spec.items_per_cell, render, match=spec.match)
     return records_to_stimuli(spec, items, predictions=spec.predictions,
-                              info={"regions": [r.name for r in spec.regions], "reduction": "sum"})
+                              info={"regions": [r.name for r in spec.regions], "reduction": "sum",
+                                    **({"mixed_test": spec.mixed_test} if spec.mixed_test else {})})

@@ -1,0 +1,222 @@
+"""Calibration of the package's small-sample inference (issue #24): null false-positive
+rates at alpha 0.05 and interval coverages at 0.95, each with its binomial tolerance.
+
+Every case returns ``{label: (rate, n_sims, nominal)}``; ``tests/stats/test_calibration.py``
+runs them (small ``n_sims`` in CI, full ones under ``-m slow``) and docs/statistics.md
+quotes the full runs. Run from the repository root::
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/calibration.py [case ...] [--n-sims N]
+
+Cases: mixed, mixed-slopes, rank, crossnobis, causal, causal-skewed, shared-pairs, ties.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+
+ALPHA, LEVEL = 0.05, 0.95
+
+
+def tolerance(nominal, n_sims, z=3.0):
+    """Half-width of the binomial band a calibrated rate stays inside (z standard errors)."""
+    return z * np.sqrt(nominal * (1 - nominal) / n_sims)
+
+
+def _two_conditions(rng, n_items, slope_sd=0.0):
+    items = np.repeat(np.arange(n_items), 2)
+    cond = np.tile(["a", "b"], n_items)
+    sign = np.where(cond == "a", 0.5, -0.5)
+    y = (rng.normal(size=n_items)[items] + slope_sd * rng.normal(size=n_items)[items] * sign
+         + rng.normal(size=2 * n_items))
+    return pd.DataFrame({"item_id": items, "c": cond, "y": y})
+
+
+def _between(rng, n_items):
+    items = np.repeat(np.arange(n_items), 2)
+    level = np.where(items % 2 == 0, "x", "y")
+    y = rng.normal(size=n_items)[items] + rng.normal(size=2 * n_items)
+    return pd.DataFrame({"item_id": items, "g": level, "y": y})
+
+
+def mixed(n_sims=400, sizes=(6, 8, 12, 20), seed=0):
+    """FPR of the condition term: Wald z against the default (auto) test, within and
+    between items."""
+    from probing.stats import fit_mixed_model
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n_items in sizes:
+            rng = np.random.default_rng(seed + n_items)
+            rejected = {"wald": 0, "auto": 0, "between auto": 0}
+            for _ in range(n_sims):
+                table = _two_conditions(rng, n_items)
+                for test in ("wald", "auto"):
+                    p = fit_mixed_model(table, outcome="y", fixed=["c"], test=test)["p_val"]
+                    rejected[test] += p.iloc[1] < ALPHA
+                p = fit_mixed_model(_between(rng, n_items), outcome="y", fixed=["g"])["p_val"]
+                rejected["between auto"] += p.iloc[1] < ALPHA
+            for name, count in rejected.items():
+                out[f"mixed {name}, {n_items} items"] = (count / n_sims, n_sims, ALPHA)
+    return out
+
+
+def mixed_slopes(n_sims=400, n_items=12, seed=1):
+    """FPR with by-item random slopes (sd 1) that the fitted model leaves out."""
+    from probing.stats import fit_mixed_model
+
+    rng = np.random.default_rng(seed)
+    rejected = {"wald": 0, "auto": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(n_sims):
+            table = _two_conditions(rng, n_items, slope_sd=1.0)
+            for test in rejected:
+                rejected[test] += fit_mixed_model(table, outcome="y", fixed=["c"],
+                                                  test=test)["p_val"].iloc[1] < ALPHA
+    return {f"mixed {t}, random slopes, {n_items} items": (c / n_sims, n_sims, ALPHA)
+            for t, c in rejected.items()}
+
+
+def rank(n_sims=200_000, n_sets=19, seed=2):
+    """Two-sided rank p of an effect among n_sets exchangeable random-set effects."""
+    from probing.stats import permutation_pvalue
+
+    values = np.random.default_rng(seed).normal(size=(n_sets + 1, n_sims))
+    p = permutation_pvalue(values[0], values[1:], alternative="two-sided")
+    return {f"two-sided rank p, {n_sets} sets": (float(np.mean(p <= ALPHA)), n_sims, ALPHA)}
+
+
+def _crossnobis_coverage(n_items, n_sims, n_boot, weighted, seed):
+    from probing.rsa.compute import stack_rdms
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(4, 10)) * 0.4
+    diffs = centres[:, None] - centres[None]
+    truth = np.mean([diffs[i, j] @ diffs[i, j] for i in range(4) for j in range(i + 1, 4)])
+    ids = np.tile(np.arange(4), n_items)
+    item_of_row = np.repeat(np.arange(n_items), 4)
+    covered = 0
+    for _ in range(n_sims):
+        X = centres[ids] + rng.normal(size=(4 * n_items, 10))
+        stats = []
+        for draw in rng.integers(0, n_items, size=(n_boot, n_items)):
+            rows = np.concatenate([np.flatnonzero(item_of_row == d) for d in draw])
+            folds = item_of_row[rows]
+            counts = pd.Series(draw).value_counts(sort=False)
+            weights = counts.loc[pd.unique(folds)].to_numpy(float) if weighted else None
+            if len(counts) < 2:
+                continue
+            stats.append(stack_rdms(X[rows], distance="crossnobis", stimulus_ids=ids[rows],
+                                    folds=folds, fold_weights=weights,
+                                    dtype="float64").values.mean())
+        low, high = np.percentile(stats, [2.5, 97.5])
+        covered += low <= truth <= high
+    return covered / n_sims
+
+
+def crossnobis(n_sims=200, sizes=(10, 20), n_boot=400, seed=3):
+    """Coverage of the item bootstrap of the mean crossnobis distance (4 conditions)."""
+    out = {}
+    for n_items in sizes:
+        for weighted in (False, True):
+            name = "copies weighted" if weighted else "each item once"
+            rate = _crossnobis_coverage(n_items, n_sims, n_boot, weighted, seed + n_items)
+            out[f"crossnobis item bootstrap ({name}), {n_items} items"] = (rate, n_sims, LEVEL)
+    return out
+
+
+def causal(n_sims=4000, designs=((8, 1), (12, 1), (20, 1), (60, 1), (8, 3)), n_boot=1000,
+           seed=4, skewed=False):
+    """Coverage of the mean effect's item interval: t (default) against the percentile
+    item bootstrap; normal pair effects (centred exponential ones with ``skewed``), item
+    effects when items hold several pairs."""
+    from probing.causal._resample import draw_group_counts
+    from probing.stats import item_intervals
+
+    out = {}
+    for n_items, per_item in designs:
+        rng = np.random.default_rng(seed + n_items * per_item)
+        groups = np.repeat(np.arange(n_items), per_item)
+        shape = (n_items * per_item, n_sims)
+        noise = rng.exponential(size=shape) - 1.0 if skewed else rng.normal(size=shape)
+        y = rng.normal(size=(n_items, n_sims))[groups] * (per_item > 1) + noise
+        indicator = (groups[None] == np.arange(n_items)[:, None]).astype(float)
+        num, den = indicator @ y, indicator @ np.ones_like(y)
+        counts = draw_group_counts(n_items, n_boot, seed)
+        label = f"{n_items} pairs" if per_item == 1 else f"{n_items} items x {per_item} pairs"
+        label += ", skewed" if skewed else ""
+        for interval in ("t", "percentile"):
+            _, low, high = item_intervals(num, den, counts, interval=interval)
+            out[f"causal interval ({interval}), {label}"] = (
+                float(np.mean((low < 0) & (0 < high))), n_sims, LEVEL)
+    return out
+
+
+def shared_pairs(n_sims=1000, n_items=30, per_item=4, seed=5):
+    """Minimal pairs sharing items (item preferences uniform in 0.5 +- 0.35): FPR of the
+    accuracy test and coverage of 0.5, pairs as independent against items as units."""
+    from probing.behaviour import summarize_pairs
+
+    rng = np.random.default_rng(seed)
+    counts = {c: [0, 0] for c in ("items as units", "pairs as independent")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(n_sims):
+            p_item = 0.5 + rng.uniform(-0.35, 0.35, n_items)
+            items = np.repeat(np.arange(n_items), per_item)
+            pairs = pd.DataFrame({"phenomenon": "p", "item_id": items, "identical": False,
+                                  "correct": (rng.random(items.size) < p_item[items]) * 1.0})
+            for name, cluster in (("items as units", "auto"), ("pairs as independent", None)):
+                row = summarize_pairs(pairs, n_boot=10, cluster=cluster).iloc[0]
+                counts[name][0] += row["p_val"] <= ALPHA
+                counts[name][1] += row["ci_low"] <= 0.5 <= row["ci_high"]
+    out = {}
+    for name, (rejected, covered) in counts.items():
+        label = f"{n_items} items x {per_item} pairs, {name}"
+        out[f"shared-item pairs FPR, {label}"] = (rejected / n_sims, n_sims, ALPHA)
+        out[f"shared-item pairs coverage, {label}"] = (covered / n_sims, n_sims, LEVEL)
+    return out
+
+
+def ties(n_ties=30):
+    """Accuracy interval of 30 tied pairs (scored as the default says): must hold 0.5."""
+    from probing.behaviour import summarize_pairs
+
+    pairs = pd.DataFrame({"phenomenon": "p", "identical": False, "tie": True,
+                          "correct": np.full(n_ties, 0.5)})
+    row = summarize_pairs(pairs, n_boot=10).iloc[0]
+    return {f"{n_ties} ties: 0.5 inside [{row['ci_low']:.3f}, {row['ci_high']:.3f}]": (
+        float(row["ci_low"] <= 0.5 <= row["ci_high"]), 1, 1.0)}
+
+
+def causal_skewed(n_sims=4000, seed=4):
+    """:func:`causal` with centred exponential pair effects (skewness 2): a stress case."""
+    return causal(n_sims=n_sims, seed=seed, skewed=True)
+
+
+CASES = {"mixed": mixed, "mixed-slopes": mixed_slopes, "rank": rank, "crossnobis": crossnobis,
+         "causal": causal, "causal-skewed": causal_skewed, "shared-pairs": shared_pairs,
+         "ties": ties}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--n-sims", type=int, default=None)
+    args = parser.parse_args()
+    for case in args.cases:
+        kwargs = {} if args.n_sims is None or case == "ties" else {"n_sims": args.n_sims}
+        for label, (rate, n, nominal) in CASES[case](**kwargs).items():
+            band = tolerance(nominal, n) if n > 1 else 0.0
+            verdict = "ok" if abs(rate - nominal) <= band else "OFF"
+            print(f"{label:70s} {rate:.4f}  (nominal {nominal}, +-{band:.4f}, n {n}) {verdict}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
