@@ -74,7 +74,7 @@ FOLDER_FORMATS = ("blimp", "fedorenko2010")
 SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions",),
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
                 "ratings": (), "reading_times": ()}
-LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
+LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords", "jabberwocky")
 
 
 def check_paradigm(data, lines, path=None):
