@@ -137,7 +137,7 @@ def report(tables):
     pd.set_option("display.width", 200)
     rel = tables["reliability"]
     print("== reliability of the selection (run1 vs run2)")
-    print(rel[rel["metric"].isin(["dice", "held_out_stat"])][
+    print(rel[rel["metric"].isin(["dice", "dice_coordinates", "held_out_stat", "held_out_cohens_d"])][
         ["localizer", "selected_on", "metric", "value", "expected", "p_val", "n_selected"]]
         .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print("== selected units and distinct residual coordinates")

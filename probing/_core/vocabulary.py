@@ -130,11 +130,16 @@ _COLUMNS = {
     "z": ("float", "localizer: the unit's statistic as a standard-normal z"),
     "dof": ("float", "localizer: degrees of freedom of `stat`"),
     "selected": ("bool", "localizer: the unit is in the selection"),
-    "selected_on": ("str", "reliability: the run the units were selected on"),
-    "measured_on": ("str", "reliability: the run they were measured on"),
+    "selected_on": ("str", "localizer reliability and profile: the half (run) the units were "
+                           "selected on"),
+    "measured_on": ("str", "localizer reliability and profile: the half they were measured on"),
     "expected": ("float", "reliability: what random selections of the same size give"),
     "n_selected": ("int", "reliability: units selected"),
     "n_units": ("int", "reliability: units tested"),
+    "cohens_d": ("float", "localizer: the unit's effect size, `effect` over the residual SD "
+                          "(Cohen's d with the pooled SD when there is no nuisance regressor); "
+                          "+-inf for a perfect separator"),
+    "shuffle": ("int", "localizer overlap null: index of a label shuffle (0-based)"),
     # design balance, mixed models, pooled seeds, fresh-vs-published mapping
     "test": ("str", "the test behind `stat` and `p_val` (e.g. `anova`, `wald`, `by_item`)"),
     "slot": ("str", "balance: the paradigm slot whose fillers are compared"),

@@ -16,7 +16,8 @@ def add_localize(sub):
                        "Welch's t-test), select units (top k%%, FDR or max-T FWE), measure the "
                        "split-half reliability of the selection and write DIR/manifest.json, "
                        "units.csv, units_by_half.csv, reliability.csv, layer_counts.csv, "
-                       "stimuli.csv, response_choice.csv, selected_per_layer.png and unit_stats.png.")
+                       "stimuli.csv, response_choice.csv, overlap_null.csv, selected_per_layer.png and "
+                       "unit_stats.png.")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--contrast", required=True,
                    help="two conditions of the paradigm as A-B, e.g. sentences-nonwords")
@@ -46,6 +47,23 @@ def add_localize(sub):
     p.add_argument("--split", default="auto",
                    help="column that halves the stimuli (default: run if present, else items)")
     p.add_argument("--n-perm", type=int, default=1000, help="max-T permutations (default 1000)")
+    p.add_argument("--n-perm-overlap", type=int, default=200,
+                   help="label shuffles of the split-half overlap's permutation test, each "
+                   "rerunning the whole selection in both halves (default 200; 0: no test)")
+    p.add_argument("--recipe", default=None, choices=["alkhamissi"],
+                   help="a preset that overrides --responses, --test, --selection, "
+                   "--top-percent, --nuisance and --max-tokens: alkhamissi = absolute, welch, "
+                   "top 1%%, 12 tokens (AlKhamissi et al. 2025; docs/localizer.md)")
+    p.add_argument("--max-tokens", type=int, default=0,
+                   help="cut each text after its first N tokens, possibly inside a word "
+                   "(default 0: whole texts)")
+    p.add_argument("--match-length", action="store_true",
+                   help="keep only stimuli with a partner of the other condition with the same "
+                   "number of tokens in the same half (token count vs condition r is reported "
+                   "in the manifest either way)")
+    p.add_argument("--profile", action="store_true",
+                   help="also measure each half's selected units on every condition of the "
+                   "paradigm in the other half (profile.csv, profile.png)")
     p.add_argument("--random-state", type=int, default=0, help="seed of the permutations")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="activations cache (default ~/.cache/probing)")
@@ -55,17 +73,24 @@ def add_localize(sub):
 
 def run_localize_command(args):
     from probing._core.io import provisional_folder
-    from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
+    from probing.pipeline.localize import (
+        RECIPES,
+        LocalizeOptions,
+        check_localize_inputs,
+        run_localize,
+    )
     from probing.pipeline.run import check_run_folder
 
+    given = {"responses": args.responses, "test": args.test, "selection": args.selection,
+             "top_percent": args.top_percent, "max_tokens": args.max_tokens,
+             "nuisance": tuple(n.strip() for n in args.nuisance.split(",") if n.strip())}
     options = LocalizeOptions(
         contrast=args.contrast, layers=args.layers, site=args.site, pooling=args.pooling,
-        responses=args.responses, test=args.test,
-        nuisance=tuple(n.strip() for n in args.nuisance.split(",") if n.strip()),
-        selection=args.selection, top_percent=args.top_percent, alpha=args.alpha,
-        per_layer=args.per_layer, alternative=args.alternative, split=args.split,
-        n_perm=args.n_perm, random_state=args.random_state, batch_size=args.batch_size,
-        seed=args.seed)
+        alpha=args.alpha, per_layer=args.per_layer, alternative=args.alternative,
+        split=args.split, n_perm=args.n_perm, n_perm_overlap=args.n_perm_overlap,
+        profile=args.profile, match_length=args.match_length,
+        random_state=args.random_state, batch_size=args.batch_size, seed=args.seed,
+        **{**given, **RECIPES.get(args.recipe, {})})  # a recipe overrides its options
     check_layers_syntax(args.layers)
     stimuli, _, _ = check_localize_inputs(args.file, options)  # before the model loads
     out = args.out or Path("runs") / f"{stimuli.paradigm}-localize"
@@ -87,6 +112,10 @@ def run_localize_command(args):
           f"(dice {choice['dice']:.3f})")
     print(reliability[["selected_on", "measured_on", "metric", "value", "expected", "p_val"]]
           .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    if "profile" in tables:
+        profile = tables["profile"].query("metric == 'response_z'")
+        print(profile[["selected_on", "measured_on", "condition", "value", "ci_low", "ci_high"]]
+              .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 
 
 REGISTRY = (add_localize,)

@@ -18,9 +18,17 @@ Selection
 Reliability
     :func:`build_reliability` (select on one half, measure on the other; Dice between
     the halves' selections next to its expectation for random selections),
-    :func:`compute_dice`, :func:`expected_dice`.
+    :func:`compute_dice`, :func:`expected_dice`; :func:`build_overlap_null` (the
+    overlap's permutation null: labels shuffled within each half, the selection
+    recomputed), :func:`compute_coordinate_dice`, :func:`overlap_pvalue`.
+Length
+    :func:`compute_length_correlation` (condition vs token count),
+    :func:`select_length_matched` (the same token counts in both conditions).
+Held-out profile
+    :func:`build_response_profile` (the units selected on one half measured on every
+    condition of the other half: word lists, Jabberwocky, ...).
 Figures
-    :func:`plot_layer_counts`, :func:`plot_unit_stats`.
+    :func:`plot_layer_counts`, :func:`plot_unit_stats`, :func:`plot_response_profile`.
 
 This package never imports a model: the pipeline hands it arrays.
 """
@@ -31,10 +39,20 @@ from probing.localize.glm import (
     TESTS,
     build_design,
     compute_unit_stats,
+    find_separators,
     parse_contrast,
 )
+from probing.localize.length import compute_length_correlation, select_length_matched
 from probing.localize.localizer import UNITS_COLUMNS, compare_selections, localize_units
-from probing.localize.plotting import plot_layer_counts, plot_unit_stats
+from probing.localize.overlap import (
+    DICE_METRICS,
+    OVERLAP_NULL_COLUMNS,
+    build_overlap_null,
+    compute_coordinate_dice,
+    overlap_pvalue,
+)
+from probing.localize.plotting import plot_layer_counts, plot_response_profile, plot_unit_stats
+from probing.localize.profile import PROFILE_COLUMNS, PROFILE_METRICS, build_response_profile
 from probing.localize.reliability import (
     RELIABILITY_COLUMNS,
     build_reliability,
@@ -52,6 +70,10 @@ from probing.localize.select import (
 
 __all__ = [
     "ALTERNATIVES",
+    "DICE_METRICS",
+    "OVERLAP_NULL_COLUMNS",
+    "PROFILE_COLUMNS",
+    "PROFILE_METRICS",
     "RELIABILITY_COLUMNS",
     "SELECTIONS",
     "STAT_COLUMNS",
@@ -60,18 +82,26 @@ __all__ = [
     "UNIT_COLUMNS",
     "build_design",
     "build_layer_counts",
+    "build_overlap_null",
+    "build_response_profile",
     "build_reliability",
     "build_unit_responses",
     "compare_selections",
+    "compute_coordinate_dice",
     "compute_dice",
     "compute_fwe_pvalues",
+    "compute_length_correlation",
     "compute_unit_stats",
     "correct_fdr",
     "expected_dice",
+    "find_separators",
     "localize_units",
+    "overlap_pvalue",
     "parse_contrast",
     "plot_layer_counts",
+    "plot_response_profile",
     "plot_unit_stats",
     "pool_words",
+    "select_length_matched",
     "select_top",
 ]

@@ -8,6 +8,20 @@ optional nuisance regressors, demeaned, such as the number of tokens (non-word s
 are cut into more tokens than words are). The Welch t-test (unequal variances, no
 nuisance regressors) is the test of AlKhamissi et al. (2025), through
 :func:`scipy.stats.ttest_ind`.
+
+A unit that separates the conditions perfectly (no residual variance: constant within
+each condition, or fitted exactly by the design) has an infinite t. Floating point
+turns it into about 1e16 in the GLM and into NaN or infinity in a permutation test,
+so it is detected once, here (:func:`find_separators`), and given ``stat = z = cohens_d
+= +-inf`` and the p-value of an infinite t (0 or 1), which every selection rule then
+ranks first (top-k), keeps (FDR) or keeps at the smallest permutation p (FWE).
+
+``cohens_d`` is the effect size next to every p: the effect divided by the residual
+standard deviation of the model, ``(mean A - mean B) / s``. Without nuisance regressors
+``s`` is the pooled within-condition SD, so it is Cohen's d; with them it is the
+adjusted effect in units of the adjusted residual SD. It is the same for both tests
+(Welch's test changes the p-value, not the effect size). Unlike t it does not grow
+with the number of stimuli, so it says how selective a unit is, not how sure we are.
 """
 
 from __future__ import annotations
@@ -20,11 +34,14 @@ from probing._core.errors import ProbingError
 from probing.stats.pvalues import ALTERNATIVES
 
 __all__ = ["ALTERNATIVES", "STAT_COLUMNS", "TESTS", "build_design", "compute_unit_stats",
-           "parse_contrast"]
+           "find_separators", "parse_contrast"]
 
 TESTS = ("glm", "welch")
 #: Columns of :func:`compute_unit_stats`, one row per unit.
-STAT_COLUMNS = ("effect", "stat", "z", "dof", "p_val")
+STAT_COLUMNS = ("effect", "cohens_d", "stat", "z", "dof", "p_val")
+#: Residual SD below this fraction of the unit's total SD counts as none (a perfect
+#: separator); float64 least squares leaves about 1e-16 where the exact answer is 0.
+SEPARATOR_TOLERANCE = 1e-10
 
 
 def parse_contrast(text, conditions=None):
@@ -122,8 +139,9 @@ def compute_unit_stats(responses, conditions, contrast, *, nuisance=None, test="
     -------
     pandas.DataFrame
         One row per unit: ``effect`` (mean A - mean B, adjusted for nuisance in the
-        GLM), ``stat`` (t), ``z`` (the standard normal score with the upper-tail probability of t), ``dof``,
-        ``p_val``. Units that do not vary get NaN.
+        GLM), ``cohens_d`` (``effect`` over the residual SD), ``stat`` (t), ``z`` (the standard normal score with the upper-tail probability of t), ``dof``,
+        ``p_val``. Units that do not vary get NaN; perfect separators (see
+        :func:`find_separators`) get infinite ``cohens_d``, ``stat`` and ``z``.
 
     Examples
     --------
@@ -144,34 +162,81 @@ def compute_unit_stats(responses, conditions, contrast, *, nuisance=None, test="
     if test == "welch" and nuisance is not None and len(nuisance.columns):
         raise ProbingError("the Welch test takes no nuisance regressors; use test='glm'")
     design = build_design(conditions, contrast, nuisance=nuisance)
-    out = pd.DataFrame(np.nan, index=range(responses.shape[1]), columns=list(STAT_COLUMNS))
+    out = np.full((responses.shape[1], len(STAT_COLUMNS)), np.nan)
     varies = responses.std(axis=0) > 0
     if varies.any():
         run = _glm if test == "glm" else _welch
-        out.loc[varies, list(STAT_COLUMNS)] = run(responses[:, varies], design, alternative)
-    return out
+        values = run(responses[:, varies], design, alternative)
+        sign = find_separators(responses[:, varies], design)
+        sep = sign != 0
+        values[sep, 1:4] = sign[sep, None] * np.inf
+        values[sep, 5] = _p_from_t(values[sep, 2], 1.0, alternative)
+        out[varies] = values
+    return pd.DataFrame(out, columns=list(STAT_COLUMNS))
+
+
+def find_separators(responses, design):
+    """Units the design fits exactly: +1 where A > B, -1 where A < B, 0 elsewhere.
+
+    A unit with no residual variance (constant within each condition, once nuisance
+    regressors are accounted for) separates the conditions perfectly; its t is
+    infinite, not the ~1e16 that floating point makes of it.
+
+    Parameters
+    ----------
+    responses : array-like
+        ``(n_stimuli, n_units)``.
+    design : pandas.DataFrame
+        :func:`build_design` (``A, B`` indicators first).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``(n_units,)``.
+
+    Examples
+    --------
+    >>> y = np.array([[1.0, 0.3], [1.0, 0.1], [0.0, 0.2], [0.0, 0.5]])
+    >>> find_separators(y, build_design(["a", "a", "b", "b"], ("a", "b"))).tolist()
+    [1, 0]
+    """
+    y = np.asarray(responses, dtype=np.float64)
+    x = np.asarray(design, dtype=np.float64)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    rss = ((y - x @ beta) ** 2).sum(axis=0)
+    tss = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    exact = (tss > 0) & (rss <= SEPARATOR_TOLERANCE ** 2 * tss)
+    return np.where(exact, np.sign(beta[0] - beta[1]), 0).astype(int)
 
 
 def _glm(responses, design, alternative):
     from nilearn.glm import compute_contrast
     from nilearn.glm.first_level import run_glm
 
-    labels, results = run_glm(responses, design.to_numpy(), noise_model="ols")
-    weights = np.zeros(design.shape[1])
-    weights[:2] = (1.0, -1.0)
-    contrast = compute_contrast(labels, results, weights, stat_type="t")
-    t = np.asarray(contrast.stat(), dtype=float)
-    return np.column_stack([contrast.effect_size().ravel(), t, contrast.z_score(),
+    with np.errstate(divide="ignore", invalid="ignore"):  # separators are set by the caller
+        labels, results = run_glm(responses, design.to_numpy(), noise_model="ols")
+        weights = np.zeros(design.shape[1])
+        weights[:2] = (1.0, -1.0)
+        contrast = compute_contrast(labels, results, weights, stat_type="t")
+        t = np.asarray(contrast.stat(), dtype=float)
+    # t = effect / (s sqrt(c'(X'X)^-1 c)), so d = effect / s = t sqrt(c'(X'X)^-1 c)
+    x = design.to_numpy(dtype=float)
+    scale = float(np.sqrt(weights @ np.linalg.pinv(x.T @ x) @ weights))
+    return np.column_stack([contrast.effect_size().ravel(), t * scale, t, contrast.z_score(),
                             np.full(t.shape, contrast.dof), _p_from_t(t, contrast.dof, alternative)])
 
 
 def _welch(responses, design, alternative):
     a, b = (responses[design.iloc[:, i].to_numpy() == 1] for i in (0, 1))
-    result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative, axis=0)
-    # z with the upper-tail probability of t, as nilearn's z_score for the GLM.
-    z = stats.norm.isf(stats.t.sf(result.statistic, result.df))
-    return np.column_stack([a.mean(0) - b.mean(0), result.statistic, z, result.df,
-                            result.pvalue])
+    with np.errstate(divide="ignore", invalid="ignore"):  # separators are set by the caller
+        result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative, axis=0)
+        # z with the upper-tail probability of t, as nilearn's z_score for the GLM.
+        z = stats.norm.isf(stats.t.sf(result.statistic, result.df))
+        pooled = np.sqrt(((len(a) - 1) * a.var(0, ddof=1) + (len(b) - 1) * b.var(0, ddof=1))
+                         / (len(a) + len(b) - 2))
+        effect = a.mean(0) - b.mean(0)
+        return np.column_stack([effect, effect / pooled, result.statistic, z, result.df,
+                                result.pvalue])
 
 
 def _p_from_t(t, dof, alternative):

@@ -6,15 +6,14 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.localize.glm import ALTERNATIVES, compute_unit_stats
+from probing.localize.glm import ALTERNATIVES, STAT_COLUMNS, compute_unit_stats
 from probing.localize.responses import UNIT_COLUMNS
 from probing.localize.select import SELECTIONS, compute_fwe_pvalues, correct_fdr, select_top
 
 __all__ = ["UNITS_COLUMNS", "compare_selections", "localize_units"]
 
 #: Columns of :func:`localize_units`, one row per unit.
-UNITS_COLUMNS = (*UNIT_COLUMNS, "effect", "stat", "z", "dof", "p_val", "p_corr", "correction",
-                 "selected")
+UNITS_COLUMNS = (*UNIT_COLUMNS, *STAT_COLUMNS, "p_corr", "correction", "selected")
 _CORRECTION = {"top": "none", "fdr": "fdr_bh", "fwe": "max_t"}
 
 
@@ -51,8 +50,8 @@ def localize_units(responses, units, conditions, contrast, *, selection="top", t
     Returns
     -------
     pandas.DataFrame
-        :data:`UNITS_COLUMNS`: ``layer, site, unit, effect, stat, z, dof, p_val, p_corr,
-        correction`` (``none``, ``fdr_bh`` or ``max_t``), ``selected``.
+        :data:`UNITS_COLUMNS`: ``layer, site, unit, effect, cohens_d, stat, z, dof, p_val,
+        p_corr, correction`` (``none``, ``fdr_bh`` or ``max_t``), ``selected``.
 
     Examples
     --------
@@ -114,7 +113,7 @@ def compare_selections(a, b):
     >>> compare_selections([True, True, False], [True, False, True])
     {'n_units': 3, 'n_selected_a': 2, 'n_selected_b': 2, 'n_both': 1, 'n_changed': 2, 'dice': 0.5}
     """
-    from probing.localize.reliability import compute_dice
+    from probing.localize.overlap import compute_dice
 
     a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     if a.shape != b.shape:

@@ -1,4 +1,5 @@
-"""Figures of a localizer: selected units per layer, and the statistic by layer x unit."""
+"""Figures of a localizer: selected units per layer, the statistic by layer x unit, and the
+held-out response profile."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from probing._core.errors import ProbingError
 
-__all__ = ["plot_layer_counts", "plot_unit_stats"]
+__all__ = ["plot_layer_counts", "plot_response_profile", "plot_unit_stats"]
 
 
 def _axes(ax):
@@ -84,7 +85,8 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     grid = units.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
                              dropna=False)
     values = grid.to_numpy(dtype=float)
-    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    finite = np.abs(values[np.isfinite(values)])  # a perfect separator's inf sets no scale
+    limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     ax = _axes(ax)
     image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-limit, vmax=limit,
                       interpolation="nearest")
@@ -97,4 +99,55 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     ax.set_ylabel("layer")
     ax.set_title(title or "contrast statistic (t) by layer and unit")
     ax.figure.colorbar(image, ax=ax, label="t")
+    return ax
+
+
+def plot_response_profile(profile, *, metric="response_z", ax=None, title=None):
+    """Bars of the held-out response to each condition, one group per selecting half.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        :func:`~probing.localize.build_response_profile`.
+    metric : {"response_z", "response"}
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> profile = pd.DataFrame({"selected_on": ["a", "a"], "measured_on": "b",
+    ...                         "condition": ["s", "n"], "metric": "response_z",
+    ...                         "value": [1.0, -1.0], "ci_low": [0.8, -1.2], "ci_high": [1.2, -0.8]})
+    >>> [float(p.get_height()) for p in plot_response_profile(profile).patches]
+    [1.0, -1.0]
+    """
+    missing = {"selected_on", "measured_on", "condition", "metric", "value", "ci_low",
+               "ci_high"} - set(profile)
+    if missing:
+        raise ProbingError(f"plot_response_profile: missing column(s) {sorted(missing)}")
+    rows = profile[profile["metric"] == metric]
+    if rows.empty:
+        raise ProbingError(f"plot_response_profile: no rows with metric {metric!r}")
+    ax = _axes(ax)
+    order = list(dict.fromkeys(rows["condition"]))
+    groups = list(dict.fromkeys(rows["selected_on"]))
+    width = 0.8 / len(groups)
+    for g, half in enumerate(groups):
+        part = rows[rows["selected_on"] == half].set_index("condition").reindex(order)
+        x = np.arange(len(order)) + (g - (len(groups) - 1) / 2) * width
+        errors = np.vstack([part["value"] - part["ci_low"], part["ci_high"] - part["value"]])
+        ax.bar(x, part["value"], width, yerr=errors, capsize=3,
+               label=f"selected on {half}, measured on {part['measured_on'].iloc[0]}")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xticks(np.arange(len(order)), order)
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(title or "held-out response of the selected units")
     return ax

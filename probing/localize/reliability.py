@@ -3,37 +3,31 @@
 Selecting units and measuring them on the same stimuli inflates the measured effect
 (double dipping; Kriegeskorte et al. 2009). The localizer therefore selects on one half
 (one run of the fMRI localizer) and measures on the other. The agreement of the two
-halves' selections is their Dice coefficient, reported next to its expectation for two
-random selections of the same sizes, ``2 k1 k2 / (N (k1 + k2))`` (the overlap of two
-random sets is hypergeometric with mean ``k1 k2 / N``), and the hypergeometric p-value
-of the observed overlap.
+halves' selections is their Dice coefficient, on units and on distinct coordinates,
+tested by permutation (:mod:`probing.localize.overlap`: labels shuffled within each
+half, the whole selection recomputed). Without a permutation null the table gives the
+expectation for two uniformly random selections, ``2 k1 k2 / (N (k1 + k2))``, and no
+p-value: the hypergeometric p assumes independent units, which residual-stream units
+repeated across layers are not, and is not calibrated.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from probing._core.errors import ProbingError
+from probing.localize.overlap import (
+    compute_coordinate_dice,
+    compute_dice,
+    overlap_pvalue,
+    select_coordinates,
+)
 
 __all__ = ["RELIABILITY_COLUMNS", "build_reliability", "compute_dice", "expected_dice"]
 
 RELIABILITY_COLUMNS = ("selected_on", "measured_on", "metric", "value", "expected", "p_val",
-                       "n_selected", "n_units")
-
-
-def compute_dice(a, b):
-    """Dice coefficient ``2 |A & B| / (|A| + |B|)`` of two boolean selections (NaN if both empty).
-
-    Examples
-    --------
-    >>> compute_dice([True, True, False, False], [True, False, True, False])
-    0.5
-    """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    total = a.sum() + b.sum()
-    return float(2 * (a & b).sum() / total) if total else float("nan")
+                       "n_perm", "n_selected", "n_units")
 
 
 def expected_dice(k1, k2, n):
@@ -49,12 +43,27 @@ def expected_dice(k1, k2, n):
     return float(2 * k1 * k2 / (n * (k1 + k2))) if k1 + k2 else float("nan")
 
 
-def _overlap_pvalue(a, b):
-    n, k1, k2, both = a.size, int(a.sum()), int(b.sum()), int((a & b).sum())
-    return float(stats.hypergeom.sf(both - 1, n, k1, k2)) if k1 and k2 else float("nan")
+def _dice_rows(name_a, name_b, a, b, null):
+    sel_a, sel_b = a["selected"].to_numpy(bool), b["selected"].to_numpy(bool)
+    rows = [("dice", compute_dice(sel_a, sel_b),
+             expected_dice(int(sel_a.sum()), int(sel_b.sum()), sel_a.size),
+             int(sel_a.sum()), sel_a.size)]
+    if {"site", "unit"} <= set(a.columns):
+        n_coords = len(select_coordinates(a, np.ones(len(a), bool)))
+        rows.append(("dice_coordinates", compute_coordinate_dice(a, sel_a, sel_b), float("nan"),
+                     len(select_coordinates(a, sel_a)), n_coords))
+    out = []
+    for metric, value, expected, n_selected, n_units in rows:
+        p_val, n_perm = float("nan"), 0
+        if null is not None:
+            # a shuffle where neither half selects anything has no overlap: Dice 0
+            values = np.nan_to_num(null.loc[null["metric"] == metric, "value"].to_numpy(float))
+            expected, p_val, n_perm = float(values.mean()), overlap_pvalue(value, values), len(values)
+        out.append((name_a, name_b, metric, value, expected, p_val, n_perm, n_selected, n_units))
+    return out
 
 
-def build_reliability(halves):
+def build_reliability(halves, *, null=None):
     """Dice between two halves' selections and each selection measured on the other half.
 
     Parameters
@@ -62,14 +71,21 @@ def build_reliability(halves):
     halves : dict of str to pandas.DataFrame
         Exactly two entries, each a :func:`~probing.localize.localize_units` table of the
         same units computed on one half of the stimuli.
+    null : pandas.DataFrame, optional
+        :func:`~probing.localize.build_overlap_null` of the same selection.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`RELIABILITY_COLUMNS`. Metric ``dice`` (``expected``: two random
-        selections of the same sizes; ``p_val``: hypergeometric, overlap at least as
-        large), then for each direction ``held_out_stat`` and ``held_out_effect``: the
-        mean t statistic and mean effect, in the measuring half, of the units selected
+        :data:`RELIABILITY_COLUMNS`. Metrics ``dice`` (units) and ``dice_coordinates``
+        (distinct ``(site, unit)`` coordinates; when the tables have those columns):
+        with ``null``, ``expected`` is the mean Dice over the label shuffles and
+        ``p_val`` the permutation p of an overlap at least as large (``n_perm``
+        shuffles); without it, ``expected`` is the Dice of two uniformly random unit
+        selections of the same sizes (NaN for coordinates) and ``p_val`` is NaN.
+        ``n_selected`` and ``n_units`` count coordinates in the coordinate row. Then for
+        each direction ``held_out_stat``, ``held_out_effect`` and ``held_out_cohens_d``:
+        the mean t statistic, effect and Cohen's d, in the measuring half, of the units selected
         on the other (``expected``: the mean over all units, what a random selection
         gives on average).
 
@@ -87,14 +103,15 @@ def build_reliability(halves):
     if len(a) != len(b):
         raise ProbingError(f"the halves have {len(a)} and {len(b)} units")
     sel_a, sel_b = a["selected"].to_numpy(bool), b["selected"].to_numpy(bool)
-    rows = [(name_a, name_b, "dice", compute_dice(sel_a, sel_b),
-             expected_dice(int(sel_a.sum()), int(sel_b.sum()), sel_a.size),
-             _overlap_pvalue(sel_a, sel_b), int(sel_a.sum()), sel_a.size)]
+    rows = _dice_rows(name_a, name_b, a, b, null)
     for (on, sel), (measured, other) in (((name_a, sel_a), (name_b, b)),
                                          ((name_b, sel_b), (name_a, a))):
-        for metric, column in (("held_out_stat", "stat"), ("held_out_effect", "effect")):
+        for metric, column in (("held_out_stat", "stat"), ("held_out_effect", "effect"),
+                               ("held_out_cohens_d", "cohens_d")):
+            if column not in other:
+                continue
             values = other[column].to_numpy(float)
             value = float(np.nanmean(values[sel])) if sel.any() else float("nan")
             rows.append((on, measured, metric, value, float(np.nanmean(values)), float("nan"),
-                         int(sel.sum()), sel.size))
+                         0, int(sel.sum()), sel.size))
     return pd.DataFrame(rows, columns=list(RELIABILITY_COLUMNS))

@@ -7,6 +7,12 @@
 - ``fwe``: max-T permutation p-values from :func:`nilearn.mass_univariate.permuted_ols`
   (Westfall & Young): a unit is selected when its t exceeds the ``1 - alpha`` quantile
   of the permutation distribution of the family's largest t.
+
+Perfect separators (:func:`~probing.localize.glm.find_separators`, infinite t) come
+first in all three: ``top`` ranks +inf above every finite score, ``fdr`` sees their
+p-value of 0, and ``fwe`` gives them the smallest permutation p-value,
+``1 / (n_perm + 1)`` (an infinite t exceeds every permuted maximum; the permutation
+code itself returns NaN or infinity for them, which it would count as never exceeding).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.localize.glm import build_design
+from probing.localize.glm import build_design, find_separators
 from probing.stats import correct_pvalues
 
 __all__ = ["SELECTIONS", "build_layer_counts", "compute_fwe_pvalues", "correct_fdr", "select_top"]
@@ -30,7 +36,7 @@ def _families(n, families):
 def _score(stat, alternative):
     stat = np.asarray(stat, dtype=float)
     score = {"greater": stat, "less": -stat, "two-sided": np.abs(stat)}[alternative]
-    return np.where(np.isfinite(score), score, -np.inf)
+    return np.where(np.isnan(score), -np.inf, score)  # +inf (a perfect separator) ranks first
 
 
 def select_top(stat, *, top_percent=1.0, alternative="greater", families=None):
@@ -39,7 +45,8 @@ def select_top(stat, *, top_percent=1.0, alternative="greater", families=None):
     Parameters
     ----------
     stat : array-like
-        ``(n_units,)``; NaN (units that do not vary) is never selected.
+        ``(n_units,)``; NaN (units that do not vary) is never selected; +inf (a
+        perfect separator) ranks first.
     top_percent : float
         In (0, 100]; each family keeps ``max(1, round(top_percent / 100 * n))`` units.
     alternative : {"greater", "less", "two-sided"}
@@ -68,7 +75,7 @@ def select_top(stat, *, top_percent=1.0, alternative="greater", families=None):
         n_keep = max(1, int(round(top_percent / 100 * len(members))))
         # stable order: equal scores keep the lower unit index
         order = members[np.argsort(-score[members], kind="stable")][:n_keep]
-        selected[order[np.isfinite(score[order])]] = True
+        selected[order[score[order] > -np.inf]] = True
     return selected
 
 
@@ -109,7 +116,9 @@ def compute_fwe_pvalues(responses, conditions, contrast, *, nuisance=None,
     Returns
     -------
     numpy.ndarray
-        ``(n_units,)`` corrected p-values; NaN for units that do not vary.
+        ``(n_units,)`` corrected p-values; NaN for units that do not vary;
+        ``1 / (n_perm + 1)`` for perfect separators in the tested direction (1 in the
+        other).
 
     Examples
     --------
@@ -129,18 +138,25 @@ def compute_fwe_pvalues(responses, conditions, contrast, *, nuisance=None,
     confounds = design.iloc[:, 2:].to_numpy() if design.shape[1] > 2 else None
     codes = _families(responses.shape[1], families)
     varies = responses.std(axis=0) > 0
+    sign = find_separators(responses, design) * (-1 if alternative == "less" else 1)
     p_corr = np.full(responses.shape[1], np.nan)
     for code in np.unique(codes):
         members = np.flatnonzero((codes == code) & varies)
         if not len(members):
             continue
         # With an intercept, the indicator of A carries exactly the A - B contrast.
-        out = permuted_ols(tested, responses[:, members], confounding_vars=confounds,
-                           model_intercept=True, n_perm=int(n_perm),
-                           two_sided_test=alternative == "two-sided",
-                           random_state=int(random_state), n_jobs=1, verbose=0,
-                           output_type="dict")
+        with np.errstate(divide="ignore", invalid="ignore"):  # separators: set below
+            out = permuted_ols(tested, responses[:, members], confounding_vars=confounds,
+                               model_intercept=True, n_perm=int(n_perm),
+                               two_sided_test=alternative == "two-sided",
+                               random_state=int(random_state), n_jobs=1, verbose=0,
+                               output_type="dict")
         p_corr[members] = 10.0 ** -out["logp_max_t"][0]
+    if alternative == "two-sided":
+        p_corr[sign != 0] = 1.0 / (int(n_perm) + 1)
+    else:
+        p_corr[sign > 0] = 1.0 / (int(n_perm) + 1)
+        p_corr[sign < 0] = 1.0
     return p_corr
 
 

@@ -83,7 +83,7 @@ SOURCE_EXTRA = {"minimal_pairs": ("phenomenon",), "factorial": ("predictions", "
                 "labels": ("labels",), "rsa": ("model_rdms", "factors"), "localizer": (),
                 "ratings": ("alignment",), "reading_times": ("alignment",),
                 "dialogue": ("agents", "generation_prompt")}
-LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords")
+LOCALIZER_CONDITIONS = ("sentences", "word_lists", "nonwords", "jabberwocky")
 
 
 def check_paradigm(data, lines, path=None):

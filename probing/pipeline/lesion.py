@@ -15,11 +15,17 @@ back, not recomputed (``resume=True``), so that a long study can be run in parts
 folder is read back only if it ablated the same units (the content of its
 ``units.csv``, not only the path) with the same model (name, architecture, weights hash),
 since the random sets are drawn from the given set and the model's shape.
+
+Selection and test stay on disjoint items: when the unit table comes from a localizer
+run folder (a ``stimuli.csv`` beside ``units.csv``), those are the items that selected
+the units; they are recorded in the manifest (``selection_items``), and a paradigm that
+shares a text with them is refused before the model loads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -28,7 +34,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing._core.io import write_frame
 from probing._core.vocabulary import add_identity
-from probing.paradigms import load_paradigm
+from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.causal_inputs import CausalOptions, load_unit_table
 from probing.pipeline.manifest import build_manifest, now
@@ -59,7 +65,36 @@ def _check_inputs(paradigms, units, limits):
     for name, value in (limits or {}).items():
         if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
             raise ProbingError(f"limits: {name} must be a whole number >= 1, got {value!r}")
-    return specs, load_unit_table(units)
+    given = load_unit_table(units)
+    _check_disjoint(specs, _selection_items(units))
+    return specs, given
+
+
+def _selection_items(units):
+    """The stimuli that selected the units (a localizer's ``stimuli.csv``), or None."""
+    path = Path(units).parent / "stimuli.csv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    if not {"stimulus_id", "text"} <= set(table.columns):
+        return None
+    ids = "\n".join(sorted(table["stimulus_id"].astype(str)))
+    return {"stimuli": str(path), "n_stimuli": len(table),
+            "paradigm": sorted(set(table.get("paradigm", pd.Series(dtype=str)).astype(str))),
+            "stimulus_ids_sha256": hashlib.sha256(ids.encode()).hexdigest(),
+            "texts": set(table["text"].astype(str))}
+
+
+def _check_disjoint(specs, selection):
+    if selection is None:
+        return
+    for path, spec in specs.values():
+        texts = set(generate(spec).table["text"].astype(str))
+        shared = texts & selection["texts"]
+        if shared:
+            raise ProbingError(f"{path}: {len(shared)} stimuli (e.g. {sorted(shared)[0]!r}) "
+                               f"selected the units ({selection['stimuli']}); a lesion must be "
+                               f"measured on other items")
 
 
 _MODEL_IDENTITY = ("model", "architecture", "sha256")
@@ -141,6 +176,7 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
 
     options = options or CausalOptions()
     specs, given = _check_inputs(paradigms, units, limits)
+    selection = _selection_items(units)
     out = Path(out)
     check_run_folder(out, force=force or resume)
     started = now()
@@ -170,7 +206,9 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
                               seed=options.seed,
                               options={**dataclasses.asdict(options), "units": str(units),
                                        "limits": dict(limits or {}),
-                                       "paradigms": [str(p) for p, _ in specs.values()]},
+                                       "paradigms": [str(p) for p, _ in specs.values()],
+                                       "selection_items": selection and {
+                                           k: v for k, v in selection.items() if k != "texts"}},
                               model_provenance=_provenance(model, out, specs),
                               started=started, argv=argv)
     _write_study(out, joined, manifest)

@@ -24,15 +24,27 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline.extract import extract_activations
+from probing.pipeline.localize_inputs import (
+    all_stimuli,
+    build_profile,
+    halve_stimuli,
+    match_length,
+    subset_stimuli,
+    truncate_stimuli,
+)
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 
-__all__ = ["NUISANCE", "POOLINGS", "RESPONSES", "LocalizeOptions", "check_localize_inputs",
-           "run_localize"]
+__all__ = ["NUISANCE", "POOLINGS", "RECIPES", "RESPONSES", "LocalizeOptions",
+           "check_localize_inputs", "run_localize"]
 
 POOLINGS = ("last", "mean", "words")
 RESPONSES = ("raw", "absolute")
 NUISANCE = ("n_tokens", "n_words", "n_chars")
+#: Option presets: ``alkhamissi`` is the LLM language-localizer recipe of AlKhamissi et
+#: al. (2025): absolute responses, Welch's t, the top 1%, texts cut to 12 tokens.
+RECIPES = {"alkhamissi": {"responses": "absolute", "test": "welch", "selection": "top",
+                          "top_percent": 1.0, "max_tokens": 12, "nuisance": ()}}
 _LAYERS = re.compile(r"^\s*(all|-?\d+(\s*,\s*-?\d+)*)\s*$")
 
 
@@ -44,6 +56,14 @@ class LocalizeOptions:
     over words of each word's mean token vector). ``responses``: ``raw`` activations or
     their ``absolute`` value. ``split``: the column whose two values halve the stimuli
     (``auto``: ``run`` when the paradigm has it, else alternate items).
+    ``n_perm_overlap``: label shuffles of the split-half overlap's permutation test
+    (each reruns the whole selection in both halves; 0 skips the test). ``profile``:
+    also extract every other condition of the paradigm and measure each half's
+    selection on all conditions of the other half (``profile.csv``). ``match_length``:
+    keep only stimuli whose token count has a partner of the other condition in the same
+    half (:func:`probing.localize.select_length_matched`). ``max_tokens``: cut each
+    text after its first ``max_tokens`` tokens (0: whole texts, the default; see
+    :data:`RECIPES`), recorded in the manifest's ``truncated_stimuli``.
     """
 
     contrast: str = "sentences-nonwords"
@@ -60,6 +80,10 @@ class LocalizeOptions:
     alternative: str = "greater"
     split: str = "auto"
     n_perm: int = 1000
+    n_perm_overlap: int = 200
+    profile: bool = False
+    match_length: bool = False
+    max_tokens: int = 0
     random_state: int = 0
     batch_size: int = 32
     seed: int | None = None
@@ -88,6 +112,13 @@ class LocalizeOptions:
         if self.n_perm < 1 or self.batch_size < 1:
             raise ProbingError(f"n_perm and batch_size must be >= 1; got {self.n_perm}, "
                                f"{self.batch_size}")
+        if self.max_tokens < 0 or (self.max_tokens and self.pooling == "words"):
+            raise ProbingError(f"max_tokens must be >= 0 (0: whole texts) and cannot be "
+                               f"combined with pooling 'words'; got {self.max_tokens}, "
+                               f"{self.pooling!r}")
+        if self.n_perm_overlap < 0:
+            raise ProbingError(f"n_perm_overlap must be >= 0 (0: no overlap test); got "
+                               f"{self.n_perm_overlap}")
 
 
 def check_localize_inputs(paradigm_path, options):
@@ -110,37 +141,8 @@ def check_localize_inputs(paradigm_path, options):
     except ProbingError as err:
         raise ProbingError(f"{paradigm_path}: {err}") from None
     keep = stimuli.table["condition"].astype(str).isin(contrast)
-    stimuli = _subset(stimuli, stimuli.table.loc[keep, "stimulus_id"])
-    return stimuli, contrast, _halves(stimuli, options.split, paradigm_path)
-
-
-def _subset(stimuli, ids):
-    def rows(frame):
-        if frame is None:
-            return None
-        return frame[frame["stimulus_id"].isin(set(ids))].reset_index(drop=True)
-
-    return dataclasses.replace(stimuli, table=rows(stimuli.table), regions=rows(stimuli.regions),
-                               words=rows(stimuli.words))
-
-
-def _halves(stimuli, split, where):
-    table = stimuli.table
-    if split == "auto":
-        split = "run" if "run" in table else "items"
-    if split == "items":
-        # alternate items (in sorted order) so both halves hold every condition of an item
-        items = pd.Index(sorted(set(table["item_id"].astype(str))))
-        half = items.get_indexer(table["item_id"].astype(str)) % 2
-        return np.where(half == 0, "items_a", "items_b")
-    if split not in table:
-        raise ProbingError(f"{where}: split {split!r}: not a stimuli column; use items or one of "
-                           f"{', '.join(c for c in table.columns if c not in ('text',))}")
-    values = table[split].astype(str).to_numpy()
-    if len(set(values)) != 2:
-        raise ProbingError(f"{where}: split {split!r} must have exactly two values; it has "
-                           f"{sorted(set(values))[:5]}")
-    return np.array([f"{split}{v}" if not v.startswith(split) else v for v in values])
+    stimuli = subset_stimuli(stimuli, stimuli.table.loc[keep, "stimulus_id"])
+    return stimuli, contrast, halve_stimuli(stimuli, options.split, paradigm_path)
 
 
 def _activations(lm, stimuli, options):
@@ -173,15 +175,31 @@ def _nuisance(lm, stimuli, names):
     return pd.DataFrame({n: np.asarray(columns[n], dtype=float) for n in names}), n_tokens
 
 
+def _rule(options):
+    return {"selection": options.selection, "top_percent": options.top_percent,
+            "alpha": options.alpha, "per_layer": options.per_layer, "test": options.test,
+            "alternative": options.alternative}
+
+
 def _localize(responses, units, conditions, contrast, nuisance, options, rows=None):
     from probing.localize import localize_units
 
     rows = slice(None) if rows is None else rows
     return localize_units(
-        responses[rows], units, conditions[rows], contrast, selection=options.selection,
-        top_percent=options.top_percent, alpha=options.alpha, per_layer=options.per_layer,
-        test=options.test, nuisance=None if nuisance.empty else nuisance[rows].reset_index(drop=True),
-        alternative=options.alternative, n_perm=options.n_perm, random_state=options.random_state)
+        responses[rows], units, conditions[rows], contrast,
+        nuisance=None if nuisance.empty else nuisance[rows].reset_index(drop=True),
+        n_perm=options.n_perm, random_state=options.random_state, **_rule(options))
+
+
+def _overlap_null(responses, units, conditions, contrast, nuisance, options, halves):
+    from probing.localize import build_overlap_null
+
+    if not options.n_perm_overlap:
+        return None
+    return build_overlap_null(responses, units, conditions, halves, contrast,
+                              n_perm=options.n_perm_overlap, random_state=options.random_state,
+                              nuisance=None if nuisance.empty else nuisance,
+                              fwe_n_perm=options.n_perm, **_rule(options))
 
 
 def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None):
@@ -204,8 +222,11 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
         ``units`` (:data:`probing.localize.UNITS_COLUMNS` plus ``model, paradigm,
         contrast``), ``units_by_half`` (the same per half, column ``half``),
         ``reliability`` (:data:`probing.localize.RELIABILITY_COLUMNS` plus ``model,
-        contrast, selection``), ``layer_counts``, ``stimuli`` and ``response_choice`` (one
-        row: the same selection on the other response transform, ``n_changed`` units).
+        contrast, selection``), ``layer_counts``, ``stimuli``, ``response_choice`` (one
+        row: the same selection on the other response transform, ``n_changed`` units),
+        ``overlap_null`` (unless ``n_perm_overlap`` is 0) and ``profile``
+        (:data:`probing.localize.PROFILE_COLUMNS` plus ``model, contrast``; with
+        ``options.profile``).
     """
     from probing.localize import build_layer_counts, build_reliability, build_unit_responses
 
@@ -213,21 +234,31 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
     check_run_folder(out, force=force)
     started = now()
     stimuli, contrast, halves = check_localize_inputs(paradigm_path, options)
+    stimuli, cut = truncate_stimuli(lm, stimuli, options.max_tokens)
     nuisance, n_tokens = _nuisance(lm, stimuli, options.nuisance)
-    acts = _activations(lm, stimuli, options)
+    stimuli, halves, nuisance, n_tokens, length = match_length(stimuli, halves, nuisance,
+                                                                n_tokens, contrast, options)
+    everything, all_halves = (all_stimuli(paradigm_path, options) if options.profile
+                              else (stimuli, halves))
+    if options.profile:
+        everything, _ = truncate_stimuli(lm, everything, options.max_tokens)
+    rows = everything.table["stimulus_id"].isin(set(stimuli.table["stimulus_id"])).to_numpy()
+    acts = _activations(lm, everything, options)
     conditions = stimuli.table["condition"].astype(str).to_numpy()
-    responses, units = build_unit_responses(acts, absolute=options.responses == "absolute")
+    all_responses, units = build_unit_responses(acts, absolute=options.responses == "absolute")
+    responses = all_responses[rows]
     table = _localize(responses, units, conditions, contrast, nuisance, options)
     by_half = {h: _localize(responses, units, conditions, contrast, nuisance, options,
                             rows=halves == h) for h in sorted(set(halves))}
+    null = _overlap_null(responses, units, conditions, contrast, nuisance, options, halves)
     label = f"{contrast[0]}-{contrast[1]}"
     extra = {"model": lm.name, "paradigm": stimuli.paradigm, "contrast": label}
     tables = {
         "units": table.assign(**extra),
         "units_by_half": pd.concat([t.assign(half=h, **extra) for h, t in by_half.items()],
                                    ignore_index=True),
-        "reliability": build_reliability(by_half).assign(model=lm.name, contrast=label,
-                                                         selection=options.selection),
+        "reliability": build_reliability(by_half, null=null).assign(
+            model=lm.name, contrast=label, selection=options.selection),
         "layer_counts": build_layer_counts(table).assign(model=lm.name, contrast=label),
         "stimuli": stimuli.table.assign(n_tokens=n_tokens, half=halves),
     }
@@ -236,9 +267,17 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
                               options=dataclasses.asdict(options), model_provenance=lm.provenance,
                               started=started, argv=argv)
     manifest.update(_summary(tables, contrast, options, acts, stimuli))
-    manifest["responses"] = _other_choice(acts, units, conditions, contrast, nuisance, options,
-                                          table["selected"])
+    manifest["length"] = length
+    manifest["truncated_stimuli"] = cut
+    manifest["responses"] = _other_choice(acts, rows, units, conditions, contrast, nuisance,
+                                          options, table["selected"])
+    if options.profile:
+        tables["profile"] = build_profile(all_responses, everything, all_halves, by_half,
+                                     options).assign(model=lm.name, contrast=label)
     tables["response_choice"] = pd.DataFrame([manifest["responses"]])
+    if null is not None:
+        tables["overlap_null"] = null.assign(model=lm.name, contrast=label,
+                                             selection=options.selection)
     _write(out, tables, manifest)
     return tables
 
@@ -251,17 +290,16 @@ def _summary(tables, contrast, options, acts, stimuli):
             "n_units": len(units), "n_selected": int(units["selected"].sum()),
             "selected_per_layer": dict(zip(counts["layer"].astype(str),
                                            counts["n_selected"].astype(int).tolist(), strict=True)),
-            "truncated_stimuli": [],  # whole texts only; longer than the context is an error
             "halves": sorted(set(tables["stimuli"]["half"])),
             "pooling": options.pooling}
 
 
-def _other_choice(acts, units, conditions, contrast, nuisance, options, selected):
+def _other_choice(acts, rows, units, conditions, contrast, nuisance, options, selected):
     """The same selection on the other response transform, and how many units it changes."""
     from probing.localize import build_unit_responses, compare_selections
 
     other = "raw" if options.responses == "absolute" else "absolute"
-    responses, _ = build_unit_responses(acts, absolute=other == "absolute")
+    responses = build_unit_responses(acts, absolute=other == "absolute")[0][rows]
     table = _localize(responses, units, conditions, contrast, nuisance, options)
     diff = compare_selections(selected, table["selected"])
     return {"chosen": options.responses, "other": other, "n_selected_chosen": diff["n_selected_a"],
@@ -272,7 +310,7 @@ def _other_choice(acts, units, conditions, contrast, nuisance, options, selected
 def _write(out, tables, manifest):
     import matplotlib.pyplot as plt
 
-    from probing.localize import plot_layer_counts, plot_unit_stats
+    from probing.localize import plot_layer_counts, plot_response_profile, plot_unit_stats
 
     with atomic_folder(out) as tmp:
         for name, frame in tables.items():
@@ -284,5 +322,9 @@ def _write(out, tables, manifest):
         ax.figure.savefig(tmp / "selected_per_layer.png", dpi=120, bbox_inches="tight")
         ax = plot_unit_stats(tables["units"], title=f"t of {label} by layer and unit")
         ax.figure.savefig(tmp / "unit_stats.png", dpi=120, bbox_inches="tight")
+        if "profile" in tables:
+            ax = plot_response_profile(tables["profile"],
+                                       title=f"held-out response of the {label} units")
+            ax.figure.savefig(tmp / "profile.png", dpi=120, bbox_inches="tight")
         plt.close("all")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")

@@ -37,7 +37,7 @@ analyses:
   - kind: mediate
     options: {layers: "1", top_k: 2, limit: 2, n_boot: 20}
   - kind: localize
-    options: {top_percent: 5, n_perm: 10}
+    options: {top_percent: 5, n_perm: 10, n_perm_overlap: 5}
   - kind: ablate
     name: ablate_file
     options: {units: units.csv, n_sets: 2, n_boot: 20, limit: 2}

@@ -117,3 +117,43 @@ def test_bad_inputs(rng):
         compute_unit_stats(responses, conditions, CONTRAST, alternative="up")
     with pytest.raises(ProbingError, match=r"must be \(n_stimuli, n_units\) with 25 rows"):
         compute_unit_stats(responses[:3], conditions, CONTRAST)
+
+
+def test_cohens_d_equals_the_pooled_sd_reference_for_both_tests(rng):
+    responses, conditions, nuisance = _data(rng)
+    a, b = responses[conditions == "sentences"], responses[conditions == "nonwords"]
+    pooled = np.sqrt(((len(a) - 1) * a.var(0, ddof=1) + (len(b) - 1) * b.var(0, ddof=1))
+                     / (len(a) + len(b) - 2))
+    expected = (a.mean(0) - b.mean(0)) / pooled
+    for test in ("glm", "welch"):
+        out = compute_unit_stats(responses, conditions, CONTRAST, test=test)
+        np.testing.assert_allclose(out["cohens_d"], expected, rtol=1e-10)
+    # with a nuisance regressor: the adjusted effect over statsmodels' residual SD
+    x = pd.DataFrame({"const": 1.0, "a": (conditions == "sentences").astype(float)})
+    fits = [sm.OLS(responses[:, j], pd.concat([x, nuisance], axis=1)).fit()
+            for j in range(responses.shape[1])]
+    adjusted = compute_unit_stats(responses, conditions, CONTRAST, nuisance=nuisance)
+    np.testing.assert_allclose(adjusted["cohens_d"],
+                               [f.params["a"] / np.sqrt(f.mse_resid) for f in fits], rtol=1e-10)
+
+
+@pytest.mark.parametrize("test", ["glm", "welch"])
+def test_perfect_separators_get_an_infinite_statistic(rng, test):
+    responses, conditions, _ = _data(rng)
+    responses[:, 3] = np.where(conditions == "sentences", 0.7, 0.3)  # A > B, no noise
+    responses[:, 4] = np.where(conditions == "sentences", 0.3, 0.7)  # A < B
+    out = compute_unit_stats(responses, conditions, CONTRAST, test=test)
+    assert out.loc[3, ["cohens_d", "stat", "z"]].tolist() == [np.inf] * 3
+    assert out.loc[4, ["cohens_d", "stat", "z"]].tolist() == [-np.inf] * 3
+    assert out.loc[3, "p_val"] == 0 and out.loc[4, "p_val"] == 1
+    assert np.isfinite(out.drop(index=[3, 4])["stat"]).all()
+    two_sided = compute_unit_stats(responses, conditions, CONTRAST, test=test,
+                                   alternative="two-sided")
+    assert two_sided.loc[[3, 4], "p_val"].tolist() == [0, 0]
+
+
+def test_a_separator_once_nuisance_is_accounted_for(rng):
+    responses, conditions, nuisance = _data(rng)
+    responses[:, 0] = (conditions == "sentences") + 0.5 * nuisance["n_tokens"].to_numpy()
+    out = compute_unit_stats(responses, conditions, CONTRAST, nuisance=nuisance)
+    assert out.loc[0, "stat"] == np.inf and out.loc[0, "effect"] == pytest.approx(1.0)

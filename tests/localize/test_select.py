@@ -145,3 +145,32 @@ def test_null_p_values_are_uniform():
     p = compute_unit_stats(rng.normal(size=(30, 4000)), conditions, CONTRAST)["p_val"]
     assert stats.kstest(p, "uniform").pvalue > 0.001
     assert abs(np.mean(p < 0.05) - 0.05) < 3 * np.sqrt(0.05 * 0.95 / 4000)
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+def test_perfect_separators_come_first_in_every_selection_rule(rng, alternative):
+    # A weak but noise-free unit (t = inf) against strong noisy ones: every rule keeps it.
+    responses, conditions, units, planted = _planted(rng, n_layers=2, shift=3.0)
+    sign = -1.0 if alternative == "less" else 1.0
+    responses[:, 17] = np.where(conditions == "s", 0.2 * sign, 0.1 * sign) + 5.0
+    n_perm = 199
+    selected = {}
+    for selection in ("top", "fdr", "fwe"):
+        out = localize_units(responses, units, conditions, CONTRAST, selection=selection,
+                             top_percent=0.5, n_perm=n_perm, alternative=alternative)
+        selected[selection] = out["selected"].to_numpy()
+        if selection == "fwe":
+            assert out.loc[17, "p_corr"] == pytest.approx(1 / (n_perm + 1))
+    assert all(s[17] for s in selected.values()), {k: bool(s[17]) for k, s in selected.items()}
+    top_two = localize_units(responses, units, conditions, CONTRAST, selection="top",
+                             top_percent=0.5, alternative=alternative)
+    assert top_two.loc[17, "stat"] == sign * np.inf
+
+
+def test_a_separator_in_the_wrong_direction_is_never_selected(rng):
+    responses, conditions, units, _ = _planted(rng, n_layers=2)
+    responses[:, 17] = np.where(conditions == "s", 0.1, 0.2)
+    for selection in ("top", "fdr", "fwe"):
+        out = localize_units(responses, units, conditions, CONTRAST, selection=selection,
+                             top_percent=50, n_perm=99)
+        assert not out.loc[17, "selected"], selection

@@ -935,3 +935,32 @@ def test_save_load_round_trip_of_words(suffix, tmp_path, stimuli_of):
     save_stimuli(stimuli, tmp_path / f"s{suffix}")
     loaded = load_stimuli(tmp_path / f"s{suffix}")
     pd.testing.assert_frame_equal(loaded.words, stimuli.words, check_dtype=False)
+
+
+@pytest.mark.parametrize("name", LOCALIZERS, ids=LOCALIZERS)
+def test_localizer_jabberwocky_keeps_function_words_and_replaces_content_words(name, stimuli_of):
+    from probing.paradigms.generate.localizer import FUNCTION_WORDS
+
+    items = [i for i in _localizer_items(stimuli_of(name)) if "jabberwocky" in i]
+    for item in items:
+        sentence, jabber = _split(item["sentences"])[0], _split(item["jabberwocky"])[0]
+        assert [len(w) for w in jabber] == [len(w) for w in sentence]
+        for real, fake in zip(sentence, jabber, strict=True):
+            if real.lower().strip(",;:") in FUNCTION_WORDS:
+                assert fake.lower() == real.lower()
+            else:
+                assert fake.lower().strip(",;:") not in LEX_TOKENS, fake
+                if real.endswith("ed") and len(real) > 4:
+                    assert fake.endswith("ed")
+
+
+def test_adding_jabberwocky_leaves_the_other_conditions_unchanged():
+    import dataclasses
+
+    spec = SPECS["language_localizer"]
+    without = dataclasses.replace(spec, conditions=tuple(c for c in spec.conditions
+                                                         if c != "jabberwocky"))
+    full, short = generate(spec).table, generate(without).table
+    assert "jabberwocky" in set(full["condition"]) and "jabberwocky" not in set(short["condition"])
+    merged = short.merge(full, on="stimulus_id", suffixes=("_short", "_full"))
+    assert len(merged) == len(short) and (merged["text_short"] == merged["text_full"]).all()

@@ -430,9 +430,9 @@ CASES = [
     ("conditions-not-a-list", _edit("localizer", ("conditions: [sentences, word_lists, nonwords]",
                                                   "conditions: sentences")),
      "conditions", 11, re.escape("must be a list, got str 'sentences'")),
-    ("conditions-unknown", _edit("localizer", ("word_lists, nonwords]", "word_lists, jabberwocky]")),
-     "conditions.2", 11, re.escape("'jabberwocky' is not a localizer condition; allowed: sentences, "
-                                   "word_lists, nonwords")),
+    ("conditions-unknown", _edit("localizer", ("word_lists, nonwords]", "word_lists, pseudowords]")),
+     "conditions.2", 11, re.escape("'pseudowords' is not a localizer condition; allowed: sentences, "
+                                   "word_lists, nonwords, jabberwocky")),
     ("conditions-without-sentences", _edit("localizer", ("[sentences, word_lists, nonwords]", "[word_lists, nonwords]")),
      "conditions", 11, re.escape("needs 'sentences' and at least one control condition")),
     ("conditions-no-control", _edit("localizer", ("[sentences, word_lists, nonwords]", "[sentences, sentences]")),

@@ -128,3 +128,30 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert main([*argv[:4], str(_units(tmp_path)), *argv[5:], "--n-sets", "0"]) == 2
     assert "--n-sets must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "study").exists()
+
+
+def _selection_stimuli(tmp_path, texts):
+    pd.DataFrame({"stimulus_id": [f"loc{i}" for i in range(len(texts))], "text": texts,
+                  "paradigm": "loc"}).to_csv(tmp_path / "stimuli.csv", index=False)
+
+
+def test_a_paradigm_that_selected_the_units_is_refused_before_the_model(tmp_path):
+    from probing.paradigms import generate, load_paradigm
+
+    shared = generate(load_paradigm(PAIRS)).table["text"].iloc[3]
+    _selection_stimuli(tmp_path, ["A sentence of the localizer.", shared])
+    with pytest.raises(ProbingError, match=r"agreement_pp_attractor.yaml: 1 stimuli \(e.g. .*\) "
+                                           r"selected the units .*stimuli.csv\); a lesion must "
+                                           r"be measured on other items"):
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=_units(tmp_path))
+    assert not (tmp_path / "study").exists()
+
+
+def test_the_selection_items_are_recorded(gpt2, tmp_path):
+    _selection_stimuli(tmp_path, ["A sentence of the localizer.", "Another one."])
+    run_lesion([PAIRS], gpt2, tmp_path / "study", units=_units(tmp_path),
+               options=CausalOptions(**FAST))
+    manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
+    items = manifest["options"]["selection_items"]
+    assert items["n_stimuli"] == 2 and items["paradigm"] == ["loc"]
+    assert items["stimuli"].endswith("stimuli.csv") and len(items["stimulus_ids_sha256"]) == 64

@@ -10,10 +10,15 @@ from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.localize import (
+    OVERLAP_NULL_COLUMNS,
+    PROFILE_COLUMNS,
     RELIABILITY_COLUMNS,
     UNITS_COLUMNS,
+    build_overlap_null,
+    build_response_profile,
     build_unit_responses,
     localize_units,
+    overlap_pvalue,
     pool_words,
 )
 from probing.paradigms import generate, load_paradigm
@@ -25,7 +30,8 @@ from tests.pipeline.test_extract import model_dir  # noqa: F401
 FEDORENKO = PARADIGMS / "fedorenko2010_localizer.yaml"
 GENERATED = PARADIGMS / "language_localizer.yaml"
 FILES = ["manifest.json", "units.csv", "units_by_half.csv", "reliability.csv",
-         "layer_counts.csv", "stimuli.csv", "response_choice.csv", "selected_per_layer.png", "unit_stats.png"]
+         "layer_counts.csv", "stimuli.csv", "response_choice.csv", "overlap_null.csv",
+         "selected_per_layer.png", "unit_stats.png"]
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def gpt2(make_lm):
 
 def test_run_folder_and_tables(gpt2, tmp_path):
     options = LocalizeOptions(selection="fwe", n_perm=100, nuisance=("n_tokens",),
-                              random_state=2)
+                              random_state=2, n_perm_overlap=2)
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_localize(FEDORENKO, gpt2, tmp_path / "run", options=options)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(FILES)
@@ -63,7 +69,8 @@ def test_run_folder_and_tables(gpt2, tmp_path):
 
 def test_tables_equal_the_analysis_api(gpt2, tmp_path):
     # The pipeline adds no statistics of its own; halves are the runs, selected separately.
-    options = LocalizeOptions(top_percent=5, responses="absolute", layers="1,2", pooling="mean")
+    options = LocalizeOptions(top_percent=5, responses="absolute", layers="1,2", pooling="mean",
+                              n_perm_overlap=5)
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_localize(FEDORENKO, gpt2, tmp_path / "run", options=options)
         stimuli = generate(load_paradigm(FEDORENKO))
@@ -83,10 +90,18 @@ def test_tables_equal_the_analysis_api(gpt2, tmp_path):
                                ("sentences", "nonwords"), top_percent=5)
     got2 = tables["units_by_half"].query("half == 'run2'")[list(UNITS_COLUMNS)]
     pd.testing.assert_frame_equal(got2.reset_index(drop=True), expected2)
+    halves = np.where(run2, "run2", "run1")
+    null = build_overlap_null(responses, units, conditions, halves, ("sentences", "nonwords"),
+                              n_perm=5, top_percent=5)
+    pd.testing.assert_frame_equal(tables["overlap_null"][list(OVERLAP_NULL_COLUMNS)], null)
+    dice = tables["reliability"].set_index(["selected_on", "metric"]).loc[("run1", "dice")]
+    assert dice["p_val"] == overlap_pvalue(dice["value"], null.query("metric == 'dice'")["value"])
+    assert dice["n_perm"] == 5
 
 
 def test_words_pooling_averages_word_vectors(gpt2, tmp_path):
-    options = LocalizeOptions(pooling="words", layers="2", contrast="sentences-word_lists")
+    options = LocalizeOptions(pooling="words", layers="2", contrast="sentences-word_lists",
+                              n_perm_overlap=0)
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_localize(GENERATED, gpt2, tmp_path / "run", options=options)
         stimuli, _, _ = check_localize_inputs(GENERATED, options)
@@ -121,8 +136,10 @@ def test_bad_paradigm_inputs_leave_nothing(gpt2, tmp_path, options, message):
     ({"site": "resid_pre"}, "site 'resid_pre': allowed resid_post, mlp_out, attn_out"),
     ({"top_percent": 0}, "need 0 < top_percent <= 100"),
     ({"n_perm": 0}, "n_perm and batch_size must be >= 1"),
+    ({"n_perm_overlap": -1}, r"n_perm_overlap must be >= 0 \(0: no overlap test\); got -1"),
+    ({"max_tokens": 12, "pooling": "words"}, "cannot be combined with pooling 'words'; got 12"),
 ], ids=["pooling", "responses", "nuisance", "welch-nuisance", "fwe-welch", "layers", "site",
-        "top", "n_perm"])
+        "top", "n_perm", "n_perm_overlap", "max_tokens"])
 def test_bad_options(options, message):
     with pytest.raises(ProbingError, match=message):
         LocalizeOptions(**options)
@@ -131,7 +148,7 @@ def test_bad_options(options, message):
 def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     argv = ["localize", str(FEDORENKO), "--contrast", "sentences-nonwords", "--model",
             str(model_dir), "--layers", "0,-1", "--selection", "fdr", "--out",
-            str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]
+            str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--n-perm-overlap", "3"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "units selected (fdr)" in out and "dice" in out
@@ -171,10 +188,72 @@ def test_default_model_language_units_replicate_across_runs(tmp_path):
     lm = load_model("smollm2-135m", device="cpu")
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_localize(paradigm, lm, tmp_path / "run",
-                              options=LocalizeOptions(layers="8,16,24,30", top_percent=1))
+                              options=LocalizeOptions(layers="8,16,24,30", top_percent=1,
+                                                      n_perm_overlap=20))
     table = tables["reliability"].set_index(["selected_on", "metric"])
     assert table.loc[("run1", "dice"), "value"] > 5 * table.loc[("run1", "dice"), "expected"]
-    assert table.loc[("run1", "dice"), "p_val"] < 1e-3
+    assert table.loc[("run1", "dice"), "p_val"] == pytest.approx(1 / 21)
     for half in ("run1", "run2"):
         held = table.loc[(half, "held_out_stat")]
         assert held["value"] > held["expected"] + 2
+
+
+def test_profile_measures_every_condition_on_held_out_items(gpt2, tmp_path):
+    options = LocalizeOptions(layers="2", top_percent=10, n_perm_overlap=0, profile=True)
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_localize(GENERATED, gpt2, tmp_path / "run", options=options)
+        everything = generate(load_paradigm(GENERATED))
+        acts = extract_activations(gpt2, everything, layers="2", pooling="last")
+    assert (tmp_path / "run" / "profile.png").exists()
+    profile = pd.read_csv(tmp_path / "run" / "profile.csv")
+    assert set(profile["condition"]) == {"sentences", "word_lists", "jabberwocky", "nonwords"}
+    pairs = profile[["selected_on", "measured_on"]].drop_duplicates().values.tolist()
+    assert sorted(pairs) == [["items_a", "items_b"], ["items_b", "items_a"]]
+    # the selection items and the measured items are disjoint
+    items = tables["stimuli"].groupby("half")["item_id"].apply(set)
+    assert not items["items_a"] & items["items_b"]
+    responses, _ = build_unit_responses(acts)
+    items = pd.Index(sorted(set(everything.table["item_id"].astype(str))))
+    halves = np.where(items.get_indexer(everything.table["item_id"].astype(str)) % 2 == 0,
+                      "items_a", "items_b")
+    by_half = tables["units_by_half"]
+    chosen = {h: by_half.query("half == @h")["selected"].to_numpy(bool) for h in ("items_a", "items_b")}
+    expected = build_response_profile(responses, everything.table["condition"], halves, chosen)
+    pd.testing.assert_frame_equal(tables["profile"][list(PROFILE_COLUMNS)], expected)
+
+
+def test_match_length_keeps_equal_token_counts_and_reports_r(gpt2, tmp_path):
+    options = LocalizeOptions(contrast="sentences-word_lists", layers="1", n_perm_overlap=0,
+                              match_length=True)
+    with config_context(cache_dir=tmp_path / "cache"):
+        tables = run_localize(GENERATED, gpt2, tmp_path / "run", options=options)
+    stimuli = tables["stimuli"]
+    for half in set(stimuli["half"]):
+        part = stimuli[stimuli["half"] == half]
+        counts = [sorted(part.query("condition == @c")["n_tokens"]) for c in
+                  ("sentences", "word_lists")]
+        assert counts[0] == counts[1] and len(counts[0]) >= 2
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    length = manifest["length"]
+    assert length["match_length"] and length["r_condition_n_tokens_kept"] == pytest.approx(0,
+                                                                                        abs=1e-9)
+    assert sum(length["n_kept"].values()) == len(stimuli)
+    assert length["n_dropped"] + len(stimuli) == 120
+
+
+def test_alkhamissi_recipe_cuts_texts_to_12_tokens(model_dir, tmp_path):  # noqa: F811
+    argv = ["localize", str(FEDORENKO), "--contrast", "sentences-nonwords", "--model",
+            str(model_dir), "--layers", "1", "--recipe", "alkhamissi", "--responses", "raw",
+            "--n-perm-overlap", "0", "--out", str(tmp_path / "run"), "--cache-dir",
+            str(tmp_path / "cache")]
+    assert main(argv) == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    options = manifest["options"]
+    assert (options["responses"], options["test"], options["selection"], options["top_percent"],
+            options["max_tokens"]) == ("absolute", "welch", "top", 1.0, 12)  # the recipe wins
+    stimuli = pd.read_csv(tmp_path / "run" / "stimuli.csv")
+    assert stimuli["n_tokens"].max() <= 12 and len(manifest["truncated_stimuli"]) > 0
+    original = generate(load_paradigm(FEDORENKO)).table.set_index("stimulus_id")["text"]
+    for sid, text in zip(stimuli["stimulus_id"], stimuli["text"], strict=True):
+        assert original[sid].startswith(text)
+        assert (text != original[sid]) == (sid in manifest["truncated_stimuli"])

@@ -1,4 +1,4 @@
-"""Fedorenko-style language localizer: sentences vs. word lists vs. nonword strings.
+"""Fedorenko-style language localizer: sentences, word lists, Jabberwocky, nonword strings.
 
 Following Fedorenko et al. (2010, J Neurophysiol), each item is a sentence and its
 matched controls:
@@ -7,7 +7,12 @@ matched controls:
   sentences of the set, in random order (real words, no sentence structure);
 - ``nonwords``: each word of the sentence replaced by a pronounceable nonword of the
   same length in characters, built from CV/CVC syllables and checked against the
-  lexicon so no real word slips in (no words, no structure).
+  lexicon so no real word slips in (no words, no structure);
+- ``jabberwocky``: the sentence with every content word replaced by a pronounceable
+  nonword of the same length, function words and inflections (-s, -ed, -ing, -ly)
+  kept (structure without meaning; Fedorenko et al. 2010's third control). It draws
+  from its own random stream (seeded by the item), so adding it leaves the other
+  conditions' texts unchanged.
 
 All three conditions of an item have the same number of words and keep the
 sentence's capitalisation and final punctuation, so they differ only in what the
@@ -17,6 +22,9 @@ words are and whether they form a sentence.
 from __future__ import annotations
 
 import itertools
+import zlib
+
+import numpy as np
 
 from probing.paradigms.generate.draw import draw_items
 from probing.paradigms.generate.render import render_template
@@ -26,6 +34,16 @@ ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", 
 VOWELS = ("a", "e", "i", "o", "u")
 CODAS = ("", "", "n", "m", "s", "t", "k", "l")
 FINAL_PUNCT = ".!?"
+#: Words Jabberwocky keeps: determiners, prepositions, complementisers, pronouns, auxiliaries.
+FUNCTION_WORDS = frozenset(
+    "a an the this that these those every each some no any all and or but if than as who "
+    "whom which what when where while because of in on at to by for from with without about "
+    "after before during near under over behind above below between into onto across "
+    "through around since until his her its their our my your he she it they we you i "
+    "him them us me is are was were be been being has have had do does did will would "
+    "can could should may might must not along beside toward towards against among beyond "
+    "inside outside upon off out up down like".split())
+SUFFIXES = ("ing", "ed", "ly", "s")
 
 
 def generate_localizer(spec, filler, lexicon):
@@ -48,6 +66,9 @@ def generate_localizer(spec, filler, lexicon):
             texts["word_lists"] = _word_list(sentences, i, filler.rng)
         if "nonwords" in spec.conditions:
             texts["nonwords"] = _nonword_string(sentence, filler.rng, real)
+        if "jabberwocky" in spec.conditions:
+            rng = np.random.default_rng([zlib.crc32(sentence.encode()), i])
+            texts["jabberwocky"] = _jabberwocky(sentence, rng, real)
         items.append([{"condition": c, "levels": (), "text": t,
                        "regions": [("sentence", 1, 0, len(t))]} for c, t in texts.items()])
     return records_to_stimuli(spec, items, info={"conditions": list(spec.conditions)})
@@ -93,3 +114,19 @@ def _nonword(length, rng, real):
         text = text[:length]
         if text not in real:
             return text
+
+
+def _jabberwocky(sentence, rng, real):
+    """Content words -> nonwords of the same length; function words and inflections kept."""
+    words, end = _words(sentence)
+    out = []
+    for word in words:
+        bare = word.rstrip(",;:")
+        tail = word[len(bare):]
+        if bare.lower() in FUNCTION_WORDS:
+            out.append(word.lower() if not out else word)
+            continue
+        suffix = next((x for x in SUFFIXES if bare.endswith(x) and len(bare) > len(x) + 2), "")
+        stem = _nonword(len(bare) - len(suffix), rng, real)
+        out.append(stem + suffix + tail)
+    return _format(out, end)
