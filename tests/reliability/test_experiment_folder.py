@@ -141,6 +141,9 @@ def test_a_hand_edited_table_is_reported_and_recomputed(copy, capsys):
     assert main(["status", str(out)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert f"changed  {SEED0.as_posix()}" in lines and "2 done, 1 changed" in lines
+    from probing.pipeline.report import build_report
+
+    assert "Warning: the outputs of 1 step(s) were changed by hand" in build_report(out)
     assert main(["experiment", str(copy / "experiment.yaml"), "--out", str(out),
                  "--dry-run"]) == 0
     assert f"rerun  model {SEED0.as_posix()}" in capsys.readouterr().out
@@ -152,6 +155,7 @@ def test_a_hand_edited_table_is_reported_and_recomputed(copy, capsys):
     assert summary.read_bytes() == original
     assert load_history(out)[-1]["steps"]["recomputed"] == [SEED0.as_posix()]
     assert (experiment_status(out)["state"] == "done").all()
+    assert "changed by hand" not in build_report(out)
 
 
 @pytest.mark.parametrize("change", ["added", "removed", "folder"])
