@@ -230,3 +230,16 @@ def test_status_of_a_folder_it_cannot_plan_says_why_in_one_line(case, tmp_path, 
     assert {"no-folder": "no such folder", "no-manifest": "no readable manifest.json",
             "file-gone": "is gone; pass --experiment FILE"}[case] in err
     assert sorted(tmp_path.rglob("*")) == sorted([out, *out.glob("*")] if out.exists() else [])
+
+
+def test_a_model_that_fails_to_load_is_not_recorded_as_loaded(copy):
+    def broken(path, dtype):
+        raise RuntimeError("weights unreadable")
+
+    experiment = copy / "experiment.yaml"
+    experiment.write_text(experiment.read_text().replace("n_boot: 20", "n_boot: 21"))
+    result = run_experiment(experiment, copy / "results", load=broken, retries=0)
+    assert result.loads == [] and result.models == {} and len(result.failed) == 3
+    record = load_history(copy / "results")[-1]
+    assert record["models_loaded"] == {} and record["steps"]["ran"] == []
+    assert json.loads((copy / "results/manifest.json").read_text())["models_loaded"] == []
