@@ -86,6 +86,13 @@ def _experiment_body(folder, manifest):
     body = [f"<h1>{title}</h1>", _p(manifest["experiment"].get("description", "")),
             "<h2>Methods</h2>", *experiment_methods(manifest, history, _correction),
             "<h2>Results</h2>"]
+    changed = [s["folder"] for s in manifest["steps"]
+               if step_state(folder, _Keyed(s["folder"], s["key"])) == "changed"]
+    if changed:  # shown as they are now, and said so: these are not the pipeline's numbers
+        body.append(_p(f"Warning: the outputs of {len(changed)} step(s) were changed by hand "
+                       f"after they were computed ({', '.join(changed)}); their tables below "
+                       f"are not what the pipeline wrote. Rerun probing experiment to "
+                       f"recompute them (probing status lists them)."))
     for analysis in manifest["analyses"]:
         body += _results(folder, manifest, analysis)
     body += ["<h2>Provenance</h2>", *_provenance(folder, manifest, history)]

@@ -141,6 +141,9 @@ def test_a_hand_edited_table_is_reported_and_recomputed(copy, capsys):
     assert main(["status", str(out)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert f"changed  {SEED0.as_posix()}" in lines and "2 done, 1 changed" in lines
+    from probing.pipeline.report import build_report
+
+    assert "Warning: the outputs of 1 step(s) were changed by hand" in build_report(out)
     assert main(["experiment", str(copy / "experiment.yaml"), "--out", str(out),
                  "--dry-run"]) == 0
     assert f"rerun  model {SEED0.as_posix()}" in capsys.readouterr().out
@@ -152,6 +155,7 @@ def test_a_hand_edited_table_is_reported_and_recomputed(copy, capsys):
     assert summary.read_bytes() == original
     assert load_history(out)[-1]["steps"]["recomputed"] == [SEED0.as_posix()]
     assert (experiment_status(out)["state"] == "done").all()
+    assert "changed by hand" not in build_report(out)
 
 
 @pytest.mark.parametrize("change", ["added", "removed", "folder"])
@@ -226,3 +230,16 @@ def test_status_of_a_folder_it_cannot_plan_says_why_in_one_line(case, tmp_path, 
     assert {"no-folder": "no such folder", "no-manifest": "no readable manifest.json",
             "file-gone": "is gone; pass --experiment FILE"}[case] in err
     assert sorted(tmp_path.rglob("*")) == sorted([out, *out.glob("*")] if out.exists() else [])
+
+
+def test_a_model_that_fails_to_load_is_not_recorded_as_loaded(copy):
+    def broken(path, dtype):
+        raise RuntimeError("weights unreadable")
+
+    experiment = copy / "experiment.yaml"
+    experiment.write_text(experiment.read_text().replace("n_boot: 20", "n_boot: 21"))
+    result = run_experiment(experiment, copy / "results", load=broken, retries=0)
+    assert result.loads == [] and result.models == {} and len(result.failed) == 3
+    record = load_history(copy / "results")[-1]
+    assert record["models_loaded"] == {} and record["steps"]["ran"] == []
+    assert json.loads((copy / "results/manifest.json").read_text())["models_loaded"] == []
