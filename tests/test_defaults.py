@@ -1,5 +1,6 @@
 """One default per concept: every public function and option takes it from probing._core.defaults."""
 
+import argparse
 import dataclasses
 import importlib
 import inspect
@@ -44,14 +45,32 @@ def test_run_options_share_the_defaults():
                 assert field.default == EXPECTED[field.name], (options.__name__, field.name)
 
 
-@pytest.mark.parametrize("command", ["rsa", "probe"])
-def test_command_line_defaults_are_the_same(command):
+def _subcommands():
     from probing.cli.main import build_parser
 
-    sub = build_parser()._subparsers._group_actions[0].choices[command]
-    for action in sub._actions:
-        if action.dest in EXPECTED:
+    return build_parser()._subparsers._group_actions[0].choices
+
+
+# localize's --n-perm is 1,000 (issue #23): its helper moves it onto the declaration
+DRIFT = {"localize": pytest.mark.xfail(strict=True, reason="localize --n-perm 1000 (#23)")}
+
+
+@pytest.mark.parametrize("command", [pytest.param(name, marks=DRIFT.get(name, ()))
+                                     for name in sorted(_subcommands())])
+def test_command_line_defaults_are_the_same(command):
+    # generated subcommands leave defaults to their declaration (argparse's is SUPPRESS)
+    for action in _subcommands()[command]._actions:
+        if action.dest in EXPECTED and action.default != argparse.SUPPRESS:
             assert action.default == EXPECTED[action.dest], (command, action.dest)
+
+
+def test_declared_options_share_the_defaults():
+    from probing.pipeline.commands import COMMANDS
+
+    wrong = {(command.name, field.name): field.default for command in COMMANDS
+             for cls in (command.options, *command.settings) for field in dataclasses.fields(cls)
+             if field.name in EXPECTED and field.default != EXPECTED[field.name]}
+    assert wrong == {}
 
 
 def test_every_default_is_explained():

@@ -127,3 +127,26 @@ def test_the_docs_hold_the_parameter_names():
         "docs/vocabulary.md is out of date: paste probing._core.vocabulary.parameters_markdown()")
     assert {"distance", "comparison", "correction", "interval", "engine", "covariance",
             "stimulus_ids", "reduction"} <= set(PARAMETERS)
+
+
+def test_shared_parameter_text_is_filled_and_used():
+    # DOCDICT's text is written once; a docstring that asks for it gets it (no "%(" left)
+    import importlib
+    import inspect
+    import pkgutil
+
+    import probing
+    from probing.commands import DOCDICT, fill_doc
+
+    unfilled, used = [], set()
+    for info in pkgutil.walk_packages(probing.__path__, "probing."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            doc = inspect.getdoc(obj) if callable(obj) else None
+            if doc and getattr(obj, "__module__", None) == info.name and obj is not fill_doc:
+                unfilled += [f"{info.name}.{name}"] * ("%(" in doc and ")s" in doc)
+                used |= {key for key, text in DOCDICT.items() if text.splitlines()[0] in doc}
+    assert unfilled == []
+    assert {"lm"} <= used

@@ -67,3 +67,33 @@ def test_every_column_list_of_the_package_uses_the_vocabulary():
                 if missing:
                     unknown[f"{info.name}.{name}"] = missing
     assert not unknown, unknown
+
+
+# --- every table a declared command writes (discovered, not listed) ------------------------
+
+from tests.models.conftest import make_lm, make_model, make_tokenizer, tokenizer_json  # noqa: E402, F401
+
+
+def _run_folder_commands():
+    from probing.pipeline.commands import COMMANDS
+
+    return [c for c in COMMANDS if c.writes_run_folder]
+
+
+@pytest.mark.parametrize("command", _run_folder_commands(), ids=lambda c: c.name)
+def test_every_written_table_uses_the_vocabulary(command, make_lm, tmp_path):  # noqa: F811
+    import pandas as pd
+
+    from probing._core.config import config_context
+    from probing.commands import check_table
+    from probing.pipeline.commands.execute import run_command
+
+    example = dict(command.example)
+    paradigm = Path(__file__).resolve().parents[1] / "paradigms" / example.pop("paradigm")
+    with config_context(cache_dir=tmp_path / "cache"):
+        run_command(command, paradigm, make_lm("gpt2"), tmp_path / "run",
+                    options=command.options(**example))
+    written = sorted((tmp_path / "run").glob("*.csv"))
+    assert written
+    for path in written:  # as a reader sees them: read back from disk
+        check_table(path.stem, pd.read_csv(path, keep_default_na=False, na_values=[""]))

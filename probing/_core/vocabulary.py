@@ -231,6 +231,9 @@ _COLUMNS = {
     "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
                           "the random sets' effects"),
     "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
+    # probes' class counts (probing probe)
+    "label": ("str", "probes: one class of the probed label (the label's name is in the "
+                     "manifest)"),
 }
 COLUMNS = MappingProxyType({name: MappingProxyType({"dtype": dtype, "meaning": meaning})
                             for name, (dtype, meaning) in _COLUMNS.items()})
@@ -294,6 +297,8 @@ _TABLES = {
     "lesion": ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean", "null_sd",
                "stat", "p_val", "p_corr", "p_normal", "p_normal_corr", "correction", "n",
                "n_sets"),
+    "lens": ("layer", "metric", "value", "n"),
+    "lens_scores": ("stimulus_id", "layer", "logprob_sum", "n_tokens"),
 }
 TABLES = MappingProxyType(_TABLES)
 

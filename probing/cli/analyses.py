@@ -1,4 +1,4 @@
-"""Subcommands that run an analysis on a model's activations: ``probe`` and ``rsa``."""
+"""``probing rsa``'s subcommand (``probing probe`` is declared in probing.pipeline.commands)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.io import provisional_folder
 from probing.cli.commands import (
     SITES,
-    _source_name,
     add_deprecated_flag,
     add_max_memory,
     add_model_options,
@@ -49,11 +48,11 @@ def _add_common(p):
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
 
 
-def _out_folder(args, name, command):
+def _out_folder(args, spec, command):
     """The run folder; its parent is made (provisionally) around the run, not here."""
     from probing.pipeline.run import check_run_folder
 
-    out = args.out or Path("runs") / f"{name}-{command}"
+    out = args.out or Path("runs") / f"{spec.name}-{command}"
     if out.parent.exists():
         check_run_folder(out, force=args.force)
     return out
@@ -83,26 +82,22 @@ def add_rsa(sub):
                    help=f"item bootstrap resamples (default {N_BOOT}; 0: none)")
     p.add_argument("--permute", default="free", choices=["free", "items"],
                    help="exchange all stimulus labels (default) or only within items")
-    p.add_argument("--residuals", default="folds", choices=["folds", "none"],
-                   help="crossnobis (RDM rows: conditions, folds: items): whiten each fold "
-                   "with the noise of its own training rows (default folds, unbiased) or "
-                   "not at all (none)")
     add_max_memory(p)
     p.set_defaults(func=run_rsa_command)
 
 
 def run_rsa_command(args):
+    from probing.paradigms import load_paradigm
     from probing.pipeline.rsa import RSAOptions, run_rsa
 
     options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
                          distance=args.distance, comparison=args.comparison, n_perm=args.n_perm,
                          n_boot=args.n_boot, correction=args.correction,
                          permute=args.permute, random_state=args.random_state,
-                         residuals=args.residuals,
                          batch_size=args.batch_size, seed=args.seed)
     check_layers_syntax(args.layers)
-    name = _source_name(args.file)  # fail on a bad file (or table) before loading a model
-    out = _out_folder(args, name, "rsa")
+    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
+    out = _out_folder(args, spec, "rsa")
     with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir,
                                                         max_memory=max_memory(args)):
         tables = run_rsa(args.file, lambda: load_from_args(args), out, options=options,
@@ -115,57 +110,4 @@ def run_rsa_command(args):
           .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 
 
-def add_probe(sub):
-    p = sub.add_parser("probe", help="controlled probing of a label, layer by layer",
-                       description="Extract the activations of a paradigm's labelled words "
-                       "(or stimuli) from a model and from its re-initialised control model, "
-                       "then fit probes per layer with control tasks, a permutation test, "
-                       "MDL codelengths and corrections; write DIR/manifest.json, scores.csv, "
-                       "selectivity.csv, permutation.csv, mdl.csv, labels.csv and "
-                       "probe_layers.png.")
-    _add_common(p)
-    p.add_argument("--label", required=True, help="a words column (upos) or a stimuli column")
-    p.add_argument("--pooling", default="last",
-                   help="last (default: a word's last token), first, mean, or region:NAME "
-                   "(sentence-level labels: the mean over a named region's tokens)")
-    p.add_argument("--probes", default="logistic,mlp", help="logistic,mlp (default)")
-    p.add_argument("--cv", type=int, default=5, help="folds (default 5)")
-    p.add_argument("--control-seeds", type=int, default=5, help="control tasks (default 5)")
-    p.add_argument("--control-model-seed", type=int, default=0,
-                   help="seed of the re-initialised control model (default 0)")
-    p.add_argument("--no-control-model", action="store_true", help="skip the control model")
-    add_n_perm(p)
-    p.add_argument("--no-mdl", action="store_true", help="skip MDL codelengths")
-    p.add_argument("--limit", type=int, default=None, help="use the first N stimuli only")
-    p.add_argument("--n-jobs", type=int, default=None, help="layers fitted in parallel")
-    p.set_defaults(func=run_probe_command)
-
-
-def run_probe_command(args):
-    from probing.pipeline.probe import ProbeOptions, run_probe
-
-    options = ProbeOptions(
-        label=args.label, layers=args.layers, site=args.site, pooling=args.pooling,
-        probes=tuple(p.strip() for p in args.probes.split(",")), cv=args.cv,
-        control_seeds=tuple(range(args.control_seeds)),
-        control_model_seed=None if args.no_control_model else args.control_model_seed,
-        n_perm=args.n_perm, mdl=not args.no_mdl, correction=args.correction, limit=args.limit,
-        random_state=args.random_state, batch_size=args.batch_size, n_jobs=args.n_jobs,
-        seed=args.seed)
-    check_layers_syntax(args.layers)
-    name = _source_name(args.file)  # fail on a bad file (or table) before loading a model
-    out = _out_folder(args, name, "probe")
-    with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir):
-        tables = run_probe(args.file, lambda: load_from_args(args), out, options=options,
-                           force=args.force, argv=["probing", *sys.argv[1:]])
-    print(f"wrote {out}/ ({', '.join(sorted(tables))}, probe_layers.png)")
-    if "selectivity" in tables:
-        sel = tables["selectivity"].pivot_table(index="layer", columns=["probe", "task"],
-                                                values="value")
-        sel = sel.reindex(columns=["task", "control", "selectivity"], level=1)
-        sel.columns = [f"{probe} {task}" for probe, task in sel.columns]
-        print("accuracy by layer (control: control task; selectivity: task - control):")
-        print(sel.to_string(float_format=lambda x: f"{x:.3f}"))
-
-
-REGISTRY = (add_probe, add_rsa)
+REGISTRY = (add_rsa,)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from probing._core.defaults import MIXED_TESTS, TIES
 from probing._core.errors import ProbingError
+from probing._core.layers import parse_layers
+from probing._core.values import MODEL_DTYPES, SITES
+from probing.commands.parser import DeprecatedFlag
 from probing.stimuli import RENDERINGS
+
+__all__ = ["SITES", "add_deprecated_flag", "add_max_memory", "add_model_options",
+           "check_layers_syntax", "load_from_args", "max_memory"]
+
 
 
 def add_list(sub):
@@ -97,33 +104,9 @@ def check_output_path(path):
         raise ProbingError(f"--out {path}: folder {path.parent} does not exist")
 
 
-#: Recording sites of extraction (probing.models.hooks.SITES, written out so that `--help`
-#: does not import torch); the intervention commands add resid_pre and head_out.
-SITES = ("resid_post", "mlp_out", "attn_out")
-
-
 def check_layers_syntax(layers):
-    """``--layers`` is ``all`` or comma-separated integers; ranges are checked on the model."""
-    parts = [part.strip() for part in str(layers).split(",")]
-    if str(layers).strip() == "all" or all(p.lstrip("-").isdigit() for p in parts):
-        return
-    raise ProbingError(f"--layers {layers!r}: allowed 'all' or integers like 0,6,-1")
-
-
-_MODEL_DTYPES = ["float32", "float64", "float16", "bfloat16"]
-
-
-class _DeprecatedFlag(argparse.Action):
-    """An old flag name kept for one release: it works, and says which name replaces it."""
-
-    def __init__(self, option_strings, dest, *, new_flag, **kwargs):
-        self.new_flag = new_flag
-        super().__init__(option_strings, dest, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"probing: warning: {option_string} is deprecated and will be removed in the next "
-              f"release; use {self.new_flag}", file=sys.stderr)
-        setattr(namespace, self.dest, values)
+    """``--layers`` is ``all`` or distinct integers; ranges are checked on the model."""
+    parse_layers(layers)
 
 
 def add_deprecated_flag(p, old, new, *, dest, **kwargs):
@@ -131,7 +114,7 @@ def add_deprecated_flag(p, old, new, *, dest, **kwargs):
 
     It is left out of ``--help`` (one flag per meaning is shown) and warns when used.
     """
-    p.add_argument(old, dest=dest, action=_DeprecatedFlag, new_flag=new, help=argparse.SUPPRESS,
+    p.add_argument(old, dest=dest, action=DeprecatedFlag, new_flag=new, help=argparse.SUPPRESS,
                    **kwargs)
 
 
@@ -148,11 +131,11 @@ def add_model_options(p, *, deprecated_dtype=True):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=None, help="override the paradigm's seed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument("--model-dtype", dest="model_dtype", default=None, choices=_MODEL_DTYPES,
+    p.add_argument("--model-dtype", dest="model_dtype", default=None, choices=MODEL_DTYPES,
                    help="dtype the model computes in (default float32)")
     if deprecated_dtype:
         add_deprecated_flag(p, "--dtype", "--model-dtype", dest="model_dtype",
-                            choices=_MODEL_DTYPES)
+                            choices=MODEL_DTYPES)
     p.add_argument("--start-token", default="auto",
                    help="token prepended so the first word is scored: auto (default: the "
                    "model's document-start token; see README), a token TOKEN such as "
@@ -345,44 +328,6 @@ def _source_name(path):
     return load_paradigm(path).name
 
 
-def _stimuli_from(path, seed):
-    from probing.pipeline.sources import load_source
-
-    return load_source(path, seed=seed)[0]
-
-
-def add_extract(sub):
-    p = sub.add_parser("extract", help="layerwise activations of a paradigm's stimuli",
-                       description="Extract pooled activations (n_stimuli x n_layers x n_units) "
-                       "of a paradigm file's stimuli (or of a stimuli table: .csv/.tsv/.parquet with "
-                       "stimulus_id and text columns, or written by 'probing generate') and write DIR/values.npy, index.csv, meta.json. "
-                       "Results are cached by a key over everything that changes them.")
-    p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    add_model_options(p, deprecated_dtype=False)
-    p.add_argument("--layers", default="all", help="all (default), or e.g. 0,6,12 or -1")
-    p.add_argument("--site", default="resid_post", choices=SITES,
-                   help="recording site: resid_post (default), mlp_out, attn_out")
-    p.add_argument("--pooling", default="last",
-                   help="last (default: in a causal LM the last token is the first to have "
-                   "seen the whole text or word), first, mean, or region:NAME (the mean over "
-                   "a named region's tokens)")
-    p.add_argument("--level", default="sentence", choices=["sentence", "word"],
-                   help="one vector per stimulus (default) or per word")
-    p.add_argument("--store-dtype", dest="store_dtype", default="float32",
-                   choices=["float32", "float16", "float64"],
-                   help="dtype the activations are stored in (default float32)")
-    add_deprecated_flag(p, "--dtype", "--store-dtype", dest="store_dtype",
-                        choices=["float32", "float16", "float64"])
-    p.add_argument("--cache-dir", type=Path, default=None, help="default ~/.cache/probing")
-    p.add_argument("--no-cache", action="store_true", help="recompute; do not read or write the cache")
-    p.add_argument("--chunk-size", type=int, default=512,
-                   help="stimuli per chunk written to disk; an interrupted run resumes at the "
-                   "first missing chunk (default 512)")
-    add_max_memory(p)
-    p.set_defaults(func=run_extract)
-
-
 def add_max_memory(p):
     """``--max-memory GIB``: the memory a step may plan to use (estimate checked first)."""
     p.add_argument("--max-memory", type=float, default=None, metavar="GIB",
@@ -397,34 +342,6 @@ def max_memory(args):
     if args.max_memory < 0:
         raise ProbingError(f"--max-memory must be >= 0 GiB, got {args.max_memory}")
     return int(args.max_memory * 2**30)
-
-
-def run_extract(args):
-    from probing._core.config import config_context
-    from probing._core.io import check_writable
-    from probing.pipeline.extract import extract_activations
-    from probing.store import cache_root
-
-    if args.batch_size < 1 or args.chunk_size < 1:
-        raise ProbingError(f"--batch-size and --chunk-size must be >= 1, got "
-                           f"{args.batch_size} and {args.chunk_size}")
-    limit = max_memory(args)
-    from probing.pipeline.extract import build_segments
-
-    stimuli = _stimuli_from(args.file, args.seed)  # fail on a bad file before loading a model
-    build_segments(stimuli, pooling=args.pooling, level=args.level)  # and on bad pooling
-    check_layers_syntax(args.layers)
-    check_writable(args.out)
-    if not args.no_cache:
-        check_writable(cache_root(args.cache_dir))
-    lm = load_from_args(args)
-    with config_context(max_memory=limit):
-        acts = extract_activations(lm, stimuli, layers=args.layers, site=args.site,
-                                   pooling=args.pooling, level=args.level, dtype=args.store_dtype,
-                                   batch_size=args.batch_size, chunk_size=args.chunk_size,
-                                   cache=not args.no_cache,
-                                   cache_dir=args.cache_dir, out=args.out)
-    print(f"{acts!r} -> {args.out}/")
 
 
 def add_cache(sub):
@@ -451,4 +368,4 @@ def run_cache(args):
     return 0
 
 
-REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo, add_extract, add_cache)
+REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo, add_cache)

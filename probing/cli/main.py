@@ -13,7 +13,16 @@ import sys
 
 import probing
 from probing._core.errors import ProbingError
-from probing.cli import alignment, analyses, causal, commands, experiment, lesion, localize
+from probing.cli import (
+    alignment,
+    analyses,
+    causal,
+    commands,
+    declared,
+    experiment,
+    lesion,
+    localize,
+)
 
 EXIT_USAGE = 2
 
@@ -36,7 +45,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in (*commands.REGISTRY, *analyses.REGISTRY, *causal.REGISTRY,
                      *localize.REGISTRY, *experiment.REGISTRY, *alignment.REGISTRY,
-                     *lesion.REGISTRY):
+                     *lesion.REGISTRY, *declared.REGISTRY):
         register(sub)
     return parser
 

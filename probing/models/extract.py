@@ -19,6 +19,7 @@ import hashlib
 import numpy as np
 import torch
 
+from probing._core import layers as parse
 from probing._core.errors import ProbingError
 from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
@@ -51,23 +52,8 @@ def resolve_layers(layers, n_blocks, site="resid_post"):
     """
     if site not in SITES:
         raise ProbingError(f"unknown site {site!r}; available sites: {', '.join(SITES)}")
-    lowest = 0 if site == "resid_post" else 1
-    if isinstance(layers, str) and layers.strip() == "all":
-        return list(range(lowest, n_blocks + 1))
-    if isinstance(layers, str):
-        try:
-            layers = [int(x) for x in layers.split(",")]
-        except ValueError as err:
-            raise ProbingError(f"layers must be 'all' or integers like 0,6,-1; got {layers!r}") from err
-    layers = [layers] if isinstance(layers, int | np.integer) else list(layers)
-    resolved = [int(x) + n_blocks + 1 if int(x) < 0 else int(x) for x in layers]
-    bad = [x for x, r in zip(layers, resolved, strict=True) if not lowest <= r <= n_blocks]
-    if bad or not resolved:
-        raise ProbingError(f"layers {bad or layers} out of range for site {site!r}: "
-                           f"allowed {lowest}..{n_blocks} (or negatives)")
-    if len(set(resolved)) != len(resolved):
-        raise ProbingError(f"layers repeat: {resolved}")
-    return resolved
+    return parse.resolve_layers(layers, n_blocks, lowest=0 if site == "resid_post" else 1,
+                                where=f" for site {site!r}")
 
 
 def model_identity(lm):

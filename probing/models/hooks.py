@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 
 from probing._core.errors import ProbingError
+from probing._core.values import SITES
 
 __all__ = ["HOOK_SITES", "SITES", "block_modules", "record_sites", "site_module"]
 
-SITES = ("resid_post", "mlp_out", "attn_out")
 HOOK_SITES = ("mlp_out", "attn_out")
 
 # block list path in the base model, then per site the submodule path in a block

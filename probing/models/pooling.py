@@ -12,19 +12,9 @@ import numpy as np
 import torch
 
 from probing._core.errors import ProbingError
+from probing._core.values import POOLINGS, check_pooling
 
 __all__ = ["POOLINGS", "check_pooling", "pool_ranges", "token_ranges"]
-
-POOLINGS = ("first", "last", "mean")
-
-
-def check_pooling(pooling):
-    """Validate ``first|last|mean|region:<name>``; return ``(method, region)``."""
-    if isinstance(pooling, str) and pooling.startswith("region:") and pooling[7:]:
-        return "mean", pooling[7:]
-    if pooling in POOLINGS:
-        return pooling, None
-    raise ProbingError(f"pooling must be one of {', '.join(POOLINGS)} or region:<name>; got {pooling!r}")
 
 
 def token_ranges(spans, segments, offset):

@@ -21,57 +21,27 @@ control task is at chance by construction). Sentence-level labels group by item.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
 
-from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
-from probing.pipeline._loading import resolve_model
+from probing._core.values import PROBES
+
+# the declaration (options, prepare, run) is probing.pipeline.commands.probe; its names
+# stay importable from here
+from probing.pipeline.commands.probe import (
+    COMMAND,
+    ProbeOptions,
+    prepare_probe,
+    run_probe,
+    run_probe_plan,
+)
 from probing.pipeline.extract import build_segments, extract_activations
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder
-from probing.pipeline.sources import load_source
 from probing.stimuli import Stimuli
 
-__all__ = ["ProbeOptions", "build_probe_targets", "limit_stimuli", "run_probe"]
-
-PROBES = ("logistic", "mlp")
-
-
-@dataclasses.dataclass(frozen=True)
-class ProbeOptions:
-    """Options of a probing run; all of them are recorded in the manifest."""
-
-    label: str = "upos"
-    layers: str = "all"
-    site: str = "resid_post"
-    pooling: str = "last"
-    probes: tuple = PROBES
-    cv: int = 5
-    control_seeds: tuple = (0, 1, 2, 3, 4)
-    control_model_seed: int | None = 0
-    n_perm: int = N_PERM
-    mdl: bool = True
-    correction: str = "holm"
-    limit: int | None = None
-    random_state: int = RANDOM_STATE
-    batch_size: int = 32
-    n_jobs: int | None = None
-    seed: int | None = None
-
-    def __post_init__(self):
-        unknown = [p for p in self.probes if p not in PROBES]
-        if unknown or not self.probes:
-            raise ProbingError(f"probes {list(self.probes)}: allowed {', '.join(PROBES)}")
-        if self.cv < 2 or self.n_perm < 1 or not self.control_seeds:
-            raise ProbingError(f"need cv >= 2, n_perm >= 1 and at least one control seed; got "
-                               f"cv={self.cv}, n_perm={self.n_perm}, "
-                               f"control_seeds={list(self.control_seeds)}")
-        if self.limit is not None and self.limit < 2:
-            raise ProbingError(f"limit must be >= 2 stimuli; got {self.limit}")
+__all__ = ["COMMAND", "PROBES", "ProbeOptions", "build_probe_targets", "labelled_stimuli",
+           "limit_stimuli", "plot_probe_run", "prepare_probe", "run_probe", "run_probe_plan"]
 
 
 def limit_stimuli(stimuli, limit):
@@ -171,69 +141,7 @@ def _control_model_scores(control_acts, labels, folds, options, model_name):
                       for p in options.probes], ignore_index=True).assign(model=model_name)
 
 
-def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
-    """Probe one label layer by layer with controls and statistics; write the run folder.
-
-    Parameters
-    ----------
-    paradigm_path : str or path-like
-        A paradigm whose stimuli or words carry ``options.label``.
-    lm : probing.models.LanguageModel or callable
-        A loaded model, or a zero-argument loader called after every input is checked.
-    out : str or path-like
-        Run folder to create.
-    options : ProbeOptions, optional
-    force : bool
-        Replace an existing run folder.
-
-    Returns
-    -------
-    dict of str -> pandas.DataFrame
-        ``scores`` (per layer, fold, probe, task/control seed and model, with majority
-        and chance baselines), ``selectivity`` (task, control and selectivity per layer
-        and probe with intervals), ``permutation`` (per layer, closed-form linear probe),
-        ``mdl`` (codelengths per layer and probe) and ``labels`` (class counts).
-    """
-    from probing.probes import build_folds, selectivity
-
-    options = options or ProbeOptions()
-    check_run_folder(out, force=force)
-    started = now()
-    stimuli, seed = load_source(paradigm_path, seed=options.seed)  # a file or a table
-    stimuli = limit_stimuli(stimuli, options.limit)
-    level, table = build_probe_targets(stimuli, options.label)
-    extract = {"layers": options.layers, "site": options.site, "level": level,
-               "pooling": options.pooling, "batch_size": options.batch_size}
-    build_segments(_labelled(stimuli, table, level), pooling=options.pooling, level=level)
-    lm = resolve_model(lm)  # only now: every input above is checked
-    acts = extract_activations(lm, _labelled(stimuli, table, level), **extract)
-    labels = _aligned_labels(acts, table, options.label, level)
-    folds = build_folds(acts, labels, groups=_groups(acts, stimuli, level), cv=options.cv,
-                        random_state=options.random_state)
-    types = acts.index["word"].astype(str).str.lower().to_numpy() if level == "word" else None
-    tables = _analyse(acts, labels, folds, types, options, lm.name)
-    manifest_models = {"model": lm.provenance}
-    if options.control_model_seed is not None:
-        from probing.models import reinitialize
-
-        control = reinitialize(lm, random_state=options.control_model_seed)
-        control_acts = extract_activations(control, _labelled(stimuli, table, level), **extract)
-        tables["scores"] = pd.concat([tables["scores"], _control_model_scores(
-            control_acts, labels, folds, options, control.name)], ignore_index=True)
-        manifest_models["control_model"] = control.provenance
-    if types is not None:
-        trained = tables["scores"][tables["scores"]["model"] == lm.name]
-        tables["selectivity"] = selectivity(trained).assign(model=lm.name)
-    tables["labels"] = pd.Series(labels).value_counts().rename_axis(options.label).reset_index()
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
-                              model_provenance=manifest_models, started=started, argv=argv)
-    manifest.update(level=level, n_rows=len(labels), n_folds=len(folds),
-                    activations_key=acts.provenance["key"])
-    _write(out, tables, manifest, lm.name)
-    return tables
-
-
-def _labelled(stimuli, table, level):
+def labelled_stimuli(stimuli, table, level):
     """The stimuli restricted to the words (or stimuli) that carry the label."""
     if level == "word":
         return dataclasses.replace(stimuli, words=table.reset_index(drop=True))
@@ -273,14 +181,54 @@ def plot_probe_run(tables, *, model, ax=None):
     return ax
 
 
-def _write(out, tables, manifest, model):
-    import matplotlib.pyplot as plt
 
-    with atomic_folder(out) as tmp:
-        for name, frame in tables.items():
-            write_frame(frame, tmp / f"{name}.csv", ".csv")
-        axes = plot_probe_run(tables, model=model)
-        np.atleast_1d(axes)[0].figure.savefig(tmp / "probe_layers.png", dpi=120,
-                                              bbox_inches="tight")
-        plt.close("all")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+
+def select_labelled(stimuli, options):
+    """The stimuli (first ``options.limit``) restricted to those carrying the label.
+
+    Checks the label and the pooling with no model.
+
+    Returns
+    -------
+    stimuli : Stimuli
+    table : pandas.DataFrame
+        The rows that carry the label.
+    level : {"word", "sentence"}
+    """
+    stimuli = limit_stimuli(stimuli, options.limit)
+    level, table = build_probe_targets(stimuli, options.label)
+    labelled = labelled_stimuli(stimuli, table, level)
+    build_segments(labelled, pooling=options.pooling, level=level)
+    return labelled, table, level
+
+
+def fit_probes(stimuli, table, level, options, lm):
+    """Extract, fit and test every probe; return ``(tables, figure, notes)``."""
+    from probing.probes import build_folds, selectivity
+
+    extract = {"layers": options.layers, "site": options.site, "level": level,
+               "pooling": options.pooling, "batch_size": options.batch_size}
+    acts = extract_activations(lm, stimuli, **extract)
+    labels = _aligned_labels(acts, table, options.label, level)
+    folds = build_folds(acts, labels, groups=_groups(acts, stimuli, level), cv=options.cv,
+                        random_state=options.random_state)
+    types = acts.index["word"].astype(str).str.lower().to_numpy() if level == "word" else None
+    tables = _analyse(acts, labels, folds, types, options, lm.name)
+    models = {"model": lm.provenance}
+    if options.control_model_seed is not None:
+        from probing.models import reinitialize
+
+        control = reinitialize(lm, random_state=options.control_model_seed)
+        control_acts = extract_activations(control, stimuli, **extract)
+        tables["scores"] = pd.concat([tables["scores"], _control_model_scores(
+            control_acts, labels, folds, options, control.name)], ignore_index=True)
+        models["control_model"] = control.provenance
+    if types is not None:
+        trained = tables["scores"][tables["scores"]["model"] == lm.name]
+        tables["selectivity"] = selectivity(trained).assign(model=lm.name)
+    counts = pd.Series(labels).value_counts()
+    tables["labels"] = pd.DataFrame({"label": counts.index, "n": counts.to_numpy()})
+    figure = np.atleast_1d(plot_probe_run(tables, model=lm.name))[0].figure
+    notes = {"model": models, "label": options.label, "level": level, "n_rows": len(labels),
+             "n_folds": len(folds), "activations_key": acts.provenance["key"]}
+    return tables, figure, notes

@@ -1,0 +1,48 @@
+"""The allowed values of each concept, defined once; everything else imports them.
+
+Options, checks, ``--help`` and the generated docs all read these tuples, so a value
+added here is accepted, listed and documented everywhere at once.
+"""
+
+from __future__ import annotations
+
+from probing._core.errors import ProbingError
+
+__all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
+           "POOLINGS", "SITES", "STORE_DTYPES", "check_pooling"]
+
+#: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
+SITES = ("resid_post", "mlp_out", "attn_out")
+#: Sites an intervention may write to: the recording sites plus the block's input and
+#: one attention head's output.
+INTERVENTION_SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
+#: How a stimulus's (or word's) token vectors become one vector; ``region:NAME`` also.
+POOLINGS = ("first", "last", "mean")
+#: The probes `probing probe` fits.
+PROBES = ("logistic", "mlp")
+#: One vector per stimulus or one per word.
+LEVELS = ("sentence", "word")
+#: Multiple-comparison corrections a command accepts.
+CORRECTIONS = ("holm", "bonferroni", "fdr_bh")
+#: dtypes a model computes in.
+MODEL_DTYPES = ("float32", "float64", "float16", "bfloat16")
+#: dtypes activations are stored in.
+STORE_DTYPES = ("float16", "float32", "float64")
+#: The packaged default model's alias.
+DEFAULT_MODEL = "smollm2-135m"
+
+
+def check_pooling(pooling):
+    """Validate ``first|last|mean|region:<name>``; return ``(method, region)``.
+
+    Examples
+    --------
+    >>> check_pooling("region:noun"), check_pooling("last")
+    (('mean', 'noun'), ('last', None))
+    """
+    if isinstance(pooling, str) and pooling.startswith("region:") and pooling[7:]:
+        return "mean", pooling[7:]
+    if pooling in POOLINGS:
+        return pooling, None
+    raise ProbingError(f"pooling must be one of {', '.join(POOLINGS)} or region:<name>; "
+                       f"got {pooling!r}")

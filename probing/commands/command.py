@@ -1,0 +1,111 @@
+"""The declaration of a command, the paradigm it receives and the result it returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from types import MappingProxyType
+
+from probing._core.errors import ProbingError
+from probing.commands.options import ModelSettings, Options, RunFolderSettings
+
+__all__ = ["Command", "Paradigm", "Result"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Paradigm:
+    """A paradigm loaded and generated once, then passed down (never re-loaded).
+
+    Attributes
+    ----------
+    spec : object or None
+        The validated paradigm spec (None when the stimuli came from a table).
+    stimuli : probing.stimuli.Stimuli
+    path : pathlib.Path
+    sha256 : str
+        Of the file at ``path``.
+    seed : int or None
+        The generation seed (None for a table).
+    """
+
+    spec: object
+    stimuli: object
+    path: object
+    sha256: str
+    seed: int | None
+
+    @property
+    def name(self):
+        return self.stimuli.paradigm
+
+    @property
+    def kind(self):
+        return self.stimuli.kind
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What ``run`` returns: tidy tables, matplotlib figures and manifest notes."""
+
+    tables: dict = dataclasses.field(default_factory=dict)
+    figures: dict = dataclasses.field(default_factory=dict)
+    notes: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):  # read-only views: a result is not changed after run
+        for name in ("tables", "figures", "notes"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One command, declared once.
+
+    Parameters
+    ----------
+    name : str
+        The subcommand (``probing NAME``).
+    help, description : str
+        One line for ``probing --help``; a paragraph for ``probing NAME --help``.
+    options : type
+        A frozen :class:`~probing.commands.Options` subclass: the analysis's options.
+    prepare : callable
+        ``prepare(paradigm, options) -> plan``: every check that needs no model.
+    run : callable
+        ``run(plan, lm) -> Result``: the only function that sees a model.
+    settings : tuple of type
+        Options classes of how it runs (model loading, cache, run folder), shared by
+        every command and kept out of the analysis's options and its manifest entry.
+    kinds : tuple of str
+        Paradigm kinds it reads (empty: any).
+    report : callable, optional
+        ``report(result, out) -> str``: what the CLI prints when it is done.
+    example : dict, optional
+        A small run: ``paradigm`` (a shipped paradigm file's name) and option values.
+        The guard tests run every command's example and check what it writes.
+    """
+
+    name: str
+    help: str
+    description: str
+    options: type
+    prepare: Callable
+    run: Callable
+    settings: tuple = (ModelSettings,)
+    kinds: tuple = ()
+    report: Callable | None = None
+    example: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        for cls in (self.options, *self.settings):
+            if not (isinstance(cls, type) and issubclass(cls, Options)):
+                raise ProbingError(f"command {self.name}: {cls!r} is not an Options class")
+
+    @property
+    def writes_run_folder(self):
+        return any(issubclass(cls, RunFolderSettings) for cls in self.settings)
+
+    def check_kind(self, paradigm):
+        """Refuse a paradigm of a kind the command does not read."""
+        if self.kinds and paradigm.kind not in self.kinds:
+            raise ProbingError(f"{paradigm.path}: kind: is {paradigm.kind!r}; probing "
+                               f"{self.name} needs kind: {' or '.join(self.kinds)}")

@@ -1,0 +1,12 @@
+"""The declared commands: one module per command (options, ``prepare``, ``run``).
+
+Each module defines ``COMMAND`` (a :class:`probing.commands.Command`); the modules
+never import each other (an independence contract in ``setup.cfg``). :data:`COMMANDS`
+is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
+"""
+
+from probing.pipeline.commands import extract, lens, probe
+
+__all__ = ["COMMANDS"]
+
+COMMANDS = (extract.COMMAND, probe.COMMAND, lens.COMMAND)

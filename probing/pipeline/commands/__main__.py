@@ -1,0 +1,7 @@
+"""``python -m probing.pipeline.commands > docs/options.md``: the options reference."""
+
+from probing.commands import options_markdown
+from probing.pipeline.commands import COMMANDS
+
+if __name__ == "__main__":
+    print(options_markdown(COMMANDS), end="")

@@ -1,0 +1,96 @@
+"""Running a declared command: load the paradigm once, prepare, load the model, run, write.
+
+The one path every declared command takes (the CLI and the API alike)::
+
+    paradigm = load_paradigm_value(path, seed)   # spec, stimuli, path, hash: once
+    plan = command.prepare(paradigm, options)    # every check that needs no model
+    lm = resolve_model(lm)                       # only now
+    result = command.run(plan, lm)               # the only step that sees the model
+    write_run_folder(out, result, manifest)      # checked against the vocabulary
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from probing.commands import Paradigm, fill_doc, write_run_folder
+from probing.paradigms import generate, load_paradigm
+from probing.pipeline._loading import resolve_model
+from probing.pipeline.manifest import build_manifest, file_sha256, now
+from probing.pipeline.run import check_run_folder
+from probing.pipeline.sources import is_table
+from probing.stimuli import load_stimuli
+
+__all__ = ["default_out", "load_paradigm_value", "run_command"]
+
+
+def load_paradigm_value(path, *, seed=None):
+    """The :class:`~probing.commands.Paradigm` of a paradigm file or a stimuli table.
+
+    Parameters
+    ----------
+    path : str or path-like
+    seed : int, optional
+        Overrides a paradigm file's seed (ignored for a table).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "my.tsv"
+    >>> _ = path.write_text("stimulus_id\\ttext\\na\\tDogs bark.\\n")
+    >>> paradigm = load_paradigm_value(path)
+    >>> paradigm.name, paradigm.kind, paradigm.seed, len(paradigm.sha256)
+    ('my', 'rsa', None, 64)
+    """
+    path = Path(path)
+    if is_table(path):
+        return Paradigm(None, load_stimuli(path), path, file_sha256(path), None)
+    spec = load_paradigm(path)
+    seed = spec.seed if seed is None else seed
+    return Paradigm(spec, generate(spec, seed=seed), path, file_sha256(path), seed)
+
+
+def default_out(command, paradigm):
+    """``runs/<paradigm>-<command>``."""
+    return Path("runs") / f"{paradigm.name}-{command.name}"
+
+
+@fill_doc
+def run_command(command, paradigm, lm, out=None, *, options=None, force=False, argv=None):
+    """Run a declared command on a paradigm and (for run-folder commands) write ``out``.
+
+    Parameters
+    ----------
+    command : probing.commands.Command
+    paradigm : Paradigm or path-like
+        A path is loaded (and generated) once, with ``options.seed``.
+    %(lm)s
+    out : path-like, optional
+        The run folder (required when the command writes one).
+    options : the command's options class, optional
+    force : bool
+        Replace an existing run folder.
+
+    Returns
+    -------
+    probing.commands.Result
+    """
+    started = now()
+    options = options if options is not None else command.options()
+    if not isinstance(paradigm, Paradigm):
+        paradigm = load_paradigm_value(paradigm, seed=getattr(options, "seed", None))
+    command.check_kind(paradigm)
+    plan = command.prepare(paradigm, options)
+    if command.writes_run_folder:
+        check_run_folder(out, force=force)
+    lm = resolve_model(lm)  # only now: every input above is checked
+    result = command.run(plan, lm)
+    if command.writes_run_folder:
+        manifest = build_manifest(paradigm_path=paradigm.path, seed=paradigm.seed,
+                                  options=dataclasses.asdict(options),
+                                  model_provenance={"model": lm.provenance}, started=started,
+                                  argv=argv)
+        manifest.update(result.notes)
+        write_run_folder(out, result, manifest)
+    return result
