@@ -188,12 +188,12 @@ def test_context_scores_equal_the_api_on_the_default_model(tmp_path):
     from probing.models import load_model
 
     frame = pd.DataFrame({
-        "ID": [1, 2, 3, 4],
+        "ID": [1, 2, 3, 4, 5],
         "sentence": ["the cat sat on the mat .", "mat the on sat cat the", "it rained all day .",
-                     "she go home yesterday ."],
+                     "she go home yesterday .", "the dogs barks loud ."],
         "ctx": ["we bought a cat.\tit likes the mat.", "a poem:\tby a child.", "the sky was grey.",
-                "her shift ended late."],
-        "rating": [4.0, 1.5, 3.5, 2.0]})
+                "her shift ended late.", "we heard the dogs."],
+        "rating": [4.0, 1.5, 3.5, 2.0, 2.5]})
     data = tmp_path / "ratings.csv"
     frame.to_csv(data, index=False)
     lm = load_model("smollm2-135m", dtype="float64", device="cpu")
