@@ -15,8 +15,10 @@ words of one text share a topic, a style and the model's fit, so they are not
 independent draws.
 
 Per-word means are fitted with statsmodels OLS; per-subject rows (a ``subject``
-column) with a statsmodels mixed model with random intercepts per subject, predicting
-held-out words with the fixed effects plus the subject's fitted intercept.
+column) with a statsmodels mixed model with crossed random intercepts by subject and by
+word (variance components, maximum likelihood), predicting held-out words with the fixed
+effects plus the subject's fitted intercept, with the by-word variance added to the
+residual variance (a held-out word's own effect is unknown).
 
 The columns were called ``item`` and ``position`` before; frames with those names (and
 without the new ones) are still read, with a :class:`DeprecationWarning`, for one release.
@@ -155,15 +157,40 @@ def _loglik_ols(train, test, columns):
     return sps.norm.logpdf(test["rt"].to_numpy(float), x_test @ fit.params, sigma)
 
 
+MIXED_CELLS = 50_000_000  # rows x (subjects + words): the dense random-effects design
+
+
 def _loglik_mixed(train, test, columns):
+    """Crossed random intercepts by subject and by word (item), maximum likelihood.
+
+    A held-out text's words are new, so their word effect is unknown: the predictive
+    mean is the fixed part plus the subject's fitted intercept, and the predictive
+    variance the residual variance plus the by-word variance.
+    """
+    from statsmodels.regression.mixed_linear_model import VCSpec
+
+    subjects, s_codes = np.unique(train["subject"].to_numpy(), return_inverse=True)
+    w_codes, word_keys = pd.factorize(pd.MultiIndex.from_frame(train[["item_id", "word_position"]]))
+    if len(train) * (len(subjects) + len(word_keys)) > MIXED_CELLS:
+        raise ProbingError(f"reading times: crossed random effects of {len(subjects)} subjects "
+                           f"and {len(word_keys)} words on {len(train)} rows need a dense design "
+                           f"past {MIXED_CELLS:,} cells; fit per-word means (no subject column) "
+                           "or fewer texts")
+    names = [[f"subject[{k}]" for k in range(len(subjects))],
+             [f"word[{k}]" for k in range(len(word_keys))]]
+    mats = [[np.eye(len(subjects))[s_codes]], [np.eye(len(word_keys))[w_codes]]]
     x_train = sm.add_constant(train[columns].to_numpy(float), has_constant="add")
-    fit = sm.MixedLM(train["rt"].to_numpy(float), x_train,
-                     groups=train["subject"].to_numpy()).fit(reml=False)
-    intercepts = {g: float(np.asarray(v)[0]) for g, v in fit.random_effects.items()}
+    fit = sm.MixedLM(train["rt"].to_numpy(float), x_train, groups=np.zeros(len(train)),
+                     exog_vc=VCSpec(["subject", "word"], [[n] for n in names], mats)).fit(
+                         reml=False)
+    effects = fit.random_effects[0]
+    # the effects follow the components' order: the subjects' come first
+    intercepts = dict(zip(subjects, effects.to_numpy(float)[:len(subjects)], strict=True))
     x_test = sm.add_constant(test[columns].to_numpy(float), has_constant="add")
     offset = test["subject"].map(intercepts).fillna(0.0).to_numpy(float)
     mean = x_test @ np.asarray(fit.fe_params) + offset
-    return sps.norm.logpdf(test["rt"].to_numpy(float), mean, np.sqrt(fit.scale))
+    sd = np.sqrt(fit.scale + float(fit.vcomp[1]))
+    return sps.norm.logpdf(test["rt"].to_numpy(float), mean, sd)
 
 
 def compute_delta_loglik(words, *, spillover=SPILLOVER, predictor="surprisal", cv=None,

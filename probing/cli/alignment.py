@@ -116,4 +116,35 @@ def run_fresh(args):
     print(table[keep].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
-REGISTRY = (add_fresh,)
+def add_compare_reading(sub):
+    p = sub.add_parser("compare-reading",
+                       help="paired delta-LL test of two reading-times runs on the same words",
+                       description="Read two run folders of the same reading-times paradigm "
+                       "(two models, or the same model with other options that keep the same "
+                       "words) and compare their held-out delta log-likelihood word by word: "
+                       "the mean difference (first minus second, nats per word), a paired "
+                       "bootstrap interval over texts and a t-test on the per-text mean "
+                       "differences. Prints one row; --out writes it as CSV.")
+    p.add_argument("first", type=Path, help="run folder with reading.csv")
+    p.add_argument("second", type=Path, help="run folder with reading.csv")
+    p.add_argument("--n-boot", dest="n_boot", type=int, default=None,
+                   help="bootstrap resamples (default the package's N_BOOT)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None, help="CSV file to write the row to")
+    p.set_defaults(func=run_compare_reading)
+
+
+def run_compare_reading(args):
+    from probing._core.defaults import N_BOOT
+    from probing.pipeline.alignment_reading import compare_reading_runs
+
+    row = compare_reading_runs(args.first, args.second, n_boot=args.n_boot or N_BOOT,
+                               random_state=args.seed)
+    if args.out is not None:
+        from probing._core.io import write_table
+
+        write_table(row, args.out)  # atomic
+    print(row.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+
+
+REGISTRY = (add_fresh, add_compare_reading)

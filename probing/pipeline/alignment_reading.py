@@ -78,3 +78,29 @@ def reading_layer(stimuli, tokens, n_boot, seed, *, baseline, analysis):
                                   random_state=seed).assign(measure="surprisal")
     summary = pd.concat([summary, paired], ignore_index=True)
     return detail[["item_id", "word_position", "surprisal", "fold", "delta_loglik"]], summary
+
+
+def compare_reading_runs(first, second, *, n_boot, random_state):
+    """Paired delta-LL comparison of two run folders' ``reading.csv`` on the same words.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row of :func:`~probing.alignment.reading_effects.compare_delta_loglik`, the
+        runs' models named in ``measure``.
+    """
+    from pathlib import Path
+
+    from probing._core.errors import ProbingError
+
+    tables = []
+    for folder in (first, second):
+        path = Path(folder) / "reading.csv"
+        if not path.is_file():
+            raise ProbingError(f"{folder}: no reading.csv; give the run folder of a "
+                               "reading-times paradigm")
+        tables.append(pd.read_csv(path))
+    names = tuple(f"{t['model'].iloc[0]} ({Path(f).name})" if "model" in t and len(t) else
+                  Path(f).name for t, f in zip(tables, (first, second), strict=True))
+    return compare_delta_loglik(tables[0], tables[1], names=names, n_boot=n_boot,
+                                random_state=random_state)

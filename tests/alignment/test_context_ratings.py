@@ -180,3 +180,26 @@ def test_unigram_corpus_bad_input(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ProbingError, match="bin.txt: unigram corpus cannot be read as UTF-8"):
         count_unigrams(binary)
+
+
+@pytest.mark.integration
+def test_context_scores_equal_the_api_on_the_default_model(tmp_path):
+    """SmolLM2-135M-Instruct (GGUF Q4_1, de-quantised, here to float64): run == API."""
+    from probing.models import load_model
+
+    frame = pd.DataFrame({
+        "ID": [1, 2, 3, 4, 5],
+        "sentence": ["the cat sat on the mat .", "mat the on sat cat the", "it rained all day .",
+                     "she go home yesterday .", "the dogs barks loud ."],
+        "ctx": ["we bought a cat.\tit likes the mat.", "a poem:\tby a child.", "the sky was grey.",
+                "her shift ended late.", "we heard the dogs."],
+        "rating": [4.0, 1.5, 3.5, 2.0, 2.5]})
+    data = tmp_path / "ratings.csv"
+    frame.to_csv(data, index=False)
+    lm = load_model("smollm2-135m", dtype="float64", device="cpu")
+    tables = _run(_paradigm(tmp_path, data), lm, tmp_path / "run", batch_size=2)
+    detail = tables["acceptability"].set_index("stimulus_id")
+    expected = _reference(lm, frame)
+    np.testing.assert_allclose(detail.loc[expected.index, "logprob_sum"], expected["sum"],
+                               rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(detail.loc[expected.index, "n_tokens"], expected["size"])

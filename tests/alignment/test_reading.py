@@ -138,13 +138,23 @@ def test_mixed_model_fold_matches_statsmodels(rng):
     held = (scored["fold"] == 0).to_numpy()
     cols = ["length", "frequency", "word_position", "length_lag1", "frequency_lag1", "surprisal",
             "surprisal_lag1"]
-    train, test = scored.loc[~held], scored.loc[held]
-    fit = sm.MixedLM(train["rt"], sm.add_constant(train[cols]), groups=train["subject"]).fit(
-        reml=False)
-    offset = test["subject"].map({g: v.iloc[0] for g, v in fit.random_effects.items()})
-    mean = sm.add_constant(test[cols]) @ fit.fe_params + offset
-    expected = sps.norm.logpdf(test["rt"], mean, np.sqrt(fit.scale))
-    np.testing.assert_allclose(scored.loc[held, "loglik_full"], expected, rtol=1e-6)
+    train = scored.loc[~held].assign(one=1, word=lambda t: t["item_id"].astype(str) + "_"
+                                     + t["word_position"].astype(str))
+    test = scored.loc[held]
+    # independent reference: the formula interface, crossed subject and word components
+    formula = "rt ~ " + " + ".join(cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.MixedLM.from_formula(formula, train, groups="one", re_formula="0",
+                                      vc_formula={"subject": "0 + C(subject)",
+                                                  "word": "0 + C(word)"}).fit(reml=False)
+    effects = fit.random_effects[1]
+    offset = test["subject"].map({s: effects[f"subject[C(subject)[{s}]]"]
+                                  for s in train["subject"].unique()})
+    mean = sm.add_constant(test[cols]) @ fit.fe_params.to_numpy() + offset
+    word_var = fit.vcomp[list(fit.model.exog_vc.names).index("word")]
+    expected = sps.norm.logpdf(test["rt"], mean, np.sqrt(fit.scale + word_var))
+    np.testing.assert_allclose(scored.loc[held, "loglik_full"], expected, rtol=1e-4)
 
 
 def test_bad_resample(rng):

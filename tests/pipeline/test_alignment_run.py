@@ -171,3 +171,23 @@ def test_bad_reading_option_fails_before_the_model_loads(tmp_path, rng, capsys, 
     err = capsys.readouterr().err.strip()
     assert "--exclude: ['lines'] is not allowed; allowed: a list of text_edge" in err
     assert len(err.splitlines()) == 1
+
+
+def test_compare_reading_two_runs(tmp_path, gpt2, make_lm, rng, capsys):
+    path = _reading_paradigm(tmp_path, rng)
+    _run(path, gpt2, tmp_path / "a")
+    _run(path, make_lm("llama", max_positions=512), tmp_path / "b")
+    out = tmp_path / "cmp.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["compare-reading", str(tmp_path / "a"), str(tmp_path / "b"), "--n-boot",
+                     "200", "--out", str(out)])
+    assert code == 0
+    row = pd.read_csv(out).iloc[0]
+    a = pd.read_csv(tmp_path / "a" / "reading.csv").dropna(subset=["delta_loglik"])
+    b = pd.read_csv(tmp_path / "b" / "reading.csv").dropna(subset=["delta_loglik"])
+    assert row["value"] == pytest.approx((a["delta_loglik"].to_numpy()
+                                          - b["delta_loglik"].to_numpy()).mean())
+    assert row["n"] == len(a) and row["n_texts"] == 3
+    assert main(["compare-reading", str(tmp_path / "a"), str(tmp_path)]) == 2
+    assert "no reading.csv" in capsys.readouterr().err
