@@ -88,7 +88,8 @@ def match_length(stimuli, halves, nuisance, n_tokens, contrast, options):
     for half in sorted(set(halves)):
         kept = int((keep & (halves == half)).sum()) // 2
         if kept < 2:
-            raise ProbingError(f"match_length: half {half!r} keeps {kept} stimuli per condition "
+            raise ProbingError(f"match_length: half {str(half)!r} keeps {kept} stimuli per "
+                               f"condition "
                                f"(need 2): the conditions barely overlap in token count")
     summary.update(n_kept={c: int((keep & (conditions == c)).sum()) for c in contrast},
                    n_dropped=int((~keep).sum()),

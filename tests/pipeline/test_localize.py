@@ -257,3 +257,16 @@ def test_alkhamissi_recipe_cuts_texts_to_12_tokens(model_dir, tmp_path):  # noqa
     for sid, text in zip(stimuli["stimulus_id"], stimuli["text"], strict=True):
         assert original[sid].startswith(text)
         assert (text != original[sid]) == (sid in manifest["truncated_stimuli"])
+
+
+def test_match_length_without_partners_is_refused_in_one_line():
+    from probing.pipeline.localize_inputs import match_length
+
+    # token counts as in the default model: non-word lists far longer than the sentences
+    options = LocalizeOptions(match_length=True)
+    stimuli, contrast, halves = check_localize_inputs(FEDORENKO, options)
+    n_tokens = np.where(stimuli.table["condition"] == "sentences", 12, 24)
+    n_tokens[:3] = 24  # a few partners, in one half only
+    with pytest.raises(ProbingError, match=r"^match_length: half 'run[12]' keeps [01] stimuli per "
+                                           r"condition \(need 2\): the conditions barely overlap"):
+        match_length(stimuli, halves, pd.DataFrame(), n_tokens, contrast, options)
