@@ -174,6 +174,17 @@ def test_region_model_equals_fit_mixed_model_on_that_region(rng, region):
     assert interaction["p_val"] < 0.01
 
 
+def test_region_model_test_defaults_to_by_item_and_is_selectable(rng):
+    # every item has every cell: auto runs the by-item test; wald and satterthwaite on request
+    scores, stimuli = _factorial_regions(rng)
+    for test, expected in [(None, "by_item"), ("wald", "wald"), ("satterthwaite", "satterthwaite")]:
+        kwargs = {} if test is None else {"test": test}
+        out = fit_region_model(scores, stimuli, region="verb", factors=["wh", "gap"], **kwargs)
+        assert out["test"].eq(expected).all(), (test, out["test"].unique())
+    with pytest.raises(ProbingError, match="test must be one of"):
+        fit_region_model(scores, stimuli, region="verb", factors=["wh"], test="lrt")
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"region": 9}, "no rows for region_number 9"),
     ({"region": "subj"}, "no rows for region 'subj'"),

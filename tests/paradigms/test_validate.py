@@ -437,6 +437,8 @@ CASES = [
      "conditions", 11, re.escape("needs 'sentences' and at least one control condition")),
     ("conditions-no-control", _edit("localizer", ("[sentences, word_lists, nonwords]", "[sentences, sentences]")),
      "conditions", 11, re.escape("needs 'sentences' and at least one control condition")),
+    ("mixed-test-unknown", _edit("factorial", ("items_per_cell: 2\n", "items_per_cell: 2\nmixed_test: lrt\n")),
+     "mixed_test", 21, re.escape("must be one of auto, by_item, satterthwaite, wald, got 'lrt'")),
 ]
 
 
@@ -509,3 +511,8 @@ def test_the_first_error_in_file_order_of_rules(text, expected, paradigm_file):
     with pytest.raises(SpecError) as err:
         parse_paradigm(_resolve(text), path=paradigm_file)
     assert str(err.value).endswith(expected)
+
+
+def test_mixed_test_field_is_kept(paradigm_file):
+    text = _edit("factorial", ("items_per_cell: 2\n", "items_per_cell: 2\nmixed_test: wald\n"))
+    assert parse_paradigm(_resolve(text), path=paradigm_file).mixed_test == "wald"

@@ -69,6 +69,11 @@ def test_coverage_at_8_items_x_3_pairs_with_item_effects():
     assert abs(coverage - 0.95) < 4 * np.sqrt(0.95 * 0.05 / n_sims)
 
 
+def test_intervals_warn_with_few_items(rng):
+    with pytest.warns(FewItemsWarning, match="patching: 5 items"):
+        item_intervals(rng.normal(size=(5, 2)), np.ones((5, 2)), what="patching")
+
+
 def test_check_n_items_warns_below_the_minimum():
     with pytest.warns(FewItemsWarning, match="patching: 8 items"):
         assert check_n_items(8, "patching") == 8
