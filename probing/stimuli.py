@@ -39,8 +39,6 @@ KINDS = ("minimal_pairs", "factorial", "rsa", "localizer", "labels", "ratings", 
 # The roles every chat template knows; a dialogue may add named agents rendered as one of
 # them (see probing.paradigms.dialogue).
 CHAT_ROLES = ("system", "user", "assistant", "tool")
-# How a dialogue's messages become text: the model's chat template, or plain lines.
-RENDERINGS = ("model", "plain")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from probing._core.errors import ProbingError
 
 __all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
-           "POOLINGS", "SITES", "STORE_DTYPES", "check_pooling"]
+           "POOLINGS", "RENDERINGS", "SITES", "STORE_DTYPES", "TIE_RULES", "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 SITES = ("resid_post", "mlp_out", "attn_out")
@@ -28,6 +28,10 @@ CORRECTIONS = ("holm", "bonferroni", "fdr_bh")
 MODEL_DTYPES = ("float32", "float64", "float16", "bfloat16")
 #: dtypes activations are stored in.
 STORE_DTYPES = ("float16", "float32", "float64")
+#: What a tied minimal pair scores (the exact test leaves ties out either way).
+TIE_RULES = ("incorrect", "half", "correct")
+#: How a dialogue's messages become text: the model's chat template, or plain lines.
+RENDERINGS = ("model", "plain")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

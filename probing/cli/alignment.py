@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from probing._core.defaults import TIES
+from probing._core.values import TIE_RULES
 from probing.cli.commands import add_model_options, load_from_args
 
 
@@ -85,7 +87,8 @@ def add_fresh(sub):
                    help="folder of the fresh paradigm files (default: the shipped paradigms)")
     p.add_argument("--limit", type=int, default=None,
                    help="published pairs per phenomenon (default: all in the folder)")
-    p.add_argument("--ties", default="incorrect", choices=["incorrect", "half", "correct"])
+    p.add_argument("--ties", default=TIES, choices=list(TIE_RULES),
+                   help=f"what a tied pair scores (default {TIES}; the exact test leaves ties out)")
     p.add_argument("--correction", default="holm", choices=["holm", "bonferroni", "fdr_bh"],
                    help="correction across the phenomena's difference tests (default holm)")
     p.add_argument("--out", type=Path, default=Path("runs/fresh_vs_published"))

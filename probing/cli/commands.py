@@ -9,9 +9,8 @@ from pathlib import Path
 from probing._core.defaults import MIXED_TESTS, TIES
 from probing._core.errors import ProbingError
 from probing._core.layers import parse_layers
-from probing._core.values import MODEL_DTYPES, SITES
+from probing._core.values import MODEL_DTYPES, RENDERINGS, SITES, TIE_RULES
 from probing.commands.parser import DeprecatedFlag
-from probing.stimuli import RENDERINGS
 
 __all__ = ["SITES", "add_deprecated_flag", "add_max_memory", "add_model_options",
            "check_layers_syntax", "load_from_args", "max_memory"]
@@ -145,7 +144,7 @@ def add_model_options(p, *, deprecated_dtype=True):
 def _add_scoring_options(p):
     p.add_argument("--reduction", default="sum", choices=["sum", "mean"],
                    help="pair comparison on summed (default) or per-token mean log-probability")
-    p.add_argument("--ties", default=TIES, choices=["incorrect", "half", "correct"],
+    p.add_argument("--ties", default=TIES, choices=list(TIE_RULES),
                    help=f"what a tied pair scores (default {TIES}; the exact test leaves ties out)")
     p.add_argument("--mixed-test", default=None, choices=MIXED_TESTS,
                    help="factorial designs: the mixed model's test (default: the paradigm's "

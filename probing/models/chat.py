@@ -20,8 +20,8 @@ import dataclasses
 import hashlib
 
 from probing._core.errors import ProbingError
+from probing._core.values import RENDERINGS
 from probing.paradigms.dialogue import speaker_label
-from probing.stimuli import RENDERINGS
 
 __all__ = ["RENDERINGS", "chat_messages", "chat_token_ids", "render_chat", "render_for_model"]
 

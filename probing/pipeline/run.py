@@ -15,6 +15,7 @@ from probing._core.defaults import MIXED_TESTS, N_BOOT
 from probing._core.defaults import TIES as DEFAULT_TIES
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
+from probing._core.values import RENDERINGS, TIE_RULES
 from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
 from probing.paradigms.alignment_options import resolve_alignment_options
@@ -30,10 +31,8 @@ from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.measures import behaviour_tables
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
 from probing.pipeline.sources import load_source
-from probing.stimuli import RENDERINGS
 
 REDUCTIONS = ("sum", "mean")
-TIES = ("incorrect", "half", "correct")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,8 +81,8 @@ class RunOptions:
             raise ProbingError(f"mixed_test {self.mixed_test!r}: allowed {', '.join(MIXED_TESTS)}")
         if self.reduction not in REDUCTIONS:
             raise ProbingError(f"reduction {self.reduction!r}: allowed {', '.join(REDUCTIONS)}")
-        if self.ties not in TIES:
-            raise ProbingError(f"ties {self.ties!r}: allowed {', '.join(TIES)}")
+        if self.ties not in TIE_RULES:
+            raise ProbingError(f"ties {self.ties!r}: allowed {', '.join(TIE_RULES)}")
         if self.batch_size < 1:
             raise ProbingError(f"batch_size must be >= 1, got {self.batch_size}")
 
