@@ -50,6 +50,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--limit-patch", type=int, default=20)
+    parser.add_argument("--paradigm", type=Path, default=PARADIGM,
+                        help="a minimal-pair paradigm with a subject_number factor")
+    parser.add_argument("--readout", default="logit_diff", choices=["sentence", "logit_diff"],
+                        help="patch and mediate read-out (logit_diff: every pair usable)")
+    parser.add_argument("--split", type=float, default=0.5,
+                        help="mediate: fraction of items the top heads are selected on")
     parser.add_argument("--patch-layers", default="all")
     parser.add_argument("--limit-mediate", type=int, default=8)
     parser.add_argument("--mediate-layers", default="2,5,8,11,14,17,20,23,26,29")
@@ -99,8 +105,9 @@ def _ablate(lm, args):
 
 def _patch(lm, args):
     start = time.perf_counter()
-    table = run_patch(PARADIGM, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
-        contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers))["patching"]
+    table = run_patch(args.paradigm, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
+        contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers,
+        readout=args.readout))["patching"]
     print(f"patch {time.perf_counter() - start:.0f} s", flush=True)
     rows = table[table["metric"] == "restored_fraction"]
     print(rows.pivot(index="layer", columns="position", values="effect").round(2).to_string())
@@ -110,10 +117,11 @@ def _patch(lm, args):
 
 def _mediate(lm, args):
     start = time.perf_counter()
-    tables = run_mediate(PARADIGM, lm, args.out / "mediate", argv=sys.argv,
+    tables = run_mediate(args.paradigm, lm, args.out / "mediate", argv=sys.argv,
                          options=CausalOptions(contrast="subject_number", mediators="heads",
                                                layers=args.mediate_layers,
-                                               limit=args.limit_mediate, top_k=5))
+                                               limit=args.limit_mediate, top_k=5,
+                                               readout=args.readout, split=args.split))
     print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
     print(tables["top_mediators"].round(3).to_string(index=False))
     print(tables["mediation_joint"].round(3).to_string(index=False))

@@ -95,9 +95,19 @@ _COLUMNS = {
     # causal analyses' own tables (probing.causal, probing.models)
     "run": ("str", "patch_pairs: `source` or `target` (a member's plain run) or `patched`"),
     "member": ("str", "patch_pairs: whose tokens a log-probability sums (`source`, `target`)"),
-    "alignment": ("str", "patching: how the members' tokens are aligned (`token`, or "
-                         "`word_last_token` when their token counts differ)"),
+    "alignment": ("str", "patching: how the members' tokens are aligned, through their "
+                         "words (`token`: every word splits alike, token by token; `word`: "
+                         "a word split differently aligns its first and last tokens)"),
     "n_candidates": ("int", "attribution screen: cells the screen ranked"),
+    "n_items": ("int", "items (the units resampled) behind an interval; fewer than 20 warn"),
+    "clean": ("float", "patching: read-out (good minus bad) of the pair's clean run"),
+    "corrupted": ("float", "patching: read-out of the pair's corrupted run"),
+    "patched": ("float", "patching: read-out of the pair's run with the cell patched"),
+    "restored": ("float", "patching: (patched - corrupted) / (clean - corrupted) of one pair"),
+    "reason": ("str", "why a pair was excluded (one line)"),
+    "split": ("str", "mediation: the items a pair belongs to: `selection` (the top "
+                     "mediators are ranked on them), `test` (their effects are measured on "
+                     "them) or `both` (`--split 1`)"),
     "from_position": ("str", "crossover: the position the effect leaves"),
     "to_position": ("str", "crossover: the position the effect moves to"),
     "from_effect": ("float", "crossover: effect at `from_position`"),
@@ -268,7 +278,10 @@ _TABLES = {
             "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
             "n_stimuli"),
     "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
-                 "ci_high", "n_pairs"),
+                 "ci_high", "n_pairs", "n_items"),
+    "patching_pairs": ("pair_id", "item_id", "direction", "layer", "site", "position", "head",
+                       "clean", "corrupted", "patched", "effect", "restored"),
+    "excluded_pairs": ("pair_id", "item_id", "reason"),
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),
     "mediation": ("layer", "site", "position", "head", "unit", "metric", "effect", "ci_low",
                   "ci_high", "n"),
@@ -277,10 +290,12 @@ _TABLES = {
     "mediation_joint": ("k", "metric", "effect", "ci_low", "ci_high", "n"),
     "top_mediators": ("layer", "site", "position", "head", "unit", "rank", "effect"),
     "top_units": ("rank", "layer", "site", "unit"),
+    "mediation_split": ("pair_id", "item_id", "split"),
     "ablation": ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high", "p_val",
                  "p_corr", "correction", "n", "n_sets"),
     "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
+    "random_sets": ("set", "layer", "site", "unit"),
     "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
     "reading_exclusions": ("rule", "n_excluded", "n"),
     "reading": ("stimulus_id", "word_index", "word", "char_start", "char_end", "item_id",

@@ -65,9 +65,11 @@ from probing.causal.patching import (
 )
 from probing.causal.plotting import plot_patching, plot_unit_effects
 from probing.causal.runs import (
+    PAIR_EFFECT_COLUMNS,
     RUN_COLUMNS,
     PatchingRuns,
     build_patching_runs,
+    patching_pairs,
     summarize_patching,
 )
 from probing.causal.units import (
@@ -86,6 +88,7 @@ __all__ = [
     "LESION_COLUMNS",
     "MEDIATION_COLUMNS",
     "MEDIATION_METRICS",
+    "PAIR_EFFECT_COLUMNS",
     "PATCHING_COLUMNS",
     "PATCHING_METRICS",
     "RUN_COLUMNS",
@@ -110,6 +113,7 @@ __all__ = [
     "mediation_effects",
     "normal_null_pvalue",
     "patching_effects",
+    "patching_pairs",
     "plot_lesion",
     "plot_patching",
     "plot_unit_effects",

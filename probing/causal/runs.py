@@ -21,7 +21,8 @@ from probing._core.errors import ProbingError
 from probing.causal._checks import check_choice
 from probing.causal.patching import patching_effects
 
-__all__ = ["RUN_COLUMNS", "PatchingRuns", "build_patching_runs", "summarize_patching"]
+__all__ = ["PAIR_EFFECT_COLUMNS", "RUN_COLUMNS", "PatchingRuns", "build_patching_runs",
+           "patching_pairs", "summarize_patching"]
 
 #: Columns of the adapter's table that are read (``unit`` may be absent: -1, whole sites).
 RUN_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "member", "logprob")
@@ -188,3 +189,48 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
                             layers=runs.layers, positions=runs.positions, heads=runs.heads,
                             sites=runs.sites, groups=items, n_boot=n_boot, ci=ci,
                             random_state=random_state)
+
+
+#: Columns of :func:`patching_pairs`.
+PAIR_EFFECT_COLUMNS = ("pair_id", "direction", "layer", "site", "position", "head", "clean",
+                       "corrupted", "patched", "effect", "restored")
+
+
+def patching_pairs(table, *, clean="source", good="source"):
+    """One row per pair and patched cell: what ``patching_effects`` averages, per pair.
+
+    ``clean``, ``corrupted`` and ``patched`` are the read-outs (good minus bad) of the
+    pair's clean, corrupted and patched runs; ``effect = patched - base`` (``base`` the
+    run that was patched: corrupted when denoising, clean when noising) and ``restored =
+    (patched - corrupted) / (clean - corrupted)`` (NaN when clean equals corrupted). It
+    shows which pairs carry a cell's mean.
+
+    Examples
+    --------
+    >>> runs = ["source", "source", "target", "target", "patched", "patched"]
+    >>> table = pd.DataFrame({"pair_id": "p", "run": runs, "layer": [-1] * 4 + [1, 1],
+    ...                       "site": [""] * 4 + ["mlp_out"] * 2,
+    ...                       "position": [-1] * 4 + [0, 0], "head": -1,
+    ...                       "member": ["source", "target"] * 3,
+    ...                       "logprob": [-1.0, -4.0, -5.0, -2.0, -1.5, -3.5]})
+    >>> rows = patching_pairs(table)
+    >>> rows[["clean", "corrupted", "patched", "effect", "restored"]].to_numpy().tolist()
+    [[3.0, -3.0, 2.0, 5.0, 0.8333333333333334]]
+    """
+    check_choice("patching_pairs", "clean", clean, _MEMBERS)
+    _check_table(table)
+    plain = _readout(table[table["run"] != "patched"], ["pair_id", "run"], good)
+    reads = plain.pivot(index="pair_id", columns="run", values="readout")
+    clean_reads = reads["source" if clean == "source" else "target"]
+    corrupted = reads["target" if clean == "source" else "source"]
+    cells = _readout(table[table["run"] == "patched"],
+                     ["pair_id", "layer", "site", "position", "head"], good)
+    cells = cells.rename(columns={"readout": "patched"})
+    cells["clean"] = cells["pair_id"].map(clean_reads)
+    cells["corrupted"] = cells["pair_id"].map(corrupted)
+    base = cells["corrupted"] if clean == "source" else cells["clean"]
+    gap = (cells["clean"] - cells["corrupted"]).replace(0.0, np.nan)
+    cells = cells.assign(direction="denoising" if clean == "source" else "noising",
+                         effect=cells["patched"] - base,
+                         restored=(cells["patched"] - cells["corrupted"]) / gap)
+    return cells[list(PAIR_EFFECT_COLUMNS)]

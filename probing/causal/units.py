@@ -58,8 +58,9 @@ def check_unit_table(units, *, n_units=None, layers=None, sites=None, name="unit
     for column in ("layer", "unit"):
         values = pd.to_numeric(out[column], errors="coerce")
         if values.isna().any() or (values != np.round(values)).any():
-            raise ProbingError(f"{name}: {column} must hold whole numbers, got "
-                               f"{out.loc[values.isna() | (values != np.round(values)), column].iloc[0]!r}")
+            bad = out.loc[values.isna() | (values != np.round(values)), column].iloc[0]
+            bad = bad.item() if isinstance(bad, np.generic) else bad
+            raise ProbingError(f"{name}: {column} must hold whole numbers, got {bad!r}")
         out[column] = values.astype(np.int64)
     _check_range(out, name, n_units, layers, sites)
     if out.duplicated(list(UNIT_COLUMNS)).any():

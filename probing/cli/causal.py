@@ -36,7 +36,15 @@ def _add_pairs(p):
     p.add_argument("--positions", default="regions", choices=["regions", "tokens"],
                    help="one position per region (its last token; default) or per token")
     p.add_argument("--region", default=None, metavar="NAME",
-                   help="only this region's position (with --positions regions), e.g. noun")
+                   help="only this region's position (with --positions regions), e.g. noun, "
+                   "or answer (the position that predicts the answer)")
+    p.add_argument("--region-token", default="last", choices=["last", "first"],
+                   help="a region's position is its last token (default) or its first, "
+                   "in each member")
+    p.add_argument("--readout", default="sentence", choices=["sentence", "logit_diff"],
+                   help="sentence: summed log-probability of each member (members must split "
+                   "every word alike; default); logit_diff: good minus bad answer token's "
+                   "logit where the answer is predicted (members of any length)")
 
 
 def _options(args, **extra):
@@ -47,11 +55,21 @@ def _options(args, **extra):
                          batch_size=args.batch_size, seed=args.seed, **extra)
 
 
+def _pair_options(args):
+    return {"contrast": args.contrast, "positions": args.positions, "region": args.region,
+            "region_token": args.region_token, "readout": args.readout}
+
+
 def _run(args, command, runner, options, **kwargs):
     """Check the output folder, then run ``runner`` with the model loaded only if needed."""
     out = _out(args, command)
+
+    def loader():
+        return load_from_args(args)
+
+    loader.model_name = args.model  # its configuration is read before the weights load
     with provisional_folder(out.parent):  # a default runs/ made here is removed on failure
-        tables = runner(args.file, lambda: load_from_args(args), out, options=options,
+        tables = runner(args.file, loader, out, options=options,
                         force=args.force, argv=["probing", *sys.argv[1:]], **kwargs)
     return out, tables
 
@@ -88,12 +106,13 @@ def run_patch_command(args):
     from probing.pipeline.causal import run_patch
 
     options = _options(args, per_head=args.per_head, direction=args.direction,
-                       contrast=args.contrast, positions=args.positions, region=args.region)
+                       **_pair_options(args))
     out, tables = _run(args, "patch", run_patch, options)
     table = tables["patching"]
-    rows = table[table["metric"] == "restored_fraction"]
+    rows = table[(table["metric"] == "restored_fraction") & table["effect"].notna()]
     best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
-    print(f"wrote {out}/ (patching.csv, {len(tables['patch_pairs'])} pairs)")
+    print(f"wrote {out}/ (patching.csv, patching_pairs.csv, {len(tables['patch_pairs'])} "
+          f"pairs; {len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)")
     print("largest restored fraction per position:")
     _show(best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]])
 
@@ -116,6 +135,9 @@ def add_mediate(sub):
                    help="site of layers and units: resid_post (default), resid_pre, "
                    "attn_out, mlp_out, head_out; heads are always head_out")
     p.add_argument("--top-k", type=int, default=5, help="size of the joint set (default 5)")
+    p.add_argument("--split", type=float, default=0.5,
+                   help="fraction of items the top-k are selected on (default 0.5); their "
+                   "joint effect is measured on the other items (1: the same, biased)")
     p.set_defaults(func=run_mediate_command)
 
 
@@ -126,10 +148,11 @@ def run_mediate_command(args):
     if args.mediators == "heads" and args.site not in (None, "head_out"):
         raise ProbingError(f"--site {args.site}: --mediators heads patches head_out; give "
                            f"--mediators layers or units for another site")
-    options = _options(args, contrast=args.contrast, positions=args.positions,
-                       region=args.region, mediators=args.mediators, top_k=args.top_k)
+    options = _options(args, mediators=args.mediators, top_k=args.top_k, split=args.split,
+                       **_pair_options(args))
     out, tables = _run(args, "mediate", run_mediate, options)
-    print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv)")
+    print(f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv, "
+          f"mediation_split.csv: top-k selected on some items, tested on the others)")
     _show(tables["top_mediators"].drop(columns=["model", "paradigm"]))
     _show(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]])
 
@@ -140,7 +163,8 @@ def add_ablate(sub):
                        "with a true 'selected' when that column exists) at every position and "
                        "compare the paradigm's behaviour with the plain run and with N random "
                        "sets matched per layer and site; write DIR/manifest.json, "
-                       "ablation.csv, ablation_behaviour.csv, ablation_null.csv, units.csv "
+                       "ablation.csv, ablation_behaviour.csv, ablation_null.csv, units.csv, "
+                       "random_sets.csv "
                        "and ablation.png.")
     _add_common(p, site=False)
     p.add_argument("--units", type=Path, required=True, metavar="TABLE",

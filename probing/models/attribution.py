@@ -71,7 +71,7 @@ def attribute_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=Fals
     shape, layers = _check_options(lm, site, layers, per_head)
     runs = prepare_pairs(lm, pairs, site, layers, batch_size)  # the exact sweep's inputs
     ids, aligned, recorded = runs.ids, runs.aligned, runs.recorded
-    inputs, tokens = runs.t_inputs, runs.t_tokens
+    inputs, tokens = runs.t_inputs, [np.asarray(t.token_ids) for t in runs.targets]
     points = [(site, layer) for layer in layers]
     use_positions = accepts_position_ids(lm.model)
     heads = range(shape.n_heads) if per_head else [-1]

@@ -28,16 +28,21 @@ def copy_slices(shape, site, per_head, units):
     return [(-1, u) for u in units]
 
 
-def chosen_positions(runs, positions):
-    """Per pair, the indices into its aligned target positions that are swept."""
+def chosen_positions(ids, aligned, positions):
+    """Per pair, the indices into its aligned target positions that are swept.
+
+    ``ids``: the pairs' ids; ``aligned``: per pair ``(source, target, rule)`` positions.
+    Checked before any forward pass: every position asked must be an aligned input
+    position of its pair.
+    """
     if positions is None:
-        return [list(range(len(a[1]))) for a in runs.aligned]
-    unknown = set(positions) - set(runs.ids)
+        return [list(range(len(a[1]))) for a in aligned]
+    unknown = set(positions) - set(ids)
     if unknown:
         raise ProbingError(f"patch_pairs: positions names pair(s) {sorted(unknown, key=str)[:3]}"
                            f" that are not in pairs")
     chosen = []
-    for pid, (_, t_pos, _) in zip(runs.ids, runs.aligned, strict=True):
+    for pid, (_, t_pos, _) in zip(ids, aligned, strict=True):
         wanted = [int(p) for p in positions.get(pid, ())]
         missing = [p for p in wanted if p not in t_pos]
         if missing:

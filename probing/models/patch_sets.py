@@ -44,7 +44,17 @@ def _check_cells(cells, per_head, shape, site):
     return cells
 
 
-def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
+def _check_positions(cells, ids, aligned):
+    """Every cell's position must be an aligned input position of at least one pair."""
+    have = set().union(*(set(t_pos) for _, t_pos, _ in aligned))
+    missing = sorted({c[1] for c in cells} - have)
+    if missing:
+        raise ProbingError(f"patch_set: position {missing[0]} is no aligned input position of "
+                           f"any pair (pairs {', '.join(map(str, ids[:3]))}...); positions "
+                           f"are target token indices")
+
+
+def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_size=16):
     """Run each target member with every cell of ``cells`` patched from its source member.
 
     Parameters
@@ -57,8 +67,11 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
         Target token positions (as ``patch_pairs``' ``position``) at layers of ``site``;
         ``head`` -1 patches the whole site, ``>= 0`` one head of ``head_out``; ``unit``
         (default -1: all) patches one unit of the site's vector. A position a pair lacks
-        after alignment is skipped for that pair.
+        after alignment is skipped for that pair; a position no pair has is refused
+        before any forward pass.
     site : str, default "resid_post"
+    readout : {"sentence", "logit_diff"}, default "sentence"
+        As for :func:`~probing.models.patch_pairs`.
     batch_size : int, default 16
 
     Returns
@@ -73,11 +86,12 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
     if per_head and site != "head_out":
         raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
     cells = _check_cells(cells, per_head, shape, site)
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size)
+    runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout, check=lambda aligned:
+                         _check_positions(cells, pairs["pair_id"].tolist(), aligned))
     ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
     rows = []
     with torch.inference_mode():
-        rows += _plain(lm, ids, runs.sources, runs.targets, aligned, batch_size)
+        rows += _plain(lm, runs, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
             inputs = [t_inputs[i] for i in indices]
@@ -89,8 +103,7 @@ def patch_set(lm, pairs, cells, *, site="resid_post", batch_size=16):
             with edit_points(lm.model.base_model, edits):
                 batch = _Targets(lm, inputs, use_positions)
             reads = _read(batch.logits, batch.batch.columns,
-                          [[runs.s_tokens[i] for i in indices],
-                           [runs.t_tokens[i] for i in indices]],
+                          [runs.reads[i]["target"] for i in indices],
                           list(range(len(indices))), lm.device)
             for r, i in enumerate(indices):
                 base = (ids[i], "patched", -1, site, -1, -1, -1, aligned[i][2])

@@ -14,10 +14,17 @@ runs one full forward per (pair, layer, position); this one
 The numbers equal the naive loop's (``score_tokens`` with a ``patch`` intervention) to
 float rounding; the tests check that on GPT-2 and Llama with grouped-query attention.
 
-Alignment: members with the same number of tokens are aligned token by token. Otherwise
-they are aligned by whitespace word, the last token of each word standing for it (the
-rule is recorded in the ``alignment`` column); members with different numbers of words
-cannot be aligned and raise an error naming the pair.
+Alignment: members are aligned through their whitespace words, each member on its own
+(:mod:`probing.models.patch_align`): never by raw token index, since two members with as
+many tokens may split their words differently. A pair that cannot be aligned one to one
+is refused with its reason.
+
+Read-outs (``readout``): ``sentence`` sums each member's tokens over the whole run (the
+other member's tokens are read on a run only where the two token sequences correspond
+one to one, rule ``token``; else NaN); ``logit_diff`` reads, at the position that
+predicts each member's answer token (the first differing token of the last differing
+word), the log-probability of the source's and of the target's answer token, whose
+difference is the logit difference; it needs no equal lengths.
 """
 
 from __future__ import annotations
@@ -29,59 +36,18 @@ import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
-from probing.interventions import SITES, Intervention, check_against_model, whitespace_words
-from probing.models.alignment import encode_texts
+from probing.interventions import SITES, Intervention, check_against_model
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
 from probing.models.interventions import record_points
+from probing.models.patch_align import READOUTS, align_all
 from probing.models.patch_cells import chosen_positions, copy_slices
 from probing.models.sites import edit_points, find_family, model_shape
 
-__all__ = ["PATCH_COLUMNS", "align_members", "patch_pairs"]
+__all__ = ["PATCH_COLUMNS", "READOUTS", "patch_pairs"]
 
 PATCH_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "unit", "alignment",
                  "member", "logprob")
-
-
-def _last_tokens_of_words(encoded, text):
-    starts = [s for s, _ in encoded.spans]
-    last = []
-    for a, b in whitespace_words(text):
-        inside = [i for i, s in enumerate(starts) if a <= s < b]
-        last.append(inside[-1] if inside else -1)
-    return last
-
-
-def align_members(source_encoded, target_encoded, source, target, label="pair"):
-    """Aligned ``(source_positions, target_positions, rule)`` of two members' tokens.
-
-    Positions are token indices; only positions that are inputs of a causal scoring run
-    (every token but the last) are kept.
-    """
-    n_s, n_t = len(source_encoded.token_ids), len(target_encoded.token_ids)
-    if n_s == n_t:
-        return list(range(n_t - 1)), list(range(n_t - 1)), "token"
-    s_words = _last_tokens_of_words(source_encoded, source)
-    t_words = _last_tokens_of_words(target_encoded, target)
-    if len(s_words) != len(t_words) or -1 in s_words or -1 in t_words:
-        raise ProbingError(f"{label}: members have {n_s} and {n_t} tokens and {len(s_words)} "
-                           f"and {len(t_words)} words; cannot align them by token or word")
-    keep = [k for k, (s, t) in enumerate(zip(s_words, t_words, strict=True))
-            if s < n_s - 1 and t < n_t - 1]
-    return [s_words[k] for k in keep], [t_words[k] for k in keep], "word_last_token"
-
-
-def _check_pairs(pairs):
-    if not isinstance(pairs, pd.DataFrame) or not {"pair_id", "source", "target"} <= set(
-            pairs.columns):
-        raise ProbingError("pairs must be a table with columns pair_id, source, target")
-    if pairs["pair_id"].duplicated().any():
-        raise ProbingError(f"pairs: pair_id {pairs['pair_id'][pairs['pair_id'].duplicated()].iloc[0]!r} repeats")
-    for column in ("source", "target"):
-        bad = [p for p, t in zip(pairs["pair_id"], pairs[column], strict=True)
-               if not isinstance(t, str) or not t.strip()]
-        if bad:
-            raise ProbingError(f"pair {bad[0]!r}: {column} text is empty")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,9 +55,9 @@ class PairRuns:
     """What every patching run of a set of pairs shares (``patch_pairs``, ``patch_set``).
 
     ``aligned``: per pair, ``(source_positions, target_positions, rule)``; ``recorded``:
-    the sources' activations at each ``(site, layer)``; ``t_inputs``/``t_tokens``: the
-    targets' prediction inputs and tokens; ``s_tokens``: the source's tokens where the
-    members' token counts agree (else None: the source cannot be read on a target run).
+    the sources' activations at each ``(site, layer)``; ``t_inputs``: the targets'
+    prediction inputs; ``reads``: per pair, how a ``source`` and a ``target`` run is read
+    (:func:`read_plans`).
     """
 
     ids: list
@@ -100,24 +66,22 @@ class PairRuns:
     aligned: list
     recorded: dict
     t_inputs: list
-    t_tokens: list
-    s_tokens: list
+    reads: list
 
 
-def prepare_pairs(lm, pairs, site, layers, batch_size):
-    """Check and encode the pairs, align their members and record the sources' sites."""
-    _check_pairs(pairs)
-    ids = pairs["pair_id"].tolist()
-    sources = encode_texts(lm.tokenizer, pairs["source"].tolist())
-    targets = encode_texts(lm.tokenizer, pairs["target"].tolist())
-    aligned = [align_members(s, t, st, tt, f"pair {pid!r}") for s, t, st, tt, pid in zip(
-        sources, targets, pairs["source"], pairs["target"], ids, strict=True)]
+def prepare_pairs(lm, pairs, site, layers, batch_size, readout="sentence", check=None):
+    """Check and encode the pairs, align their members and record the sources' sites.
+
+    ``check(aligned)`` runs after the alignment and before any forward pass.
+    """
+    sources, targets, aligned, reads = align_all(lm, pairs, readout)
+    if check is not None:
+        check(aligned)
     recorded = record_points(lm, sources, [(site, layer) for layer in layers],
                              batch_size=batch_size)
-    t_inputs, t_tokens = prediction_inputs(lm, targets)
-    s_tokens = [np.asarray(s.token_ids) if len(s.token_ids) == len(t.token_ids) else None
-                for s, t in zip(sources, targets, strict=True)]
-    return PairRuns(ids, sources, targets, aligned, recorded, t_inputs, t_tokens, s_tokens)
+    t_inputs, _ = prediction_inputs(lm, targets)
+    return PairRuns(pairs["pair_id"].tolist(), sources, targets, aligned, recorded, t_inputs,
+                    reads)
 
 
 def _select_rows(value, rows, n):
@@ -200,25 +164,24 @@ class _Targets:
         return torch.cat([self.logits[rows, :first_column].to(tail.dtype), tail], dim=1)
 
 
-def _read(logits, columns, token_sets, rows, device):
-    """Summed log-prob of each token set (per copy ``c``: ``token_sets[k][rows[c]]``, or
-    NaN where that entry is None)."""
-    out = []
-    lengths = [len(columns[r]) for r in rows]
-    flat_rows = torch.cat([torch.full((n,), c) for c, n in enumerate(lengths)]).to(device)
-    flat_cols = torch.cat([torch.as_tensor(columns[r]) for r in rows]).to(device)
+def _read(logits, columns, plans, rows, device):
+    """Per copy ``c`` (batch row ``rows[c]``, read by ``plans[rows[c]]``): the summed
+    log-prob of the source's and of the target's tokens (NaN where not readable)."""
+    picked = [np.asarray(columns[r])[plans[r][0]] for r in rows]
+    flat_rows = torch.cat([torch.full((len(p),), c) for c, p in enumerate(picked)]).to(device)
+    flat_cols = torch.as_tensor(np.concatenate(picked), device=device)
     chosen = []
-    for tokens in token_sets:
-        ids = [tokens[r] if tokens[r] is not None else np.zeros(len(columns[r]), int)
-               for r in rows]
+    for which in (1, 2):
+        ids = [plans[r][which] if plans[r][which] is not None else np.zeros(len(p), int)
+               for r, p in zip(rows, picked, strict=True)]
         flat_ids = torch.as_tensor(np.concatenate(ids), dtype=torch.long, device=device)
         chosen.append(logits[flat_rows, flat_cols, flat_ids].to(torch.float64))
-    lse = logsumexp_(logits)[flat_rows, flat_cols].to(torch.float64)
-    for tokens, values in zip(token_sets, chosen, strict=True):
+    lse = logsumexp_(logits)[flat_rows, flat_cols].to(torch.float64)  # overwrites logits
+    out = []
+    for which, values in zip((1, 2), chosen, strict=True):
         sums = torch.zeros(len(rows), dtype=torch.float64, device=device).index_add_(
-            0, flat_rows, values - lse)
-        sums = sums.cpu().numpy()
-        sums[[tokens[r] is None for r in rows]] = np.nan
+            0, flat_rows, values - lse).cpu().numpy()
+        sums[[plans[r][which] is None for r in rows]] = np.nan
         out.append(sums)
     return out
 
@@ -245,7 +208,7 @@ def _plain_rows(pid, run, alignment, reads):
 
 
 def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, units=None,
-                positions=None, batch_size=16, copies_per_forward=64):
+                positions=None, readout="sentence", batch_size=16, copies_per_forward=64):
     """Patch every (layer, position[, head or unit]) of each target member from its source.
 
     Parameters
@@ -267,6 +230,11 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
     positions : mapping of pair_id -> sequence of int, optional
         Sweep only these target positions of each pair (default every aligned position);
         a per-unit sweep costs one copy per unit, so it is usually restricted to a region.
+        A position that is no aligned input position of its pair is refused before any
+        forward pass.
+    readout : {"sentence", "logit_diff"}, default "sentence"
+        What ``logprob`` sums (module docstring): every token of the member, or the
+        member's answer token at the position that predicts it.
     batch_size : int, default 16
         Target members per plain forward.
     copies_per_forward : int, default 64
@@ -278,50 +246,55 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
         ``PATCH_COLUMNS``: ``pair_id``; ``run`` (``patched``, or the unpatched
         ``source``/``target`` run); ``layer``, ``site``, ``position`` (target token
         index), ``head`` (-1 when not per head), ``unit`` (-1 when not per unit; -1 in
-        all four for unpatched runs); ``alignment`` (``token`` or ``word_last_token``); ``member`` (``source`` or
-        ``target``: whose tokens are read); ``logprob`` (sum over the member's tokens
-        of the run's log-probabilities; NaN when the members' token counts differ and
-        the run's input is the other member's).
+        all four for unpatched runs); ``alignment`` (``token`` or ``word``: see
+        :mod:`probing.models.patch_align`); ``member`` (``source`` or ``target``: whose
+        tokens are read); ``logprob`` (sum over the member's tokens of the run's
+        log-probabilities, or its answer token's with ``logit_diff``; NaN, with the
+        sentence read-out, when the run's input is the other member and the two token
+        sequences do not correspond one to one).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"pair_id": ["a"], "source": ["The keys are here."],
+    ...                       "target": ["The key is here."]})
+    >>> table = patch_pairs(lm, pairs, layers=[6], readout="logit_diff")  # doctest: +SKIP
     """
     shape, layers = _check_options(lm, site, layers, per_head)
     slices = copy_slices(shape, site, per_head, units)
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size)
-    chosen = chosen_positions(runs, positions)
+    chosen = []
+    runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout,
+                         check=lambda aligned: chosen.extend(
+                             chosen_positions(pairs["pair_id"].tolist(), aligned, positions)))
     rows = []
     with torch.inference_mode():
-        rows += _plain(lm, runs.ids, runs.sources, runs.targets, runs.aligned, batch_size)
+        rows += _plain(lm, runs, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
             batch = _Targets(lm, [runs.t_inputs[i] for i in indices], use_positions)
             sweep = _Sweep(lm, batch, indices, runs, shape, site, slices, chosen)
             for layer in layers:
                 rows += sweep.layer(layer, runs.ids, copies_per_forward,
-                                    [runs.s_tokens[i] for i in indices],
-                                    [runs.t_tokens[i] for i in indices])
+                                    [runs.reads[i]["target"] for i in indices])
     table = pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
     table.attrs["patching"] = {"site": site, "layers": layers, "per_head": per_head,
-                               "per_unit": units is not None, "model": dict(lm.provenance)}
+                               "per_unit": units is not None, "readout": readout,
+                               "model": dict(lm.provenance)}
     return table
 
 
-def _plain(lm, ids, sources, targets, aligned, batch_size):
-    """Each unpatched run read with both members' tokens (where the lengths agree)."""
+def _plain(lm, runs, batch_size):
+    """Each unpatched run read as ``runs.reads`` says (both members where readable)."""
     rows = []
     use_positions = accepts_position_ids(lm.model)
-    for run, inputs_of, other in (("source", sources, targets), ("target", targets, sources)):
-        inputs, own = prediction_inputs(lm, inputs_of)
+    for run, encoded in (("source", runs.sources), ("target", runs.targets)):
+        inputs, _ = prediction_inputs(lm, encoded)
         for indices in plan_batches([len(x) for x in inputs], batch_size=batch_size):
             batch = _Targets(lm, [inputs[i] for i in indices], use_positions)
-            same = [np.asarray(other[i].token_ids) if len(other[i].token_ids) == len(own[i])
-                    else None for i in indices]
-            reads = _read(batch.logits, batch.batch.columns, [same, [own[i] for i in indices]],
+            reads = _read(batch.logits, batch.batch.columns,
+                          [runs.reads[i][run] for i in indices],
                           list(range(len(indices))), lm.device)
-            if run == "target":
-                pairs_reads = zip(reads[0], reads[1], strict=True)
-            else:
-                pairs_reads = zip(reads[1], reads[0], strict=True)
-            for k, (read_source, read_target) in zip(indices, pairs_reads, strict=True):
-                rows += _plain_rows(ids[k], run, aligned[k][2], (read_source, read_target))
+            for k, read_s, read_t in zip(indices, *reads, strict=True):
+                rows += _plain_rows(runs.ids[k], run, runs.aligned[k][2], (read_s, read_t))
     return rows
 
 
@@ -337,14 +310,14 @@ class _Sweep:
         return [(r, k, h, u) for r, i in enumerate(self.indices) for k in self.chosen[i]
                 for h, u in self.slices]
 
-    def layer(self, layer, ids, per_forward, s_tokens, t_tokens):
+    def layer(self, layer, ids, per_forward, plans):
         start, on_input = _start(self.site, layer, self.shape.n_layers)
         copies, out = self._copies(), []
         for first in range(0, len(copies), per_forward):
             chunk = copies[first: first + per_forward]
             logits = self._run(layer, start, on_input, chunk)
-            reads = _read(logits, self.batch.batch.columns, [s_tokens, t_tokens],
-                          [c[0] for c in chunk], self.lm.device)
+            reads = _read(logits, self.batch.batch.columns, plans, [c[0] for c in chunk],
+                          self.lm.device)
             for (r, k, h, u), read_s, read_t in zip(chunk, *reads, strict=True):
                 i = self.indices[r]
                 base = (ids[i], "patched", layer, self.site, self.aligned[i][1][k], h, u,

@@ -26,6 +26,7 @@ from probing.pipeline.causal_inputs import (
     check_units_on_model,
     load_stimuli,
     load_unit_table,
+    shape_before_loading,
 )
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
@@ -118,6 +119,37 @@ def _interventions(units, op, means, head_dim):
     return out
 
 
+def _whole_heads(units, head_dim):
+    """``{layer: heads}`` when every unit of ``units`` is a ``head_out`` unit of a whole
+    head (all ``head_dim`` of its units), else None."""
+    if not (units["site"] == "head_out").all():
+        return None
+    heads = units.assign(head=units["unit"] // head_dim)
+    sizes = heads.groupby(["layer", "head"]).size()
+    if not (sizes == head_dim).all():
+        return None
+    return {int(layer): sorted(int(h) for h in group["head"].unique())
+            for layer, group in heads.groupby("layer")}
+
+
+def _random_sets(given, shape, options, sample_matched_units):
+    """The null's random sets: whole random heads of the same layers when the set is
+    whole heads (a head is compared with heads, not with scattered units), else units
+    matched per (layer, site)."""
+    heads = _whole_heads(given, shape.head_dim)
+    if heads is None:
+        return sample_matched_units(_pool(given, shape), given, n_sets=options.n_sets,
+                                    random_state=options.random_state)
+    rng = np.random.default_rng(options.random_state)
+    rows = []
+    for s in range(options.n_sets):
+        for layer, chosen in sorted(heads.items()):
+            for head in rng.permutation(shape.n_heads)[:len(chosen)]:
+                rows += [(s, layer, "head_out", int(head) * shape.head_dim + u)
+                         for u in range(shape.head_dim)]
+    return pd.DataFrame(rows, columns=["set", "layer", "site", "unit"])
+
+
 def _pool(units, shape):
     frames = []
     for (site, layer), _ in units.groupby(["site", "layer"], sort=True):
@@ -135,7 +167,9 @@ def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv
         ``ablation`` (per phenomenon and metric, the ``given`` and ``random`` rows of
         :func:`probing.causal.ablation_test`), ``ablation_behaviour`` (mean measure of the
         plain run, the given set and the random sets), ``ablation_null`` (each random
-        set's effect), ``units`` (the set ablated).
+        set's effect), ``units`` (the set ablated) and ``random_sets`` (``set, layer,
+        site, unit``: the random sets of the null; whole random heads of the same layers
+        when the set ablated is whole heads of ``head_out``).
     """
     from probing.causal import ablation_test, sample_matched_units
     from probing.models.sites import model_shape
@@ -147,12 +181,14 @@ def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv
     spec, stimuli = load_stimuli(paradigm_path, options, kinds=("minimal_pairs", "factorial"),
                                  command="ablate")
     stimuli = _limit(stimuli, options.limit)
+    early = shape_before_loading(lm)
+    if early is not None:  # unit 9999 fails here, before the weights load
+        check_units_on_model(given, early, units)
     lm = resolve_model(lm)
     shape = model_shape(lm)
     check_units_on_model(given, shape, units)
     means = _means(lm, stimuli, given, options) if options.op == "mean" else None
-    sets = sample_matched_units(_pool(given, shape), given, n_sets=options.n_sets,
-                                random_state=options.random_state)
+    sets = _random_sets(given, shape, options, sample_matched_units)
     meta, baseline = _score(lm, stimuli, [], options)
     _, ablated = _score(lm, stimuli, _interventions(given, options.op, means, shape.head_dim),
                         options)
@@ -161,6 +197,7 @@ def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv
             for _, group in sets.groupby("set", sort=True)]
     tables = _tables(meta, baseline, ablated, null, options, ablation_test)
     tables["units"] = given
+    tables["random_sets"] = sets  # the null, auditable: every random set ablated
     tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
     manifest = build_manifest(paradigm_path=paradigm_path,
                               seed=spec.seed if options.seed is None else options.seed,

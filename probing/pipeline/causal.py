@@ -1,11 +1,14 @@
 """``probing patch`` and ``probing mediate``: activation patching and causal mediation on a
 minimal-pair paradigm, written to a run folder in one piece.
 
-Both read, on every run, ``logprob(good member's tokens) - logprob(other member's
-tokens)``, summed over the sentence (``patch_pairs``' read-out). Tokens the members share
-cancel within a run, so the read-out is the preference for the good member's differing
-words. It needs both members' log-probabilities on the same run, so pairs whose members
-tokenize to different lengths are left out (counted in the manifest). Inputs are checked
+Both read, on every run, ``logprob(good member) - logprob(other member)``: with
+``readout="sentence"`` summed over the sentence (tokens the members share cancel within a
+run, so the read-out is the preference for the good member's differing words; it needs
+members whose words split alike), with ``readout="logit_diff"`` the logit difference of
+the two answer tokens at the position that predicts them. Members are aligned through
+their words and each region is located in each member on its own
+(:mod:`probing.pipeline.causal_pairs`); pairs that cannot be are excluded, counted in the
+manifest and listed with a reason in ``excluded_pairs.csv``. Inputs are checked
 (:mod:`probing.pipeline.causal_inputs`) before the model loads; layer ranges as soon as
 its shape is known, before any forward pass.
 """
@@ -14,8 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
-import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
@@ -26,19 +29,37 @@ from probing.pipeline.causal_inputs import (
     CausalOptions,
     build_pairs,
     load_stimuli,
-    region_positions,
     resolve_layers,
+    shape_before_loading,
 )
+from probing.pipeline.causal_pairs import require_contrast, screen_pairs
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 
 __all__ = ["run_mediate", "run_patch"]
 
+#: Intervals from fewer items than this come with a warning (and ``n_items`` is written).
+MIN_ITEMS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    spec: object
+    stimuli: object
+    pairs: pd.DataFrame
+    where: pd.DataFrame | None
+    excluded: pd.DataFrame
+    spans: dict
+    lm: object
+    layers: list
+    site: str
+    info: dict
+
 
 def _prepare(paradigm_path, lm, out, options, force, command):
-    """Everything checked, then the model, then the pairs both members can be read on."""
-    from probing.models import encode_texts
+    """Everything checked, then the model, then the pairs aligned word by word."""
     from probing.models.sites import model_shape
+
 
     check_run_folder(out, force=force)
     spec, stimuli = load_stimuli(paradigm_path, options, command=command)
@@ -47,47 +68,41 @@ def _prepare(paradigm_path, lm, out, options, force, command):
     if options.positions == "regions" and stimuli.regions is None:
         raise ProbingError(f"{paradigm_path}: has no regions; use --positions tokens")
     _check_region(paradigm_path, stimuli, options.region)
+    require_contrast(pairs, stimuli, options, f"{paradigm_path}")
+    early = shape_before_loading(lm)
+    if early is not None:  # --layers 99 fails here, before the weights load
+        resolve_layers(options.layers, early.layer_range(site))
     lm = resolve_model(lm)
     shape = model_shape(lm)
     layers = resolve_layers(options.layers, shape.layer_range(site))
-    source = encode_texts(lm.tokenizer, pairs["source"].tolist())
-    target = encode_texts(lm.tokenizer, pairs["target"].tolist())
-    same = np.array([len(s.token_ids) == len(t.token_ids) for s, t in zip(source, target,
-                                                                         strict=True)])
-    if not same.any():
-        raise ProbingError(f"{spec.name}: no pair has members with equal token counts; "
-                           f"the read-out needs both members' tokens on one run")
-    # --limit counts usable pairs: the first N, in stimulus order, both members can be read on
-    use = same & (np.cumsum(same) <= (options.limit or len(same)))
-    spans = {"source": [s.spans for s, k in zip(source, use, strict=True) if k],
-             "target": [t.spans for t, k in zip(target, use, strict=True) if k]}
-    seen = np.arange(len(same)) <= (np.flatnonzero(use)[-1])
-    info = {"n_pairs": int(use.sum()), "pairs_left_out_token_counts": int((~same & seen).sum()),
-            "pairs_left_out_ids": pairs.loc[~same & seen, "pair_id"].tolist(),
+    screened = screen_pairs(lm, pairs, stimuli, options)
+    info = {"n_pairs": len(screened.pairs), "n_pairs_excluded": len(screened.excluded),
+            "n_items": int(screened.pairs["item_id"].nunique()), "readout": options.readout,
             "layers": layers, "site": site, "contrast": options.contrast}
-    return spec, stimuli, pairs[use].reset_index(drop=True), spans, lm, layers, site, info
+    if info["n_items"] < MIN_ITEMS:
+        warnings.warn(f"{info['n_items']} items: intervals from fewer than {MIN_ITEMS} items "
+                      f"are unreliable", stacklevel=3)
+    return _Prepared(spec, stimuli, screened.pairs, screened.where, screened.excluded,
+                     screened.spans, lm, layers, site, info)
 
 
 def _check_region(paradigm_path, stimuli, region):
     if region is None:
         return
-    names = list(pd.unique(stimuli.regions["region"]))
+    names = [*pd.unique(stimuli.regions["region"]), "answer"]
     if region not in names:
         raise ProbingError(f"{paradigm_path}: --region {region!r} is no region of it; allowed "
                            f"{', '.join(map(str, names))}")
 
 
-def _where(pairs, stimuli, spans, options):
-    """``pair_id, position, label`` of the swept positions (None: every token)."""
-    if options.positions == "tokens":
+def _where(where, options, member):
+    """``pair_id, position, label`` of the swept positions in ``member`` (None: tokens)."""
+    if where is None:
         return None
-    where = region_positions(pairs, stimuli.regions, spans)
-    # a region ending on the last token is no input of a scoring run: nothing to patch
-    n_tokens = dict(zip(pairs["pair_id"], map(len, spans), strict=True))
-    where = where[where["position"] < where["pair_id"].map(n_tokens) - 1]
     if options.region is not None:
         where = where[where["label"].str.split(":", n=1).str[1] == options.region]
-    return where.reset_index(drop=True)
+    return pd.DataFrame({"pair_id": where["pair_id"], "position": where[f"{member}_position"],
+                         "label": where["label"]}).reset_index(drop=True)
 
 
 def _relabel(table, where):
@@ -100,8 +115,9 @@ def _relabel(table, where):
 
 
 def _position_order(table):
-    def key(values):
-        return values.map(lambda v: int(str(v).split(":")[0]) if ":" in str(v) else int(v))
+    def key(values):  # the answer position of region n sorts before the region's own
+        return values.map(lambda v: int(str(v).split(":")[0]) - 0.5 * str(v).endswith(
+            ":answer") if ":" in str(v) else int(v))
     return table.sort_values(["position"], key=key, kind="stable").sort_values(
         [c for c in ("direction", "site", "layer") if c in table], kind="stable",
         ignore_index=True)
@@ -116,11 +132,12 @@ def _sweep(lm, pairs, where, *, layers, site, per_head, options, units=None):
     """One patching sweep, only at the positions of ``where``, relabelled by region."""
     from probing.models import patch_pairs
 
-    positions = None if where is None else {
-        pid: group["position"].tolist() for pid, group in where.groupby("pair_id", sort=False)}
+    positions = None if where is None else {  # a position under two labels runs once
+        pid: sorted(set(group["position"])) for pid, group in where.groupby("pair_id",
+                                                                          sort=False)}
     table = patch_pairs(lm, pairs[["pair_id", "source", "target"]], layers=layers, site=site,
                         per_head=per_head, units=units, positions=positions,
-                        batch_size=options.batch_size)
+                        readout=options.readout, batch_size=options.batch_size)
     return _relabel(table, where)
 
 
@@ -147,30 +164,36 @@ def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
         ``pairs`` (the pairs patched) and ``patching`` (the columns of
         :data:`probing.causal.PATCHING_COLUMNS`, then ``model, paradigm``).
     """
-    from probing.causal import summarize_patching
+    from probing.causal import patching_pairs, summarize_patching
 
     options = options or CausalOptions()
     started = now()
-    spec, stimuli, pairs, spans, lm, layers, site, info = _prepare(
-        paradigm_path, lm, out, options, force, "patch")
+    prep = _prepare(paradigm_path, lm, out, options, force, "patch")
+    pairs, lm = prep.pairs, prep.lm
     directions = ["denoising", "noising"] if options.direction == "both" else [options.direction]
     groups = pairs.set_index("pair_id")["item_id"]
-    frames = []
+    frames, per_pair = [], []
     for direction in directions:
         run_pairs = pairs if direction == "denoising" else _swap(pairs)
-        where = _where(run_pairs, stimuli,
-                       spans["target" if direction == "denoising" else "source"], options)
-        table = _sweep(lm, run_pairs, where, layers=layers, site=site,
+        where = _where(prep.where, options,
+                       "target" if direction == "denoising" else "source")
+        table = _sweep(lm, run_pairs, where, layers=prep.layers, site=prep.site,
                        per_head=options.per_head, options=options)
         member = "source" if direction == "denoising" else "target"  # the good one
         frames.append(summarize_patching(table, clean=member, good=member, groups=groups,
                                          n_boot=options.n_boot,
                                          random_state=options.random_state))
+        per_pair.append(patching_pairs(table, clean=member, good=member))
     patching = _position_order(pd.concat(frames, ignore_index=True))
+    items = pd.concat(per_pair, ignore_index=True)
+    items.insert(1, "item_id", items["pair_id"].map(groups))
     tables = {"patch_pairs": pairs[["pair_id", "item_id", "phenomenon", "source", "target"]],
-              "patching": patching}
-    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
-    manifest = _manifest(paradigm_path, spec, options, lm, started, argv, info)
+              "patching": patching.assign(n_items=prep.info["n_items"]),
+              "patching_pairs": _position_order(items),
+              "excluded_pairs": prep.excluded}
+    tables = {k: add_identity(v, model=lm.name, paradigm=prep.spec.name)
+              for k, v in tables.items()}
+    manifest = _manifest(paradigm_path, prep.spec, options, lm, started, argv, prep.info)
     _write(out, tables, manifest, _patching_figures(tables["patching"], options.per_head))
     return tables
 
@@ -254,22 +277,27 @@ def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None)
 
     options = options or CausalOptions()
     started = now()
-    spec, stimuli, pairs, spans, lm, layers, site, info = _prepare(
-        paradigm_path, lm, out, options, force, "mediate")
+    prep = _prepare(paradigm_path, lm, out, options, force, "mediate")
+    pairs, lm, site = prep.pairs, prep.lm, prep.site
     per_head = options.mediators == "heads"
     units = None
     if options.mediators == "units":
-        shape = model_shape(lm)
-        units = range(shape.width(site))
-    sweep = {"layers": layers, "site": site, "per_head": per_head, "options": options,
+        units = range(model_shape(lm).width(site))
+    sweep = {"layers": prep.layers, "site": site, "per_head": per_head, "options": options,
              "units": units}
     # NIE: mediators of x (the source) take x''s values: x' patched into x
-    nie = _sweep(lm, _swap(pairs), _where(_swap(pairs), stimuli, spans["source"], options),
-                 **sweep)
-    nde = _sweep(lm, pairs, _where(pairs, stimuli, spans["target"], options), **sweep)
-    tables, figure = mediate_tables(lm, pairs, nie, nde, spans=spans, stimuli=stimuli,
-                                    site=site, options=options)
-    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
-    manifest = _manifest(paradigm_path, spec, options, lm, started, argv, info)
+    x_where = _where(prep.where, options, "source")
+    nie = _sweep(lm, _swap(pairs), x_where, **sweep)
+    nde = _sweep(lm, pairs, _where(prep.where, options, "target"), **sweep)
+    tables, figure = mediate_tables(lm, pairs, nie, nde, where=x_where, site=site,
+                                    options=options)
+    tables["excluded_pairs"] = prep.excluded
+    split = tables["mediation_split"].drop_duplicates("item_id")["split"].value_counts()
+    info = {**prep.info, "n_items_selection": int(split.get("selection", 0)),
+            "n_items_test": int(split.get("test", 0)),
+            "selection_and_test_overlap": bool(split.get("both", 0))}
+    tables = {k: add_identity(v, model=lm.name, paradigm=prep.spec.name)
+              for k, v in tables.items()}
+    manifest = _manifest(paradigm_path, prep.spec, options, lm, started, argv, info)
     _write(out, tables, manifest, {"mediation.png": figure})
     return tables

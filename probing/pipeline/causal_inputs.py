@@ -10,9 +10,15 @@ of a two-level factor within an item (the other factors held): source = first le
 member and the target the bad one.
 
 Positions. ``positions="regions"`` (the default when the paradigm has regions) reports
-one position per region: the region's last token in the target member (the token that
-has seen the whole region), labelled ``<region_number>:<region>``; ``"tokens"`` keeps
-token indices.
+one position per region: the region's last token (``region_token="first"``: its first),
+found in each member on its own and aligned through the words
+(:mod:`probing.pipeline.causal_pairs`), labelled ``<region_number>:<region>``, and the
+answer position ``<n>:answer`` (the input that predicts the first differing token of the
+last differing word, region ``n``); ``"tokens"`` keeps token indices.
+
+Read-outs. ``readout="sentence"`` sums each member's log-probability over the sentence
+(members must split every word alike); ``"logit_diff"`` reads the good minus the bad
+answer token's logit at the answer position, so members of unequal length are usable.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.pipeline.sources import load_source
 
+#: Values of ``--readout`` (the adapter's ``READOUTS``; no torch import here).
+READOUTS = ("sentence", "logit_diff")
+
 __all__ = ["CausalOptions", "build_pairs", "check_layers", "load_unit_table", "region_positions"]
 
 SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
@@ -34,6 +43,7 @@ DIRECTIONS = ("denoising", "noising", "both")
 MEDIATORS = ("heads", "layers", "units")
 POSITIONS = ("regions", "tokens")
 OPS = ("zero", "mean")
+REGION_TOKENS = ("last", "first")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +51,8 @@ class CausalOptions:
     """Options of ``probing patch | mediate | ablate``; all are recorded in the manifest.
 
     ``limit`` keeps the first N pairs (patch, mediate) or items (ablate) in stimulus
-    order. ``n_sets`` random unit sets matched per (layer, site) form the ablation null.
+    order. ``split`` (mediate) is the fraction of items the top mediators are selected
+    on; their joint effect is measured on the other items (1: the same items, biased). ``n_sets`` random unit sets matched per (layer, site) form the ablation null.
     ``region`` (with ``positions="regions"``) sweeps only that region's position: a
     per-unit mediation sweep costs one patched copy per unit, layer and position.
     """
@@ -62,12 +73,16 @@ class CausalOptions:
     random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
+    readout: str = "sentence"
+    region_token: str = "last"
+    split: float = 0.5
 
     def __post_init__(self):
         for name, allowed in (("site", SITES), ("direction", DIRECTIONS),
-                              ("positions", POSITIONS), ("mediators", MEDIATORS), ("op", OPS)):
+                              ("positions", POSITIONS), ("mediators", MEDIATORS), ("op", OPS),
+                              ("readout", READOUTS), ("region_token", REGION_TOKENS)):
             if getattr(self, name) not in allowed:
-                raise ProbingError(f"--{name} {getattr(self, name)!r}: allowed "
+                raise ProbingError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: allowed "
                                    f"{', '.join(allowed)}")
         if self.region is not None and self.positions != "regions":
             raise ProbingError(f"--region {self.region}: needs --positions regions")
@@ -79,6 +94,9 @@ class CausalOptions:
                                    f"{getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
             raise ProbingError(f"--limit must be >= 1, got {self.limit}")
+        if not 0 < self.split <= 1:
+            raise ProbingError(f"--split must be in (0, 1] (the fraction of items that "
+                               f"select the top mediators), got {self.split}")
         if self.n_boot < 1:
             raise ProbingError(f"--n-boot must be >= 1, got {self.n_boot}")
         check_layers(self.layers)
@@ -224,6 +242,22 @@ def load_unit_table(path):
         raise ProbingError(f"--units {path}: layer and unit must be >= 0; got layer "
                            f"{int(negative['layer'].iloc[0])}, unit {int(negative['unit'].iloc[0])}")
     return table[["layer", "site", "unit"]]
+
+
+def shape_before_loading(lm):
+    """The model's shape from its configuration when ``lm`` is a loader that names it.
+
+    A loader with a ``model_name`` attribute (the CLI's) names an alias, ``.gguf`` file
+    or folder whose configuration is read without the weights
+    (:func:`probing.models.config_shape.config_shape`); anything else gives None and the
+    options are checked on the loaded model, before any forward pass.
+    """
+    name = getattr(lm, "model_name", None)
+    if name is None or hasattr(lm, "provenance"):
+        return None
+    from probing.models.config_shape import config_shape
+
+    return config_shape(name)
 
 
 def check_units_on_model(units, shape, path):

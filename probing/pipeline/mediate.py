@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.pipeline.causal_inputs import region_positions
 
-__all__ = ["mediate_tables"]
+__all__ = ["mediate_tables", "split_items"]
 
 MEDIATOR_COLUMNS = ("layer", "site", "position", "head", "unit")
 
@@ -44,16 +43,15 @@ def _arrays(nie, nde, site):
             meds[keep].reset_index(drop=True), indirect.pair_ids)
 
 
-def _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options):
+def _joint_reads(lm, pairs, pair_ids, top, where, site, options):
     """Read-out of each pair with every top mediator set to its value under x'."""
     from probing.models.patch_sets import patch_set
 
     x_pairs = pairs.set_index("pair_id").loc[pair_ids].reset_index()
-    if options.positions == "regions":
-        # positions in x, the target of the NIE sweep: x's regions with x's token spans
-        where = region_positions(x_pairs.assign(target_id=x_pairs["source_id"]),
-                                 stimuli.regions, _in_order(pairs, pair_ids, spans))
-        token = {(p, lab): pos for p, pos, lab in where.itertuples(index=False)}
+    if where is not None:
+        # positions in x, the target of the NIE sweep, located in x itself
+        token = {(p, lab): pos for p, pos, lab in where[["pair_id", "position", "label"]]
+                 .itertuples(index=False)}
     else:
         token = {(p, lab): int(lab) for p in pair_ids for lab in top["position"]}
     cells = {pid: tuple((int(r.layer), token[(pid, r.position)], int(r.head), int(r.unit))
@@ -63,20 +61,45 @@ def _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options):
         sub = x_pairs.set_index("pair_id").loc[list(group.index)].reset_index()
         swapped = sub.rename(columns={"source": "target", "target": "source"})
         table = patch_set(lm, swapped[["pair_id", "source", "target"]], list(chosen),
-                          site=site, batch_size=options.batch_size)
+                          site=site, readout=options.readout, batch_size=options.batch_size)
         patched = table[table["run"] == "patched"].pivot(index="pair_id", columns="member",
                                                          values="logprob")
         reads.update((patched["target"] - patched["source"]).to_dict())
     return np.array([reads[pid] for pid in pair_ids])
 
 
-def _in_order(pairs, pair_ids, spans):
-    order = pd.Index(pairs["pair_id"]).get_indexer(pair_ids)
-    return [spans["source"][i] for i in order]
+def split_items(groups, fraction, random_state):
+    """Boolean masks ``(select, test)`` over pairs: whole items on one side each.
+
+    ``fraction`` of the items (at least one, and at least one left) select the top
+    mediators; the rest test them. ``fraction=1`` selects and tests on every item (the
+    joint effect is then biased upwards: the manifest says so).
+
+    Examples
+    --------
+    >>> select, test = split_items(np.array([1, 1, 2, 2, 3, 3]), 0.5, 0)
+    >>> bool((select != test).all()), int(select.sum()) % 2
+    (True, 0)
+    """
+    groups = np.asarray(groups)
+    if fraction >= 1:
+        everything = np.ones(len(groups), bool)
+        return everything, everything
+    items = pd.unique(groups)
+    if len(items) < 2:
+        raise ProbingError(f"--split {fraction}: needs at least 2 items to select on some "
+                           f"and test on others; got {len(items)} (--split 1 selects and "
+                           f"tests on the same items, biased)")
+    order = np.random.default_rng(random_state).permutation(len(items))
+    n_select = min(max(1, round(fraction * len(items))), len(items) - 1)
+    chosen = set(items[order[:n_select]].tolist())
+    select = np.array([g in chosen for g in groups.tolist()])
+    return select, ~select
 
 
-def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, options):
-    """``mediation``, ``mediation_items``, ``mediation_joint`` (and ``top_units``), figure."""
+def mediate_tables(lm, pairs, nie, nde, *, where, site, options):
+    """``mediation`` (selection items), ``mediation_items`` and ``mediation_joint`` (test
+    items), ``top_mediators``, ``mediation_split`` (and ``top_units``), figure."""
     from probing.causal import (
         build_mediation_items,
         joint_effect,
@@ -87,24 +110,33 @@ def mediate_tables(lm, pairs, nie, nde, *, spans, stimuli, site, options):
 
     y_x, y_xprime, y_indirect, y_direct, meds, pair_ids = _arrays(nie, nde, site)
     groups = pairs.set_index("pair_id")["item_id"].reindex(pair_ids).to_numpy()
+    select, test = split_items(groups, options.split, options.random_state)
     boot = {"n_boot": options.n_boot, "random_state": options.random_state}
-    table = mediation_effects(y_x, y_xprime, y_indirect, y_direct=y_direct, mediators=meds,
-                              groups=groups, **boot)
+    # ranked on the selection items only; every effect of the top set on the test items
+    table = mediation_effects(y_x[select], y_xprime[select], y_indirect[select],
+                              y_direct=y_direct[select], mediators=meds,
+                              groups=groups[select], **boot)
     top = top_mediators(table, k=min(options.top_k, len(meds)))
-    where = {tuple(row): j for j, row in
-             enumerate(meds[list(MEDIATOR_COLUMNS)].itertuples(index=False))}
-    columns = [where[tuple(row)] for row in top[list(MEDIATOR_COLUMNS)].itertuples(index=False)]
-    y_joint = _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options)
-    joint = joint_effect(y_x, y_xprime, y_joint, y_indirect=y_indirect[:, columns],
-                         groups=groups, **boot)
-    items = build_mediation_items(y_x, y_xprime, y_indirect[:, columns],
-                                  y_direct=y_direct[:, columns],
+    where_med = {tuple(row): j for j, row in
+                 enumerate(meds[list(MEDIATOR_COLUMNS)].itertuples(index=False))}
+    columns = [where_med[tuple(row)]
+               for row in top[list(MEDIATOR_COLUMNS)].itertuples(index=False)]
+    test_ids = [pair_ids[i] for i in np.flatnonzero(test)]
+    y_joint = _joint_reads(lm, pairs, test_ids, top, where, site, options)
+    joint = joint_effect(y_x[test], y_xprime[test], y_joint,
+                         y_indirect=y_indirect[test][:, columns], groups=groups[test], **boot)
+    items = build_mediation_items(y_x[test], y_xprime[test], y_indirect[test][:, columns],
+                                  y_direct=y_direct[test][:, columns],
                                   mediators=meds.iloc[columns].reset_index(drop=True),
-                                  groups=groups)
-    items.insert(0, "pair_id", np.asarray(pair_ids, dtype=object)[items.pop("row")])
+                                  groups=groups[test])
+    items.insert(0, "pair_id", np.asarray(test_ids, dtype=object)[items.pop("row")])
+    split = pd.DataFrame({"pair_id": pair_ids, "item_id": groups,
+                          "split": np.where(select & test, "both",
+                                            np.where(select, "selection", "test"))})
     tables = {"mediation": table, "mediation_items": items,
               "mediation_joint": joint.assign(k=len(columns))[["k", *joint.columns]],
-              "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]]}
+              "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]],
+              "mediation_split": split}
     if options.mediators == "heads":
         tables["top_units"] = _head_units(top, model_shape(lm).head_dim)
     elif options.mediators == "units":

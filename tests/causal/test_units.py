@@ -81,3 +81,9 @@ def test_sampler_bad_input(units):
         sample_matched_units(small, small.iloc[[0, 1]], n_sets=3, exclude_selected=True)
     with pytest.raises(ProbingError, match="k must be a whole number"):
         select_units(np.zeros((2, 3)), k=7)
+
+
+def test_fractional_unit_message_prints_a_plain_number():
+    table = pd.DataFrame({"layer": [1], "site": ["resid_post"], "unit": [1.5]})
+    with pytest.raises(ProbingError, match=r"unit must hold whole numbers, got 1\.5$"):
+        check_unit_table(table)

@@ -9,7 +9,8 @@ from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
 from probing.models.alignment import encode_texts
-from probing.models.patching import PATCH_COLUMNS, align_members, patch_pairs
+from probing.models.patch_align import align_pair
+from probing.models.patching import PATCH_COLUMNS, patch_pairs
 
 PAIRS = pd.DataFrame({
     "pair_id": ["p1", "p2", "p3"],
@@ -62,17 +63,21 @@ def test_sweep_invariant_to_batching(make_lm):
                                equal_nan=True)
 
 
-def test_word_alignment_uses_the_last_token_of_each_word(make_lm):
+def test_word_alignment_pairs_the_same_word_in_both_members(make_lm):
     lm = make_lm("gpt2")
     source, target = "The keys to the cabinet", "The key to the cabinets"
     s, t = encode_texts(lm.tokenizer, [source, target])
     assert len(s.token_ids) != len(t.token_ids)
-    s_pos, t_pos, rule = align_members(s, t, source, target)
-    assert rule == "word_last_token"
-    for positions, enc, text in ((s_pos, s, source), (t_pos, t, target)):
-        ends = [enc.spans[p][1] for p in positions]
-        word_ends = [i for i, c in enumerate(text + " ") if c == " "][: len(positions)]
-        assert ends == word_ends
+    aligned = align_pair(s, t, source, target)
+    assert aligned.rule == "word"
+
+    def word(enc, text, p):
+        return len(text[: enc.spans[p][0]].split(" ")) - 1
+
+    assert [word(s, source, p) for p in aligned.source] == [
+        word(t, target, p) for p in aligned.target]
+    # the last token of every word but the last (no input position) is aligned
+    assert {3, 7, 10, 14} <= {t.spans[p][1] for p in aligned.target}
 
 
 @pytest.mark.parametrize(
@@ -93,7 +98,7 @@ def test_bad_options(make_lm, kwargs, message):
 def test_unalignable_pair_and_masked_model(make_lm):
     bad = pd.DataFrame({"pair_id": ["x"], "source": ["The cat sat."],
                         "target": ["The cat sat down there today."]})
-    with pytest.raises(ProbingError, match=r"pair 'x': members have .* cannot align"):
+    with pytest.raises(ProbingError, match=r"pair 'x': the members have 3 and 6 words"):
         patch_pairs(make_lm("gpt2"), bad)
     with pytest.raises(ProbingError, match="causal LM"):
         patch_pairs(make_lm("bert"), PAIRS)

@@ -38,7 +38,8 @@ def test_ablate_run_folder(gpt2, tmp_path):
                         options=CausalOptions(**FAST))
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "ablation.csv", "ablation_behaviour.csv",
-                            "ablation_null.csv", "units.csv", "ablation.png"])
+                            "ablation_null.csv", "units.csv", "random_sets.csv",
+                            "ablation.png"])
     table = pd.read_csv(tmp_path / "run" / "ablation.csv")
     assert list(table.columns) == [*ABLATION_COLUMNS, "model", "paradigm"]
     assert set(table["metric"]) == {"logprob_diff", "accuracy"}
@@ -169,3 +170,9 @@ def test_head_out_units_count_across_heads(gpt2, tmp_path):
                      CausalOptions(**FAST))
     assert float(got.iloc[0]) == pytest.approx(want["logprob_diff"].mean(), abs=1e-9)
     assert want["logprob_diff"].mean() != pytest.approx(plain["logprob_diff"].mean())
+    # the null of a whole head is whole heads of the same layer, written beside the result
+    sets = pd.read_csv(tmp_path / "run" / "random_sets.csv")
+    assert len(sets) == FAST["n_sets"] * head_dim and set(sets["layer"]) == {1}
+    for _, one in sets.groupby("set"):
+        heads = one["unit"] // head_dim
+        assert heads.nunique() == 1 and sorted(one["unit"] % head_dim) == list(range(head_dim))

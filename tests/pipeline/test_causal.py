@@ -15,7 +15,7 @@ from probing.pipeline.causal_inputs import CausalOptions
 from tests.conftest import PARADIGMS
 
 PARADIGM = PARADIGMS / "agreement_pp_attractor.yaml"
-FAST = {"limit": 6, "n_boot": 50, "batch_size": 8}
+FAST = {"limit": 6, "n_boot": 50, "batch_size": 8, "readout": "logit_diff"}
 
 
 @pytest.fixture
@@ -32,28 +32,39 @@ def test_patch_run_folder(llama, tmp_path):
     tables = run_patch(PARADIGM, llama, tmp_path / "run", options=options)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "patch_pairs.csv", "patching.csv",
+                            "patching_pairs.csv", "excluded_pairs.csv",
                             "patching_denoising_resid_post.png",
                             "patching_noising_resid_post.png"])
     table = pd.read_csv(tmp_path / "run" / "patching.csv")
-    assert list(table.columns) == [*PATCHING_COLUMNS, "model", "paradigm"]
+    assert list(table.columns) == [*PATCHING_COLUMNS, "n_items", "model", "paradigm"]
     assert set(table["direction"]) == {"denoising", "noising"}
     assert set(table["layer"]) == {0, 1, 2}
-    # positions are regions in stimulus order
-    assert list(pd.unique(table["position"]))[:4] == ["1:subject", "2:prep", "3:attractor",
-                                                      "4:verb"]
+    # positions are regions in stimulus order, the answer (what predicts the verb's first
+    # differing token) before the verb region's last token
+    assert list(pd.unique(table["position"]))[:5] == ["1:subject", "2:prep", "3:attractor",
+                                                      "4:answer", "4:verb"]
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     n = manifest["notes"]["n_pairs"]
-    assert n == 6 and manifest["notes"]["pairs_left_out_token_counts"] >= 0
+    excluded = pd.read_csv(tmp_path / "run" / "excluded_pairs.csv")
+    assert n == 6 and manifest["notes"]["n_pairs_excluded"] == len(excluded)
     assert (table["n_pairs"] == n).all() and len(tables["patch_pairs"]) == n
+    assert (table["n_items"] == manifest["notes"]["n_items"]).all()
+    # the per-pair table averages to the table's logprob_diff
+    per_pair = pd.read_csv(tmp_path / "run" / "patching_pairs.csv")
+    mean = per_pair.groupby(["direction", "layer", "position"])["effect"].mean()
+    diff = table[table["metric"] == "logprob_diff"].set_index(
+        ["direction", "layer", "position"])["effect"]
+    np.testing.assert_allclose(mean.loc[diff.index], diff, atol=1e-9)
 
 
 def test_patch_table_is_the_engine_and_the_analysis(llama, tmp_path):
     # patching.csv (token positions) = summarize_patching on patch_pairs, nothing added
-    options = CausalOptions(positions="tokens", site="mlp_out", layers="1,2", **FAST)
+    options = CausalOptions(positions="tokens", site="mlp_out", layers="1,2",
+                            contrast="subject_number", **FAST)
     tables = run_patch(PARADIGM, llama, tmp_path / "run", options=options)
     pairs = tables["patch_pairs"]
     raw = patch_pairs(llama, pairs[["pair_id", "source", "target"]], layers=[1, 2],
-                      site="mlp_out")
+                      site="mlp_out", readout="logit_diff")
     want = summarize_patching(raw, groups=pairs.set_index("pair_id")["item_id"], n_boot=50)
     got = tables["patching"][list(PATCHING_COLUMNS)]
     key = ["direction", "layer", "position", "metric"]
@@ -63,16 +74,31 @@ def test_patch_table_is_the_engine_and_the_analysis(llama, tmp_path):
     np.testing.assert_allclose(merged["ci_low"], merged["ci_low_want"], atol=1e-12)
 
 
-def test_own_pairs_cannot_show_an_effect(llama, tmp_path):
+def test_own_pairs_need_a_contrast_before_the_model_loads(tmp_path):
     # good and bad members differ at the verb only: every position before it is the same
-    # in both, and tokens after it are the same in both members (they cancel within a run)
-    tables = run_patch(PARADIGM, llama, tmp_path / "run", options=CausalOptions(**FAST))
-    table = tables["patching"]
-    assert set(table["position"]) >= {"1:subject", "4:verb"}
-    assert np.allclose(table.loc[table["metric"] == "logprob_diff", "effect"], 0, atol=1e-9)
-    contrast = run_patch(PARADIGM, llama, tmp_path / "run2",
-                         options=CausalOptions(contrast="subject_number", **FAST))["patching"]
-    assert (contrast["effect"].abs() > 1e-6).any()
+    # in both, and tokens after it cancel within a run, so every effect would be 0
+    message = (r"--contrast FACTOR is required .*allowed: subject_number, "
+               r"attractor_number")
+    for runner in (run_patch, run_mediate):
+        with pytest.raises(ProbingError, match=message):
+            runner(PARADIGM, never_loaded, tmp_path / "run", options=CausalOptions(**FAST))
+    assert not (tmp_path / "run").exists()
+
+
+def test_sentence_read_out_excludes_pairs_split_differently(llama, tmp_path):
+    # the tiny tokenizer splits most singular and plural nouns into different numbers of
+    # tokens: those pairs are listed with a reason, never patched token by token
+    options = CausalOptions(contrast="subject_number", readout="sentence", limit=2,
+                            n_boot=10, layers="1")
+    with pytest.warns(UserWarning, match="fewer than 20 items"):
+        run_patch(PARADIGM, llama, tmp_path / "run", options=options)
+    excluded = pd.read_csv(tmp_path / "run" / "excluded_pairs.csv")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["notes"]["n_pairs"] == 2
+    assert manifest["notes"]["n_pairs_excluded"] == len(excluded) > 10
+    assert excluded["reason"].str.contains(r"has \d+ and \d+ tokens: the sentence").all()
+    kept = pd.read_csv(tmp_path / "run" / "patch_pairs.csv")["pair_id"]
+    assert not set(kept) & set(excluded["pair_id"])
 
 
 def test_per_head_patching(llama, tmp_path):
@@ -87,16 +113,21 @@ def test_mediate_run_folder(llama, tmp_path):
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "mediation.csv", "mediation_items.csv",
                             "mediation_joint.csv", "top_mediators.csv", "top_units.csv",
-                            "mediation.png"])
+                            "mediation.png", "mediation_split.csv", "excluded_pairs.csv"])
+    # top-k selected on some items, its effects measured on the others (never both)
+    split = pd.read_csv(tmp_path / "run" / "mediation_split.csv")
+    assert set(split["split"]) == {"selection", "test"}
+    assert split.groupby("item_id")["split"].nunique().max() == 1
+    tested = set(split.loc[split["split"] == "test", "pair_id"])
+    assert set(tables["mediation_items"]["pair_id"]) == tested
     med = tables["mediation"]
     assert set(med["metric"]) == {"total_effect", "indirect_effect", "direct_effect",
                                   "indirect_fraction"}
     assert {"layer", "site", "position", "head"} <= set(med.columns)
     joint = tables["mediation_joint"].set_index("metric")
     assert joint.loc["joint_indirect_effect", "k"] == 3
-    # the total effect is the same whichever way it is computed
-    te = med.loc[med["metric"] == "total_effect", "effect"]
-    assert np.allclose(te, joint.loc["total_effect", "effect"])
+    # the joint table is on the test items: its n counts them
+    assert joint.loc["total_effect", "n"] == len(tested)
     units = tables["top_units"]
     assert set(units["site"]) == {"head_out"} and units["unit"].between(0, 63).all()
 
@@ -104,7 +135,7 @@ def test_mediate_run_folder(llama, tmp_path):
 def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):
     # the joint run (patch_set) and the single sweep (patch_pairs) agree on a set of one
     options = CausalOptions(mediators="layers", site="resid_post", contrast="subject_number",
-                            top_k=1, **FAST)
+                            top_k=1, split=1.0, **FAST)
     tables = run_mediate(PARADIGM, llama, tmp_path / "run", options=options)
     assert (tables["mediation"]["head"] == -1).all() and "top_units" not in tables
     top = tables["top_mediators"].iloc[0]
@@ -112,6 +143,8 @@ def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):
     assert joint.loc["joint_indirect_effect", "effect"] == pytest.approx(top["effect"], abs=1e-9)
     assert joint.loc["summed_indirect_effect", "effect"] == pytest.approx(top["effect"], abs=1e-9)
     assert top["effect"] != 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["notes"]["selection_and_test_overlap"] is True
 
 
 @pytest.mark.parametrize("options,message", [
@@ -141,7 +174,8 @@ def test_bad_paradigm_input_never_loads_the_model(tmp_path, paradigm, options, m
 
 def test_layer_out_of_range_is_refused_before_any_forward(llama, tmp_path):
     with pytest.raises(ProbingError, match="layer 7 is out of range; allowed 0..2"):
-        run_patch(PARADIGM, llama, tmp_path / "run", options=CausalOptions(layers="7"))
+        run_patch(PARADIGM, llama, tmp_path / "run",
+                  options=CausalOptions(layers="7", contrast="subject_number"))
     assert not (tmp_path / "run").exists()
 
 
@@ -156,36 +190,28 @@ def test_existing_folder_is_kept(tmp_path):
 
 def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
-    # the subject's token count differs between the members (equal totals), that patched
-    # the wrong token (or found none). A set of one mediator must equal its single patch.
+    # the subject's token count differs between the members, that patched the wrong
+    # token (or found none). A set of one mediator must equal its single patch.
     from probing.pipeline.causal import _prepare, _swap, _sweep, _where
-    from probing.pipeline.causal_inputs import region_positions
     from probing.pipeline.mediate import _joint_reads
 
     options = CausalOptions(mediators="layers", contrast="subject_number", layers="1",
-                            n_boot=10, batch_size=8)
-    _, stimuli, pairs, spans, lm, layers, site, _ = _prepare(
-        PARADIGM, llama, tmp_path / "run", options, False, "mediate")
-    in_x = region_positions(pairs.assign(target_id=pairs["source_id"]), stimuli.regions,
-                            spans["source"])
-    # x's tokens against x''s regions (the old lookup): pairs where it picks another token
-    crossed = region_positions(pairs, stimuli.regions, spans["source"])
-    both = in_x.merge(crossed, on=["pair_id", "label"], how="left", suffixes=("", "_crossed"))
-    moved = both.loc[both["position"] != both["position_crossed"], "pair_id"].unique()
-    assert len(moved) >= 2, "no pair where the two lookups differ: the test could not fail"
-    rows = np.flatnonzero(pairs["pair_id"].isin(moved[:3]).to_numpy())
-    pairs = pairs.iloc[rows].reset_index(drop=True)
-    spans = {member: [spans[member][i] for i in rows] for member in spans}
+                            n_boot=10, batch_size=8, readout="logit_diff")
+    prep = _prepare(PARADIGM, llama, tmp_path / "run", options, False, "mediate")
+    where = prep.where
+    moved = where.loc[where["source_position"] != where["target_position"], "pair_id"].unique()
+    assert len(moved) >= 2, "no pair whose regions sit at other indices: the test could not fail"
+    pairs = prep.pairs[prep.pairs["pair_id"].isin(moved[:3])].reset_index(drop=True)
     pair_ids = pairs["pair_id"].tolist()
-    nie = _sweep(lm, _swap(pairs), _where(_swap(pairs), stimuli, spans["source"], options),
-                 layers=layers, site=site, per_head=False, options=options)
+    x_where = _where(where[where["pair_id"].isin(pair_ids)], options, "source")
+    nie = _sweep(prep.lm, _swap(pairs), x_where, layers=prep.layers, site=prep.site,
+                 per_head=False, options=options)
     patched = nie[nie["run"] == "patched"].pivot_table(
         index=["pair_id", "position"], columns="member", values="logprob")
     single = patched["target"] - patched["source"]  # x's words preferred, x' patched in
-    # the adverbial's last token ends some stimuli: never an input, never patched
     for label in ("1:subject", "2:prep", "3:attractor", "4:verb"):
-        top = pd.DataFrame({"layer": [1], "site": [site], "position": [label], "head": [-1],
-                            "unit": [-1]})
-        joint = _joint_reads(lm, pairs, pair_ids, top, spans, stimuli, site, options)
+        top = pd.DataFrame({"layer": [1], "site": [prep.site], "position": [label],
+                            "head": [-1], "unit": [-1]})
+        joint = _joint_reads(prep.lm, pairs, pair_ids, top, x_where, prep.site, options)
         want = single.loc[[(p, label) for p in pair_ids]].to_numpy()
         np.testing.assert_allclose(joint, want, atol=1e-9, err_msg=label)

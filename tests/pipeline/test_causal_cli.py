@@ -20,9 +20,11 @@ def tiny(make_lm, monkeypatch):
 
 
 @pytest.mark.parametrize("argv,files,printed", [
-    (["patch", PARADIGM, "--contrast", "subject_number"], {"patching.csv", "patch_pairs.csv"},
+    (["patch", PARADIGM, "--contrast", "subject_number", "--readout", "logit_diff"],
+     {"patching.csv", "patch_pairs.csv", "patching_pairs.csv", "excluded_pairs.csv"},
      "largest restored fraction per position"),
-    pytest.param(["mediate", PARADIGM, "--contrast", "subject_number", "--top-k", "2"],
+    pytest.param(["mediate", PARADIGM, "--contrast", "subject_number", "--top-k", "2",
+                  "--readout", "logit_diff", "--split", "1"],
                  {"mediation.csv", "mediation_joint.csv", "top_units.csv"},
                  "joint_indirect_effect", marks=pytest.mark.slow),
 ], ids=["patch", "mediate"])
@@ -47,7 +49,8 @@ def test_ablate_command(tiny, tmp_path, capsys):
 
 def test_mediate_units_then_ablate_them(tiny, tmp_path, capsys):
     # top_units.csv of a unit mediation is the ablation's unit table as it is
-    argv = ["mediate", PARADIGM, "--contrast", "subject_number", "--mediators", "units",
+    argv = ["mediate", PARADIGM, "--contrast", "subject_number", "--readout", "logit_diff",
+            "--split", "1", "--mediators", "units",
             "--site", "mlp_out", "--region", "attractor", "--top-k", "3", *FAST,
             "--out", str(tmp_path / "med")]
     assert main(argv) == 0
@@ -64,4 +67,45 @@ def test_heads_on_another_site_is_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--mediators heads patches head_out" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture
+def tiny_folder(make_model, tmp_path, monkeypatch):
+    """A tiny GPT-2 saved to a folder, whose weights must never be loaded."""
+    import probing.models
+
+    model, tokenizer = make_model("gpt2")
+    folder = tmp_path / "tiny-gpt2"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the weights were loaded although an option was out of range")
+
+    monkeypatch.setattr(probing.models, "load_model", never)
+    return str(folder)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["patch", PARADIGM, "--contrast", "subject_number", "--layers", "99"],
+     "--layers '99': layer 99 is out of range; allowed 0..2"),
+    (["mediate", PARADIGM, "--contrast", "subject_number", "--layers", "7"],
+     "layer 7 is out of range; allowed 1..2"),
+], ids=["patch", "mediate"])
+def test_out_of_range_layer_is_refused_from_the_config(tiny_folder, tmp_path, capsys, argv,
+                                                        message):
+    assert main([*argv, "--model", tiny_folder, "--out", str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_of_range_unit_is_refused_from_the_config(tiny_folder, tmp_path, capsys):
+    units = tmp_path / "units.csv"
+    pd.DataFrame({"layer": [1], "site": ["resid_post"], "unit": [9999]}).to_csv(units,
+                                                                            index=False)
+    argv = ["ablate", PARADIGM, "--units", str(units), "--model", tiny_folder,
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    assert "9999" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()

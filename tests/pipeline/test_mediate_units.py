@@ -10,7 +10,8 @@ from probing.pipeline.causal_inputs import CausalOptions
 from tests.conftest import PARADIGMS
 
 PARADIGM = PARADIGMS / "agreement_pp_attractor.yaml"
-FAST = {"limit": 4, "n_boot": 50, "batch_size": 8, "contrast": "subject_number"}
+FAST = {"limit": 4, "n_boot": 50, "batch_size": 8, "contrast": "subject_number",
+        "readout": "logit_diff"}
 WIDTH = 32  # the tiny Llama's hidden size
 
 
@@ -43,7 +44,7 @@ def test_unit_mediation_tables(llama, tmp_path):
 
 def test_every_unit_together_is_the_layer(llama, tmp_path):
     # the joint effect of all units of a position is the whole site's indirect effect
-    common = {"site": "mlp_out", "layers": "1", "region": "attractor", **FAST}
+    common = {"site": "mlp_out", "layers": "1", "region": "attractor", "split": 1.0, **FAST}
     units = run_mediate(PARADIGM, llama, tmp_path / "units", options=CausalOptions(
         mediators="units", top_k=WIDTH, **common))
     layer = run_mediate(PARADIGM, llama, tmp_path / "layer", options=CausalOptions(
@@ -58,7 +59,7 @@ def test_every_unit_together_is_the_layer(llama, tmp_path):
 
 def test_region_restricts_patching_and_keeps_its_numbers(llama, tmp_path):
     common = {"site": "resid_post", "layers": "1", "limit": 4, "n_boot": 50, "batch_size": 8,
-              "contrast": "subject_number"}
+              "contrast": "subject_number", "readout": "logit_diff"}
     every = run_patch(PARADIGM, llama, tmp_path / "all", options=CausalOptions(**common))
     one = run_patch(PARADIGM, llama, tmp_path / "one",
                     options=CausalOptions(region="attractor", **common))
