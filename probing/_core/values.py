@@ -9,7 +9,7 @@ from __future__ import annotations
 from probing._core.errors import ProbingError
 
 __all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
-           "POOLINGS", "RENDERINGS", "SITES", "STORE_DTYPES", "TIE_RULES", "check_pooling"]
+           "POOLINGS", "READOUTS", "RENDERINGS", "SITES", "STORE_DTYPES", "TIE_RULES", "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 SITES = ("resid_post", "mlp_out", "attn_out")
@@ -32,6 +32,9 @@ STORE_DTYPES = ("float16", "float32", "float64")
 TIE_RULES = ("incorrect", "half", "correct")
 #: How a dialogue's messages become text: the model's chat template, or plain lines.
 RENDERINGS = ("model", "plain")
+#: What a patching run reads out: the other member's whole sentence, or the good-minus-bad
+#: logit where the answer is predicted.
+READOUTS = ("sentence", "logit_diff")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

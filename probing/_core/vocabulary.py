@@ -81,7 +81,8 @@ _COLUMNS = {
     "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
     "n_obs": ("int", "mixed model: observations"),
     "df": ("float", "degrees of freedom of the t reference of `stat` (NaN for a normal one)"),
-    "n_items": ("int", "number of items (independent units) the interval and test rest on"),
+    "n_items": ("int", "number of items (independent units) an interval and test rest on; "
+                       "fewer than 20 warn"),
     "n_groups": ("int", "number of groups (items) behind a fit or an interval"),
     # representational similarity analysis (probing rsa)
     "model_rdm": ("str", "RSA: the model (hypothesis) RDM compared with the layer's RDM"),
@@ -99,7 +100,6 @@ _COLUMNS = {
                          "words (`token`: every word splits alike, token by token; `word`: "
                          "a word split differently aligns its first and last tokens)"),
     "n_candidates": ("int", "attribution screen: cells the screen ranked"),
-    "n_items": ("int", "items (the units resampled) behind an interval; fewer than 20 warn"),
     "clean": ("float", "patching: read-out (good minus bad) of the pair's clean run"),
     "corrupted": ("float", "patching: read-out of the pair's corrupted run"),
     "patched": ("float", "patching: read-out of the pair's run with the cell patched"),

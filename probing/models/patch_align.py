@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.values import READOUTS
 from probing.interventions import whitespace_words
 from probing.models.alignment import encode_texts
 
@@ -41,7 +42,6 @@ __all__ = ["READOUTS", "PairAlignment", "align_all", "align_pair", "answer_token
            "read_plans", "word_tokens"]
 
 #: Values of ``readout`` (:func:`~probing.models.patch_pairs`).
-READOUTS = ("sentence", "logit_diff")
 
 #: Values of the ``alignment`` column.
 ALIGNMENT_RULES = ("token", "word")

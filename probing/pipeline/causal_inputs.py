@@ -31,10 +31,8 @@ import pandas as pd
 
 from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
+from probing._core.values import READOUTS
 from probing.pipeline.sources import load_source
-
-#: Values of ``--readout`` (the adapter's ``READOUTS``; no torch import here).
-READOUTS = ("sentence", "logit_diff")
 
 __all__ = ["CausalOptions", "build_pairs", "check_layers", "load_unit_table", "region_positions"]
 

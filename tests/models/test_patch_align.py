@@ -135,10 +135,3 @@ def test_answer_read_out_is_a_logit_difference(gpt2):
     last = table[(table["run"] == "patched") & (table["layer"] == 2)
                  & (table["position"] == a_t - 1)].set_index("member")["logprob"]
     assert last["source"] - last["target"] == pytest.approx(float(want), abs=1e-9)
-
-
-def test_cli_read_outs_equal_the_adapter_read_outs():
-    from probing.models.patch_align import READOUTS
-    from probing.pipeline.causal_inputs import READOUTS as OPTION_READOUTS
-
-    assert OPTION_READOUTS == READOUTS
