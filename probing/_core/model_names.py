@@ -36,11 +36,11 @@ def nearest_alias(text, aliases=ALIASES):
 
 
 def check_model_name(name):
-    """Refuse a model name that cannot load, using only names, paths and the hub cache.
+    """Refuse a bare model name that cannot load, using only names and the hub cache.
 
-    Accepted: an alias, an existing path, a hub id (``org/name``, or a bare name that is
-    not a near-miss of an alias or is in the local hub cache). Whether a hub id exists
-    is left to the loader.
+    Accepted: an alias, an existing path, a bare hub name that is not a near-miss of an
+    alias (or is in the local hub cache). Anything with a folder separator or a
+    ``.gguf`` suffix is a path or an ``org/name`` hub id: the loader checks it.
 
     Raises
     ------
@@ -51,23 +51,22 @@ def check_model_name(name):
     --------
     >>> check_model_name("smollm2-135m"), check_model_name("HuggingFaceTB/SmolLM2-135M")
     (None, None)
-    >>> check_model_name("./no/such/folder")
+    >>> check_model_name("smollm2 135m")
     Traceback (most recent call last):
     ...
-    probing._core.errors.ProbingError: unknown model './no/such/folder': no such file or folder; pass --model /path/to/folder (with config.json and weights) or a .gguf file
+    probing._core.errors.ProbingError: unknown model 'smollm2 135m': no such file or folder; pass --model /path/to/folder (with config.json and weights) or a .gguf file
     """
     text = str(name).strip()
     if not text:
         raise ProbingError(f"model must be a name or a path; got {name!r}; {HOW}")
     path = Path(text).expanduser()
-    if text.lower() in ALIASES or path.exists():
-        return
-    if path.suffix.lower() == ".gguf":
-        raise ProbingError(f"no such GGUF file: {path}; {HOW}")
-    if text.startswith((".", "/", "~")) or text.count("/") > 1 or not HUB_ID.match(text):
+    if (text.lower() in ALIASES or path.exists() or path.suffix.lower() == ".gguf"
+            or "/" in text or text.startswith((".", "~"))):
+        return  # an alias, or a path or org/name: the loader says what is wrong with it
+    if not HUB_ID.match(text):
         raise ProbingError(f"unknown model {text!r}: no such file or folder; {HOW}")
     alias = nearest_alias(text)
-    if "/" not in text and alias and not _in_hub_cache(text):
+    if alias and not _in_hub_cache(text):
         raise ProbingError(f"unknown model {text!r}: not an alias ({', '.join(sorted(ALIASES))}), "
                            f"a local folder, a .gguf file or a cached hub model; did you mean "
                            f"{alias!r}? (a hub model: --model org/name)")
