@@ -254,7 +254,9 @@ def read_plain_table(path):
     [{'stimulus_id': '007', 'item_id': '007', 'condition': 'all', 'text': 'The dog barks.'}]
     """
     path = Path(path)
-    _check_columns(path, _read_header(path))  # a bad header fails before the rows are parsed
+    header = _read_header(path)
+    if header is not None:  # a bad header fails before the rows are parsed
+        _check_columns(path, header)
     table = _read_cells(path)
     _check_columns(path, table.columns)
     if table.empty:

@@ -146,3 +146,26 @@ def test_version_from_the_folder_holding_the_clone(tmp_path):
                           capture_output=True, text=True, env=_clean_env(), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"probing {version}\n"
+
+
+_MISTYPED_MODEL = """
+import sys
+from probing.cli.main import main
+code = main(["run", "agreement_simple", "--model", sys.argv[1], "--out", sys.argv[2]])
+print(code, "torch" in sys.modules, "transformers" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("model,message", [
+    ("smollm2-135", "unknown model 'smollm2-135': not an alias (smollm2-135m), a local folder, "
+                    "a .gguf file or a cached hub model; did you mean 'smollm2-135m'?"),
+    ("SmolLM2_135M", "unknown model 'SmolLM2_135M': not an alias"),
+    ("smollm2 135m", "unknown model 'smollm2 135m': no such file or folder"),
+], ids=["near-alias", "near-alias-case", "not-a-name"])
+def test_a_mistyped_model_fails_before_torch_is_imported(model, message, tmp_path):
+    done = subprocess.run([sys.executable, "-c", _MISTYPED_MODEL, model, str(tmp_path / "run")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**_clean_env(), "PYTHONPATH": str(REPO)})
+    assert done.stdout.split() == ["2", "False", "False"], done.stderr
+    assert done.stderr.startswith(f"probing run: error: {message}")
+    assert not (tmp_path / "run").exists()

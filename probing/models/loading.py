@@ -19,7 +19,8 @@ import zipfile
 from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.weights import ALIASES, HOW, HUB_ID, alias_file
+from probing._core.model_names import ALIASES, HOW, HUB_ID
+from probing._core.weights import alias_file
 from probing.models.hub import check_hub_id, nearest_alias
 from probing.models.language_model import (
     build_language_model,
@@ -32,7 +33,7 @@ from probing.models.provenance import hash_file, hash_weight_files
 __all__ = ["ALIASES", "load_model"]
 
 _GGUF_MAGIC = b"GGUF"
-_HOW = HOW
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _alias_source(alias):
 
 def _gguf_source(path):
     if not path.is_file():
-        raise ProbingError(f"no such GGUF file: {path}; {_HOW}")
+        raise ProbingError(f"no such GGUF file: {path}; {HOW}")
     with open(path, "rb") as handle:
         if handle.read(4) != _GGUF_MAGIC:
             raise ProbingError(f"{path} is not a readable GGUF file (bad magic bytes)")
@@ -68,13 +69,13 @@ def _folder_source(path):
     ggufs = sorted(path.glob("*.gguf"))
     if len(ggufs) == 1:
         return _gguf_source(ggufs[0])
-    raise ProbingError(f"{path} is not a model folder (no config.json); {_HOW}")
+    raise ProbingError(f"{path} is not a model folder (no config.json); {HOW}")
 
 
 def resolve_source(name_or_path):
     """Decide what ``name_or_path`` names (order in the module docstring)."""
     if not isinstance(name_or_path, str | Path) or not str(name_or_path).strip():
-        raise ProbingError(f"model must be a name or a path; got {name_or_path!r}; {_HOW}")
+        raise ProbingError(f"model must be a name or a path; got {name_or_path!r}; {HOW}")
     text = str(name_or_path).strip()
     if text.lower() in ALIASES:
         return _alias_source(text.lower())
@@ -84,10 +85,10 @@ def resolve_source(name_or_path):
     if path.is_dir():
         return _folder_source(path)
     if path.exists():
-        raise ProbingError(f"{path} is neither a model folder nor a .gguf file; {_HOW}")
+        raise ProbingError(f"{path} is neither a model folder nor a .gguf file; {HOW}")
     if text.startswith((".", "/", "~")) or text.count("/") > 1 or not HUB_ID.match(text):
-        raise ProbingError(f"unknown model {text!r}: no such file or folder; {_HOW}")
-    return _Source("hub", text, local_files_only=check_hub_id(text, ALIASES, _HOW))
+        raise ProbingError(f"unknown model {text!r}: no such file or folder; {HOW}")
+    return _Source("hub", text, local_files_only=check_hub_id(text, ALIASES, HOW))
 
 
 def _auto_class(kind):
@@ -132,7 +133,7 @@ def _load_pretrained(source, kind, dtype):
             hint = f"did you mean {alias!r}? " if alias else ""
             raise ProbingError(
                 f"unknown model {source.location!r}: not a local folder or .gguf "
-                f"file and not available from the Hugging Face hub; {hint}{_HOW}"
+                f"file and not available from the Hugging Face hub; {hint}{HOW}"
             ) from err
         raise ProbingError(f"cannot read {source.location}/config.json: {_one_line(err)}") from err
     kind = kind or detect_kind(config)

@@ -27,9 +27,10 @@ def check_values(ck, slots, lexicon, factors):
         for c in slot.constraints:
             field = f"slots.{slot.name}.{c.feature}"
             known = set(lexicon.values(c.feature))
-            if c.how == "is":
+            if c.how in ("is", "not"):
                 values = c.value if isinstance(c.value, tuple) else (c.value,)
                 what = ""
+                field += ".not" if c.how == "not" else ""
             elif c.how == "factor":
                 values, what = levels[c.value], f" (a level of factor {c.value!r})"
             else:
@@ -75,6 +76,9 @@ def _cell_mask(ck, slot, cell, entries, survivors):
                        set(c.value) if isinstance(c.value, tuple) else {c.value})
             mask &= np.isin(column, list(allowed))
             steps.append(f"{c.feature} in {sorted(allowed)}: {int(mask.sum())}")
+        elif c.how == "not":
+            mask &= ~np.isin(column, list(c.value))
+            steps.append(f"{c.feature} not in {sorted(c.value)}: {int(mask.sum())}")
         else:
             mask &= _agreeing(c, column, entries, survivors[c.value, cell.condition])
             steps.append(f"{c.feature} {c.how} {c.value} (any value it can take): {int(mask.sum())}")

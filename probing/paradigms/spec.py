@@ -18,7 +18,8 @@ LENGTH_UNITS = ("words", "chars")
 class Constraint:
     """One feature constraint of a slot.
 
-    ``how`` is ``is`` (value is one allowed value or several), ``factor`` (the cell's
+    ``how`` is ``is`` (value is one allowed value or several), ``not`` (a tuple of
+    excluded values: any other value, or none, is allowed), ``factor`` (the cell's
     level of factor ``value``), ``same_as`` or ``differs_from`` (the feature of slot
     ``value`` in the same stimulus: agreement and mismatch).
     """
@@ -32,6 +33,8 @@ class Constraint:
             return list(self.value) if isinstance(self.value, tuple) else self.value
         if self.how == "factor":
             return f"${self.value}"
+        if self.how == "not":
+            return {"not": list(self.value)}
         return {self.how: self.value}
 
 

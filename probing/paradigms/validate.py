@@ -268,9 +268,12 @@ def _check_constraint(ck, field, feature, value, lexicon, factor_names, slot_nam
                     f"{', '.join('$' + f for f in factor_names) or 'none declared'}")
         return Constraint(feature, "factor", value[1:])
     if isinstance(value, dict):
-        if len(value) != 1 or next(iter(value)) not in ("same_as", "differs_from"):
-            ck.fail(field, "a mapping constraint must be {same_as: SLOT} or {differs_from: SLOT}")
+        if len(value) != 1 or next(iter(value)) not in ("same_as", "differs_from", "not"):
+            ck.fail(field, "a mapping constraint must be {same_as: SLOT}, {differs_from: SLOT} "
+                    "or {not: VALUE or [VALUES]}")
         how, other = next(iter(value.items()))
+        if how == "not":
+            return Constraint(feature, "not", _excluded(ck, f"{field}.not", other))
         if other not in slot_names or other == field.split(".")[1]:
             ck.fail(f"{field}.{how}", f"{other!r} is not another slot; allowed: "
                     f"{', '.join(s for s in slot_names if s != field.split('.')[1])}")
@@ -279,8 +282,17 @@ def _check_constraint(ck, field, feature, value, lexicon, factor_names, slot_nam
         return Constraint(feature, "is", tuple(value))
     if isinstance(value, str):
         return Constraint(feature, "is", value)
-    ck.fail(field, "must be a value, a list of values, $factor, {same_as: SLOT} or "
-            f"{{differs_from: SLOT}}; got {value!r}")
+    ck.fail(field, "must be a value, a list of values, $factor, {same_as: SLOT}, "
+            f"{{differs_from: SLOT}} or {{not: VALUES}}; got {value!r}")
+
+
+def _excluded(ck, field, value):
+    """The values a ``{not: ...}`` constraint excludes: one value or a non-empty list."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v
+                                                             for v in values):
+        ck.fail(field, f"must be a value or a non-empty list of values; got {value!r}")
+    return tuple(values)
 
 
 def _check_template(ck, field, slot_names, partial=False):

@@ -15,6 +15,7 @@ from probing._core.defaults import MIXED_TESTS, N_BOOT
 from probing._core.defaults import TIES as DEFAULT_TIES
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, check_writable, write_frame
+from probing._core.locations import resolve_file
 from probing._core.values import RENDERINGS, TIE_RULES
 from probing._core.vocabulary import add_identity
 from probing.behaviour import build_sentence_scores
@@ -105,8 +106,9 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     Parameters
     ----------
     paradigm_path : str or path-like
-        Paradigm file, or a stimuli table (``.csv``, ``.tsv``, ``.parquet`` with
-        ``stimulus_id, text``; see :func:`probing.stimuli.read_plain_table`).
+        Paradigm file (or a shipped paradigm's name, ``"agreement_simple"``), or a
+        stimuli table (``.csv``, ``.tsv``, ``.parquet`` with ``stimulus_id, text``; see
+        :func:`probing.stimuli.read_plain_table`).
     lm : probing.models.LanguageModel or callable
         A loaded model (see :func:`probing.models.load_model`), or a zero-argument loader
         called once the stimuli are read or generated.
@@ -129,6 +131,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
     out = Path(out)
     check_run_folder(out, force=force)
     started = now()
+    paradigm_path = resolve_file(paradigm_path)  # a shipped paradigm by name, as in the CLI
     stimuli, seed = load_source(paradigm_path, seed=options.seed)
     check_layers_kind(options.layers, stimuli.kind)
     check_judgement_options(options, stimuli.kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.vocabulary import table_columns
 from probing.behaviour import build_pairs, build_sentence_scores, build_word_surprisal
 from probing.pipeline._loading import resolve_model
 
@@ -114,7 +115,8 @@ def score_pairs(pairs, *, model="smollm2-135m", reduction="sum", ties="incorrect
     ----------
     pairs : list of (str, str) or pandas.DataFrame
         ``(good, bad)`` tuples, or a table with ``good, bad`` (and optional
-        ``phenomenon``) columns; ``pair_id`` is the row number.
+        ``phenomenon``, ``item_id``, ``condition``) columns; ``pair_id`` is the row
+        number.
     model : str, path-like or probing.models.LanguageModel, default "smollm2-135m"
     reduction, ties
         As in :func:`probing.behaviour.build_pairs`.
@@ -123,7 +125,8 @@ def score_pairs(pairs, *, model="smollm2-135m", reduction="sum", ties="incorrect
     -------
     pandas.DataFrame
         The ``pairs.csv`` table of ``probing run`` (``phenomenon, pair_id, good, bad,
-        logprob_good, logprob_bad, correct, identical``) plus ``model``.
+        logprob_good, logprob_bad, correct, tie, identical``; ``item_id`` and
+        ``condition`` after ``pair_id`` when the table has them) plus ``model``.
 
     Examples
     --------
@@ -139,4 +142,9 @@ def score_pairs(pairs, *, model="smollm2-135m", reduction="sum", ties="incorrect
 
     tokens = score_tokens(lm, table[["stimulus_id", "text"]], batch_size=batch_size)
     out = build_pairs(build_sentence_scores(tokens), table, reduction=reduction, ties=ties)
+    given = [c for c in ("item_id", "condition") if isinstance(pairs, pd.DataFrame) and c in pairs]
+    if given:  # the caller's design columns travel with each pair, as in probing run
+        design = pairs.reset_index(drop=True)[given].assign(pair_id=range(len(pairs)))
+        out = out.merge(design, on="pair_id", how="left", validate="one_to_one")
+        out = out[[c for c in table_columns("pairs") if c in out]]
     return out.assign(model=lm.name).reset_index(drop=True)

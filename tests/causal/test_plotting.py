@@ -50,3 +50,17 @@ def test_two_sites_at_once_is_refused(table):
 def test_unknown_metric_is_refused(table):
     with pytest.raises(ProbingError, match="no rows with metric 'accuracy'"):
         plot_patching(table, metric="accuracy")
+
+
+def test_long_sweeps_get_slanted_thinned_labels(rng):
+    n = 75  # token positions of a long stimulus
+    clean, corrupted = rng.normal(2, 0.1, 5), rng.normal(-1, 0.1, 5)
+    patched = np.repeat(corrupted[:, None, None, None], 2, axis=1).repeat(n, axis=2)
+    table = patching_effects(clean, corrupted, patched, direction="denoising",
+                             positions=[f"{i}:token{i}" for i in range(n)], n_boot=10)
+    ax = plot_patching(table)
+    labels = ax.get_xticklabels()
+    assert [t.get_text() for t in labels] == [f"{i}:token{i}" for i in range(0, n, 3)]
+    assert all(t.get_rotation() == 45 for t in labels)
+    assert ax.get_images()[0].get_array().shape == (2, n)  # every column is still drawn
+    plt.close(ax.figure)

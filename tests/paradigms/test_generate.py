@@ -910,7 +910,7 @@ def test_labels_naming_an_unknown_column(tmp_path):
     assert err.value.field == "labels" and err.value.file == str(tmp_path / "p.yaml")
     assert err.value.message == ("unknown label column(s) ['numbr']; allowed: lemma, pos, zipf, "
                                  "number, person, agr, animacy, human, gender, countability, vform, "
-                                 "transitivity, case, det_type, npi_licensor, aux_type")
+                                 "transitivity, case, det_type, npi_licensor, aux_type, tense")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"], ids=["csv", "parquet"])

@@ -23,7 +23,7 @@ SUITE = REPO / "data" / "syntaxgym" / "fgd_subject.json"
 CONLLU = REPO / "data" / "ud_english_ewt" / "en_ewt-ud-dev.conllu"
 BLIMP = REPO / "data" / "blimp"
 FEATURES = ("lemma, pos, number, person, agr, animacy, human, gender, countability, vform, "
-            "transitivity, case, det_type, npi_licensor, aux_type")
+            "transitivity, case, det_type, npi_licensor, aux_type, tense")
 KINDS = ", ".join(PACKAGE_KINDS)  # the message lists the package's kinds, in order
 
 # Line numbers in the comments: the cases below refer to them.
@@ -293,19 +293,19 @@ CASES = [
     ("constraint-factor-none-declared", _edit("localizer", ("number: sg}", "number: $n}")),
      "slots.subject.number", 9, re.escape("'$n' names no factor; allowed: none declared")),
     ("constraint-mapping-key", _edit("pairs", ("{same_as: subject}", "{agrees: subject}")),
-     "slots.verb.number", 10, re.escape("a mapping constraint must be {same_as: SLOT} or {differs_from: SLOT}")),
+     "slots.verb.number", 10, re.escape("a mapping constraint must be {same_as: SLOT}, {differs_from: SLOT} or {not: VALUE or [VALUES]}")),
     ("constraint-mapping-two-keys", _edit("pairs", ("{same_as: subject}", "{same_as: subject, differs_from: subject}")),
-     "slots.verb.number", 10, re.escape("a mapping constraint must be {same_as: SLOT} or {differs_from: SLOT}")),
+     "slots.verb.number", 10, re.escape("a mapping constraint must be {same_as: SLOT}, {differs_from: SLOT} or {not: VALUE or [VALUES]}")),
     ("constraint-same-as-unknown", _edit("pairs", ("{same_as: subject}", "{same_as: subj}")),
      "slots.verb.number.same_as", 10, re.escape("'subj' is not another slot; allowed: subject")),
     ("constraint-same-as-itself", _edit("pairs", ("{same_as: subject}", "{differs_from: verb}")),
      "slots.verb.number.differs_from", 10, re.escape("'verb' is not another slot; allowed: subject")),
     ("constraint-unquoted-yes", _edit("pairs", ('human: "yes"', "human: yes")), "slots.subject.human", 9,
-     re.escape("must be a value, a list of values, $factor, {same_as: SLOT} or {differs_from: SLOT}; got True")),
+     re.escape("must be a value, a list of values, $factor, {same_as: SLOT}, {differs_from: SLOT} or {not: VALUES}; got True")),
     ("constraint-empty-list", _edit("pairs", ('human: "yes"', "human: []")), "slots.subject.human", 9,
-     re.escape("must be a value, a list of values, $factor, {same_as: SLOT} or {differs_from: SLOT}; got []")),
+     re.escape("must be a value, a list of values, $factor, {same_as: SLOT}, {differs_from: SLOT} or {not: VALUES}; got []")),
     ("constraint-number", _edit("pairs", ("vform: pres", "vform: 1")), "slots.verb.vform", 10,
-     re.escape("must be a value, a list of values, $factor, {same_as: SLOT} or {differs_from: SLOT}; got 1")),
+     re.escape("must be a value, a list of values, $factor, {same_as: SLOT}, {differs_from: SLOT} or {not: VALUES}; got 1")),
     ("constraint-cycle", _edit("pairs", ("number: $subject_number}", "number: {same_as: verb}}")),
      "slots", 8, re.escape("agreement constraints form a cycle among slots ['subject', 'verb']")),
     # --- templates ------------------------------------------------------------------------
@@ -345,8 +345,8 @@ CASES = [
      re.escape("None is not a slot; allowed: subject, verb")),
     ("contrast-feature-unknown", _edit("pairs", ("feature: number,", "feature: numbr,")),
      "contrast.feature", 11, re.escape(f"'numbr' is not a lexicon column; allowed: {FEATURES}")),
-    ("contrast-keep-unknown", _edit("pairs", ("keep: [lemma, vform]", "keep: [lemma, tense]")),
-     "contrast.keep", 11, re.escape(f"'tense' is not a lexicon column; allowed: {FEATURES}")),
+    ("contrast-keep-unknown", _edit("pairs", ("keep: [lemma, vform]", "keep: [lemma, aspect]")),
+     "contrast.keep", 11, re.escape(f"'aspect' is not a lexicon column; allowed: {FEATURES}")),
     ("contrast-keep-not-a-list", _edit("pairs", ("keep: [lemma, vform]", "keep: lemma")),
      "contrast.keep", 11, re.escape("must be a list of lexicon columns, got str 'lemma'")),
     # --- phenomenon and match -------------------------------------------------------------

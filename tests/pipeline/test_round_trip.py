@@ -99,3 +99,34 @@ def test_a_table_of_another_kind_is_one_line(model_dir, tmp_path, capsys):
     assert main(["rsa", str(stim), *_model(model_dir), "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err == (f"probing rsa: error: {stim}: kind: is 'minimal_pairs'; "
                                        f"probing rsa needs kind: rsa\n")
+
+
+def test_run_paradigm_takes_a_shipped_name_from_python(make_lm, tmp_path, monkeypatch):
+    import warnings
+
+    from probing.pipeline.run import RunOptions, run_paradigm
+    from tests.conftest import PARADIGMS
+
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a random model fails the sanity check by design
+        tables = run_paradigm("agreement_simple", make_lm("gpt2"), tmp_path / "run",
+                              options=RunOptions(n_boot=10))
+    assert len(tables["pairs"]) == 100
+    manifest = (tmp_path / "run" / "manifest.json").read_text()
+    assert str(PARADIGMS / "agreement_simple.yaml") in manifest
+
+
+def test_a_table_with_a_bad_header_is_refused_from_its_first_line(tmp_path, monkeypatch):
+    import probing.stimuli as stimuli
+
+    path = tmp_path / "big.csv"
+    path.write_text("id,sentence\n" + "x,The dog barks.\n" * 1000)
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the whole table was parsed")
+
+    monkeypatch.setattr(stimuli.pd, "read_csv", no_full_read)
+    with pytest.raises(stimuli.ProbingError, match=r"big\.csv: missing column\(s\) "
+                       r"stimulus_id, text \(header has id, sentence\)"):
+        stimuli.load_stimuli(path)

@@ -54,6 +54,14 @@ def test_pairs_equal_probing_run(gpt2, tmp_path):
     assert ours["correct"].tolist() == run["correct"].tolist()
     table = pd.DataFrame({"good": run["good"], "bad": run["bad"], "phenomenon": "agr"})
     assert (score_pairs(table, model=gpt2)["phenomenon"] == "agr").all()
+    # item_id and condition travel with each pair, in probing run's column order
+    table = run[["phenomenon", "item_id", "condition", "good", "bad"]].sample(frac=1, random_state=0)
+    kept = score_pairs(table, model=gpt2)
+    assert list(kept.columns[:4]) == ["phenomenon", "pair_id", "item_id", "condition"]
+    pd.testing.assert_frame_equal(
+        kept[["item_id", "condition", "good", "correct"]].reset_index(drop=True),
+        table.merge(run[["good", "correct"]], on="good")[["item_id", "condition", "good",
+                                                          "correct"]].reset_index(drop=True))
 
 
 @pytest.mark.parametrize(("call", "message"), [

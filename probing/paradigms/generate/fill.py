@@ -74,6 +74,9 @@ def slot_inflectional(slot, lexicon):
     fixed = {c.feature: c.value if isinstance(c.value, tuple) else (c.value,)
              for c in slot.constraints if c.how == "is"}
     entries = lexicon.select(**fixed) if fixed else lexicon.entries
+    for c in slot.constraints:
+        if c.how == "not":
+            entries = entries[~entries[c.feature].isin(c.value)]
     return inflectional_features(entries, lexicon.features)
 
 
@@ -110,6 +113,8 @@ class SlotFiller:
             return frozenset(value if isinstance(value, tuple) else (value,))
         if constraint.how == "factor":
             return frozenset({dict(cell.levels)[constraint.value]})
+        if constraint.how == "not":
+            return (self._values[constraint.feature] | {""}) - set(constraint.value)
         other = chosen[constraint.value][constraint.feature]
         if not other:  # does not apply to the controller: nothing to agree with
             return self._values[constraint.feature] | {""}

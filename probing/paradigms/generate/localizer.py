@@ -6,8 +6,11 @@ matched controls:
 - ``word_lists``: as many words as the sentence has, drawn at random from the *other*
   sentences of the set, in random order (real words, no sentence structure);
 - ``nonwords``: each word of the sentence replaced by a pronounceable nonword of the
-  same length in characters, built from CV/CVC syllables and checked against the
-  lexicon so no real word slips in (no words, no structure);
+  same length in characters (no words, no structure): syllables of an onset and one
+  vowel, the last one closed by an optional coda, where onsets and codas are the
+  consonant clusters that begin and end at least :data:`MIN_ATTESTED` words of the
+  lexicon (``br``, ``st``; ``nd``, ``ck``), so every cluster is one English spells
+  (:func:`phonotactics`); checked against the lexicon so no real word slips in.
 - ``jabberwocky``: the sentence with every content word replaced by a pronounceable
   nonword of the same length, function words and inflections (-s, -ed, -ing, -ly)
   kept (structure without meaning; Fedorenko et al. 2010's third control). It draws
@@ -21,7 +24,10 @@ words are and whether they form a sentence.
 
 from __future__ import annotations
 
+import collections
+import functools
 import itertools
+import re
 import zlib
 
 import numpy as np
@@ -30,9 +36,11 @@ from probing.paradigms.generate.draw import draw_items
 from probing.paradigms.generate.render import render_template
 from probing.paradigms.generate.tables import records_to_stimuli
 
-ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "pl", "st", "tr")
 VOWELS = ("a", "e", "i", "o", "u")
-CODAS = ("", "", "n", "m", "s", "t", "k", "l")
+#: A cluster counts as English when at least this many lexicon words begin (onsets) or
+#: end (codas) with it: rare spellings (``pn``, ``tz``) stay out.
+MIN_ATTESTED = 5
+_CONSONANTS = re.compile(r"[bcdfghjklmnprstvwxz]*")  # no y (a vowel too), no q (qu)
 FINAL_PUNCT = ".!?"
 #: Words Jabberwocky keeps: determiners, prepositions, complementisers, pronouns, auxiliaries.
 FUNCTION_WORDS = frozenset(
@@ -104,15 +112,66 @@ def _nonword_string(sentence, rng, real):
     return _format([_nonword(len(w), rng, real) for w in words], end)
 
 
+@functools.lru_cache(maxsize=4)
+def phonotactics(words):
+    """``(onsets, codas)``: the consonant clusters attested at the start and the end of words.
+
+    Parameters
+    ----------
+    words : frozenset of str
+        Lower-case words (a lexicon's forms); multiword forms count word by word.
+
+    Returns
+    -------
+    tuple of (tuple of str, tuple of str)
+        Sorted clusters attested in at least :data:`MIN_ATTESTED` words; ``""`` (a
+        vowel-initial word, an open final syllable) among them.
+
+    Examples
+    --------
+    >>> words = frozenset({"bring", "brand", "bred", "brow", "brim", "ant", "and"})
+    >>> onsets, codas = phonotactics(words)
+    >>> "br" in onsets, "nd" in codas, "kb" in codas
+    (True, True, False)
+    """
+    onsets, codas = collections.Counter(), collections.Counter()
+    for word in {w for form in words for w in form.split()}:
+        if not word.isalpha() or word.startswith("q"):
+            continue
+        onset = _CONSONANTS.match(word).group()
+        coda = word[len(word.rstrip("bcdfghjklmnprstvwxz")):]
+        if onset != word and not word.startswith("y"):
+            onsets[onset] += 1
+        if coda != word and not word.endswith("y"):
+            codas[coda] += 1
+    keep = MIN_ATTESTED if len(words) > 100 else 1  # a toy lexicon keeps what it has
+    return (tuple(sorted(c for c, n in onsets.items() if n >= keep)),
+            tuple(sorted(c for c, n in codas.items() if n >= keep)))
+
+
 def _nonword(length, rng, real):
-    """A pronounceable letter string of exactly ``length`` characters, not a real word."""
+    """A pronounceable letter string of exactly ``length`` characters, not a real word.
+
+    Syllables onset + vowel (an empty onset only word-initially, so vowels never meet);
+    the word ends in a coda of exactly the characters left, so every consonant cluster
+    is an attested onset or coda.
+    """
+    onsets, codas = phonotactics(frozenset(real))
+    inner = [o for o in onsets if o]
     while True:
         text = ""
-        while len(text) < length:
-            text += (ONSETS[rng.integers(len(ONSETS))] + VOWELS[rng.integers(len(VOWELS))]
-                     + CODAS[rng.integers(len(CODAS))])
-        text = text[:length]
-        if text not in real:
+        while True:
+            left = length - len(text)
+            fits = [c for c in codas if len(c) == left] if text else []
+            if fits and (left == 0 or rng.random() < 0.5):
+                text += fits[rng.integers(len(fits))]
+                break
+            chunks = [o + v for o in (inner if text else onsets) for v in VOWELS
+                      if len(o) + 1 <= left]
+            if not chunks:
+                break
+            text += chunks[rng.integers(len(chunks))]
+        if len(text) == length and text not in real:
             return text
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from probing._core.errors import ProbingError, SpecError
-from probing._core.weights import check_model_name
+from probing._core.weights import check_model_source
 from probing.paradigms import load_paradigm
 from probing.paradigms.yamlio import read_yaml
 from probing.pipeline.experiment.registry import ANALYSES
@@ -210,7 +210,7 @@ def _model(check, entry, field, folder):
                    "path)" if has_path else "must be the name of a trained model of this file")
     if has_path:
         try:  # an alias, a local file or folder, or a hub id: checked before any write
-            check_model_name(entry["path"], folder, how=_HOW_MODEL)
+            check_model_source(entry["path"], folder, how=_HOW_MODEL)
         except ProbingError as err:
             check.fail(f"{field}.path", str(err))
     seed = entry.get("seed", 0)
