@@ -1,32 +1,36 @@
-"""Token-scoring throughput on BLiMP minimal pairs with the default model.
+"""Token scoring against a plain PyTorch reference, on BLiMP minimal pairs, default model.
 
-Compares, on the same sentences (tokens/s counts scored tokens):
+Compares, on the same sentences, interleaved and repeated in one run (the median ratio
+of CPU time is the figure; wall time and load average are printed beside it):
 
-(a) ``probing.models.score_tokens``: tokenization, batching, gathering and the table;
-(b) the bare ``model(**batch)`` forward on exactly the batches (a) builds, prebuilt;
-(c) a naive loop: one sentence at a time, full ``log_softmax``, as most scripts do;
-(d) ``score_tokens(..., share_prefixes=True)``: each good/bad pair's common prefix once.
+(a) ``probing.models.score_tokens``: tokenization, batching, the end-of-word mass after
+    every token (one more input column per sentence, in the same forward), gathering
+    and the tokens table;
+(r) the plain PyTorch reference: the same length-sorted batches of ``[start, t_1 ..
+    t_{n-1}]``, ``model(**batch).logits.log_softmax(-1)`` and a gather of each token's
+    log-probability (no end-of-word mass);
+(b) the bare ``model(**batch)`` forward on (r)'s batches, prebuilt;
+(d) ``score_tokens(..., share_prefixes=True)`` (with ``--shared``).
 
+It also checks that (a) and (r) agree on every token's log-probability.
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_scoring.py [--pairs-per-phenomenon 8] [--naive 300]
+    .venv/bin/python benchmarks/bench_scoring.py [--pairs-per-phenomenon 8] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
-from _timing import timed  # benchmarks/ is on sys.path when a script runs
+from _timing import interleaved, load_average, median_ratio, median_time
 
 from probing.models import load_model, score_tokens
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.prefix import common_prefix_length
 
 BLIMP = Path(__file__).resolve().parents[1] / "data" / "blimp"
 
@@ -46,100 +50,84 @@ def read_pairs(folder, per_phenomenon):
     return pd.DataFrame(rows, columns=["stimulus_id", "pair_id", "text"])
 
 
-def bare_forward(lm, table, batch_size):
-    """A closure running the model alone on the batches ``score_tokens`` would build."""
-    encoded = encode_texts(lm.tokenizer, table["text"].tolist())
-    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
-    batches = [
-        pad_sequences([inputs[i] for i in rows], pad_id=lm.start_token_id)
-        for rows in plan_batches([len(s) for s in inputs], batch_size=batch_size)
-    ]
+def reference_batches(lm, texts, batch_size):
+    """(r)'s inputs: per length-sorted batch, the padded inputs, and each row's targets."""
+    ids = [lm.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    inputs = [[lm.start_token_id, *seq[:-1]] for seq in ids]
+    batches = []
+    for rows in plan_batches([len(s) for s in inputs], batch_size=batch_size):
+        batch = pad_sequences([inputs[i] for i in rows], pad_id=lm.start_token_id)
+        batches.append((rows, batch, [ids[i] for i in rows]))
+    return batches
+
+
+def plain_reference(lm, texts, batch_size):
+    """(r): a closure returning each text's token log-probabilities, as most code does it."""
+
+    def run():
+        out = [None] * len(texts)
+        with torch.inference_mode():
+            for rows, batch, targets in reference_batches(lm, texts, batch_size):
+                logp = lm.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                                position_ids=batch.position_ids,
+                                use_cache=False).logits.log_softmax(-1)
+                for r, (i, target) in enumerate(zip(rows, targets, strict=True)):
+                    n = len(target)
+                    out[i] = logp[r, torch.arange(n), torch.tensor(target)].double().numpy()
+        return out
+
+    return run
+
+
+def bare_forward(lm, texts, batch_size):
+    """(b): the model alone on (r)'s batches, built beforehand."""
+    batches = [batch for _, batch, _ in reference_batches(lm, texts, batch_size)]
 
     def run():
         with torch.inference_mode():
             for batch in batches:
-                lm.model(
-                    input_ids=batch.input_ids,
-                    attention_mask=batch.attention_mask,
-                    position_ids=batch.position_ids,
-                    use_cache=False,
-                )
+                lm.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                         position_ids=batch.position_ids, use_cache=False)
 
     return run
-
-
-def naive_loop(lm, texts):
-    """One sentence at a time, the whole log-softmax, then gather."""
-
-    def run():
-        total = 0.0
-        with torch.inference_mode():
-            for text in texts:
-                ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
-                logp = lm.model(torch.tensor([[lm.start_token_id, *ids]])).logits[0].log_softmax(-1)
-                total += logp[torch.arange(len(ids)), torch.tensor(ids)].sum().item()
-        return total
-
-    return run
-
-
-def prefix_share(lm, table):
-    """Fraction of input tokens that the shared prefixes save."""
-    encoded = encode_texts(lm.tokenizer, table["text"].tolist())
-    inputs = [[lm.start_token_id, *e.token_ids[:-1]] for e in encoded]
-    saved = 0
-    for _, rows in table.groupby("pair_id", sort=False).indices.items():
-        members = [inputs[i] for i in rows]
-        saved += common_prefix_length(members) * (len(members) - 1)
-    return saved / sum(len(s) for s in inputs)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs-per-phenomenon", type=int, default=8)
-    parser.add_argument("--naive", type=int, default=300, help="sentences for the naive loop")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--shared", action="store_true", help="also time share_prefixes")
     args = parser.parse_args(argv)
 
-    start = time.perf_counter()
     lm = load_model("smollm2-135m")
-    load_s = time.perf_counter() - start
     table = read_pairs(BLIMP, args.pairs_per_phenomenon)
-    score_tokens(lm, table.iloc[:64], batch_size=args.batch_size)  # warm-up
+    texts = table["text"].tolist()
+    tokens = score_tokens(lm, table, batch_size=args.batch_size)
+    reference = plain_reference(lm, texts, args.batch_size)()
+    gap = np.abs(tokens["logprob"].to_numpy() - np.concatenate(reference)).max()
+    functions = {
+        "(a) score_tokens": lambda: score_tokens(lm, table, batch_size=args.batch_size),
+        "(r) plain reference": plain_reference(lm, texts, args.batch_size),
+        "(b) bare model(**batch)": bare_forward(lm, texts, args.batch_size),
+    }
+    if args.shared:
+        functions["(d) shared prefixes"] = lambda: score_tokens(
+            lm, table, batch_size=args.batch_size, share_prefixes=True)
+    times = interleaved(functions, args.repeats)
 
-    results = {}
-    t, tokens = timed(lambda: score_tokens(lm, table, batch_size=args.batch_size), args.repeats)
-    n_tokens = len(tokens)
-    results["(a) score_tokens"] = (t, n_tokens)
-    t, _ = timed(bare_forward(lm, table, args.batch_size), args.repeats)
-    results["(b) bare model(**batch)"] = (t, n_tokens)
-    naive = table["text"].iloc[: args.naive].tolist()
-    n_naive = int(tokens.groupby("stimulus_id", sort=False).size().iloc[: args.naive].sum())
-    t, _ = timed(naive_loop(lm, naive), 1)
-    results["(c) naive loop"] = (t, n_naive)
-    t, _ = timed(
-        lambda: score_tokens(lm, table, batch_size=args.batch_size, share_prefixes=True),
-        args.repeats,
-    )
-    results["(d) score_tokens, shared prefixes"] = (t, n_tokens)
-
-    print(f"model smollm2-135m (float32, {torch.get_num_threads()} threads), load {load_s:.1f} s")
-    print(
-        f"{len(table)} BLiMP sentences ({len(table) // 2} pairs), {n_tokens} scored tokens; "
-        f"shared prefixes cover {prefix_share(lm, table):.1%} of input tokens"
-    )
-    speed = {name: n / t for name, (t, n) in results.items()}
-    bare = speed["(b) bare model(**batch)"]
-    print(f"\n{'method':<36}{'tokens':>8}{'seconds':>10}{'tokens/s':>10}{'vs (b)':>8}")
-    for name, (t, n) in results.items():
-        print(f"{name:<36}{n:>8}{t:>10.2f}{speed[name]:>10.0f}{speed[name] / bare:>8.2f}")
-    ours, naive_speed = speed["(a) score_tokens"], speed["(c) naive loop"]
-    shared = speed["(d) score_tokens, shared prefixes"]
-    print(
-        f"\n(a)/(b) = {ours / bare:.2f} (target >= 0.9); (a)/(c) = {ours / naive_speed:.1f}x; "
-        f"(d)/(b) = {shared / bare:.2f}, (d)/(a) = {shared / ours:.2f} (aim >= 1.3)"
-    )
+    print(f"model: SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1, de-quantised to "
+          f"float32 on load), {torch.get_num_threads()} threads; load average "
+          f"{load_average()} at the end")
+    print(f"{len(table)} BLiMP sentences ({len(table) // 2} pairs), {len(tokens)} tokens; "
+          f"max |logprob (a) - (r)| = {gap:.1e}; {args.repeats} interleaved rounds")
+    print(f"\n{'method':<28}{'CPU s':>9}{'wall s':>9}{'CPU vs (r)':>12}{'wall vs (r)':>13}")
+    for name in functions:
+        print(f"{name:<28}{median_time(times, name):>9.2f}{median_time(times, name, 0):>9.2f}"
+              f"{median_ratio(times, name, '(r) plain reference'):>12.3f}"
+              f"{median_ratio(times, name, '(r) plain reference', 0):>13.3f}")
+    ratio = median_ratio(times, "(a) score_tokens", "(r) plain reference")
+    print(f"\nscore_tokens / plain reference (median CPU ratio) = {ratio:.3f} (target <= 1.0)")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import torch
 __all__ = ["Batch", "flat_indices", "pad_sequences", "plan_batches", "split_by_lengths"]
 
 
-def plan_batches(lengths, *, batch_size, max_tokens_per_batch=None):
+def plan_batches(lengths, *, batch_size, max_tokens_per_batch=None, avoid_padding=False):
     """Group sequence indices into length-sorted batches.
 
     Parameters
@@ -28,6 +28,11 @@ def plan_batches(lengths, *, batch_size, max_tokens_per_batch=None):
     max_tokens_per_batch : int or None
         Most padded tokens (``n_rows * longest``) per batch; a single sequence longer
         than this still gets a batch of its own.
+    avoid_padding : bool, default False
+        Close a batch that holds at least half of ``batch_size`` sequences rather than
+        add a shorter one (which pads every row of it): a batch of equal lengths needs no
+        attention mask and spends no compute on pads, at the price of a few more,
+        smaller batches.
 
     Returns
     -------
@@ -40,13 +45,16 @@ def plan_batches(lengths, *, batch_size, max_tokens_per_batch=None):
     [[1, 2], [3, 0]]
     >>> [b.tolist() for b in plan_batches([3, 9, 5, 4], batch_size=4, max_tokens_per_batch=10)]
     [[1], [2, 3], [0]]
+    >>> [b.tolist() for b in plan_batches([5, 5, 4, 4, 4], batch_size=4, avoid_padding=True)]
+    [[0, 1], [2, 3, 4]]
     """
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
     budget = max_tokens_per_batch or np.inf
     batches, current, longest = [], [], 0
     for index in order:
         width = max(longest, int(lengths[index]))
-        if current and (len(current) >= batch_size or (len(current) + 1) * width > budget):
+        padded = avoid_padding and int(lengths[index]) < longest and 2 * len(current) >= batch_size
+        if current and (padded or len(current) >= batch_size or (len(current) + 1) * width > budget):
             batches.append(np.asarray(current))
             current, width = [], int(lengths[index])
         current.append(int(index))

@@ -103,6 +103,21 @@ def test_plan_batches_covers_each_index_once(rng, batch_size, budget):
         assert len(batch) == 1 or budget is None or len(batch) * lengths[batch].max() <= budget
 
 
+def test_plan_batches_avoiding_padding_keeps_half_full_batches(rng):
+    lengths = rng.integers(1, 6, size=40)
+    batches = plan_batches(lengths, batch_size=8, avoid_padding=True)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(40))
+    for batch in batches:
+        assert len(batch) <= 8
+        if lengths[batch].min() < lengths[batch].max():  # padded only when under half full
+            assert len(batch) - np.sum(lengths[batch] < lengths[batch].max()) < 4
+
+    def padding(plan):
+        return sum(int(np.sum(lengths[b].max() - lengths[b])) for b in plan)
+
+    assert padding(batches) < padding(plan_batches(lengths, batch_size=8))
+
+
 def test_pad_sequences_right_and_offsets():
     batch = pad_sequences([[5, 6, 7], [8]], pad_id=0, position_offsets=[0, 4])
     assert batch.input_ids.tolist() == [[5, 6, 7], [8, 0, 0]]

@@ -143,3 +143,39 @@ def test_progress_bar_does_not_change_scores(make_lm, capsys):
     loud = score_tokens(lm, table, batch_size=1, progress=True)
     pd.testing.assert_frame_equal(quiet, loud)
     assert "scoring" in capsys.readouterr().err
+
+
+def _brute_force_scores(logits, rows, columns, targets, boundary):
+    """``log p(target)`` and end-of-word log-mass from a float64 log-softmax."""
+    logp = torch.log_softmax(logits.double(), dim=-1)[rows, columns]
+    ends = torch.logsumexp(logp[:, boundary], dim=-1)
+    return np.stack([logp[torch.arange(len(rows)), targets].numpy(), ends.numpy()], axis=1)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-12), (torch.float32, 1e-6)])
+@pytest.mark.parametrize("scale", [3.0, 60.0])  # 60: logits span more than the fused range
+def test_gather_scores_equals_log_softmax(rng, dtype, rtol, scale):
+    from probing.models.causal import _FUSED_RANGE, gather_scores
+
+    logits = torch.as_tensor(rng.normal(size=(3, 5, 50)) * scale, dtype=dtype)
+    rows, columns = torch.tensor([0, 0, 1, 2, 2]), torch.tensor([0, 4, 2, 1, 3])
+    targets, boundary = torch.tensor([3, 7, 0, 49, 12]), torch.tensor([0, 5, 7, 30, 31])
+    expected = _brute_force_scores(logits, rows, columns, targets, boundary)
+    wide = bool(((logits.amax(-1) - logits.amin(-1)) >= _FUSED_RANGE).any())
+    assert wide == (scale == 60.0)  # both paths are exercised
+    got = gather_scores(logits.clone(), rows, columns, targets, boundary)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+def test_scores_do_not_depend_on_avoiding_padding(make_lm, monkeypatch):
+    lm = make_lm("gpt2")
+    texts = [*SENTENCES, *SENTENCES[:3]]
+    tokens = score_tokens(lm, _table(texts), batch_size=4)
+    import probing.models.causal as causal
+
+    plain = causal.plan_batches
+    monkeypatch.setattr(causal, "plan_batches", lambda *a, **k: plain(
+        *a, **{**k, "avoid_padding": False}))
+    padded = score_tokens(lm, _table(texts), batch_size=4)
+    for column in ("logprob", "logprob_eow"):
+        np.testing.assert_allclose(tokens[column], padded[column], rtol=0, atol=1e-10)
