@@ -62,7 +62,7 @@ _COLUMNS = {
     "correct": ("float", "1.0 when the model's preference (or the prediction) holds, else 0.0"),
     "tie": ("bool", "minimal pairs: the members' scores are equal within the comparison tolerance"),
     "n_ties": ("int", "tied pairs: reported on their own and left out of the test"),
-    "prediction": ("str", "a prediction formula of the paradigm"),
+    "prediction": ("str", "a prediction of the paradigm: its name where the file gives one, else its formula"),
     # statistics (the same names in every analysis)
     "metric": ("str", "what `value` measures (accuracy, spearman, effect, ...)"),
     "value": ("float", "the estimate"),

@@ -166,6 +166,7 @@ class ParadigmSpec:
     items_per_cell: int | None = None
     regions: tuple = ()  # (Region, ...) factorial
     predictions: tuple = ()  # formula strings
+    prediction_names: tuple = ()  # ((formula, name), ...) for predictions given a name
     mixed_test: str | None = None  # factorial: the mixed model's test (MIXED_TESTS)
     conditions: tuple = ()  # localizer condition names
     model_rdms: tuple = ()  # ((name, factor), ...)
@@ -206,6 +207,10 @@ def spec_to_dict(spec):
         if value in (None, "", ()) and field not in ("name", "kind") or value is False:
             continue
         out[field] = _field_to_yaml(field, value)
+    if spec.prediction_names:  # named predictions are written back as {name, formula}
+        names = dict(spec.prediction_names)
+        out["predictions"] = [{"name": names[f], "formula": f} if f in names else f
+                              for f in spec.predictions]
     return out
 
 

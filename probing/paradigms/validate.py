@@ -171,7 +171,7 @@ def _check_source(ck, kind):
     if "phenomenon" in ck.data:
         fields["phenomenon"] = ck.name("phenomenon", ck.data["phenomenon"])
     if "predictions" in ck.data:
-        fields["predictions"] = _check_predictions(ck, None, None)
+        fields["predictions"], fields["prediction_names"] = _check_predictions(ck, None, None)
     if "labels" in ck.data:
         fields["labels"] = tuple(string_list(ck, "labels"))
     if "factors" in ck.data:
@@ -209,7 +209,8 @@ def _check_design(ck, kind):
         fields["match"] = _check_match(ck, lexicon, slot_names)
     if kind == "factorial":
         fields["regions"] = _check_regions(ck, fields["factors"], slot_names)
-        fields["predictions"] = _check_predictions(ck, fields["regions"], fields["factors"])
+        fields["predictions"], fields["prediction_names"] = _check_predictions(
+            ck, fields["regions"], fields["factors"])
     if "model_rdms" in ck.data:
         fields["model_rdms"] = _check_model_rdms(ck, fields["factors"])
     if "conditions" in ck.data:
@@ -372,7 +373,7 @@ def _check_regions(ck, factors, slot_names):
 def _check_predictions(ck, regions, factors):
     if "predictions" not in ck.data:
         return ()
-    formulas = string_list(ck, "predictions")
+    formulas, named = _prediction_entries(ck)
     conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors) if factors else None
     names = [r.name for r in regions] if regions else None
     for i, text in enumerate(formulas):
@@ -388,7 +389,29 @@ def _check_predictions(ck, regions, factors):
                                           and 1 <= region <= len(names)):
                 ck.fail(f"predictions.{i}", f"region {region!r} is not in the design; allowed: "
                         f"{', '.join(names)} or 1..{len(names)}")
-    return tuple(formulas)
+    return tuple(formulas), named
+
+
+def _prediction_entries(ck):
+    """Formulas, and ((formula, name), ...) for entries written ``{name: N, formula: F}``."""
+    entries = ck.typed("predictions", ck.data["predictions"], list, "a list")
+    if not entries:
+        ck.fail("predictions", "must not be empty")
+    formulas, named = [], []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            if set(entry) != {"name", "formula"}:
+                ck.fail(f"predictions.{i}", "a named prediction is {name: NAME, formula: FORMULA}; "
+                        f"got the keys {', '.join(map(str, entry))}")
+            ck.name(f"predictions.{i}.name", entry["name"])
+            ck.typed(f"predictions.{i}.formula", entry["formula"], str, "a string")
+            named.append((entry["formula"], entry["name"]))
+            entry = entry["formula"]
+        ck.typed(f"predictions.{i}", entry, str, "a formula string or {name, formula}")
+        formulas.append(entry)
+    if len({n for _, n in named}) < len(named):
+        ck.fail("predictions", "two predictions share a name; names must be unique")
+    return formulas, tuple(named)
 
 
 def _check_model_rdms(ck, factors):

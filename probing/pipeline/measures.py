@@ -82,6 +82,8 @@ def _factorial_tables(stimuli, tokens, options):
     out = {"regions": region_table}
     if stimuli.predictions:
         evaluated = evaluate_predictions(regions, list(stimuli.predictions), table)
+        names = stimuli.info.get("prediction_names", {})  # a named prediction reads as its name
+        evaluated["prediction"] = evaluated["prediction"].map(lambda f: names.get(f, f))
         out["predictions"] = evaluated.assign(suite=stimuli.paradigm)[table_columns("predictions")]
         test = options.mixed_test or stimuli.info.get("mixed_test") or MIXED_TEST
         out["model"] = _region_models(stimuli, regions, test)

@@ -95,7 +95,8 @@ def _from_source(spec):
         stimuli = read(path, kind=spec.kind, columns=columns,
                        sep="\t" if source.format == "tsv" else ",", name=spec.name)
     extra = {"seed": spec.seed, **({"model_rdms": dict(spec.model_rdms)} if spec.model_rdms else {}),
-             **({"mixed_test": spec.mixed_test} if spec.mixed_test else {})}
+             **({"mixed_test": spec.mixed_test} if spec.mixed_test else {}),
+             **({"prediction_names": dict(spec.prediction_names)} if spec.prediction_names else {})}
     if spec.alignment:  # analysis options of human data, paths resolved against the file
         extra["alignment"] = alignment_fields(spec, path.parent)
     return dataclasses.replace(stimuli, paradigm=spec.name, kind=spec.kind,

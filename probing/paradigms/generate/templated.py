@@ -78,4 +78,6 @@ def generate_factorial(spec, filler):
     items = draw_items(filler, spec.items_per_cell, render, match=spec.match)
     return records_to_stimuli(spec, items, predictions=spec.predictions,
                               info={"regions": [r.name for r in spec.regions], "reduction": "sum",
-                                    **({"mixed_test": spec.mixed_test} if spec.mixed_test else {})})
+                                    **({"mixed_test": spec.mixed_test} if spec.mixed_test else {}),
+                                    **({"prediction_names": dict(spec.prediction_names)}
+                                       if spec.prediction_names else {})})
