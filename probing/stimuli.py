@@ -283,6 +283,16 @@ def _check_columns(path, columns):
                            f"{', '.join(map(str, columns)) or 'nothing'}); {_ALLOWED}")
 
 
+def _has_content(path):
+    """Whether the file holds anything but whitespace (read in blocks: a large table is
+    never loaded whole to answer)."""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            if block.strip():
+                return True
+    return False
+
+
 def _read_header(path):
     """The column names of a CSV/TSV file, from its first line only (None: not such a file)."""
     if path.suffix.lower() not in (".csv", ".tsv") or not path.is_file():
@@ -328,7 +338,7 @@ def _read_cells(path):
         if path.suffix.lower() == ".parquet":
             table = pd.read_parquet(path)
             return table.astype({c: str for c in table.columns if table[c].dtype != object})
-        if _read_header(path) is None and path.suffix.lower() != ".parquet":
+        if not _has_content(path):
             raise ProbingError(f"{path}: file is empty; expected a header row "
                                f"(stimulus_id,text) and one row per stimulus")
         sep = "\t" if path.suffix.lower() == ".tsv" else ","

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from probing._core.defaults import TIES
+from probing._core.defaults import N_BOOT, RANDOM_STATE, TIES
 from probing._core.values import TIE_RULES
 from probing.cli.commands import add_model_options, load_from_args
 
@@ -130,19 +130,19 @@ def add_compare_reading(sub):
                        "differences. Prints one row; --out writes it as CSV.")
     p.add_argument("first", type=Path, help="run folder with reading.csv")
     p.add_argument("second", type=Path, help="run folder with reading.csv")
-    p.add_argument("--n-boot", dest="n_boot", type=int, default=None,
-                   help="bootstrap resamples (default the package's N_BOOT)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-boot", dest="n_boot", type=int, default=N_BOOT,
+                   help=f"bootstrap resamples (default {N_BOOT})")
+    p.add_argument("--random-state", dest="random_state", type=int, default=RANDOM_STATE,
+                   help=f"seed of the bootstrap (default {RANDOM_STATE})")
     p.add_argument("--out", type=Path, default=None, help="CSV file to write the row to")
     p.set_defaults(func=run_compare_reading)
 
 
 def run_compare_reading(args):
-    from probing._core.defaults import N_BOOT
     from probing.pipeline.alignment_reading import compare_reading_runs
 
-    row = compare_reading_runs(args.first, args.second, n_boot=args.n_boot or N_BOOT,
-                               random_state=args.seed)
+    row = compare_reading_runs(args.first, args.second, n_boot=args.n_boot,
+                               random_state=args.random_state)
     if args.out is not None:
         from probing._core.io import write_table
 

@@ -48,11 +48,11 @@ def _add_common(p):
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
 
 
-def _out_folder(args, spec, command):
+def _out_folder(args, name, command):
     """The run folder; its parent is made (provisionally) around the run, not here."""
     from probing.pipeline.run import check_run_folder
 
-    out = args.out or Path("runs") / f"{spec.name}-{command}"
+    out = args.out or Path("runs") / f"{name}-{command}"
     if out.parent.exists():
         check_run_folder(out, force=args.force)
     return out
@@ -87,7 +87,7 @@ def add_rsa(sub):
 
 
 def run_rsa_command(args):
-    from probing.paradigms import load_paradigm
+    from probing.cli.commands import _source_name
     from probing.pipeline.rsa import RSAOptions, run_rsa
 
     options = RSAOptions(layers=args.layers, site=args.site, pooling=args.pooling,
@@ -96,8 +96,8 @@ def run_rsa_command(args):
                          permute=args.permute, random_state=args.random_state,
                          batch_size=args.batch_size, seed=args.seed)
     check_layers_syntax(args.layers)
-    spec = load_paradigm(args.file)  # fail on a bad file before loading a model
-    out = _out_folder(args, spec, "rsa")
+    name = _source_name(args.file)  # fail on a bad file (or table) before loading a model
+    out = _out_folder(args, name, "rsa")
     with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir,
                                                         max_memory=max_memory(args)):
         tables = run_rsa(args.file, lambda: load_from_args(args), out, options=options,

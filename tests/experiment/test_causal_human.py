@@ -33,9 +33,9 @@ analyses:
     name: ablate_localized
     options: {units_from: localize, n_sets: 2, n_boot: 20, limit: 2}
   - kind: patch
-    options: {layers: "0,2", limit: 2, n_boot: 20, contrast: subject_number}
+    options: {layers: "0,2", limit: 2, n_boot: 20, contrast: subject_number, readout: logit_diff}
   - kind: mediate
-    options: {layers: "1", top_k: 2, limit: 2, n_boot: 20}
+    options: {layers: "1", top_k: 2, limit: 4, n_boot: 20, readout: logit_diff, contrast: subject_number}
   - kind: localize
     options: {top_percent: 5, n_perm: 10, n_perm_overlap: 5}
   - kind: ablate

@@ -132,7 +132,7 @@ def test_ratings_by_layer(tmp_path, gpt2, rng):
 @pytest.mark.parametrize(("file", "layers", "message"), [
     ("agreement_simple.yaml", "1", "--layers: logit-lens read-outs are for paradigms of kind "
                                    "ratings or reading_times; this paradigm is 'minimal_pairs'"),
-    ("naturalstories.yaml", "x", "--layers 'x': allowed 'all' or integers"),
+    ("naturalstories.yaml", "x", "layers must be 'all' or integers like 0,6,-1; got 'x'"),
 ], ids=["kind", "syntax"])
 def test_bad_layers_fail_before_the_model_loads(tmp_path, capsys, monkeypatch, file, layers,
                                                 message):

@@ -75,7 +75,7 @@ def test_probe_reads_the_generated_table(model_dir, tmp_path):
     assert main(["probe", str(stim), *_model(model_dir), "--label", "number", "--layers", "1",
                  "--probes", "logistic", "--cv", "2", "--control-seeds", "1", "--n-perm", "10",
                  "--no-mdl", "--no-control-model", "--limit", "40", "--out", str(out)]) == 0
-    assert set(pd.read_csv(out / "labels.csv")["number"]) == {"sg", "pl"}
+    assert set(pd.read_csv(out / "labels.csv")["label"]) == {"sg", "pl"}
 
 
 def test_rsa_reads_the_generated_table(model_dir, tmp_path):

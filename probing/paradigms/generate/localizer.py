@@ -187,5 +187,7 @@ def _jabberwocky(sentence, rng, real):
             continue
         suffix = next((x for x in SUFFIXES if bare.endswith(x) and len(bare) > len(x) + 2), "")
         stem = _nonword(len(bare) - len(suffix), rng, real)
+        while (stem + suffix).lower() in real:  # "blam" + "ed" would make a real word
+            stem = _nonword(len(stem), rng, real)
         out.append(stem + suffix + tail)
     return _format(out, end)

@@ -48,6 +48,8 @@ class PatchOptions:
     random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
+    readout: str = CausalOptions.readout  # the command's defaults, not copies of them
+    region_token: str = CausalOptions.region_token
 
     def __post_init__(self):
         _causal(self)
@@ -69,6 +71,9 @@ class MediateOptions:
     random_state: int = RANDOM_STATE
     batch_size: int = 16
     seed: int | None = None
+    readout: str = CausalOptions.readout
+    region_token: str = CausalOptions.region_token
+    split: float = CausalOptions.split
 
     def __post_init__(self):
         _causal(self)
