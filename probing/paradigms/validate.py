@@ -371,8 +371,9 @@ def _check_regions(ck, factors, slot_names):
 
 
 def _check_predictions(ck, regions, factors):
+    """The formulas, and the names of those written ``{name, formula}``."""
     if "predictions" not in ck.data:
-        return ()
+        return (), ()
     formulas, named = _prediction_entries(ck)
     conditions = set(ParadigmSpec("x", "factorial", factors=factors).conditions_of_factors) if factors else None
     names = [r.name for r in regions] if regions else None
