@@ -7,7 +7,8 @@ quotes the full runs. Run from the repository root::
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/calibration.py [case ...] [--n-sims N]
 
-Cases: mixed, mixed-slopes, rank, crossnobis, causal, causal-skewed, shared-pairs, ties.
+Cases: mixed, mixed-slopes, rank, crossnobis, causal, causal-skewed, shared-pairs, ties,
+sweep.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 ALPHA, LEVEL = 0.05, 0.95
 
@@ -194,6 +196,53 @@ def ties(n_ties=30):
         float(row["ci_low"] <= 0.5 <= row["ci_high"]), 1, 1.0)}
 
 
+def _correlated_cells(n_layers, n_positions, rho_layer=0.8, rho_position=0.5):
+    """Cholesky factor of AR(1) correlation over layers times exchangeable over positions."""
+    layers = rho_layer ** np.abs(np.subtract.outer(np.arange(n_layers), np.arange(n_layers)))
+    positions = np.full((n_positions, n_positions), rho_position)
+    np.fill_diagonal(positions, 1.0)
+    return np.linalg.cholesky(np.kron(layers, positions))
+
+
+def sweep(n_sims=1000, sizes=(8, 12, 20), grid=(10, 3), per_item=2, n_perm=1000, seed=6):
+    """A patching sweep under the global null (10 layers x 3 positions = 30 correlated
+    cells; items of 2 pairs sharing an item effect): family-wise error rate of max_t,
+    fdr_bh and no correction, and simultaneous coverage of every cell's effect by the
+    max_t intervals and by per-cell t intervals."""
+    from threadpoolctl import threadpool_limits
+
+    from probing.stats import correct_pvalues, max_t_test
+
+    root = _correlated_cells(*grid)
+    out = {}
+    for n_items in sizes:
+        rng = np.random.default_rng(seed + n_items)
+        counts = dict.fromkeys(("max_t", "fdr_bh", "none", "cover max_t", "cover per-cell"), 0)
+        # one BLAS thread: the many small products are slower threaded on a busy machine
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for sim in range(n_sims):
+                item = rng.normal(size=(n_items, root.shape[0])) @ root.T
+                pairs = item[:, None] + rng.normal(size=(n_items, per_item, root.shape[0])) @ root.T
+                num = pairs.sum(1)
+                result = max_t_test(num, np.full(num.shape, float(per_item)), n_perm=n_perm,
+                                    random_state=sim)
+                counts["max_t"] += (result.p_corr <= ALPHA).any()
+                counts["fdr_bh"] += (correct_pvalues(result.p_val, correction="fdr_bh")
+                                     <= ALPHA).any()
+                counts["none"] += (result.p_val <= ALPHA).any()
+                counts["cover max_t"] += ((result.ci_low < 0) & (0 < result.ci_high)).all()
+                half = result.std_err * stats.t.ppf((1 + LEVEL) / 2, n_items - 1)
+                counts["cover per-cell"] += (np.abs(result.estimate) < half).all()
+        label = f"{n_items} items x {per_item} pairs, {root.shape[0]} cells"
+        for name in ("max_t", "fdr_bh", "none"):
+            out[f"sweep FWER ({name}), {label}"] = (counts[name] / n_sims, n_sims, ALPHA)
+        for name in ("max_t", "per-cell"):
+            out[f"sweep simultaneous coverage ({name}), {label}"] = (
+                counts[f"cover {name}"] / n_sims, n_sims, LEVEL)
+    return out
+
+
 def causal_skewed(n_sims=4000, seed=4):
     """:func:`causal` with centred exponential pair effects (skewness 2): a stress case."""
     return causal(n_sims=n_sims, seed=seed, skewed=True)
@@ -201,7 +250,7 @@ def causal_skewed(n_sims=4000, seed=4):
 
 CASES = {"mixed": mixed, "mixed-slopes": mixed_slopes, "rank": rank, "crossnobis": crossnobis,
          "causal": causal, "causal-skewed": causal_skewed, "shared-pairs": shared_pairs,
-         "ties": ties}
+         "ties": ties, "sweep": sweep}
 
 
 def main():

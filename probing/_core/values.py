@@ -9,7 +9,7 @@ from __future__ import annotations
 from probing._core.errors import ProbingError
 
 __all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
-           "POOLINGS", "READOUTS", "RENDERINGS", "SITES", "STORE_DTYPES", "TIE_RULES", "check_pooling"]
+           "POOLINGS", "READOUTS", "RENDERINGS", "SITES", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 SITES = ("resid_post", "mlp_out", "attn_out")
@@ -24,6 +24,9 @@ PROBES = ("logistic", "mlp")
 LEVELS = ("sentence", "word")
 #: Multiple-comparison corrections a command accepts.
 CORRECTIONS = ("holm", "bonferroni", "fdr_bh")
+#: Corrections across the cells of a patching sweep (``sweep_correction``): ``max_t``
+#: (Westfall-Young max-|t| over item sign flips, with simultaneous intervals) first.
+SWEEP_CORRECTIONS = ("max_t", *CORRECTIONS)
 #: dtypes a model computes in.
 MODEL_DTYPES = ("float32", "float64", "float16", "bfloat16")
 #: dtypes activations are stored in.

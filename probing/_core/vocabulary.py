@@ -71,7 +71,10 @@ _COLUMNS = {
     "stat": ("float", "the test statistic"),
     "p_val": ("float", "uncorrected p-value"),
     "p_corr": ("float", "p-value corrected across the family named by `correction`"),
-    "correction": ("str", "multiple-comparison correction: holm, bonferroni, fdr_bh or none"),
+    "correction": ("str", "multiple-comparison correction: holm, bonferroni, fdr_bh, max_t "
+                          "(Westfall-Young max-|t| over item sign flips; `ci_low`, `ci_high` "
+                          "are then simultaneous over the family) or none"),
+    "n_cells": ("int", "cells (tests) in the family `p_corr` is corrected over"),
     "n": ("int", "number of observations behind `value`"),
     "n_excluded": ("int", "observations left out (e.g. identical pairs)"),
     "accuracy": ("float", "share of `correct`"),
@@ -89,8 +92,9 @@ _COLUMNS = {
     "distance": ("str", "RSA: how the layer's RDM was computed (correlation, cosine, "
                         "euclidean, crossnobis, ...)"),
     "alternative": ("str", "the alternative hypothesis of `p_val`: greater, less or two-sided"),
-    "n_perm": ("int", "permutations behind `p_val`"),
-    "exact": ("bool", "`p_val` enumerates every permutation (else Monte Carlo)"),
+    "n_perm": ("int", "permutations (or sign flips) behind `p_val`, or behind `p_corr` when "
+                      "`correction` is max_t"),
+    "exact": ("bool", "that p-value enumerates every permutation (else Monte Carlo)"),
     "n_boot": ("int", "bootstrap resamples behind the interval (0: none)"),
     "n_stimuli": ("int", "RSA: rows of the RDM (stimulus ids after averaging)"),
     # causal analyses' own tables (probing.causal, probing.models)
@@ -279,6 +283,9 @@ _TABLES = {
             "n_stimuli"),
     "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
                  "ci_high", "n_pairs", "n_items"),
+    "patching_corrected": ("direction", "layer", "site", "position", "head", "metric",
+                           "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+                           "correction", "n_cells", "n_pairs", "n_items", "n_perm", "exact"),
     "patching_pairs": ("pair_id", "item_id", "direction", "layer", "site", "position", "head",
                        "clean", "corrupted", "patched", "effect", "restored"),
     "excluded_pairs": ("pair_id", "item_id", "reason"),
@@ -389,7 +396,8 @@ _PARAMETERS = {
                    "`method`"),
     "correction": ("multiple-comparison correction of a family of p-values "
                    "(`correct_pvalues`, `correct_table`, every `--correction`)",
-                   "holm, bonferroni, fdr_bh (`bh` is read as fdr_bh), none", "`method`"),
+                   "holm, bonferroni, fdr_bh (`bh` is read as fdr_bh), none; across a "
+                   "patching sweep (`sweep_correction`) also max_t", "`method`"),
     "interval": ("the kind of confidence interval (`bootstrap_ci`, `proportion_ci`, "
                  "`summarize_predictions`)", "percentile, basic, bca; wilson, clopper_pearson",
                  "`method`"),

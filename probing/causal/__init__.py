@@ -9,7 +9,8 @@ Activation patching
     :func:`screen_agreement` (attribution-patching screen against exact patching);
     :func:`build_patching_runs`, :func:`summarize_patching` (from the adapter's long
     table of runs); :func:`locate_crossover` (the layer where an effect moves from one
-    position to another).
+    position to another); :func:`sweep_correction` (every cell of a sweep corrected:
+    max-|t| family-wise p-values and simultaneous intervals, or FDR).
 Causal mediation (Vig et al. 2020; Finlayson et al. 2021)
     :func:`mediation_effects` (TE, NIE, NDE with intervals), :func:`build_mediation_items`
     (per item), :func:`top_mediators`, :func:`joint_effect` (the top-k set at once),
@@ -72,6 +73,7 @@ from probing.causal.runs import (
     patching_pairs,
     summarize_patching,
 )
+from probing.causal.sweep import SWEEP_COLUMNS, sweep_correction
 from probing.causal.units import (
     UNIT_COLUMNS,
     check_unit_table,
@@ -93,6 +95,7 @@ __all__ = [
     "PATCHING_METRICS",
     "RUN_COLUMNS",
     "SCREEN_COLUMNS",
+    "SWEEP_COLUMNS",
     "UNIT_COLUMNS",
     "LeaceEraser",
     "PatchingRuns",
@@ -123,5 +126,6 @@ __all__ = [
     "screen_agreement",
     "select_units",
     "summarize_patching",
+    "sweep_correction",
     "top_mediators",
 ]

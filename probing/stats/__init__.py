@@ -20,12 +20,16 @@ Each function wraps a well-kept implementation and fixes the conventions:
     and the difference of two independent proportions (Newcombe interval, score test).
 :func:`item_intervals`, :func:`check_n_items`
     t intervals of ratios over items (causal effects), and the few-items warning.
+:func:`max_t_test`, :func:`item_t_tests`
+    Family-wise (max-|t| over item sign flips) p-values and simultaneous intervals over
+    many cells, and their per-cell t tests.
 :func:`fit_mixed_model`
     ``statsmodels`` MixedLM with item random intercepts, sum-coded factors by default,
     returned as a tidy table.
 """
 
 from probing.stats.items import ITEM_INTERVALS, FewItemsWarning, check_n_items, item_intervals
+from probing.stats.maxt import MaxTResult, item_t_tests, max_t_test
 from probing.stats.mixed import MIXED_COLUMNS, fit_mixed_model, mixed_formula
 from probing.stats.permutation import permutation_pvalue
 from probing.stats.proportions import PROPORTION_METHODS, clustered_proportion_ci, proportion_ci
@@ -39,6 +43,9 @@ __all__ = [
     "check_n_items",
     "clustered_proportion_ci",
     "item_intervals",
+    "item_t_tests",
+    "MaxTResult",
+    "max_t_test",
     "CORRECTIONS",
     "correction_label",
     "MIXED_COLUMNS",

@@ -14,7 +14,8 @@ _spec.loader.exec_module(calibration)
 
 #: The labels whose rates are the package's defaults (the others document the old behaviour).
 DEFAULTS = ("mixed auto", "mixed between auto", "two-sided rank", "copies weighted",
-            "causal interval (t)", "items as units", "ties")
+            "causal interval (t)", "items as units", "ties", "sweep FWER (max_t)",
+            "sweep FWER (fdr_bh)", "simultaneous coverage (max_t)")
 
 
 def _check(results, z=3.0):
@@ -56,8 +57,12 @@ def test_crossnobis_fast():
     _check(calibration.crossnobis(n_sims=10, sizes=(10,), n_boot=60), z=4.0)
 
 
+def test_sweep_fast():
+    _check(calibration.sweep(n_sims=150, sizes=(8, 12), n_perm=300), z=4.0)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["mixed", "mixed-slopes", "rank", "crossnobis", "causal",
-                                  "shared-pairs"])
+                                  "shared-pairs", "sweep"])
 def test_documented_sizes(case):
     _check(calibration.CASES[case]())
