@@ -15,6 +15,8 @@ phenomena (Holm by default).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -30,6 +32,8 @@ from probing.causal._checks import (
 from probing.causal._resample import draw_group_counts, group_sums
 from probing.stats import (
     CORRECTIONS,
+    FewItemsWarning,
+    check_n_items,
     correct_pvalues,
     correction_label,
     item_intervals,
@@ -41,14 +45,16 @@ __all__ = ["ABLATION_COLUMNS", "ablation_test", "compare_to_null"]
 
 #: Columns of :func:`ablation_test`.
 ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high",
-                    "p_val", "p_corr", "correction", "n", "n_sets")
+                    "p_val", "p_corr", "correction", "n", "n_items", "n_sets")
 
 
 def _item_interval(change, codes, counts, ci):
     n_groups = counts.shape[1]
-    est, low, high = item_intervals(group_sums(change[:, None], codes, n_groups),
-                                     group_sums(np.ones((change.size, 1)), codes, n_groups),
-                                     counts, ci)
+    with warnings.catch_warnings():  # compare_to_null warns once, naming itself
+        warnings.simplefilter("ignore", FewItemsWarning)
+        est, low, high = item_intervals(group_sums(change[:, None], codes, n_groups),
+                                         group_sums(np.ones((change.size, 1)), codes,
+                                                    n_groups), counts, ci)
     return est[0], low[0], high[0]
 
 
@@ -74,7 +80,8 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
         Two rows, ``unit_set`` = ``given`` and ``random``: ``effect`` (mean change over
         items; for ``random`` also over sets), ``ci_low, ci_high`` (item bootstrap),
         ``p_val`` (given row: the given effect against the ``n_sets`` random effects;
-        NaN on the random row), ``n``, ``n_sets``.
+        NaN on the random row), ``n`` (rows), ``n_items`` (items the intervals rest on;
+        fewer than 20 warn), ``n_sets``.
 
     Examples
     --------
@@ -97,7 +104,8 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
     if effect_items.size == 0:
         raise ProbingError(f"{func}: no items given")
     codes = group_codes(groups, effect_items.size, func)
-    counts = draw_group_counts(int(codes.max()) + 1, int(n_boot), random_state)
+    n_items = check_n_items(int(codes.max()) + 1, func)
+    counts = draw_group_counts(n_items, int(n_boot), random_state)
     null_effects = null_items.mean(axis=1)
     rows = []
     for unit_set, change in (("given", effect_items), ("random", null_items.mean(axis=0))):
@@ -105,7 +113,8 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
         p_val = (permutation_pvalue(est, null_effects, alternative=alternative)
                  if unit_set == "given" else np.nan)
         rows.append({"unit_set": unit_set, "effect": est, "ci_low": low, "ci_high": high,
-                     "p_val": p_val, "n": effect_items.size, "n_sets": null_items.shape[0]})
+                     "p_val": p_val, "n": effect_items.size, "n_items": n_items,
+                     "n_sets": null_items.shape[0]})
     return pd.DataFrame(rows)
 
 
@@ -139,7 +148,7 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     -------
     pandas.DataFrame
         ``phenomenon, unit_set, metric, effect, ci_low, ci_high, p_val, p_corr,
-        correction, n, n_sets``; per phenomenon a ``given`` and a ``random`` row.
+        correction, n, n_items, n_sets``; per phenomenon a ``given`` and a ``random`` row.
 
     Examples
     --------

@@ -26,14 +26,14 @@ import pandas as pd
 from scipy import stats as sps
 
 from probing._core.errors import ProbingError
-from probing.stats import CORRECTIONS, correct_pvalues, correction_label
+from probing.stats import CORRECTIONS, check_n_items, correct_pvalues, correction_label
 
 __all__ = ["LESION_COLUMNS", "combine_ablations", "normal_null_pvalue", "plot_lesion"]
 
 #: Columns of :func:`combine_ablations`.
 LESION_COLUMNS = ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean",
                   "null_sd", "stat", "p_val", "p_corr", "p_normal", "p_normal_corr",
-                  "correction", "n", "n_sets")
+                  "correction", "n", "n_items", "n_sets")
 
 _KEYS = ["paradigm", "phenomenon", "metric"]
 
@@ -93,8 +93,9 @@ def combine_ablations(ablation, null, *, correction="holm"):
         ``phenomenon, metric, effect, ci_low, ci_high`` (the given set, item bootstrap),
         ``null_mean, null_sd`` (of the random sets' effects), ``stat`` (the effect in
         null standard deviations), ``p_val`` (rank p against the random sets),
-        ``p_corr``, ``p_normal``, ``p_normal_corr``, ``correction, n, n_sets`` and, last,
-        ``paradigm``.
+        ``p_corr``, ``p_normal``, ``p_normal_corr``, ``correction, n, n_items, n_sets``
+        and, last, ``paradigm``; ``n_items`` is copied from ``ablation`` (empty for
+        tables written without it) and fewer than 20 warn.
 
     Examples
     --------
@@ -131,6 +132,11 @@ def combine_ablations(ablation, null, *, correction="holm"):
         rows.append({"null_mean": effects.mean(), "null_sd": effects.std(ddof=1),
                      "stat": stat, "p_normal": p_normal})
     out = pd.concat([given, pd.DataFrame(rows)], axis=1)
+    # Tables written before n_items existed lack it: unknown, not guessed from n.
+    out["n_items"] = (out["n_items"].astype("Int64") if "n_items" in out
+                      else pd.array([pd.NA] * len(out), dtype="Int64"))
+    if out["n_items"].notna().any():
+        check_n_items(out["n_items"].min(), "combine_ablations")
     out["p_corr"], out["p_normal_corr"] = np.nan, np.nan
     for _, index in out.groupby("metric", sort=False).groups.items():
         out.loc[index, "p_corr"] = correct_pvalues(out.loc[index, "p_val"].to_numpy(float),

@@ -30,6 +30,8 @@ share of the total effect that the mediator carries). Intervals resample items.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -42,7 +44,7 @@ from probing.causal._checks import (
     same_length,
 )
 from probing.causal._resample import draw_group_counts, group_sums
-from probing.stats import item_intervals
+from probing.stats import FewItemsWarning, check_n_items, item_intervals
 
 __all__ = ["MEDIATION_COLUMNS", "MEDIATION_METRICS", "build_mediation_items",
            "joint_effect", "mediation_effects", "top_mediators"]
@@ -50,7 +52,7 @@ __all__ = ["MEDIATION_COLUMNS", "MEDIATION_METRICS", "build_mediation_items",
 #: Values of the ``metric`` column of :func:`mediation_effects`.
 MEDIATION_METRICS = ("total_effect", "indirect_effect", "direct_effect", "indirect_fraction")
 #: Columns of :func:`mediation_effects` after the mediator's own columns.
-MEDIATION_COLUMNS = ("metric", "effect", "ci_low", "ci_high", "n")
+MEDIATION_COLUMNS = ("metric", "effect", "ci_low", "ci_high", "n", "n_items")
 SCALES = ("log", "relative")
 
 
@@ -180,7 +182,8 @@ def mediation_effects(y_x, y_xprime, y_indirect, *, y_direct=None, mediators=Non
         The mediator columns, then ``metric, effect, ci_low, ci_high, n``; ``metric`` is
         ``total_effect`` (the same for every mediator), ``indirect_effect``,
         ``direct_effect`` and ``indirect_fraction`` (``sum NIE / sum TE``); ``n`` is the
-        number of items.
+        number of rows (pairs), ``n_items`` the number of items (``groups``) the
+        intervals rest on; fewer than 20 warn (``FewItemsWarning``).
 
     Examples
     --------
@@ -203,18 +206,21 @@ def mediation_effects(y_x, y_xprime, y_indirect, *, y_direct=None, mediators=Non
     effects = _per_item(y_x, y_xprime, y_indirect, y_direct, scale)
     ratios = {name: (values, np.ones_like(values)) for name, values in effects.items()}
     ratios["indirect_fraction"] = (effects["indirect_effect"], effects["total_effect"])
-    return _summarise(ratios, meds, codes, n_boot, ci, random_state)
+    return _summarise(ratios, meds, codes, n_boot, ci, random_state, func)
 
 
-def _summarise(ratios, meds, codes, n_boot, ci, random_state):
-    n_groups = int(codes.max()) + 1
+def _summarise(ratios, meds, codes, n_boot, ci, random_state, func):
+    n_groups = check_n_items(int(codes.max()) + 1, func)
     counts = draw_group_counts(n_groups, int(n_boot), random_state)
     frames = []
     for order, (metric, (num, den)) in enumerate(ratios.items()):
-        est, low, high = item_intervals(group_sums(num, codes, n_groups),
-                                         group_sums(den, codes, n_groups), counts, ci)
+        with warnings.catch_warnings():  # warned once above, naming the analysis
+            warnings.simplefilter("ignore", FewItemsWarning)
+            est, low, high = item_intervals(group_sums(num, codes, n_groups),
+                                             group_sums(den, codes, n_groups), counts, ci)
         frames.append(meds.assign(metric=metric, effect=est, ci_low=low, ci_high=high,
-                                  n=len(codes), _m=order, _j=np.arange(len(meds))))
+                                  n=len(codes), n_items=n_groups, _m=order,
+                                  _j=np.arange(len(meds))))
     out = pd.concat(frames, ignore_index=True).sort_values(["_j", "_m"], kind="stable")
     return out.drop(columns=["_j", "_m"]).reset_index(drop=True)
 
@@ -276,7 +282,7 @@ def joint_effect(y_x, y_xprime, y_joint, *, y_indirect=None, groups=None, scale=
     Returns
     -------
     pandas.DataFrame
-        ``metric, effect, ci_low, ci_high, n`` with metrics ``total_effect``,
+        ``metric, effect, ci_low, ci_high, n, n_items`` with metrics ``total_effect``,
         ``joint_indirect_effect``, ``joint_fraction`` (``sum joint NIE / sum TE``) and,
         with ``y_indirect``, ``summed_indirect_effect``.
 
@@ -305,5 +311,5 @@ def joint_effect(y_x, y_xprime, y_joint, *, y_indirect=None, groups=None, scale=
         same_length(func, y_x.size, y_indirect=y_indirect)
         summed = _change(y_indirect, y_x[:, None], scale).sum(axis=1, keepdims=True)
         ratios["summed_indirect_effect"] = (summed, ones)
-    out = _summarise(ratios, pd.DataFrame(index=[0]), codes, n_boot, ci, random_state)
+    out = _summarise(ratios, pd.DataFrame(index=[0]), codes, n_boot, ci, random_state, func)
     return out[list(MEDIATION_COLUMNS)]

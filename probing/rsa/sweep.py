@@ -26,7 +26,7 @@ from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
-from probing.stats import correct_pvalues, correction_label
+from probing.stats import check_n_items, correct_pvalues, correction_label
 from probing.store import Activations
 
 __all__ = ["RSA_COLUMNS", "compare_layers", "compare_models", "rsa_layers"]
@@ -135,6 +135,19 @@ def _intervals(bootstrap, stack, data, model, rows, options):
     return np.stack([res.ci_low[:, 0], res.ci_high[:, 0]])
 
 
+def _n_units(bootstrap, rows, data, groups):
+    """The units the interval resamples: items, groups of stimuli, or stimuli."""
+    if bootstrap == "items":
+        return check_n_items(len(pd.unique(np.asarray(groups, dtype=object))), "rsa_layers")
+    if bootstrap == "stimuli" and groups is not None:
+        per_stimulus = _stimulus_groups(groups, rows, data)
+        return check_n_items(len(pd.unique(np.asarray(per_stimulus, dtype=object))),
+                             "rsa_layers")
+    if bootstrap == "stimuli":
+        return check_n_items(data.n_stimuli, "rsa_layers")
+    return data.n_stimuli
+
+
 @renamed_values(bootstrap={"conditions": "stimuli"})
 @renamed(metric="distance", method="comparison", conditions="stimulus_ids")
 def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, distance="correlation",
@@ -197,7 +210,9 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
     pandas.DataFrame
         One row per model RDM and layer, columns ``RSA_COLUMNS``: ``layer, site,
         model_rdm, distance, metric (the comparison), value, ci_low, ci_high, p_val, p_corr, correction,
-        alternative, n_perm, exact, n_boot, n_stimuli``.
+        alternative, n_perm, exact, n_boot, n_stimuli, n_items``; ``n_items`` counts the
+        units the interval resamples (stimuli, or their ``groups``; items with
+        ``bootstrap="items"``), and fewer than 20 warn (``FewItemsWarning``).
 
     Examples
     --------
@@ -234,12 +249,13 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         test = permutation_test(data_m, model, comparison=comparison, n_perm=n_perm,
                                 alternative=alternative, within=blocks, random_state=seed)
         low, high = _intervals(bootstrap, stack, data_m, model, rows, options)
+        n_items = _n_units(bootstrap, rows, data_m, groups)
         frames.append(pd.DataFrame({
             "layer": numbers, "site": site, "model_rdm": name, "distance": distance,
             "metric": comparison, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
             "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
-            "n_stimuli": data.n_stimuli}))
+            "n_stimuli": data.n_stimuli, "n_items": n_items}))
     table = pd.concat(frames, ignore_index=True)
     table["correction"] = correction_label(correction)
     table["p_corr"] = (table["p_val"].to_numpy() if correction is None

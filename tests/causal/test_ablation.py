@@ -130,3 +130,15 @@ def test_bad_input_names_the_field(change, message):
     with pytest.raises(ProbingError, match=message):
         ablation_test(args.pop("baseline"), args.pop("ablated"), args.pop("null_ablated"),
                       n_boot=10, **args)
+
+
+def test_n_items_counts_items_not_rows_and_few_warn():
+    from probing.stats import FewItemsWarning
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=36)
+    groups = np.repeat(np.arange(12), 3)               # 12 items of 3 rows
+    with pytest.warns(FewItemsWarning, match="compare_to_null: 12 items"):
+        table = ablation_test(base, base - 1.0, base + rng.normal(0, .2, (19, 36)),
+                              groups=groups, n_boot=50)
+    assert table["n"].tolist() == [36, 36] and table["n_items"].tolist() == [12, 12]

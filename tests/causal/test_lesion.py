@@ -123,3 +123,15 @@ def test_plot_lesion_draws_one_row_per_phenomenon():
     fig = plot_lesion(combine_ablations(ablation, null), null, metric="logprob_diff")
     assert len(fig.axes[0].get_yticklabels()) == 3
     plt.close(fig)
+
+
+def test_n_items_is_carried_over_and_empty_for_older_tables():
+    from probing.stats import FewItemsWarning
+
+    with pytest.warns(FewItemsWarning):
+        ablation, null = _study(np.random.default_rng(1))        # 15 items per phenomenon
+    with pytest.warns(FewItemsWarning, match="combine_ablations: 15 items"):
+        out = combine_ablations(ablation, null)
+    assert out["n_items"].tolist() == [15, 15, 15]
+    older = combine_ablations(ablation.drop(columns="n_items"), null)
+    assert older["n_items"].isna().all() and list(older.columns) == list(out.columns)

@@ -170,3 +170,20 @@ def test_indirect_effect_interval_coverage_is_nominal():
         row = table[table["metric"] == "indirect_effect"].iloc[0]
         covered += row["ci_low"] <= 0.8 <= row["ci_high"]
     assert sps.binomtest(covered, n_seeds, 0.95).pvalue > 0.001, covered / n_seeds
+
+
+def test_n_items_counts_groups_and_few_warn():
+    from probing.causal import MEDIATION_COLUMNS, joint_effect
+    from probing.stats import FewItemsWarning
+
+    rng = np.random.default_rng(0)
+    y_x, y_xprime = rng.normal(size=30), rng.normal(2, 1, size=30)
+    groups = np.repeat(np.arange(10), 3)               # 10 items of 3 pairs
+    with pytest.warns(FewItemsWarning, match="mediation_effects: 10 items"):
+        table = mediation_effects(y_x, y_xprime, np.stack([y_x, y_xprime], 1), groups=groups,
+                                  n_boot=50)
+    assert (table["n"] == 30).all() and (table["n_items"] == 10).all()
+    with pytest.warns(FewItemsWarning, match="joint_effect: 10 items"):
+        joint = joint_effect(y_x, y_xprime, y_xprime, groups=groups, n_boot=50)
+    assert (joint["n_items"] == 10).all()
+    assert list(joint.columns) == list(MEDIATION_COLUMNS)

@@ -172,3 +172,22 @@ def test_bh_is_stored_by_its_canonical_name(rng):
     full = rsa_layers(X, model, correction="fdr_bh", n_perm=20, bootstrap=None, random_state=0)
     assert (short["correction"] == "fdr_bh").all()
     np.testing.assert_array_equal(short["p_corr"], full["p_corr"])
+
+
+def test_n_items_counts_the_units_the_interval_resamples_and_few_warn():
+    from probing.stats import FewItemsWarning
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 12)
+    acts = rng.normal(size=(24, 2, 10))
+    model = {"label": (labels[:, None] != labels[None]).astype(float)}
+    groups = np.arange(24) // 2                       # 12 items of 2 stimuli
+    table = rsa_layers(acts, model, n_perm=20, n_boot=20)
+    assert (table["n_items"] == 24).all()
+    with pytest.warns(FewItemsWarning, match="rsa_layers: 12 items"):
+        table = rsa_layers(acts, model, groups=groups, n_perm=20, n_boot=20)
+    assert (table["n_items"] == 12).all() and (table["n_stimuli"] == 24).all()
+    with pytest.warns(FewItemsWarning, match="rsa_layers: 12 items"):
+        table = rsa_layers(acts, model, groups=groups, bootstrap="items", n_perm=20,
+                           n_boot=20)
+    assert (table["n_items"] == 12).all()
