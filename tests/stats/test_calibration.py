@@ -57,6 +57,15 @@ def test_crossnobis_fast():
     _check(calibration.crossnobis(n_sims=10, sizes=(10,), n_boot=60), z=4.0)
 
 
+def test_table_holds_rate_interval_and_nominal():
+    table = calibration.build_table({"ties": calibration.ties(),
+                                     "rank": calibration.rank(n_sims=2000)})
+    assert table.columns.tolist() == ["case", "figure", "rate", "ci_low", "ci_high",
+                                      "nominal", "n_sims", "band", "ok"]
+    rank = table[table.case == "rank"].iloc[0]
+    assert rank.ci_low < rank.rate < rank.ci_high and rank.nominal == 0.05 and rank.ok
+
+
 def test_sweep_fast():
     _check(calibration.sweep(n_sims=150, sizes=(8, 12), n_perm=300), z=4.0)
 
