@@ -210,6 +210,8 @@ _COLUMNS = {
                        "by single spaces); the sentence is scored after it"),
     "rule": ("str", "reading times: an exclusion rule (`text_edge`, `sentence_edge`, "
                     "`punctuation`, `rt_min`, `rt_max`) or `any` (all excluded words)"),
+    "subject": ("str", "reading times: the reader of a per-subject reading time (Natural "
+                       "Stories' `WorkerId`); empty: all subjects"),
     "n_texts": ("int", "reading times: texts behind a statistic (the bootstrap's unit)"),
     "rt": ("float", "reading times: the word's reading time in the data's unit (Natural "
                     "Stories: ms, the mean over readers)"),
@@ -304,9 +306,9 @@ _TABLES = {
     "ablation_null": ("phenomenon", "metric", "set", "effect"),
     "random_sets": ("set", "layer", "site", "unit"),
     "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
-    "reading_exclusions": ("rule", "n_excluded", "n"),
+    "reading_exclusions": ("rule", "subject", "n_excluded", "n"),
     "reading": ("stimulus_id", "word_index", "word", "char_start", "char_end", "item_id",
-                "word_position", "rt", "surprisal", "eow_corrected", "length", "frequency",
+                "word_position", "subject", "rt", "surprisal", "eow_corrected", "length", "frequency",
                 "fold", "delta_loglik"),
     "prompts": ("phenomenon", "pair_id", "task", "prompt_style", "order", "role", "option",
                 "logprob_option"),

@@ -134,7 +134,8 @@ def prepare_reading_design(words, *, spillover=SPILLOVER, predictor="surprisal",
     -------
     dict
         ``design`` (the kept rows, ``rt`` on the modelled scale), ``baseline`` and
-        ``full`` (their predictor columns) and ``exclusions`` (``rule, n_excluded, n``).
+        ``full`` (their predictor columns) and ``exclusions`` (``rule, subject,
+        n_excluded, n``; per subject too when ``words`` has a ``subject`` column).
     """
     words = _new_names(words, "prepare_reading_design")
     design = build_reading_design(words, spillover=spillover, predictor=predictor)

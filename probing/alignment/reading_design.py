@@ -135,8 +135,10 @@ def apply_exclusions(design, words, *, exclude=(), rt_min=None, rt_max=None):
     -------
     kept : pandas.DataFrame
     counts : pandas.DataFrame
-        ``rule, n_excluded, n``: rows of ``design`` each rule excludes (a row may meet
-        several), then ``any`` (all excluded rows); ``n`` is the rows before exclusion.
+        ``rule, subject, n_excluded, n``: rows of ``design`` each rule excludes (a row may
+        meet several), then ``any`` (all excluded rows); ``n`` is the rows before
+        exclusion. ``subject`` is empty on these totals; with a ``subject`` column in
+        ``design`` the same rows follow for each subject.
 
     Examples
     --------
@@ -173,10 +175,18 @@ def apply_exclusions(design, words, *, exclude=(), rt_min=None, rt_max=None):
     drop = np.zeros(len(design), dtype=bool)
     for mask in masks.values():
         drop |= mask
-    counts = pd.DataFrame({"rule": [*masks, "any"],
-                           "n_excluded": [int(m.sum()) for m in masks.values()] + [int(drop.sum())],
-                           "n": len(design)})
-    return design.loc[~drop].reset_index(drop=True), counts
+    counts = [_counts(masks, drop, np.ones(len(design), dtype=bool), "")]
+    if "subject" in design:  # per-subject rows: one reader's data may lose far more
+        subjects = design["subject"].to_numpy()
+        counts += [_counts(masks, drop, subjects == subject, str(subject))
+                   for subject in pd.unique(subjects)]
+    return design.loc[~drop].reset_index(drop=True), pd.concat(counts, ignore_index=True)
+
+
+def _counts(masks, drop, rows, subject):
+    return pd.DataFrame({"rule": [*masks, "any"], "subject": subject,
+                         "n_excluded": [int(m[rows].sum()) for m in masks.values()]
+                         + [int(drop[rows].sum())], "n": int(rows.sum())})
 
 
 def _member(design, rows):

@@ -23,6 +23,12 @@ _DESIGN = ["item_id", "word_position", "word", "rt", "surprisal", "length", "fre
 _KEYS = ["item_id", "word_position"]
 
 
+def _subject(data):
+    """``["subject"]`` for per-subject times (the paradigm's ``subject`` role), else ``[]``:
+    with it compute_delta_loglik fits crossed random effects by subject and by word."""
+    return ["subject"] if "subject" in data else []
+
+
 def _design_options(analysis):
     return {"spillover": analysis.spillover, "log_rt": analysis.log_rt,
             "baseline": analysis.baseline, "exclude": analysis.exclude,
@@ -40,13 +46,14 @@ def reading_notes(analysis):
 def _word_surprisal(stimuli, tokens):
     words = build_word_surprisal(tokens, stimuli.table)
     return stimuli.words.merge(words[["stimulus_id", "word_index", "surprisal", "eow_corrected"]],
-                               on=["stimulus_id", "word_index"], validate="one_to_one")
+                               on=["stimulus_id", "word_index"], validate="many_to_one")
 
 
 def _delta(data, n_boot, seed, analysis):
-    scored = compute_delta_loglik(data[_DESIGN], **_design_options(analysis))
+    keys = [*_KEYS, *_subject(data)]
+    scored = compute_delta_loglik(data[_DESIGN + _subject(data)], **_design_options(analysis))
     summary = summarize_delta(scored, n_boot=n_boot, random_state=seed)
-    detail = data.merge(scored[[*_KEYS, "fold", "delta_loglik"]], on=_KEYS, how="left")
+    detail = data.merge(scored[[*keys, "fold", "delta_loglik"]], on=keys, how="left")
     return detail, summary, scored
 
 
@@ -58,9 +65,10 @@ def reading_tables(stimuli, tokens, n_boot, seed, *, analysis, counts):
     data["frequency"] = compute_unigram_logprob(data["word"], counts=counts)[
         "unigram_logprob"].to_numpy()
     detail, summary, scored = _delta(data, n_boot, seed, analysis)
-    prepared = prepare_reading_design(data[_DESIGN], **_design_options(analysis))
+    prepared = prepare_reading_design(data[_DESIGN + _subject(data)], **_design_options(analysis))
     effect = compute_surprisal_effect(prepared, log_rt=analysis.log_rt)
     summary = pd.concat([summary, effect], ignore_index=True)
+    detail = detail.assign(subject=detail["subject"] if _subject(detail) else "")
     return detail[READING_COLUMNS], summary, pd.DataFrame(scored.attrs["exclusions"])
 
 

@@ -191,3 +191,24 @@ def test_compare_reading_two_runs(tmp_path, gpt2, make_lm, rng, capsys):
     assert row["n"] == len(a) and row["n_texts"] == 3
     assert main(["compare-reading", str(tmp_path / "a"), str(tmp_path)]) == 2
     assert "no reading.csv" in capsys.readouterr().err
+
+
+def test_reading_times_run_per_subject(tmp_path, gpt2, rng):
+    # the paradigm's subject role: one row per word and subject, crossed random effects
+    rows = [(w, z + 1, item, f"s{s}", 300 + 30 * s + rng.normal(0, 20))
+            for item in (1, 2, 3) for z, w in enumerate(rng.choice(WORDS, size=20))
+            for s in range(3)]
+    data = tmp_path / "rts.tsv"
+    pd.DataFrame(rows, columns=["word", "zone", "item", "WorkerId", "RT"]).to_csv(
+        data, sep="\t", index=False)
+    path = _paradigm(tmp_path, "reading_times", data, "{word: word, word_position: zone, "
+                     "item_id: item, time: RT, subject: WorkerId}", fmt="tsv")
+    tables = _run(path, gpt2, tmp_path / "run")
+    reading = tables["reading"]
+    assert reading.columns.tolist() == table_columns("reading", identity=True)
+    assert len(reading) == 3 * 20 * 3 and set(reading["subject"]) == {"s0", "s1", "s2"}
+    assert reading["delta_loglik"].notna().sum() == 3 * 18 * 3
+    row = pd.read_csv(tmp_path / "run" / "alignment.csv").iloc[0]
+    assert row["metric"] == "delta_loglik" and row["n"] == 3 * 18 * 3
+    exclusions = pd.read_csv(tmp_path / "run" / "reading_exclusions.csv", keep_default_na=False)
+    assert exclusions["subject"].tolist() == ["", "s0", "s1", "s2"]

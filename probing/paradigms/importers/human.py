@@ -12,7 +12,11 @@ sentence alone.
 becomes one stimulus, its words joined by single spaces in ``word_position`` order, so
 each data word is exactly one whitespace-delimited word of the scored text (punctuation
 stays with its word, as the data has it); the ``words`` table keeps the data's own
-``item_id`` and ``word_position`` and the reading time ``rt``. The roles were called
+``item_id`` and ``word_position`` and the reading time ``rt``. With the optional role
+``subject`` (per-subject times, as in Natural Stories' ``processed_RTs.tsv``: ``WorkerId``)
+each row is one subject's time on one word: the ``words`` table holds one row per word
+and subject (with ``subject``), every subject must read a position as the same word, and
+the analyses fit crossed random intercepts by subject and by word. The roles were called
 ``item`` and ``position`` before; those keys still work for one release, with a
 :class:`FutureWarning` naming the file and the field (a warning meant for the author of
 a paradigm file, which Python shows by default, unlike a ``DeprecationWarning``); the
@@ -36,7 +40,7 @@ from probing.stimuli import REGION_COLUMNS, STIMULUS_COLUMNS, WORD_COLUMNS, Stim
 __all__ = ["HUMAN_ROLES", "read_human_source"]
 
 HUMAN_ROLES = {"ratings": (("text", "rating"), ("item_id", "context")),
-               "reading_times": (("item_id", "word_position", "word", "time"), ())}
+               "reading_times": (("item_id", "word_position", "word", "time"), ("subject",))}
 # old role -> new role, per kind; the old keys work (with a warning) until the next release
 
 
@@ -151,6 +155,24 @@ def _check_words(frame, lines, path, columns):
                             field=columns["word"], line=line)
 
 
+def _subjects(frame, lines, path, columns):
+    """Per-subject rows: one word per position across subjects, one time per subject."""
+    subject = frame["subject"].str.strip()
+    for line, value in zip(lines, subject, strict=True):
+        if not value:
+            raise SpecError("empty subject", file=path, field=columns["subject"], line=line)
+    frame = frame.assign(subject=subject)
+    _check_unique(list(zip(frame["item_id"], frame["word_position"], frame["subject"],
+                           strict=True)), lines, path, "(item_id, word_position, subject)",
+                  columns["subject"])
+    differs = frame.groupby(["item_id", "word_position"])["word"].transform("nunique") > 1
+    if differs.any():
+        line = frame.loc[differs, "_line"].iloc[0]
+        raise SpecError("subjects disagree on the word at this (item_id, word_position)",
+                        file=path, field=columns["word"], line=line)
+    return frame
+
+
 def _reading_times(frame, lines, path, name, columns):
     _check_words(frame, lines, path, columns)
     keys = ["item_id", "word_position"]
@@ -159,8 +181,14 @@ def _reading_times(frame, lines, path, name, columns):
                          rt=_numbers(frame["time"], lines, path, columns["time"]),
                          item_id=_items(frame["item_id"]), word=frame["word"].str.strip(),
                          _line=lines)
-    _check_unique(list(zip(frame["item_id"], frame["word_position"], strict=True)), lines, path,
-                  "(item_id, word_position)", columns["word_position"])
+    per_subject = "subject" in frame
+    if per_subject:
+        frame = _subjects(frame, lines, path, columns)
+    else:
+        _check_unique(list(zip(frame["item_id"], frame["word_position"], strict=True)), lines,
+                      path, "(item_id, word_position)", columns["word_position"])
+    times = frame[[*keys, "rt", "subject"] if per_subject else [*keys, "rt"]]
+    frame = frame.drop_duplicates(keys)
     stimuli, words = [], []
     for item, group in frame.sort_values(keys, kind="stable").groupby("item_id", sort=True):
         sid = f"{name}-{item}"
@@ -172,13 +200,15 @@ def _reading_times(frame, lines, path, name, columns):
             "stimulus_id": sid, "word_index": range(len(group)), "word": group["word"].to_numpy(),
             "char_start": starts, "char_end": [s + len(w) for s, w in zip(
                 starts, group["word"], strict=True)],
-            "item_id": item, "word_position": group["word_position"].to_numpy(),
-            "rt": group["rt"].to_numpy()}))
+            "item_id": item, "word_position": group["word_position"].to_numpy()}))
     table = pd.DataFrame(stimuli, columns=list(STIMULUS_COLUMNS))
     regions = pd.DataFrame({"stimulus_id": table["stimulus_id"], "region": "text",
                             "region_number": 1, "char_start": 0,
                             "char_end": table["text"].str.len()}, columns=list(REGION_COLUMNS))
-    word_table = pd.concat(words, ignore_index=True)
+    word_table = pd.concat(words, ignore_index=True).merge(times, on=keys, how="left")
+    word_table = word_table.sort_values(["stimulus_id", "word_index"], kind="stable",
+                                        ignore_index=True)
+    extra = ["subject"] if per_subject else []
     return Stimuli(paradigm=name, kind="reading_times", table=table, regions=regions,
-                   words=word_table[[*WORD_COLUMNS, *keys, "rt"]],
+                   words=word_table[[*WORD_COLUMNS, *keys, "rt", *extra]],
                    info={"source": "table", "file": path.name})
