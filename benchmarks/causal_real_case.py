@@ -10,7 +10,7 @@ Loads the default model once (minutes on a shared CPU) and runs the steps named 
 - ``ablate``: ``probing ablate --units OUT/mediate/top_units.csv`` (or ``--units``)
   against random matched sets -> OUT/ablate;
 - ``interchange``: the subject-number direction interchanged at each ``layer:region``
-  (``probing.pipeline.interchange.run_interchange``) with its controls ->
+  (``benchmarks.interchange.run_interchange``) with its controls ->
   OUT/interchange/iia.csv (written after each layer).
 
 The whole real case as measured for the docs:
@@ -36,12 +36,12 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.interchange import DAS_OPTIONS, check_das_options
 from probing.causal import locate_crossover
 from probing.models import load_model
 from probing.pipeline.commands.ablate import AblateOptions, run_ablate
 from probing.pipeline.commands.mediate import MediateOptions, run_mediate
 from probing.pipeline.commands.patch import PatchOptions, run_patch
-from probing.pipeline.interchange import DAS_OPTIONS, check_das_options
 
 PARADIGM = Path(__file__).resolve().parents[1] / "paradigms" / "agreement_pp_attractor.yaml"
 
@@ -129,7 +129,7 @@ def _mediate(lm, args):
 
 
 def _interchange(lm, args):
-    from probing.pipeline.interchange import run_interchange
+    from benchmarks.interchange import run_interchange
     from probing.models import reinitialize
     from probing.paradigms import generate, load_paradigm
 
