@@ -10,7 +10,7 @@ Loads the default model once (minutes on a shared CPU) and runs the steps named 
 - ``ablate``: ``probing ablate --units OUT/mediate/top_units.csv`` (or ``--units``)
   against random matched sets -> OUT/ablate;
 - ``interchange``: the subject-number direction interchanged at each ``layer:region``
-  (``probing.pipeline.interchange.run_interchange``) with its controls ->
+  (``benchmarks.interchange.run_interchange``) with its controls ->
   OUT/interchange/iia.csv (written after each layer).
 
 The whole real case as measured for the docs:
@@ -36,12 +36,12 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.interchange import DAS_OPTIONS, check_das_options
 from probing.causal import locate_crossover
 from probing.models import load_model
-from probing.pipeline.ablate import run_ablate
-from probing.pipeline.causal import run_mediate, run_patch
-from probing.pipeline.causal_inputs import CausalOptions
-from probing.pipeline.interchange import DAS_OPTIONS, check_das_options
+from probing.pipeline.commands.ablate import AblateOptions, run_ablate
+from probing.pipeline.commands.mediate import MediateOptions, run_mediate
+from probing.pipeline.commands.patch import PatchOptions, run_patch
 
 PARADIGM = Path(__file__).resolve().parents[1] / "paradigms" / "agreement_pp_attractor.yaml"
 
@@ -97,15 +97,16 @@ def main():
 def _ablate(lm, args):
     start = time.perf_counter()
     units = args.units or args.out / "mediate" / "top_units.csv"
-    tables = run_ablate(PARADIGM, lm, args.out / "ablate", units=units, argv=sys.argv,
-                        options=CausalOptions(limit=args.limit_ablate, n_sets=args.n_sets))
+    tables = run_ablate(PARADIGM, lm, args.out / "ablate", argv=sys.argv,
+                        options=AblateOptions(units=units, limit=args.limit_ablate,
+                                              n_sets=args.n_sets))
     print(f"ablate {time.perf_counter() - start:.0f} s", flush=True)
     print(tables["ablation"].round(3).to_string(index=False))
 
 
 def _patch(lm, args):
     start = time.perf_counter()
-    table = run_patch(args.paradigm, lm, args.out / "patch", argv=sys.argv, options=CausalOptions(
+    table = run_patch(args.paradigm, lm, args.out / "patch", argv=sys.argv, options=PatchOptions(
         contrast="subject_number", limit=args.limit_patch, layers=args.patch_layers,
         readout=args.readout))["patching"]
     print(f"patch {time.perf_counter() - start:.0f} s", flush=True)
@@ -118,19 +119,19 @@ def _patch(lm, args):
 def _mediate(lm, args):
     start = time.perf_counter()
     tables = run_mediate(args.paradigm, lm, args.out / "mediate", argv=sys.argv,
-                         options=CausalOptions(contrast="subject_number", mediators="heads",
-                                               layers=args.mediate_layers,
-                                               limit=args.limit_mediate, top_k=5,
-                                               readout=args.readout, split=args.split))
+                         options=MediateOptions(contrast="subject_number", mediators="heads",
+                                                layers=args.mediate_layers,
+                                                limit=args.limit_mediate, top_k=5,
+                                                readout=args.readout, split=args.split))
     print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
     print(tables["top_mediators"].round(3).to_string(index=False))
     print(tables["mediation_joint"].round(3).to_string(index=False))
 
 
 def _interchange(lm, args):
+    from benchmarks.interchange import run_interchange
     from probing.models import reinitialize
     from probing.paradigms import generate, load_paradigm
-    from probing.pipeline.interchange import run_interchange
 
     start = time.perf_counter()
     stimuli = generate(load_paradigm(PARADIGM))

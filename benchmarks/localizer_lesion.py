@@ -73,7 +73,7 @@ def localize(args, cache):
 
 
 def lesion(args, folders, config, cache):
-    from probing.pipeline.causal_inputs import CausalOptions
+    from probing.pipeline.commands.ablate import AblateOptions
     from probing.pipeline.lesion import run_lesion
 
     selection, op = config.split("-")
@@ -88,7 +88,8 @@ def lesion(args, folders, config, cache):
     return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in paradigms],
                       lambda: _model(cache), args.work / f"lesion-{config}",
                       units=folders[selection] / "units.csv",
-                      options=CausalOptions(op=op, n_sets=args.n_sets, n_boot=args.n_boot,
+                      options=AblateOptions(ablation=op, n_sets=args.n_sets,
+                                            n_boot=args.n_boot,
                                             random_state=args.random_state, batch_size=32),
                       limits={p: limits[PARADIGMS[p]] for p in paradigms},
                       resume=True)

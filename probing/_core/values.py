@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from probing._core.errors import ProbingError
 
-__all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
-           "POOLINGS", "READOUTS", "RENDERINGS", "SITES", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
+__all__ = ["ABLATIONS", "CORRECTIONS", "DEFAULT_MODEL", "DIRECTIONS", "INTERVENTION_SITES", "LEVELS",
+           "MEDIATORS", "MODEL_DTYPES", "PATCH_POSITIONS", "PROBES", "POOLINGS", "READOUTS",
+           "REGION_TOKENS", "RENDERINGS", "SITES", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES",
+           "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 SITES = ("resid_post", "mlp_out", "attn_out")
@@ -38,6 +40,19 @@ RENDERINGS = ("model", "plain")
 #: What a patching run reads out: the other member's whole sentence, or the good-minus-bad
 #: logit where the answer is predicted.
 READOUTS = ("sentence", "logit_diff")
+#: Which way a patching run copies: the good member's activations into the bad (denoising),
+#: the other way (noising), or both.
+DIRECTIONS = ("denoising", "noising", "both")
+#: What a mediation analysis treats as one mediator: a head, a layer's whole site, a unit.
+MEDIATORS = ("heads", "layers", "units")
+#: Where a patching sweep patches: one position per region, or every token.
+PATCH_POSITIONS = ("regions", "tokens")
+#: Which of a region's tokens are patched in each member: its last, its first, or all of
+#: them at once.
+REGION_TOKENS = ("last", "first")
+#: What an ablated unit is set to: 0, its mean over the paradigm's stimuli, or its value on
+#: another stimulus drawn at random.
+ABLATIONS = ("zero", "mean", "resample")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

@@ -29,6 +29,7 @@ def _loader(settings):
 
         return load_model(settings.model, device=settings.device, dtype=settings.model_dtype,
                           start_token=settings.start_token)
+    load.model_name = settings.model  # its configuration is read before the weights load
     return load
 
 
@@ -39,7 +40,11 @@ def handle(command, args):
     options = options_from_args(command.options, args)
     settings = {cls: options_from_args(cls, args) for cls in command.settings}
     cache = settings.get(CacheSettings, CacheSettings())
-    paradigm = load_paradigm_value(args.file, seed=getattr(options, "seed", None))
+    seed = getattr(options, "seed", None)
+    if command.many:
+        paradigm = tuple(load_paradigm_value(path, seed=seed) for path in args.files)
+    else:
+        paradigm = load_paradigm_value(args.file, seed=seed)
     folder = settings.get(RunFolderSettings)
     if folder is None:  # the command writes its own output (an activations folder)
         out, force, made = getattr(options, "out", None), False, contextlib.nullcontext()

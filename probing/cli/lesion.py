@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from probing.cli.commands import add_model_options, load_from_args
+from probing._core.values import ABLATIONS
+from probing.cli.commands import add_deprecated_flag, add_model_options, load_from_args
 
 
 def add_lesion(sub):
@@ -22,8 +23,11 @@ def add_lesion(sub):
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="study folder")
     add_model_options(p, deprecated_dtype=False)
     p.set_defaults(batch_size=16)
-    p.add_argument("--op", default="zero", choices=["zero", "mean"],
-                   help="zero (default) or mean (each paradigm's own stimuli)")
+    p.add_argument("--ablation", default="zero", choices=ABLATIONS,
+                   help="what each unit is set to: zero (default), mean (over each paradigm's "
+                   "own stimuli) or resample (its value at a token of another of the "
+                   "paradigm's stimuli, drawn with --random-state)")
+    add_deprecated_flag(p, "--op", "--ablation", dest="ablation", choices=ABLATIONS)
     p.add_argument("--n-sets", type=int, default=100, help="random matched sets (100)")
     p.add_argument("--limit", type=int, default=None, help="the first N items of each paradigm")
     p.add_argument("--n-boot", type=int, default=2000, help="item bootstrap resamples (2000)")
@@ -36,10 +40,10 @@ def add_lesion(sub):
 
 
 def run_lesion_command(args):
-    from probing.pipeline.causal_inputs import CausalOptions
+    from probing.pipeline.commands.ablate import AblateOptions
     from probing.pipeline.lesion import run_lesion
 
-    options = CausalOptions(op=args.op, n_sets=args.n_sets, limit=args.limit,
+    options = AblateOptions(ablation=args.ablation, n_sets=args.n_sets, limit=args.limit,
                             n_boot=args.n_boot, random_state=args.random_state,
                             batch_size=args.batch_size, seed=args.seed)
     tables = run_lesion(args.files, lambda: load_from_args(args), args.out, units=args.units,

@@ -13,10 +13,12 @@ from probing.commands.command import Command, Paradigm, Result
 from probing.commands.docs import DOCDICT, fill_doc, options_markdown
 from probing.commands.options import (
     BatchOption,
+    BootOptions,
     CacheSettings,
     LayersOption,
     ModelSettings,
     Options,
+    RandomStateOption,
     RunFolderSettings,
     SeedOption,
     SiteOption,
@@ -27,7 +29,8 @@ from probing.commands.options import (
 from probing.commands.parser import add_subcommand, options_from_args
 from probing.commands.runfolder import check_table, write_run_folder
 
-__all__ = ["DOCDICT", "BatchOption", "CacheSettings", "Command", "LayersOption",
-           "ModelSettings", "Options", "Paradigm", "Result", "RunFolderSettings", "SeedOption",
+__all__ = ["DOCDICT", "BatchOption", "BootOptions", "CacheSettings", "Command", "LayersOption",
+           "ModelSettings", "Options", "Paradigm", "RandomStateOption", "Result",
+           "RunFolderSettings", "SeedOption",
            "SiteOption", "StatsOptions", "add_subcommand", "check_table", "fill_doc", "option",
            "option_fields", "options_from_args", "options_markdown", "write_run_folder"]

@@ -80,8 +80,16 @@ class Command:
     report : callable, optional
         ``report(result, out) -> str``: what the CLI prints when it is done.
     example : dict, optional
-        A small run: ``paradigm`` (a shipped paradigm file's name) and option values.
-        The guard tests run every command's example and check what it writes.
+        A small run: ``paradigm`` (a shipped paradigm file's name, or a tuple of them for
+        a command that reads several) and option values. The guard tests run every
+        command's example and check what it writes.
+    check_model : callable, optional
+        ``check_model(plan, shape)``: the checks that need the model's shape (layer
+        count, site widths: a :class:`probing.interventions.ModelShape`), run on the shape
+        read from the model's configuration before its weights load.
+    many : bool
+        The command reads several paradigm files (``FILE...``); ``prepare`` then receives
+        a tuple of :class:`Paradigm`.
     """
 
     name: str
@@ -94,6 +102,8 @@ class Command:
     kinds: tuple = ()
     report: Callable | None = None
     example: dict = dataclasses.field(default_factory=dict)
+    check_model: Callable | None = None
+    many: bool = False
 
     def __post_init__(self):
         for cls in (self.options, *self.settings):
@@ -105,7 +115,9 @@ class Command:
         return any(issubclass(cls, RunFolderSettings) for cls in self.settings)
 
     def check_kind(self, paradigm):
-        """Refuse a paradigm of a kind the command does not read."""
-        if self.kinds and paradigm.kind not in self.kinds:
-            raise ProbingError(f"{paradigm.path}: kind: is {paradigm.kind!r}; probing "
-                               f"{self.name} needs kind: {' or '.join(self.kinds)}")
+        """Refuse a paradigm (or, for ``many``, any of several) of a kind the command does
+        not read."""
+        for one in paradigm if isinstance(paradigm, tuple) else (paradigm,):
+            if self.kinds and one.kind not in self.kinds:
+                raise ProbingError(f"{one.path}: kind: is {one.kind!r}; probing "
+                                   f"{self.name} needs kind: {' or '.join(self.kinds)}")

@@ -13,13 +13,13 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from probing._core.defaults import N_PERM, RANDOM_STATE
+from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing._core.layers import parse_layers
 from probing._core.values import CORRECTIONS, DEFAULT_MODEL, MODEL_DTYPES, SITES
 
-__all__ = ["BatchOption", "CacheSettings", "LayersOption", "ModelSettings", "Option", "Options",
-           "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "check_option",
+__all__ = ["BatchOption", "BootOptions", "CacheSettings", "LayersOption", "ModelSettings", "Option", "Options",
+           "RandomStateOption", "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "check_option",
            "option", "option_fields"]
 
 
@@ -117,13 +117,22 @@ class BatchOption(Options):
 
 
 @dataclasses.dataclass(frozen=True)
-class StatsOptions(Options):
+class RandomStateOption(Options):
+    random_state: int = option(RANDOM_STATE, "seed of folds, permutations and resampling (a "
+                               "rerun gives the same tables)")
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsOptions(RandomStateOption):
     n_perm: int = option(N_PERM, "permutations (the default's p-values reach 1e-4, so a "
                          "corrected layer sweep can reach 0.05)", minimum=1)
     correction: str = option("holm", "multiple-comparison correction across layers",
                              choices=CORRECTIONS)
-    random_state: int = option(RANDOM_STATE, "seed of folds, permutations and resampling (a "
-                               "rerun gives the same tables)")
+
+
+@dataclasses.dataclass(frozen=True)
+class BootOptions(RandomStateOption):
+    n_boot: int = option(N_BOOT, "item bootstrap resamples", minimum=1)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,9 +88,11 @@ def add_field(parser, field, declared):
 def add_subcommand(sub, command, handler):
     """Register ``command`` on argparse's subparsers ``sub``; ``handler(command, args)``."""
     p = sub.add_parser(command.name, help=command.help, description=command.description)
-    p.add_argument("file", type=Path, metavar="FILE",
-                   help="paradigm file" + ("" if command.kinds else
-                                           ", or a stimuli table (.csv/.tsv/.parquet)"))
+    what = "paradigm file" + ("" if command.kinds else ", or a stimuli table (.csv/.tsv/.parquet)")
+    if command.many:
+        p.add_argument("files", type=Path, nargs="+", metavar="FILE", help=what + "s")
+    else:
+        p.add_argument("file", type=Path, metavar="FILE", help=what)
     for cls in (command.options, *command.settings):
         for field, declared in option_fields(cls):
             if declared.cli:

@@ -9,7 +9,7 @@ to load.
 
 from __future__ import annotations
 
-__all__ = ["resolve_model"]
+__all__ = ["resolve_model", "shape_before_loading"]
 
 
 def resolve_model(lm):
@@ -26,3 +26,19 @@ def resolve_model(lm):
     if hasattr(lm, "provenance") or not callable(lm):
         return lm
     return lm()
+
+
+def shape_before_loading(lm):
+    """The model's shape from its configuration when ``lm`` is a loader that names it.
+
+    A loader with a ``model_name`` attribute (the CLI's) names an alias, ``.gguf`` file
+    or folder whose configuration is read without the weights
+    (:func:`probing.models.config_shape.config_shape`); anything else gives None and the
+    checks run on the loaded model, before any forward pass.
+    """
+    name = getattr(lm, "model_name", None)
+    if name is None or hasattr(lm, "provenance"):
+        return None
+    from probing.models.config_shape import config_shape
+
+    return config_shape(name)

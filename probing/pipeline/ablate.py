@@ -1,4 +1,5 @@
-"""``probing ablate``: a unit set's effect on a paradigm's behaviour, against random sets.
+"""The engine of ``probing ablate`` (declared in :mod:`probing.pipeline.commands.ablate`):
+a unit set's effect on a paradigm's behaviour, against random sets.
 
 The units of a table (a localizer's ``units.csv``, a probe's top units, ``probing
 mediate``'s ``top_units.csv``) are ablated at every position of every stimulus, and the
@@ -7,8 +8,11 @@ each of ``n_sets`` random sets matched in size per (layer, site)
 (:func:`probing.causal.sample_matched_units`, drawn from all units of those layers and
 sites). Measures per item: minimal pairs, ``logprob_diff`` (good minus bad, summed
 log-probabilities) and ``accuracy`` (1 when it is > 0); factorial designs, ``accuracy``
-of each prediction. ``op="mean"`` sets each unit to its mean over every token of the
-paradigm's own stimuli (the plain run), so the reference set is the stimuli tested.
+of each prediction. ``ablation="mean"`` sets each unit to its mean over every token of
+the paradigm's own stimuli (the plain run), so the reference set is the stimuli tested;
+``ablation="resample"`` sets it, at every position of a stimulus, to its value at one
+token of another of the paradigm's stimuli (stimulus and token drawn with
+``random_state``, the same draws for the given and every random set).
 """
 
 from __future__ import annotations
@@ -18,20 +22,35 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from probing._core.vocabulary import add_identity
-from probing.pipeline._loading import resolve_model
-from probing.pipeline.causal import _write
-from probing.pipeline.causal_inputs import (
-    CausalOptions,
-    check_units_on_model,
-    load_stimuli,
-    load_unit_table,
-    shape_before_loading,
-)
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder
+from probing._core.errors import ProbingError
+from probing.commands import Result
+from probing.pipeline.causal_inputs import check_units_on_model, identified, load_unit_table
 
-__all__ = ["run_ablate"]
+__all__ = ["AblatePlan", "ablate_result", "check_ablation_units", "prepare_ablation"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AblatePlan:
+    """A checked ablation: the paradigm, its (limited) stimuli, the unit table, options."""
+
+    paradigm: object
+    stimuli: object
+    units: pd.DataFrame
+    options: object
+
+
+def prepare_ablation(paradigm, options):
+    """The unit table read and checked, the stimuli limited; no model."""
+    if options.units is None:
+        raise ProbingError("--units: required (a unit table file)")
+    given = load_unit_table(options.units)
+    return AblatePlan(paradigm, _limit(paradigm.stimuli, options.limit), given, options)
+
+
+def check_ablation_units(plan, shape):
+    """Layers and units of the table against the model's shape (its configuration)."""
+    check_units_on_model(plan.units, shape, plan.options.units)
+
 
 
 def _limit(stimuli, limit):
@@ -83,8 +102,14 @@ def _score(lm, stimuli, interventions, options):
     return _measures(stimuli, tokens)
 
 
-def _means(lm, stimuli, units, options):
-    """Each (site, layer)'s mean over every token of the stimuli (start token excluded)."""
+def _reference(lm, stimuli, units, options):
+    """What ``mean`` and ``resample`` set units to, per (site, layer) of ``units``.
+
+    ``mean``: the unit's mean over every token of the stimuli (start token excluded), one
+    vector. ``resample``: per stimulus, the vector at one token of another stimulus (the
+    other stimulus and the token drawn with ``random_state``), shape ``(n_stimuli,
+    width)``.
+    """
     from probing.models import encode_texts
     from probing.models.interventions import record_points
 
@@ -92,11 +117,42 @@ def _means(lm, stimuli, units, options):
                                                         strict=True)})
     encoded = encode_texts(lm.tokenizer, stimuli.table["text"].tolist())
     recorded = record_points(lm, encoded, points, batch_size=options.batch_size)
-    return {p: np.concatenate([v[1:].double().numpy() for v in recorded[p]]).mean(axis=0)
+    if options.ablation == "mean":
+        return {p: np.concatenate([v[1:].double().numpy() for v in recorded[p]]).mean(axis=0)
+                for p in points}
+    drawn = resample_draws([len(v) - 1 for v in recorded[points[0]]], options.random_state)
+    return {p: np.stack([recorded[p][j][1 + t].double().numpy() for j, t in drawn])
             for p in points}
 
 
-def _interventions(units, op, means, head_dim):
+def resample_draws(n_tokens, random_state):
+    """Per stimulus ``i``, ``(j, t)``: another stimulus ``j != i`` and one of its tokens.
+
+    Examples
+    --------
+    >>> draws = resample_draws([3, 5, 2], 0)
+    >>> all(j != i and 0 <= t < [3, 5, 2][j] for i, (j, t) in enumerate(draws))
+    True
+    """
+    n = len(n_tokens)
+    if n < 2:
+        raise ProbingError("--ablation resample: needs at least 2 stimuli to draw from")
+    rng = np.random.default_rng(random_state)
+    others = (np.arange(n) + rng.integers(1, n, size=n)) % n  # never the stimulus itself
+    return [(int(j), int(rng.integers(n_tokens[j]))) for j in others]
+
+
+def _interventions(units, ablation, reference, head_dim):
+    """The interventions of a unit set: one list for every stimulus (``zero``, ``mean``),
+    or one list per stimulus (``resample``: each stimulus its own drawn values)."""
+    if ablation != "resample":
+        return _set_interventions(units, ablation, reference, head_dim)
+    n = len(next(iter(reference.values())))
+    return [_set_interventions(units, "mean", {p: v[i] for p, v in reference.items()},
+                               head_dim) for i in range(n)]
+
+
+def _set_interventions(units, op, values_of, head_dim):
     """One intervention per (site, layer); at ``head_out`` one per head.
 
     A ``head_out`` unit ``u`` of a unit table (``mediate``'s ``top_units.csv``, the
@@ -111,7 +167,7 @@ def _interventions(units, op, means, head_dim):
         heads = flat // head_dim if site == "head_out" else np.full(len(flat), -1)
         for head in np.unique(heads):
             chosen = flat[heads == head]
-            values = None if op == "zero" else tuple(means[(site, int(layer))][chosen])
+            values = None if op == "zero" else tuple(values_of[(site, int(layer))][chosen])
             within = chosen - head * head_dim if head >= 0 else chosen
             out.append(Intervention(layer=int(layer), site=site,
                                     units=tuple(int(u) for u in within), op=op, values=values,
@@ -158,56 +214,42 @@ def _pool(units, shape):
     return pd.concat(frames, ignore_index=True)
 
 
-def run_ablate(paradigm_path, lm, out, *, units, options=None, force=False, argv=None):
-    """Ablate the units of ``units`` (a file) and of matched random sets; write the run folder.
+def ablate_result(plan, lm):
+    """Ablate the given units and matched random sets; the plain run for reference.
 
     Returns
     -------
-    dict of str -> pandas.DataFrame
+    probing.commands.Result
         ``ablation`` (per phenomenon and metric, the ``given`` and ``random`` rows of
         :func:`probing.causal.ablation_test`), ``ablation_behaviour`` (mean measure of the
         plain run, the given set and the random sets), ``ablation_null`` (each random
         set's effect), ``units`` (the set ablated) and ``random_sets`` (``set, layer,
         site, unit``: the random sets of the null; whole random heads of the same layers
-        when the set ablated is whole heads of ``head_out``).
+        when the set ablated is whole heads of ``head_out``); the ``ablation`` figure.
     """
     from probing.causal import ablation_test, sample_matched_units
     from probing.models.sites import model_shape
 
-    options = options or CausalOptions()
-    check_run_folder(out, force=force)
-    started = now()
-    given = load_unit_table(units)
-    spec, stimuli = load_stimuli(paradigm_path, options, kinds=("minimal_pairs", "factorial"),
-                                 command="ablate")
-    stimuli = _limit(stimuli, options.limit)
-    early = shape_before_loading(lm)
-    if early is not None:  # unit 9999 fails here, before the weights load
-        check_units_on_model(given, early, units)
-    lm = resolve_model(lm)
+    options, stimuli, given = plan.options, plan.stimuli, plan.units
     shape = model_shape(lm)
-    check_units_on_model(given, shape, units)
-    means = _means(lm, stimuli, given, options) if options.op == "mean" else None
+    reference = None if options.ablation == "zero" else _reference(lm, stimuli, given, options)
     sets = _random_sets(given, shape, options, sample_matched_units)
     meta, baseline = _score(lm, stimuli, [], options)
-    _, ablated = _score(lm, stimuli, _interventions(given, options.op, means, shape.head_dim),
-                        options)
-    null = [_score(lm, stimuli, _interventions(group, options.op, means, shape.head_dim),
-                   options)[1]
+    _, ablated = _score(lm, stimuli, _interventions(given, options.ablation, reference,
+                                                    shape.head_dim), options)
+    null = [_score(lm, stimuli, _interventions(group, options.ablation, reference,
+                                               shape.head_dim), options)[1]
             for _, group in sets.groupby("set", sort=True)]
     tables = _tables(meta, baseline, ablated, null, options, ablation_test)
     tables["units"] = given
     tables["random_sets"] = sets  # the null, auditable: every random set ablated
-    tables = {k: add_identity(v, model=lm.name, paradigm=spec.name) for k, v in tables.items()}
-    manifest = build_manifest(paradigm_path=paradigm_path,
-                              seed=spec.seed if options.seed is None else options.seed,
-                              options={**dataclasses.asdict(options), "units": str(units)},
-                              model_provenance=lm.provenance, started=started, argv=argv)
-    manifest["notes"] = {"n_units": len(given), "mean_reference": "the paradigm's own stimuli"
-                         if options.op == "mean" else None, "n_items": len(meta)}
-    _write(out, tables, manifest, {"ablation.png": _figure(tables["ablation_null"],
-                                                           tables["ablation"])})
-    return tables
+    tables = identified(tables, model=lm.name, paradigm=plan.paradigm.name)
+    reference_set = {"zero": None, "mean": "the paradigm's own stimuli",
+                     "resample": "one token of another of the paradigm's stimuli, drawn "
+                                 "with random_state"}[options.ablation]
+    notes = {"n_units": len(given), "reference": reference_set, "n_items": len(meta)}
+    return Result(tables, {"ablation": _figure(tables["ablation_null"], tables["ablation"])},
+                  {"notes": notes})
 
 
 def _tables(meta, baseline, ablated, null, options, ablation_test):

@@ -1,5 +1,6 @@
-"""``probing patch`` and ``probing mediate``: activation patching and causal mediation on a
-minimal-pair paradigm, written to a run folder in one piece.
+"""The engine of ``probing patch`` and ``probing mediate`` (declared in
+:mod:`probing.pipeline.commands.patch` and :mod:`~probing.pipeline.commands.mediate`):
+activation patching and causal mediation on a minimal-pair paradigm.
 
 Both read, on every run, ``logprob(good member) - logprob(other member)``: with
 ``readout="sentence"`` summed over the sentence (tokens the members share cancel within a
@@ -9,81 +10,99 @@ the two answer tokens at the position that predicts them. Members are aligned th
 their words and each region is located in each member on its own
 (:mod:`probing.pipeline.causal_pairs`); pairs that cannot be are excluded, counted in the
 manifest and listed with a reason in ``excluded_pairs.csv``. Inputs are checked
-(:mod:`probing.pipeline.causal_inputs`) before the model loads; layer ranges as soon as
-its shape is known, before any forward pass.
+(:func:`prepare_pairs`) before the model loads; layer ranges as soon as its shape is
+known (:func:`check_pair_layers`), before the weights load.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import warnings
 
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
-from probing._core.vocabulary import add_identity
-from probing.pipeline._loading import resolve_model
-from probing.pipeline.causal_inputs import (
-    CausalOptions,
-    build_pairs,
-    load_stimuli,
-    resolve_layers,
-    shape_before_loading,
-)
+from probing._core.layers import resolve_layers
+from probing.commands import Result
+from probing.pipeline.causal_inputs import build_pairs, identified
 from probing.pipeline.causal_pairs import require_contrast, screen_pairs
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder
 
-__all__ = ["run_mediate", "run_patch"]
+__all__ = ["PairPlan", "check_pair_layers", "layers_on", "mediate_result", "patch_result",
+           "prepare_pairs", "screen"]
 
 #: Intervals from fewer items than this come with a warning (and ``n_items`` is written).
 MIN_ITEMS = 20
 
 
 @dataclasses.dataclass(frozen=True)
-class _Prepared:
-    spec: object
-    stimuli: object
+class PairPlan:
+    """The checked input of a patching or mediation run: the pairs, before any model."""
+
+    paradigm: object
+    pairs: pd.DataFrame
+    site: str
+    options: object
+
+
+@dataclasses.dataclass(frozen=True)
+class _Screened:
     pairs: pd.DataFrame
     where: pd.DataFrame | None
     excluded: pd.DataFrame
-    spans: dict
-    lm: object
     layers: list
-    site: str
     info: dict
 
 
-def _prepare(paradigm_path, lm, out, options, force, command):
-    """Everything checked, then the model, then the pairs aligned word by word."""
+def prepare_pairs(paradigm, options, *, site):
+    """Every check of a patching or mediation run that needs no model; the pairs.
+
+    Parameters
+    ----------
+    paradigm : probing.commands.Paradigm
+        A ``minimal_pairs`` paradigm.
+    options : PatchOptions or MediateOptions
+    site : str
+        The site patched.
+
+    Returns
+    -------
+    PairPlan
+    """
+    stimuli = paradigm.stimuli
+    pairs = build_pairs(stimuli, contrast=options.contrast, name=paradigm.name)
+    if options.positions == "regions" and stimuli.regions is None:
+        raise ProbingError(f"{paradigm.path}: has no regions; use --positions tokens")
+    _check_region(paradigm.path, stimuli, options.region)
+    require_contrast(pairs, stimuli, options, f"{paradigm.path}")
+    return PairPlan(paradigm, pairs, site, options)
+
+
+def layers_on(shape, spec, site):
+    """The layers of ``spec`` that ``site`` has on a model of ``shape``, ascending."""
+    allowed = shape.layer_range(site)
+    return sorted(resolve_layers(spec, allowed.stop - 1, lowest=allowed.start,
+                                 where=f" for site {site!r}"))
+
+
+def check_pair_layers(plan, shape):
+    """``--layers`` against the model's shape (its configuration, before the weights)."""
+    layers_on(shape, plan.options.layers, plan.site)
+
+
+def screen(plan, lm):
+    """The layers, and the pairs aligned word by word (the tokenizer is needed)."""
     from probing.models.sites import model_shape
 
-
-    check_run_folder(out, force=force)
-    spec, stimuli = load_stimuli(paradigm_path, options, command=command)
-    pairs = build_pairs(stimuli, contrast=options.contrast, name=spec.name)
-    site = "head_out" if command == "mediate" and options.mediators == "heads" else options.site
-    if options.positions == "regions" and stimuli.regions is None:
-        raise ProbingError(f"{paradigm_path}: has no regions; use --positions tokens")
-    _check_region(paradigm_path, stimuli, options.region)
-    require_contrast(pairs, stimuli, options, f"{paradigm_path}")
-    early = shape_before_loading(lm)
-    if early is not None:  # --layers 99 fails here, before the weights load
-        resolve_layers(options.layers, early.layer_range(site))
-    lm = resolve_model(lm)
-    shape = model_shape(lm)
-    layers = resolve_layers(options.layers, shape.layer_range(site))
-    screened = screen_pairs(lm, pairs, stimuli, options)
+    options = plan.options
+    layers = layers_on(model_shape(lm), options.layers, plan.site)
+    screened = screen_pairs(lm, plan.pairs, plan.paradigm.stimuli, options)
     info = {"n_pairs": len(screened.pairs), "n_pairs_excluded": len(screened.excluded),
             "n_items": int(screened.pairs["item_id"].nunique()), "readout": options.readout,
-            "layers": layers, "site": site, "contrast": options.contrast}
+            "layers": layers, "site": plan.site, "contrast": options.contrast}
     if info["n_items"] < MIN_ITEMS:
         warnings.warn(f"{info['n_items']} items: intervals from fewer than {MIN_ITEMS} items "
                       f"are unreliable", stacklevel=3)
-    return _Prepared(spec, stimuli, screened.pairs, screened.where, screened.excluded,
-                     screened.spans, lm, layers, site, info)
+    return _Screened(screened.pairs, screened.where, screened.excluded, layers, info)
 
 
 def _check_region(paradigm_path, stimuli, region):
@@ -141,35 +160,21 @@ def _sweep(lm, pairs, where, *, layers, site, per_head, options, units=None):
     return _relabel(table, where)
 
 
-def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+def patch_result(plan, lm):
     """Patch every layer x position (x head) from one member of each pair into the other.
-
-    Parameters
-    ----------
-    paradigm_path : str or path-like
-        A ``minimal_pairs`` paradigm.
-    lm : probing.models.LanguageModel or callable
-        A loaded causal LM, or a zero-argument loader called after the inputs are checked.
-    out : str or path-like
-        Run folder to create.
-    options : CausalOptions, optional
-        ``layers, site, per_head, direction, contrast, positions, limit, n_boot,
-        random_state``.
-    force : bool
-        Replace an existing run folder.
 
     Returns
     -------
-    dict of str -> pandas.DataFrame
-        ``pairs`` (the pairs patched) and ``patching`` (the columns of
-        :data:`probing.causal.PATCHING_COLUMNS`, then ``model, paradigm``).
+    probing.commands.Result
+        ``patch_pairs`` (the pairs patched), ``patching`` (the columns of
+        :data:`probing.causal.PATCHING_COLUMNS`), ``patching_pairs`` (per pair) and
+        ``excluded_pairs``, each ending with ``model, paradigm``; a heatmap per direction.
     """
     from probing.causal import patching_pairs, summarize_patching
 
-    options = options or CausalOptions()
-    started = now()
-    prep = _prepare(paradigm_path, lm, out, options, force, "patch")
-    pairs, lm = prep.pairs, prep.lm
+    options = plan.options
+    prep = screen(plan, lm)
+    pairs = prep.pairs
     directions = ["denoising", "noising"] if options.direction == "both" else [options.direction]
     groups = pairs.set_index("pair_id")["item_id"]
     frames, per_pair = [], []
@@ -177,7 +182,7 @@ def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
         run_pairs = pairs if direction == "denoising" else _swap(pairs)
         where = _where(prep.where, options,
                        "target" if direction == "denoising" else "source")
-        table = _sweep(lm, run_pairs, where, layers=prep.layers, site=prep.site,
+        table = _sweep(lm, run_pairs, where, layers=prep.layers, site=plan.site,
                        per_head=options.per_head, options=options)
         member = "source" if direction == "denoising" else "target"  # the good one
         frames.append(summarize_patching(table, clean=member, good=member, groups=groups,
@@ -191,20 +196,9 @@ def run_patch(paradigm_path, lm, out, *, options=None, force=False, argv=None):
               "patching": patching.assign(n_items=prep.info["n_items"]),
               "patching_pairs": _position_order(items),
               "excluded_pairs": prep.excluded}
-    tables = {k: add_identity(v, model=lm.name, paradigm=prep.spec.name)
-              for k, v in tables.items()}
-    manifest = _manifest(paradigm_path, prep.spec, options, lm, started, argv, prep.info)
-    _write(out, tables, manifest, _patching_figures(tables["patching"], options.per_head))
-    return tables
-
-
-def _manifest(paradigm_path, spec, options, lm, started, argv, info):
-    manifest = build_manifest(paradigm_path=paradigm_path,
-                              seed=spec.seed if options.seed is None else options.seed,
-                              options=dataclasses.asdict(options),
-                              model_provenance=lm.provenance, started=started, argv=argv)
-    manifest["notes"] = info
-    return manifest
+    tables = identified(tables, model=lm.name, paradigm=plan.paradigm.name)
+    return Result(tables, _patching_figures(tables["patching"], options.per_head),
+                  {"notes": prep.info})
 
 
 def _patching_figures(table, per_head):
@@ -220,23 +214,11 @@ def _patching_figures(table, per_head):
         else:
             ax = plot_patching(sub)
             ax.set_title(f"{direction}, {site}")
-        figures[f"patching_{direction}_{site}.png"] = ax.figure
+        figures[f"patching_{direction}_{site}"] = ax.figure
     return figures
 
 
-def _write(out, tables, manifest, figures):
-    import matplotlib.pyplot as plt
-
-    with atomic_folder(out) as tmp:
-        for name, frame in tables.items():
-            write_frame(frame, tmp / f"{name}.csv", ".csv")
-        for name, figure in figures.items():
-            figure.savefig(tmp / name, dpi=120, bbox_inches="tight")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    plt.close("all")
-
-
-def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+def mediate_result(plan, lm):
     """Causal mediation by heads, layers or units between the two members of each pair.
 
     ``x`` is a pair's source member, ``x'`` its target; the read-out ``y`` prefers
@@ -245,40 +227,22 @@ def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None)
     z(x))`` the other way; the top-k mediators by natural indirect effect are then set
     from ``x'`` together.
 
-    Parameters
-    ----------
-    paradigm_path, lm, out, force, argv
-        As for :func:`run_patch`.
-    options : CausalOptions, optional
-        ``mediators`` (``heads``: each head of ``head_out``; ``layers``: the whole vector
-        of ``site``; ``units``: each unit of ``site``, Vig et al.'s neurons), ``top_k``,
-        ``layers``, ``positions``, ``region``, ``contrast``, ``limit``, ``n_boot``,
-        ``random_state``.
-
     Returns
     -------
-    dict of str -> pandas.DataFrame
+    probing.commands.Result
         ``mediation`` (``layer, site, position, head, unit``, ``metric, effect, ci_low,
         ci_high, n``), ``mediation_items`` (per pair, top-k mediators), ``mediation_joint``
-        (``k`` and the joint effect of the top-k set) and, with heads or units,
-        ``top_units`` (the top heads' units at ``head_out``, or the top units: an input of
-        ``probing ablate``).
-
-    Examples
-    --------
-    >>> from probing.pipeline.causal_inputs import CausalOptions
-    >>> options = CausalOptions(mediators="units", site="mlp_out", layers="12",
-    ...                         region="noun", contrast="subject_number", top_k=10)
-    >>> tables = run_mediate("paradigms/agreement_pp_attractor.yaml", "smollm2-135m",
-    ...                      "runs/units", options=options)  # doctest: +SKIP
+        (``k`` and the joint effect of the top-k set), ``top_mediators``,
+        ``mediation_split``, ``excluded_pairs`` and, with heads or units, ``top_units``
+        (the top heads' units at ``head_out``, or the top units: an input of
+        ``probing ablate``); the ``mediation`` figure.
     """
     from probing.models.sites import model_shape
     from probing.pipeline.mediate import mediate_tables
 
-    options = options or CausalOptions()
-    started = now()
-    prep = _prepare(paradigm_path, lm, out, options, force, "mediate")
-    pairs, lm, site = prep.pairs, prep.lm, prep.site
+    options, site = plan.options, plan.site
+    prep = screen(plan, lm)
+    pairs = prep.pairs
     per_head = options.mediators == "heads"
     units = None
     if options.mediators == "units":
@@ -296,8 +260,5 @@ def run_mediate(paradigm_path, lm, out, *, options=None, force=False, argv=None)
     info = {**prep.info, "n_items_selection": int(split.get("selection", 0)),
             "n_items_test": int(split.get("test", 0)),
             "selection_and_test_overlap": bool(split.get("both", 0))}
-    tables = {k: add_identity(v, model=lm.name, paradigm=prep.spec.name)
-              for k, v in tables.items()}
-    manifest = _manifest(paradigm_path, prep.spec, options, lm, started, argv, info)
-    _write(out, tables, manifest, {"mediation.png": figure})
-    return tables
+    tables = identified(tables, model=lm.name, paradigm=plan.paradigm.name)
+    return Result(tables, {"mediation": figure}, {"notes": info})

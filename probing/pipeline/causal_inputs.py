@@ -1,5 +1,5 @@
-"""Inputs of ``probing patch | mediate | ablate``: options, pairs and unit tables, checked
-before any model loads.
+"""Inputs of ``probing patch | mediate | ablate | lesion``: pairs and unit tables, checked
+before any model loads (the options are declared in :mod:`probing.pipeline.causal_options`).
 
 Pairs. A minimal-pair paradigm's own pairs differ only in the critical word (``The
 author near the cars smiles`` / ``smile``): every position before it is the same in both
@@ -23,124 +23,16 @@ answer token's logit at the answer position, so members of unequal length are us
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
-from probing._core.values import READOUTS
-from probing.pipeline.sources import load_source
+from probing._core.values import INTERVENTION_SITES
 
-__all__ = ["CausalOptions", "build_pairs", "check_layers", "load_unit_table", "region_positions"]
-
-SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
-DIRECTIONS = ("denoising", "noising", "both")
-MEDIATORS = ("heads", "layers", "units")
-POSITIONS = ("regions", "tokens")
-OPS = ("zero", "mean")
-REGION_TOKENS = ("last", "first")
-
-
-@dataclasses.dataclass(frozen=True)
-class CausalOptions:
-    """Options of ``probing patch | mediate | ablate``; all are recorded in the manifest.
-
-    ``limit`` keeps the first N pairs (patch, mediate) or items (ablate) in stimulus
-    order. ``split`` (mediate) is the fraction of items the top mediators are selected
-    on; their joint effect is measured on the other items (1: the same items, biased). ``n_sets`` random unit sets matched per (layer, site) form the ablation null.
-    ``region`` (with ``positions="regions"``) sweeps only that region's position: a
-    per-unit mediation sweep costs one patched copy per unit, layer and position.
-    """
-
-    layers: str = "all"
-    site: str = "resid_post"
-    per_head: bool = False
-    direction: str = "denoising"
-    contrast: str | None = None
-    positions: str = "regions"
-    region: str | None = None
-    mediators: str = "heads"
-    top_k: int = 5
-    op: str = "zero"
-    n_sets: int = 100
-    limit: int | None = None
-    n_boot: int = N_BOOT
-    random_state: int = RANDOM_STATE
-    batch_size: int = 16
-    seed: int | None = None
-    readout: str = "sentence"
-    region_token: str = "last"
-    split: float = 0.5
-
-    def __post_init__(self):
-        for name, allowed in (("site", SITES), ("direction", DIRECTIONS),
-                              ("positions", POSITIONS), ("mediators", MEDIATORS), ("op", OPS),
-                              ("readout", READOUTS), ("region_token", REGION_TOKENS)):
-            if getattr(self, name) not in allowed:
-                raise ProbingError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: allowed "
-                                   f"{', '.join(allowed)}")
-        if self.region is not None and self.positions != "regions":
-            raise ProbingError(f"--region {self.region}: needs --positions regions")
-        if self.per_head and self.site != "head_out":
-            raise ProbingError(f"--per-head needs --site head_out; got --site {self.site}")
-        for name in ("top_k", "n_sets", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ProbingError(f"--{name.replace('_', '-')} must be >= 1, got "
-                                   f"{getattr(self, name)}")
-        if self.limit is not None and self.limit < 1:
-            raise ProbingError(f"--limit must be >= 1, got {self.limit}")
-        if not 0 < self.split <= 1:
-            raise ProbingError(f"--split must be in (0, 1] (the fraction of items that "
-                               f"select the top mediators), got {self.split}")
-        if self.n_boot < 1:
-            raise ProbingError(f"--n-boot must be >= 1, got {self.n_boot}")
-        check_layers(self.layers)
-
-
-def check_layers(layers):
-    """``all`` or comma-separated integers (their range is checked on the model's shape)."""
-    text = str(layers).strip()
-    parts = [p.strip() for p in text.split(",")]
-    if text != "all" and not all(p.lstrip("-").isdigit() for p in parts):
-        raise ProbingError(f"--layers {layers!r}: allowed 'all' or integers like 0,6,-1")
-
-
-def resolve_layers(layers, allowed):
-    """Layer numbers from ``--layers`` within ``allowed`` (a range from the model's shape)."""
-    allowed = list(allowed)
-    if str(layers).strip() == "all":
-        return allowed
-    out = []
-    for part in str(layers).split(","):
-        value = int(part)
-        value = allowed[-1] + 1 + value if value < 0 else value
-        if value not in allowed:
-            raise ProbingError(f"--layers {layers!r}: layer {part.strip()} is out of range; "
-                               f"allowed {allowed[0]}..{allowed[-1]} for this model and site")
-        out.append(value)
-    return sorted(set(out))
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceInfo:
-    """What a causal run records of its stimuli's source: the paradigm name and seed."""
-
-    name: str
-    seed: int | None
-
-
-def load_stimuli(paradigm_path, options, *, kinds=("minimal_pairs",), command="patch"):
-    """The source's name and seed, and its stimuli (a paradigm file or a stimuli table);
-    the kind must be one ``command`` reads."""
-    stimuli, seed = load_source(paradigm_path, seed=options.seed)
-    if stimuli.kind not in kinds:
-        raise ProbingError(f"{paradigm_path}: kind: is {stimuli.kind!r}; probing {command} "
-                           f"needs kind: {' or '.join(kinds)}")
-    return SourceInfo(stimuli.paradigm, seed), stimuli
-
+__all__ = ["build_pairs", "check_units_on_model", "identified", "load_unit_table",
+           "region_positions"]
 
 def build_pairs(stimuli, *, contrast=None, limit=None, name="paradigm"):
     """The source/target pairs (see the module docstring), in stimulus order.
@@ -234,28 +126,12 @@ def load_unit_table(path):
     if "selected" in table.columns:
         chosen = table["selected"].astype(str).str.lower().isin(["true", "1", "1.0", "yes"])
         table = table[chosen.to_numpy()]
-    table = check_unit_table(table, sites=SITES, name=f"--units {path}")
+    table = check_unit_table(table, sites=INTERVENTION_SITES, name=f"--units {path}")
     negative = table[(table["unit"] < 0) | (table["layer"] < 0)]
     if len(negative):
         raise ProbingError(f"--units {path}: layer and unit must be >= 0; got layer "
                            f"{int(negative['layer'].iloc[0])}, unit {int(negative['unit'].iloc[0])}")
     return table[["layer", "site", "unit"]]
-
-
-def shape_before_loading(lm):
-    """The model's shape from its configuration when ``lm`` is a loader that names it.
-
-    A loader with a ``model_name`` attribute (the CLI's) names an alias, ``.gguf`` file
-    or folder whose configuration is read without the weights
-    (:func:`probing.models.config_shape.config_shape`); anything else gives None and the
-    options are checked on the loaded model, before any forward pass.
-    """
-    name = getattr(lm, "model_name", None)
-    if name is None or hasattr(lm, "provenance"):
-        return None
-    from probing.models.config_shape import config_shape
-
-    return config_shape(name)
 
 
 def check_units_on_model(units, shape, path):
@@ -266,3 +142,20 @@ def check_units_on_model(units, shape, path):
         width = shape.width(site)
         check_unit_table(group, n_units=width, layers=list(shape.layer_range(site)),
                          name=f"--units {path} (site {site})")
+
+
+#: Columns the vocabulary types as text that a paradigm may hold as numbers.
+_TEXT_COLUMNS = ("item_id", "pair_id", "position", "phenomenon")
+
+
+def identified(tables, *, model, paradigm):
+    """Every table ending with ``model, paradigm``, its id columns as text (the vocabulary
+    types ``item_id`` as ``str``; a paradigm's item numbers are read as integers)."""
+    from probing._core.vocabulary import add_identity
+
+    out = {}
+    for name, frame in tables.items():
+        text = {c: frame[c].astype(str) for c in _TEXT_COLUMNS
+                if c in frame and frame[c].notna().all()}
+        out[name] = add_identity(frame.assign(**text), model=model, paradigm=paradigm)
+    return out

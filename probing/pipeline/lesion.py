@@ -8,8 +8,9 @@ ablate`` run folder), then joins their tables and corrects the p-values across e
 phenomenon of every paradigm (:func:`probing.causal.combine_ablations`), per metric.
 
 Each paradigm's random sets are drawn with the same ``random_state`` from the same pool,
-so set ``s`` is the same units in every paradigm; with ``op="mean"`` each paradigm's
-means are taken over its own stimuli (the rule of ``probing ablate``). A paradigm whose
+so set ``s`` is the same units in every paradigm; with ``ablation="mean"`` (or
+``"resample"``) each paradigm's reference is its own stimuli (the rule of ``probing
+ablate``). A paradigm whose
 folder already holds a finished run (``manifest.json``) with the same options is read
 back, not recomputed (``resume=True``), so that a long study can be run in parts. A
 folder is read back only if it ablated the same units (the content of its
@@ -36,7 +37,7 @@ from probing._core.io import write_frame
 from probing._core.vocabulary import add_identity
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
-from probing.pipeline.causal_inputs import CausalOptions, load_unit_table
+from probing.pipeline.causal_inputs import load_unit_table
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
 
@@ -107,7 +108,7 @@ def _finished(folder, options, given):
     if not manifest.is_file():
         return None
     recorded = json.loads(manifest.read_text())
-    wanted = dataclasses.asdict(options)
+    wanted = json.loads(json.dumps(dataclasses.asdict(options), default=str))  # as recorded
     if any(recorded["options"].get(k) != v for k, v in wanted.items()):
         raise ProbingError(f"{folder}: holds a run with other options; use another --out "
                            f"or --force")
@@ -116,13 +117,20 @@ def _finished(folder, options, given):
                            f"{recorded['options'].get('units')} holds now; use another "
                            f"--out or --force")
     tables = {name: pd.read_csv(Path(folder) / f"{name}.csv") for name in _TABLES}
-    return tables, _identity(recorded.get("model") or {})
+    return tables, _identity(_recorded_model(recorded))
 
 
 def _same_units(recorded, given):
     columns = ["layer", "site", "unit"]
     return (recorded[columns].sort_values(columns).reset_index(drop=True)
             .equals(given[columns].sort_values(columns).reset_index(drop=True)))
+
+
+def _recorded_model(manifest):
+    """The model provenance of a paradigm folder's manifest (``probing ablate`` records it
+    under ``model.model``)."""
+    model = manifest.get("model") or {}
+    return model["model"] if isinstance(model.get("model"), dict) else model
 
 
 def _identity(provenance):
@@ -151,9 +159,10 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
         Study folder: ``OUT/<paradigm>/`` per paradigm and the joined tables.
     units : path-like
         A unit table (``layer, site, unit``; only ``selected`` rows when it has them).
-    options : CausalOptions, optional
-        ``op``, ``n_sets``, ``n_boot``, ``random_state`` ... as in ``probing ablate``;
-        ``options.limit`` is the default item limit of every paradigm.
+    options : probing.pipeline.commands.ablate.AblateOptions, optional
+        ``ablation``, ``n_sets``, ``n_boot``, ``random_state`` ... as in ``probing
+        ablate`` (its ``units`` are set to ``units``); ``options.limit`` is the default
+        item limit of every paradigm.
     limits : dict of str -> int, optional
         Item limit per paradigm name (overrides ``options.limit``).
     resume : bool, default False
@@ -172,9 +181,9 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
         ``ablation_null`` tables.
     """
     from probing.causal import combine_ablations
-    from probing.pipeline.ablate import run_ablate
+    from probing.pipeline.commands.ablate import AblateOptions, run_ablate
 
-    options = options or CausalOptions()
+    options = dataclasses.replace(options or AblateOptions(), units=units)
     specs, given = _check_inputs(paradigms, units, limits)
     selection = _selection_items(units)
     out = Path(out)
@@ -189,8 +198,8 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
             _check_one_model([*identities, _identity(model.provenance)], out)  # before running
             identities.append(_identity(model.provenance))
             out.mkdir(parents=True, exist_ok=True)
-            tables = run_ablate(path, model, out / name, units=units, options=local,
-                                force=force, argv=argv)
+            tables = run_ablate(path, model, out / name, options=local, force=force,
+                                argv=argv)
         else:
             tables, identity = finished
             identities.append(identity)
@@ -220,7 +229,7 @@ def _provenance(model, out, specs):
     if model is not None:
         return model.provenance
     first = out / next(iter(specs)) / "manifest.json"
-    return json.loads(first.read_text()).get("model")
+    return _recorded_model(json.loads(first.read_text()))
 
 
 def _write_study(out, tables, manifest):

@@ -64,6 +64,8 @@ def test_broken_model_is_reported_when_the_options_are_good(broken_model, tmp_pa
 
 @pytest.mark.parametrize(("argv", "new"), [
     (["extract", RSA, "--dtype", "float16"], "--store-dtype"),
+    (["ablate", str(REPO / "paradigms" / "agreement_pp_attractor.yaml"), "--units",
+      str(REPO / "data" / "examples" / "units.csv"), "--op", "mean"], "--ablation"),
 ])
 def test_deprecated_flags_warn_and_name_the_new_one(argv, new, broken_model, tmp_path, capsys):
     main([*argv, "--model", broken_model, "--out", str(tmp_path / "out")])

@@ -95,3 +95,24 @@ def test_every_declared_command_is_in_the_independence_contract():
     config.read(REPO / "setup.cfg")
     listed = config["importlinter:contract:commands-independent"]["modules"].split()
     assert sorted(listed) == sorted(c.run.__module__ for c in COMMANDS)
+
+
+def test_a_command_may_read_several_paradigms(tmp_path):
+    import argparse
+
+    from probing.commands import Command, ModelSettings, Result, SeedOption, add_subcommand
+    from probing.pipeline.commands.execute import run_command
+
+    class Loaded:  # a loaded model: run_command calls nothing on it
+        provenance = {}
+
+    names = ("rsa_number_animacy.yaml", "agreement_simple.yaml")
+    both = Command(name="both", help="h", description="d", options=SeedOption,
+                   prepare=lambda paradigms, options: tuple(p.name for p in paradigms),
+                   run=lambda plan, lm: Result(notes={"plan": plan}), many=True,
+                   settings=(ModelSettings,))
+    result = run_command(both, [REPO / "paradigms" / n for n in names], Loaded())
+    assert result.notes["plan"] == ("rsa_number_animacy", "agreement_simple")
+    sub = argparse.ArgumentParser().add_subparsers()
+    add_subcommand(sub, both, handler=None)
+    assert len(sub.choices["both"].parse_args(list(names)).files) == 2

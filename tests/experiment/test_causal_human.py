@@ -206,7 +206,7 @@ BAD = [
     ("    options: {units: units.csv, n_sets: 2, n_boot: 20, limit: 2}",
      "    options: {units: nowhere.csv}", r":23: analyses.4.options.units: .*no such file"),
     ("{layers: \"0,2\", limit: 2", "{top_k: 3, layers: \"0,2\", limit: 2",
-     r":16: analyses.1.options.top_k: unknown field; allowed: layers, site"),
+     r":16: analyses.1.options.top_k: unknown field; allowed: .*layers, site, per_head"),
     ("{layers: \"1\", top_k: 2", "{layers: \"1\", top_k: two",
      r":18: analyses.2.options: top_k: must be an integer; got 'two'"),
     ("  - kind: alignment\n", "  - kind: alignment\n    paradigms: [agreement_pp_attractor]\n",

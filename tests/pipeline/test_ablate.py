@@ -3,14 +3,14 @@ before the model loads."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from probing._core.errors import ProbingError
 from probing.causal import ABLATION_COLUMNS
 from probing.cli.main import main
-from probing.pipeline.ablate import run_ablate
-from probing.pipeline.causal_inputs import CausalOptions
+from probing.pipeline.commands.ablate import AblateOptions, run_ablate
 from tests.conftest import PARADIGMS
 
 PARADIGM = PARADIGMS / "agreement_pp_attractor.yaml"
@@ -34,8 +34,7 @@ def _units(tmp_path, rows, name="units.csv", **extra):
 
 def test_ablate_run_folder(gpt2, tmp_path):
     units = _units(tmp_path, [(1, "resid_post", 3), (1, "resid_post", 5), (2, "mlp_out", 0)])
-    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", units=units,
-                        options=CausalOptions(**FAST))
+    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=units, **FAST))
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "ablation.csv", "ablation_behaviour.csv",
                             "ablation_null.csv", "units.csv", "random_sets.csv",
@@ -63,10 +62,8 @@ def test_ablate_run_folder(gpt2, tmp_path):
 def test_zero_ablation_of_a_whole_layer_changes_behaviour_and_mean_differs(gpt2, tmp_path):
     rows = [(1, "resid_post", u) for u in range(32)]  # the tiny GPT-2's full width
     units = _units(tmp_path, rows)
-    zero = run_ablate(PARADIGM, gpt2, tmp_path / "zero", units=units,
-                      options=CausalOptions(**FAST))["ablation_behaviour"]
-    mean = run_ablate(PARADIGM, gpt2, tmp_path / "mean", units=units,
-                      options=CausalOptions(op="mean", **FAST))["ablation_behaviour"]
+    zero = run_ablate(PARADIGM, gpt2, tmp_path / "zero", options=AblateOptions(units=units, **FAST))["ablation_behaviour"]
+    mean = run_ablate(PARADIGM, gpt2, tmp_path / "mean", options=AblateOptions(units=units, ablation="mean", **FAST))["ablation_behaviour"]
     key = (zero["unit_set"] == "given") & (zero["metric"] == "logprob_diff")
     plain = zero[(zero["unit_set"] == "none") & (zero["metric"] == "logprob_diff")]
     assert zero.loc[key, "value"].iloc[0] != pytest.approx(plain["value"].iloc[0])
@@ -77,15 +74,14 @@ def test_selected_column_keeps_only_selected_rows(gpt2, tmp_path):
     path = tmp_path / "units.csv"
     pd.DataFrame({"layer": [1, 1, 2], "site": "mlp_out", "unit": [0, 1, 2],
                   "selected": [True, False, True]}).to_csv(path, index=False)
-    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", units=path,
-                        options=CausalOptions(**FAST))
+    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=path, **FAST))
     assert tables["units"][["layer", "unit"]].values.tolist() == [[1, 0], [2, 2]]
 
 
 def test_factorial_paradigm_measures_prediction_accuracy(gpt2, tmp_path):
     units = _units(tmp_path, [(1, "attn_out", 4)])
     table = run_ablate(PARADIGMS / "syntaxgym_number_src.yaml", gpt2, tmp_path / "run",
-                       units=units, options=CausalOptions(**FAST))["ablation"]
+                       options=AblateOptions(units=units, **FAST))["ablation"]
     assert set(table["metric"]) == {"accuracy"} and table["phenomenon"].nunique() >= 1
 
 
@@ -98,26 +94,26 @@ def test_factorial_paradigm_measures_prediction_accuracy(gpt2, tmp_path):
 def test_bad_unit_table_never_loads_the_model(tmp_path, rows, extra, message):
     units = _units(tmp_path, rows, **extra)
     with pytest.raises(ProbingError, match=message):
-        run_ablate(PARADIGM, never_loaded, tmp_path / "run", units=units)
+        run_ablate(PARADIGM, never_loaded, tmp_path / "run", options=AblateOptions(units=units))
     assert not (tmp_path / "run").exists()
 
 
 def test_missing_file_and_columns(tmp_path):
     with pytest.raises(ProbingError, match="no such file"):
-        run_ablate(PARADIGM, never_loaded, tmp_path / "run", units=tmp_path / "none.csv")
+        run_ablate(PARADIGM, never_loaded, tmp_path / "run", options=AblateOptions(units=tmp_path / "none.csv"))
     path = tmp_path / "u.csv"
     pd.DataFrame({"layer": [1], "unit": [2]}).to_csv(path, index=False)
     with pytest.raises(ProbingError, match=r"missing column\(s\) \['site'\]"):
-        run_ablate(PARADIGM, never_loaded, tmp_path / "run", units=path)
+        run_ablate(PARADIGM, never_loaded, tmp_path / "run", options=AblateOptions(units=path))
 
 
 def test_unit_out_of_range_is_refused_before_any_forward(gpt2, tmp_path):
     units = _units(tmp_path, [(1, "resid_post", 32)])
     with pytest.raises(ProbingError, match=r"unit 32 is out of range; units must lie in \[0, 32\)"):
-        run_ablate(PARADIGM, gpt2, tmp_path / "run", units=units, options=CausalOptions(**FAST))
+        run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=units, **FAST))
     units = _units(tmp_path, [(9, "resid_post", 1)], name="u2.csv")
     with pytest.raises(ProbingError, match=r"unknown layer\(s\) \[9\]"):
-        run_ablate(PARADIGM, gpt2, tmp_path / "run", units=units, options=CausalOptions(**FAST))
+        run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=units, **FAST))
     assert not (tmp_path / "run").exists()
 
 
@@ -126,21 +122,19 @@ def test_rsa_paradigm_is_refused(tmp_path):
     with pytest.raises(ProbingError, match="probing ablate needs kind: minimal_pairs or "
                                            "factorial"):
         run_ablate(PARADIGMS / "rsa_number_animacy.yaml", never_loaded, tmp_path / "run",
-                   units=units)
+                   options=AblateOptions(units=units))
 
 
 @pytest.mark.parametrize("argv,message", [
     (["ablate", "PARADIGM", "--units", "missing.csv"], "--units missing.csv: no such file"),
-    (["ablate", "PARADIGM", "--units", "UNITS", "--n-sets", "0"], "--n-sets must be >= 1"),
+    (["ablate", "PARADIGM", "--units", "UNITS", "--n-sets", "0"], "n_sets must be >= 1"),
     (["patch", "PARADIGM", "--per-head"], "--per-head needs --site head_out"),
-    (["patch", "PARADIGM", "--layers", "a"], "--layers 'a'"),
+    (["patch", "PARADIGM", "--layers", "a"], "got 'a'"),
     (["mediate", "PARADIGM", "--contrast", "tense"], "--contrast 'tense'"),
-    (["mediate", "PARADIGM", "--top-k", "0"], "--top-k must be >= 1"),
+    (["mediate", "PARADIGM", "--top-k", "0"], "top_k must be >= 1"),
 ], ids=["units-file", "n-sets", "per-head", "layers", "contrast", "top-k"])
 def test_cli_bad_input_exits_2_before_loading(tmp_path, capsys, monkeypatch, argv, message):
-    import probing.cli.causal as cli
-
-    monkeypatch.setattr(cli, "load_from_args", lambda args: never_loaded())
+    monkeypatch.setattr("probing.models.load_model", lambda *args, **kwargs: never_loaded())
     monkeypatch.chdir(tmp_path)
     units = _units(tmp_path, [(1, "resid_post", 3)])
     argv = [str(PARADIGM) if a == "PARADIGM" else str(units) if a == "UNITS" else a
@@ -160,14 +154,13 @@ def test_head_out_units_count_across_heads(gpt2, tmp_path):
 
     head_dim = gpt2.model.config.n_embd // gpt2.model.config.n_head
     units = _units(tmp_path, [(1, "head_out", head_dim + u) for u in range(head_dim)])
-    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", units=units,
-                        options=CausalOptions(**FAST))
+    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=units, **FAST))
     rows = tables["ablation_behaviour"]
     got = rows.loc[(rows["unit_set"] == "given") & (rows["metric"] == "logprob_diff"), "value"]
     stimuli = _limit(generate(load_paradigm(PARADIGM)), FAST["limit"])
-    _, plain = _score(gpt2, stimuli, [], CausalOptions(**FAST))
+    _, plain = _score(gpt2, stimuli, [], AblateOptions(**FAST))
     _, want = _score(gpt2, stimuli, [Intervention(layer=1, site="head_out", heads=(1,))],
-                     CausalOptions(**FAST))
+                     AblateOptions(**FAST))
     assert float(got.iloc[0]) == pytest.approx(want["logprob_diff"].mean(), abs=1e-9)
     assert want["logprob_diff"].mean() != pytest.approx(plain["logprob_diff"].mean())
     # the null of a whole head is whole heads of the same layer, written beside the result
@@ -176,3 +169,67 @@ def test_head_out_units_count_across_heads(gpt2, tmp_path):
     for _, one in sets.groupby("set"):
         heads = one["unit"] // head_dim
         assert heads.nunique() == 1 and sorted(one["unit"] % head_dim) == list(range(head_dim))
+
+
+def _hooked_logprob_diff(lm, stimuli, layer, units, value_of):
+    """Mean good-minus-bad log-probability with a plain forward hook on block ``layer``'s
+    output setting ``units`` at every token of the stimulus (the start token prepended
+    to it is left alone) to ``value_of(i)`` (stimulus ``i``)."""
+    import torch
+
+    from probing.models import score_tokens
+
+    table = stimuli.table
+    sums = {}
+    def setter(value):
+        def hook(module, args, output):
+            hidden = output[0] if isinstance(output, tuple) else output
+            hidden[:, 1:, list(units)] = value.to(hidden.dtype)
+            return output
+        return hook
+
+    for i, row in enumerate(table.itertuples(index=False)):
+        hook = setter(torch.as_tensor(value_of(i)))
+        handle = lm.model.transformer.h[layer - 1].register_forward_hook(hook)
+        try:
+            tokens = score_tokens(lm, table.iloc[[i]][["stimulus_id", "text"]])
+        finally:
+            handle.remove()
+        sums[row.stimulus_id] = tokens["logprob"].sum()
+    good = table[table["role"] == "good"].set_index("pair_id")["stimulus_id"]
+    bad = table[table["role"] == "bad"].set_index("pair_id")["stimulus_id"].loc[good.index]
+    return float(np.mean([sums[g] - sums[b] for g, b in zip(good, bad, strict=True)]))
+
+
+@pytest.mark.parametrize("ablation", ["zero", "mean", "resample"])
+def test_each_ablation_equals_a_plain_hook(gpt2, tmp_path, ablation):
+    import torch
+
+    from probing.paradigms import generate, load_paradigm
+    from probing.pipeline.ablate import _limit, resample_draws
+
+    layer, units = 1, (3, 5)
+    path = _units(tmp_path, [(layer, "resid_post", u) for u in units])
+    options = AblateOptions(units=path, ablation=ablation, limit=2, n_sets=1, n_boot=10)
+    tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=options)
+    rows = tables["ablation_behaviour"].set_index(["unit_set", "metric"])["value"]
+    stimuli = _limit(generate(load_paradigm(PARADIGM)), 2)
+    states = []  # each stimulus's plain block-1 output, start token first
+    for text in stimuli.table["text"]:
+        ids = [gpt2.start_token_id, *gpt2.tokenizer(text, add_special_tokens=False)["input_ids"]]
+        with torch.no_grad():
+            out = gpt2.model(torch.tensor([ids]), output_hidden_states=True)
+        states.append(out.hidden_states[layer][0, :, list(units)].numpy())
+    if ablation == "zero":
+        values = [np.zeros(len(units))] * len(states)
+    elif ablation == "mean":
+        values = [np.concatenate([s[1:] for s in states]).mean(axis=0)] * len(states)
+    else:  # the token of another stimulus, drawn as documented
+        draws = resample_draws([len(s) - 1 for s in states], options.random_state)
+        values = [states[j][1 + t] for j, t in draws]
+        assert len({tuple(v) for v in values}) > 1  # not one value for every stimulus
+    want = _hooked_logprob_diff(gpt2, stimuli, layer, units, lambda i: values[i])
+    assert rows[("given", "logprob_diff")] == pytest.approx(want, abs=1e-9)
+    assert want != pytest.approx(rows[("none", "logprob_diff")], abs=1e-6)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["options"]["ablation"] == ablation

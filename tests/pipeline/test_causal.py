@@ -10,8 +10,8 @@ import pytest
 from probing._core.errors import ProbingError
 from probing.causal import PATCHING_COLUMNS, summarize_patching
 from probing.models import patch_pairs
-from probing.pipeline.causal import run_mediate, run_patch
-from probing.pipeline.causal_inputs import CausalOptions
+from probing.pipeline.commands.mediate import MediateOptions, run_mediate
+from probing.pipeline.commands.patch import PatchOptions, run_patch
 from tests.conftest import PARADIGMS
 
 PARADIGM = PARADIGMS / "agreement_pp_attractor.yaml"
@@ -28,7 +28,7 @@ def never_loaded():
 
 
 def test_patch_run_folder(llama, tmp_path):
-    options = CausalOptions(direction="both", contrast="subject_number", **FAST)
+    options = PatchOptions(direction="both", contrast="subject_number", **FAST)
     tables = run_patch(PARADIGM, llama, tmp_path / "run", options=options)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "patch_pairs.csv", "patching.csv",
@@ -59,13 +59,14 @@ def test_patch_run_folder(llama, tmp_path):
 
 def test_patch_table_is_the_engine_and_the_analysis(llama, tmp_path):
     # patching.csv (token positions) = summarize_patching on patch_pairs, nothing added
-    options = CausalOptions(positions="tokens", site="mlp_out", layers="1,2",
+    options = PatchOptions(positions="tokens", site="mlp_out", layers="1,2",
                             contrast="subject_number", **FAST)
     tables = run_patch(PARADIGM, llama, tmp_path / "run", options=options)
     pairs = tables["patch_pairs"]
     raw = patch_pairs(llama, pairs[["pair_id", "source", "target"]], layers=[1, 2],
                       site="mlp_out", readout="logit_diff")
     want = summarize_patching(raw, groups=pairs.set_index("pair_id")["item_id"], n_boot=50)
+    want["position"] = want["position"].astype(str)  # the vocabulary's type, as written
     got = tables["patching"][list(PATCHING_COLUMNS)]
     key = ["direction", "layer", "position", "metric"]
     merged = got.merge(want, on=key, suffixes=("", "_want"))
@@ -79,16 +80,17 @@ def test_own_pairs_need_a_contrast_before_the_model_loads(tmp_path):
     # in both, and tokens after it cancel within a run, so every effect would be 0
     message = (r"--contrast FACTOR is required .*allowed: subject_number, "
                r"attractor_number")
-    for runner in (run_patch, run_mediate):
+    for runner, options in ((run_patch, PatchOptions(**FAST)),
+                            (run_mediate, MediateOptions(**FAST))):
         with pytest.raises(ProbingError, match=message):
-            runner(PARADIGM, never_loaded, tmp_path / "run", options=CausalOptions(**FAST))
+            runner(PARADIGM, never_loaded, tmp_path / "run", options=options)
     assert not (tmp_path / "run").exists()
 
 
 def test_sentence_read_out_excludes_pairs_split_differently(llama, tmp_path):
     # the tiny tokenizer splits most singular and plural nouns into different numbers of
     # tokens: those pairs are listed with a reason, never patched token by token
-    options = CausalOptions(contrast="subject_number", readout="sentence", limit=2,
+    options = PatchOptions(contrast="subject_number", readout="sentence", limit=2,
                             n_boot=10, layers="1")
     with pytest.warns(UserWarning, match="fewer than 20 items"):
         run_patch(PARADIGM, llama, tmp_path / "run", options=options)
@@ -102,13 +104,13 @@ def test_sentence_read_out_excludes_pairs_split_differently(llama, tmp_path):
 
 
 def test_per_head_patching(llama, tmp_path):
-    options = CausalOptions(site="head_out", per_head=True, contrast="subject_number", **FAST)
+    options = PatchOptions(site="head_out", per_head=True, contrast="subject_number", **FAST)
     table = run_patch(PARADIGM, llama, tmp_path / "run", options=options)["patching"]
     assert sorted(set(table["head"])) == [0, 1, 2, 3] and set(table["layer"]) == {1, 2}
 
 
 def test_mediate_run_folder(llama, tmp_path):
-    options = CausalOptions(contrast="subject_number", top_k=3, **FAST)
+    options = MediateOptions(contrast="subject_number", top_k=3, **FAST)
     tables = run_mediate(PARADIGM, llama, tmp_path / "run", options=options)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "mediation.csv", "mediation_items.csv",
@@ -134,7 +136,7 @@ def test_mediate_run_folder(llama, tmp_path):
 
 def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):
     # the joint run (patch_set) and the single sweep (patch_pairs) agree on a set of one
-    options = CausalOptions(mediators="layers", site="resid_post", contrast="subject_number",
+    options = MediateOptions(mediators="layers", site="resid_post", contrast="subject_number",
                             top_k=1, split=1.0, **FAST)
     tables = run_mediate(PARADIGM, llama, tmp_path / "run", options=options)
     assert (tables["mediation"]["head"] == -1).all() and "top_units" not in tables
@@ -148,17 +150,19 @@ def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"site": "nowhere"}, "--site 'nowhere': allowed"),
+    ({"site": "nowhere"}, "site 'nowhere': allowed"),
     ({"per_head": True}, "--per-head needs --site head_out"),
-    ({"direction": "sideways"}, "--direction 'sideways'"),
-    ({"layers": "1-3"}, "--layers '1-3'"),
-    ({"limit": 0}, "--limit must be >= 1"),
-    ({"n_boot": 0}, "--n-boot must be >= 1"),
-    ({"positions": "words"}, "--positions 'words'"),
-], ids=["site", "per_head", "direction", "layers", "limit", "n_boot", "positions"])
+    ({"direction": "sideways"}, "direction 'sideways'"),
+    ({"layers": "1-3"}, "layers must be 'all' or integers like 0,6,-1; got '1-3'"),
+    ({"layers": "3,3"}, r"layers repeat: \[3, 3\]"),
+    ({"limit": 0}, "limit must be >= 1"),
+    ({"n_boot": 0}, "n_boot must be >= 1"),
+    ({"positions": "words"}, "positions 'words'"),
+], ids=["site", "per_head", "direction", "layers", "repeated-layers", "limit", "n_boot",
+        "positions"])
 def test_bad_options(options, message):
     with pytest.raises(ProbingError, match=message):
-        CausalOptions(**options)
+        PatchOptions(**options)
 
 
 @pytest.mark.parametrize("paradigm,options,message", [
@@ -168,14 +172,15 @@ def test_bad_options(options, message):
 def test_bad_paradigm_input_never_loads_the_model(tmp_path, paradigm, options, message):
     with pytest.raises(ProbingError, match=message):
         run_patch(PARADIGMS / paradigm, never_loaded, tmp_path / "run",
-                  options=CausalOptions(**options))
+                  options=PatchOptions(**options))
     assert not (tmp_path / "run").exists()
 
 
 def test_layer_out_of_range_is_refused_before_any_forward(llama, tmp_path):
-    with pytest.raises(ProbingError, match="layer 7 is out of range; allowed 0..2"):
+    with pytest.raises(ProbingError, match=r"layers \[7\] out of range for site 'resid_post': "
+                                           r"allowed 0..2"):
         run_patch(PARADIGM, llama, tmp_path / "run",
-                  options=CausalOptions(layers="7", contrast="subject_number"))
+                  options=PatchOptions(layers="7", contrast="subject_number"))
     assert not (tmp_path / "run").exists()
 
 
@@ -183,7 +188,8 @@ def test_existing_folder_is_kept(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "x").write_text("keep")
     with pytest.raises(ProbingError, match="not empty"):
-        run_mediate(PARADIGM, never_loaded, tmp_path / "run")
+        run_mediate(PARADIGM, never_loaded, tmp_path / "run",
+                    options=MediateOptions(contrast="subject_number"))
     assert (tmp_path / "run" / "x").read_text() == "keep"
 
 
@@ -192,26 +198,29 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
     # the subject's token count differs between the members, that patched the wrong
     # token (or found none). A set of one mediator must equal its single patch.
-    from probing.pipeline.causal import _prepare, _swap, _sweep, _where
+    from probing.pipeline.causal import _swap, _sweep, _where, screen
+    from probing.pipeline.commands.execute import load_paradigm_value
+    from probing.pipeline.commands.mediate import prepare_mediate
     from probing.pipeline.mediate import _joint_reads
 
-    options = CausalOptions(mediators="layers", contrast="subject_number", layers="1",
-                            n_boot=10, batch_size=8, readout="logit_diff")
-    prep = _prepare(PARADIGM, llama, tmp_path / "run", options, False, "mediate")
+    options = MediateOptions(mediators="layers", contrast="subject_number", layers="1",
+                             n_boot=10, batch_size=8, readout="logit_diff")
+    plan = prepare_mediate(load_paradigm_value(PARADIGM), options)
+    prep = screen(plan, llama)
     where = prep.where
     moved = where.loc[where["source_position"] != where["target_position"], "pair_id"].unique()
     assert len(moved) >= 2, "no pair whose regions sit at other indices: the test could not fail"
     pairs = prep.pairs[prep.pairs["pair_id"].isin(moved[:3])].reset_index(drop=True)
     pair_ids = pairs["pair_id"].tolist()
     x_where = _where(where[where["pair_id"].isin(pair_ids)], options, "source")
-    nie = _sweep(prep.lm, _swap(pairs), x_where, layers=prep.layers, site=prep.site,
+    nie = _sweep(llama, _swap(pairs), x_where, layers=prep.layers, site=plan.site,
                  per_head=False, options=options)
     patched = nie[nie["run"] == "patched"].pivot_table(
         index=["pair_id", "position"], columns="member", values="logprob")
     single = patched["target"] - patched["source"]  # x's words preferred, x' patched in
     for label in ("1:subject", "2:prep", "3:attractor", "4:verb"):
-        top = pd.DataFrame({"layer": [1], "site": [prep.site], "position": [label],
+        top = pd.DataFrame({"layer": [1], "site": [plan.site], "position": [label],
                             "head": [-1], "unit": [-1]})
-        joint = _joint_reads(prep.lm, pairs, pair_ids, top, x_where, prep.site, options)
+        joint = _joint_reads(llama, pairs, pair_ids, top, x_where, plan.site, options)
         want = single.loc[[(p, label) for p in pair_ids]].to_numpy()
         np.testing.assert_allclose(joint, want, atol=1e-9, err_msg=label)

@@ -7,15 +7,17 @@ from probing.cli.main import main
 from tests.conftest import PARADIGMS
 
 PARADIGM = str(PARADIGMS / "agreement_pp_attractor.yaml")
-FAST = ["--limit", "2", "--layers", "1", "--n-boot", "10"]
+FAST = ["--limit", "2", "--n-boot", "10"]
+LAYER = ["--layers", "1"]  # patch and mediate (ablate takes its layers from the unit table)
 
 
 @pytest.fixture
 def tiny(make_lm, monkeypatch):
-    import probing.cli.causal as cli
+    import probing.models
 
     lm = make_lm("llama")
-    monkeypatch.setattr(cli, "load_from_args", lambda args: lm)
+    monkeypatch.setattr(probing.models, "load_model", lambda *args, **kwargs: lm)
+    monkeypatch.setattr("probing.models.config_shape.config_shape", lambda name: None)
     return lm
 
 
@@ -29,7 +31,7 @@ def tiny(make_lm, monkeypatch):
                  "joint_indirect_effect", marks=pytest.mark.slow),
 ], ids=["patch", "mediate"])
 def test_command_writes_its_folder(tiny, tmp_path, capsys, argv, files, printed):
-    assert main([*argv, *FAST, "--out", str(tmp_path / "run")]) == 0
+    assert main([*argv, *FAST, *LAYER, "--out", str(tmp_path / "run")]) == 0
     assert files <= {p.name for p in (tmp_path / "run").iterdir()}
     out = capsys.readouterr().out
     assert f"wrote {tmp_path / 'run'}/" in out and printed in out
@@ -51,7 +53,7 @@ def test_mediate_units_then_ablate_them(tiny, tmp_path, capsys):
     # top_units.csv of a unit mediation is the ablation's unit table as it is
     argv = ["mediate", PARADIGM, "--contrast", "subject_number", "--readout", "logit_diff",
             "--split", "1", "--mediators", "units",
-            "--site", "mlp_out", "--region", "attractor", "--top-k", "3", *FAST,
+            "--site", "mlp_out", "--region", "attractor", "--top-k", "3", *FAST, *LAYER,
             "--out", str(tmp_path / "med")]
     assert main(argv) == 0
     units = pd.read_csv(tmp_path / "med" / "top_units.csv")
@@ -89,10 +91,12 @@ def tiny_folder(make_model, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("argv,message", [
     (["patch", PARADIGM, "--contrast", "subject_number", "--layers", "99"],
-     "--layers '99': layer 99 is out of range; allowed 0..2"),
+     "layers [99] out of range for site 'resid_post': allowed 0..2"),
     (["mediate", PARADIGM, "--contrast", "subject_number", "--layers", "7"],
-     "layer 7 is out of range; allowed 1..2"),
-], ids=["patch", "mediate"])
+     "layers [7] out of range for site 'head_out': allowed 1..2"),
+    (["patch", PARADIGM, "--contrast", "subject_number", "--layers", "1,1"],
+     "layers repeat: [1, 1]"),
+], ids=["patch", "mediate", "patch-repeated"])
 def test_out_of_range_layer_is_refused_from_the_config(tiny_folder, tmp_path, capsys, argv,
                                                         message):
     assert main([*argv, "--model", tiny_folder, "--out", str(tmp_path / "run")]) == 2

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from probing._core.errors import ProbingError
-from probing.pipeline.causal import run_mediate, run_patch
-from probing.pipeline.causal_inputs import CausalOptions
+from probing.pipeline.commands.mediate import MediateOptions, run_mediate
+from probing.pipeline.commands.patch import PatchOptions, run_patch
 from tests.conftest import PARADIGMS
 
 PARADIGM = PARADIGMS / "agreement_pp_attractor.yaml"
@@ -25,7 +25,7 @@ def never_loaded():
 
 
 def test_unit_mediation_tables(llama, tmp_path):
-    options = CausalOptions(mediators="units", site="mlp_out", layers="1", region="attractor",
+    options = MediateOptions(mediators="units", site="mlp_out", layers="1", region="attractor",
                             top_k=4, **FAST)
     tables = run_mediate(PARADIGM, llama, tmp_path / "run", options=options)
     med = tables["mediation"]
@@ -45,9 +45,9 @@ def test_unit_mediation_tables(llama, tmp_path):
 def test_every_unit_together_is_the_layer(llama, tmp_path):
     # the joint effect of all units of a position is the whole site's indirect effect
     common = {"site": "mlp_out", "layers": "1", "region": "attractor", "split": 1.0, **FAST}
-    units = run_mediate(PARADIGM, llama, tmp_path / "units", options=CausalOptions(
+    units = run_mediate(PARADIGM, llama, tmp_path / "units", options=MediateOptions(
         mediators="units", top_k=WIDTH, **common))
-    layer = run_mediate(PARADIGM, llama, tmp_path / "layer", options=CausalOptions(
+    layer = run_mediate(PARADIGM, llama, tmp_path / "layer", options=MediateOptions(
         mediators="layers", top_k=1, **common))
     joint = units["mediation_joint"].set_index("metric")
     whole = layer["mediation"].set_index("metric")
@@ -60,9 +60,9 @@ def test_every_unit_together_is_the_layer(llama, tmp_path):
 def test_region_restricts_patching_and_keeps_its_numbers(llama, tmp_path):
     common = {"site": "resid_post", "layers": "1", "limit": 4, "n_boot": 50, "batch_size": 8,
               "contrast": "subject_number", "readout": "logit_diff"}
-    every = run_patch(PARADIGM, llama, tmp_path / "all", options=CausalOptions(**common))
+    every = run_patch(PARADIGM, llama, tmp_path / "all", options=PatchOptions(**common))
     one = run_patch(PARADIGM, llama, tmp_path / "one",
-                    options=CausalOptions(region="attractor", **common))
+                    options=PatchOptions(region="attractor", **common))
     patching = one["patching"]
     assert set(patching["position"]) == {"3:attractor"}
     want = every["patching"][every["patching"]["position"] == "3:attractor"]
@@ -74,7 +74,7 @@ def test_bad_region_is_refused_before_the_model_loads(tmp_path):
     with pytest.raises(ProbingError, match=r"--region 'verbb' is no region of it; allowed "
                                            r"subject, prep, attractor, verb"):
         run_mediate(PARADIGM, never_loaded, tmp_path / "run",
-                    options=CausalOptions(mediators="units", region="verbb"))
+                    options=MediateOptions(mediators="units", region="verbb"))
     with pytest.raises(ProbingError, match="--region noun: needs --positions regions"):
-        CausalOptions(region="noun", positions="tokens")
+        PatchOptions(region="noun", positions="tokens")
     assert not (tmp_path / "run").exists()

@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from probing._core.errors import ProbingError
 from probing.commands import Paradigm, fill_doc, write_run_folder
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline._loading import resolve_model
+from probing.pipeline._loading import resolve_model, shape_before_loading
 from probing.pipeline.manifest import build_manifest, file_sha256, now
 from probing.pipeline.run import check_run_folder
 from probing.pipeline.sources import is_table
@@ -51,6 +52,21 @@ def load_paradigm_value(path, *, seed=None):
     return Paradigm(spec, generate(spec, seed=seed), path, file_sha256(path), seed)
 
 
+def _paradigms(command, given, seed):
+    """``given`` loaded once: one Paradigm, or a tuple of them for ``command.many``."""
+    def load(one):
+        return one if isinstance(one, Paradigm) else load_paradigm_value(one, seed=seed)
+
+    if not command.many:
+        return load(given)
+    if isinstance(given, Paradigm | str | Path):
+        raise ProbingError(f"probing {command.name} reads several paradigms: give a list")
+    loaded = tuple(load(one) for one in given)
+    if not loaded:
+        raise ProbingError(f"probing {command.name}: no paradigm given")
+    return loaded
+
+
 def default_out(command, paradigm):
     """``runs/<paradigm>-<command>``."""
     return Path("runs") / f"{paradigm.name}-{command.name}"
@@ -63,7 +79,7 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     Parameters
     ----------
     command : probing.commands.Command
-    paradigm : Paradigm or path-like
+    paradigm : Paradigm or path-like (a sequence of them for ``command.many``)
         A path is loaded (and generated) once, with ``options.seed``.
     %(lm)s
     out : path-like, optional
@@ -78,16 +94,24 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     """
     started = now()
     options = options if options is not None else command.options()
-    if not isinstance(paradigm, Paradigm):
-        paradigm = load_paradigm_value(paradigm, seed=getattr(options, "seed", None))
+    paradigm = _paradigms(command, paradigm, getattr(options, "seed", None))
     command.check_kind(paradigm)
     plan = command.prepare(paradigm, options)
     if command.writes_run_folder:
         check_run_folder(out, force=force)
+    if command.check_model is not None:  # the shape from the configuration, if cheap
+        shape = shape_before_loading(lm)
+        if shape is not None:
+            command.check_model(plan, shape)
     lm = resolve_model(lm)  # only now: every input above is checked
+    if command.check_model is not None:  # again on the loaded model, before any forward
+        from probing.models.sites import model_shape
+
+        command.check_model(plan, model_shape(lm))
     result = command.run(plan, lm)
     if command.writes_run_folder:
-        manifest = build_manifest(paradigm_path=paradigm.path, seed=paradigm.seed,
+        first = paradigm[0] if command.many else paradigm
+        manifest = build_manifest(paradigm_path=first.path, seed=first.seed,
                                   options=dataclasses.asdict(options),
                                   model_provenance={"model": lm.provenance}, started=started,
                                   argv=argv)

@@ -1,8 +1,9 @@
 """Registry entries of the interventions: ``patch``, ``mediate`` and ``ablate``.
 
-Each kind has its own options dataclass (only the options that command reads, so a
-``top_k`` under ``patch`` is an unknown field at its line) that converts to the
-:class:`~probing.pipeline.causal_inputs.CausalOptions` the pipeline functions take.
+Each step takes the options of its command's declaration
+(:mod:`probing.pipeline.commands`): the same fields, defaults and checks, so a step
+refuses exactly what ``probing patch | mediate | ablate`` refuses (a ``top_k`` under
+``patch`` is an unknown field at its line).
 
 ``ablate`` takes its units from a file (``units: path``, relative to the experiment
 file) or from another analysis of the same experiment (``units_from: NAME``: a
@@ -15,84 +16,26 @@ from __future__ import annotations
 
 import dataclasses
 
-from probing._core.defaults import N_BOOT, RANDOM_STATE
 from probing._core.errors import ProbingError
-from probing.pipeline.causal_inputs import CausalOptions
+from probing.commands import option
+from probing.pipeline.commands.ablate import AblateOptions
+from probing.pipeline.commands.mediate import MediateOptions
+from probing.pipeline.commands.patch import PatchOptions
 from probing.pipeline.experiment.registry import Analysis
 
-__all__ = ["AblateOptions", "CAUSAL", "MediateOptions", "PatchOptions"]
+__all__ = ["AblateStepOptions", "CAUSAL"]
 
 _ARGV = ["probing", "experiment"]
 
 
-def _causal(options, **extra):
-    """The CausalOptions of a kind's options (validating the shared fields once more)."""
-    fields = {f.name for f in dataclasses.fields(CausalOptions)}
-    values = {k: v for k, v in dataclasses.asdict(options).items() if k in fields}
-    return CausalOptions(**values, **extra)
-
-
 @dataclasses.dataclass(frozen=True)
-class PatchOptions:
-    """Options of a ``patch`` step (``probing patch``'s flags)."""
+class AblateStepOptions(AblateOptions):
+    """Options of an ``ablate`` step: ``probing ablate``'s, with exactly one of ``units``
+    (a unit table file, relative to the experiment file) and ``units_from`` (an analysis
+    of this file)."""
 
-    layers: str = "all"
-    site: str = "resid_post"
-    per_head: bool = False
-    direction: str = "denoising"
-    contrast: str | None = None
-    positions: str = "regions"
-    region: str | None = None
-    limit: int | None = None
-    n_boot: int = N_BOOT
-    random_state: int = RANDOM_STATE
-    batch_size: int = 16
-    seed: int | None = None
-    readout: str = CausalOptions.readout  # the command's defaults, not copies of them
-    region_token: str = CausalOptions.region_token
-
-    def __post_init__(self):
-        _causal(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class MediateOptions:
-    """Options of a ``mediate`` step (``probing mediate``'s flags)."""
-
-    layers: str = "all"
-    mediators: str = "heads"
-    site: str = "resid_post"
-    top_k: int = 5
-    contrast: str | None = None
-    positions: str = "regions"
-    region: str | None = None
-    limit: int | None = None
-    n_boot: int = N_BOOT
-    random_state: int = RANDOM_STATE
-    batch_size: int = 16
-    seed: int | None = None
-    readout: str = CausalOptions.readout
-    region_token: str = CausalOptions.region_token
-    split: float = CausalOptions.split
-
-    def __post_init__(self):
-        _causal(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class AblateOptions:
-    """Options of an ``ablate`` step: exactly one of ``units`` (a unit table file,
-    relative to the experiment file) and ``units_from`` (an analysis of this file)."""
-
-    units: str | None = None
-    units_from: str | None = None
-    op: str = "zero"
-    n_sets: int = 100
-    limit: int | None = None
-    n_boot: int = N_BOOT
-    random_state: int = RANDOM_STATE
-    batch_size: int = 16
-    seed: int | None = None
+    units_from: str | None = option(None, "an analysis of this experiment whose unit table "
+                                    "is ablated", cli=False)
 
     def __post_init__(self):
         if (self.units is None) == (self.units_from is None):
@@ -102,28 +45,29 @@ class AblateOptions:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ProbingError(f"{name}: must be a non-empty string; got {value!r}")
-        _causal(self)
+        super().__post_init__()
 
 
 def _run_patch(paradigm_path, lm, out, *, options):
-    from probing.pipeline.causal import run_patch
+    from probing.pipeline.commands.patch import run_patch
 
-    return run_patch(paradigm_path, lm, out, options=_causal(options), force=True, argv=_ARGV)
+    return run_patch(paradigm_path, lm, out, options=options, force=True, argv=_ARGV)
 
 
 def _run_mediate(paradigm_path, lm, out, *, options):
-    from probing.pipeline.causal import run_mediate
+    from probing.pipeline.commands.mediate import run_mediate
 
-    return run_mediate(paradigm_path, lm, out, options=_causal(options), force=True,
-                       argv=_ARGV)
+    return run_mediate(paradigm_path, lm, out, options=options, force=True, argv=_ARGV)
 
 
 def _run_ablate(paradigm_path, lm, out, *, options):
     """``options.units`` is the resolved unit table path (the executor fills it in)."""
-    from probing.pipeline.ablate import run_ablate
+    from probing.pipeline.commands.ablate import run_ablate
 
-    return run_ablate(paradigm_path, lm, out, units=options.units, options=_causal(options),
-                      force=True, argv=_ARGV)
+    fields = {f.name for f in dataclasses.fields(AblateOptions)}
+    command = AblateOptions(**{k: v for k, v in dataclasses.asdict(options).items()
+                               if k in fields})
+    return run_ablate(paradigm_path, lm, out, options=command, force=True, argv=_ARGV)
 
 
 def _mediate_units(options):
@@ -158,7 +102,7 @@ CAUSAL = (
                     "Pearl (2001) UAI (direct and indirect effects)"),
         report=("top_mediators", "mediation_joint")),
     Analysis(
-        kind="ablate", run=_run_ablate, options=AblateOptions,
+        kind="ablate", run=_run_ablate, options=AblateStepOptions,
         kinds=("minimal_pairs", "factorial"), strict=True, needs_units=True,
         pool=(("ablation", ("phenomenon", "unit_set", "metric"), "effect"),),
         describe="Lesion study: the given units are ablated at every position and the "

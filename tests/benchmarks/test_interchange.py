@@ -4,16 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from probing._core.errors import ProbingError
-from probing.causal import IIA_COLUMNS
-from probing.models import reinitialize, score_tokens
-from probing.paradigms import generate, load_paradigm
-from probing.pipeline.interchange import (
+from benchmarks.interchange import (
     _aligned,
     _verb_preference,
     build_interchange_pairs,
     run_interchange,
 )
+from probing._core.errors import ProbingError
+from probing.causal import IIA_COLUMNS
+from probing.models import reinitialize, score_tokens
+from probing.paradigms import generate, load_paradigm
 from tests.conftest import PARADIGMS
 
 

@@ -1,5 +1,9 @@
 """Interchange interventions on the subject-number direction of an agreement paradigm.
 
+Study-specific (the agreement real case, ``benchmarks/causal_real_case.py``; its default
+factor is ``subject_number`` and no command runs it), so it lives with the benchmarks,
+not in the package (issue #23).
+
 For each item of a paradigm with a two-level ``subject_number`` factor (and the other
 factors held), the *base* is one subject number's grammatical sentence and the *source*
 the other's. At a layer, the component of the base run's residual stream in a linear
