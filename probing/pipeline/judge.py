@@ -174,7 +174,7 @@ def prepare_judge(path, model, options=None):
     return JudgePlan(stimuli=stimuli, table=table, scale=scale, options=options)
 
 
-def run_judge(plan, lm, *, measures=None, direct=None):
+def run_judge(plan, lm, *, measures=None, direct=None, prompts=None):
     """Rate the plan's sentences with ``lm`` and summarise against the human data.
 
     Parameters
@@ -187,6 +187,9 @@ def run_judge(plan, lm, *, measures=None, direct=None):
     direct : pandas.DataFrame, optional
         Minimal pairs: ``pairs.csv`` of ``probing run`` (the direct judgements), for
         agreement and McNemar's test.
+    prompts : pandas.DataFrame, optional
+        The ``judge_prompts`` table already scored (e.g. in chunks under a time budget);
+        the plan's table is then cut to the sentences it holds.
 
     Returns
     -------
@@ -196,10 +199,14 @@ def run_judge(plan, lm, *, measures=None, direct=None):
     from probing.models.judge import judge_texts
 
     opts = plan.options
-    prompts = judge_texts(lm, plan.table[["stimulus_id", "text"]], plan.scale,
-                          styles=opts.styles(), orders=opts.orders(),
-                          templates=opts.templates or None, batch_size=opts.batch_size,
-                          progress=None)
+    if prompts is None:
+        prompts = judge_texts(lm, plan.table[["stimulus_id", "text"]], plan.scale,
+                              styles=opts.styles(), orders=opts.orders(),
+                              templates=opts.templates or None, batch_size=opts.batch_size,
+                              progress=None)
+    else:
+        plan = dataclasses.replace(plan, table=plan.table[plan.table["stimulus_id"].isin(
+            prompts["stimulus_id"])])
     ratings = build_judge_ratings(prompts)
     out = {"judge_prompts": prompts, "judge_ratings": ratings}
     boot = {"n_boot": opts.n_boot, "random_state": opts.seed}

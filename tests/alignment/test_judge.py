@@ -151,3 +151,23 @@ def test_summary_without_human_overlap_is_an_error():
                             "scale_order": "ascending", "expected_rating": 2.0, "label_mass": 1.0})
     with pytest.raises(ProbingError, match="no rated sentence has a human rating"):
         summarize_judge(ratings, pd.DataFrame({"stimulus_id": ["b"], "rating": [1.0]}))
+
+
+def test_calibration_plot_draws_the_bins():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from probing.alignment.judge_plotting import plot_judge_calibration
+
+    table = pd.DataFrame({"prompt_style": "chat", "bin": [1, 2, 3],
+                          "expected_rating": [2.0, 2.5, 3.0], "rating": [1.5, 2.5, 3.6],
+                          "ci_low": [1.0, 2.0, 3.0], "ci_high": [2.0, 3.0, 4.0], "n": 4})
+    points = pd.DataFrame({"judge": [2.0, 3.0], "rating": [1.0, 4.0]})
+    ax = plot_judge_calibration(table, points=points)
+    bins = ax.lines[0]
+    np.testing.assert_allclose(np.asarray(bins.get_xdata(), float), table["expected_rating"])
+    np.testing.assert_allclose(np.asarray(bins.get_ydata(), float), table["rating"])
+    assert ax.get_ylabel() == "mean human rating"
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
