@@ -225,12 +225,13 @@ _COLUMNS = {
     "task": ("str", "what is asked of the model or probe: probes, `task` (the real labels) or "
                     "`control` (a control task's labels); judgements, `direct` "
                     "(log-probabilities), `yes_no` or `forced_choice` (prompts, Hu & Levy "
-                    "2023)"),
+                    "2023) or `judge` (expected Likert ratings of the two members)"),
     "prompt_style": ("str", "judgements: `plain` prompt, `chat` (the tokenizer's chat template) "
                             "or `none` (direct)"),
-    "order": ("str", "forced choice: `good_first`, `bad_first` or `both` (summed); `none` "
+    "order": ("str", "forced choice: `good_first`, `bad_first` or `both` (summed); judge: the "
+                     "scale order (`ascending`, `descending`) or `both` (their mean); `none` "
                      "for other tasks"),
-    "option": ("str", "prompts: the answer option (`Yes`, `No`, `1`, `2`)"),
+    "option": ("str", "prompts: the answer option (`Yes`, `No`, `1`, `2`; a judge scale's label)"),
     "logprob_option": ("float", "prompts: log-probability of the option's tokens after the "
                                 "prompt (nats)"),
     "score_good": ("float", "judgements: the good member's score in its task (yes_no: "
@@ -247,6 +248,17 @@ _COLUMNS = {
     "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
                           "the random sets' effects"),
     "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
+    # a model as judge (probing.pipeline.judge): Likert ratings read from label probabilities
+    "template": ("str", "judge: the name of the prompt template (paraphrase) in the scale file"),
+    "scale_order": ("str", "judge: how the scale is listed in the prompt, `ascending` (lowest "
+                           "label first) or `descending`"),
+    "scale_value": ("float", "judge: the rating a label stands for"),
+    "expected_rating": ("float", "judge: the probability-weighted mean of the scale values, "
+                                 "the labels' probabilities renormalised to sum to 1"),
+    "label_mass": ("float", "judge: the total probability of the scale's labels after the "
+                            "prompt, before renormalising"),
+    "rating": ("float", "ratings: the mean human rating of the sentence"),
+    "bin": ("int", "calibration: 1-based bin of the model's rating (equal counts; 1 = lowest)"),
     # probes' class counts (probing probe)
     "label": ("str", "probes: one class of the probed label (the label's name is in the "
                      "manifest)"),
@@ -316,6 +328,14 @@ _TABLES = {
                    "score_bad", "correct", "tie"),
     "judgement_summary": ("phenomenon", "task", "prompt_style", "order", "metric", "value",
                           "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
+    "judge_prompts": ("stimulus_id", "prompt_style", "template", "scale_order", "option",
+                      "scale_value", "logprob_option"),
+    "judge_ratings": ("stimulus_id", "prompt_style", "template", "scale_order",
+                      "expected_rating", "label_mass"),
+    "judge_summary": ("prompt_style", "measure", "metric", "value", "ci_low", "ci_high", "stat",
+                      "p_val", "n"),
+    "judge_calibration": ("prompt_style", "bin", "expected_rating", "rating", "ci_low",
+                          "ci_high", "n"),
     "fresh_vs_published": ("phenomenon", "fresh_paradigm", "item_set", "metric", "value",
                            "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
     "lesion": ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean", "null_sd",

@@ -35,8 +35,8 @@ from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids, forward_logits, gather_logprobs
 
-__all__ = ["PROMPT_COLUMNS", "PROMPT_STYLES", "PROMPT_TASKS", "build_prompt", "has_chat_template",
-           "prompt_pairs", "prompt_templates", "score_options"]
+__all__ = ["PROMPT_COLUMNS", "PROMPT_STYLES", "PROMPT_TASKS", "build_prompt", "frame_question",
+           "has_chat_template", "prompt_pairs", "prompt_templates", "score_options"]
 
 PROMPT_TASKS = ("yes_no", "forced_choice")
 PROMPT_STYLES = ("plain", "chat")
@@ -94,17 +94,41 @@ def build_prompt(tokenizer, task, style, **sentences):
     """
     if task not in PROMPT_TASKS:
         raise ProbingError(f"prompt task {task!r}: allowed {', '.join(PROMPT_TASKS)}")
+    return frame_question(tokenizer, _QUESTIONS[task].format(**sentences), _LABELS[task], style)
+
+
+def frame_question(tokenizer, question, labels, style):
+    """A question and its answer labels framed in ``style`` (see the module docstring).
+
+    Parameters
+    ----------
+    tokenizer : transformers tokenizer
+    question : str
+    labels : sequence of str
+        The answers as words (``Yes``, ``1``).
+    style : {"plain", "chat"}
+
+    Returns
+    -------
+    prompt : str
+    options : tuple of str
+        The labels as they continue the prompt (a leading space in ``plain``).
+
+    Examples
+    --------
+    >>> frame_question(None, "Rate it.", ("1", "2"), "plain")
+    ('Rate it.\\nAnswer:', (' 1', ' 2'))
+    """
     if style not in PROMPT_STYLES:
         raise ProbingError(f"prompt style {style!r}: allowed {', '.join(PROMPT_STYLES)}")
-    question = _QUESTIONS[task].format(**sentences)
     if style == "plain":
-        return question + _PLAIN_SUFFIX, tuple(" " + label for label in _LABELS[task])
+        return question + _PLAIN_SUFFIX, tuple(" " + label for label in labels)
     if not has_chat_template(tokenizer):
         raise ProbingError("prompt style 'chat': the model's tokenizer has no chat template; "
                            "use the plain style")
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}],
                                            tokenize=False, add_generation_prompt=True)
-    return prompt, _LABELS[task]
+    return prompt, tuple(labels)
 
 
 def _ids(tokenizer, text):

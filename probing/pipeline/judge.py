@@ -1,0 +1,252 @@
+"""A model as judge of a ``ratings`` or ``minimal_pairs`` paradigm (issue #26, item 5).
+
+Declared as a command would be: :class:`JudgeOptions` (every field with its default and
+allowed values), :func:`prepare_judge` (every check, the tokenizer but no weights),
+:func:`run_judge` (the only step that sees a model) and :func:`write_judge`. Tables:
+
+``judge_prompts.csv``
+    One row per prompt and label: the label's log-probability (``judge_texts``).
+``judge_ratings.csv``
+    One row per prompt: the expected rating and the labels' probability mass.
+``judge_summary.csv`` (ratings)
+    Pearson/Spearman with the human ratings, Williams' test against each direct measure
+    given, consistency across templates, position bias, label mass.
+``judge_calibration.csv`` (ratings)
+    Binned judge rating vs mean human rating.
+``judgements.csv``, ``judgement_summary.csv`` (minimal pairs)
+    The ``judge`` judgements of each pair and their accuracy (ties one half), beside the
+    direct judgements when given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from probing._core.defaults import N_BOOT, TIES
+from probing._core.errors import ProbingError
+from probing.alignment.judge import (
+    build_judge_calibration,
+    build_judge_ratings,
+    judge_pairs,
+    summarize_judge,
+)
+from probing.alignment.judgements import compare_judgements
+from probing.paradigms.judge_scale import SCALE_ORDERS, load_judge_scale
+from probing.pipeline.sources import load_source
+
+__all__ = ["DEFAULT_SCALE", "JUDGE_CHOICES", "JUDGE_KINDS", "JudgeOptions", "JudgePlan",
+           "prepare_judge", "run_judge", "write_judge"]
+
+DEFAULT_SCALE = Path(__file__).resolve().parents[2] / "paradigms" / "judge" / "acceptability_1to4.yaml"
+JUDGE_KINDS = ("ratings", "minimal_pairs")
+JUDGE_CHOICES = {"judge_style": ("chat", "plain", "both"),
+                 "scale_order": (*SCALE_ORDERS, "both")}
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeOptions:
+    """Options of a judge run.
+
+    Attributes
+    ----------
+    scale : str or None
+        The judge scale file (labels, values, templates); None: the shipped 1-4
+        acceptability scale, ``paradigms/judge/acceptability_1to4.yaml``.
+    judge_style : {"chat", "plain", "both"}, default "chat"
+        ``chat``: the question as the user turn of the model's own chat template;
+        ``plain``: raw text ending in ``Answer:``.
+    scale_order : {"both", "ascending", "descending"}, default "both"
+        How the scale is listed in the prompt; ``both`` measures position bias.
+    templates : tuple of str, default () (all of the scale's)
+    limit : int or None
+        Rate only the first ``limit`` sentences (ratings) or pairs (minimal pairs).
+    n_bins : int, default 5
+    batch_size : int, default 16
+    n_boot : int, default ``N_BOOT``
+    seed : int, default 0
+    ties : {"half", "incorrect", "correct"}, default ``TIES``
+
+    Examples
+    --------
+    >>> JudgeOptions().scale_order
+    'both'
+    """
+
+    scale: str | None = None
+    judge_style: str = "chat"
+    scale_order: str = "both"
+    templates: tuple = ()
+    limit: int | None = None
+    n_bins: int = 5
+    batch_size: int = 16
+    n_boot: int = N_BOOT
+    seed: int = 0
+    ties: str = TIES
+
+    def __post_init__(self):
+        for name, allowed in JUDGE_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ProbingError(f"{name.replace('_', '-')} {getattr(self, name)!r}: allowed "
+                                   f"{', '.join(allowed)}")
+        if self.limit is not None and (isinstance(self.limit, bool) or self.limit < 1):
+            raise ProbingError(f"limit: must be a positive integer, got {self.limit!r}")
+        if self.n_bins < 1:
+            raise ProbingError(f"n-bins: must be >= 1, got {self.n_bins!r}")
+        object.__setattr__(self, "templates", tuple(self.templates))
+
+    def styles(self):
+        return ("chat", "plain") if self.judge_style == "both" else (self.judge_style,)
+
+    def orders(self):
+        return SCALE_ORDERS if self.scale_order == "both" else (self.scale_order,)
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgePlan:
+    """What :func:`prepare_judge` checked: the stimuli to rate, the scale, the options."""
+
+    stimuli: object
+    table: pd.DataFrame
+    scale: object
+    options: JudgeOptions
+
+
+def _limited(stimuli, limit):
+    table = stimuli.table
+    if limit is None:
+        return table
+    if stimuli.kind == "ratings":
+        return table.head(limit)
+    keep = table["pair_id"].drop_duplicates().head(limit)
+    return table[table["pair_id"].isin(keep)]
+
+
+def prepare_judge(path, model, options=None):
+    """Every check of a judge run before a model's weights load.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``ratings`` or ``minimal_pairs`` paradigm file (or stimuli table).
+    model : str
+        The model name or path: its tokenizer alone is loaded, to check that every label
+        is one token and that the chat template renders the prompt.
+    options : JudgeOptions, optional
+
+    Returns
+    -------
+    JudgePlan
+
+    Raises
+    ------
+    ProbingError
+        One line: a paradigm of another kind, a bad scale file (empty scale, a template
+        without its ``{sentence}`` slot, a label of several tokens), an unknown template,
+        a chat style without a chat template.
+
+    Examples
+    --------
+    >>> plan = prepare_judge("paradigms/lau2020_ratings.yaml", "smollm2-135m",
+    ...                      JudgeOptions(limit=20))  # doctest: +SKIP
+    """
+    from probing.models import load_tokenizer
+    from probing.models.judge import build_judge_prompt, check_judge_tokens
+
+    options = options or JudgeOptions()
+    stimuli = load_source(path, seed=options.seed)[0]
+    if stimuli.kind not in JUDGE_KINDS:
+        raise ProbingError(f"{path}: a judge rates a {' or '.join(JUDGE_KINDS)} paradigm; "
+                           f"this one is {stimuli.kind}")
+    scale = load_judge_scale(options.scale or DEFAULT_SCALE)
+    unknown = [t for t in options.templates if t not in scale.templates]
+    if unknown:
+        raise ProbingError(f"templates: {unknown} not in {scale.file}; it has "
+                           f"{list(scale.templates)}")
+    tokenizer = load_tokenizer(model)
+    table = _limited(stimuli, options.limit)
+    for style in options.styles():
+        check_judge_tokens(tokenizer, scale, style=style, name=str(model))
+        build_judge_prompt(tokenizer, scale, next(iter(scale.templates)), table["text"].iat[0],
+                           style=style)
+    return JudgePlan(stimuli=stimuli, table=table, scale=scale, options=options)
+
+
+def run_judge(plan, lm, *, measures=None, direct=None, prompts=None):
+    """Rate the plan's sentences with ``lm`` and summarise against the human data.
+
+    Parameters
+    ----------
+    plan : JudgePlan
+    lm : LanguageModel
+    measures : pandas.DataFrame, optional
+        Ratings: ``stimulus_id`` and direct measures (``SLOR``, ...) of the same model,
+        e.g. ``acceptability.csv`` of ``probing run``; Williams' test against each.
+    direct : pandas.DataFrame, optional
+        Minimal pairs: ``pairs.csv`` of ``probing run`` (the direct judgements), for
+        agreement and McNemar's test.
+    prompts : pandas.DataFrame, optional
+        The ``judge_prompts`` table already scored (e.g. in chunks under a time budget);
+        the plan's table is then cut to the sentences it holds.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables of the module docstring.
+    """
+    from probing.models.judge import judge_texts
+
+    opts = plan.options
+    if prompts is None:
+        prompts = judge_texts(lm, plan.table[["stimulus_id", "text"]], plan.scale,
+                              styles=opts.styles(), orders=opts.orders(),
+                              templates=opts.templates or None, batch_size=opts.batch_size,
+                              progress=None)
+    else:
+        plan = dataclasses.replace(plan, table=plan.table[plan.table["stimulus_id"].isin(
+            prompts["stimulus_id"])])
+    ratings = build_judge_ratings(prompts)
+    out = {"judge_prompts": prompts, "judge_ratings": ratings}
+    boot = {"n_boot": opts.n_boot, "random_state": opts.seed}
+    if plan.stimuli.kind == "ratings":
+        human = plan.table[["stimulus_id", "rating"]]
+        out["judge_summary"] = summarize_judge(ratings, human, measures=measures, **boot)
+        out["judge_calibration"] = build_judge_calibration(ratings, human, n_bins=opts.n_bins)
+        return out
+    judged = judge_pairs(ratings, plan.table, direct=direct, ties=opts.ties)
+    out["judgements"] = judged
+    out["judgement_summary"] = compare_judgements(judged)
+    return out
+
+
+def write_judge(tables, out, *, plan, lm):
+    """Write the tables (CSV) and ``judge_manifest.json`` (scale, prompts, chat template)."""
+    import json
+
+    from probing._core.io import write_table
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        write_table(table, out / f"{name}.csv")
+    notes = judge_notes(plan, lm)
+    (out / "judge_manifest.json").write_text(json.dumps(notes, indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def judge_notes(plan, lm):
+    """The scale, the prompt texts, the styles and the chat template, for the manifest."""
+    from probing.models.prompts import prompt_templates
+
+    opts = plan.options
+    notes = {"paradigm": plan.stimuli.paradigm, "model": lm.name, "scale": plan.scale.record(),
+             "options": dataclasses.asdict(opts), "n_rated": int(len(plan.table)),
+             "styles": {"plain": prompt_templates()["plain"],
+                        "chat": prompt_templates()["chat"]},
+             "score": "expected rating = sum_k p_k value_k, p renormalised over the labels' "
+                      "log-probabilities after the prompt; label_mass = sum_k p(label_k)"}
+    if "chat" in opts.styles():
+        notes["chat_template"] = lm.tokenizer.chat_template
+    return notes
