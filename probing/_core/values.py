@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from probing._core.errors import ProbingError
 
-__all__ = ["CORRECTIONS", "DEFAULT_MODEL", "INTERVENTION_SITES", "LEVELS", "MODEL_DTYPES", "PROBES",
-           "POOLINGS", "READOUTS", "RENDERINGS", "SITES", "STORE_DTYPES", "TIE_RULES", "check_pooling"]
+__all__ = ["ALTERNATIVES", "BASELINES", "COMPARISONS", "CORRECTIONS", "DEFAULT_MODEL", "DISTANCES",
+           "EXCLUSIONS", "INTERVENTION_SITES", "JUDGEMENTS", "LEVELS", "LOCALIZE_POOLINGS",
+           "LOCALIZE_TESTS", "MODEL_DTYPES", "NUISANCE", "PERMUTE", "POOLINGS", "PROBES",
+           "PROMPT_STYLES", "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "RENDERINGS", "RESIDUALS",
+           "RESPONSES", "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES", "TIE_RULES",
+           "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 SITES = ("resid_post", "mlp_out", "attn_out")
@@ -35,6 +39,33 @@ RENDERINGS = ("model", "plain")
 #: What a patching run reads out: the other member's whole sentence, or the good-minus-bad
 #: logit where the answer is predicted.
 READOUTS = ("sentence", "logit_diff")
+#: How a sentence's token log-probabilities are combined for a pair comparison.
+REDUCTIONS = ("sum", "mean")
+#: Minimal pairs: the members' log-probabilities only, or also prompted judgements.
+JUDGEMENTS = ("direct", "both")
+#: Prompted judgements: the prompt's form and the question asked.
+PROMPT_STYLES = ("plain", "chat", "both")
+PROMPT_TASKS = ("yes_no", "forced_choice", "both")
+#: Ratings: SLOR's length unit. Reading times: the baseline model and word exclusions.
+SLOR_LENGTHS = ("words", "tokens")
+BASELINES = ("linear", "interaction", "spline")
+EXCLUSIONS = ("text_edge", "sentence_edge", "punctuation")
+#: RSA: RDM distances, RDM comparisons, which labels a permutation exchanges, and the
+#: noise estimate of crossnobis (each fold's training rows, or none).
+DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+               "whitened_pearson")
+PERMUTE = ("free", "items")
+RESIDUALS = ("folds", "none")
+#: The direction a one-sided test looks in.
+ALTERNATIVES = ("greater", "less", "two-sided")
+#: Localizer: pooling (``words``: the mean of the words' mean token vectors), response
+#: transform, unit test, selection rule and nuisance regressors.
+LOCALIZE_POOLINGS = ("last", "mean", "words")
+RESPONSES = ("raw", "absolute")
+LOCALIZE_TESTS = ("glm", "welch")
+SELECTIONS = ("top", "fdr", "fwe")
+NUISANCE = ("n_tokens", "n_words", "n_chars")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

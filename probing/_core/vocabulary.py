@@ -46,6 +46,17 @@ _COLUMNS = {
     "token": ("str", "the token's text"),
     "char_start": ("int", "first character of a span in `text` (0-based)"),
     "char_end": ("int", "one past the last character of a span in `text`"),
+    "rating": ("float", "ratings: the mean human acceptability rating of a sentence"),
+    "unigram_logprob": ("float", "ratings: the sentence's summed unigram log-probability "
+                        "(natural log; SLOR's and NormLP's baseline)"),
+    "n_words": ("int", "ratings: the sentence's words as wordfreq counts them (SLOR's length "
+                "with slor_length words)"),
+    "LP": ("float", "ratings: the sentence's log-probability, log P(s) (Lau et al. 2017)"),
+    "MeanLP": ("float", "ratings: LP divided by the sentence's length"),
+    "PenLP": ("float", "ratings: LP / ((5 + |s|) / 6) ** 0.8 (length-penalised)"),
+    "NormLP": ("float", "ratings: -LP / log P_u(s), the log-probability normalised by its "
+               "unigram log-probability"),
+    "SLOR": ("float", "ratings: (LP - log P_u(s)) / |s|, the syntactic log-odds ratio"),
     "n_tokens": ("int", "number of tokens of the stimulus, word or region"),
     # measures
     "logprob": ("float", "natural-log probability of a token given its left context"),

@@ -5,8 +5,8 @@ never import each other (an independence contract in ``setup.cfg``). :data:`COMM
 is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
 """
 
-from probing.pipeline.commands import extract, lens, probe
+from probing.pipeline.commands import extract, lens, probe, run
 
 __all__ = ["COMMANDS"]
 
-COMMANDS = (extract.COMMAND, probe.COMMAND, lens.COMMAND)
+COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, lens.COMMAND)
