@@ -20,6 +20,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
 from probing.paradigms import generate, load_paradigm
@@ -79,12 +80,12 @@ class LocalizeOptions:
     per_layer: bool = False
     alternative: str = "greater"
     split: str = "auto"
-    n_perm: int = 1000
+    n_perm: int = N_PERM
     n_perm_overlap: int = 200
     profile: bool = False
     match_length: bool = False
     max_tokens: int = 0
-    random_state: int = 0
+    random_state: int = RANDOM_STATE
     batch_size: int = 32
     seed: int | None = None
 
