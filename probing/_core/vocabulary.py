@@ -22,6 +22,8 @@ _COLUMNS = {
     "model": ("str", "the model's name (alias, path or hub id as given)"),
     "paradigm": ("str", "the paradigm's `name`"),
     "layer": ("int", "0 = embeddings, i = output of block i (as in `hidden_states`)"),
+    "layer_a": ("int", "second-order RSA: the first layer of a pair (a `layer`)"),
+    "layer_b": ("int", "second-order RSA: the second layer of a pair (a `layer`)"),
     "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out` (TransformerLens names)"),
     # stimuli and their parts
     "stimulus_id": ("str", "stable id of one stimulus; joins every table"),

@@ -14,6 +14,7 @@ from probing.commands.docs import DOCDICT, fill_doc, options_markdown
 from probing.commands.options import (
     CACHED_RUN_FOLDER,
     RUN_FOLDER,
+    ActivationOptions,
     BatchOption,
     CacheSettings,
     CorrectionOption,
@@ -31,7 +32,7 @@ from probing.commands.options import (
 from probing.commands.parser import add_subcommand, options_from_args
 from probing.commands.runfolder import check_table, write_run_folder
 
-__all__ = ["CACHED_RUN_FOLDER", "DOCDICT", "RUN_FOLDER", "BatchOption", "CacheSettings", "Command",
+__all__ = ["CACHED_RUN_FOLDER", "DOCDICT", "RUN_FOLDER", "ActivationOptions", "BatchOption", "CacheSettings", "Command",
            "CorrectionOption", "LayersOption", "ModelSettings", "Options", "Paradigm",
            "RandomStateOption", "Result", "RunFolderSettings", "SeedOption", "SiteOption",
            "StatsOptions", "add_subcommand", "check_table", "fill_doc", "identify", "option",

@@ -18,7 +18,7 @@ from probing._core.errors import ProbingError
 from probing._core.layers import parse_layers
 from probing._core.values import CORRECTIONS, DEFAULT_MODEL, MODEL_DTYPES, SITES
 
-__all__ = ["CACHED_RUN_FOLDER", "RUN_FOLDER", "BatchOption", "CacheSettings", "CorrectionOption",
+__all__ = ["CACHED_RUN_FOLDER", "RUN_FOLDER", "ActivationOptions", "BatchOption", "CacheSettings", "CorrectionOption",
            "LayersOption", "ModelSettings", "Option", "Options", "RandomStateOption",
            "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "check_option",
            "option", "option_fields"]
@@ -115,6 +115,11 @@ class SiteOption(Options):
 @dataclasses.dataclass(frozen=True)
 class BatchOption(Options):
     batch_size: int = option(32, "stimuli per forward pass", minimum=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivationOptions(SeedOption, LayersOption, SiteOption, BatchOption):
+    """What every command that reads activations shares: seed, layers, site, batch size."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,8 +5,8 @@ never import each other (an independence contract in ``setup.cfg``). :data:`COMM
 is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
 """
 
-from probing.pipeline.commands import extract, lens, probe, run
+from probing.pipeline.commands import extract, lens, probe, rsa, run
 
 __all__ = ["COMMANDS"]
 
-COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, lens.COMMAND)
+COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, rsa.COMMAND, lens.COMMAND)

@@ -14,12 +14,9 @@ from probing._core.errors import ProbingError
 from probing._core.values import PROBES, check_pooling
 from probing.commands import (
     CACHED_RUN_FOLDER,
-    BatchOption,
+    ActivationOptions,
     Command,
-    LayersOption,
     Result,
-    SeedOption,
-    SiteOption,
     StatsOptions,
     fill_doc,
     identify,
@@ -40,7 +37,7 @@ def _check_seeds(seeds):
 
 
 @dataclasses.dataclass(frozen=True)
-class ProbeOptions(SeedOption, LayersOption, SiteOption, BatchOption, StatsOptions):
+class ProbeOptions(ActivationOptions, StatsOptions):
     """Options of a probing run; all of them are recorded in the manifest."""
 
     label: str = option("upos", "a words column (upos) or a stimuli column", required=True)
