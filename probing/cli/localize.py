@@ -84,6 +84,7 @@ def run_localize_command(args):
         run_localize,
     )
     from probing.pipeline.run import check_run_folder
+    from probing.pipeline.sources import load_paradigm_value
 
     given = {"responses": args.responses, "test": args.test, "selection": args.selection,
              "top_percent": args.top_percent, "max_tokens": args.max_tokens,
@@ -96,12 +97,13 @@ def run_localize_command(args):
         random_state=args.random_state, batch_size=args.batch_size, seed=args.seed,
         **{**given, **RECIPES.get(args.recipe, {})})  # a recipe overrides its options
     check_layers_syntax(args.layers)
-    stimuli, _, _ = check_localize_inputs(args.file, options)  # before the model loads
+    paradigm = load_paradigm_value(args.file, seed=options.seed)  # loaded and generated once
+    stimuli, _, _ = check_localize_inputs(paradigm, options)  # before the model loads
     out = args.out or Path("runs") / f"{stimuli.paradigm}-localize"
     if out.parent.exists():  # else made around the run, and removed again if it fails
         check_run_folder(out, force=args.force)
     with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir):
-        tables = run_localize(args.file, load_from_args(args), out, options=options,
+        tables = run_localize(paradigm, load_from_args(args), out, options=options,
                               force=args.force, argv=["probing", *sys.argv[1:]])
     counts = tables["layer_counts"]
     reliability = tables["reliability"]
