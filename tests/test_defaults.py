@@ -51,12 +51,7 @@ def _subcommands():
     return build_parser()._subparsers._group_actions[0].choices
 
 
-# localize's --n-perm is 1,000 (issue #23): its helper moves it onto the declaration
-DRIFT = {"localize": pytest.mark.xfail(strict=True, reason="localize --n-perm 1000 (#23)")}
-
-
-@pytest.mark.parametrize("command", [pytest.param(name, marks=DRIFT.get(name, ()))
-                                     for name in sorted(_subcommands())])
+@pytest.mark.parametrize("command", sorted(_subcommands()))
 def test_command_line_defaults_are_the_same(command):
     # generated subcommands leave defaults to their declaration (argparse's is SUPPRESS)
     for action in _subcommands()[command]._actions:

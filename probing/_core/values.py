@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from probing._core.errors import ProbingError
 
-__all__ = ["ABLATIONS", "CORRECTIONS", "DEFAULT_MODEL", "DIRECTIONS", "INTERVENTION_SITES", "LEVELS",
-           "MEDIATORS", "MODEL_DTYPES", "PATCH_POSITIONS", "PROBES", "POOLINGS", "READOUTS",
-           "REGION_TOKENS", "RENDERINGS", "SITES", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES",
+__all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "COMPARISONS", "CORRECTIONS", "DEFAULT_MODEL",
+           "DIRECTIONS", "DISTANCES", "EXCLUSIONS", "INTERVENTION_SITES", "JUDGEMENTS", "LEVELS",
+           "LOCALIZE_POOLINGS", "LOCALIZE_TESTS", "MEDIATORS", "MODEL_DTYPES", "NUISANCE",
+           "PATCH_POSITIONS", "PERMUTE", "POOLINGS", "PROBES", "PROMPT_STYLES", "PROMPT_TASKS",
+           "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS", "RESIDUALS", "RESPONSES",
+           "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES",
            "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
@@ -53,6 +56,33 @@ REGION_TOKENS = ("last", "first")
 #: What an ablated unit is set to: 0, its mean over the paradigm's stimuli, or its value on
 #: another stimulus drawn at random.
 ABLATIONS = ("zero", "mean", "resample")
+#: How a sentence's token log-probabilities are combined for a pair comparison.
+REDUCTIONS = ("sum", "mean")
+#: Minimal pairs: the members' log-probabilities only, or also prompted judgements.
+JUDGEMENTS = ("direct", "both")
+#: Prompted judgements: the prompt's form and the question asked.
+PROMPT_STYLES = ("plain", "chat", "both")
+PROMPT_TASKS = ("yes_no", "forced_choice", "both")
+#: Ratings: SLOR's length unit. Reading times: the baseline model and word exclusions.
+SLOR_LENGTHS = ("words", "tokens")
+BASELINES = ("linear", "interaction", "spline")
+EXCLUSIONS = ("text_edge", "sentence_edge", "punctuation")
+#: RSA: RDM distances, RDM comparisons, which labels a permutation exchanges, and the
+#: noise estimate of crossnobis (each fold's training rows, or none).
+DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
+               "whitened_pearson")
+PERMUTE = ("free", "items")
+RESIDUALS = ("folds", "none")
+#: The direction a one-sided test looks in.
+ALTERNATIVES = ("greater", "less", "two-sided")
+#: Localizer: pooling (``words``: the mean of the words' mean token vectors), response
+#: transform, unit test, selection rule and nuisance regressors.
+LOCALIZE_POOLINGS = ("last", "mean", "words")
+RESPONSES = ("raw", "absolute")
+LOCALIZE_TESTS = ("glm", "welch")
+SELECTIONS = ("top", "fdr", "fwe")
+NUISANCE = ("n_tokens", "n_words", "n_chars")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

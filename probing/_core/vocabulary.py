@@ -22,6 +22,8 @@ _COLUMNS = {
     "model": ("str", "the model's name (alias, path or hub id as given)"),
     "paradigm": ("str", "the paradigm's `name`"),
     "layer": ("int", "0 = embeddings, i = output of block i (as in `hidden_states`)"),
+    "layer_a": ("int", "second-order RSA: the first layer of a pair (a `layer`)"),
+    "layer_b": ("int", "second-order RSA: the second layer of a pair (a `layer`)"),
     "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out` (TransformerLens names)"),
     # stimuli and their parts
     "stimulus_id": ("str", "stable id of one stimulus; joins every table"),
@@ -46,6 +48,17 @@ _COLUMNS = {
     "token": ("str", "the token's text"),
     "char_start": ("int", "first character of a span in `text` (0-based)"),
     "char_end": ("int", "one past the last character of a span in `text`"),
+    "rating": ("float", "ratings: the mean human acceptability rating of a sentence"),
+    "unigram_logprob": ("float", "ratings: the sentence's summed unigram log-probability "
+                        "(natural log; SLOR's and NormLP's baseline)"),
+    "n_words": ("int", "ratings: the sentence's words as wordfreq counts them (SLOR's length "
+                "with slor_length words)"),
+    "LP": ("float", "ratings: the sentence's log-probability, log P(s) (Lau et al. 2017)"),
+    "MeanLP": ("float", "ratings: LP divided by the sentence's length"),
+    "PenLP": ("float", "ratings: LP / ((5 + |s|) / 6) ** 0.8 (length-penalised)"),
+    "NormLP": ("float", "ratings: -LP / log P_u(s), the log-probability normalised by its "
+               "unigram log-probability"),
+    "SLOR": ("float", "ratings: (LP - log P_u(s)) / |s|, the syntactic log-odds ratio"),
     "n_tokens": ("int", "number of tokens of the stimulus, word or region"),
     # measures
     "logprob": ("float", "natural-log probability of a token given its left context"),
@@ -257,7 +270,6 @@ _COLUMNS = {
                                  "the labels' probabilities renormalised to sum to 1"),
     "label_mass": ("float", "judge: the total probability of the scale's labels after the "
                             "prompt, before renormalising"),
-    "rating": ("float", "ratings: the mean human rating of the sentence"),
     "bin": ("int", "calibration: 1-based bin of the model's rating (equal counts; 1 = lowest)"),
     # probes' class counts (probing probe)
     "label": ("str", "probes: one class of the probed label (the label's name is in the "

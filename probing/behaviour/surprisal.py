@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.values import REDUCTIONS
 from probing._core.words import words_table
 from probing.behaviour._checks import require_columns, strict_sum
 from probing.behaviour._eow import EOW_COLUMN, boundary_terms, resolve_eow, span_corrections
@@ -28,7 +29,6 @@ __all__ = ["build_region_surprisal", "build_sentence_scores", "build_word_surpri
 
 _SURPRISAL = ["surprisal", "surprisal_bits"]
 _EOW_NEEDS = ("token_index", "char_start", "char_end", EOW_COLUMN)
-REDUCTIONS = ("sum", "mean")
 
 
 def build_sentence_scores(tokens):

@@ -1,4 +1,4 @@
-"""``probing fresh-vs-published``, and the human-data analysis options of ``probing run``."""
+"""``probing fresh-vs-published`` and ``probing compare-reading``."""
 
 from __future__ import annotations
 
@@ -15,58 +15,6 @@ def _shipped(name):
 
     folder = shipped_paradigms()[0].parent
     return folder / name if name else folder
-
-
-def add_alignment_options(p):
-    """``probing run``'s options for ratings and reading-times paradigms.
-
-    Each defaults to None (not given): the paradigm file's ``alignment:`` field, or the
-    package default, applies. Allowed values come from
-    :mod:`probing.paradigms.alignment_options`.
-    """
-    from probing._core.defaults import SLOR_LENGTH, SPILLOVER, UNIGRAM
-    from probing.paradigms.alignment_options import BASELINES, EXCLUSIONS, SLOR_LENGTHS
-
-    g = p.add_argument_group("ratings and reading times (override the paradigm file's "
-                             "alignment: fields; docs/alignment.md)")
-    g.add_argument("--slor-length", dest="slor_length", default=None, choices=SLOR_LENGTHS,
-                   help=f"ratings: SLOR's length, wordfreq words or the model's tokens of the "
-                   f"sentence (default {SLOR_LENGTH})")
-    g.add_argument("--unigram", default=None, metavar="wordfreq|FILE",
-                   help=f"unigram log-probabilities (SLOR, NormLP; reading-time frequency): "
-                   f"wordfreq or a UTF-8 text corpus (default {UNIGRAM})")
-    g.add_argument("--spillover", type=int, default=None,
-                   help=f"reading times: previous words whose predictors enter (default {SPILLOVER})")
-    g.add_argument("--log-rt", dest="log_rt", action="store_true", default=None,
-                   help="reading times: model log reading times (default: raw times)")
-    g.add_argument("--baseline", default=None, choices=BASELINES,
-                   help="reading times: linear (default), interaction (adds length x "
-                   "frequency) or spline (GAM-style cubic regression splines)")
-    g.add_argument("--exclude", default=None, type=_split_list, metavar="RULE[,RULE]",
-                   help=f"reading times: leave out words by rule: {', '.join(EXCLUSIONS)} "
-                   "(default none; counts in reading_exclusions.csv)")
-    g.add_argument("--rt-min", dest="rt_min", type=float, default=None,
-                   help="reading times: exclude times below this (data units; default none)")
-    g.add_argument("--rt-max", dest="rt_max", type=float, default=None,
-                   help="reading times: exclude times above this (data units; default none)")
-
-
-def _split_list(text):
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def alignment_overrides(args):
-    """The analysis options given on the command line, checked: ``((field, value), ...)``."""
-    from probing._core.errors import ProbingError
-    from probing.paradigms.alignment_options import FIELDS, check_alignment_fields
-
-    given = {name: getattr(args, name) for name in FIELDS
-             if getattr(args, name, None) is not None}
-
-    def fail(field, message):
-        raise ProbingError(f"--{field.replace('_', '-')}: {message}")
-
-    return tuple(check_alignment_fields(given, kind=None, folder=Path.cwd(), fail=fail).items())
 
 
 def add_fresh(sub):

@@ -9,7 +9,7 @@ from pathlib import Path
 from probing._core.defaults import MIXED_TESTS, TIES
 from probing._core.errors import ProbingError
 from probing._core.layers import parse_layers
-from probing._core.values import MODEL_DTYPES, RENDERINGS, SITES, TIE_RULES
+from probing._core.values import MODEL_DTYPES, SITES, TIE_RULES
 from probing.commands.parser import DeprecatedFlag
 
 __all__ = ["SITES", "add_deprecated_flag", "add_max_memory", "add_model_options",
@@ -163,16 +163,9 @@ def _add_scoring_options(p):
 def _options(args):
     from probing.pipeline.run import RunOptions
 
-    prompted = {name: getattr(args, name) for name in ("judgement", "prompt_style", "prompt_task")
-                if hasattr(args, name)}  # probing run only
-    from probing.cli.alignment import alignment_overrides
-
     return RunOptions(batch_size=args.batch_size, seed=args.seed, reduction=args.reduction,
                       ties=args.ties, truncate=args.truncate, correction=args.correction,
-                      stride=args.stride, layers=getattr(args, "layers", None),
-                      rendering=getattr(args, "rendering", "model"),
-                      alignment=alignment_overrides(args),
-                      mixed_test=getattr(args, "mixed_test", None), **prompted)
+                      stride=args.stride, mixed_test=args.mixed_test)
 
 
 def load_from_args(args):
@@ -180,82 +173,6 @@ def load_from_args(args):
 
     return load_model(args.model, device=args.device, dtype=args.model_dtype,
                       start_token=args.start_token)
-
-
-def add_run(sub):
-    p = sub.add_parser("run", help="score a paradigm with a model and write a run folder",
-                       description="Generate a paradigm's stimuli, score them with a language "
-                       "model and write DIR/manifest.json, stimuli.csv, tokens.csv, scores.csv, "
-                       "words.csv, and per kind pairs.csv + summary.csv or regions.csv + "
-                       "predictions.csv.")
-    p.add_argument("file", type=Path, metavar="FILE",
-                   help="paradigm file, or a stimuli table (.csv/.tsv/.parquet with "
-                   "stimulus_id and text)")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<paradigm>)")
-    add_model_options(p)
-    _add_scoring_options(p)
-    p.add_argument("--layers", default=None,
-                   help="ratings and reading_times paradigms: also the alignment of each "
-                        "layer's logit-lens read-out (all, or e.g. 0,6,-1; docs/alignment.md)")
-    _add_judgement_options(p)
-    p.add_argument("--rendering", default="model", choices=list(RENDERINGS),
-                   help="dialogue paradigms: 'model' renders the messages with the model's "
-                        "chat template (default), 'plain' as 'Sender: text' lines (base models)")
-    from probing.cli.alignment import add_alignment_options
-
-    add_alignment_options(p)
-    p.set_defaults(func=run_run)
-
-
-def _add_judgement_options(p):
-    p.add_argument("--judgement", default="direct", choices=["direct", "both"],
-                   help="minimal pairs: 'direct' (default) compares the members' "
-                   "log-probabilities; 'both' also asks the model in prompts (Hu & Levy 2023) "
-                   "and writes prompts.csv, judgements.csv and judgement_summary.csv "
-                   "(accuracy, agreement with direct, McNemar)")
-    p.add_argument("--prompt-style", dest="prompt_style", default="both",
-                   choices=["plain", "chat", "both"],
-                   help="with --judgement both: 'plain' prompts ending in 'Answer:', 'chat' "
-                   "prompts in the tokenizer's chat template, or 'both' (default)")
-    p.add_argument("--prompt-task", dest="prompt_task", default="both",
-                   choices=["yes_no", "forced_choice", "both"],
-                   help="with --judgement both: 'yes_no' (is this sentence acceptable?), "
-                   "'forced_choice' (which of two is better? asked in both orders) or "
-                   "'both' (default)")
-
-
-def run_run(args):
-    from probing._core.io import provisional_folder
-    from probing.pipeline.run import check_run_folder, run_paradigm
-
-    options = _options(args)
-    if args.layers is not None:
-        check_layers_syntax(args.layers)
-    name = _source_name(args.file)  # fail on a bad file before loading a model
-    _check_judgement_kind(args.file, options)
-    _check_human_data(args.file)  # human data files are read, and checked, before loading
-    _check_dialogue(args, options)
-    out = args.out or Path("runs") / name
-    if out.parent.exists():  # else made around the run, and removed again if it fails
-        check_run_folder(out, force=args.force)
-    with provisional_folder(out.parent):
-        tables = run_paradigm(args.file, lambda: load_from_args(args), out, options=options,
-                              force=args.force, argv=["probing", *sys.argv[1:]])
-    print(f"wrote {out}/ ({', '.join(sorted(tables))})")
-    for name in ("summary", "predictions", "alignment", "judgement_summary"):
-        if name in tables:
-            print(_summary_text(name, tables[name]))
-
-
-def _summary_text(name, table):
-    if name == "judgement_summary":  # the pooled rows; per phenomenon in the file
-        keep = ["task", "prompt_style", "order", "metric", "value", "ci_low", "ci_high", "p_val", "n"]
-        table = table.loc[table["phenomenon"] == "overall", keep]
-    if name == "predictions":  # accuracy per prediction: one definition (behaviour)
-        from probing.behaviour import summarize_predictions
-
-        table = summarize_predictions(table, suite_column="suite")
-    return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
 
 def add_demo(sub):
@@ -277,54 +194,6 @@ def run_demo(args):
     table = demo(lm, args.out, paradigm_dir=paradigm_dir, options=_options(args))
     print(f"\nAccuracy of {lm.name} (run folders in {args.out}/):")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-
-
-def _check_human_data(path):
-    """Read (and so check) a ratings or reading-times paradigm's data file."""
-    from probing.pipeline.sources import is_table
-
-    if is_table(path):
-        return
-    from probing.paradigms import generate, load_paradigm
-
-    spec = load_paradigm(path)
-    if spec.kind in ("ratings", "reading_times"):
-        generate(spec)
-
-
-def _check_judgement_kind(path, options):
-    """Prompted judgements need minimal pairs: say so before the model loads."""
-    if options.judgement == "direct":
-        return
-    from probing.pipeline.judgements import check_judgement_options
-    from probing.pipeline.sources import load_source
-
-    check_judgement_options(options, load_source(path, seed=options.seed)[0].kind)
-
-
-def _check_dialogue(args, options):
-    """A dialogue is rendered once with the model's tokenizer (no weights) before loading."""
-    from probing.pipeline.sources import load_source
-
-    stimuli = load_source(args.file, seed=options.seed)[0]
-    if stimuli.kind == "dialogue" and options.rendering == "model":
-        from probing.models import load_tokenizer
-        from probing.models.chat import render_chat
-
-        render_chat(stimuli, load_tokenizer(args.model), rendering=options.rendering)
-
-
-def _source_name(path):
-    """Check a paradigm file or stimuli table; return its name (for the default folder)."""
-    from probing.pipeline.sources import is_table
-
-    if is_table(path):
-        from probing.stimuli import load_stimuli
-
-        return load_stimuli(path).paradigm
-    from probing.paradigms import load_paradigm
-
-    return load_paradigm(path).name
 
 
 def add_max_memory(p):
@@ -367,4 +236,12 @@ def run_cache(args):
     return 0
 
 
-REGISTRY = (add_list, add_validate, add_generate, add_run, add_demo, add_cache)
+
+
+
+def _source_name(path):
+    """Check a paradigm file or stimuli table; return its name (for the default folder)."""
+    from probing.pipeline.sources import load_paradigm_value
+
+    return load_paradigm_value(path).name
+REGISTRY = (add_list, add_validate, add_generate, add_demo, add_cache)

@@ -33,19 +33,25 @@ def _loader(settings):
     return load
 
 
+def _setting(settings, cls):
+    """The settings object of class ``cls`` (or a subclass of it), or None."""
+    return next((s for s in settings if isinstance(s, cls)), None)
+
+
 def handle(command, args):
     """Run ``command`` from parsed arguments; print its report."""
     from probing.pipeline.commands.execute import default_out, load_paradigm_value, run_command
 
     options = options_from_args(command.options, args)
-    settings = {cls: options_from_args(cls, args) for cls in command.settings}
-    cache = settings.get(CacheSettings, CacheSettings())
+    settings = [options_from_args(cls, args) for cls in command.settings]
+    cache = _setting(settings, CacheSettings) or CacheSettings()
+    model = _setting(settings, ModelSettings)
     seed = getattr(options, "seed", None)
     if command.many:
         paradigm = tuple(load_paradigm_value(path, seed=seed) for path in args.files)
     else:
         paradigm = load_paradigm_value(args.file, seed=seed)
-    folder = settings.get(RunFolderSettings)
+    folder = _setting(settings, RunFolderSettings)
     if folder is None:  # the command writes its own output (an activations folder)
         out, force, made = getattr(options, "out", None), False, contextlib.nullcontext()
     else:  # runs/ is made around the run, and removed again if the run fails
@@ -53,8 +59,8 @@ def handle(command, args):
         made = provisional_folder(out.parent)
     max_memory = None if cache.max_memory is None else int(cache.max_memory * 2**30)
     with made, config_context(cache_dir=cache.cache_dir, max_memory=max_memory):
-        result = run_command(command, paradigm, _loader(settings[ModelSettings]), out,
-                             options=options, force=force, argv=["probing", *sys.argv[1:]])
+        result = run_command(command, paradigm, _loader(model), out, options=options,
+                             force=force, argv=["probing", *sys.argv[1:]], model_name=model.model)
     if command.report is not None:
         print(command.report(result, out))
 

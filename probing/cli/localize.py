@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from probing._core.config import config_context
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing.cli.commands import SITES, add_model_options, check_layers_syntax, load_from_args
 
 
@@ -46,7 +47,9 @@ def add_localize(sub):
                    choices=["greater", "less", "two-sided"], help="A > B (default)")
     p.add_argument("--split", default="auto",
                    help="column that halves the stimuli (default: run if present, else items)")
-    p.add_argument("--n-perm", type=int, default=1000, help="max-T permutations (default 1000)")
+    p.add_argument("--n-perm", type=int, default=N_PERM,
+                   help=f"max-T permutations of --selection fwe (default {N_PERM}: p-values "
+                   "down to 1e-4)")
     p.add_argument("--n-perm-overlap", type=int, default=200,
                    help="label shuffles of the split-half overlap's permutation test, each "
                    "rerunning the whole selection in both halves (default 200; 0: no test)")
@@ -64,7 +67,8 @@ def add_localize(sub):
     p.add_argument("--profile", action="store_true",
                    help="also measure each half's selected units on every condition of the "
                    "paradigm in the other half (profile.csv, profile.png)")
-    p.add_argument("--random-state", type=int, default=0, help="seed of the permutations")
+    p.add_argument("--random-state", type=int, default=RANDOM_STATE,
+                   help=f"seed of the permutations (default {RANDOM_STATE})")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="activations cache (default ~/.cache/probing)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -80,6 +84,7 @@ def run_localize_command(args):
         run_localize,
     )
     from probing.pipeline.run import check_run_folder
+    from probing.pipeline.sources import load_paradigm_value
 
     given = {"responses": args.responses, "test": args.test, "selection": args.selection,
              "top_percent": args.top_percent, "max_tokens": args.max_tokens,
@@ -92,12 +97,13 @@ def run_localize_command(args):
         random_state=args.random_state, batch_size=args.batch_size, seed=args.seed,
         **{**given, **RECIPES.get(args.recipe, {})})  # a recipe overrides its options
     check_layers_syntax(args.layers)
-    stimuli, _, _ = check_localize_inputs(args.file, options)  # before the model loads
+    paradigm = load_paradigm_value(args.file, seed=options.seed)  # loaded and generated once
+    stimuli, _, _ = check_localize_inputs(paradigm, options)  # before the model loads
     out = args.out or Path("runs") / f"{stimuli.paradigm}-localize"
     if out.parent.exists():  # else made around the run, and removed again if it fails
         check_run_folder(out, force=args.force)
     with provisional_folder(out.parent), config_context(cache_dir=args.cache_dir):
-        tables = run_localize(args.file, load_from_args(args), out, options=options,
+        tables = run_localize(paradigm, load_from_args(args), out, options=options,
                               force=args.force, argv=["probing", *sys.argv[1:]])
     counts = tables["layer_counts"]
     reliability = tables["reliability"]

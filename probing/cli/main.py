@@ -15,7 +15,6 @@ import probing
 from probing._core.errors import ProbingError
 from probing.cli import (
     alignment,
-    analyses,
     commands,
     declared,
     experiment,
@@ -42,7 +41,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in (*commands.REGISTRY, *analyses.REGISTRY,
+    for register in (*commands.REGISTRY,
                      *localize.REGISTRY, *experiment.REGISTRY, *alignment.REGISTRY,
                      *lesion.REGISTRY, *declared.REGISTRY):
         register(sub)

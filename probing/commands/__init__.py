@@ -9,12 +9,16 @@ sees a model). From the declaration come the argparse subcommand
 just above ``probing._core`` and imports nothing else of ours; it never imports torch.
 """
 
-from probing.commands.command import Command, Paradigm, Result
+from probing.commands.command import Command, Paradigm, Result, identify
 from probing.commands.docs import DOCDICT, fill_doc, options_markdown
 from probing.commands.options import (
+    CACHED_RUN_FOLDER,
+    RUN_FOLDER,
+    ActivationOptions,
     BatchOption,
     BootOptions,
     CacheSettings,
+    CorrectionOption,
     LayersOption,
     ModelSettings,
     Options,
@@ -29,8 +33,9 @@ from probing.commands.options import (
 from probing.commands.parser import add_subcommand, options_from_args
 from probing.commands.runfolder import check_table, write_run_folder
 
-__all__ = ["DOCDICT", "BatchOption", "BootOptions", "CacheSettings", "Command", "LayersOption",
+__all__ = ["CACHED_RUN_FOLDER", "DOCDICT", "RUN_FOLDER", "ActivationOptions", "BatchOption",
+           "BootOptions", "CacheSettings", "Command", "CorrectionOption", "LayersOption",
            "ModelSettings", "Options", "Paradigm", "RandomStateOption", "Result",
-           "RunFolderSettings", "SeedOption",
-           "SiteOption", "StatsOptions", "add_subcommand", "check_table", "fill_doc", "option",
+           "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "add_subcommand",
+           "check_table", "fill_doc", "identify", "option",
            "option_fields", "options_from_args", "options_markdown", "write_run_folder"]

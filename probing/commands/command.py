@@ -9,7 +9,7 @@ from types import MappingProxyType
 from probing._core.errors import ProbingError
 from probing.commands.options import ModelSettings, Options, RunFolderSettings
 
-__all__ = ["Command", "Paradigm", "Result"]
+__all__ = ["Command", "Paradigm", "Result", "identify"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,15 +45,26 @@ class Paradigm:
 
 @dataclasses.dataclass(frozen=True)
 class Result:
-    """What ``run`` returns: tidy tables, matplotlib figures and manifest notes."""
+    """What ``run`` returns: tidy tables, matplotlib figures and manifest notes.
+
+    ``paradigm_tables`` carry the paradigm's own columns (a stimuli table with its design
+    factors, which no vocabulary can list): they end with the identity columns like every
+    table, and their other columns are written as the paradigm named them.
+    """
 
     tables: dict = dataclasses.field(default_factory=dict)
     figures: dict = dataclasses.field(default_factory=dict)
     notes: dict = dataclasses.field(default_factory=dict)
+    paradigm_tables: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):  # read-only views: a result is not changed after run
-        for name in ("tables", "figures", "notes"):
+        for name in ("tables", "figures", "notes", "paradigm_tables"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    @property
+    def all_tables(self):
+        """Every table written, the paradigm's own first (``name -> DataFrame``)."""
+        return {**self.paradigm_tables, **self.tables}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +101,11 @@ class Command:
     many : bool
         The command reads several paradigm files (``FILE...``); ``prepare`` then receives
         a tuple of :class:`Paradigm`.
+    folder : str
+        The default run folder under ``runs/``, filled with ``paradigm`` and ``command``.
+    before_model : callable, optional
+        ``before_model(plan, model_name)``: a check that needs the model's name or
+        tokenizer but not its weights (a chat template), run before the model loads.
     """
 
     name: str
@@ -104,6 +120,8 @@ class Command:
     example: dict = dataclasses.field(default_factory=dict)
     check_model: Callable | None = None
     many: bool = False
+    folder: str = "{paradigm}-{command}"
+    before_model: Callable | None = None
 
     def __post_init__(self):
         for cls in (self.options, *self.settings):
@@ -121,3 +139,19 @@ class Command:
             if self.kinds and one.kind not in self.kinds:
                 raise ProbingError(f"{one.path}: kind: is {one.kind!r}; probing "
                                    f"{self.name} needs kind: {' or '.join(self.kinds)}")
+
+
+def identify(tables, *, model, paradigm):
+    """Every table of ``tables`` with ``model, paradigm`` as its last columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = identify({"t": pd.DataFrame({"value": [1.0]})}, model="m", paradigm="p")
+    >>> out["t"].columns.tolist()
+    ['value', 'model', 'paradigm']
+    """
+    from probing._core.vocabulary import add_identity
+
+    return {name: add_identity(frame, model=model, paradigm=paradigm)
+            for name, frame in tables.items()}

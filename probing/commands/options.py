@@ -18,8 +18,10 @@ from probing._core.errors import ProbingError
 from probing._core.layers import parse_layers
 from probing._core.values import CORRECTIONS, DEFAULT_MODEL, MODEL_DTYPES, SITES
 
-__all__ = ["BatchOption", "BootOptions", "CacheSettings", "LayersOption", "ModelSettings", "Option", "Options",
-           "RandomStateOption", "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "check_option",
+__all__ = ["CACHED_RUN_FOLDER", "RUN_FOLDER", "ActivationOptions", "BatchOption", "BootOptions",
+           "CacheSettings", "CorrectionOption", "LayersOption", "ModelSettings", "Option",
+           "Options", "RandomStateOption", "RunFolderSettings", "SeedOption", "SiteOption",
+           "StatsOptions", "check_option",
            "option", "option_fields"]
 
 
@@ -117,22 +119,31 @@ class BatchOption(Options):
 
 
 @dataclasses.dataclass(frozen=True)
+class ActivationOptions(SeedOption, LayersOption, SiteOption, BatchOption):
+    """What every command that reads activations shares: seed, layers, site, batch size."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CorrectionOption(Options):
+    correction: str = option("holm", "multiple-comparison correction across layers (or "
+                             "phenomena)", choices=CORRECTIONS)
+
+
+@dataclasses.dataclass(frozen=True)
 class RandomStateOption(Options):
     random_state: int = option(RANDOM_STATE, "seed of folds, permutations and resampling (a "
                                "rerun gives the same tables)")
 
 
 @dataclasses.dataclass(frozen=True)
-class StatsOptions(RandomStateOption):
-    n_perm: int = option(N_PERM, "permutations (the default's p-values reach 1e-4, so a "
-                         "corrected layer sweep can reach 0.05)", minimum=1)
-    correction: str = option("holm", "multiple-comparison correction across layers",
-                             choices=CORRECTIONS)
+class BootOptions(RandomStateOption):
+    n_boot: int = option(N_BOOT, "item bootstrap resamples", minimum=1)
 
 
 @dataclasses.dataclass(frozen=True)
-class BootOptions(RandomStateOption):
-    n_boot: int = option(N_BOOT, "item bootstrap resamples", minimum=1)
+class StatsOptions(CorrectionOption, RandomStateOption):
+    n_perm: int = option(N_PERM, "permutations (the default's p-values reach 1e-4, so a "
+                         "corrected layer sweep can reach 0.05)", minimum=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,5 +180,11 @@ class CacheSettings(Options):
 class RunFolderSettings(Options):
     """Where the run folder goes."""
 
-    out: Path | None = option(None, "run folder (default runs/<paradigm>-<command>)", type=Path)
+    out: Path | None = option(None, "run folder (default runs/<paradigm>-<command>; for probing "
+                              "run runs/<paradigm>)", type=Path)
     force: bool = option(False, "replace an existing run folder")
+
+
+#: The settings of a command that loads a model and writes a run folder (with a cache).
+RUN_FOLDER = (ModelSettings, RunFolderSettings)
+CACHED_RUN_FOLDER = (ModelSettings, CacheSettings, RunFolderSettings)

@@ -9,12 +9,13 @@ nothing a later run trusts.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
+from probing._core.io import atomic_folder, check_writable, write_frame
 from probing._core.vocabulary import COLUMNS, IDENTITY, check_columns
 
-__all__ = ["check_table", "write_run_folder"]
+__all__ = ["check_identity", "check_run_folder", "check_table", "write_run_folder"]
 
 
 def _types():
@@ -38,9 +39,17 @@ _DTYPE_OK = {
     "int": lambda c: _types().is_integer_dtype(c) or _integral(c),
     "float": lambda c: _types().is_numeric_dtype(c) and not _types().is_bool_dtype(c),
     "bool": lambda c: _types().is_bool_dtype(c) or _bools(c),
+    # a label may be written as digits (item_id 3): integers are labels, floats are not
     "str": lambda c: _types().is_object_dtype(c) or _types().is_string_dtype(c)
-    or isinstance(c.dtype, _types().CategoricalDtype),
+    or isinstance(c.dtype, _types().CategoricalDtype) or _types().is_integer_dtype(c),
 }
+
+
+def check_identity(name, frame):
+    """Raise unless ``frame`` ends with the identity columns ``model, paradigm``."""
+    if list(frame.columns[-len(IDENTITY):]) != list(IDENTITY):
+        raise ProbingError(f"{name}.csv: must end with the identity columns "
+                           f"{', '.join(IDENTITY)}; got {list(frame.columns)}")
 
 
 def check_table(name, frame):
@@ -58,15 +67,27 @@ def check_table(name, frame):
     """
     where = f"{name}.csv"
     check_columns(list(frame.columns), where)
-    if list(frame.columns[-len(IDENTITY):]) != list(IDENTITY):
-        raise ProbingError(f"{where}: must end with the identity columns {', '.join(IDENTITY)}; "
-                           f"got {list(frame.columns)}")
+    check_identity(name, frame)
     for column in frame.columns:
         dtype = COLUMNS[column]["dtype"]
         values = frame[column]
         if values.notna().any() and not _DTYPE_OK[dtype](values):
             raise ProbingError(f"{where}: column {column!r} has dtype {values.dtype}, the "
                                f"vocabulary says {dtype}")
+
+
+def check_run_folder(out, *, force=False):
+    """Refuse to overwrite an existing non-empty folder unless ``force``."""
+    if out is None:
+        raise ProbingError("a run folder is needed (--out)")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ProbingError(f"--out {out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ProbingError(f"--out {out}: folder exists and is not empty (use --force to replace it)")
+    if not out.parent.exists():
+        raise ProbingError(f"--out {out}: parent folder {out.parent} does not exist")
+    check_writable(out.parent)
 
 
 def write_run_folder(out, result, manifest):
@@ -76,14 +97,18 @@ def write_run_folder(out, result, manifest):
     ----------
     out : path-like
     result : probing.commands.Result
-        ``tables`` become ``<name>.csv``, ``figures`` ``<name>.png`` (closed after saving).
+        ``tables`` and ``paradigm_tables`` become ``<name>.csv`` (a paradigm table's
+        columns are the paradigm's own: only its identity columns are checked),
+        ``figures`` ``<name>.png`` (closed after saving).
     manifest : dict
         Written as ``manifest.json``.
     """
     for name, frame in result.tables.items():
         check_table(name, frame)
+    for name, frame in result.paradigm_tables.items():
+        check_identity(name, frame)
     with atomic_folder(out) as tmp:
-        for name, frame in result.tables.items():
+        for name, frame in result.all_tables.items():
             write_frame(frame, tmp / f"{name}.csv", ".csv")
         for name, figure in result.figures.items():
             figure.savefig(tmp / f"{name}.png", dpi=120, bbox_inches="tight")

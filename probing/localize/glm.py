@@ -31,12 +31,13 @@ import pandas as pd
 from scipy import stats
 
 from probing._core.errors import ProbingError
+from probing._core.values import LOCALIZE_TESTS
 from probing.stats.pvalues import ALTERNATIVES
 
 __all__ = ["ALTERNATIVES", "STAT_COLUMNS", "TESTS", "build_design", "compute_unit_stats",
            "find_separators", "parse_contrast"]
 
-TESTS = ("glm", "welch")
+TESTS = LOCALIZE_TESTS
 #: Columns of :func:`compute_unit_stats`, one row per unit.
 STAT_COLUMNS = ("effect", "cohens_d", "stat", "z", "dof", "p_val")
 #: Residual SD below this fraction of the unit's total SD counts as none (a perfect

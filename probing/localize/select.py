@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing._core.values import SELECTIONS
 from probing.localize.glm import build_design, find_separators
 from probing.stats import correct_pvalues
 
 __all__ = ["SELECTIONS", "build_layer_counts", "compute_fwe_pvalues", "correct_fdr", "select_top"]
-
-SELECTIONS = ("top", "fdr", "fwe")
 
 
 def _families(n, families):

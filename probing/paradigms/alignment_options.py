@@ -29,13 +29,11 @@ from pathlib import Path
 
 from probing._core.defaults import SLOR_LENGTH, SPILLOVER, UNIGRAM
 from probing._core.errors import ProbingError
+from probing._core.values import BASELINES, EXCLUSIONS, SLOR_LENGTHS
 
 __all__ = ["SLOR_LENGTHS", "AlignmentOptions", "check_alignment_fields",
            "resolve_alignment_options"]
 
-SLOR_LENGTHS = ("words", "tokens")
-BASELINES = ("linear", "interaction", "spline")
-EXCLUSIONS = ("text_edge", "sentence_edge", "punctuation")
 _READING = ("reading_times",)
 # field -> (kinds it applies to, what it must be: a tuple of allowed values or a description)
 FIELDS = {

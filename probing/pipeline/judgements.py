@@ -10,12 +10,11 @@ per phenomenon and overall). The manifest records the prompt templates.
 from __future__ import annotations
 
 from probing._core.errors import ProbingError
+from probing._core.values import JUDGEMENTS, PROMPT_STYLES, PROMPT_TASKS
 from probing._core.vocabulary import table_columns
 from probing.alignment.judgements import build_judgements, compare_judgements
 
-JUDGEMENTS = ("direct", "both")
-PROMPT_CHOICES = {"prompt_style": ("plain", "chat", "both"),
-                  "prompt_task": ("yes_no", "forced_choice", "both")}
+PROMPT_CHOICES = {"prompt_style": PROMPT_STYLES, "prompt_task": PROMPT_TASKS}
 
 
 def check_judgement_options(options, kind=None):

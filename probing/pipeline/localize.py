@@ -20,9 +20,10 @@ import re
 import numpy as np
 import pandas as pd
 
+from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_frame
-from probing.paradigms import generate, load_paradigm
+from probing.commands import Paradigm
 from probing.pipeline.extract import extract_activations
 from probing.pipeline.localize_inputs import (
     all_stimuli,
@@ -34,6 +35,7 @@ from probing.pipeline.localize_inputs import (
 )
 from probing.pipeline.manifest import build_manifest, now
 from probing.pipeline.run import check_run_folder
+from probing.pipeline.sources import load_paradigm_value
 
 __all__ = ["NUISANCE", "POOLINGS", "RECIPES", "RESPONSES", "LocalizeOptions",
            "check_localize_inputs", "run_localize"]
@@ -79,12 +81,12 @@ class LocalizeOptions:
     per_layer: bool = False
     alternative: str = "greater"
     split: str = "auto"
-    n_perm: int = 1000
+    n_perm: int = N_PERM
     n_perm_overlap: int = 200
     profile: bool = False
     match_length: bool = False
     max_tokens: int = 0
-    random_state: int = 0
+    random_state: int = RANDOM_STATE
     batch_size: int = 32
     seed: int | None = None
 
@@ -121,8 +123,15 @@ class LocalizeOptions:
                                f"{self.n_perm_overlap}")
 
 
-def check_localize_inputs(paradigm_path, options):
+def check_localize_inputs(paradigm, options):
     """Everything that can be checked without a model: paradigm, contrast, split.
+
+    Parameters
+    ----------
+    paradigm : str, path-like or probing.commands.Paradigm
+        A path is loaded and generated here (with ``options.seed``); a
+        :class:`~probing.commands.Paradigm` is used as it is (never generated again).
+    options : LocalizeOptions
 
     Returns
     -------
@@ -134,8 +143,8 @@ def check_localize_inputs(paradigm_path, options):
     """
     from probing.localize import parse_contrast
 
-    spec = load_paradigm(paradigm_path)
-    stimuli = generate(spec, seed=options.seed)
+    paradigm = _paradigm(paradigm, options)
+    paradigm_path, stimuli = paradigm.path, paradigm.stimuli
     try:
         contrast = parse_contrast(options.contrast, stimuli.table["condition"])
     except ProbingError as err:
@@ -143,6 +152,13 @@ def check_localize_inputs(paradigm_path, options):
     keep = stimuli.table["condition"].astype(str).isin(contrast)
     stimuli = subset_stimuli(stimuli, stimuli.table.loc[keep, "stimulus_id"])
     return stimuli, contrast, halve_stimuli(stimuli, options.split, paradigm_path)
+
+
+def _paradigm(paradigm, options):
+    """The one :class:`~probing.commands.Paradigm` value of a run (loaded here from a path)."""
+    if isinstance(paradigm, Paradigm):
+        return paradigm
+    return load_paradigm_value(paradigm, seed=options.seed)
 
 
 def _activations(lm, stimuli, options):
@@ -202,13 +218,14 @@ def _overlap_null(responses, units, conditions, contrast, nuisance, options, hal
                               fwe_n_perm=options.n_perm, **_rule(options))
 
 
-def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None):
+def run_localize(paradigm, lm, out, *, options=None, force=False, argv=None):
     """Localize the units of ``lm`` that respond to a contrast and write the run folder.
 
     Parameters
     ----------
-    paradigm_path : str or path-like
-        Any paradigm whose stimuli include the contrast's two conditions.
+    paradigm : str, path-like or probing.commands.Paradigm
+        Any paradigm whose stimuli include the contrast's two conditions; loaded and
+        generated once (a Paradigm value is used as it is).
     lm : probing.models.LanguageModel
     out : str or path-like
         Run folder to create.
@@ -233,12 +250,13 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
     options = options or LocalizeOptions()
     check_run_folder(out, force=force)
     started = now()
-    stimuli, contrast, halves = check_localize_inputs(paradigm_path, options)
+    paradigm = _paradigm(paradigm, options)
+    stimuli, contrast, halves = check_localize_inputs(paradigm, options)
     stimuli, cut = truncate_stimuli(lm, stimuli, options.max_tokens)
     nuisance, n_tokens = _nuisance(lm, stimuli, options.nuisance)
     stimuli, halves, nuisance, n_tokens, length = match_length(stimuli, halves, nuisance,
                                                                 n_tokens, contrast, options)
-    everything, all_halves = (all_stimuli(paradigm_path, options) if options.profile
+    everything, all_halves = (all_stimuli(paradigm, options) if options.profile
                               else (stimuli, halves))
     if options.profile:
         everything, _ = truncate_stimuli(lm, everything, options.max_tokens)
@@ -262,8 +280,7 @@ def run_localize(paradigm_path, lm, out, *, options=None, force=False, argv=None
         "layer_counts": build_layer_counts(table).assign(model=lm.name, contrast=label),
         "stimuli": stimuli.table.assign(n_tokens=n_tokens, half=halves),
     }
-    seed = load_paradigm(paradigm_path).seed if options.seed is None else options.seed
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed,
+    manifest = build_manifest(paradigm_path=paradigm.path, seed=paradigm.seed,
                               options=dataclasses.asdict(options), model_provenance=lm.provenance,
                               started=started, argv=argv)
     manifest.update(_summary(tables, contrast, options, acts, stimuli))

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing.paradigms import generate, load_paradigm
 
 __all__ = ["all_stimuli", "build_profile", "halve_stimuli", "match_length", "subset_stimuli",
            "truncate_stimuli"]
@@ -100,10 +99,10 @@ def match_length(stimuli, halves, nuisance, n_tokens, contrast, options):
     return stimuli, halves[keep], nuisance, n_tokens[keep], summary
 
 
-def all_stimuli(paradigm_path, options):
-    """Every condition of the paradigm, halved by the same rule as the contrast's stimuli."""
-    stimuli = generate(load_paradigm(paradigm_path), seed=options.seed)
-    return stimuli, halve_stimuli(stimuli, options.split, paradigm_path)
+def all_stimuli(paradigm, options):
+    """Every condition of the paradigm (a :class:`~probing.commands.Paradigm`, generated
+    once), halved by the same rule as the contrast's stimuli."""
+    return paradigm.stimuli, halve_stimuli(paradigm.stimuli, options.split, paradigm.path)
 
 
 def build_profile(responses, everything, halves, by_half, options):

@@ -1,121 +1,42 @@
-"""``probing rsa``: an RSA paradigm on one model, layer by layer, into a run folder.
+"""``probing rsa``'s engine: an RSA paradigm on one model, layer by layer.
 
 Stimuli are generated from the paradigm file, their pooled activations extracted at
 every requested layer (through the activation cache), the paradigm's model RDMs built
 from its factors, and each layer's RDM compared with each model RDM with a
-stimulus-label permutation test and an item bootstrap. Tables, figures and the
-manifest are written to a temporary folder and renamed into place at the end.
+stimulus-label permutation test and an item bootstrap. The command itself is declared in
+:mod:`probing.pipeline.commands.rsa`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
-from probing._core.defaults import N_BOOT, N_PERM, RANDOM_STATE
-from probing._core.deprecation import renamed_fields
-from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
 from probing._core.resources import check_memory
-from probing.pipeline._loading import resolve_model
-from probing.pipeline.extract import build_segments, extract_activations
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder
-from probing.pipeline.sources import load_source
+from probing._core.values import PERMUTE
 
-__all__ = ["PERMUTE", "RSAOptions", "run_rsa"]
+# the declaration (options, prepare, run) is probing.pipeline.commands.rsa; its names
+# stay importable from here
+from probing.pipeline.commands.rsa import COMMAND, RSAOptions, run_rsa
+from probing.pipeline.extract import extract_activations
 
-PERMUTE = ("free", "items")
-#: ``--residuals`` of crossnobis: each fold's noise from its training rows, or no whitening.
-RESIDUALS = ("folds", "none")
+__all__ = ["COMMAND", "PERMUTE", "RSAOptions", "compute_rsa", "estimate_rsa_memory",
+           "plot_rsa_run", "run_rsa"]
 
 
-@renamed_fields(metric="distance", method="comparison")
-@dataclasses.dataclass(frozen=True)
-class RSAOptions:
-    """Options of an RSA run; all of them are recorded in the manifest.
-
-    ``pooling`` names what each stimulus contributes (``region:noun``: the mean over the
-    noun's tokens). Intervals resample whole items (all stimuli of an item together),
-    so they carry item-to-item variability. ``permute="free"`` exchanges all stimulus
-    labels (Kriegeskorte et al. 2008); ``"items"`` only exchanges them inside an item,
-    so each item's own similarity structure stays in the null.
-
-    ``distance="crossnobis"`` needs repeated measurements of each RDM row, so its RDM
-    rows are the design's conditions, each item one fold (cross-validated over items),
-    whitened with each fold's own noise estimate (``residuals="folds"``, unbiased) or
-    not at all (``"none"``); its interval resamples items and recomputes the RDMs.
-    ``mahalanobis`` whitens with the noise of the patterns around their condition means.
-    """
-
-    layers: str = "all"
-    site: str = "resid_post"
-    pooling: str = "mean"
-    distance: str = "correlation"
-    comparison: str = "spearman"
-    n_perm: int = N_PERM
-    n_boot: int = N_BOOT
-    correction: str = "holm"
-    permute: str = "free"
-    random_state: int = RANDOM_STATE
-    batch_size: int = 32
-    seed: int | None = None
-    residuals: str = "folds"
-
-    def __post_init__(self):
-        from probing.rsa import COMPARISONS, DISTANCES
-        from probing.stats import CORRECTIONS
-
-        if self.distance not in DISTANCES:
-            raise ProbingError(f"distance {self.distance!r}: allowed {', '.join(DISTANCES)}")
-        if self.comparison not in COMPARISONS:
-            raise ProbingError(f"comparison {self.comparison!r}: allowed {', '.join(COMPARISONS)}")
-        if self.correction not in CORRECTIONS:
-            raise ProbingError(f"correction {self.correction!r}: allowed {', '.join(CORRECTIONS)}")
-        if self.permute not in PERMUTE:
-            raise ProbingError(f"permute {self.permute!r}: allowed {', '.join(PERMUTE)}")
-        if self.residuals not in RESIDUALS:
-            raise ProbingError(f"residuals {self.residuals!r}: allowed {', '.join(RESIDUALS)}")
-        if self.distance == "crossnobis" and self.permute == "items":
-            raise ProbingError("permute 'items' needs stimulus RDM rows; crossnobis RDM rows "
-                               "are conditions (use permute 'free')")
-        if self.n_perm < 1 or self.n_boot < 0:
-            raise ProbingError(f"n_perm must be >= 1 and n_boot >= 0; got {self.n_perm}, "
-                               f"{self.n_boot}")
-
-
-def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
-    """Run an ``rsa`` paradigm on ``lm`` and write the run folder.
-
-    Parameters
-    ----------
-    paradigm_path : str or path-like
-        A paradigm file of kind ``rsa`` (its ``model_rdms`` name the predictors).
-    lm : probing.models.LanguageModel or callable
-        A loaded model, or a zero-argument loader called after every input is checked.
-    out : str or path-like
-        Run folder to create.
-    options : RSAOptions, optional
-    force : bool
-        Replace an existing run folder.
+def compute_rsa(lm, stimuli, options):
+    """Every layer's RDM compared with the model RDMs (after a memory check).
 
     Returns
     -------
-    dict of str -> pandas.DataFrame
-        ``stimuli`` and ``rsa`` (one row per layer and model RDM, the columns of
-        :data:`probing.rsa.RSA_COLUMNS`), ``layer_similarity`` (second-order RSA,
-        ``layer_a, layer_b, comparison, value``).
+    rdms : probing.rsa.RDMs
+        The layers' RDMs as the figure shows them (sorted by condition).
+    table : pandas.DataFrame
+        One row per layer and model RDM.
+    second : pandas.DataFrame
+        Second-order RSA between layers.
+    key : str
+        The activations' cache key.
     """
     from probing.rsa import build_model_rdms, compare_layers, compute_rdm, rsa_layers
 
-    options = options or RSAOptions()
-    check_run_folder(out, force=force)
-    started = now()
-    stimuli, seed = load_source(paradigm_path, seed=options.seed)  # a file or a table
-    if stimuli.kind != "rsa":
-        raise ProbingError(f"{paradigm_path}: kind: is {stimuli.kind!r}; probing rsa needs kind: rsa")
-    build_segments(stimuli, pooling=options.pooling)  # pooling and its region, before loading
-    lm = resolve_model(lm)
     _check_rsa_memory(lm, stimuli, options)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, batch_size=options.batch_size)
@@ -137,13 +58,8 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
         # Stimuli grouped by condition, so that the figure shows the design's blocks.
         rdms = rdms.reorder(stimuli.table.sort_values(["condition", "item_id"], kind="stable")
                             ["stimulus_id"].tolist())
-    tables = {"stimuli": stimuli.table, "rsa": table.assign(model=lm.name, paradigm=stimuli.paradigm),
-              "layer_similarity": compare_layers(rdms, comparison=options.comparison)}
-    manifest = build_manifest(paradigm_path=paradigm_path, seed=seed, options=dataclasses.asdict(options),
-                              model_provenance=lm.provenance, started=started, argv=argv)
-    manifest["activations_key"] = acts.provenance["key"]
-    _write(out, tables, manifest, rdms, table)
-    return tables
+    return (rdms, table, compare_layers(rdms, comparison=options.comparison),
+            acts.provenance["key"])
 
 
 def _conditions(acts, stimuli):
@@ -213,19 +129,13 @@ def _check_rsa_memory(lm, stimuli, options):
                         "or fewer permutations (--n-perm)")
 
 
-def _write(out, tables, manifest, rdms, table):
-    import matplotlib.pyplot as plt
-
+def plot_rsa_run(rdms, table):
+    """The run's figures: ``rsa_layers`` and the peak layer's RDM (``rdm_layer<L>``)."""
     from probing.rsa import plot_rdm, plot_rsa_layers
 
-    with atomic_folder(out) as tmp:
-        for name, frame in tables.items():
-            write_frame(frame, tmp / f"{name}.csv", ".csv")
-        ax = plot_rsa_layers(table)
-        ax.figure.savefig(tmp / "rsa_layers.png", dpi=120, bbox_inches="tight")
-        peak = int(table.loc[table["value"].idxmax(), "layer"])
-        ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
-        ax.set_title(f"layer {peak} RDM ({rdms.distance}; stimuli sorted by condition)")
-        ax.figure.savefig(tmp / f"rdm_layer{peak}.png", dpi=120, bbox_inches="tight")
-        plt.close("all")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    figures = {"rsa_layers": plot_rsa_layers(table).figure}
+    peak = int(table.loc[table["value"].idxmax(), "layer"])
+    ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
+    ax.set_title(f"layer {peak} RDM ({rdms.distance}; stimuli sorted by condition)")
+    figures[f"rdm_layer{peak}"] = ax.figure
+    return figures

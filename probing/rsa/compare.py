@@ -38,12 +38,11 @@ from scipy import stats
 
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
+from probing._core.values import COMPARISONS
 from probing.rsa.rdm import RDMs, check_rdm, pair_indices
 
 __all__ = ["COMPARISONS", "METHODS", "align_rdms", "compare_rdms"]
 
-COMPARISONS = ("spearman", "pearson", "tau_a", "rho_a", "cosine", "whitened_cosine",
-           "whitened_pearson")
 METHODS = COMPARISONS  # its name before 0.2 (one release)
 #: rsatoolbox's name for each of our methods.
 RSATOOLBOX_METHODS = {"spearman": "spearman", "pearson": "corr", "tau_a": "tau-a",

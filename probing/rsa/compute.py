@@ -33,12 +33,12 @@ import pandas as pd
 
 from probing._core.deprecation import renamed, warn_renamed
 from probing._core.errors import ProbingError
+from probing._core.values import DISTANCES
 from probing.rsa.noise import COVARIANCES, estimate_noise_cov
 from probing.rsa.rdm import RDMs, pair_indices
 
 __all__ = ["DISTANCES", "METRICS", "average_patterns", "compute_rdm"]
 
-DISTANCES = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
 METRICS = DISTANCES  # its name before 0.2 (one release)
 DTYPES = ("float32", "float64")
 

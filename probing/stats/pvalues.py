@@ -11,11 +11,10 @@ from statsmodels.stats.multitest import multipletests
 
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
+from probing._core.values import ALTERNATIVES
 
 __all__ = ["ALTERNATIVES", "CORRECTIONS", "binomial_test", "correct_pvalues", "correction_label"]
 
-#: Accepted ``alternative`` values of every test (the one list; others import it).
-ALTERNATIVES = ("greater", "less", "two-sided")
 #: Accepted ``method`` names of :func:`correct_pvalues`, mapped to statsmodels' names.
 CORRECTIONS = {"holm": "holm", "bonferroni": "bonferroni", "fdr_bh": "fdr_bh", "bh": "fdr_bh"}
 

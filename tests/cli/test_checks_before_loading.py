@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from probing.cli.main import main
+from probing.commands import option_fields
 
 REPO = Path(__file__).resolve().parents[2]
 RSA = str(REPO / "paradigms" / "rsa_number_animacy.yaml")
@@ -73,11 +74,14 @@ def test_deprecated_flags_warn_and_name_the_new_one(argv, new, broken_model, tmp
         capsys.readouterr().err)
 
 
-def test_cli_lists_of_rsa_values_equal_the_package_constants():
-    from probing.cli.analyses import RSA_COMPARISONS, RSA_DISTANCES
+def test_cli_lists_of_rsa_values_are_the_package_constants():
+    from probing._core import values
+    from probing.pipeline.commands.rsa import RSAOptions
     from probing.rsa import COMPARISONS, DISTANCES
 
-    assert (RSA_DISTANCES, RSA_COMPARISONS) == (tuple(DISTANCES), tuple(COMPARISONS))
+    choices = {f.name: d.choices for f, d in option_fields(RSAOptions)}
+    assert (choices["distance"], choices["comparison"]) == (DISTANCES, COMPARISONS)
+    assert (DISTANCES, COMPARISONS) == (values.DISTANCES, values.COMPARISONS)
 
 
 def test_cli_extraction_sites_equal_the_adapter_sites():

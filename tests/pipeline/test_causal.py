@@ -32,7 +32,7 @@ def test_patch_run_folder(llama, tmp_path):
     tables = run_patch(PARADIGM, llama, tmp_path / "run", options=options)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "patch_pairs.csv", "patching.csv",
-                            "patching_pairs.csv", "excluded_pairs.csv",
+                            "patching_pairs.csv", "patching_corrected.csv", "excluded_pairs.csv",
                             "patching_denoising_resid_post.png",
                             "patching_noising_resid_post.png"])
     table = pd.read_csv(tmp_path / "run" / "patching.csv")
@@ -55,6 +55,16 @@ def test_patch_run_folder(llama, tmp_path):
     diff = table[table["metric"] == "logprob_diff"].set_index(
         ["direction", "layer", "position"])["effect"]
     np.testing.assert_allclose(mean.loc[diff.index], diff, atol=1e-9)
+    # the corrected table has one row per cell of the grid, the same means, and a
+    # family-wise p and a simultaneous interval around each mean
+    corrected = pd.read_csv(tmp_path / "run" / "patching_corrected.csv")
+    assert len(corrected) == len(diff) and (corrected["correction"] == "max_t").all()
+    corrected = corrected.set_index(["direction", "layer", "position"])
+    np.testing.assert_allclose(corrected.loc[diff.index, "effect"], diff, atol=1e-9)
+    assert corrected["p_corr"].between(0, 1).all()
+    assert (corrected["ci_low"] <= corrected["effect"] + 1e-12).all()
+    assert (corrected["effect"] <= corrected["ci_high"] + 1e-12).all()
+    assert (corrected["n_cells"] == len(corrected)).all()
 
 
 def test_patch_table_is_the_engine_and_the_analysis(llama, tmp_path):

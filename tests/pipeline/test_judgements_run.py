@@ -56,8 +56,8 @@ def test_chat_style_without_template_fails_before_scoring(paradigm, make_lm, tmp
 
 
 @pytest.mark.parametrize("bad, match", [({"judgement": "prompted"}, "judgement 'prompted': allowed direct, both"),
-                                        ({"prompt_style": "fancy"}, "prompt-style 'fancy'"),
-                                        ({"prompt_task": "rate"}, "prompt-task 'rate'")],
+                                        ({"prompt_style": "fancy"}, "prompt_style 'fancy': allowed plain, chat, both"),
+                                        ({"prompt_task": "rate"}, "prompt_task 'rate': allowed yes_no, forced_choice")],
                          ids=["judgement", "style", "task"])
 def test_bad_judgement_options(bad, match):
     with pytest.raises(ProbingError, match=match):

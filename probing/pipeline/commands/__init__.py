@@ -5,9 +5,9 @@ never import each other (an independence contract in ``setup.cfg``). :data:`COMM
 is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
 """
 
-from probing.pipeline.commands import ablate, extract, lens, mediate, patch, probe
+from probing.pipeline.commands import ablate, extract, lens, mediate, patch, probe, rsa, run
 
 __all__ = ["COMMANDS"]
 
-COMMANDS = (extract.COMMAND, probe.COMMAND, lens.COMMAND, patch.COMMAND, mediate.COMMAND,
-            ablate.COMMAND)
+COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, rsa.COMMAND, lens.COMMAND,
+            patch.COMMAND, mediate.COMMAND, ablate.COMMAND)

@@ -16,40 +16,12 @@ from pathlib import Path
 
 from probing._core.errors import ProbingError
 from probing.commands import Paradigm, fill_doc, write_run_folder
-from probing.paradigms import generate, load_paradigm
+from probing.commands.runfolder import check_run_folder
 from probing.pipeline._loading import resolve_model, shape_before_loading
-from probing.pipeline.manifest import build_manifest, file_sha256, now
-from probing.pipeline.run import check_run_folder
-from probing.pipeline.sources import is_table
-from probing.stimuli import load_stimuli
+from probing.pipeline.manifest import build_manifest, now
+from probing.pipeline.sources import load_paradigm_value
 
-__all__ = ["default_out", "load_paradigm_value", "run_command"]
-
-
-def load_paradigm_value(path, *, seed=None):
-    """The :class:`~probing.commands.Paradigm` of a paradigm file or a stimuli table.
-
-    Parameters
-    ----------
-    path : str or path-like
-    seed : int, optional
-        Overrides a paradigm file's seed (ignored for a table).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "my.tsv"
-    >>> _ = path.write_text("stimulus_id\\ttext\\na\\tDogs bark.\\n")
-    >>> paradigm = load_paradigm_value(path)
-    >>> paradigm.name, paradigm.kind, paradigm.seed, len(paradigm.sha256)
-    ('my', 'rsa', None, 64)
-    """
-    path = Path(path)
-    if is_table(path):
-        return Paradigm(None, load_stimuli(path), path, file_sha256(path), None)
-    spec = load_paradigm(path)
-    seed = spec.seed if seed is None else seed
-    return Paradigm(spec, generate(spec, seed=seed), path, file_sha256(path), seed)
+__all__ = ["default_out", "load_paradigm_value", "run_command", "run_tables"]
 
 
 def _paradigms(command, given, seed):
@@ -68,25 +40,30 @@ def _paradigms(command, given, seed):
 
 
 def default_out(command, paradigm):
-    """``runs/<paradigm>-<command>``."""
-    return Path("runs") / f"{paradigm.name}-{command.name}"
+    """``runs/<command.folder>`` (``runs/<paradigm>-<command>`` unless declared otherwise)."""
+    return Path("runs") / command.folder.format(paradigm=paradigm.name, command=command.name)
 
 
 @fill_doc
-def run_command(command, paradigm, lm, out=None, *, options=None, force=False, argv=None):
+def run_command(command, paradigm, lm, out=None, *, options=None, force=False, argv=None,
+                model_name=None):
     """Run a declared command on a paradigm and (for run-folder commands) write ``out``.
 
     Parameters
     ----------
     command : probing.commands.Command
     paradigm : Paradigm or path-like (a sequence of them for ``command.many``)
-        A path is loaded (and generated) once, with ``options.seed``.
+        A path (or a shipped paradigm's name) is loaded and generated once, with
+        ``options.seed``.
     %(lm)s
     out : path-like, optional
         The run folder (required when the command writes one).
     options : the command's options class, optional
     force : bool
         Replace an existing run folder.
+    model_name : str, optional
+        The model a loader ``lm`` will load: the command's ``before_model`` check (a
+        chat template, from the tokenizer alone) runs on it before the weights load.
 
     Returns
     -------
@@ -99,6 +76,8 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     plan = command.prepare(paradigm, options)
     if command.writes_run_folder:
         check_run_folder(out, force=force)
+    if command.before_model is not None and model_name is not None:
+        command.before_model(plan, model_name)
     if command.check_model is not None:  # the shape from the configuration, if cheap
         shape = shape_before_loading(lm)
         if shape is not None:
@@ -118,3 +97,9 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
         manifest.update(result.notes)
         write_run_folder(out, result, manifest)
     return result
+
+
+def run_tables(command, paradigm, lm, out, *, options=None, force=False, argv=None):
+    """:func:`run_command` for the API's ``run_*`` functions: every table written, by name."""
+    result = run_command(command, paradigm, lm, out, options=options, force=force, argv=argv)
+    return result.all_tables

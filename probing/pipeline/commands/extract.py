@@ -12,14 +12,11 @@ from pathlib import Path
 from probing._core.io import check_writable
 from probing._core.values import LEVELS, STORE_DTYPES, check_pooling
 from probing.commands import (
-    BatchOption,
+    ActivationOptions,
     CacheSettings,
     Command,
-    LayersOption,
     ModelSettings,
     Result,
-    SeedOption,
-    SiteOption,
     option,
 )
 
@@ -27,7 +24,7 @@ __all__ = ["COMMAND", "ExtractOptions", "prepare_extract", "run_extract"]
 
 
 @dataclasses.dataclass(frozen=True)
-class ExtractOptions(SeedOption, LayersOption, SiteOption, BatchOption):
+class ExtractOptions(ActivationOptions):
     """Options of ``probing extract``."""
 
     out: Path | None = option(None, "output folder", type=Path, required=True)

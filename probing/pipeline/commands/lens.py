@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from probing._core.vocabulary import add_identity, table_columns
+from probing._core.vocabulary import table_columns
 from probing.commands import (
+    RUN_FOLDER,
     BatchOption,
     Command,
     LayersOption,
-    ModelSettings,
     Result,
-    RunFolderSettings,
     SeedOption,
+    identify,
 )
 
 __all__ = ["COMMAND", "LensOptions", "prepare_lens", "run_lens"]
@@ -44,8 +44,8 @@ def run_lens(plan, lm):
         logprob_sum=("logprob", "sum"), n_tokens=("logprob", "size")).reset_index()
     lens = tokens.groupby("layer")["surprisal"].agg(value="mean", n="size").reset_index()
     lens = lens.assign(metric="surprisal")[table_columns("lens")]
-    tables = {name: add_identity(frame, model=lm.name, paradigm=paradigm.name)
-              for name, frame in (("lens", lens), ("lens_scores", scores))}
+    tables = identify({"lens": lens, "lens_scores": scores}, model=lm.name,
+                      paradigm=paradigm.name)
     return Result(tables=tables,
                   notes={"readout": "unembed(final_norm(resid_post L))"})
 
@@ -63,5 +63,5 @@ COMMAND = Command(
     "block; causal LMs only) and write DIR/manifest.json, lens.csv (mean token surprisal "
     "per layer) and lens_scores.csv (each stimulus's log-probability per layer).",
     options=LensOptions, prepare=prepare_lens, run=run_lens,
-    settings=(ModelSettings, RunFolderSettings), report=_report,
+    settings=RUN_FOLDER, report=_report,
     example={"paradigm": "rsa_number_animacy.yaml", "layers": "0,-1"})

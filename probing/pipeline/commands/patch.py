@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.errors import ProbingError
-from probing._core.values import DIRECTIONS, INTERVENTION_SITES
+from probing._core.values import DIRECTIONS, INTERVENTION_SITES, SWEEP_CORRECTIONS
 from probing.commands import Command, LayersOption, ModelSettings, RunFolderSettings, option
 from probing.pipeline.causal_options import PairOptions
 
@@ -27,6 +27,10 @@ class PatchOptions(LayersOption, PairOptions):
     per_head: bool = option(False, "one cell per head (--site head_out)")
     direction: str = option("denoising", "denoising: the good member's activations into the "
                             "bad one; noising: the other way; or both", choices=DIRECTIONS)
+    correction: str = option("max_t", "correction across every cell of the sweep "
+                             "(patching_corrected.csv): max_t (family-wise, with "
+                             "simultaneous intervals), or p-values corrected by fdr_bh, "
+                             "holm or bonferroni", choices=SWEEP_CORRECTIONS)
 
     def __post_init__(self):
         super().__post_init__()
@@ -73,7 +77,8 @@ def run_patch(paradigm, lm, out, *, options=None, force=False, argv=None):
     -------
     dict of str -> pandas.DataFrame
         ``patch_pairs``, ``patching`` (:data:`probing.causal.PATCHING_COLUMNS`, then
-        ``n_items, model, paradigm``), ``patching_pairs`` and ``excluded_pairs``.
+        ``n_items, model, paradigm``), ``patching_pairs``, ``patching_corrected`` (every cell corrected across the sweep:
+        :func:`probing.causal.sweep_correction`) and ``excluded_pairs``.
 
     Examples
     --------
@@ -104,7 +109,8 @@ COMMAND = Command(
     description="Patch every layer x position (x head) of each pair's target member from its "
     "source member (denoising: good into bad; noising: the other way) and write "
     "DIR/manifest.json, patch_pairs.csv, patching.csv (effect and restored fraction with "
-    "item-bootstrap intervals), patching_pairs.csv, excluded_pairs.csv and a heatmap per "
+    "item intervals), patching_pairs.csv, patching_corrected.csv (each cell corrected for "
+    "testing the whole layer x position grid), excluded_pairs.csv and a heatmap per "
     "direction.",
     options=PatchOptions, prepare=prepare_patch, run=run_patch_plan, kinds=("minimal_pairs",),
     settings=(ModelSettings, RunFolderSettings), report=_report, check_model=_check_model,

@@ -12,19 +12,14 @@ import dataclasses
 
 from probing._core.errors import ProbingError
 from probing._core.values import PROBES, check_pooling
-from probing._core.vocabulary import add_identity
 from probing.commands import (
-    BatchOption,
-    CacheSettings,
+    CACHED_RUN_FOLDER,
+    ActivationOptions,
     Command,
-    LayersOption,
-    ModelSettings,
     Result,
-    RunFolderSettings,
-    SeedOption,
-    SiteOption,
     StatsOptions,
     fill_doc,
+    identify,
     option,
 )
 
@@ -42,7 +37,7 @@ def _check_seeds(seeds):
 
 
 @dataclasses.dataclass(frozen=True)
-class ProbeOptions(SeedOption, LayersOption, SiteOption, BatchOption, StatsOptions):
+class ProbeOptions(ActivationOptions, StatsOptions):
     """Options of a probing run; all of them are recorded in the manifest."""
 
     label: str = option("upos", "a words column (upos) or a stimuli column", required=True)
@@ -98,9 +93,8 @@ def run_probe_plan(plan, lm):
     from probing.pipeline.probe import fit_probes
 
     tables, figure, notes = fit_probes(plan.stimuli, plan.table, plan.level, plan.options, lm)
-    tables = {name: add_identity(frame, model=lm.name, paradigm=plan.paradigm.name)
-              for name, frame in tables.items()}
-    return Result(tables, {"probe_layers": figure}, notes)
+    return Result(identify(tables, model=lm.name, paradigm=plan.paradigm.name),
+                  {"probe_layers": figure}, notes)
 
 
 @fill_doc
@@ -132,11 +126,9 @@ def run_probe(paradigm_path, lm, out, *, options=None, force=False, argv=None):
     >>> ProbeOptions(label="number", probes=("logistic",)).probes
     ('logistic',)
     """
-    from probing.pipeline.commands.execute import run_command
+    from probing.pipeline.commands.execute import run_tables
 
-    result = run_command(COMMAND, paradigm_path, lm, out, options=options or ProbeOptions(),
-                         force=force, argv=argv)
-    return dict(result.tables)
+    return run_tables(COMMAND, paradigm_path, lm, out, options=options, force=force, argv=argv)
 
 
 def _report(result, out):
@@ -160,7 +152,7 @@ COMMAND = Command(
     "tasks, a permutation test, MDL codelengths and corrections; write DIR/manifest.json, "
     "scores.csv, selectivity.csv, permutation.csv, mdl.csv, labels.csv and probe_layers.png.",
     options=ProbeOptions, prepare=prepare_probe, run=run_probe_plan,
-    settings=(ModelSettings, CacheSettings, RunFolderSettings), report=_report,
+    settings=CACHED_RUN_FOLDER, report=_report,
     example={"paradigm": "agreement_labels.yaml", "label": "number", "layers": "0,-1",
              "probes": ("logistic",), "cv": 3, "control_seeds": (0,), "n_perm": 20,
              "limit": 20})

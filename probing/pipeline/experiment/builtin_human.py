@@ -23,9 +23,11 @@ _ARGV = ["probing", "experiment"]
 
 def _run_localize(paradigm_path, lm, out, *, options):
     from probing.pipeline.localize import check_localize_inputs, run_localize
+    from probing.pipeline.sources import load_paradigm_value
 
-    check_localize_inputs(paradigm_path, options)  # the contrast and split, before the model
-    return run_localize(paradigm_path, resolve_model(lm), out, options=options, force=True,
+    paradigm = load_paradigm_value(paradigm_path, seed=options.seed)  # once
+    check_localize_inputs(paradigm, options)  # the contrast and split, before the model
+    return run_localize(paradigm, resolve_model(lm), out, options=options, force=True,
                         argv=_ARGV)
 
 
