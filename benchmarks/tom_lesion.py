@@ -50,6 +50,7 @@ def run_behaviour(folder, paradigms=PARADIGMS):
     from probing.models import load_model
     from probing.pipeline.run import RunOptions, run_paradigm
 
+    Path(folder).mkdir(parents=True, exist_ok=True)
     lm = load_model("smollm2-135m", device="cpu")
     for name in paradigms:
         if not (Path(folder) / name / "summary.csv").is_file():
@@ -66,8 +67,48 @@ def behaviour_table(folder):
     return pd.concat(rows, ignore_index=True)
 
 
+def _partial_lesion(folder):
+    """``lesion.csv`` rebuilt from the finished paradigm folders of an unfinished study.
+
+    The same columns, with Holm over the phenomena that finished (a smaller family than
+    the study's; the README says which tables were built this way).
+    """
+    from probing.causal import normal_null_pvalue
+    from probing.stats import correct_pvalues
+
+    rows = []
+    for run in sorted(p.parent for p in folder.glob("*/manifest.json")):
+        given = pd.read_csv(run / "ablation.csv").query("unit_set == 'given'")
+        null = pd.read_csv(run / "ablation_null.csv")
+        for _, row in given.iterrows():
+            sets = null[(null["phenomenon"] == row["phenomenon"])
+                        & (null["metric"] == row["metric"])]["effect"].to_numpy()
+            stat, p_normal = normal_null_pvalue(row["effect"], sets)
+            rows.append({**row[["phenomenon", "metric", "effect", "ci_low", "ci_high", "p_val",
+                                "n", "n_sets", "model", "paradigm"]].to_dict(),
+                         "null_mean": sets.mean(), "null_sd": sets.std(ddof=1), "stat": stat,
+                         "p_normal": p_normal})
+    table = pd.DataFrame(rows)
+    for column in ("p_val", "p_normal"):
+        table[f"{column}_corr".replace("p_val_corr", "p_corr")] = table.groupby("metric")[
+            column].transform(lambda p: correct_pvalues(p.to_numpy()))
+    return table.assign(correction="holm", partial=True)
+
+
+def _tables(folder, name, stem):
+    """The study's table ``stem``, or the paradigm folders' tables joined (unfinished)."""
+    if (folder / f"{stem}.csv").is_file():
+        return pd.read_csv(folder / f"{stem}.csv").assign(units=name)
+    parts = [pd.read_csv(m.parent / f"{stem}.csv") for m in sorted(folder.glob("*/manifest.json"))]
+    return pd.concat(parts, ignore_index=True).assign(units=name)
+
+
 def _study(name, folder):
     folder = Path(folder)
+    if not (folder / "lesion.csv").is_file():
+        return {"lesion": _partial_lesion(folder).assign(units=name),
+                "behaviour": _tables(folder, name, "ablation_behaviour"),
+                "null": _tables(folder, name, "ablation_null")}
     return {"lesion": pd.read_csv(folder / "lesion.csv").assign(units=name),
             "behaviour": pd.read_csv(folder / "ablation_behaviour.csv").assign(units=name),
             "null": pd.read_csv(folder / "ablation_null.csv").assign(units=name)}
