@@ -139,6 +139,8 @@ def dissociation(lesion, null, contrasts=CONTRASTS):
                          "p_val": permutation_pvalue(diff, null_diff, alternative="less"),
                          "n_sets": len(null_diff), "n_more": a["n"], "n_less": b["n"]})
     table = pd.DataFrame(rows)
+    if table.empty:  # an unfinished study: no pair of paradigms to compare yet
+        return table
     table["p_corr"] = np.nan
     for _, idx in table.groupby("metric").groups.items():
         table.loc[idx, "p_corr"] = correct_pvalues(table.loc[idx, "p_val"].to_numpy())
