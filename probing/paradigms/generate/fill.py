@@ -7,6 +7,8 @@ cells of the same item. Which features are inflectional is decided per slot, ove
 entries its fixed constraints admit (so ``gender``, inflectional for reflexives, stays
 lexical for nouns). Lemmas are drawn without replacement (per slot and lexical
 requirement), so no lemma repeats before every eligible lemma has been used once.
+Within one stimulus a lemma is used by one slot only, unless a later slot agrees with it
+in ``lemma`` (``lemma: {same_as: start}``: the same place named again).
 Free inflectional features (say, tense when the slot does not constrain it) are held
 fixed across the cells of an item, so cells differ only where the design says.
 
@@ -156,7 +158,8 @@ class SlotFiller:
             reqs = {c.condition: self.requirements(slot, c, chosen[c.condition]) for c in self.cells}
             for key, cells in self._group_cells(slot, reqs).items():
                 try:
-                    lemma = self._draw_lemma(slot, key, cells, reqs, used)
+                    lemma = self._draw_lemma(slot, key, cells, reqs,
+                                             used - self._repeated(slot, chosen[cells[0]]))
                 except ConstraintError as err:
                     # what agrees with (or avoids) the earlier slots' draw may be empty
                     # for this draw only: the item is drawn again (draw_items counts it)
@@ -166,6 +169,16 @@ class SlotFiller:
                 used.add(lemma)
                 self._choose_forms(slot, lemma, cells, reqs, chosen)
         return chosen
+
+    @staticmethod
+    def _repeated(slot, chosen):
+        """Lemmas ``slot`` may repeat: those of the slots it names in ``lemma: {same_as}``.
+
+        Lemmas are otherwise used once per stimulus; a slot that agrees in lemma with an
+        earlier slot names the same thing again (*the basket* ... *in the basket*).
+        """
+        return {(chosen[c.value]["pos"], chosen[c.value]["lemma"]) for c in slot.constraints
+                if c.how == "same_as" and c.feature == "lemma"}
 
     def _group_cells(self, slot, reqs):
         groups = {}
