@@ -191,6 +191,32 @@ def run_causal(out, stimuli, lm, layer, direction, *, n_items, seed=0):
     return pd.concat(frames, ignore_index=True)
 
 
+def summarize_causal(logprobs, *, n_boot=2000, seed=0):
+    """Item-level preference (obey - follow, mean log-prob per token) and its changes.
+
+    Rows: ``injection`` (injected minus clean, no edit), ``probe_direction`` and
+    ``random_direction`` (edited minus unedited, injected conversations); percentile
+    bootstrap intervals over items.
+    """
+    wide = logprobs.pivot_table(index=["item_id", "condition", "edit"], columns="reply",
+                                values="logprob")
+    pref = (wide["obey"] - wide["follow"]).rename("preference").reset_index()
+    by = pref.pivot_table(index="item_id", columns=["condition", "edit"], values="preference")
+    effects = {"injection": by[("injected", "none")] - by[("clean", "none")]}
+    for edit in ("probe_direction", "random_direction"):
+        if ("injected", edit) in by:
+            effects[edit] = by[("injected", edit)] - by[("injected", "none")]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, values in effects.items():
+        v = values.dropna().to_numpy()
+        boot = rng.choice(v, size=(n_boot, len(v))).mean(axis=1)
+        rows.append({"contrast": name, "metric": "preference_change", "effect": v.mean(),
+                     "ci_low": np.quantile(boot, 0.025), "ci_high": np.quantile(boot, 0.975),
+                     "n_items": len(v), "n_boot": n_boot})
+    return pd.DataFrame(rows)
+
+
 def _subset(stimuli, ids):
     keep = set(ids)
     return dataclasses.replace(
