@@ -252,7 +252,10 @@ def main(argv=None):
         fit = ~np.isnan(labels)
         direction = linear_direction(delta[fit, int(best["layer"])], labels[fit])
         np.save(args.out / "probe_direction.npy", direction)
-        run_causal(args.out, stimuli, lm, int(best["layer"]), direction, n_items=args.causal_items)
+        table = run_causal(args.out, stimuli, lm, int(best["layer"]), direction,
+                           n_items=args.causal_items)
+        summarize_causal(table).assign(layer=int(best["layer"])).to_csv(
+            args.out / "causal.csv", index=False)
 
 
 if __name__ == "__main__":

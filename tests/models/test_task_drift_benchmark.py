@@ -65,3 +65,20 @@ def test_causal_runs_score_both_replies_and_edit_only_injected_tool_outputs(lm, 
     wide = table.pivot_table(index=["stimulus_id", "condition"], columns="edit", values="logprob")
     injected = wide.xs("injected", level="condition")
     assert not np.allclose(injected["none"], injected["probe_direction"])
+
+
+def test_causal_summary_is_the_item_mean_of_preference_changes():
+    import pandas as pd
+
+    rows = []
+    for item, shift in (("a", 0.2), ("b", 0.4)):
+        for condition, edit, obey in (("clean", "none", -1.0), ("injected", "none", -1.0 + shift),
+                                      ("injected", "probe_direction", -1.0)):
+            rows += [{"item_id": item, "condition": condition, "edit": edit, "reply": "obey",
+                      "logprob": obey},
+                     {"item_id": item, "condition": condition, "edit": edit, "reply": "follow",
+                      "logprob": -2.0}]
+    table = bench.summarize_causal(pd.DataFrame(rows), n_boot=50).set_index("contrast")
+    assert table.loc["injection", "effect"] == pytest.approx(0.3)
+    assert table.loc["probe_direction", "effect"] == pytest.approx(-0.3)
+    assert table.loc["injection", "n_items"] == 2
