@@ -88,20 +88,21 @@ def _labels(conditions, positive, negative):
     return np.where(conditions == positive, 1.0, np.where(conditions == negative, 0.0, np.nan))
 
 
-def probe_tables(delta, table, layers, *, model, control_seeds=(0, 1, 2), n_boot=2000):
+def probe_tables(delta, table, layers, *, model, control_seeds=(0, 1, 2), n_boot=2000,
+                 probe="logistic"):
     """AUC by layer, contrast and task (real labels, control tasks), for one model."""
     cond = table["condition"].to_numpy()
     items = table["item_id"].to_numpy()
     folds = heldout_folds(table["suite"].to_numpy(), table["template"].to_numpy())
     train = _labels(cond, "injected", "clean")
-    scores = heldout_scores(delta, train, folds)
+    scores = heldout_scores(delta, train, folds, probe=probe)
     out = []
     for contrast, (pos, neg) in CONTRASTS.items():
         t = auc_by_layer(scores, _labels(cond, pos, neg), items, layers=layers, n_boot=n_boot)
         out.append(t.assign(task="task", seed=pd.NA, contrast=contrast))
     for seed in control_seeds:
         flipped = item_flipped_labels(train, items, random_state=seed)
-        s = heldout_scores(delta, flipped, folds)
+        s = heldout_scores(delta, flipped, folds, probe=probe)
         t = auc_by_layer(s, flipped, items, layers=layers, n_boot=n_boot)
         out.append(t.assign(task="control", seed=seed, contrast="injected-clean"))
     cols = ["model", "task", "seed", "contrast", "layer", "metric", "value", "ci_low", "ci_high",
