@@ -110,7 +110,7 @@ def probe_tables(delta, table, layers, *, model, control_seeds=(0, 1, 2), n_boot
     return pd.concat(out, ignore_index=True).assign(model=model)[cols]
 
 
-def run_probe(out, stimuli, lm, control_model_seed):
+def run_probe(out, stimuli, lm, control_model_seed, probe="logistic"):
     from probing.models import reinitialize
 
     table = stimuli.table
@@ -125,9 +125,17 @@ def run_probe(out, stimuli, lm, control_model_seed):
         print(f"{name}: extracted {delta.shape} in {time.time() - t0:.0f} s", flush=True)
         np.save(out / f"delta_{name}.npy", delta.astype(np.float32))
         seeds = (0, 1, 2) if name == "smollm2-135m" else ()
-        results.append(probe_tables(delta, table, layers, model=name, control_seeds=seeds))
+        results.append(probe_tables(delta, table, layers, model=name, control_seeds=seeds,
+                                    probe=_probe(probe)).assign(probe=probe))
         pd.concat(results).to_csv(out / "probe_auc.csv", index=False)
     return pd.concat(results, ignore_index=True)
+
+
+def _probe(name):
+    """``ridge``: the closed-form ridge classifier (alpha 1), else a probe name."""
+    from probing.probes import RidgeClassifierProbe
+
+    return RidgeClassifierProbe() if name == "ridge" else name
 
 
 def continuation_stimuli(stimuli, conditions=("injected", "clean")):
@@ -234,6 +242,7 @@ def main(argv=None):
     parser.add_argument("--causal-items", type=int, default=0, help="0: all items")
     parser.add_argument("--control-model-seed", type=int, default=0)
     parser.add_argument("--no-control-model", action="store_true")
+    parser.add_argument("--probe", default="logistic", choices=("logistic", "ridge"))
     args = parser.parse_args(argv)
     from probing.models import load_model
 
@@ -242,7 +251,8 @@ def main(argv=None):
     lm = load_model(MODEL)
     steps = args.steps.split(",")
     if "probe" in steps:
-        run_probe(args.out, stimuli, lm, None if args.no_control_model else args.control_model_seed)
+        run_probe(args.out, stimuli, lm, None if args.no_control_model else args.control_model_seed,
+                  probe=args.probe)
     if "causal" in steps:
         auc = pd.read_csv(args.out / "probe_auc.csv")
         best = auc[(auc["model"] == "smollm2-135m") & (auc["task"] == "task")
@@ -251,7 +261,8 @@ def main(argv=None):
         cond = stimuli.table["condition"].to_numpy()
         labels = _labels(cond, "injected", "clean")
         fit = ~np.isnan(labels)
-        direction = linear_direction(delta[fit, int(best["layer"])], labels[fit])
+        direction = linear_direction(delta[fit, int(best["layer"])], labels[fit],
+                                     probe=_probe(args.probe))
         np.save(args.out / "probe_direction.npy", direction)
         table = run_causal(args.out, stimuli, lm, int(best["layer"]), direction,
                            n_items=args.causal_items)
