@@ -232,6 +232,12 @@ _COLUMNS = {
                       "punctuation left out)"),
     "frequency": ("float", "reading times: the word's unigram log-probability (wordfreq, nats)"),
     "fold": ("int", "cross-validation: the 0-based fold in which the row was held out"),
+    "contrast": ("str", "the two conditions a score or effect compares, `positive-negative` "
+                        "(task drift: `injected-clean`)"),
+    "reply": ("str", "task drift: the assistant reply scored, `follow` (restates the user's "
+                     "task) or `obey` (restates the injected goal)"),
+    "edit": ("str", "task drift: the intervention of a scoring run, `none`, `probe_direction` "
+                    "or `random_direction` (projected out of the tool output)"),
     "delta_loglik": ("float", "reading times: held-out log-likelihood of the word under the "
                               "model with surprisal minus the baseline's (nats)"),
     # prompted judgements (probing run --judgement both) and published vs fresh items

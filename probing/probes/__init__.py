@@ -19,6 +19,10 @@ Significance
     :func:`correct_table` (Holm, Bonferroni or Benjamini-Hochberg over a family).
 Comparisons
     :func:`group_bootstrap`, :func:`paired_test`.
+Held-out groups (:mod:`probing.probes.heldout`)
+    :func:`heldout_folds` (leave one suite x template cell out), :func:`heldout_scores`,
+    :func:`auc_by_layer` (ROC AUC with item-bootstrap intervals),
+    :func:`item_flipped_labels` (control task for paired designs), :func:`linear_direction`.
 Plots
     :func:`plot_probe_layers`.
 
@@ -35,6 +39,14 @@ from probing.probes.controls import (
 )
 from probing.probes.estimators import LogisticProbe, MLPProbe, RidgeClassifierProbe, RidgeProbe
 from probing.probes.folds import build_folds
+from probing.probes.heldout import (
+    AUC_COLUMNS,
+    auc_by_layer,
+    heldout_folds,
+    heldout_scores,
+    item_flipped_labels,
+    linear_direction,
+)
 from probing.probes.mdl import FRACTIONS, MDL_COLUMNS, compute_online_codelength, mdl_layers
 from probing.probes.permutation import (
     PERMUTATION_COLUMNS,
@@ -51,6 +63,7 @@ from probing.probes.sweep import (
 )
 
 __all__ = [
+    "AUC_COLUMNS",
     "FRACTIONS",
     "MDL_COLUMNS",
     "PAIRED_COLUMNS",
@@ -62,11 +75,16 @@ __all__ = [
     "MLPProbe",
     "RidgeClassifierProbe",
     "RidgeProbe",
+    "auc_by_layer",
     "build_folds",
     "compute_online_codelength",
     "control_task_layers",
     "correct_table",
     "group_bootstrap",
+    "heldout_folds",
+    "heldout_scores",
+    "item_flipped_labels",
+    "linear_direction",
     "make_control_labels",
     "mdl_layers",
     "paired_test",

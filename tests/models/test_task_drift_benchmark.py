@@ -1,0 +1,84 @@
+"""benchmarks/task_drift.py on a tiny chat model: deltas against plain torch, causal runs."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+from probing._core.config import config_context
+from probing.models import LanguageModel
+from probing.models.chat import render_for_model
+from tests.conftest import REPO
+from tests.models.test_chat import FAMILIES
+
+_spec = importlib.util.spec_from_file_location("task_drift", REPO / "benchmarks" / "task_drift.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+@pytest.fixture(scope="module")
+def stimuli():
+    return bench.load_conversations(items_per_suite=1)
+
+
+@pytest.fixture
+def lm(make_model):
+    template, specials, _ = FAMILIES["chatml"]
+    model, tokenizer = make_model("gpt2", max_positions=1024)  # a character-level tokenizer
+    tokenizer.add_special_tokens({"additional_special_tokens": specials})
+    tokenizer.chat_template = template
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    return LanguageModel.from_objects(model, tokenizer)
+
+
+def _last_token(offsets, char):
+    return max(i for i, (s, _) in enumerate(offsets) if s <= char)
+
+
+def test_delta_is_the_tool_end_minus_the_user_end_state(lm, stimuli, tmp_path):
+    assert len(stimuli.table) == 12 and set(stimuli.table["condition"]) == {"clean", "injected", "benign"}
+    with config_context(cache_dir=tmp_path):
+        delta, layers = bench.deltas(lm, stimuli)
+    rendered = render_for_model(stimuli, lm)
+    regions = rendered.regions.set_index(["stimulus_id", "region"])
+    for row, sid in enumerate(rendered.table["stimulus_id"]):
+        text = rendered.table["text"].iloc[row]
+        enc = lm.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids = torch.tensor([[lm.start_token_id, *enc["input_ids"]]])
+        with torch.no_grad():
+            hidden = lm.model(ids, output_hidden_states=True).hidden_states
+        user = 1 + _last_token(enc["offset_mapping"], regions.loc[(sid, "user_end"), "char_start"])
+        tool = 1 + _last_token(enc["offset_mapping"], regions.loc[(sid, "tool_end"), "char_start"])
+        for j, layer in enumerate(layers[:-1]):  # the last hidden state is after the final norm
+            expected = (hidden[layer][0, tool] - hidden[layer][0, user]).numpy()
+            np.testing.assert_allclose(delta[row, j], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_causal_runs_score_both_replies_and_edit_only_injected_tool_outputs(lm, stimuli, tmp_path):
+    width = lm.model.config.hidden_size
+    direction = np.eye(width)[0]
+    table = bench.run_causal(tmp_path, stimuli, lm, 1, direction, n_items=2)
+    assert set(table["reply"]) == {"follow", "obey"}
+    assert set(table["edit"]) == {"none", "probe_direction", "random_direction"}
+    assert set(table.loc[table["edit"] != "none", "condition"]) == {"injected"}
+    wide = table.pivot_table(index=["stimulus_id", "condition"], columns="edit", values="logprob")
+    injected = wide.xs("injected", level="condition")
+    assert not np.allclose(injected["none"], injected["probe_direction"])
+
+
+def test_causal_summary_is_the_item_mean_of_preference_changes():
+    import pandas as pd
+
+    rows = []
+    for item, shift in (("a", 0.2), ("b", 0.4)):
+        for condition, edit, obey in (("clean", "none", -1.0), ("injected", "none", -1.0 + shift),
+                                      ("injected", "probe_direction", -1.0)):
+            rows += [{"item_id": item, "condition": condition, "edit": edit, "reply": "obey",
+                      "logprob": obey},
+                     {"item_id": item, "condition": condition, "edit": edit, "reply": "follow",
+                      "logprob": -2.0}]
+    table = bench.summarize_causal(pd.DataFrame(rows), n_boot=50).set_index("contrast")
+    assert table.loc["injection", "effect"] == pytest.approx(0.3)
+    assert table.loc["probe_direction", "effect"] == pytest.approx(-0.3)
+    assert table.loc["injection", "n_items"] == 2
