@@ -22,7 +22,9 @@ _COLUMNS = {
     "model": ("str", "the model's name (alias, path or hub id as given)"),
     "paradigm": ("str", "the paradigm's `name`"),
     "layer": ("int", "0 = embeddings, i = output of block i (as in `hidden_states`)"),
-    "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out` (TransformerLens names)"),
+    "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out`, `mlp_post`, `q`, `k`, "
+             "`v` (TransformerLens names); interventions also `resid_pre`, `head_out`, "
+             "`pattern`"),
     # stimuli and their parts
     "stimulus_id": ("str", "stable id of one stimulus; joins every table"),
     "item_id": ("str", "the item: stimuli of one item share their lexical material"),
@@ -186,7 +188,8 @@ _COLUMNS = {
                          "`noising` (corrupted into the clean run)"),
     "position": ("str", "patching: where in the target the activation is replaced: "
                         "`<region_number>:<region>` (the region's last token) or a token index"),
-    "head": ("int", "attention head (query head) at `head_out`; -1 or empty: the whole site"),
+    "head": ("int", "attention head at a head site (query head at `head_out`, `q`, `pattern`; "
+             "key/value head at `k`, `v`); -1 or empty: the whole site"),
     "unit": ("int", "0-based index of a unit (dimension) of a site's vector; -1 in patching "
              "and mediation tables: the whole site or head"),
     "effect": ("float", "the estimated effect (see `metric`), a mean over pairs or items"),

@@ -13,14 +13,17 @@ import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
+from probing.interventions import HEAD_SITES
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids
+from probing.models.interventions import keys_to_columns
 from probing.models.patching import (
     PATCH_COLUMNS,
     _check_options,
     _plain,
     _read,
     _Targets,
+    attention_for,
     prepare_pairs,
 )
 from probing.models.sites import edit_points
@@ -36,9 +39,10 @@ def _check_cells(cells, per_head, shape, site):
     for _layer, position, head, unit in cells:
         if position < 0:
             raise ProbingError(f"patch_set: position {position} must be >= 0")
-        if per_head and not 0 <= head < shape.n_heads:
-            raise ProbingError(f"patch_set: head {head} out of range [0, {shape.n_heads})")
-        if unit != -1 and (head >= 0 or not 0 <= unit < width):
+        if per_head and not 0 <= head < shape.heads_of(site):
+            raise ProbingError(f"patch_set: head {head} out of range [0, {shape.heads_of(site)}) "
+                               f"at site {site!r}")
+        if unit != -1 and (head >= 0 or site == "pattern" or not 0 <= unit < width):
             raise ProbingError(f"patch_set: unit {unit} must be in [0, {width}) of site "
                                f"{site!r}, in a cell with head -1")
     return cells
@@ -82,15 +86,16 @@ def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_
     """
     per_head = any(int(c[2]) >= 0 for c in cells) if len(cells) else False
     shape, layers = _check_options(lm, site, sorted({int(c[0]) for c in cells}) or [1],
-                                   per_head and site == "head_out")
-    if per_head and site != "head_out":
-        raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
+                                   per_head and site in HEAD_SITES)
+    if per_head and site not in HEAD_SITES:
+        raise ProbingError(f"patch_set: a head needs one of the sites {', '.join(HEAD_SITES)}; "
+                           f"got site {site!r}")
     cells = _check_cells(cells, per_head, shape, site)
     runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout, check=lambda aligned:
                          _check_positions(cells, pairs["pair_id"].tolist(), aligned))
     ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
     rows = []
-    with torch.inference_mode():
+    with torch.inference_mode(), attention_for(lm, site):
         rows += _plain(lm, runs, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
@@ -99,7 +104,8 @@ def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_
             columns = pad_sequences(inputs, pad_id=lm.start_token_id).columns
             edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices,
                                             columns, aligned, runs.recorded[(site, layer)],
-                                            shape.head_dim) for layer in layers}
+                                            shape.head_dim, site == "pattern")
+                     for layer in layers}
             with edit_points(lm.model.base_model, edits):
                 batch = _Targets(lm, inputs, use_positions)
             reads = _read(batch.logits, batch.batch.columns,
@@ -111,8 +117,9 @@ def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_
     return pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
 
 
-def _editor(cells, indices, columns, aligned, values, head_dim):
-    """Edit of one layer in one batch: each pair's cells take the source's values."""
+def _editor(cells, indices, columns, aligned, values, head_dim, pattern=False):
+    """Edit of one layer in one batch: each pair's cells take the source's values
+    (``pattern``: a head's row over the keys, the source's keys on this batch's columns)."""
     def edit(tensor):
         out = tensor.clone()
         for r, i in enumerate(indices):
@@ -123,7 +130,10 @@ def _editor(cells, indices, columns, aligned, values, head_dim):
                     continue
                 col = int(columns[r][position + 1])  # +1: the start token
                 source = values[i][lookup[position] + 1].to(out.device, out.dtype)
-                if unit >= 0:
+                if pattern:
+                    source = keys_to_columns(source, columns[r], out.shape[-1])
+                    units = slice(None) if head < 0 else slice(head, head + 1)
+                elif unit >= 0:
                     units = slice(unit, unit + 1)
                 elif head >= 0:
                     units = slice(head * head_dim, (head + 1) * head_dim)

@@ -29,6 +29,7 @@ difference is the logit difference; it needs no equal lengths.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
@@ -36,15 +37,15 @@ import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
-from probing.interventions import SITES, Intervention, check_against_model
+from probing.interventions import HEAD_SITES, SITES, Intervention, check_against_model
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
-from probing.models.interventions import record_points
+from probing.models.interventions import keys_to_columns, record_points
 from probing.models.patch_align import READOUTS, align_all
 from probing.models.patch_cells import chosen_positions, copy_slices
-from probing.models.sites import edit_points, find_family, model_shape
+from probing.models.sites import eager_attention, edit_points, find_family, model_shape
 
-__all__ = ["PATCH_COLUMNS", "READOUTS", "patch_pairs"]
+__all__ = ["PATCH_COLUMNS", "READOUTS", "attention_for", "patch_pairs"]
 
 PATCH_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "unit", "alignment",
                  "member", "logprob")
@@ -75,6 +76,8 @@ def prepare_pairs(lm, pairs, site, layers, batch_size, readout="sentence", check
     ``check(aligned)`` runs after the alignment and before any forward pass.
     """
     sources, targets, aligned, reads = align_all(lm, pairs, readout)
+    if site == "pattern":
+        _check_pattern_pairs(pairs["pair_id"].tolist(), sources, targets, aligned)
     if check is not None:
         check(aligned)
     recorded = record_points(lm, sources, [(site, layer) for layer in layers],
@@ -82,6 +85,21 @@ def prepare_pairs(lm, pairs, site, layers, batch_size, readout="sentence", check
     t_inputs, _ = prediction_inputs(lm, targets)
     return PairRuns(pairs["pair_id"].tolist(), sources, targets, aligned, recorded, t_inputs,
                     reads)
+
+
+def attention_for(lm, site):
+    """The attention a sweep of ``site`` runs in: eager for ``pattern`` (whose hooks read
+    the probabilities), the model's own otherwise. Wraps the plain runs too, whose cached
+    masks the patched copies reuse."""
+    return eager_attention(lm.model.base_model) if site == "pattern" else contextlib.nullcontext()
+
+
+def _check_pattern_pairs(ids, sources, targets, aligned):
+    """A pattern row is copied key by key: members of equal length, aligned in place."""
+    for pid, s, t, (s_pos, t_pos, _) in zip(ids, sources, targets, aligned, strict=True):
+        if len(s.token_ids) != len(t.token_ids) or list(s_pos) != list(t_pos):
+            raise ProbingError(f"pair {pid!r}: site 'pattern' copies attention rows key by key; "
+                               f"the members need as many tokens, aligned position by position")
 
 
 def _select_rows(value, rows, n):
@@ -191,8 +209,9 @@ def _check_options(lm, site, layers, per_head):
         raise ProbingError("patch_pairs reads log-probabilities of a causal LM; got a masked LM")
     if site not in SITES:
         raise ProbingError(f"site must be one of {', '.join(SITES)}; got {site!r}")
-    if per_head and site != "head_out":
-        raise ProbingError(f"per_head needs site 'head_out'; got site {site!r}")
+    if per_head and site not in HEAD_SITES:
+        raise ProbingError(f"per_head needs one of the sites {', '.join(HEAD_SITES)}; got site "
+                           f"{site!r}")
     shape = model_shape(lm)
     allowed = shape.layer_range(site)
     layers = list(allowed) if isinstance(layers, str) and layers == "all" else (
@@ -221,9 +240,12 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
         noising is the same call with the columns swapped.
     layers : "all", int or list of int
         Layers of ``site`` (``resid_post``: 0..n_layers; others 1..n_layers).
-    site : {"resid_pre", "resid_post", "attn_out", "mlp_out", "head_out"}
+    site : str
+        One of :data:`probing.interventions.SITES`. ``pattern`` needs members of equal
+        length aligned in place (a row is copied key by key).
     per_head : bool, default False
-        ``head_out`` only: one row per head (else all heads of the position at once).
+        Head sites only (``head_out``, ``q``, ``k``, ``v``, ``pattern``): one row per head
+        (key/value heads for ``k``/``v``), else all heads of the position at once.
     units : sequence of int, optional
         One row per unit (an index into the site's vector, e.g. one ``mlp_out``
         coordinate): only that unit of the position is patched. Not with ``per_head``.
@@ -266,7 +288,7 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
                          check=lambda aligned: chosen.extend(
                              chosen_positions(pairs["pair_id"].tolist(), aligned, positions)))
     rows = []
-    with torch.inference_mode():
+    with torch.inference_mode(), attention_for(lm, site):
         rows += _plain(lm, runs, batch_size)
         use_positions = accepts_position_ids(lm.model)
         for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
@@ -332,7 +354,9 @@ class _Sweep:
         head_dim = self.shape.head_dim
         masks = torch.zeros_like(payload, dtype=torch.bool)
         for c, (_, _, h, u) in enumerate(chunk):
-            if h >= 0:  # one head: its slice of the concatenated head outputs
+            if self.site == "pattern":  # one head's row over the keys
+                masks[c, h] = True
+            elif h >= 0:  # one head: its slice of the concatenated head outputs
                 masks[c, h * head_dim: (h + 1) * head_dim] = True
             else:
                 masks[c, u] = True
@@ -345,8 +369,13 @@ class _Sweep:
         cols = torch.as_tensor([int(columns[r][self.aligned[self.indices[r]][1][k] + 1])
                                 for r, k, _, _ in chunk], device=device)
         values = self.recorded[(self.site, layer)]
-        payload = torch.stack([values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
-                               for r, k, _, _ in chunk]).to(device)
+        payload = [values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
+                   for r, k, _, _ in chunk]
+        if self.site == "pattern":  # source keys onto this batch's key columns
+            width = self.batch.batch.input_ids.shape[1]
+            payload = [keys_to_columns(p, columns[r], width) for p, (r, *_) in
+                       zip(payload, chunk, strict=True)]
+        payload = torch.stack(payload).to(device)
         hidden = self.batch.hidden(start)[rows].clone()
         copy = torch.arange(len(chunk), device=device)
         masks = self._masks(chunk, payload)

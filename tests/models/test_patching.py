@@ -86,7 +86,8 @@ def test_word_alignment_pairs_the_same_word_in_both_members(make_lm):
         ({"site": "resid_mid"}, r"site must be one of resid_pre"),
         ({"layers": [3]}, r"site 'resid_post' has layers 0..2; got 3"),
         ({"site": "mlp_out", "layers": [0]}, r"site 'mlp_out' has layers 1..2; got 0"),
-        ({"per_head": True}, r"per_head needs site 'head_out'"),
+        ({"per_head": True}, r"per_head needs one of the sites head_out, q, k, v, pattern; "
+                             r"got site 'resid_post'"),
     ],
     ids=["site", "layer", "site-layer", "per-head"],
 )
