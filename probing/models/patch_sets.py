@@ -14,18 +14,11 @@ import torch
 
 from probing._core.errors import ProbingError
 from probing.interventions import HEAD_SITES
-from probing.models.batching import pad_sequences, plan_batches
+from probing.models import pair_runs
+from probing.models.batching import plan_batches
 from probing.models.causal import accepts_position_ids
 from probing.models.interventions import keys_to_columns
-from probing.models.patching import (
-    PATCH_COLUMNS,
-    _check_options,
-    _plain,
-    _read,
-    _Targets,
-    attention_for,
-    prepare_pairs,
-)
+from probing.models.patching import PATCH_COLUMNS
 from probing.models.sites import edit_points
 
 __all__ = ["patch_set"]
@@ -85,36 +78,45 @@ def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_
         per pair (``layer``, ``position``, ``head``, ``unit`` = -1: the whole set).
     """
     per_head = any(int(c[2]) >= 0 for c in cells) if len(cells) else False
-    shape, layers = _check_options(lm, site, sorted({int(c[0]) for c in cells}) or [1],
-                                   per_head and site in HEAD_SITES)
+    shape, layers = pair_runs.check_options(
+        lm, site, sorted({int(c[0]) for c in cells}) or [1], per_head and site in HEAD_SITES)
     if per_head and site not in HEAD_SITES:
         raise ProbingError(f"patch_set: a head needs one of the sites {', '.join(HEAD_SITES)}; "
                            f"got site {site!r}")
     cells = _check_cells(cells, per_head, shape, site)
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout, check=lambda aligned:
-                         _check_positions(cells, pairs["pair_id"].tolist(), aligned))
-    ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
+    with pair_runs.attention_for(lm, site):
+        runs = pair_runs.prepare_pairs(
+            lm, pairs, [(site, layer) for layer in layers], batch_size, readout,
+            check=lambda aligned: _check_positions(cells, pairs["pair_id"].tolist(), aligned))
+        plain, patched = [], []
+        with torch.inference_mode():
+            for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
+                plain_run, rows = _patched_batch(lm, runs, indices, cells, layers, site, shape)
+                plain += plain_run
+                patched += rows
+    return pd.DataFrame(runs.source_rows + plain + patched, columns=list(PATCH_COLUMNS))
+
+
+def _patched_batch(lm, runs, indices, cells, layers, site, shape):
+    """One batch of targets: the plain run's rows, then the run with every cell patched."""
+    use_positions = accepts_position_ids(lm.model)
+    inputs = [runs.t_inputs[i] for i in indices]
+    plain = pair_runs.RunBatch(lm, inputs, use_positions, keep=False)
+    columns = plain.batch.columns  # the patched run pads the same way
+    edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices, columns,
+                                    runs.aligned, runs.recorded[(site, layer)], shape.head_dim,
+                                    site == "pattern")
+             for layer in layers}
+    with edit_points(lm.model.base_model, edits):
+        batch = pair_runs.RunBatch(lm, inputs, use_positions, keep=False)
+    reads = pair_runs.read_copies(batch.logits, batch.batch.columns,
+                                  [runs.reads[i]["target"] for i in indices],
+                                  list(range(len(indices))), lm.device)
     rows = []
-    with torch.inference_mode(), attention_for(lm, site):
-        rows += _plain(lm, runs, batch_size)
-        use_positions = accepts_position_ids(lm.model)
-        for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
-            inputs = [t_inputs[i] for i in indices]
-            # _Targets pads the same way; the edit needs each token's column first
-            columns = pad_sequences(inputs, pad_id=lm.start_token_id).columns
-            edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices,
-                                            columns, aligned, runs.recorded[(site, layer)],
-                                            shape.head_dim, site == "pattern")
-                     for layer in layers}
-            with edit_points(lm.model.base_model, edits):
-                batch = _Targets(lm, inputs, use_positions)
-            reads = _read(batch.logits, batch.batch.columns,
-                          [runs.reads[i]["target"] for i in indices],
-                          list(range(len(indices))), lm.device)
-            for r, i in enumerate(indices):
-                base = (ids[i], "patched", -1, site, -1, -1, -1, aligned[i][2])
-                rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
-    return pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
+    for r, i in enumerate(indices):
+        base = (runs.ids[i], "patched", -1, site, -1, -1, -1, runs.aligned[i][2])
+        rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
+    return pair_runs.plain_rows(lm, plain, "target", indices, runs), rows
 
 
 def _editor(cells, indices, columns, aligned, values, head_dim, pattern=False):
