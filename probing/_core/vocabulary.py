@@ -98,6 +98,10 @@ _COLUMNS = {
     # causal analyses' own tables (probing.causal, probing.models)
     "run": ("str", "patch_pairs: `source` or `target` (a member's plain run) or `patched`"),
     "member": ("str", "patch_pairs: whose tokens a log-probability sums (`source`, `target`)"),
+    "sender": ("str", "path patching: the component patched from the source member, "
+               "`site:layer[:head]`; empty on unpatched runs"),
+    "receiver": ("str", "path patching: the one component the sender's change reaches the "
+                 "read-out through, `site:layer[:head]`; empty on unpatched runs"),
     "alignment": ("str", "patching: how the members' tokens are aligned, through their "
                          "words (`token`: every word splits alike, token by token; `word`: "
                          "a word split differently aligns its first and last tokens)"),
