@@ -31,7 +31,7 @@ import torch
 from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from probing.models import attribute_pairs, compare_with_exact, load_model, score_tokens
-from probing.models import patching as engine
+from probing.models import pair_runs as engine
 from probing.models.alignment import encode_texts
 from probing.models.interventions import record_points
 from probing.models.patching import patch_pairs
@@ -80,16 +80,16 @@ def naive_loop(lm, pairs, copies):
 
 def sweep_with_full_head(lm, pairs, copies_per_forward):
     """(a'): the LM head over every column, as before the engine skipped the unpatched ones."""
-    original = engine._Targets.run_from
+    original = engine.RunBatch.run_from
 
     def run_from(self, lm, start, hidden, rows, first_column=0):
         return original(self, lm, start, hidden, rows, 0)
 
-    engine._Targets.run_from = run_from
+    engine.RunBatch.run_from = run_from
     try:
         return patch_pairs(lm, pairs, site="resid_post", copies_per_forward=copies_per_forward)
     finally:
-        engine._Targets.run_from = original
+        engine.RunBatch.run_from = original
 
 
 def main(argv=None):

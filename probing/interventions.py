@@ -21,6 +21,27 @@ Sites (TransformerLens names; layers: 0 = embeddings, i = block i, as elsewhere)
     ``head_dim`` units, one per query head. This is where heads are still separate; the
     projection's *output* mixes them, so slicing it is not a head. Under grouped-query
     attention the query heads are counted, not the key/value heads.
+``q`` / ``k`` / ``v``
+    The query / key / value projections of block ``layer``'s attention (TransformerLens
+    ``hook_q``/``hook_k``/``hook_v``; GPT-2: the three thirds of ``c_attn``), heads
+    concatenated, before rotary embeddings. Under grouped-query attention (a Llama with
+    fewer key/value heads than query heads) ``k`` and ``v`` have ``n_kv_heads`` heads and
+    ``heads`` indexes *key/value* heads: editing k/v head ``j`` changes every query head
+    that reads it (query heads ``j * g .. (j + 1) * g - 1``, ``g = n_heads / n_kv_heads``).
+``pattern``
+    The attention pattern (TransformerLens ``hook_pattern``): each query head's
+    post-softmax probabilities over key positions. Positions pick *query* rows; ``zero``
+    empties the rows (the head then writes nothing there), ``patch``/``resample`` copy
+    the source's rows, key position ``j`` to key position ``j``, so the source must
+    have as many framed tokens as the patched text. The head's output at the row is
+    recomputed from the new probabilities and the run's own values (exactly what the
+    attention computes). No ``units``, ``values`` or other ops. Reading it runs the
+    model's eager attention for the duration.
+``mlp_post``
+    The MLP's hidden activation after its nonlinearity, one unit per neuron
+    (TransformerLens ``mlp.hook_post``): GPT-2 ``act(c_fc x)``; a gated Llama MLP
+    ``act(gate x) * up x``; BERT the intermediate activation. It is the input of the
+    MLP's down-projection.
 
 Positions index the stimulus' tokens (0-based ``token_index`` of the tokens table, the
 framing start token excluded): ``"all"``, ``"last"``, an int or a tuple of ints
@@ -38,8 +59,11 @@ import numbers
 import numpy as np
 
 from probing._core.errors import ProbingError
+from probing._core.values import HEAD_SITES
+from probing._core.values import INTERVENTION_SITES as SITES
 
 __all__ = [
+    "HEAD_SITES",
     "OPS",
     "SITES",
     "Intervention",
@@ -50,8 +74,8 @@ __all__ = [
     "whitespace_words",
 ]
 
-SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
 OPS = ("zero", "mean", "resample", "patch", "add", "project_out")
+_PATTERN_OPS = ("zero", "patch", "resample")
 _NEEDS_VALUES = ("mean", "add")
 
 
@@ -114,14 +138,18 @@ class Intervention:
     ----------
     layer : int
         Block (``resid_post``: 0 = embeddings).
-    site : {"resid_pre", "resid_post", "attn_out", "mlp_out", "head_out"}
+    site : {"resid_pre", "resid_post", "attn_out", "mlp_out", "head_out", "mlp_post", \
+"q", "k", "v", "pattern"}
+        See the module docstring.
     positions : "all", "last", "sequence", int, tuple of int, "region:<name>" or "word:<i>"
     units : None, tuple of int, or (k, width) array
         None: every unit; indices; or the rows of a subspace basis (orthonormalised by
-        the adapter). For ``head_out`` indices count within one head (0..head_dim-1)
-        and a basis spans the concatenated selected heads.
+        the adapter). For ``head_out``, ``q``, ``k`` and ``v`` indices count within one
+        head (0..head_dim-1) and a basis spans the concatenated selected heads.
+        ``pattern``: None only.
     heads : None or tuple of int
-        ``head_out`` only: which query heads (None: all).
+        ``head_out``, ``q``, ``k``, ``v``, ``pattern`` only: which heads (None: all); key/value
+        heads for ``k`` and ``v``.
     op : {"zero", "mean", "resample", "patch", "add", "project_out"}
         ``zero`` the units (or the subspace component); ``mean`` sets them to ``values``
         (a reference-set mean you computed); ``patch`` copies them from the run of the
@@ -175,9 +203,12 @@ class Intervention:
         fix("positions", _check_positions(self.positions))
         fix("units", _check_units(self.units))
         if self.heads is not None:
-            if self.site != "head_out":
-                _fail("heads", f"only for site 'head_out'; got site {self.site!r}")
+            if self.site not in HEAD_SITES:
+                _fail("heads", f"only for sites {', '.join(HEAD_SITES)}; got site {self.site!r}")
             fix("heads", _int_tuple(self.heads, "heads"))
+        if self.site == "pattern" and (self.op not in _PATTERN_OPS or self.units is not None):
+            _fail("op", f"site 'pattern' takes ops {', '.join(_PATTERN_OPS)} and no units; "
+                        f"got op {self.op!r}" + ("" if self.units is None else " with units"))
         self._check_op()
 
     def _check_op(self):
@@ -227,6 +258,10 @@ class ModelShape:
         Query heads.
     head_dim : int
     kind : {"causal", "masked"}
+    n_kv_heads : int, optional
+        Key/value heads (grouped-query attention); default ``n_heads``.
+    d_mlp : int, optional
+        Neurons of the MLP (``mlp_post``); default ``4 * d_model``.
     """
 
     n_layers: int
@@ -234,19 +269,30 @@ class ModelShape:
     n_heads: int
     head_dim: int
     kind: str = "causal"
+    n_kv_heads: int | None = None
+    d_mlp: int | None = None
 
     def layer_range(self, site):
         """Allowed layers of ``site``."""
         return range(0 if site == "resid_post" else 1, self.n_layers + 1)
 
+    def heads_of(self, site):
+        """Heads of a head site (key/value heads for ``k`` and ``v``)."""
+        return (self.n_kv_heads or self.n_heads) if site in ("k", "v") else self.n_heads
+
     def width(self, site):
-        """Units of ``site`` (``head_out``: all heads together)."""
-        return self.n_heads * self.head_dim if site == "head_out" else self.d_model
+        """Units of ``site`` (head sites: all heads together; ``pattern``: its heads, each
+        a row over the key positions)."""
+        if site == "pattern":
+            return self.n_heads
+        if site in HEAD_SITES:
+            return self.heads_of(site) * self.head_dim
+        return (self.d_mlp or 4 * self.d_model) if site == "mlp_post" else self.d_model
 
 
 def _n_selected(intervention, shape):
-    if intervention.site == "head_out":
-        heads = len(intervention.heads) if intervention.heads else shape.n_heads
+    if intervention.site in HEAD_SITES:
+        heads = len(intervention.heads) if intervention.heads else shape.heads_of(intervention.site)
         per_head = len(intervention.units) if intervention.units and not \
             intervention.is_subspace else shape.head_dim
         return heads * per_head
@@ -270,15 +316,18 @@ def check_against_model(intervention, shape):
     if iv.layer not in allowed:
         _fail("layer", f"site {iv.site!r} has layers {allowed.start}..{allowed.stop - 1}; "
                        f"got {iv.layer}")
-    if iv.heads is not None and (max(iv.heads) >= shape.n_heads or min(iv.heads) < 0):
-        _fail("heads", f"the model has heads 0..{shape.n_heads - 1}; got {list(iv.heads)}")
+    n_heads = shape.heads_of(iv.site)
+    if iv.heads is not None and (max(iv.heads) >= n_heads or min(iv.heads) < 0):
+        what = "key/value heads" if iv.site in ("k", "v") else "heads"
+        _fail("heads", f"the model has {what} 0..{n_heads - 1} at site {iv.site!r}; "
+                       f"got {list(iv.heads)}")
     selected = shape.width(iv.site)
-    if iv.site == "head_out" and iv.heads is not None:
+    if iv.site in HEAD_SITES and iv.heads is not None:
         selected = len(iv.heads) * shape.head_dim
     if iv.is_subspace and len(iv.units[0]) != selected:
         _fail("units", f"basis rows must have {selected} entries (site {iv.site!r}); "
                        f"got {len(iv.units[0])}")
-    limit = shape.head_dim if iv.site == "head_out" else shape.width(iv.site)
+    limit = shape.head_dim if iv.site in HEAD_SITES else shape.width(iv.site)
     if iv.units is not None and not iv.is_subspace and max(iv.units) >= limit:
         _fail("units", f"site {iv.site!r} has units 0..{limit - 1}; got {max(iv.units)}")
     n = _n_selected(iv, shape)

@@ -60,7 +60,8 @@ def test_whitespace_words_match_text():
 @pytest.mark.parametrize(
     ("iv", "message"),
     [
-        (Intervention(layer=1, site="head_out", heads=(4,)), r"heads 0..3; got \[4\]"),
+        (Intervention(layer=1, site="head_out", heads=(4,)),
+         r"heads 0..3 at site 'head_out'; got \[4\]"),
         (Intervention(layer=1, site="head_out", units=(8,)), r"site 'head_out' has units 0..7"),
         (Intervention(layer=1, site="head_out", heads=(0, 1), op="project_out",
                       units=np.ones((1, 32))), r"basis rows must have 16 entries"),
@@ -73,6 +74,18 @@ def test_whitespace_words_match_text():
 def test_checked_against_a_grouped_query_model(iv, message):
     with pytest.raises(ProbingError, match=message):
         check_against_model(iv, GQA)
+
+
+def test_key_value_sites_count_key_value_heads():
+    shape = ModelShape(n_layers=2, d_model=32, n_heads=4, head_dim=8, n_kv_heads=2, d_mlp=64)
+    assert [shape.width(s) for s in ("q", "k", "v", "mlp_post", "pattern")] == [32, 16, 16, 64, 4]
+    assert check_against_model(Intervention(layer=1, site="v", heads=(1,)), shape).heads == (1,)
+    with pytest.raises(ProbingError, match=r"key/value heads 0..1 at site 'k'; got \[2\]"):
+        check_against_model(Intervention(layer=1, site="k", heads=(2,)), shape)
+    with pytest.raises(ProbingError, match="site 'mlp_post' has units 0..63; got 64"):
+        check_against_model(Intervention(layer=1, site="mlp_post", units=(64,)), shape)
+    with pytest.raises(ProbingError, match="site 'pattern' takes ops zero, patch, resample"):
+        Intervention(layer=1, site="pattern", units=(0,))
 
 
 def test_a_valid_head_intervention_passes():

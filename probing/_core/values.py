@@ -9,18 +9,27 @@ from __future__ import annotations
 from probing._core.errors import ProbingError
 
 __all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "COMPARISONS", "CORRECTIONS", "DEFAULT_MODEL",
-           "DIRECTIONS", "DISTANCES", "EXCLUSIONS", "INTERVENTION_SITES", "JUDGEMENTS", "LEVELS",
-           "LOCALIZE_POOLINGS", "LOCALIZE_TESTS", "MEDIATORS", "MODEL_DTYPES", "NUISANCE",
-           "PATCH_POSITIONS", "PERMUTE", "POOLINGS", "PROBES", "PROMPT_STYLES", "PROMPT_TASKS",
-           "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS", "RESIDUALS", "RESPONSES",
-           "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES",
-           "check_pooling"]
+           "DIRECTIONS", "DISTANCES", "EXCLUSIONS", "HEAD_SITES", "INTERVENTION_SITES",
+           "JUDGEMENTS", "LEVELS", "LOCALIZE_POOLINGS", "LOCALIZE_TESTS", "MEDIATORS",
+           "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PERMUTE", "POOLINGS", "PROBES",
+           "PROMPT_STYLES", "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS",
+           "RESIDUALS", "RESPONSES", "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES",
+           "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
-SITES = ("resid_post", "mlp_out", "attn_out")
-#: Sites an intervention may write to: the recording sites plus the block's input and
-#: one attention head's output.
-INTERVENTION_SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out")
+#: ``mlp_post``: the MLP's hidden activation after its nonlinearity (GPT-2: act(c_fc x);
+#: gated Llama MLPs: act(gate x) * up x), one unit per neuron. ``q``/``k``/``v``: the
+#: attention's query/key/value projections, heads concatenated; under grouped-query
+#: attention ``k`` and ``v`` have one slice per key/value head (fewer than query heads).
+SITES = ("resid_post", "mlp_out", "attn_out", "mlp_post", "q", "k", "v")
+#: Sites an intervention may write to: the recording sites plus the block's input, one
+#: attention head's output (``head_out``) and the attention pattern (``pattern``: the
+#: post-softmax probabilities of each head, one row per query position, which has no
+#: fixed width and so is no recording site).
+INTERVENTION_SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_out", "mlp_post",
+                      "q", "k", "v", "pattern")
+#: Intervention sites that are split into attention heads (``heads`` selects some).
+HEAD_SITES = ("head_out", "q", "k", "v", "pattern")
 #: How a stimulus's (or word's) token vectors become one vector; ``region:NAME`` also.
 POOLINGS = ("first", "last", "mean")
 #: The probes `probing probe` fits.

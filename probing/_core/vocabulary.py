@@ -24,7 +24,9 @@ _COLUMNS = {
     "layer": ("int", "0 = embeddings, i = output of block i (as in `hidden_states`)"),
     "layer_a": ("int", "second-order RSA: the first layer of a pair (a `layer`)"),
     "layer_b": ("int", "second-order RSA: the second layer of a pair (a `layer`)"),
-    "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out` (TransformerLens names)"),
+    "site": ("str", "recording site: `resid_post`, `mlp_out`, `attn_out`, `mlp_post`, `q`, `k`, "
+             "`v` (TransformerLens names); interventions also `resid_pre`, `head_out`, "
+             "`pattern`"),
     # stimuli and their parts
     "stimulus_id": ("str", "stable id of one stimulus; joins every table"),
     "item_id": ("str", "the item: stimuli of one item share their lexical material"),
@@ -113,6 +115,10 @@ _COLUMNS = {
     # causal analyses' own tables (probing.causal, probing.models)
     "run": ("str", "patch_pairs: `source` or `target` (a member's plain run) or `patched`"),
     "member": ("str", "patch_pairs: whose tokens a log-probability sums (`source`, `target`)"),
+    "sender": ("str", "path patching: the component patched from the source member, "
+               "`site:layer[:head]`; empty on unpatched runs"),
+    "receiver": ("str", "path patching: the one component the sender's change reaches the "
+                 "read-out through, `site:layer[:head]`; empty on unpatched runs"),
     "alignment": ("str", "patching: how the members' tokens are aligned, through their "
                          "words (`token`: every word splits alike, token by token; `word`: "
                          "a word split differently aligns its first and last tokens)"),
@@ -203,7 +209,8 @@ _COLUMNS = {
                          "`noising` (corrupted into the clean run)"),
     "position": ("str", "patching: where in the target the activation is replaced: "
                         "`<region_number>:<region>` (the region's last token) or a token index"),
-    "head": ("int", "attention head (query head) at `head_out`; -1 or empty: the whole site"),
+    "head": ("int", "attention head at a head site (query head at `head_out`, `q`, `pattern`; "
+             "key/value head at `k`, `v`); -1 or empty: the whole site"),
     "unit": ("int", "0-based index of a unit (dimension) of a site's vector; -1 in patching "
              "and mediation tables: the whole site or head"),
     "effect": ("float", "the estimated effect (see `metric`), a mean over pairs or items"),

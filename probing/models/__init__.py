@@ -16,8 +16,8 @@
 :func:`prompt_pairs`, :func:`score_options`
     Metalinguistic prompts about minimal pairs (yes/no, forced choice; plain or in the
     chat template) and the log-probabilities of their answer options.
-:func:`patch_pairs`, :func:`attribute_pairs`, :func:`check_interventions`
-    Activation patching sweeps over minimal pairs, their first-order screen, and the
+:func:`patch_pairs`, :func:`path_patch`, :func:`attribute_pairs`, :func:`check_interventions`
+    Activation and path patching over minimal pairs, the sweep's first-order screen, and the
     self-checks of the intervention engine (``score_tokens`` and
     ``compute_activations`` take ``interventions=``; see :mod:`probing.interventions`).
 """
@@ -30,6 +30,7 @@ from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model, load_tokenizer
 from probing.models.masked import PLL_VARIANTS
 from probing.models.patching import PATCH_COLUMNS, patch_pairs
+from probing.models.path_patching import PATH_COLUMNS, path_patch
 from probing.models.prompts import prompt_pairs, score_options
 from probing.models.scoring import TOKEN_COLUMNS, context_length, score_tokens
 from probing.models.selfcheck import check_interventions
@@ -38,6 +39,7 @@ from probing.models.start_token import StartToken, is_chat_marker, resolve_start
 __all__ = [
     "ALIASES",
     "PATCH_COLUMNS",
+    "PATH_COLUMNS",
     "PLL_VARIANTS",
     "TOKEN_COLUMNS",
     "Encoded",
@@ -54,6 +56,7 @@ __all__ = [
     "load_model",
     "load_tokenizer",
     "patch_pairs",
+    "path_patch",
     "prompt_pairs",
     "reinitialize",
     "resolve_start_token",

@@ -19,7 +19,7 @@ import torch
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids, forward_logits
-from probing.models.patching import _check_options, prepare_pairs
+from probing.models.pair_runs import check_options, prepare_pairs
 from probing.models.sites import edit_points
 
 __all__ = ["ATTRIBUTION_COLUMNS", "attribute_pairs", "compare_with_exact"]
@@ -68,8 +68,8 @@ def attribute_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=Fals
         ``ATTRIBUTION_COLUMNS``: ``estimate`` is the predicted change of the target
         member's summed log-probability when the activation is patched from the source.
     """
-    shape, layers = _check_options(lm, site, layers, per_head)
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size)  # the exact sweep's inputs
+    shape, layers = check_options(lm, site, layers, per_head)
+    runs = prepare_pairs(lm, pairs, [(site, layer) for layer in layers], batch_size)
     ids, aligned, recorded = runs.ids, runs.aligned, runs.recorded
     inputs, tokens = runs.t_inputs, [np.asarray(t.token_ids) for t in runs.targets]
     points = [(site, layer) for layer in layers]

@@ -55,6 +55,9 @@ def _check_options(lm, pairs, site, layer, rank, steps, lr, batch_size):
         _fail("lm", f"must be a causal LM (continuations are scored); got {lm.kind!r}")
     if site not in SITES:
         _fail("site", f"must be one of {', '.join(SITES)}; got {site!r}")
+    if site == "pattern":  # rows over key positions: no fixed vector to rotate
+        _fail("site", "'pattern' has no fixed width; use a vector site (e.g. 'q', 'v', "
+                      "'mlp_post', 'resid_post')")
     shape = model_shape(lm)
     allowed = shape.layer_range(site)
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or \

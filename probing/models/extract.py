@@ -28,6 +28,7 @@ from probing.models.hooks import SITES, block_modules, record_sites
 from probing.models.interventions import per_text, prepare_interventions
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
 from probing.models.scoring import context_length
+from probing.models.sites import model_shape
 
 __all__ = ["compute_activations", "model_identity", "n_layers", "resolve_layers"]
 
@@ -120,7 +121,10 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
         Per text, the char segments to pool over (one output row each); None is the
         whole text.
     layers : "all", int, str or list of int
-    site : {"resid_post", "mlp_out", "attn_out"}
+    site : {"resid_post", "mlp_out", "attn_out", "mlp_post", "q", "k", "v"}
+        :data:`~probing._core.values.SITES`; ``n_units`` is the site's width (``mlp_post``:
+        the MLP's neurons; ``k``/``v`` under grouped-query attention: key/value heads x
+        head_dim).
     pooling : {"first", "last", "mean"}
         Over each segment's tokens (``region:<name>`` pools by mean; the caller turns
         the region into segments).
@@ -202,5 +206,5 @@ def _chunk(lm, base, sequences, ranges, ids, site, layers, method, side, use_pos
             out[starts[j] : starts[j] + counts[j]] = pooled[at : at + counts[j]]
             at += counts[j]
     if out is None:  # a chunk of texts without words
-        out = np.empty((0, len(layers), lm.model.config.hidden_size), dtype=np_dtype)
+        out = np.empty((0, len(layers), model_shape(lm).width(site)), dtype=np_dtype)
     return out

@@ -18,13 +18,19 @@ import numpy as np
 import torch
 
 from probing._core.errors import ProbingError
-from probing.interventions import Intervention, check_against_model, resolve_positions
+from probing.interventions import (
+    HEAD_SITES,
+    Intervention,
+    check_against_model,
+    resolve_positions,
+)
 from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
 from probing.models.causal import accepts_position_ids
 from probing.models.sites import edit_points, model_shape
 
-__all__ = ["InterventionRun", "per_text", "prepare_interventions", "record_points"]
+__all__ = ["InterventionRun", "keys_to_columns", "per_text", "prepare_interventions",
+           "real_tokens", "record_points"]
 
 
 def per_text(interventions, n_texts, ids=None):
@@ -75,8 +81,10 @@ class _Compiled:
         self.iv = iv
         width = shape.width(iv.site)
         select = None
-        if iv.site == "head_out" and (iv.heads is not None or (iv.units and not iv.is_subspace)):
-            heads = iv.heads if iv.heads is not None else range(shape.n_heads)
+        if iv.site == "pattern":  # rows of heads over key positions: select heads
+            select = None if iv.heads is None else list(iv.heads)
+        elif iv.site in HEAD_SITES and (iv.heads is not None or (iv.units and not iv.is_subspace)):
+            heads = iv.heads if iv.heads is not None else range(shape.heads_of(iv.site))
             units = iv.units if iv.units and not iv.is_subspace else range(shape.head_dim)
             select = [h * shape.head_dim + u for h in heads for u in units]
         elif iv.units is not None and not iv.is_subspace:
@@ -93,7 +101,17 @@ class _Compiled:
             self.values = values[self.select] if full and self.select is not None else values
 
     def apply(self, x, payload):
-        """New values of ``x`` (m, width); ``payload`` (m, width) for patch/resample."""
+        """New values of ``x`` (m, width); ``payload`` (m, width) for patch/resample.
+
+        ``pattern``: ``x`` and ``payload`` are (m, n_heads, n_keys) rows.
+        """
+        if self.iv.site == "pattern":
+            new = torch.zeros_like(x) if payload is None else payload.to(x.dtype)
+            if self.select is None:
+                return new
+            out = x.clone()
+            out[:, self.select] = new[:, self.select]
+            return out
         sub = x if self.select is None else x[:, self.select]
         if payload is not None and self.select is not None:
             payload = payload[:, self.select]
@@ -122,6 +140,7 @@ class InterventionRun:
         self.lm = lm
         self.compiled = compiled  # list of _Compiled
         self.plans = plans  # per text: list of (compiled index, positions, payload or None)
+        self.pattern_rows = {i for i, c in enumerate(compiled) if c.iv.site == "pattern"}
         self._current = {}
 
     @contextlib.contextmanager
@@ -157,6 +176,8 @@ class InterventionRun:
                 entry = grouped.setdefault(index, ([], [], []))
                 entry[0].extend([row] * len(keep))
                 entry[1].extend(int(columns[positions[k]]) for k in keep)
+                if payload is not None and index in self.pattern_rows:
+                    payload = keys_to_columns(payload, columns, batch.input_ids.shape[1])
                 entry[2].append(None if payload is None else payload[keep])
         current = {}
         device = self.lm.device
@@ -173,6 +194,26 @@ class InterventionRun:
             self._current = {}
 
 
+def keys_to_columns(payload, columns, width):
+    """Pattern rows ``(m, n_heads, n_framed_keys)`` over a batch's key columns: key ``j``
+    goes to column ``columns[j]``; keys past the fed-in sequence (the last token, which
+    causal scoring never feeds in) carry no probability from an earlier query."""
+    n = min(payload.shape[-1], len(columns))
+    out = payload.new_zeros((*payload.shape[:-1], width))
+    out[..., torch.as_tensor(np.asarray(columns[:n]))] = payload[..., :n]
+    return out
+
+
+def real_tokens(values, columns, site):
+    """One batch row's site values at its real tokens (padding dropped), on the CPU:
+    ``(n_tokens, width)``, or ``(n_tokens, n_heads, n_tokens)`` for ``pattern``."""
+    cols = torch.as_tensor(np.asarray(columns), device=values.device)
+    values = values[cols]
+    if site == "pattern":  # (queries, heads, keys): the keys are columns too
+        values = values[..., cols]
+    return values.detach().cpu()
+
+
 def _frame(lm, token_ids):
     end = [] if lm.end is None else [lm.end.token_id]
     return [lm.start_token_id, *token_ids, *end]
@@ -180,6 +221,8 @@ def _frame(lm, token_ids):
 
 def record_points(lm, encoded, points, *, batch_size=32):
     """Plain-run activations of texts at sites: ``{(site, layer): [(n_framed, width), ...]}``.
+
+    ``pattern`` gives ``(n_framed, n_heads, n_framed)`` per text (queries, heads, keys).
 
     Texts are framed as for extraction (start token, tokens, a masked LM's end token)
     and batched by length; padding is dropped.
@@ -205,9 +248,8 @@ def record_points(lm, encoded, points, *, batch_size=32):
                 inputs["position_ids"] = batch.position_ids
             lm.model.base_model(**inputs)
             for row, i in enumerate(indices):
-                cols = torch.as_tensor(batch.columns[row])
                 for point in points:
-                    out[point][i] = current[point][row, cols.to(lm.device)].detach().cpu()
+                    out[point][i] = real_tokens(current[point][row], batch.columns[row], point[0])
     return out
 
 
@@ -274,16 +316,21 @@ def prepare_interventions(lm, texts, interventions, *, encoded=None, regions=Non
     for source, enc in source_encoded.items():
         if not enc.token_ids:
             raise ProbingError(f"intervention.source {source!r} has no tokens")
+    lengths = {label: len(_frame(lm, enc.token_ids)) for label, enc in zip(labels, encoded,
+                                                                            strict=True)}
     acts = _source_activations(lm, source_encoded, needs, batch_size, resolved, compiled,
-                               by_text, labels)
+                               by_text, labels, lengths)
     plans = [[(i, np.asarray(p), acts(i, source, p, label)) for i, p, source in row]
              for row, label in zip(resolved, labels, strict=True)]
     return InterventionRun(lm, compiled, plans)
 
 
 def _source_activations(lm, source_encoded, needs, batch_size, resolved, compiled, by_text,
-                        labels):
-    """A function ``(compiled index, source, target positions, label) -> payload``."""
+                        labels, lengths):
+    """A function ``(compiled index, source, target positions, label) -> payload``.
+
+    ``lengths``: the framed length of each labelled text (a pattern's keys must match).
+    """
     cached_positions = {}
     # validate every source's positions before the source forward pass
     for row, label in zip(resolved, labels, strict=True):
@@ -297,6 +344,11 @@ def _source_activations(lm, source_encoded, needs, batch_size, resolved, compile
                 raise ProbingError(
                     f"{label}: intervention.positions {iv.positions!r} picks {len(positions)} "
                     f"token(s) here but {len(found)} in source {source!r}; cannot align")
+            if iv.site == "pattern" and (found != list(positions) or lengths[label] != len(
+                    _frame(lm, source_encoded[source].token_ids))):
+                raise ProbingError(
+                    f"{label}: site 'pattern' copies attention rows key by key; source "
+                    f"{source!r} must have as many tokens and the same positions")
             cached_positions[i, source] = found
     if not needs:
         return lambda i, source, positions, label: None

@@ -1,7 +1,8 @@
 """What each patched copy of a sweep patches: its slice of the site, and its positions.
 
 ``patch_pairs`` runs one copy per (pair, position, slice); a slice is the whole site,
-one head (``head_out``) or one unit of the site's vector, and the positions are every
+one head (``head_out``, ``q``, ``k``, ``v``, ``pattern``; key/value heads
+for ``k``/``v``) or one unit of the site's vector, and the positions are every
 aligned input position of a pair or the ones the caller chose.
 """
 
@@ -15,10 +16,12 @@ __all__ = ["chosen_positions", "copy_slices"]
 def copy_slices(shape, site, per_head, units):
     """``(head, unit)`` of each patched copy of a cell: (-1, -1) patches the whole site."""
     if units is None:
-        return [(h, -1) for h in range(shape.n_heads)] if per_head else [(-1, -1)]
+        return [(h, -1) for h in range(shape.heads_of(site))] if per_head else [(-1, -1)]
     if per_head:
         raise ProbingError("patch_pairs: per_head and units exclude each other; patch heads "
                            "or units")
+    if site == "pattern":
+        raise ProbingError("patch_pairs: site 'pattern' has no units; patch heads (per_head)")
     units = [int(u) for u in units]
     width = shape.width(site)
     bad = [u for u in units if not 0 <= u < width]

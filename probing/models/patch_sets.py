@@ -13,16 +13,12 @@ import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
-from probing.models.batching import pad_sequences, plan_batches
+from probing.interventions import HEAD_SITES
+from probing.models import pair_runs
+from probing.models.batching import plan_batches
 from probing.models.causal import accepts_position_ids
-from probing.models.patching import (
-    PATCH_COLUMNS,
-    _check_options,
-    _plain,
-    _read,
-    _Targets,
-    prepare_pairs,
-)
+from probing.models.interventions import keys_to_columns
+from probing.models.patching import PATCH_COLUMNS
 from probing.models.sites import edit_points
 
 __all__ = ["patch_set"]
@@ -36,9 +32,10 @@ def _check_cells(cells, per_head, shape, site):
     for _layer, position, head, unit in cells:
         if position < 0:
             raise ProbingError(f"patch_set: position {position} must be >= 0")
-        if per_head and not 0 <= head < shape.n_heads:
-            raise ProbingError(f"patch_set: head {head} out of range [0, {shape.n_heads})")
-        if unit != -1 and (head >= 0 or not 0 <= unit < width):
+        if per_head and not 0 <= head < shape.heads_of(site):
+            raise ProbingError(f"patch_set: head {head} out of range [0, {shape.heads_of(site)}) "
+                               f"at site {site!r}")
+        if unit != -1 and (head >= 0 or site == "pattern" or not 0 <= unit < width):
             raise ProbingError(f"patch_set: unit {unit} must be in [0, {width}) of site "
                                f"{site!r}, in a cell with head -1")
     return cells
@@ -81,38 +78,50 @@ def patch_set(lm, pairs, cells, *, site="resid_post", readout="sentence", batch_
         per pair (``layer``, ``position``, ``head``, ``unit`` = -1: the whole set).
     """
     per_head = any(int(c[2]) >= 0 for c in cells) if len(cells) else False
-    shape, layers = _check_options(lm, site, sorted({int(c[0]) for c in cells}) or [1],
-                                   per_head and site == "head_out")
-    if per_head and site != "head_out":
-        raise ProbingError(f"patch_set: a head needs site 'head_out'; got site {site!r}")
+    shape, layers = pair_runs.check_options(
+        lm, site, sorted({int(c[0]) for c in cells}) or [1], per_head and site in HEAD_SITES)
+    if per_head and site not in HEAD_SITES:
+        raise ProbingError(f"patch_set: a head needs one of the sites {', '.join(HEAD_SITES)}; "
+                           f"got site {site!r}")
     cells = _check_cells(cells, per_head, shape, site)
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout, check=lambda aligned:
-                         _check_positions(cells, pairs["pair_id"].tolist(), aligned))
-    ids, aligned, t_inputs = runs.ids, runs.aligned, runs.t_inputs
+    with pair_runs.attention_for(lm, site):
+        runs = pair_runs.prepare_pairs(
+            lm, pairs, [(site, layer) for layer in layers], batch_size, readout,
+            check=lambda aligned: _check_positions(cells, pairs["pair_id"].tolist(), aligned))
+        plain, patched = [], []
+        with torch.inference_mode():
+            for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
+                plain_run, rows = _patched_batch(lm, runs, indices, cells, layers, site, shape)
+                plain += plain_run
+                patched += rows
+    return pd.DataFrame(runs.source_rows + plain + patched, columns=list(PATCH_COLUMNS))
+
+
+def _patched_batch(lm, runs, indices, cells, layers, site, shape):
+    """One batch of targets: the plain run's rows, then the run with every cell patched."""
+    use_positions = accepts_position_ids(lm.model)
+    inputs = [runs.t_inputs[i] for i in indices]
+    plain = pair_runs.RunBatch(lm, inputs, use_positions, keep=False)
+    columns = plain.batch.columns  # the patched run pads the same way
+    edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices, columns,
+                                    runs.aligned, runs.recorded[(site, layer)], shape.head_dim,
+                                    site == "pattern")
+             for layer in layers}
+    with edit_points(lm.model.base_model, edits):
+        batch = pair_runs.RunBatch(lm, inputs, use_positions, keep=False)
+    reads = pair_runs.read_copies(batch.logits, batch.batch.columns,
+                                  [runs.reads[i]["target"] for i in indices],
+                                  list(range(len(indices))), lm.device)
     rows = []
-    with torch.inference_mode():
-        rows += _plain(lm, runs, batch_size)
-        use_positions = accepts_position_ids(lm.model)
-        for indices in plan_batches([len(x) for x in t_inputs], batch_size=batch_size):
-            inputs = [t_inputs[i] for i in indices]
-            # _Targets pads the same way; the edit needs each token's column first
-            columns = pad_sequences(inputs, pad_id=lm.start_token_id).columns
-            edits = {(site, layer): _editor([c for c in cells if c[0] == layer], indices,
-                                            columns, aligned, runs.recorded[(site, layer)],
-                                            shape.head_dim) for layer in layers}
-            with edit_points(lm.model.base_model, edits):
-                batch = _Targets(lm, inputs, use_positions)
-            reads = _read(batch.logits, batch.batch.columns,
-                          [runs.reads[i]["target"] for i in indices],
-                          list(range(len(indices))), lm.device)
-            for r, i in enumerate(indices):
-                base = (ids[i], "patched", -1, site, -1, -1, -1, aligned[i][2])
-                rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
-    return pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
+    for r, i in enumerate(indices):
+        base = (runs.ids[i], "patched", -1, site, -1, -1, -1, runs.aligned[i][2])
+        rows += [(*base, "source", reads[0][r]), (*base, "target", reads[1][r])]
+    return pair_runs.plain_rows(lm, plain, "target", indices, runs), rows
 
 
-def _editor(cells, indices, columns, aligned, values, head_dim):
-    """Edit of one layer in one batch: each pair's cells take the source's values."""
+def _editor(cells, indices, columns, aligned, values, head_dim, pattern=False):
+    """Edit of one layer in one batch: each pair's cells take the source's values
+    (``pattern``: a head's row over the keys, the source's keys on this batch's columns)."""
     def edit(tensor):
         out = tensor.clone()
         for r, i in enumerate(indices):
@@ -123,7 +132,10 @@ def _editor(cells, indices, columns, aligned, values, head_dim):
                     continue
                 col = int(columns[r][position + 1])  # +1: the start token
                 source = values[i][lookup[position] + 1].to(out.device, out.dtype)
-                if unit >= 0:
+                if pattern:
+                    source = keys_to_columns(source, columns[r], out.shape[-1])
+                    units = slice(None) if head < 0 else slice(head, head + 1)
+                elif unit >= 0:
                     units = slice(unit, unit + 1)
                 elif head >= 0:
                     units = slice(head * head_dim, (head + 1) * head_dim)

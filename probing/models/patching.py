@@ -5,9 +5,11 @@ token position, and optionally one head) replaced by the *source* member's, and 
 patched run is read out as the log-probability of each member's tokens. A naive sweep
 runs one full forward per (pair, layer, position); this one
 
-1. runs the sources once and caches their activations at every swept layer;
-2. runs the targets once, caching the input of every block and the keyword arguments
-   the model gave each block (attention mask, position ids, rotary embeddings);
+1. runs each source once, caching its activations at every swept layer and reading its
+   unpatched run in the same forward;
+2. runs each target once, reading its unpatched run and caching the input of every
+   block and the keyword arguments the model gave each block (attention mask, position
+   ids, rotary embeddings) (:mod:`probing.models.pair_runs`);
 3. starts every patched copy at the patched layer: only the remaining blocks, the final
    norm and the LM head run, on many patched copies per forward.
 
@@ -29,70 +31,28 @@ difference is the logit difference; it needs no equal lengths.
 
 from __future__ import annotations
 
-import dataclasses
-
-import numpy as np
 import pandas as pd
 import torch
 
-from probing._core.errors import ProbingError
-from probing.interventions import SITES, Intervention, check_against_model
-from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
-from probing.models.interventions import record_points
-from probing.models.patch_align import READOUTS, align_all
+from probing.models.batching import plan_batches
+from probing.models.causal import accepts_position_ids
+from probing.models.interventions import keys_to_columns
+from probing.models.pair_runs import (
+    RunBatch,
+    attention_for,
+    check_options,
+    plain_rows,
+    prepare_pairs,
+    read_copies,
+)
+from probing.models.patch_align import READOUTS
 from probing.models.patch_cells import chosen_positions, copy_slices
-from probing.models.sites import edit_points, find_family, model_shape
+from probing.models.sites import edit_points
 
 __all__ = ["PATCH_COLUMNS", "READOUTS", "patch_pairs"]
 
 PATCH_COLUMNS = ("pair_id", "run", "layer", "site", "position", "head", "unit", "alignment",
                  "member", "logprob")
-
-
-@dataclasses.dataclass(frozen=True)
-class PairRuns:
-    """What every patching run of a set of pairs shares (``patch_pairs``, ``patch_set``).
-
-    ``aligned``: per pair, ``(source_positions, target_positions, rule)``; ``recorded``:
-    the sources' activations at each ``(site, layer)``; ``t_inputs``: the targets'
-    prediction inputs; ``reads``: per pair, how a ``source`` and a ``target`` run is read
-    (:func:`read_plans`).
-    """
-
-    ids: list
-    sources: list
-    targets: list
-    aligned: list
-    recorded: dict
-    t_inputs: list
-    reads: list
-
-
-def prepare_pairs(lm, pairs, site, layers, batch_size, readout="sentence", check=None):
-    """Check and encode the pairs, align their members and record the sources' sites.
-
-    ``check(aligned)`` runs after the alignment and before any forward pass.
-    """
-    sources, targets, aligned, reads = align_all(lm, pairs, readout)
-    if check is not None:
-        check(aligned)
-    recorded = record_points(lm, sources, [(site, layer) for layer in layers],
-                             batch_size=batch_size)
-    t_inputs, _ = prediction_inputs(lm, targets)
-    return PairRuns(pairs["pair_id"].tolist(), sources, targets, aligned, recorded, t_inputs,
-                    reads)
-
-
-def _select_rows(value, rows, n):
-    """Index the batch axis of every tensor (of 2+ dims) whose first dim is ``n``."""
-    if isinstance(value, torch.Tensor):
-        return value[rows] if value.dim() >= 2 and value.shape[0] == n else value
-    if isinstance(value, tuple | list):
-        return type(value)(_select_rows(v, rows, n) for v in value)
-    if isinstance(value, dict):
-        return {k: _select_rows(v, rows, n) for k, v in value.items()}
-    return value
 
 
 def _start(site, layer, n_blocks):
@@ -102,109 +62,6 @@ def _start(site, layer, n_blocks):
     if site == "resid_post":
         return layer, True
     return layer - 1, False
-
-
-class _Targets:
-    """One batch of target members: inputs, cached block inputs and keyword arguments."""
-
-    def __init__(self, lm, inputs, use_positions):
-        self.batch = pad_sequences(inputs, pad_id=lm.start_token_id).to(lm.device)
-        blocks, self.norm, _ = find_family(lm.model.base_model)
-        self.blocks = blocks
-        self.calls, handles = [], []
-        for block in blocks:
-            handles.append(block.register_forward_pre_hook(self._capture, with_kwargs=True))
-        handles.append(blocks[-1].register_forward_hook(self._capture_out))
-        try:
-            feed = {"input_ids": self.batch.input_ids, "attention_mask": self.batch.attention_mask,
-                    "use_cache": False}
-            if use_positions:
-                feed["position_ids"] = self.batch.position_ids
-            self.logits = lm.model(**feed).logits
-        finally:
-            for handle in handles:
-                handle.remove()
-
-    def _capture(self, module, args, kwargs):
-        self.calls.append((args, kwargs))
-
-    def _capture_out(self, module, args, output):
-        self.last = output[0] if isinstance(output, tuple) else output
-
-    def hidden(self, start):
-        """Input of block ``start`` (the last block's output when past the end)."""
-        if start == len(self.blocks):
-            return self.last
-        args, kwargs = self.calls[start]
-        return args[0] if args else kwargs["hidden_states"]
-
-    def run_from(self, lm, start, hidden, rows, first_column=0):
-        """Logits of copies ``rows`` from block ``start`` on, given its input ``hidden``.
-
-        Columns before ``first_column`` (no copy is patched there) are taken from the
-        plain run: in a causal LM a patch changes nothing before its position, and the LM
-        head over a 49k vocabulary costs as much as eight blocks of a small model.
-        """
-        n = self.batch.input_ids.shape[0]
-        for index in range(start, len(self.blocks)):
-            args, kwargs = self.calls[index]
-            args = (hidden, *_select_rows(args[1:], rows, n)) if args else ()
-            kwargs = _select_rows({k: v for k, v in kwargs.items() if k != "hidden_states"},
-                                  rows, n)
-            if not args:
-                kwargs["hidden_states"] = hidden
-            out = self.blocks[index](*args, **kwargs)
-            hidden = out[0] if isinstance(out, tuple) else out
-        hidden = hidden[:, first_column:]
-        if self.norm is not None:
-            hidden = self.norm(hidden)
-        tail = lm.model.get_output_embeddings()(hidden)
-        if first_column == 0:
-            return tail
-        return torch.cat([self.logits[rows, :first_column].to(tail.dtype), tail], dim=1)
-
-
-def _read(logits, columns, plans, rows, device):
-    """Per copy ``c`` (batch row ``rows[c]``, read by ``plans[rows[c]]``): the summed
-    log-prob of the source's and of the target's tokens (NaN where not readable)."""
-    picked = [np.asarray(columns[r])[plans[r][0]] for r in rows]
-    flat_rows = torch.cat([torch.full((len(p),), c) for c, p in enumerate(picked)]).to(device)
-    flat_cols = torch.as_tensor(np.concatenate(picked), device=device)
-    chosen = []
-    for which in (1, 2):
-        ids = [plans[r][which] if plans[r][which] is not None else np.zeros(len(p), int)
-               for r, p in zip(rows, picked, strict=True)]
-        flat_ids = torch.as_tensor(np.concatenate(ids), dtype=torch.long, device=device)
-        chosen.append(logits[flat_rows, flat_cols, flat_ids].to(torch.float64))
-    lse = logsumexp_(logits)[flat_rows, flat_cols].to(torch.float64)  # overwrites logits
-    out = []
-    for which, values in zip((1, 2), chosen, strict=True):
-        sums = torch.zeros(len(rows), dtype=torch.float64, device=device).index_add_(
-            0, flat_rows, values - lse).cpu().numpy()
-        sums[[plans[r][which] is None for r in rows]] = np.nan
-        out.append(sums)
-    return out
-
-
-def _check_options(lm, site, layers, per_head):
-    if lm.kind != "causal":
-        raise ProbingError("patch_pairs reads log-probabilities of a causal LM; got a masked LM")
-    if site not in SITES:
-        raise ProbingError(f"site must be one of {', '.join(SITES)}; got {site!r}")
-    if per_head and site != "head_out":
-        raise ProbingError(f"per_head needs site 'head_out'; got site {site!r}")
-    shape = model_shape(lm)
-    allowed = shape.layer_range(site)
-    layers = list(allowed) if isinstance(layers, str) and layers == "all" else (
-        [layers] if isinstance(layers, int) else list(layers))
-    for layer in layers:
-        check_against_model(Intervention(layer=int(layer), site=site), shape)
-    return shape, [int(x) for x in layers]
-
-
-def _plain_rows(pid, run, alignment, reads):
-    return [(pid, run, -1, "", -1, -1, -1, alignment, member, value)
-            for member, value in zip(("source", "target"), reads, strict=True)]
 
 
 def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, units=None,
@@ -221,9 +78,12 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
         noising is the same call with the columns swapped.
     layers : "all", int or list of int
         Layers of ``site`` (``resid_post``: 0..n_layers; others 1..n_layers).
-    site : {"resid_pre", "resid_post", "attn_out", "mlp_out", "head_out"}
+    site : str
+        One of :data:`probing.interventions.SITES`. ``pattern`` needs members of equal
+        length aligned in place (a row is copied key by key).
     per_head : bool, default False
-        ``head_out`` only: one row per head (else all heads of the position at once).
+        Head sites only (``head_out``, ``q``, ``k``, ``v``, ``pattern``): one row per head
+        (key/value heads for ``k``/``v``), else all heads of the position at once.
     units : sequence of int, optional
         One row per unit (an index into the site's vector, e.g. one ``mlp_out``
         coordinate): only that unit of the position is patched. Not with ``per_head``.
@@ -259,43 +119,29 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
     ...                       "target": ["The key is here."]})
     >>> table = patch_pairs(lm, pairs, layers=[6], readout="logit_diff")  # doctest: +SKIP
     """
-    shape, layers = _check_options(lm, site, layers, per_head)
+    shape, layers = check_options(lm, site, layers, per_head)
     slices = copy_slices(shape, site, per_head, units)
     chosen = []
-    runs = prepare_pairs(lm, pairs, site, layers, batch_size, readout,
-                         check=lambda aligned: chosen.extend(
-                             chosen_positions(pairs["pair_id"].tolist(), aligned, positions)))
-    rows = []
-    with torch.inference_mode():
-        rows += _plain(lm, runs, batch_size)
-        use_positions = accepts_position_ids(lm.model)
-        for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
-            batch = _Targets(lm, [runs.t_inputs[i] for i in indices], use_positions)
-            sweep = _Sweep(lm, batch, indices, runs, shape, site, slices, chosen)
-            for layer in layers:
-                rows += sweep.layer(layer, runs.ids, copies_per_forward,
-                                    [runs.reads[i]["target"] for i in indices])
-    table = pd.DataFrame(rows, columns=list(PATCH_COLUMNS))
+    with attention_for(lm, site):
+        runs = prepare_pairs(lm, pairs, [(site, layer) for layer in layers], batch_size, readout,
+                             check=lambda aligned: chosen.extend(
+                                 chosen_positions(pairs["pair_id"].tolist(), aligned, positions)))
+        plain, patched = [], []
+        with torch.inference_mode():
+            use_positions = accepts_position_ids(lm.model)
+            for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
+                # one forward per target: its plain read-out and the copies' starting points
+                batch = RunBatch(lm, [runs.t_inputs[i] for i in indices], use_positions)
+                plain += plain_rows(lm, batch, "target", indices, runs)
+                sweep = _Sweep(lm, batch, indices, runs, shape, site, slices, chosen)
+                for layer in layers:
+                    patched += sweep.layer(layer, runs.ids, copies_per_forward,
+                                           [runs.reads[i]["target"] for i in indices])
+    table = pd.DataFrame(runs.source_rows + plain + patched, columns=list(PATCH_COLUMNS))
     table.attrs["patching"] = {"site": site, "layers": layers, "per_head": per_head,
                                "per_unit": units is not None, "readout": readout,
                                "model": dict(lm.provenance)}
     return table
-
-
-def _plain(lm, runs, batch_size):
-    """Each unpatched run read as ``runs.reads`` says (both members where readable)."""
-    rows = []
-    use_positions = accepts_position_ids(lm.model)
-    for run, encoded in (("source", runs.sources), ("target", runs.targets)):
-        inputs, _ = prediction_inputs(lm, encoded)
-        for indices in plan_batches([len(x) for x in inputs], batch_size=batch_size):
-            batch = _Targets(lm, [inputs[i] for i in indices], use_positions)
-            reads = _read(batch.logits, batch.batch.columns,
-                          [runs.reads[i][run] for i in indices],
-                          list(range(len(indices))), lm.device)
-            for k, read_s, read_t in zip(indices, *reads, strict=True):
-                rows += _plain_rows(runs.ids[k], run, runs.aligned[k][2], (read_s, read_t))
-    return rows
 
 
 class _Sweep:
@@ -316,7 +162,7 @@ class _Sweep:
         for first in range(0, len(copies), per_forward):
             chunk = copies[first: first + per_forward]
             logits = self._run(layer, start, on_input, chunk)
-            reads = _read(logits, self.batch.batch.columns, plans, [c[0] for c in chunk],
+            reads = read_copies(logits, self.batch.batch.columns, plans, [c[0] for c in chunk],
                           self.lm.device)
             for (r, k, h, u), read_s, read_t in zip(chunk, *reads, strict=True):
                 i = self.indices[r]
@@ -332,7 +178,9 @@ class _Sweep:
         head_dim = self.shape.head_dim
         masks = torch.zeros_like(payload, dtype=torch.bool)
         for c, (_, _, h, u) in enumerate(chunk):
-            if h >= 0:  # one head: its slice of the concatenated head outputs
+            if self.site == "pattern":  # one head's row over the keys
+                masks[c, h] = True
+            elif h >= 0:  # one head: its slice of the concatenated head outputs
                 masks[c, h * head_dim: (h + 1) * head_dim] = True
             else:
                 masks[c, u] = True
@@ -345,8 +193,13 @@ class _Sweep:
         cols = torch.as_tensor([int(columns[r][self.aligned[self.indices[r]][1][k] + 1])
                                 for r, k, _, _ in chunk], device=device)
         values = self.recorded[(self.site, layer)]
-        payload = torch.stack([values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
-                               for r, k, _, _ in chunk]).to(device)
+        payload = [values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
+                   for r, k, _, _ in chunk]
+        if self.site == "pattern":  # source keys onto this batch's key columns
+            width = self.batch.batch.input_ids.shape[1]
+            payload = [keys_to_columns(p, columns[r], width) for p, (r, *_) in
+                       zip(payload, chunk, strict=True)]
+        payload = torch.stack(payload).to(device)
         hidden = self.batch.hidden(start)[rows].clone()
         copy = torch.arange(len(chunk), device=device)
         masks = self._masks(chunk, payload)

@@ -23,7 +23,7 @@ from probing.interventions import SITES, Intervention
 from probing.models.alignment import encode_texts
 from probing.models.extract import compute_activations
 from probing.models.scoring import score_tokens
-from probing.models.sites import model_shape
+from probing.models.sites import eager_attention, model_shape
 
 __all__ = ["CHECK_COLUMNS", "check_interventions"]
 
@@ -92,7 +92,11 @@ def check_interventions(lm, texts, *, tolerance=None, batch_size=8):
         layers = shape.layer_range(site)
         own = [[Intervention(layer=layer, site=site, op="patch", source=text,
                              positions="sequence") for layer in layers] for text in texts]
-        diff = np.abs(_activations(lm, texts, own, batch_size) - plain).max()
+        reference = plain
+        if site == "pattern":  # read in eager attention: compare with the eager plain run
+            with eager_attention(lm.model.base_model):
+                reference = _activations(lm, texts, batch_size=batch_size)
+        diff = np.abs(_activations(lm, texts, own, batch_size) - reference).max()
         rows.append(_row("own_patch", site, -1, "activations", diff, tolerance, len(texts)))
     rows += _source_rows(lm, texts, plain, shape, tolerance, batch_size)
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))

@@ -134,6 +134,7 @@ def test_no_hooks_or_frozen_weights_left_after_an_error(planted, monkeypatch):
         ({"rank": 0}, r"rank must be an integer in 1\.\.32"),
         ({"rank": 33}, r"rank must be an integer in 1\.\.32"),
         ({"site": "resid_mid"}, r"site must be one of resid_pre"),
+        ({"site": "pattern"}, r"site 'pattern' has no fixed width"),
         ({"layer": 2}, r"layer of site 'resid_post' must be in 0\.\.1"),
         ({"steps": 0}, r"steps must be an integer >= 1"),
         ({"lr": -1.0}, r"lr must be a positive number"),
@@ -141,7 +142,8 @@ def test_no_hooks_or_frozen_weights_left_after_an_error(planted, monkeypatch):
         ({"positions": [([40], [2])] * 2}, r"positions of pair 0 out of range"),
         ({"positions": "region:subject"}, r"positions must give"),
     ],
-    ids=["rank-low", "rank-high", "site", "layer", "steps", "lr", "unaligned", "range", "spec"],
+    ids=["rank-low", "rank-high", "site", "pattern", "layer", "steps", "lr", "unaligned", "range",
+         "spec"],
 )
 def test_bad_options(planted, kwargs, message):
     with pytest.raises(ProbingError, match=f"^fit_das_subspace: {message}"):

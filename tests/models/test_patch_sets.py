@@ -61,5 +61,5 @@ def test_bad_cells_are_refused(make_lm):
         patch_set(lm, PAIRS, [], site="resid_post")
     with pytest.raises(ProbingError, match="head 9 out of range"):
         patch_set(lm, PAIRS, [(1, 0, 9)], site="head_out")
-    with pytest.raises(ProbingError, match="needs site 'head_out'"):
+    with pytest.raises(ProbingError, match="a head needs one of the sites head_out, q, k, v"):
         patch_set(lm, PAIRS, [(1, 0, 0)], site="resid_post")

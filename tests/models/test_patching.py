@@ -86,7 +86,8 @@ def test_word_alignment_pairs_the_same_word_in_both_members(make_lm):
         ({"site": "resid_mid"}, r"site must be one of resid_pre"),
         ({"layers": [3]}, r"site 'resid_post' has layers 0..2; got 3"),
         ({"site": "mlp_out", "layers": [0]}, r"site 'mlp_out' has layers 1..2; got 0"),
-        ({"per_head": True}, r"per_head needs site 'head_out'"),
+        ({"per_head": True}, r"per_head needs one of the sites head_out, q, k, v, pattern; "
+                             r"got site 'resid_post'"),
     ],
     ids=["site", "layer", "site-layer", "per-head"],
 )
@@ -210,3 +211,17 @@ def test_planted_units_found_by_the_unit_sweep(planted):
     assert effect[carriers].min() > 1e-3
     last = positions.max()  # the position that predicts the verb
     assert effect[(units == CARRIER_UNIT) & (positions == last) & (layers == 1)].min() > 1.0
+
+
+def test_each_member_runs_once(make_lm):
+    # one full forward per member (batch_size=1): the source's records and reads, the
+    # target's reads and caches; the patched copies start inside the model
+    lm = make_lm("gpt2")
+    calls = []
+    handle = lm.model.base_model.register_forward_pre_hook(lambda *_: calls.append(1))
+    try:
+        table = patch_pairs(lm, PAIRS, layers=[2], site="mlp_out", batch_size=1)
+    finally:
+        handle.remove()
+    assert len(calls) == 2 * len(PAIRS)
+    assert set(table["run"]) == {"source", "target", "patched"}

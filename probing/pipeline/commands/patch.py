@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.errors import ProbingError
-from probing._core.values import DIRECTIONS, INTERVENTION_SITES, SWEEP_CORRECTIONS
+from probing._core.values import DIRECTIONS, HEAD_SITES, INTERVENTION_SITES, SWEEP_CORRECTIONS
 from probing.commands import Command, LayersOption, ModelSettings, RunFolderSettings, option
 from probing.pipeline.causal_options import PairOptions
 
@@ -24,7 +24,7 @@ class PatchOptions(LayersOption, PairOptions):
 
     site: str = option("resid_post", "site patched (TransformerLens names; head_out: the "
                        "attention heads' outputs)", choices=INTERVENTION_SITES)
-    per_head: bool = option(False, "one cell per head (--site head_out)")
+    per_head: bool = option(False, "one cell per head (--site " + ", ".join(HEAD_SITES) + ")")
     direction: str = option("denoising", "denoising: the good member's activations into the "
                             "bad one; noising: the other way; or both", choices=DIRECTIONS)
     correction: str = option("max_t", "correction across every cell of the sweep "
@@ -34,8 +34,9 @@ class PatchOptions(LayersOption, PairOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.per_head and self.site != "head_out":
-            raise ProbingError(f"--per-head needs --site head_out; got --site {self.site}")
+        if self.per_head and self.site not in HEAD_SITES:
+            raise ProbingError(f"--per-head needs --site {' or '.join(HEAD_SITES)}; got "
+                               f"--site {self.site}")
 
 
 def prepare_patch(paradigm, options):
