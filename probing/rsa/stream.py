@@ -144,7 +144,7 @@ def stream_rsa(activations, model, *, layers=None, distance="correlation",
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(12, 2, 5))
-    >>> X[:6, 1] += 3.0  # layer 1 separates the two halves
+    >>> X[:6, 1, 0] += 3.0  # layer 1 separates the two halves
     >>> model = np.array([float((i < 6) != (j < 6))
     ...     for i in range(12) for j in range(i + 1, 12)])
     >>> res = stream_rsa(X, model, n_perm=200, random_state=0)
