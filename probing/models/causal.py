@@ -30,6 +30,8 @@ from probing.models.lens import check_lens, lens_logits, n_blocks_of, record_res
 #: precision, take the two-pass path.
 _FUSED_RANGE = 80.0
 _FUSED_DTYPES = (torch.float32, torch.float64)
+#: Columns per block of :func:`_block_sums` (float32 error grows with the block).
+_BLOCK = 256
 
 __all__ = [
     "accepts_position_ids",
@@ -151,24 +153,45 @@ def gather_scores(logits, rows, columns, targets, boundary):
            [0.5 , 0.5 ]])
     """
     chosen = logits[rows, columns, targets]
-    low, high = torch.aminmax(logits, dim=-1)
+    # amax and amin: two reads, but ~3x faster on CPU than the one read of aminmax
+    high, low = logits.amax(dim=-1), logits.amin(dim=-1)
     if logits.dtype not in _FUSED_DTYPES or not bool(((high - low) < _FUSED_RANGE).all()):
         return _gather_scores_exact(logits, rows, columns, chosen, boundary)
-    # One exponentiation serves both sums: the whole vocabulary's, then (the logits are
-    # scratch space) the boundary tokens' after zeroing the others in place; no copy of
-    # the boundary columns.
-    shift = high
-    logits.sub_(shift.unsqueeze(-1)).exp_()
-    total = logits.sum(dim=-1)[rows, columns]
-    keep = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
-    keep[boundary] = True
-    ends = logits.masked_fill_(~keep, 0.0).sum(dim=-1)[rows, columns]
-    shift = shift[rows, columns].double()
+    # One exponentiation (in place: the logits are scratch space) and one read serve both
+    # sums, the whole vocabulary's and the boundary tokens': a product with a (vocab, 2)
+    # matrix of ones and boundary indicators, blockwise (see _block_sums).
+    logits.sub_(high.unsqueeze(-1)).exp_()
+    weights = torch.zeros((logits.shape[-1], 2), dtype=logits.dtype, device=logits.device)
+    weights[:, 0] = 1.0
+    weights[boundary, 1] = 1.0
+    sums = _block_sums(logits, weights)[rows, columns]
+    shift = high[rows, columns].double()
     # float64 from here: adding the maximum back in float32 would round it again
-    normaliser = total.double().log_().add_(shift)
+    normaliser = sums[:, 0].log().add_(shift)
     values = torch.stack([chosen.double() - normaliser,
-                          ends.double().log_().add_(shift) - normaliser], dim=1)
+                          sums[:, 1].log().add_(shift) - normaliser], dim=1)
     return values.cpu().numpy()
+
+
+def _block_sums(values, weights):
+    """``values @ weights`` over the last axis, in float64, accurate to float32 rounding.
+
+    One matrix product over a 49k-token vocabulary accumulates in float32 with a relative
+    error near 1e-4; products over blocks of :data:`_BLOCK` columns, summed in float64,
+    keep it near 5e-7 (what ``sum`` gives) and still read ``values`` once (a masked fill
+    and two sums took ~1.7x as long on CPU).
+    """
+    flat = values.reshape(-1, values.shape[-1])
+    n_rows, width = flat.shape
+    whole = width - width % _BLOCK
+    n_blocks = whole // _BLOCK
+    out = torch.zeros((n_rows, weights.shape[1]), dtype=torch.float64, device=values.device)
+    if n_blocks:
+        blocks = flat[:, :whole].view(n_rows, n_blocks, _BLOCK).transpose(0, 1)
+        out += torch.bmm(blocks, weights[:whole].view(n_blocks, _BLOCK, -1)).double().sum(0)
+    if whole < width:
+        out += (flat[:, whole:] @ weights[whole:]).double()
+    return out.view(*values.shape[:-1], -1)
 
 
 def _gather_scores_exact(logits, rows, columns, chosen, boundary):

@@ -9,7 +9,8 @@ token in the order of the input table.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import functools
 import math
 import warnings
 
@@ -49,30 +50,71 @@ def context_length(lm):
     return min(limits) if limits else None
 
 
-def _check_stride(lm, stride, share_prefixes):
-    if stride is None:
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """The options of one :func:`score_tokens` call, checked, and the scorer they pick."""
+
+    mode: str  # "plain", "masked", "lens" or "intervened"
+    budget: dict
+    padding_side: str
+    pll: str
+    share_prefixes: bool
+    stride: int | None
+    layers: list | None
+    progress: bool | None
+    interventions: object = None
+    regions: pd.DataFrame | None = None
+
+
+#: Options that exclude each other, each pair with its one-line reason.
+_EXCLUSIVE = (
+    ("share_prefixes", "interventions", "share_prefixes cannot be combined with interventions "
+     "(a shared prefix is run once, before any per-stimulus edit)"),
+    ("share_prefixes", "stride", "stride (sliding windows) needs a causal model and "
+     "share_prefixes=False"),
+    ("share_prefixes", "layers", "layers (logit lens) cannot be combined with share_prefixes "
+     "or interventions"),
+    ("interventions", "layers", "layers (logit lens) cannot be combined with share_prefixes "
+     "or interventions"),
+    ("interventions", "stride", "stride cannot be combined with interventions: intervention "
+     "positions index whole texts, not windows"),
+)
+
+
+def _positive(name, value, optional=False):
+    if optional and value is None:
         return
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ProbingError(f"stride must be a positive integer or None; got {stride!r}")
-    if lm.kind != "causal" or share_prefixes:
-        raise ProbingError("stride (sliding windows) needs a causal model and share_prefixes=False")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProbingError(f"{name} must be a positive integer{' or None' if optional else ''}; "
+                           f"got {value!r}")
 
 
-def _check_options(lm, *, batch_size, padding_side, pll, share_prefixes, max_tokens_per_batch):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ProbingError(f"batch_size must be a positive integer; got {batch_size!r}")
-    if max_tokens_per_batch is not None and (
-        not isinstance(max_tokens_per_batch, int) or max_tokens_per_batch < 1
-    ):
-        raise ProbingError(
-            f"max_tokens_per_batch must be a positive integer or None; got {max_tokens_per_batch!r}"
-        )
-    if padding_side not in ("right", "left"):
-        raise ProbingError(f"padding_side must be 'right' or 'left'; got {padding_side!r}")
-    if pll not in PLL_VARIANTS:
-        raise ProbingError(f"pll must be one of {list(PLL_VARIANTS)}; got {pll!r}")
-    if share_prefixes and (lm.kind != "causal" or not accepts_position_ids(lm.model)):
+def _check_options(lm, options):
+    """Every option checked once, before any text is read; the plan of the scoring run."""
+    _positive("batch_size", options["batch_size"])
+    _positive("max_tokens_per_batch", options["max_tokens_per_batch"], optional=True)
+    _positive("stride", options["stride"], optional=True)
+    if options["padding_side"] not in ("right", "left"):
+        raise ProbingError(f"padding_side must be 'right' or 'left'; got {options['padding_side']!r}")
+    if options["pll"] not in PLL_VARIANTS:
+        raise ProbingError(f"pll must be one of {list(PLL_VARIANTS)}; got {options['pll']!r}")
+    given = {name for name in ("stride", "layers", "interventions") if options[name] is not None}
+    given |= {"share_prefixes"} if options["share_prefixes"] else set()
+    for first, second, reason in _EXCLUSIVE:
+        if {first, second} <= given:
+            raise ProbingError(reason)
+    if "share_prefixes" in given and (lm.kind != "causal" or not accepts_position_ids(lm.model)):
         raise ProbingError("share_prefixes needs a causal model that takes position_ids")
+    if "stride" in given and lm.kind != "causal":
+        raise ProbingError("stride (sliding windows) needs a causal model and share_prefixes=False")
+    layers = None if options["layers"] is None else resolve_lens_layers(lm, options["layers"])
+    mode = ("intervened" if "interventions" in given else "lens" if layers is not None
+            else "masked" if lm.kind == "masked" else "plain")
+    return _Plan(mode, {"batch_size": options["batch_size"],
+                        "max_tokens_per_batch": options["max_tokens_per_batch"]},
+                 options["padding_side"], options["pll"], bool(options["share_prefixes"]),
+                 options["stride"], layers, options["progress"], options["interventions"],
+                 options["regions"])
 
 
 def _fit_context(lm, ids, encoded, truncate, stride=None):
@@ -148,29 +190,6 @@ def _build_table(lm, ids, encoded, scores, layers=None):
     )
 
 
-def _check_layers(lm, layers, share_prefixes, interventions):
-    if layers is None:
-        return None
-    if share_prefixes or interventions is not None:
-        raise ProbingError("layers (logit lens) cannot be combined with share_prefixes or "
-                           "interventions")
-    return resolve_lens_layers(lm, layers)
-
-
-def _score(
-    lm, table, encoded, *, boundary, batch_size, max_tokens_per_batch, padding_side, pll,
-    share_prefixes, progress=False, on_batch=None, layers=None,
-):
-    budget = {"batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch}
-    if lm.kind == "masked":
-        return score_masked(lm, encoded, pll=pll, on_batch=on_batch, **budget)
-    budget.update(boundary=boundary, limit=context_length(lm))
-    if share_prefixes:
-        return score_causal_shared(lm, encoded, _groups(table), **budget)
-    return score_causal(lm, encoded, padding_side=padding_side, progress=progress,
-                        on_batch=on_batch, layers=layers, **budget)
-
-
 def regions_by_stimulus(regions, ids):
     """Per stimulus id, ``{region: (char_start, char_end)}`` from a regions table."""
     if regions is None:
@@ -186,17 +205,63 @@ def regions_by_stimulus(regions, ids):
     return [spans.get(sid) for sid in ids]
 
 
-def _intervention_run(lm, table, ids, encoded, interventions, regions, share_prefixes,
-                      batch_size):
-    if interventions is None:
-        return None
-    if share_prefixes:
-        raise ProbingError("share_prefixes cannot be combined with interventions (a shared "
-                           "prefix is run once, before any per-stimulus edit)")
-    return prepare_interventions(
-        lm, table["text"].tolist(), per_text(interventions, len(ids), ids), encoded=encoded,
-        regions=regions_by_stimulus(regions, ids), labels=[f"stimulus {i!r}" for i in ids],
-        batch_size=batch_size)
+def _causal_run(lm, encoded, plan, boundary, on_batch=None):
+    """Causal scores per text (``([...], windowed mask)``), in sliding windows with a stride."""
+    limit = context_length(lm)
+    run = functools.partial(score_causal, lm, boundary=boundary, padding_side=plan.padding_side,
+                            progress=plan.progress, on_batch=on_batch, layers=plan.layers,
+                            limit=limit, **plan.budget)
+    if plan.stride is None or limit is None:
+        return run(encoded), np.zeros(len(encoded), dtype=bool)
+    pieces, windows = split_windows(encoded, limit, plan.stride)
+    counts = np.bincount([w.text for w in windows], minlength=len(encoded))
+    return stitch_windows(run(pieces), windows, len(encoded)), counts > 1
+
+
+def _score_plain(lm, table, encoded, plan, boundary):
+    if not plan.share_prefixes:
+        return _causal_run(lm, encoded, plan, boundary)
+    scores = score_causal_shared(lm, encoded, _groups(table), boundary=boundary,
+                                 limit=context_length(lm), **plan.budget)
+    return scores, np.zeros(len(encoded), dtype=bool)
+
+
+def _score_masked(lm, table, encoded, plan, boundary, on_batch=None):
+    scores = score_masked(lm, encoded, pll=plan.pll, on_batch=on_batch, **plan.budget)
+    return scores, np.zeros(len(encoded), dtype=bool)
+
+
+def _score_lens(lm, table, encoded, plan, boundary):
+    return _causal_run(lm, encoded, plan, boundary)
+
+
+def _score_intervened(lm, table, encoded, plan, boundary):
+    ids = table["stimulus_id"].tolist()
+    run = prepare_interventions(
+        lm, table["text"].tolist(), per_text(plan.interventions, len(ids), ids),
+        encoded=encoded, regions=regions_by_stimulus(plan.regions, ids), labels=[f"stimulus {i!r}" for i in ids],
+        batch_size=plan.budget["batch_size"])
+    with run.hooks():
+        if lm.kind == "masked":
+            return _score_masked(lm, table, encoded, plan, boundary, on_batch=run.on_batch)
+        return _causal_run(lm, encoded, plan, boundary, on_batch=run.on_batch)
+
+
+_SCORERS = {"plain": _score_plain, "masked": _score_masked, "lens": _score_lens,
+            "intervened": _score_intervened}
+
+
+def _encode(lm, table, truncate, stride):
+    """Checked ids and tokenized texts (cut to the context window with ``truncate``)."""
+    check_text_table(table)
+    ids = table["stimulus_id"].tolist()
+    encoded = encode_texts(lm.tokenizer, table["text"].tolist())
+    for sid, e in zip(ids, encoded, strict=True):
+        if not e.token_ids:
+            raise ProbingError(
+                f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
+            )
+    return (ids, *_fit_context(lm, ids, encoded, truncate, stride))
 
 
 def score_tokens(
@@ -288,49 +353,16 @@ def score_tokens(
         Missing columns, duplicate ids, empty text, a stimulus longer than the context
         window (unless ``truncate``), or invalid options.
     """
-    _check_options(
-        lm,
-        batch_size=batch_size,
-        padding_side=padding_side,
-        pll=pll,
-        share_prefixes=share_prefixes,
-        max_tokens_per_batch=max_tokens_per_batch,
-    )
-    _check_stride(lm, stride, share_prefixes)
-    layers = _check_layers(lm, layers, share_prefixes, interventions)
-    check_text_table(table)
-    ids = table["stimulus_id"].tolist()
-    encoded = encode_texts(lm.tokenizer, table["text"].tolist())
-    for sid, e in zip(ids, encoded, strict=True):
-        if not e.token_ids:
-            raise ProbingError(
-                f"stimulus {sid!r}: text has no tokens; every stimulus needs text to score"
-            )
-    encoded, truncated = _fit_context(lm, ids, encoded, truncate, stride)
-    if stride is not None and interventions is not None:
-        raise ProbingError("stride cannot be combined with interventions: intervention "
-                           "positions index whole texts, not windows")
-    run = _intervention_run(lm, table, ids, encoded, interventions, regions, share_prefixes,
-                            batch_size)
-    limit = context_length(lm)
-    windows = None
-    if stride is not None and limit is not None:
-        pieces, windows = split_windows(encoded, limit, stride)
+    plan = _check_options(lm, {
+        "batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch,
+        "padding_side": padding_side, "pll": pll, "share_prefixes": share_prefixes,
+        "progress": progress, "stride": stride, "layers": layers,
+        "interventions": interventions, "regions": regions})
+    ids, encoded, truncated = _encode(lm, table, truncate, stride)
     end_ids = end_token_ids(lm) if lm.kind == "causal" else []
     boundary = boundary_token_ids(lm.tokenizer, end_ids=end_ids)
-    with run.hooks() if run else contextlib.nullcontext():
-        scores = _score(
-            lm, table, encoded if windows is None else pieces, boundary=boundary,
-            batch_size=batch_size, padding_side=padding_side,
-            max_tokens_per_batch=max_tokens_per_batch, pll=pll, share_prefixes=share_prefixes,
-            progress=progress, on_batch=run.on_batch if run else None, layers=layers,
-        )
-    windowed = []
-    if windows is not None:
-        scores = stitch_windows(scores, windows, len(encoded))
-        counts = np.bincount([w.text for w in windows], minlength=len(encoded))
-        windowed = [sid for sid, c in zip(ids, counts, strict=True) if c > 1]
-    tokens = _build_table(lm, ids, encoded, scores, layers)
+    scores, windowed = _SCORERS[plan.mode](lm, table, encoded, plan, boundary)
+    tokens = _build_table(lm, ids, encoded, scores, plan.layers)
     tokens.attrs["scoring"] = {
         "eow": None if lm.kind == "masked" else {
             "n_boundary_tokens": int(len(boundary)),
@@ -341,10 +373,11 @@ def score_tokens(
         "truncated": truncated,
         "share_prefixes": share_prefixes,
         "stride": stride,
-        "windowed": windowed,
+        "windowed": [sid for sid, w in zip(ids, windowed, strict=True) if w],
         "model": dict(lm.provenance),
         "interventions": None if interventions is None else repr(interventions),
-        "layers": layers,
-        "readout": "model" if layers is None else "logit lens: unembed(final_norm(resid_post))",
+        "layers": plan.layers,
+        "readout": ("model" if plan.layers is None
+                    else "logit lens: unembed(final_norm(resid_post))"),
     }
     return tokens

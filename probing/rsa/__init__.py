@@ -18,6 +18,9 @@ Inference
     :func:`permutation_test` (stimulus-label permutations, exact enumeration for few
     stimuli), :func:`draw_permutations`, :func:`bootstrap_stimuli`,
     :func:`bootstrap_items`, :func:`noise_ceiling`.
+Corpus scale
+    :func:`stream_rsa` (the permutation test of :func:`compute_rdm` RDMs, streamed by
+    layer and by block of rows in bounded memory).
 Sweeps and second-order RSA
     :func:`rsa_layers` (tidy table per layer and model RDM), :func:`compare_layers`,
     :func:`compare_models`.
@@ -44,6 +47,7 @@ from probing.rsa.model_rdms import build_model_rdm, build_model_rdms
 from probing.rsa.noise import COVARIANCES, estimate_noise_cov
 from probing.rsa.plotting import plot_rdm, plot_rsa_layers
 from probing.rsa.rdm import RDMs, check_rdm, to_condensed, to_square
+from probing.rsa.stream import stream_rsa
 from probing.rsa.sweep import RSA_COLUMNS, compare_layers, compare_models, rsa_layers
 
 __all__ = [
@@ -75,6 +79,7 @@ __all__ = [
     "plot_rdm",
     "plot_rsa_layers",
     "rsa_layers",
+    "stream_rsa",
     "to_condensed",
     "to_rsatoolbox",
     "to_square",

@@ -157,17 +157,24 @@ def _per_fold_residuals(residuals, distance, n_layers, n_rows, n_units):
     return None
 
 
+def unit_patterns(P, distance, dtype, where="compute_rdm"):
+    """Rows centred (``correlation``) and scaled to unit norm, cast to ``dtype``: their
+    Gram products are one minus the correlation (cosine) distances."""
+    P = np.asarray(P, dtype=np.float64)
+    if distance == "correlation":
+        P = P - P.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(P, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ProbingError(f"{where}: distance {distance!r} is undefined for a constant "
+                           f"pattern (zero norm)")
+    return (P / norms).astype(dtype)
+
+
 def _gram_distances(P, distance, whitener, dtype):
     """Condensed distances of one layer's stimulus patterns ``P`` (n, p)."""
     P = np.asarray(P, dtype=np.float64)
     if distance in ("correlation", "cosine"):
-        if distance == "correlation":
-            P = P - P.mean(axis=1, keepdims=True)
-        norms = np.linalg.norm(P, axis=1, keepdims=True)
-        if np.any(norms == 0):
-            raise ProbingError(f"compute_rdm: distance {distance!r} is undefined for a constant "
-                               f"pattern (zero norm)")
-        P = (P / norms).astype(dtype)
+        P = unit_patterns(P, distance, dtype)
         gram = (P @ P.T).astype(np.float64)
         rows, cols = pair_indices(len(P))
         return 1.0 - gram[rows, cols]
