@@ -59,6 +59,9 @@ def main():
     parser.add_argument("--patch-layers", default="all")
     parser.add_argument("--limit-mediate", type=int, default=8)
     parser.add_argument("--mediate-layers", default="2,5,8,11,14,17,20,23,26,29")
+    parser.add_argument("--mediate-region", default=None,
+                        help="mediate only at this region's position (answer: the position "
+                        "that predicts the verb; a fifth of the cost of every region)")
     parser.add_argument("--steps", default="patch,mediate",
                         help="patch,mediate,ablate,interchange")
     parser.add_argument("--limit-ablate", type=int, default=10)
@@ -122,7 +125,8 @@ def _mediate(lm, args):
                          options=MediateOptions(contrast="subject_number", mediators="heads",
                                                 layers=args.mediate_layers,
                                                 limit=args.limit_mediate, top_k=5,
-                                                readout=args.readout, split=args.split))
+                                                readout=args.readout, split=args.split,
+                                                region=args.mediate_region))
     print(f"mediate {time.perf_counter() - start:.0f} s", flush=True)
     print(tables["top_mediators"].round(3).to_string(index=False))
     print(tables["mediation_joint"].round(3).to_string(index=False))
