@@ -170,7 +170,7 @@ def patch_result(plan, lm):
         :data:`probing.causal.PATCHING_COLUMNS`), ``patching_pairs`` (per pair) and
         ``excluded_pairs``, each ending with ``model, paradigm``; a heatmap per direction.
     """
-    from probing.causal import patching_pairs, summarize_patching, sweep_correction
+    from probing.causal import patching_pairs, summarize_patching
 
     options = plan.options
     prep = screen(plan, lm)
@@ -192,9 +192,7 @@ def patch_result(plan, lm):
     patching = _position_order(pd.concat(frames, ignore_index=True))
     items = pd.concat(per_pair, ignore_index=True)
     items.insert(1, "item_id", items["pair_id"].map(groups))
-    # the whole grid is one family: a cell "significant" by its own interval may be chance
-    corrected = sweep_correction(items, groups="item_id", correction=options.correction,
-                                 random_state=options.random_state)
+    corrected = _corrected(items, options)
     tables = {"patch_pairs": pairs[["pair_id", "item_id", "phenomenon", "source", "target"]],
               "patching": patching.assign(n_items=prep.info["n_items"]),
               "patching_pairs": _position_order(items),
@@ -203,6 +201,18 @@ def patch_result(plan, lm):
     tables = identified(tables, model=lm.name, paradigm=plan.paradigm.name)
     return Result(tables, _patching_figures(tables["patching"], options.per_head),
                   {"notes": prep.info})
+
+
+def _corrected(items, options):
+    """Every cell corrected across the whole grid (one family: a cell "significant" by its
+    own interval may be chance); empty below 2 items, where no test is possible."""
+    from probing._core.vocabulary import table_columns
+    from probing.causal import sweep_correction
+
+    if items["item_id"].nunique() < 2:
+        return pd.DataFrame(columns=table_columns("patching_corrected"))
+    return sweep_correction(items, groups="item_id", correction=options.correction,
+                            random_state=options.random_state)
 
 
 def _patching_figures(table, per_head):

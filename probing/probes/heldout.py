@@ -44,7 +44,7 @@ def heldout_folds(*groups):
     Examples
     --------
     >>> suite = ["a", "a", "b", "b"]; template = ["x", "y", "x", "y"]
-    >>> [(list(tr), list(te)) for tr, te in heldout_folds(suite, template)]
+    >>> [(tr.tolist(), te.tolist()) for tr, te in heldout_folds(suite, template)]
     [([3], [0]), ([2], [1]), ([1], [2]), ([0], [3])]
     """
     if not groups:
@@ -140,8 +140,8 @@ def item_flipped_labels(labels, items, *, random_state=RANDOM_STATE):
 
     Examples
     --------
-    >>> item_flipped_labels([0, 1, 0, 1], ["a", "a", "b", "b"], random_state=1).tolist()
-    [1.0, 0.0, 0.0, 1.0]
+    >>> item_flipped_labels([0, 1, 0, 1], ["a", "a", "b", "b"], random_state=0).tolist()
+    [0.0, 1.0, 1.0, 0.0]
     """
     y = np.asarray(labels, dtype=float)
     codes, uniques = pd.factorize(np.asarray(items, dtype=object))
