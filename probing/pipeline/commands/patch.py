@@ -28,9 +28,9 @@ class PatchOptions(LayersOption, PairOptions):
     direction: str = option("denoising", "denoising: the good member's activations into the "
                             "bad one; noising: the other way; or both", choices=DIRECTIONS)
     correction: str = option("max_t", "correction across every cell of the sweep "
-                             "(patching_corrected.csv): max_t (family-wise, with "
-                             "simultaneous intervals), or p-values corrected by fdr_bh, "
-                             "holm or bonferroni", choices=SWEEP_CORRECTIONS)
+                             "(patching_corrected.csv); max_t is family-wise with "
+                             "simultaneous intervals, the others correct p-values only",
+                             choices=SWEEP_CORRECTIONS)
 
     def __post_init__(self):
         super().__post_init__()
@@ -99,7 +99,8 @@ def _report(result, out):
     rows = table[(table["metric"] == "restored_fraction") & table["effect"].notna()]
     best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
     best = best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]]
-    return (f"wrote {out}/ (patching.csv, patching_pairs.csv, {len(tables['patch_pairs'])} "
+    return (f"wrote {out}/ (patching.csv, patching_pairs.csv, patching_corrected.csv, "
+            f"{len(tables['patch_pairs'])} "
             f"pairs; {len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)\n"
             "largest restored fraction per position:\n"
             + best.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
