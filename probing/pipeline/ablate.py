@@ -18,6 +18,7 @@ token of another of the paradigm's stimuli (stimulus and token drawn with
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,8 @@ from probing._core.errors import ProbingError
 from probing.commands import Result
 from probing.pipeline.causal_inputs import check_units_on_model, identified, load_unit_table
 
-__all__ = ["AblatePlan", "ablate_result", "check_ablation_units", "prepare_ablation"]
+__all__ = ["AblatePlan", "ablate_result", "check_ablation_units", "held_out_items",
+           "prepare_ablation"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,7 @@ class AblatePlan:
     stimuli: object
     units: pd.DataFrame
     options: object
+    held_out: dict | None = None
 
 
 def prepare_ablation(paradigm, options):
@@ -44,7 +47,40 @@ def prepare_ablation(paradigm, options):
     if options.units is None:
         raise ProbingError("--units: required (a unit table file)")
     given = load_unit_table(options.units)
-    return AblatePlan(paradigm, _limit(paradigm.stimuli, options.limit), given, options)
+    stimuli, held_out = held_out_items(paradigm, options.units)
+    return AblatePlan(paradigm, _limit(stimuli, options.limit), given, options, held_out)
+
+
+def held_out_items(paradigm, units):
+    """The paradigm's stimuli minus the items that selected ``units``, and a record of it.
+
+    A ``probing mediate`` run folder with ``--split`` writes ``mediation_split.csv`` beside
+    its ``top_units.csv``: the items the top-k was ranked on (``selection``, or ``both``
+    when ``--split 1`` selected and tested on every item). Ablating that set on those items
+    again would test the selection on the data that made it, so when the unit table
+    comes from this paradigm (its ``paradigm`` column) only the ``test`` items are kept.
+    Returns ``(stimuli, record)``; ``record`` is None when no split table applies.
+    """
+    folder = Path(units).parent
+    split_path = folder / "mediation_split.csv"
+    if not split_path.is_file():
+        return paradigm.stimuli, None
+    table = pd.read_csv(Path(units))
+    if "paradigm" in table.columns and set(table["paradigm"].astype(str)) != {paradigm.name}:
+        return paradigm.stimuli, None  # selected on another paradigm: nothing shared
+    split = pd.read_csv(split_path)
+    if not {"item_id", "split"} <= set(split.columns):
+        raise ProbingError(f"{split_path}: needs the columns item_id and split")
+    used = set(split.loc[split["split"] != "test", "item_id"].astype(str))
+    items = paradigm.stimuli.table["item_id"]
+    keep = pd.unique(items[~items.astype(str).isin(used)])
+    if not len(keep):
+        raise ProbingError(f"--units {units}: every item of {paradigm.name} selected these "
+                           f"units ({split_path}); ablate them on other items (mediate with "
+                           f"--split below 1)")
+    record = {"split_table": str(split_path), "n_items_dropped":
+              int(pd.unique(items).size - len(keep)), "n_items_held_out": int(len(keep))}
+    return _subset(paradigm.stimuli, keep), record
 
 
 def check_ablation_units(plan, shape):
@@ -247,7 +283,8 @@ def ablate_result(plan, lm):
     reference_set = {"zero": None, "mean": "the paradigm's own stimuli",
                      "resample": "one token of another of the paradigm's stimuli, drawn "
                                  "with random_state"}[options.ablation]
-    notes = {"n_units": len(given), "reference": reference_set, "n_items": len(meta)}
+    notes = {"n_units": len(given), "reference": reference_set, "n_items": len(meta),
+             "held_out": plan.held_out}
     return Result(tables, {"ablation": _figure(tables["ablation_null"], tables["ablation"])},
                   {"notes": notes})
 

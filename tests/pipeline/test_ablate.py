@@ -233,3 +233,50 @@ def test_each_ablation_equals_a_plain_hook(gpt2, tmp_path, ablation):
     assert want != pytest.approx(rows[("none", "logprob_diff")], abs=1e-6)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["options"]["ablation"] == ablation
+
+
+def _mediate_folder(tmp_path, paradigm, splits):
+    """A unit table as ``probing mediate --split`` leaves it, with its split table."""
+    folder = tmp_path / "mediate"
+    folder.mkdir()
+    units = _units(folder, [(1, "resid_post", 3)], name="top_units.csv", paradigm=paradigm)
+    pd.DataFrame({"pair_id": range(len(splits)), "item_id": list(splits),
+                  "split": list(splits.values())}).to_csv(folder / "mediation_split.csv",
+                                                          index=False)
+    return units
+
+
+def test_units_from_a_mediation_split_are_ablated_on_its_test_items_only(gpt2, tmp_path):
+    from probing.pipeline.sources import load_paradigm_value
+
+    items = list(pd.unique(load_paradigm_value(PARADIGM).stimuli.table["item_id"]))
+    splits = {items[0]: "selection", items[1]: "both", items[2]: "test", items[3]: "test"}
+    units = _mediate_folder(tmp_path, "agreement_pp_attractor", splits)
+    options = AblateOptions(units=units, **{**FAST, "limit": 2})
+    run_ablate(PARADIGM, gpt2, tmp_path / "run", options=options)
+    table = pd.read_csv(tmp_path / "run" / "ablation.csv")
+    assert (table["n"] == 8).all()  # the 2 test items x 4 pairs, not the first 2 items
+    held_out = json.loads((tmp_path / "run" / "manifest.json").read_text())["notes"]["held_out"]
+    assert held_out["n_items_dropped"] == 2
+    assert held_out["n_items_held_out"] == len(items) - 2
+
+
+def test_units_selected_on_another_paradigm_keep_every_item(tmp_path):
+    from probing.pipeline.sources import load_paradigm_value
+    from probing.pipeline.ablate import held_out_items
+
+    paradigm = load_paradigm_value(PARADIGM)
+    first = paradigm.stimuli.table["item_id"].iloc[0]
+    units = _mediate_folder(tmp_path, "agreement_simple", {first: "selection"})
+    stimuli, record = held_out_items(paradigm, units)
+    assert record is None and len(stimuli.table) == len(paradigm.stimuli.table)
+
+
+def test_units_selected_on_every_item_are_refused_before_loading(tmp_path):
+    from probing.pipeline.sources import load_paradigm_value
+
+    items = pd.unique(load_paradigm_value(PARADIGM).stimuli.table["item_id"])
+    units = _mediate_folder(tmp_path, "agreement_pp_attractor", dict.fromkeys(items, "both"))
+    with pytest.raises(ProbingError, match="selected these units"):
+        run_ablate(PARADIGM, never_loaded, tmp_path / "run", options=AblateOptions(units=units, **FAST))
+    assert not (tmp_path / "run").exists()
