@@ -331,6 +331,8 @@ _TABLES = {
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),
     "mediation": ("layer", "site", "position", "head", "unit", "metric", "effect", "ci_low",
                   "ci_high", "n", "n_items"),
+    "mediation_test": ("layer", "site", "position", "head", "unit", "metric", "effect",
+                       "ci_low", "ci_high", "n", "n_items"),
     "mediation_items": ("pair_id", "item_id", "layer", "site", "position", "head", "unit",
                         "metric", "effect"),
     "mediation_joint": ("k", "metric", "effect", "ci_low", "ci_high", "n", "n_items"),

@@ -98,8 +98,8 @@ def split_items(groups, fraction, random_state):
 
 
 def mediate_tables(lm, pairs, nie, nde, *, where, site, options):
-    """``mediation`` (selection items), ``mediation_items`` and ``mediation_joint`` (test
-    items), ``top_mediators``, ``mediation_split`` (and ``top_units``), figure."""
+    """``mediation`` (selection items), ``mediation_test``, ``mediation_items`` and
+    ``mediation_joint`` (test items), ``top_mediators``, ``mediation_split`` (and ``top_units``), figure."""
     from probing.causal import (
         build_mediation_items,
         joint_effect,
@@ -125,15 +125,18 @@ def mediate_tables(lm, pairs, nie, nde, *, where, site, options):
     y_joint = _joint_reads(lm, pairs, test_ids, top, where, site, options)
     joint = joint_effect(y_x[test], y_xprime[test], y_joint,
                          y_indirect=y_indirect[test][:, columns], groups=groups[test], **boot)
+    held_out = {"y_direct": y_direct[test][:, columns], "groups": groups[test],
+                "mediators": meds.iloc[columns].reset_index(drop=True)}
     items = build_mediation_items(y_x[test], y_xprime[test], y_indirect[test][:, columns],
-                                  y_direct=y_direct[test][:, columns],
-                                  mediators=meds.iloc[columns].reset_index(drop=True),
-                                  groups=groups[test])
+                                  **held_out)
+    # each top mediator's effects again, on the items that did not rank it
+    tested = mediation_effects(y_x[test], y_xprime[test], y_indirect[test][:, columns],
+                               **held_out, **boot)
     items.insert(0, "pair_id", np.asarray(test_ids, dtype=object)[items.pop("row")])
     split = pd.DataFrame({"pair_id": pair_ids, "item_id": groups,
                           "split": np.where(select & test, "both",
                                             np.where(select, "selection", "test"))})
-    tables = {"mediation": table, "mediation_items": items,
+    tables = {"mediation": table, "mediation_test": tested, "mediation_items": items,
               "mediation_joint": joint.assign(k=len(columns))[["k", *joint.columns]],
               "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]],
               "mediation_split": split}

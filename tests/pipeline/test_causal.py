@@ -127,7 +127,7 @@ def test_mediate_run_folder(llama, tmp_path):
     tables = run_mediate(PARADIGM, llama, tmp_path / "run", options=options)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(["manifest.json", "mediation.csv", "mediation_items.csv",
-                            "mediation_joint.csv", "top_mediators.csv", "top_units.csv",
+                            "mediation_test.csv", "mediation_joint.csv", "top_mediators.csv", "top_units.csv",
                             "mediation.png", "mediation_split.csv", "excluded_pairs.csv"])
     # top-k selected on some items, its effects measured on the others (never both)
     split = pd.read_csv(tmp_path / "run" / "mediation_split.csv")
@@ -145,6 +145,18 @@ def test_mediate_run_folder(llama, tmp_path):
     assert joint.loc["total_effect", "n"] == len(tested)
     units = tables["top_units"]
     assert set(units["site"]) == {"head_out"} and units["unit"].between(0, 63).all()
+    # each top mediator's held-out effect is the mean of its per-pair test effects
+    test = tables["mediation_test"]
+    assert (test["n"] == len(tested)).all()
+    items = tables["mediation_items"]
+    for _, top in tables["top_mediators"].iterrows():
+        mine = (items["layer"] == top["layer"]) & (items["head"] == top["head"]) & (
+            items["position"] == top["position"]) & (items["metric"] == "indirect_effect")
+        row = test[(test["layer"] == top["layer"]) & (test["head"] == top["head"])
+                   & (test["position"] == top["position"])
+                   & (test["metric"] == "indirect_effect")]
+        assert row["effect"].iloc[0] == pytest.approx(items[mine]["effect"].mean())
+        assert items[mine]["item_id"].nunique() == row["n_items"].iloc[0]
 
 
 def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):

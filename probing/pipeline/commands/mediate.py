@@ -107,9 +107,13 @@ def _report(result, out):
 
     tables = result.tables
     return "\n".join([
-        f"wrote {out}/ (mediation.csv, mediation_joint.csv, top_mediators.csv, "
-        f"mediation_split.csv: top-k selected on some items, tested on the others)",
+        f"wrote {out}/ (mediation.csv, mediation_test.csv, mediation_joint.csv, "
+        f"top_mediators.csv, mediation_split.csv: top-k selected on some items, tested on "
+        f"the others)",
         show(tables["top_mediators"].drop(columns=["model", "paradigm"])),
+        "on the test items:",
+        show(tables["mediation_test"].query("metric == 'indirect_effect'")
+             .drop(columns=["model", "paradigm"])),
         show(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]])])
 
 
@@ -117,7 +121,8 @@ COMMAND = Command(
     name="mediate", help="causal mediation by heads, layers or units",
     description="Total, natural indirect and natural direct effects of each head (or layer, "
     "or unit) at each position between the members of each pair, the top-k mediators and "
-    "their joint effect; write DIR/manifest.json, mediation.csv, mediation_items.csv, "
+    "their joint effect; write DIR/manifest.json, mediation.csv, mediation_test.csv, "
+    "mediation_items.csv, "
     "mediation_joint.csv, mediation_split.csv, top_mediators.csv, top_units.csv (heads, "
     "units), excluded_pairs.csv and mediation.png.",
     options=MediateOptions, prepare=prepare_mediate, run=run_mediate_plan,
