@@ -283,7 +283,8 @@ def ablate_result(plan, lm):
     reference_set = {"zero": None, "mean": "the paradigm's own stimuli",
                      "resample": "one token of another of the paradigm's stimuli, drawn "
                                  "with random_state"}[options.ablation]
-    notes = {"n_units": len(given), "reference": reference_set, "n_items": len(meta),
+    notes = {"n_units": len(given), "reference": reference_set,
+             "n_items": int(meta["item_id"].nunique()),
              "held_out": plan.held_out}
     return Result(tables, {"ablation": _figure(tables["ablation_null"], tables["ablation"])},
                   {"notes": notes})

@@ -256,7 +256,9 @@ def test_units_from_a_mediation_split_are_ablated_on_its_test_items_only(gpt2, t
     run_ablate(PARADIGM, gpt2, tmp_path / "run", options=options)
     table = pd.read_csv(tmp_path / "run" / "ablation.csv")
     assert (table["n"] == 8).all()  # the 2 test items x 4 pairs, not the first 2 items
-    held_out = json.loads((tmp_path / "run" / "manifest.json").read_text())["notes"]["held_out"]
+    notes = json.loads((tmp_path / "run" / "manifest.json").read_text())["notes"]
+    assert notes["n_items"] == 2  # items, not pairs
+    held_out = notes["held_out"]
     assert held_out["n_items_dropped"] == 2
     assert held_out["n_items_held_out"] == len(items) - 2
 
