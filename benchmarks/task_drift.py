@@ -7,19 +7,29 @@ word level over two one-character "words": the last character of each message), 
 works on the activation delta (after minus before):
 
 ``probe`` step
-    a logistic probe per layer trained on injected vs clean, tested on held-out
-    (suite, template) cells (:func:`probing.probes.heldout.heldout_folds`); ROC AUC with
-    item-bootstrap intervals for injected vs clean, injected vs benign and benign vs
-    clean; control tasks (labels flipped within items) and the re-initialised model.
+    per probe (``logistic``, scikit-learn's L2 ``LogisticRegression``, C=1, on
+    standardized units, the default; ``ridge``, the closed-form ridge classifier) and per
+    layer, trained on injected vs clean and tested on held-out (suite, template) cells
+    (:func:`probing.probes.heldout.heldout_folds`). Each fold chooses its layer by inner
+    cross-validation over its own training suites and templates
+    (:func:`probing.probes.nested.nested_heldout_scores`); ``probe_auc_chosen.csv`` has
+    the AUC at the chosen layers, ``probe_auc.csv`` the per-layer curve, and
+    ``layer_choices.csv`` each fold's choice. ROC AUC with item-bootstrap intervals for
+    injected vs clean, injected vs benign and benign vs clean; control tasks (labels
+    flipped within items, the nested procedure rerun) and the re-initialised model.
 ``causal`` step
-    at the probe's best layer, project its direction out of every tool-output token
-    (``Intervention(op="project_out")``) and measure the change in the preference
-    (mean log-probability per token) for an assistant reply that restates the injected
-    goal over one that restates the user's task; a random direction is the control.
+    at the layer the folds chose most often, project the logistic probe's direction out
+    of every tool-output token (``Intervention(op="project_out")``) and measure the
+    change in the preference (mean log-probability per token) for an assistant reply that
+    restates the injected goal over one that restates the user's task; ``n`` random unit
+    directions of the same layer are the control (item-bootstrap intervals, and the probe
+    direction's rank among them).
 
-Usage::
+Usage (every item, both models, both probes; the causal step on one item per suite x
+template cell with 10 random directions)::
 
-    nice -n 10 python benchmarks/task_drift.py OUT --steps probe,causal --items-per-suite 10
+    nice -n 10 python benchmarks/task_drift.py OUT --steps probe,causal \
+        --causal-items-per-suite 5 --random-directions 10
 """
 
 from __future__ import annotations
