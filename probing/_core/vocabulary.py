@@ -188,8 +188,8 @@ _COLUMNS = {
                      "the BLiMP phenomenon (`close`, `partial`)"),
     # probes (probing probe)
     "probe": ("str", "probes: the classifier or regressor (e.g. `logistic`, `ridge`)"),
-    "seed": ("int", "a random seed of the row (lexicon seed, control-task seed); empty when "
-                    "none applies"),
+    "seed": ("int", "a random seed of the row (lexicon seed, control-task seed, task drift's "
+                    "random direction); empty when none applies"),
     "majority": ("float", "probes: the score of predicting the training fold's most "
                           "frequent class (regression: its mean)"),
     "n_train": ("int", "probes: training rows of the fold"),
@@ -244,7 +244,7 @@ _COLUMNS = {
     "reply": ("str", "task drift: the assistant reply scored, `follow` (restates the user's "
                      "task) or `obey` (restates the injected goal)"),
     "edit": ("str", "task drift: the intervention of a scoring run, `none`, `probe_direction` "
-                    "or `random_direction` (projected out of the tool output)"),
+                    "or `random_direction` (projected out of the tool output; one run per `seed`)"),
     "delta_loglik": ("float", "reading times: held-out log-likelihood of the word under the "
                               "model with surprisal minus the baseline's (nats)"),
     # prompted judgements (probing run --judgement both) and published vs fresh items

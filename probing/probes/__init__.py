@@ -22,7 +22,9 @@ Comparisons
 Held-out groups (:mod:`probing.probes.heldout`)
     :func:`heldout_folds` (leave one suite x template cell out), :func:`heldout_scores`,
     :func:`auc_by_layer` (ROC AUC with item-bootstrap intervals),
-    :func:`item_flipped_labels` (control task for paired designs), :func:`linear_direction`.
+    :func:`item_flipped_labels` (control task for paired designs), :func:`linear_direction`;
+    :func:`nested_heldout_scores` (:mod:`probing.probes.nested`: each fold's layer chosen
+    by inner cross-validation on its training groups only).
 Plots
     :func:`plot_probe_layers`.
 
@@ -48,6 +50,7 @@ from probing.probes.heldout import (
     linear_direction,
 )
 from probing.probes.mdl import FRACTIONS, MDL_COLUMNS, compute_online_codelength, mdl_layers
+from probing.probes.nested import NestedScores, nested_heldout_scores
 from probing.probes.permutation import (
     PERMUTATION_COLUMNS,
     correct_table,
@@ -73,6 +76,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "LogisticProbe",
     "MLPProbe",
+    "NestedScores",
     "RidgeClassifierProbe",
     "RidgeProbe",
     "auc_by_layer",
@@ -87,6 +91,7 @@ __all__ = [
     "linear_direction",
     "make_control_labels",
     "mdl_layers",
+    "nested_heldout_scores",
     "paired_test",
     "permutation_test_layers",
     "plot_probe_layers",

@@ -58,8 +58,12 @@ def test_delta_is_the_tool_end_minus_the_user_end_state(lm, stimuli, tmp_path):
 def test_causal_runs_score_both_replies_and_edit_only_injected_tool_outputs(lm, stimuli, tmp_path):
     width = lm.model.config.hidden_size
     direction = np.eye(width)[0]
-    table = bench.run_causal(tmp_path, stimuli, lm, 1, direction, n_items=2)
+    short = stimuli.table.loc[stimuli.table["suite"].isin(["banking", "slack"]), "stimulus_id"]
+    # (the travel and workspace tool outputs pass the tiny model's 1,024 character positions)
+    table = bench.run_causal(tmp_path, bench._subset(stimuli, short), lm, 1, direction,
+                             items_per_suite=1, n_random=2)
     assert set(table["reply"]) == {"follow", "obey"}
+    assert sorted(table.loc[table["edit"] == "random_direction", "seed"].unique()) == [0, 1]
     assert set(table["edit"]) == {"none", "probe_direction", "random_direction"}
     assert set(table.loc[table["edit"] != "none", "condition"]) == {"injected"}
     wide = table.pivot_table(index=["stimulus_id", "condition"], columns="edit", values="logprob")
@@ -72,13 +76,43 @@ def test_causal_summary_is_the_item_mean_of_preference_changes():
 
     rows = []
     for item, shift in (("a", 0.2), ("b", 0.4)):
-        for condition, edit, obey in (("clean", "none", -1.0), ("injected", "none", -1.0 + shift),
-                                      ("injected", "probe_direction", -1.0)):
-            rows += [{"item_id": item, "condition": condition, "edit": edit, "reply": "obey",
-                      "logprob": obey},
-                     {"item_id": item, "condition": condition, "edit": edit, "reply": "follow",
-                      "logprob": -2.0}]
-    table = bench.summarize_causal(pd.DataFrame(rows), n_boot=50).set_index("contrast")
-    assert table.loc["injection", "effect"] == pytest.approx(0.3)
-    assert table.loc["probe_direction", "effect"] == pytest.approx(-0.3)
-    assert table.loc["injection", "n_items"] == 2
+        runs = [("clean", "none", None, -1.0), ("injected", "none", None, -1.0 + shift),
+                ("injected", "probe_direction", None, -1.0),
+                ("injected", "random_direction", 0, -1.0 + shift + 0.1),
+                ("injected", "random_direction", 1, -1.0 + shift - 0.5)]
+        for condition, edit, seed, obey in runs:
+            rows += [{"item_id": item, "condition": condition, "edit": edit, "seed": seed,
+                      "reply": "obey", "logprob": obey},
+                     {"item_id": item, "condition": condition, "edit": edit, "seed": seed,
+                      "reply": "follow", "logprob": -2.0}]
+    table = bench.summarize_causal(pd.DataFrame(rows), n_boot=50)
+    by = table[table["seed"].isna()].set_index("contrast")
+    assert by.loc["injection", "effect"] == pytest.approx(0.3)
+    assert by.loc["probe_direction", "effect"] == pytest.approx(-0.3)
+    assert by.loc["random_directions", "effect"] == pytest.approx(-0.2)  # mean of +0.1 and -0.5
+    assert by.loc["injection", "n_items"] == 2
+    seeds = table[table["contrast"] == "random_direction"].set_index("seed")["effect"]
+    assert seeds.loc[0] == pytest.approx(0.1) and seeds.loc[1] == pytest.approx(-0.5)
+    # -0.3 is below one of the two random means (+0.1) and above the other: p = (1 + 1) / 3
+    assert by.loc["probe_direction", "p_val"] == pytest.approx(2 / 3)
+
+
+def test_probe_tables_report_the_chosen_layer_and_every_layer():
+    import pandas as pd
+
+    table = bench.load_conversations(items_per_suite=5).table  # 20 items, one per cell
+    rng = np.random.default_rng(0)
+    delta = rng.normal(size=(len(table), 3, 8))
+    injected = (table["condition"] == "injected").to_numpy()
+    delta[injected, 1, 0] += 4.0  # layer 1 marks the injection in every suite
+    out = bench.probe_tables(delta, table, [0, 1, 2], model="m", probe="ridge",
+                             control_seeds=(0,), n_boot=100)
+    curve = out["curve"].set_index(["task", "contrast", "layer"])["value"]
+    assert curve.loc[("task", "injected-clean", 1)] > 0.95
+    assert set(out["choices"].loc[out["choices"]["task"] == "task", "layer"]) == {1}
+    chosen = out["chosen"].set_index(["task", "contrast"])
+    assert chosen.loc[("task", "injected-clean"), "value"] == pytest.approx(
+        curve.loc[("task", "injected-clean", 1)])
+    assert chosen["n_items"].eq(20).all() and len(out["choices"]) == 40  # 20 folds x 2 label sets
+    assert bench.causal_layer(out["choices"].assign(model="smollm2-135m"), "ridge") == 1
+    assert isinstance(out["chosen"], pd.DataFrame) and "layer" not in out["chosen"]
