@@ -11,7 +11,8 @@ from probing._core.errors import ProbingError
 __all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "COMPARISONS", "CORRECTIONS", "DEFAULT_MODEL",
            "DIRECTIONS", "DISTANCES", "EXCLUSIONS", "HEAD_SITES", "INTERVENTION_SITES",
            "JUDGEMENTS", "LEVELS", "LOCALIZE_POOLINGS", "LOCALIZE_TESTS", "MEDIATORS",
-           "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PERMUTE", "POOLINGS", "PROBES",
+           "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PATH_RECEIVER_SITES",
+           "PATH_SENDER_SITES", "PERMUTE", "POOLINGS", "PROBES",
            "PROMPT_STYLES", "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS",
            "RESIDUALS", "RESPONSES", "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES",
            "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
@@ -30,6 +31,10 @@ INTERVENTION_SITES = ("resid_pre", "resid_post", "attn_out", "mlp_out", "head_ou
                       "q", "k", "v", "pattern")
 #: Intervention sites that are split into attention heads (``heads`` selects some).
 HEAD_SITES = ("head_out", "q", "k", "v", "pattern")
+#: Path patching: the components a sender can be (a head's output, a whole attention or
+#: MLP output) and those a receiver can be (what reads the sender's change).
+PATH_SENDER_SITES = ("head_out", "attn_out", "mlp_out")
+PATH_RECEIVER_SITES = ("head_out", "q", "k", "v", "mlp_out", "resid_pre", "resid_post")
 #: How a stimulus's (or word's) token vectors become one vector; ``region:NAME`` also.
 POOLINGS = ("first", "last", "mean")
 #: The probes `probing probe` fits.
@@ -61,7 +66,7 @@ MEDIATORS = ("heads", "layers", "units")
 PATCH_POSITIONS = ("regions", "tokens")
 #: Which of a region's tokens are patched in each member: its last, its first, or all of
 #: them at once.
-REGION_TOKENS = ("last", "first")
+REGION_TOKENS = ("last", "first", "all")
 #: What an ablated unit is set to: 0, its mean over the paradigm's stimuli, or its value on
 #: another stimulus drawn at random.
 ABLATIONS = ("zero", "mean", "resample")

@@ -208,7 +208,8 @@ _COLUMNS = {
     "direction": ("str", "patching: `denoising` (clean activation into the corrupted run) or "
                          "`noising` (corrupted into the clean run)"),
     "position": ("str", "patching: where in the target the activation is replaced: "
-                        "`<region_number>:<region>` (the region's last token) or a token index"),
+                        "`<region_number>:<region>` (the region's last token, its first, "
+                        "or all of it: `region_token`) or a token index"),
     "head": ("int", "attention head at a head site (query head at `head_out`, `q`, `pattern`; "
              "key/value head at `k`, `v`); -1 or empty: the whole site"),
     "unit": ("int", "0-based index of a unit (dimension) of a site's vector; -1 in patching "
@@ -327,6 +328,14 @@ _TABLES = {
                            "correction", "n_cells", "n_pairs", "n_items", "n_perm", "exact"),
     "patching_pairs": ("pair_id", "item_id", "direction", "layer", "site", "position", "head",
                        "clean", "corrupted", "patched", "effect", "restored"),
+    "path_patching": ("direction", "sender", "receiver", "position", "metric", "effect",
+                      "ci_low", "ci_high", "n_pairs", "n_items"),
+    "path_patching_pairs": ("pair_id", "item_id", "direction", "sender", "receiver", "position",
+                            "clean", "corrupted", "patched", "effect", "restored"),
+    "path_patching_corrected": ("direction", "sender", "receiver", "position", "metric",
+                                "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+                                "correction", "n_cells", "n_pairs", "n_items", "n_perm",
+                                "exact"),
     "excluded_pairs": ("pair_id", "item_id", "reason"),
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),
     "mediation": ("layer", "site", "position", "head", "unit", "metric", "effect", "ci_low",

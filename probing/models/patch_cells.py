@@ -3,14 +3,19 @@
 ``patch_pairs`` runs one copy per (pair, position, slice); a slice is the whole site,
 one head (``head_out``, ``q``, ``k``, ``v``, ``pattern``; key/value heads
 for ``k``/``v``) or one unit of the site's vector, and the positions are every
-aligned input position of a pair or the ones the caller chose.
+aligned input position of a pair or the ones the caller chose. A chosen entry may be a
+*span*, a tuple of positions patched together in one copy (a whole region: ``probing
+patch --region-token all``).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from probing._core.errors import ProbingError
 
-__all__ = ["chosen_positions", "copy_slices"]
+__all__ = ["chosen_positions", "copy_position", "copy_slices",
+           "entry_indices"]
 
 
 def copy_slices(shape, site, per_head, units):
@@ -35,8 +40,9 @@ def chosen_positions(ids, aligned, positions):
     """Per pair, the indices into its aligned target positions that are swept.
 
     ``ids``: the pairs' ids; ``aligned``: per pair ``(source, target, rule)`` positions.
+    An entry is an index, or a tuple of indices for a span (positions patched together).
     Checked before any forward pass: every position asked must be an aligned input
-    position of its pair.
+    position of its pair, and a span must be non-empty without repeats.
     """
     if positions is None:
         return [list(range(len(a[1]))) for a in aligned]
@@ -46,10 +52,38 @@ def chosen_positions(ids, aligned, positions):
                            f" that are not in pairs")
     chosen = []
     for pid, (_, t_pos, _) in zip(ids, aligned, strict=True):
-        wanted = [int(p) for p in positions.get(pid, ())]
-        missing = [p for p in wanted if p not in t_pos]
-        if missing:
-            raise ProbingError(f"pair {pid!r}: position {missing[0]} is not an aligned input "
-                               f"position of the target (allowed {t_pos})")
-        chosen.append([t_pos.index(p) for p in wanted])
+        entries = []
+        for wanted in positions.get(pid, ()):
+            span = _span(pid, wanted)
+            missing = [p for p in (span or (wanted,)) if int(p) not in t_pos]
+            if missing:
+                raise ProbingError(f"pair {pid!r}: position {missing[0]} is not an aligned "
+                                   f"input position of the target (allowed {t_pos})")
+            entries.append(int(t_pos.index(int(wanted))) if span is None
+                           else tuple(t_pos.index(p) for p in span))
+        chosen.append(entries)
     return chosen
+
+
+def _span(pid, wanted):
+    """``wanted`` as a tuple of ints when it is a span (a sequence), else None."""
+    if isinstance(wanted, int | np.integer | str):
+        return None
+    span = tuple(int(p) for p in wanted)
+    if not span or len(set(span)) < len(span):
+        raise ProbingError(f"pair {pid!r}: a span of positions must be non-empty without "
+                           f"repeats; got {list(span)}")
+    return span
+
+
+def entry_indices(entry):
+    """The indices into the aligned positions that a swept entry patches (a tuple)."""
+    return entry if isinstance(entry, tuple) else (entry,)
+
+
+def copy_position(entry, target_positions):
+    """A swept entry's ``position`` value: its target position, or the tuple of them for a
+    span."""
+    if isinstance(entry, tuple):
+        return tuple(int(target_positions[j]) for j in entry)
+    return int(target_positions[entry])

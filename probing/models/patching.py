@@ -46,7 +46,12 @@ from probing.models.pair_runs import (
     read_copies,
 )
 from probing.models.patch_align import READOUTS
-from probing.models.patch_cells import chosen_positions, copy_slices
+from probing.models.patch_cells import (
+    chosen_positions,
+    copy_position,
+    copy_slices,
+    entry_indices,
+)
 from probing.models.sites import edit_points
 
 __all__ = ["PATCH_COLUMNS", "READOUTS", "patch_pairs"]
@@ -87,11 +92,12 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
     units : sequence of int, optional
         One row per unit (an index into the site's vector, e.g. one ``mlp_out``
         coordinate): only that unit of the position is patched. Not with ``per_head``.
-    positions : mapping of pair_id -> sequence of int, optional
+    positions : mapping of pair_id -> sequence of int or of tuples of int, optional
         Sweep only these target positions of each pair (default every aligned position);
         a per-unit sweep costs one copy per unit, so it is usually restricted to a region.
-        A position that is no aligned input position of its pair is refused before any
-        forward pass.
+        A tuple is a *span*: its positions are patched together, in one copy (a whole
+        region, each token from its aligned source token). A position that is no aligned
+        input position of its pair is refused before any forward pass.
     readout : {"sentence", "logit_diff"}, default "sentence"
         What ``logprob`` sums (module docstring): every token of the member, or the
         member's answer token at the position that predicts it.
@@ -105,7 +111,7 @@ def patch_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, u
     pandas.DataFrame
         ``PATCH_COLUMNS``: ``pair_id``; ``run`` (``patched``, or the unpatched
         ``source``/``target`` run); ``layer``, ``site``, ``position`` (target token
-        index), ``head`` (-1 when not per head), ``unit`` (-1 when not per unit; -1 in
+        index; for a span, the tuple of them), ``head`` (-1 when not per head), ``unit`` (-1 when not per unit; -1 in
         all four for unpatched runs); ``alignment`` (``token`` or ``word``: see
         :mod:`probing.models.patch_align`); ``member`` (``source`` or ``target``: whose
         tokens are read); ``logprob`` (sum over the member's tokens of the run's
@@ -166,8 +172,8 @@ class _Sweep:
                           self.lm.device)
             for (r, k, h, u), read_s, read_t in zip(chunk, *reads, strict=True):
                 i = self.indices[r]
-                base = (ids[i], "patched", layer, self.site, self.aligned[i][1][k], h, u,
-                        self.aligned[i][2])
+                position = copy_position(k, self.aligned[i][1])
+                base = (ids[i], "patched", layer, self.site, position, h, u, self.aligned[i][2])
                 out += [(*base, "source", read_s), (*base, "target", read_t)]
         return out
 
@@ -190,19 +196,21 @@ class _Sweep:
         device = self.lm.device
         rows = torch.as_tensor([c[0] for c in chunk], device=device)
         columns = self.batch.batch.columns
-        cols = torch.as_tensor([int(columns[r][self.aligned[self.indices[r]][1][k] + 1])
-                                for r, k, _, _ in chunk], device=device)
+        # one entry per patched position: a span's copy has several
+        flat = [(c, r, self.aligned[self.indices[r]], j) for c, (r, k, _, _) in enumerate(chunk)
+                for j in entry_indices(k)]
+        cols = torch.as_tensor([int(columns[r][a[1][j] + 1]) for _, r, a, j in flat],
+                               device=device)
         values = self.recorded[(self.site, layer)]
-        payload = [values[self.indices[r]][self.aligned[self.indices[r]][0][k] + 1]
-                   for r, k, _, _ in chunk]
+        payload = [values[self.indices[r]][a[0][j] + 1] for _, r, a, j in flat]
         if self.site == "pattern":  # source keys onto this batch's key columns
             width = self.batch.batch.input_ids.shape[1]
-            payload = [keys_to_columns(p, columns[r], width) for p, (r, *_) in
-                       zip(payload, chunk, strict=True)]
+            payload = [keys_to_columns(p, columns[r], width) for p, (_, r, _, _) in
+                       zip(payload, flat, strict=True)]
         payload = torch.stack(payload).to(device)
         hidden = self.batch.hidden(start)[rows].clone()
-        copy = torch.arange(len(chunk), device=device)
-        masks = self._masks(chunk, payload)
+        copy = torch.as_tensor([c for c, *_ in flat], device=device)
+        masks = self._masks([chunk[c] for c, *_ in flat], payload)
 
         def patched(current):
             new = payload.to(current.dtype)

@@ -16,8 +16,11 @@ let through a single receiver. For each pair, with the target member as the run:
    out as ``patch_pairs`` reads it.
 
 Frozen: every ``attn_out`` and ``mlp_out`` after the sender and before the receiver
-reads the residual stream (``q``/``k``/``v``/``resid_pre`` at layer R read the input of
-block R; ``resid_post`` R also takes block R's outputs). A ``head_out`` sender leaves
+reads the residual stream (``head_out``/``q``/``k``/``v``/``resid_pre`` at layer R read
+the input of block R; ``mlp_out`` R reads it after block R's attention, which is frozen
+too unless it holds the sender; ``resid_post`` R also takes block R's outputs). A
+``head_out`` receiver is one head's output (its queries, keys and values together), an
+``mlp_out`` receiver the MLP's output, both recomputed from the patched stream. A ``head_out`` sender leaves
 the other heads of its layer alone (they read the same, unchanged input), and its
 layer's ``attn_out`` carries it, so it is not frozen; the MLP of that layer is.
 
@@ -27,28 +30,30 @@ Noising is the same call with the members swapped, as for ``patch_pairs``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import pandas as pd
 import torch
 
 from probing._core.errors import ProbingError
+from probing._core.values import HEAD_SITES, PATH_RECEIVER_SITES, PATH_SENDER_SITES
 from probing.models.batching import plan_batches
 from probing.models.causal import accepts_position_ids
 from probing.models.pair_runs import (
     RunBatch,
-    check_options,
     plain_rows,
     prepare_pairs,
     read_copies,
 )
 from probing.models.patch_align import READOUTS
-from probing.models.sites import edit_points
+from probing.models.sites import edit_points, model_shape
 
-__all__ = ["PATH_COLUMNS", "SENDER_SITES", "RECEIVER_SITES", "Component", "path_patch"]
+__all__ = ["PATH_COLUMNS", "RECEIVER_SITES", "SENDER_SITES", "Component", "check_path",
+           "path_patch"]
 
 PATH_COLUMNS = ("pair_id", "run", "sender", "receiver", "alignment", "member", "logprob")
-SENDER_SITES = ("head_out", "attn_out", "mlp_out")
-RECEIVER_SITES = ("q", "k", "v", "resid_pre", "resid_post")
+SENDER_SITES = PATH_SENDER_SITES
+RECEIVER_SITES = PATH_RECEIVER_SITES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,16 +84,54 @@ class Component:
         return slice(self.head * head_dim, (self.head + 1) * head_dim)
 
 
-def _component(value, allowed, role, lm):
+def check_path(sender, receiver, shape):
+    """Sender and receiver checked against a model's shape and each other.
+
+    The shape can come from the model's configuration, before its weights load
+    (``probing path-patch`` does so).
+
+    Parameters
+    ----------
+    sender, receiver : Component or (site, layer[, head])
+    shape : probing.interventions.ModelShape
+
+    Returns
+    -------
+    (Component, Component)
+
+    Examples
+    --------
+    >>> from probing.interventions import ModelShape
+    >>> shape = ModelShape(n_layers=2, d_model=8, n_heads=2, head_dim=4)
+    >>> check_path(("head_out", 1, 0), ("q", 2, 1), shape)[1].label
+    'q:2:1'
+    >>> check_path(("head_out", 1, 2), ("q", 2, 1), shape)
+    Traceback (most recent call last):
+    ...
+    probing._core.errors.ProbingError: path_patch: sender head 2 out of range [0, 2) at site 'head_out'
+    """
+    sender = _component(sender, PATH_SENDER_SITES, "sender", shape)
+    receiver = _component(receiver, PATH_RECEIVER_SITES, "receiver", shape)
+    _receiver_layer_ok(sender, receiver)
+    return sender, receiver
+
+
+def _component(value, allowed, role, shape):
     item = value if isinstance(value, Component) else Component(*value)
     if item.site not in allowed:
         raise ProbingError(f"path_patch: {role} site must be one of {', '.join(allowed)}; "
                            f"got {item.site!r}")
-    shape, _ = check_options(lm, item.site, [item.layer], item.head >= 0)
-    if item.head >= shape.heads_of(item.site):
+    layers = shape.layer_range(item.site)
+    if item.layer not in layers:
+        raise ProbingError(f"path_patch: {role} {item.label}: site {item.site!r} has layers "
+                           f"{layers.start}..{layers.stop - 1}")
+    if item.head >= 0 and item.site not in HEAD_SITES:
+        raise ProbingError(f"path_patch: {role} {item.label}: site {item.site!r} has no heads "
+                           f"(heads at {', '.join(s for s in allowed if s in HEAD_SITES)})")
+    if not -1 <= item.head < shape.heads_of(item.site):
         raise ProbingError(f"path_patch: {role} head {item.head} out of range "
                            f"[0, {shape.heads_of(item.site)}) at site {item.site!r}")
-    return item, shape
+    return item
 
 
 def frozen_points(sender, receiver):
@@ -98,6 +141,8 @@ def frozen_points(sender, receiver):
     --------
     >>> frozen_points(Component("head_out", 1, 0), Component("q", 3, 1))
     [('mlp_out', 1), ('attn_out', 2), ('mlp_out', 2)]
+    >>> frozen_points(Component("head_out", 1, 0), Component("mlp_out", 2))
+    [('mlp_out', 1), ('attn_out', 2)]
     """
     last = receiver.layer if receiver.site == "resid_post" else receiver.layer - 1
     points = []
@@ -106,6 +151,8 @@ def frozen_points(sender, receiver):
             points.append(("attn_out", layer))
         if layer > sender.layer or sender.site != "mlp_out":
             points.append(("mlp_out", layer))
+    if receiver.site == "mlp_out" and receiver.layer > sender.layer:
+        points.append(("attn_out", receiver.layer))  # the MLP reads it with the stream
     return points
 
 
@@ -118,9 +165,32 @@ def _check_receiver_positions(ids, aligned, positions):
                                f"aligned input position (allowed {list(t_pos)})")
 
 
+def _sender_positions(positions, ids, aligned):
+    """``positions`` as a set, or per pair (a mapping), checked before any forward: a
+    pair's own positions must be aligned input positions of its target."""
+    if positions is None or not isinstance(positions, Mapping):
+        return None if positions is None else {int(p) for p in positions}
+    unknown = set(positions) - set(ids)
+    if unknown:
+        raise ProbingError(f"path_patch: positions names pair(s) "
+                           f"{sorted(unknown, key=str)[:3]} that are not in pairs")
+    wanted = {}
+    for pid, (_, t_pos, _) in zip(ids, aligned, strict=True):
+        wanted[pid] = {int(p) for p in positions.get(pid, ())}
+        missing = sorted(wanted[pid] - set(t_pos))
+        if missing:
+            raise ProbingError(f"path_patch: pair {pid!r}: sender position {missing[0]} is no "
+                               f"aligned input position (allowed {list(t_pos)})")
+    return wanted
+
+
 def _receiver_layer_ok(sender, receiver):
-    reads_input = receiver.site != "resid_post"
-    if receiver.layer < sender.layer + (1 if reads_input else 0):
+    """A receiver that reads its block's input comes a block later; ``mlp_out`` reads the
+    stream after its block's attention (an attention sender of its own block reaches it);
+    ``resid_post`` holds its block's outputs."""
+    reads_input = receiver.site not in ("mlp_out", "resid_post")
+    after_mlp = receiver.site == "mlp_out" and sender.site == "mlp_out"
+    if receiver.layer < sender.layer + (1 if reads_input or after_mlp else 0):
         raise ProbingError(f"path_patch: receiver {receiver.label} does not come after sender "
                            f"{sender.label}")
 
@@ -139,11 +209,16 @@ def path_patch(lm, pairs, *, sender, receiver, positions=None, receiver_position
     sender : Component or (site, layer[, head])
         ``head_out`` (one head or all), ``attn_out`` or ``mlp_out`` at a layer.
     receiver : Component or (site, layer[, head])
-        ``q``/``k``/``v`` (one head, key/value heads for ``k``/``v``, or all) or
-        ``resid_pre``/``resid_post`` at a later layer.
-    positions : sequence of int, optional
+        ``head_out``/``q``/``k``/``v`` (one head, key/value heads for ``k``/``v``, or
+        all) at a later layer, ``mlp_out`` at the sender's layer or later (later for an
+        ``mlp_out`` sender), ``resid_pre`` later or ``resid_post`` at the sender's layer
+        or later.
+    positions : sequence of int, or mapping of pair_id -> sequence of int, optional
         Target token positions (as ``patch_pairs``' ``position``) where the sender is
-        patched, in every pair that has them aligned; default every aligned position.
+        patched (all of them in the same run): a sequence in every pair that has them
+        aligned; a mapping gives each pair its own (a region's tokens in that pair), each
+        refused before any forward when it is no aligned input position; default every
+        aligned position.
     receiver_positions : sequence of int, optional
         Target token positions where the receiver is patched; default every position
         of the run (the start token included).
@@ -171,13 +246,19 @@ def path_patch(lm, pairs, *, sender, receiver, positions=None, receiver_position
     if readout not in READOUTS:
         raise ProbingError(f"path_patch: readout must be one of {', '.join(READOUTS)}; "
                            f"got {readout!r}")
-    sender, shape = _component(sender, SENDER_SITES, "sender", lm)
-    receiver, _ = _component(receiver, RECEIVER_SITES, "receiver", lm)
-    _receiver_layer_ok(sender, receiver)
-    wanted = None if positions is None else {int(p) for p in positions}
+    if lm.kind != "causal":
+        raise ProbingError("path_patch reads log-probabilities of a causal LM; got a masked LM")
+    shape = model_shape(lm)
+    sender, receiver = check_path(sender, receiver, shape)
+    ids, wanted = pairs["pair_id"].tolist(), []
+
+    def check(aligned):
+        _check_receiver_positions(ids, aligned, receiver_positions)
+        wanted.append(_sender_positions(positions, ids, aligned))
+
     runs = prepare_pairs(lm, pairs, [(sender.site, sender.layer)], batch_size, readout,
-                         check=lambda aligned: _check_receiver_positions(
-                             pairs["pair_id"].tolist(), aligned, receiver_positions))
+                         check=check)
+    wanted = wanted[0]
     plain, patched = [], []
     with torch.inference_mode():
         for indices in plan_batches([len(x) for x in runs.t_inputs], batch_size=batch_size):
@@ -229,8 +310,9 @@ class _PathRun:
         for r, i in enumerate(self.indices):
             s_pos, t_pos, _ = self.runs.aligned[i]
             source = self.runs.recorded[(sender.site, sender.layer)][i]
+            own = wanted.get(self.runs.ids[i], set()) if isinstance(wanted, dict) else wanted
             for s, t in zip(s_pos, t_pos, strict=True):
-                if wanted is None or t in wanted:
+                if own is None or t in own:
                     rows.append(r)
                     cols.append(int(columns[r][t + 1]))  # +1: the start token
                     values.append(source[s + 1])

@@ -27,8 +27,8 @@ from probing.commands import Result
 from probing.pipeline.causal_inputs import build_pairs, identified
 from probing.pipeline.causal_pairs import require_contrast, screen_pairs
 
-__all__ = ["PairPlan", "check_pair_layers", "layers_on", "mediate_result", "patch_result",
-           "prepare_pairs", "screen"]
+__all__ = ["PairPlan", "check_pair_layers", "layers_on", "mediate_result", "member_where",
+           "patch_result", "prepare_pairs", "screen", "swap_members"]
 
 #: Intervals from fewer items than this come with a warning (and ``n_items`` is written).
 MIN_ITEMS = 20
@@ -61,8 +61,8 @@ def prepare_pairs(paradigm, options, *, site):
     paradigm : probing.commands.Paradigm
         A ``minimal_pairs`` paradigm.
     options : PatchOptions or MediateOptions
-    site : str
-        The site patched.
+    site : str or None
+        The site patched (None: the command's components say where, as path patching's).
 
     Returns
     -------
@@ -94,7 +94,7 @@ def screen(plan, lm):
     from probing.models.sites import model_shape
 
     options = plan.options
-    layers = layers_on(model_shape(lm), options.layers, plan.site)
+    layers = [] if plan.site is None else layers_on(model_shape(lm), options.layers, plan.site)
     screened = screen_pairs(lm, plan.pairs, plan.paradigm.stimuli, options)
     info = {"n_pairs": len(screened.pairs), "n_pairs_excluded": len(screened.excluded),
             "n_items": int(screened.pairs["item_id"].nunique()), "readout": options.readout,
@@ -114,7 +114,7 @@ def _check_region(paradigm_path, stimuli, region):
                            f"{', '.join(map(str, names))}")
 
 
-def _where(where, options, member):
+def member_where(where, options, member):
     """``pair_id, position, label`` of the swept positions in ``member`` (None: tokens)."""
     if where is None:
         return None
@@ -142,7 +142,8 @@ def _position_order(table):
         ignore_index=True)
 
 
-def _swap(pairs):
+def swap_members(pairs):
+    """The pairs with source and target exchanged (a noising run's)."""
     return pairs.rename(columns={"source": "target", "target": "source",
                                  "source_id": "target_id", "target_id": "source_id"})
 
@@ -179,8 +180,8 @@ def patch_result(plan, lm):
     groups = pairs.set_index("pair_id")["item_id"]
     frames, per_pair = [], []
     for direction in directions:
-        run_pairs = pairs if direction == "denoising" else _swap(pairs)
-        where = _where(prep.where, options,
+        run_pairs = pairs if direction == "denoising" else swap_members(pairs)
+        where = member_where(prep.where, options,
                        "target" if direction == "denoising" else "source")
         table = _sweep(lm, run_pairs, where, layers=prep.layers, site=plan.site,
                        per_head=options.per_head, options=options)
@@ -264,9 +265,9 @@ def mediate_result(plan, lm):
     sweep = {"layers": prep.layers, "site": site, "per_head": per_head, "options": options,
              "units": units}
     # NIE: mediators of x (the source) take x''s values: x' patched into x
-    x_where = _where(prep.where, options, "source")
-    nie = _sweep(lm, _swap(pairs), x_where, **sweep)
-    nde = _sweep(lm, pairs, _where(prep.where, options, "target"), **sweep)
+    x_where = member_where(prep.where, options, "source")
+    nie = _sweep(lm, swap_members(pairs), x_where, **sweep)
+    nde = _sweep(lm, pairs, member_where(prep.where, options, "target"), **sweep)
     tables, figure = mediate_tables(lm, pairs, nie, nde, where=x_where, site=site,
                                     options=options)
     tables["excluded_pairs"] = prep.excluded

@@ -13,10 +13,17 @@ import dataclasses
 from pathlib import Path
 
 from probing._core.errors import ProbingError
-from probing._core.values import ABLATIONS, PATCH_POSITIONS, READOUTS, REGION_TOKENS
-from probing.commands import BatchOption, BootOptions, SeedOption, option
+from probing._core.values import (
+    ABLATIONS,
+    DIRECTIONS,
+    PATCH_POSITIONS,
+    READOUTS,
+    REGION_TOKENS,
+    SWEEP_CORRECTIONS,
+)
+from probing.commands import BatchOption, BootOptions, Options, SeedOption, option
 
-__all__ = ["AblationOptions", "CausalRunOptions", "PairOptions"]
+__all__ = ["AblationOptions", "CausalRunOptions", "PairOptions", "SweepOptions"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +48,11 @@ class PairOptions(CausalRunOptions):
     region: str | None = option(None, "only this region's position (with --positions "
                                 "regions), e.g. noun, or answer (the position that predicts "
                                 "the answer)", type=str, metavar="NAME")
-    region_token: str = option("last", "a region's position in each member: its last token "
-                               "or its first", choices=REGION_TOKENS)
+    region_token: str = option("last", "a region's position in each member: its last token, "
+                               "its first, or all its tokens patched at once (patch only; "
+                               "token for "
+                               "token: a pair whose region has other token counts in its two "
+                               "members is excluded)", choices=REGION_TOKENS)
     readout: str = option("sentence", "sentence: summed log-probability of each member "
                           "(members must split every word alike); logit_diff: good minus bad "
                           "answer token's logit where the answer is predicted (members of any "
@@ -52,6 +62,21 @@ class PairOptions(CausalRunOptions):
         super().__post_init__()
         if self.region is not None and self.positions != "regions":
             raise ProbingError(f"--region {self.region}: needs --positions regions")
+        if self.region_token == "all" and self.positions != "regions":
+            raise ProbingError("--region-token all: needs --positions regions")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepOptions(Options):
+    """Which way a patching sweep copies and how its cells are corrected (``patch``,
+    ``path-patch``)."""
+
+    direction: str = option("denoising", "denoising: the good member's activations into the "
+                            "bad one; noising: the other way; or both", choices=DIRECTIONS)
+    correction: str = option("max_t", "correction across every cell of the sweep "
+                             "(the *_corrected.csv table); max_t is family-wise with "
+                             "simultaneous intervals, the others correct p-values only",
+                             choices=SWEEP_CORRECTIONS)
 
 
 def _check_units_path(path):

@@ -5,7 +5,9 @@ position is found in each member on its own (its last token, or its first with
 ``region_token="first"``) and must be one aligned position of the two; the *answer*
 position (the input that predicts the first differing token of the last differing word,
 labelled ``<n>:answer`` after the region ``n`` holding that word) is added where the two
-members' answer positions are aligned. A pair that
+members' answer positions are aligned. With ``region_token="all"`` every token of a
+region is patched at once, token for token: the region must have as many tokens in both
+members, each aligned with its counterpart. A pair that
 fails any of this is excluded with a one-line reason (``excluded_pairs.csv``), never
 patched at positions that mix words. With the sentence read-out the members must also
 split every word alike (their token sequences then correspond one to one); the
@@ -93,7 +95,8 @@ def _member_positions(pair, regions, s, t, aligned, answer, which):
 
     A region's position is its last (``which="first"``: first) token in the target that
     is an aligned input position; the source position aligned with it must lie in the
-    source's same region.
+    source's same region. ``which="all"``: every token of the region, a span of each
+    member's positions (a tuple), patched token for token.
     """
     rows = []
     s_regions, t_regions = regions
@@ -104,6 +107,12 @@ def _member_positions(pair, regions, s, t, aligned, answer, which):
         in_s, in_t = _inside(s, rs), _inside(t, rt)
         if not in_s.size or not in_t.size:
             raise ProbingError(f"region {rt.region} has no token in one member")
+        label = f"{int(rt.region_number)}:{rt.region}"
+        if which == "all":
+            span = _region_span(rt.region, in_s, in_t, aligned, len(t.token_ids))
+            if span is not None:
+                rows.append((pair.pair_id, label, *span))
+            continue
         usable = [p for p in in_t if aligned.to_source(p) is not None]
         if not usable:  # e.g. the region ends the sentence: no input to patch
             continue
@@ -112,15 +121,42 @@ def _member_positions(pair, regions, s, t, aligned, answer, which):
         if ps not in in_s:
             raise ProbingError(f"region {rt.region}: target token {pt} is aligned with "
                                f"source token {ps}, outside the source's region")
-        rows.append((pair.pair_id, f"{int(rt.region_number)}:{rt.region}", ps, pt))
+        rows.append((pair.pair_id, label, ps, pt))
     if answer is not None and min(answer) >= 1:
-        ps, pt = answer[0] - 1, answer[1] - 1
-        char = _answer_word_start(pair.source, pair.target)
-        holding = t_regions[(t_regions["char_start"] <= char) & (char < t_regions["char_end"])]
-        number = int(holding["region_number"].iloc[0]) if len(holding) else len(t_regions)
-        if aligned.to_source(pt) == ps:
-            rows.append((pair.pair_id, f"{number}:answer", ps, pt))
+        rows += _answer_row(pair, t_regions, aligned, answer, which)
     return rows
+
+
+def _region_span(region, in_s, in_t, aligned, n_target):
+    """``(source positions, target positions)`` of a whole region, token for token (None:
+    the region has no input position, e.g. it is the last token)."""
+    if len(in_s) != len(in_t):
+        raise ProbingError(f"region {region} has {len(in_s)} and {len(in_t)} tokens in the "
+                           f"two members: --region-token all patches a region token for token")
+    span = [(int(ps), int(pt)) for ps, pt in zip(in_s, in_t, strict=True)
+            if pt < n_target - 1]  # the last token is no input of the run
+    for ps, pt in span:
+        if aligned.to_source(pt) != ps:
+            raise ProbingError(f"region {region}: target token {pt} is not aligned with "
+                               f"source token {ps} (its words split differently); "
+                               f"--region-token all patches a region token for token")
+    if not span:
+        return None
+    return tuple(ps for ps, _ in span), tuple(pt for _, pt in span)
+
+
+def _answer_row(pair, t_regions, aligned, answer, which):
+    """The ``<n>:answer`` row when the members' answer positions are aligned (a span of
+    one position with ``which="all"``, so every position of the run is a span)."""
+    ps, pt = answer[0] - 1, answer[1] - 1
+    char = _answer_word_start(pair.source, pair.target)
+    holding = t_regions[(t_regions["char_start"] <= char) & (char < t_regions["char_end"])]
+    number = int(holding["region_number"].iloc[0]) if len(holding) else len(t_regions)
+    if aligned.to_source(pt) != ps:
+        return []
+    if which == "all":
+        ps, pt = (ps,), (pt,)
+    return [(pair.pair_id, f"{number}:answer", ps, pt)]
 
 
 def _screen_one(pair, s, t, regions, options):

@@ -116,3 +116,74 @@ def test_frozen_points_and_bad_components(make_lm):
     with pytest.raises(ProbingError, match="pair 'ab': receiver position 9 is no aligned input"):
         path_patch(lm, PAIRS, sender=("head_out", 1, 0), receiver=("q", 2, 0),
                    receiver_positions=(9,))
+
+
+def _reference_to(lm, source, target, receiver, positions, head=0):
+    """Receiver ``mlp`` (block 2's MLP output; sender: head ``head`` of block 1, block 1's
+    MLP and block 2's attention frozen) or ``head`` (head ``head``'s output in block 2;
+    sender: block 1's MLP output, nothing between to freeze)."""
+    blocks, d = lm.model.transformer.h, lm.model.config.n_embd
+    units = slice(head * (d // lm.model.config.n_head), (head + 1) * (d // lm.model.config.n_head))
+    seen = {}
+    sender = (blocks[0].attn.c_proj, True) if receiver == "mlp" else (blocks[0].mlp, False)
+    into = (blocks[1].mlp, False) if receiver == "mlp" else (blocks[1].attn.c_proj, True)
+
+    def keep(name):
+        return lambda m, a, *o: seen.update({name: (a[0] if not o else o[0]).clone()})
+
+    _run(lm, source, (*sender[:1], keep("src"), sender[1]))
+    _run(lm, target, (blocks[0].mlp, keep("mlp"), False),
+         (blocks[1].attn.c_proj, keep("attn"), False))
+
+    def patch_sender(m, args, *output):
+        x = (args[0] if not output else output[0]).clone()
+        for p in positions:
+            x[0, p + 1, units if receiver == "mlp" else slice(None)] = seen["src"][
+                0, p + 1, units if receiver == "mlp" else slice(None)]
+        return (x,) if not output else x
+
+    frozen = [(blocks[0].mlp, lambda m, a, o: seen["mlp"], False),
+              (blocks[1].attn.c_proj, lambda m, a, o: seen["attn"], False)]
+    _run(lm, target, (*sender[:1], patch_sender, sender[1]),
+         *(frozen if receiver == "mlp" else []), (*into[:1], keep("into"), into[1]))
+
+    def patch_into(m, args, *output):
+        x = (args[0] if not output else output[0]).clone()
+        cover = slice(None) if receiver == "mlp" else units
+        x[..., cover] = seen["into"][..., cover]
+        return (x,) if not output else x
+
+    return _run(lm, target, (*into[:1], patch_into, into[1]))
+
+
+@pytest.mark.parametrize("sender,receiver,kind", [
+    (("head_out", 1, 1), ("mlp_out", 2), "mlp"),
+    (("mlp_out", 1), ("head_out", 2, 1), "head"),
+], ids=["head-to-mlp", "mlp-to-head"])
+def test_mlp_and_head_receivers_equal_a_hook_reference(make_lm, sender, receiver, kind):
+    lm = make_lm("gpt2")
+    table = path_patch(lm, PAIRS, sender=sender, receiver=receiver, positions=(1, 2, 5))
+    got = _patched(table)
+    plain = table[(table["run"] == "target") & (table["member"] == "target")].set_index(
+        "pair_id")["logprob"]
+    for pid, source, target in PAIRS.itertuples(index=False):
+        want = _reference_to(lm, source, target, kind, (1, 2, 5), head=1)
+        assert got[pid] == pytest.approx(want, abs=1e-8)
+        assert abs(got[pid] - plain[pid]) > 1e-6
+
+
+def test_positions_per_pair_equal_one_call_per_pair(make_lm):
+    lm = make_lm("llama")
+    own = {"ab": [1, 2], "ba": [4]}
+    table = path_patch(lm, PAIRS, sender=("head_out", 1, 0), receiver=("v", 2, 1),
+                       positions=own)
+    for pid, positions in own.items():
+        one = path_patch(lm, PAIRS[PAIRS["pair_id"] == pid], sender=("head_out", 1, 0),
+                         receiver=("v", 2, 1), positions=positions)
+        assert _patched(table)[pid] == pytest.approx(_patched(one)[pid], abs=1e-12)
+    with pytest.raises(ProbingError, match="pair 'ba': sender position 99 is no aligned"):
+        path_patch(lm, PAIRS, sender=("head_out", 1, 0), receiver=("v", 2, 1),
+                   positions={"ab": [1], "ba": [99]})
+    with pytest.raises(ProbingError, match=r"receiver mlp_out:1 does not come after sender "
+                                           r"mlp_out:1"):
+        path_patch(lm, PAIRS, sender=("mlp_out", 1), receiver=("mlp_out", 1))

@@ -223,7 +223,7 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
     # the subject's token count differs between the members, that patched the wrong
     # token (or found none). A set of one mediator must equal its single patch.
-    from probing.pipeline.causal import _swap, _sweep, _where, screen
+    from probing.pipeline.causal import _sweep, member_where, screen, swap_members
     from probing.pipeline.commands.execute import load_paradigm_value
     from probing.pipeline.commands.mediate import prepare_mediate
     from probing.pipeline.mediate import _joint_reads
@@ -237,8 +237,8 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     assert len(moved) >= 2, "no pair whose regions sit at other indices: the test could not fail"
     pairs = prep.pairs[prep.pairs["pair_id"].isin(moved[:3])].reset_index(drop=True)
     pair_ids = pairs["pair_id"].tolist()
-    x_where = _where(where[where["pair_id"].isin(pair_ids)], options, "source")
-    nie = _sweep(llama, _swap(pairs), x_where, layers=prep.layers, site=plan.site,
+    x_where = member_where(where[where["pair_id"].isin(pair_ids)], options, "source")
+    nie = _sweep(llama, swap_members(pairs), x_where, layers=prep.layers, site=plan.site,
                  per_head=False, options=options)
     patched = nie[nie["run"] == "patched"].pivot_table(
         index=["pair_id", "position"], columns="member", values="logprob")

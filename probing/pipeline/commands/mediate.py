@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.errors import ProbingError
-from probing._core.values import INTERVENTION_SITES, MEDIATORS
+from probing._core.values import INTERVENTION_SITES, MEDIATORS, REGION_TOKENS
 from probing.commands import Command, LayersOption, ModelSettings, RunFolderSettings, option
 from probing.pipeline.causal_options import PairOptions
 
@@ -44,6 +44,10 @@ class MediateOptions(LayersOption, PairOptions):
         if self.mediators == "heads" and self.site not in (None, "head_out"):
             raise ProbingError(f"--site {self.site}: --mediators heads patches head_out; give "
                                f"--mediators layers or units for another site")
+        if self.region_token == "all":
+            one = ", ".join(t for t in REGION_TOKENS if t != "all")
+            raise ProbingError(f"--region-token all: probing patch only (a mediator is one "
+                               f"position); allowed here: {one}")
 
     @property
     def patched_site(self):

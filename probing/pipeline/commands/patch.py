@@ -11,26 +11,20 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.errors import ProbingError
-from probing._core.values import DIRECTIONS, HEAD_SITES, INTERVENTION_SITES, SWEEP_CORRECTIONS
+from probing._core.values import HEAD_SITES, INTERVENTION_SITES
 from probing.commands import Command, LayersOption, ModelSettings, RunFolderSettings, option
-from probing.pipeline.causal_options import PairOptions
+from probing.pipeline.causal_options import PairOptions, SweepOptions
 
 __all__ = ["COMMAND", "PatchOptions", "prepare_patch", "run_patch", "run_patch_plan"]
 
 
 @dataclasses.dataclass(frozen=True)
-class PatchOptions(LayersOption, PairOptions):
+class PatchOptions(LayersOption, SweepOptions, PairOptions):
     """Options of ``probing patch``; all are recorded in the manifest."""
 
     site: str = option("resid_post", "site patched (TransformerLens names; head_out: the "
                        "attention heads' outputs)", choices=INTERVENTION_SITES)
     per_head: bool = option(False, "one cell per head (--site " + ", ".join(HEAD_SITES) + ")")
-    direction: str = option("denoising", "denoising: the good member's activations into the "
-                            "bad one; noising: the other way; or both", choices=DIRECTIONS)
-    correction: str = option("max_t", "correction across every cell of the sweep "
-                             "(patching_corrected.csv); max_t is family-wise with "
-                             "simultaneous intervals, the others correct p-values only",
-                             choices=SWEEP_CORRECTIONS)
 
     def __post_init__(self):
         super().__post_init__()
