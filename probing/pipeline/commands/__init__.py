@@ -5,9 +5,23 @@ never import each other (an independence contract in ``setup.cfg``). :data:`COMM
 is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
 """
 
-from probing.pipeline.commands import ablate, extract, lens, mediate, patch, probe, rsa, run
+from probing.pipeline.commands import (
+    ablate,
+    compare_reading,
+    extract,
+    fresh,
+    lens,
+    lesion,
+    localize,
+    mediate,
+    patch,
+    probe,
+    rsa,
+    run,
+)
 
 __all__ = ["COMMANDS"]
 
 COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, rsa.COMMAND, lens.COMMAND,
-            patch.COMMAND, mediate.COMMAND, ablate.COMMAND)
+            patch.COMMAND, mediate.COMMAND, ablate.COMMAND, localize.COMMAND,
+            lesion.COMMAND, fresh.COMMAND, compare_reading.COMMAND)
