@@ -90,7 +90,13 @@ def test_every_written_table_uses_the_vocabulary(command, make_lm, tmp_path):  #
     from probing.pipeline.commands.execute import run_command
 
     example = dict(command.example)
-    paradigm = Path(__file__).resolve().parents[1] / "paradigms" / example.pop("paradigm")
+    given, root = example.pop("paradigm", None), Path(__file__).resolve().parents[1] / "paradigms"
+    if not command.reads_paradigm:  # its inputs are options (fresh-vs-published: a mapping)
+        paradigm = None
+    elif isinstance(given, tuple):  # a command that reads several paradigms (lesion)
+        paradigm = [root / name for name in given]
+    else:
+        paradigm = root / given
     with config_context(cache_dir=tmp_path / "cache"):
         result = run_command(command, paradigm, make_lm("gpt2"), tmp_path / "run",
                              options=command.options(**example))

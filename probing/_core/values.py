@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from probing._core.errors import ProbingError
 
-__all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "COMPARISONS", "CORRECTIONS", "DEFAULT_MODEL",
-           "DIRECTIONS", "DISTANCES", "EXCLUSIONS", "HEAD_SITES", "INTERVENTION_SITES",
-           "JUDGEMENTS", "LEVELS", "LOCALIZE_POOLINGS", "LOCALIZE_TESTS", "MEDIATORS",
-           "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PATH_RECEIVER_SITES",
-           "PATH_SENDER_SITES", "PERMUTE", "POOLINGS", "PROBES",
-           "PROMPT_STYLES", "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS",
+__all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "CACHE_ACTIONS", "COMPARISONS",
+           "CORRECTIONS", "DEFAULT_MODEL", "DIRECTIONS", "DISTANCES", "EXCLUSIONS",
+           "EXECUTORS", "HEAD_SITES", "INTERVENTION_SITES", "JUDGEMENTS", "LEVELS",
+           "LOCALIZE_POOLINGS", "LOCALIZE_RECIPES", "LOCALIZE_TESTS", "MEDIATORS",
+           "MIXED_TESTS", "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PATH_RECEIVER_SITES",
+           "PATH_SENDER_SITES", "PERMUTE", "POOLINGS", "PROBES", "PROMPT_STYLES",
+           "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS",
            "RESIDUALS", "RESPONSES", "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES",
            "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
 
@@ -97,6 +98,15 @@ RESPONSES = ("raw", "absolute")
 LOCALIZE_TESTS = ("glm", "welch")
 SELECTIONS = ("top", "fdr", "fwe")
 NUISANCE = ("n_tokens", "n_words", "n_chars")
+#: Localizer option presets (``alkhamissi``: AlKhamissi et al. 2025's recipe).
+LOCALIZE_RECIPES = ("alkhamissi",)
+#: The tests ``fit_mixed_model(test=)``, ``probing run --mixed-test`` and the paradigm field
+#: ``mixed_test`` accept (``auto``: by item where possible, else Satterthwaite).
+MIXED_TESTS = ("auto", "by_item", "satterthwaite", "wald")
+#: How ``probing experiment`` runs its steps: one after another, a local process pool, ray.
+EXECUTORS = ("serial", "processes", "ray")
+#: What ``probing cache`` does with the activation cache.
+CACHE_ACTIONS = ("list", "clear")
 #: The packaged default model's alias.
 DEFAULT_MODEL = "smollm2-135m"
 

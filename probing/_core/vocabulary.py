@@ -173,6 +173,19 @@ _COLUMNS = {
                           "(Cohen's d with the pooled SD when there is no nuisance regressor); "
                           "+-inf for a perfect separator"),
     "shuffle": ("int", "localizer overlap null: index of a label shuffle (0-based)"),
+    "half": ("str", "localizer: the half (run, or alternate items) a row was computed on"),
+    "selection": ("str", "localizer: the selection rule, `top`, `fdr` or `fwe`"),
+    "fraction": ("float", "localizer layer counts: the layer's units that were selected, as a "
+                          "fraction"),
+    "share": ("float", "localizer layer counts: the layer's share of all selected units"),
+    "chosen": ("str", "localizer response choice: the response transform used, `raw` or "
+                      "`absolute`"),
+    "other": ("str", "localizer response choice: the other response transform"),
+    "n_selected_chosen": ("int", "localizer response choice: units selected on `chosen`"),
+    "n_selected_other": ("int", "localizer response choice: units selected on `other`"),
+    "n_both": ("int", "localizer response choice: units selected on both"),
+    "n_changed": ("int", "localizer response choice: units selected on exactly one"),
+    "dice": ("float", "localizer response choice: Dice overlap of the two selections"),
     # design balance, mixed models, pooled seeds, fresh-vs-published mapping
     "test": ("str", "the test behind `stat` and `p_val` (e.g. `anova`, `wald`, `by_item`)"),
     "slot": ("str", "balance: the paradigm slot whose fillers are compared"),

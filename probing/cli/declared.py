@@ -1,7 +1,9 @@
-"""The subcommands generated from declarations (:mod:`probing.pipeline.commands`).
+"""Every subcommand, generated from its declaration: the commands of
+:mod:`probing.pipeline.commands` and the utilities of :mod:`probing.pipeline.utilities`.
 
-One handler serves them all: options first (their checks), then the paradigm (loaded
-and generated once), the run folder, and the model last.
+One handler serves the commands: options first (their checks), then the paradigm
+(loaded and generated once), the run folder, and the model last. A utility's handler
+builds its options (their checks) and calls its one function.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from probing.commands import (
     options_from_args,
 )
 from probing.pipeline.commands import COMMANDS
+from probing.pipeline.utilities import UTILITIES
 
-__all__ = ["REGISTRY", "handle"]
+__all__ = ["DECLARATIONS", "REGISTRY", "handle", "handle_utility"]
 
 
 def _loader(settings):
@@ -45,28 +48,43 @@ def handle(command, args):
     options = options_from_args(command.options, args)
     settings = [options_from_args(cls, args) for cls in command.settings]
     cache = _setting(settings, CacheSettings) or CacheSettings()
-    model = _setting(settings, ModelSettings)
+    model = _setting(settings, ModelSettings)  # None: the command loads no model
     seed = getattr(options, "seed", None)
-    if command.many:
+    if not command.reads_paradigm:
+        paradigm = None
+    elif command.many:
         paradigm = tuple(load_paradigm_value(path, seed=seed) for path in args.files)
     else:
         paradigm = load_paradigm_value(args.file, seed=seed)
     folder = _setting(settings, RunFolderSettings)
     if folder is None:  # the command writes its own output (an activations folder)
         out, force, made = getattr(options, "out", None), False, contextlib.nullcontext()
+        resume = False
     else:  # runs/ is made around the run, and removed again if the run fails
         out, force = folder.out or default_out(command, paradigm), folder.force
+        resume = getattr(folder, "resume", False)
         made = provisional_folder(out.parent)
     max_memory = None if cache.max_memory is None else int(cache.max_memory * 2**30)
     with made, config_context(cache_dir=cache.cache_dir, max_memory=max_memory):
-        result = run_command(command, paradigm, _loader(model), out, options=options,
-                             force=force, argv=["probing", *sys.argv[1:]], model_name=model.model)
+        result = run_command(command, paradigm, model and _loader(model), out, options=options,
+                             force=force, argv=["probing", *sys.argv[1:]],
+                             model_name=model and model.model, resume=resume)
     if command.report is not None:
         print(command.report(result, out))
 
 
-def _register(command):
-    return lambda sub: add_subcommand(sub, command, handle)
+def handle_utility(utility, args):
+    """Run ``utility`` from parsed arguments; its exit status."""
+    options = options_from_args(utility.options, args)
+    settings = [options_from_args(cls, args) for cls in utility.settings]
+    return utility.run(options, *settings)
 
 
-REGISTRY = tuple(_register(command) for command in COMMANDS)
+def _register(declaration, handler):
+    return lambda sub: add_subcommand(sub, declaration, handler)
+
+
+#: Every declaration the CLI is built from, in ``probing --help`` order.
+DECLARATIONS = (*UTILITIES, *COMMANDS)
+REGISTRY = tuple(_register(u, handle_utility) for u in UTILITIES) + tuple(
+    _register(c, handle) for c in COMMANDS)

@@ -13,14 +13,7 @@ import sys
 
 import probing
 from probing._core.errors import ProbingError
-from probing.cli import (
-    alignment,
-    commands,
-    declared,
-    experiment,
-    lesion,
-    localize,
-)
+from probing.cli import declared
 
 EXIT_USAGE = 2
 
@@ -41,9 +34,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"probing {probing.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in (*commands.REGISTRY,
-                     *localize.REGISTRY, *experiment.REGISTRY, *alignment.REGISTRY,
-                     *lesion.REGISTRY, *declared.REGISTRY):
+    for register in declared.REGISTRY:
         register(sub)
     return parser
 

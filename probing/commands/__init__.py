@@ -9,7 +9,7 @@ sees a model). From the declaration come the argparse subcommand
 just above ``probing._core`` and imports nothing else of ours; it never imports torch.
 """
 
-from probing.commands.command import Command, Paradigm, Result, identify
+from probing.commands.command import Command, Paradigm, Part, Parts, Result, Utility, identify
 from probing.commands.docs import DOCDICT, fill_doc, options_markdown
 from probing.commands.options import (
     CACHED_RUN_FOLDER,
@@ -27,15 +27,24 @@ from probing.commands.options import (
     SeedOption,
     SiteOption,
     StatsOptions,
+    StudyFolderSettings,
     option,
     option_fields,
 )
 from probing.commands.parser import add_subcommand, options_from_args
-from probing.commands.runfolder import check_table, write_run_folder
+from probing.commands.runfolder import (
+    check_table,
+    finished_part,
+    read_part,
+    start_study,
+    write_part,
+    write_run_folder,
+)
 
 __all__ = ["CACHED_RUN_FOLDER", "DOCDICT", "RUN_FOLDER", "ActivationOptions", "BatchOption",
            "BootOptions", "CacheSettings", "Command", "CorrectionOption", "LayersOption",
-           "ModelSettings", "Options", "Paradigm", "RandomStateOption", "Result",
-           "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "add_subcommand",
-           "check_table", "fill_doc", "identify", "option",
-           "option_fields", "options_from_args", "options_markdown", "write_run_folder"]
+           "ModelSettings", "Options", "Paradigm", "Part", "Parts", "RandomStateOption", "Result",
+           "RunFolderSettings", "SeedOption", "SiteOption", "StatsOptions", "StudyFolderSettings",
+           "Utility", "add_subcommand", "check_table", "fill_doc", "finished_part", "identify", "option",
+           "option_fields", "options_from_args", "options_markdown", "read_part", "start_study",
+           "write_part", "write_run_folder"]

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from probing._core.errors import ProbingError
 from probing.commands.options import ModelSettings, Options, RunFolderSettings
 
-__all__ = ["Command", "Paradigm", "Result", "identify"]
+__all__ = ["Command", "Paradigm", "Part", "Parts", "Result", "Utility", "identify"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +68,44 @@ class Result:
 
 
 @dataclasses.dataclass(frozen=True)
+class Part:
+    """One part of a study: its sub-folder ``name``, paradigm, plan and recorded options."""
+
+    name: str
+    paradigm: Paradigm
+    plan: object
+    options: object
+
+
+@dataclasses.dataclass(frozen=True)
+class Parts:
+    """How a command runs in resumable parts, one complete run folder each (``OUT/<name>/``).
+
+    ``run(part.plan, lm)`` runs one part; the study's own tables are combined from every
+    part's. A part whose folder holds a manifest is finished: with ``resume`` it is read
+    back (after ``check_finished``), not recomputed, and the model is loaded only when a
+    part is left to run.
+
+    Parameters
+    ----------
+    split : callable
+        ``split(plan) -> tuple of Part``.
+    tables : tuple of str
+        The tables read back from a finished part.
+    check_finished : callable
+        ``check_finished(part, manifest, folder)``: raise a ProbingError when the finished
+        folder may not be reused (other options, other inputs).
+    combine : callable
+        ``combine(plan, {name: {table: DataFrame}}) -> Result``: the study's own tables.
+    """
+
+    split: Callable
+    tables: tuple
+    check_finished: Callable
+    combine: Callable
+
+
+@dataclasses.dataclass(frozen=True)
 class Command:
     """One command, declared once.
 
@@ -106,6 +144,12 @@ class Command:
     before_model : callable, optional
         ``before_model(plan, model_name)``: a check that needs the model's name or
         tokenizer but not its weights (a chat template), run before the model loads.
+    parts : Parts, optional
+        The command runs in resumable parts (``run`` is then one part's run).
+    reads_paradigm : bool
+        The command reads a paradigm file (``FILE``); when False its inputs are its
+        options (some positional), ``prepare`` receives None and the plan names the file
+        the manifest records (``plan.source``).
     """
 
     name: str
@@ -122,6 +166,8 @@ class Command:
     many: bool = False
     folder: str = "{paradigm}-{command}"
     before_model: Callable | None = None
+    parts: Parts | None = None
+    reads_paradigm: bool = True
 
     def __post_init__(self):
         for cls in (self.options, *self.settings):
@@ -139,6 +185,40 @@ class Command:
             if self.kinds and one.kind not in self.kinds:
                 raise ProbingError(f"{one.path}: kind: is {one.kind!r}; probing "
                                    f"{self.name} needs kind: {' or '.join(self.kinds)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Utility:
+    """A small command declared once that loads no model and writes no run folder of its
+    own (``probing list``, ``validate``, ``experiment`` ...): its options (positional ones
+    included) are declared fields, so its flags, checks and docs come from one place.
+
+    Parameters
+    ----------
+    name, help, description : str
+        As for :class:`Command`.
+    options : type
+        A frozen :class:`~probing.commands.Options` subclass.
+    run : callable
+        ``run(options, *settings) -> int or None``: the exit status.
+    settings : tuple of type
+        Shared settings classes (``probing demo`` loads a model: :class:`ModelSettings`).
+    """
+
+    name: str
+    help: str
+    description: str
+    options: type
+    run: Callable
+    settings: tuple = ()
+    kinds: tuple = ()
+    many: bool = False
+    reads_paradigm: bool = False  # its files, if any, are positional options
+
+    def __post_init__(self):
+        for cls in (self.options, *self.settings):
+            if not (isinstance(cls, type) and issubclass(cls, Options)):
+                raise ProbingError(f"utility {self.name}: {cls!r} is not an Options class")
 
 
 def identify(tables, *, model, paradigm):

@@ -66,12 +66,13 @@ def fill_doc(obj):
 def _rows(cls):
     for field, declared in option_fields(cls):
         if declared.cli:
-            yield (f"| `{flag_of(field, declared)}` | `{field.name}` | "
+            flag = declared.metavar if declared.positional else flag_of(field, declared)
+            yield (f"| `{flag}` | `{field.name}` | "
                    f"{help_of(field, declared).replace('|', '/')} |")
 
 
 def options_markdown(commands):
-    """The options reference (``docs/options.md``) of ``commands``, generated."""
+    """The options reference (``docs/options.md``) of ``commands`` (and utilities)."""
     out = ["# Options reference", "",
            "Generated from the command declarations (`probing.commands`); do not edit by hand:",
            "run `python -m probing.pipeline.commands > docs/options.md` (a test checks it is "
@@ -82,7 +83,9 @@ def options_markdown(commands):
                 "| flag | option | meaning |", "|---|---|---|", *_rows(command.options), ""]
         if command.kinds:
             out += [f"Reads paradigms of kind: {', '.join(command.kinds)}.", ""]
-        out += [f"Also: {', '.join(f'`{s.__name__}`' for s in command.settings)} (below).", ""]
+        if command.settings:
+            out += [f"Also: {', '.join(f'`{s.__name__}`' for s in command.settings)} (below).",
+                    ""]
         shared += [s for s in command.settings if s not in shared]
     out += ["## Shared settings", ""]
     for cls in shared:

@@ -21,7 +21,7 @@ from probing._core.values import CORRECTIONS, DEFAULT_MODEL, MODEL_DTYPES, SITES
 __all__ = ["CACHED_RUN_FOLDER", "RUN_FOLDER", "ActivationOptions", "BatchOption", "BootOptions",
            "CacheSettings", "CorrectionOption", "LayersOption", "ModelSettings", "Option",
            "Options", "RandomStateOption", "RunFolderSettings", "SeedOption", "SiteOption",
-           "StatsOptions", "check_option",
+           "StatsOptions", "StudyFolderSettings", "check_option",
            "option", "option_fields"]
 
 
@@ -31,6 +31,7 @@ class Option:
 
     help: str
     choices: tuple | None = None  # allowed values (each element, for a tuple-valued field)
+    empty: bool = False  # a tuple-valued field may be empty (none of the choices)
     minimum: float | None = None
     check: Callable | None = None  # value -> None, raises ProbingError
     type: Callable | None = None  # how the CLI reads one value (default: the default's type)
@@ -43,6 +44,8 @@ class Option:
     values: str | None = None  # allowed values in words, when they are not a finite list
     default_text: str | None = None  # the default as the CLI shows it
     cli: bool = True
+    positional: bool = False  # a positional argument on the command line (named by metavar)
+    nargs: str | None = None  # a positional's argparse nargs ("+", "*")
 
 
 def option(default, help, **declared):
@@ -75,7 +78,7 @@ def check_option(name, value, declared):
     if declared.choices is not None:
         many = isinstance(value, tuple | list)
         values = list(value) if many else [value]
-        if not values or any(v not in declared.choices for v in values):
+        if (not values and not declared.empty) or any(v not in declared.choices for v in values):
             shown = values if many else repr(value)
             raise ProbingError(f"{name} {shown}: allowed {', '.join(map(str, declared.choices))}")
     if declared.minimum is not None and value < declared.minimum:
@@ -183,6 +186,16 @@ class RunFolderSettings(Options):
     out: Path | None = option(None, "run folder (default runs/<paradigm>-<command>; for probing "
                               "run runs/<paradigm>)", type=Path)
     force: bool = option(False, "replace an existing run folder")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyFolderSettings(RunFolderSettings):
+    """Where a study folder goes (one run folder per part), and whether finished parts are
+    reused."""
+
+    out: Path | None = option(None, "study folder", type=Path, required=True, metavar="DIR")
+    resume: bool = option(False, "reuse the finished part folders already in DIR (same "
+                          "options, inputs and model); the others are run")
 
 
 #: The settings of a command that loads a model and writes a run folder (with a cache).

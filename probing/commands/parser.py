@@ -69,6 +69,11 @@ def _reader(field, declared):
 def add_field(parser, field, declared):
     """Add the flag(s) of one declared field to ``parser``."""
     flag = flag_of(field, declared)
+    if declared.positional:
+        parser.add_argument(field.name, type=declared.type or _reader(field, declared),
+                            metavar=declared.metavar, nargs=declared.nargs,
+                            choices=declared.choices, help=help_of(field, declared))
+        return
     if isinstance(field.default, bool):
         parser.add_argument(flag, dest=field.name, action="store_false" if field.default
                             else "store_true", help=help_of(field, declared))
@@ -89,7 +94,9 @@ def add_subcommand(sub, command, handler):
     """Register ``command`` on argparse's subparsers ``sub``; ``handler(command, args)``."""
     p = sub.add_parser(command.name, help=command.help, description=command.description)
     what = "paradigm file" + ("" if command.kinds else ", or a stimuli table (.csv/.tsv/.parquet)")
-    if command.many:
+    if not command.reads_paradigm:  # its inputs are its options (positional ones included)
+        pass
+    elif command.many:
         p.add_argument("files", type=Path, nargs="+", metavar="FILE", help=what + "s")
     else:
         p.add_argument("file", type=Path, metavar="FILE", help=what)

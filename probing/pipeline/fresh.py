@@ -5,7 +5,7 @@ conditions, match, note``) pairs BLiMP phenomena with generated paradigms of the
 phenomenon. Both sets are scored the same way (summed log-probabilities, BLiMP's rule)
 and compared by :func:`probing.alignment.fresh.compare_fresh_published`. Every input
 (mapping, BLiMP folder, paradigm files, conditions) is read and checked before the model
-loads.
+loads. The command is declared in :mod:`probing.pipeline.commands.fresh`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,18 @@ from pathlib import Path
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing._core.vocabulary import add_identity, table_columns
+from probing._core.vocabulary import table_columns
 from probing.alignment.fresh import compare_fresh_published
 from probing.behaviour import build_pairs, build_sentence_scores
+from probing.commands import Result, identify
 from probing.paradigms import generate, load_paradigm
 from probing.paradigms.importers import read_blimp
-from probing.pipeline._loading import resolve_model
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder, write_run_folder
 
-__all__ = ["MAPPING_COLUMNS", "load_fresh_mapping", "run_fresh_published"]
+# the declaration (options, prepare, run) is probing.pipeline.commands.fresh
+from probing.pipeline.commands.fresh import FreshOptions, run_fresh
+
+__all__ = ["MAPPING_COLUMNS", "FreshOptions", "FreshPlan", "fresh_result", "load_fresh_mapping",
+           "prepare_fresh", "run_fresh", "run_fresh_published"]
 
 MAPPING_COLUMNS = ("phenomenon", "fresh_paradigm", "conditions", "match", "note")
 NAME = "fresh_vs_published"
@@ -83,10 +85,62 @@ def _scored_pairs(lm, stimuli, batch_size, ties):
     return build_pairs(build_sentence_scores(tokens), stimuli.table, ties=ties)
 
 
+@dataclasses.dataclass(frozen=True)
+class FreshPlan:
+    """The checked mapping, the published and the fresh stimuli; ``source`` is the mapping."""
+
+    source: Path
+    mapping: pd.DataFrame
+    published: object
+    fresh: dict
+    blimp_dir: Path
+    options: FreshOptions
+
+
+def _shipped_folder():
+    from probing.paradigms import shipped_paradigms
+
+    return shipped_paradigms()[0].parent
+
+
+def prepare_fresh(options):
+    """Mapping, BLiMP folder, paradigm files and conditions read and checked; no model."""
+    paradigm_dir = options.paradigms or _shipped_folder()
+    blimp_dir = options.blimp or Path(paradigm_dir).parent / "data" / "blimp"
+    source = options.mapping or _shipped_folder() / "fresh_vs_published.csv"
+    mapping = load_fresh_mapping(source)
+    published = read_blimp(blimp_dir, phenomena=list(mapping["phenomenon"]),
+                           limit_per_phenomenon=options.limit, name="blimp")
+    fresh = _fresh_stimuli(mapping, paradigm_dir, options.seed)
+    return FreshPlan(Path(source), mapping, published, fresh, Path(blimp_dir), options)
+
+
+def fresh_result(plan, lm):
+    """Both sets scored and compared: tables ``fresh_vs_published``, ``pairs_published``,
+    ``pairs_fresh``."""
+    options = plan.options
+    pub_pairs = _scored_pairs(lm, plan.published, options.batch_size, options.ties)
+    fresh_pairs = pd.concat([_scored_pairs(lm, s, options.batch_size, options.ties)
+                             .assign(phenomenon=uid) for uid, s in plan.fresh.items()],
+                            ignore_index=True)
+    mapping = plan.mapping
+    to_paradigm = dict(zip(mapping["phenomenon"], mapping["fresh_paradigm"], strict=True))
+    both = pd.concat([pub_pairs.assign(item_set="published"),
+                      fresh_pairs.assign(item_set="fresh")], ignore_index=True)
+    table = compare_fresh_published(both.assign(fresh_paradigm=both["phenomenon"].map(to_paradigm)),
+                                    correction=options.correction)
+    tables = {"fresh_vs_published": table[table_columns("fresh_vs_published")],
+              "pairs_published": pub_pairs, "pairs_fresh": fresh_pairs}
+    notes = {"notes": {"mapping": mapping.to_dict("records"), "blimp_dir": str(plan.blimp_dir)}}
+    return Result(tables=identify(tables, model=lm.name, paradigm=NAME), notes=notes)
+
+
 def run_fresh_published(lm, out, *, mapping_path, blimp_dir, paradigm_dir, seed=None,
                         limit_per_phenomenon=None, batch_size=32, ties="incorrect",
                         correction="holm", force=False, argv=None):
     """Score published (BLiMP) and fresh pairs of each mapped phenomenon; write the folder.
+
+    The keyword form of :func:`probing.pipeline.commands.fresh.run_fresh`.
 
     Returns
     -------
@@ -94,30 +148,7 @@ def run_fresh_published(lm, out, *, mapping_path, blimp_dir, paradigm_dir, seed=
         ``fresh_vs_published`` (see :func:`compare_fresh_published`), ``pairs_published``
         and ``pairs_fresh`` (the pairs tables, with ``phenomenon`` the BLiMP UID).
     """
-    out = Path(out)
-    check_run_folder(out, force=force)
-    started = now()
-    mapping = load_fresh_mapping(mapping_path)
-    published = read_blimp(blimp_dir, phenomena=list(mapping["phenomenon"]),
-                           limit_per_phenomenon=limit_per_phenomenon, name="blimp")
-    fresh = _fresh_stimuli(mapping, paradigm_dir, seed)
-    lm = resolve_model(lm)
-    pub_pairs = _scored_pairs(lm, published, batch_size, ties)
-    fresh_pairs = pd.concat([_scored_pairs(lm, s, batch_size, ties).assign(phenomenon=uid)
-                             for uid, s in fresh.items()], ignore_index=True)
-    to_paradigm = dict(zip(mapping["phenomenon"], mapping["fresh_paradigm"], strict=True))
-    both = pd.concat([pub_pairs.assign(item_set="published"),
-                      fresh_pairs.assign(item_set="fresh")], ignore_index=True)
-    table = compare_fresh_published(both.assign(fresh_paradigm=both["phenomenon"].map(to_paradigm)),
-                                    correction=correction)
-    tables = {"fresh_vs_published": table[table_columns("fresh_vs_published")],
-              "pairs_published": pub_pairs, "pairs_fresh": fresh_pairs}
-    tables = {k: add_identity(v, model=lm.name, paradigm=NAME) for k, v in tables.items()}
-    manifest = build_manifest(paradigm_path=mapping_path, seed=seed,
-                              options={"batch_size": batch_size, "ties": ties,
-                                       "correction": correction, "reduction": "sum",
-                                       "limit_per_phenomenon": limit_per_phenomenon},
-                              model_provenance=lm.provenance, started=started, argv=argv)
-    manifest["notes"] = {"mapping": mapping.to_dict("records"), "blimp_dir": str(blimp_dir)}
-    write_run_folder(out, tables, manifest)
-    return tables
+    options = FreshOptions(mapping=Path(mapping_path), blimp=Path(blimp_dir),
+                           paradigms=Path(paradigm_dir), seed=seed, limit=limit_per_phenomenon,
+                           batch_size=batch_size, ties=ties, correction=correction)
+    return run_fresh(lm, out, options=options, force=force, argv=argv)

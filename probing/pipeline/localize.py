@@ -1,4 +1,4 @@
-"""``probing localize``: a functional localizer for a model's units, into a run folder.
+"""``probing localize``'s engine: a functional localizer for a model's units.
 
 The stimuli of the contrast's two conditions are read from the paradigm, their pooled
 activations extracted at every requested layer (through the activation cache, whole
@@ -8,22 +8,23 @@ measure on other paradigms), and again on each half of the stimuli (the localize
 runs) for the split-half reliability: Dice between the halves' selections and each
 half's selection measured on the other half (``reliability.csv``), so no number is
 measured on the data that selected it. The same selection on the other response
-transform (absolute instead of raw, or the reverse) is reported in the manifest.
+transform (absolute instead of raw, or the reverse) is reported in the manifest. The
+command itself is declared in :mod:`probing.pipeline.commands.localize`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import re
-
 import numpy as np
 import pandas as pd
 
-from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.errors import ProbingError
-from probing._core.io import atomic_folder, write_frame
-from probing.commands import Paradigm
+from probing._core.values import LOCALIZE_POOLINGS as POOLINGS
+from probing._core.values import NUISANCE, RESPONSES
+from probing.commands import Paradigm, Result, identify
+
+# the declaration (options, prepare, run) is probing.pipeline.commands.localize; its
+# names stay importable from here
+from probing.pipeline.commands.localize import RECIPES, LocalizeOptions, run_localize
 from probing.pipeline.extract import extract_activations
 from probing.pipeline.localize_inputs import (
     all_stimuli,
@@ -33,94 +34,10 @@ from probing.pipeline.localize_inputs import (
     subset_stimuli,
     truncate_stimuli,
 )
-from probing.pipeline.manifest import build_manifest, now
-from probing.pipeline.run import check_run_folder
 from probing.pipeline.sources import load_paradigm_value
 
 __all__ = ["NUISANCE", "POOLINGS", "RECIPES", "RESPONSES", "LocalizeOptions",
-           "check_localize_inputs", "run_localize"]
-
-POOLINGS = ("last", "mean", "words")
-RESPONSES = ("raw", "absolute")
-NUISANCE = ("n_tokens", "n_words", "n_chars")
-#: Option presets: ``alkhamissi`` is the LLM language-localizer recipe of AlKhamissi et
-#: al. (2025): absolute responses, Welch's t, the top 1%, texts cut to 12 tokens.
-RECIPES = {"alkhamissi": {"responses": "absolute", "test": "welch", "selection": "top",
-                          "top_percent": 1.0, "max_tokens": 12, "nuisance": ()}}
-_LAYERS = re.compile(r"^\s*(all|-?\d+(\s*,\s*-?\d+)*)\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class LocalizeOptions:
-    """Options of a localizer run; all of them are recorded in the manifest.
-
-    ``pooling``: the last token, the mean over the text's tokens, or ``words`` (the mean
-    over words of each word's mean token vector). ``responses``: ``raw`` activations or
-    their ``absolute`` value. ``split``: the column whose two values halve the stimuli
-    (``auto``: ``run`` when the paradigm has it, else alternate items).
-    ``n_perm_overlap``: label shuffles of the split-half overlap's permutation test
-    (each reruns the whole selection in both halves; 0 skips the test). ``profile``:
-    also extract every other condition of the paradigm and measure each half's
-    selection on all conditions of the other half (``profile.csv``). ``match_length``:
-    keep only stimuli whose token count has a partner of the other condition in the same
-    half (:func:`probing.localize.select_length_matched`). ``max_tokens``: cut each
-    text after its first ``max_tokens`` tokens (0: whole texts, the default; see
-    :data:`RECIPES`), recorded in the manifest's ``truncated_stimuli``.
-    """
-
-    contrast: str = "sentences-nonwords"
-    layers: str = "all"
-    site: str = "resid_post"
-    pooling: str = "last"
-    responses: str = "raw"
-    test: str = "glm"
-    nuisance: tuple = ()
-    selection: str = "top"
-    top_percent: float = 1.0
-    alpha: float = 0.05
-    per_layer: bool = False
-    alternative: str = "greater"
-    split: str = "auto"
-    n_perm: int = N_PERM
-    n_perm_overlap: int = 200
-    profile: bool = False
-    match_length: bool = False
-    max_tokens: int = 0
-    random_state: int = RANDOM_STATE
-    batch_size: int = 32
-    seed: int | None = None
-
-    def __post_init__(self):
-        from probing.localize import ALTERNATIVES, SELECTIONS, TESTS
-
-        allowed = {"pooling": POOLINGS, "responses": RESPONSES, "test": TESTS,
-                   "selection": SELECTIONS, "alternative": ALTERNATIVES,
-                   "site": ("resid_post", "mlp_out", "attn_out")}
-        for name, values in allowed.items():
-            if getattr(self, name) not in values:
-                raise ProbingError(f"{name} {getattr(self, name)!r}: allowed {', '.join(values)}")
-        unknown = [n for n in self.nuisance if n not in NUISANCE]
-        if unknown:
-            raise ProbingError(f"nuisance {unknown}: allowed {', '.join(NUISANCE)}")
-        if self.nuisance and self.test == "welch":
-            raise ProbingError("nuisance regressors need test 'glm' (Welch's test takes none)")
-        if self.selection == "fwe" and self.test != "glm":
-            raise ProbingError("selection 'fwe' permutes the GLM; use test 'glm'")
-        if not _LAYERS.match(str(self.layers)):
-            raise ProbingError(f"layers must be 'all' or integers like 0,6,-1; got {self.layers!r}")
-        if not 0 < self.top_percent <= 100 or not 0 < self.alpha < 1:
-            raise ProbingError(f"need 0 < top_percent <= 100 and 0 < alpha < 1; got "
-                               f"{self.top_percent}, {self.alpha}")
-        if self.n_perm < 1 or self.batch_size < 1:
-            raise ProbingError(f"n_perm and batch_size must be >= 1; got {self.n_perm}, "
-                               f"{self.batch_size}")
-        if self.max_tokens < 0 or (self.max_tokens and self.pooling == "words"):
-            raise ProbingError(f"max_tokens must be >= 0 (0: whole texts) and cannot be "
-                               f"combined with pooling 'words'; got {self.max_tokens}, "
-                               f"{self.pooling!r}")
-        if self.n_perm_overlap < 0:
-            raise ProbingError(f"n_perm_overlap must be >= 0 (0: no overlap test); got "
-                               f"{self.n_perm_overlap}")
+           "check_localize_inputs", "compute_localize", "run_localize"]
 
 
 def check_localize_inputs(paradigm, options):
@@ -218,40 +135,16 @@ def _overlap_null(responses, units, conditions, contrast, nuisance, options, hal
                               fwe_n_perm=options.n_perm, **_rule(options))
 
 
-def run_localize(paradigm, lm, out, *, options=None, force=False, argv=None):
-    """Localize the units of ``lm`` that respond to a contrast and write the run folder.
-
-    Parameters
-    ----------
-    paradigm : str, path-like or probing.commands.Paradigm
-        Any paradigm whose stimuli include the contrast's two conditions; loaded and
-        generated once (a Paradigm value is used as it is).
-    lm : probing.models.LanguageModel
-    out : str or path-like
-        Run folder to create.
-    options : LocalizeOptions, optional
-    force : bool
-        Replace an existing run folder.
+def compute_localize(paradigm, options, stimuli, contrast, halves, lm):
+    """The localizer's tables, figures and manifest notes (the plan of ``prepare_localize``).
 
     Returns
     -------
-    dict of str -> pandas.DataFrame
-        ``units`` (:data:`probing.localize.UNITS_COLUMNS` plus ``model, paradigm,
-        contrast``), ``units_by_half`` (the same per half, column ``half``),
-        ``reliability`` (:data:`probing.localize.RELIABILITY_COLUMNS` plus ``model,
-        contrast, selection``), ``layer_counts``, ``stimuli``, ``response_choice`` (one
-        row: the same selection on the other response transform, ``n_changed`` units),
-        ``overlap_null`` (unless ``n_perm_overlap`` is 0) and ``profile``
-        (:data:`probing.localize.PROFILE_COLUMNS` plus ``model, contrast``; with
-        ``options.profile``).
+    probing.commands.Result
+        The tables of :func:`probing.pipeline.commands.localize.run_localize`.
     """
     from probing.localize import build_layer_counts, build_reliability, build_unit_responses
 
-    options = options or LocalizeOptions()
-    check_run_folder(out, force=force)
-    started = now()
-    paradigm = _paradigm(paradigm, options)
-    stimuli, contrast, halves = check_localize_inputs(paradigm, options)
     stimuli, cut = truncate_stimuli(lm, stimuli, options.max_tokens)
     nuisance, n_tokens = _nuisance(lm, stimuli, options.nuisance)
     stimuli, halves, nuisance, n_tokens, length = match_length(stimuli, halves, nuisance,
@@ -269,37 +162,33 @@ def run_localize(paradigm, lm, out, *, options=None, force=False, argv=None):
     by_half = {h: _localize(responses, units, conditions, contrast, nuisance, options,
                             rows=halves == h) for h in sorted(set(halves))}
     null = _overlap_null(responses, units, conditions, contrast, nuisance, options, halves)
-    label = f"{contrast[0]}-{contrast[1]}"
-    extra = {"model": lm.name, "paradigm": stimuli.paradigm, "contrast": label}
+    label = {"contrast": f"{contrast[0]}-{contrast[1]}"}
     tables = {
-        "units": table.assign(**extra),
-        "units_by_half": pd.concat([t.assign(half=h, **extra) for h, t in by_half.items()],
+        "units": table.assign(**label),
+        "units_by_half": pd.concat([t.assign(half=h, **label) for h, t in by_half.items()],
                                    ignore_index=True),
         "reliability": build_reliability(by_half, null=null).assign(
-            model=lm.name, contrast=label, selection=options.selection),
-        "layer_counts": build_layer_counts(table).assign(model=lm.name, contrast=label),
-        "stimuli": stimuli.table.assign(n_tokens=n_tokens, half=halves),
+            **label, selection=options.selection),
+        "layer_counts": build_layer_counts(table).assign(**label),
     }
-    manifest = build_manifest(paradigm_path=paradigm.path, seed=paradigm.seed,
-                              options=dataclasses.asdict(options), model_provenance=lm.provenance,
-                              started=started, argv=argv)
-    manifest.update(_summary(tables, contrast, options, acts, stimuli))
-    manifest["length"] = length
-    manifest["truncated_stimuli"] = cut
-    manifest["responses"] = _other_choice(acts, rows, units, conditions, contrast, nuisance,
-                                          options, table["selected"])
+    choice = _other_choice(acts, rows, units, conditions, contrast, nuisance, options,
+                           table["selected"])
+    tables["response_choice"] = pd.DataFrame([choice])
+    if null is not None:
+        tables["overlap_null"] = null.assign(**label, selection=options.selection)
     if options.profile:
         tables["profile"] = build_profile(all_responses, everything, all_halves, by_half,
-                                     options).assign(model=lm.name, contrast=label)
-    tables["response_choice"] = pd.DataFrame([manifest["responses"]])
-    if null is not None:
-        tables["overlap_null"] = null.assign(model=lm.name, contrast=label,
-                                             selection=options.selection)
-    _write(out, tables, manifest)
-    return tables
+                                          options).assign(**label)
+    name = stimuli.paradigm
+    notes = {**_summary(tables, contrast, options, acts, stimuli, halves), "length": length,
+             "truncated_stimuli": cut, "responses": choice}
+    own = {"stimuli": stimuli.table.assign(n_tokens=n_tokens, half=halves)}
+    return Result(tables=identify(tables, model=lm.name, paradigm=name),
+                  paradigm_tables=identify(own, model=lm.name, paradigm=name),
+                  figures=_figures(tables, notes, options), notes=notes)
 
 
-def _summary(tables, contrast, options, acts, stimuli):
+def _summary(tables, contrast, options, acts, stimuli, halves):
     units = tables["units"]
     counts = tables["layer_counts"]
     return {"contrast": list(contrast), "activations_key": acts.provenance["key"],
@@ -307,7 +196,7 @@ def _summary(tables, contrast, options, acts, stimuli):
             "n_units": len(units), "n_selected": int(units["selected"].sum()),
             "selected_per_layer": dict(zip(counts["layer"].astype(str),
                                            counts["n_selected"].astype(int).tolist(), strict=True)),
-            "halves": sorted(set(tables["stimuli"]["half"])),
+            "halves": sorted(set(halves)),
             "pooling": options.pooling}
 
 
@@ -324,24 +213,17 @@ def _other_choice(acts, rows, units, conditions, contrast, nuisance, options, se
             "n_changed": diff["n_changed"], "dice": diff["dice"]}
 
 
-def _write(out, tables, manifest):
-    import matplotlib.pyplot as plt
-
+def _figures(tables, notes, options):
     from probing.localize import plot_layer_counts, plot_response_profile, plot_unit_stats
 
-    with atomic_folder(out) as tmp:
-        for name, frame in tables.items():
-            write_frame(frame, tmp / f"{name}.csv", ".csv")
-        label = "-".join(manifest["contrast"])
-        ax = plot_layer_counts(tables["layer_counts"],
-                               title=f"{manifest['n_selected']} units selected for {label} "
-                               f"({manifest['options']['selection']})")
-        ax.figure.savefig(tmp / "selected_per_layer.png", dpi=120, bbox_inches="tight")
-        ax = plot_unit_stats(tables["units"], title=f"t of {label} by layer and unit")
-        ax.figure.savefig(tmp / "unit_stats.png", dpi=120, bbox_inches="tight")
-        if "profile" in tables:
-            ax = plot_response_profile(tables["profile"],
-                                       title=f"held-out response of the {label} units")
-            ax.figure.savefig(tmp / "profile.png", dpi=120, bbox_inches="tight")
-        plt.close("all")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    label = "-".join(notes["contrast"])
+    figures = {
+        "selected_per_layer": plot_layer_counts(
+            tables["layer_counts"], title=f"{notes['n_selected']} units selected for {label} "
+            f"({options.selection})").figure,
+        "unit_stats": plot_unit_stats(tables["units"],
+                                      title=f"t of {label} by layer and unit").figure}
+    if "profile" in tables:
+        figures["profile"] = plot_response_profile(
+            tables["profile"], title=f"held-out response of the {label} units").figure
+    return figures

@@ -85,7 +85,7 @@ def test_cli_lists_of_rsa_values_are_the_package_constants():
 
 
 def test_cli_extraction_sites_equal_the_adapter_sites():
-    from probing.cli.commands import SITES
+    from probing._core.values import SITES
     from probing.models.hooks import SITES as ADAPTER_SITES
 
     assert SITES == tuple(ADAPTER_SITES)

@@ -154,3 +154,18 @@ def test_the_selection_items_are_recorded(gpt2, tmp_path):
     items = manifest["options"]["selection_items"]
     assert items["n_stimuli"] == 2 and items["paradigm"] == ["loc"]
     assert items["stimuli"].endswith("stimuli.csv") and len(items["stimulus_ids_sha256"]) == 64
+
+
+def test_the_report_says_which_paradigms_were_reused():
+    from probing.commands import Result
+    from probing.pipeline.commands.lesion import COMMAND
+
+    columns = ["effect", "ci_low", "ci_high", "stat", "p_val", "p_corr", "p_normal",
+               "p_normal_corr"]
+    table = pd.DataFrame({c: [0.5] for c in columns}).assign(
+        paradigm="syntaxgym_number_src", phenomenon="number", metric="accuracy")
+    text = COMMAND.report(Result(tables={"lesion": table},
+                                 notes={"reused": ["agreement_pp_attractor"]}), "study")
+    assert text.splitlines()[0] == ("reused the finished agreement_pp_attractor "
+                                    "(in study/agreement_pp_attractor/)")
+    assert "wrote study/" in text and "syntaxgym_number_src" in text

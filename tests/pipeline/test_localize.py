@@ -46,11 +46,12 @@ def test_run_folder_and_tables(gpt2, tmp_path):
         tables = run_localize(FEDORENKO, gpt2, tmp_path / "run", options=options)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(FILES)
     units = pd.read_csv(tmp_path / "run" / "units.csv")
-    assert list(units.columns) == [*UNITS_COLUMNS, "model", "paradigm", "contrast"]
+    assert list(units.columns) == [*UNITS_COLUMNS, "contrast", "model", "paradigm"]
     assert len(units) == 3 * 32 and (units["contrast"] == "sentences-nonwords").all()
     assert units["p_corr"].between(1 / 101 - 1e-9, 1).all()
     reliability = pd.read_csv(tmp_path / "run" / "reliability.csv")
-    assert list(reliability.columns) == [*RELIABILITY_COLUMNS, "model", "contrast", "selection"]
+    assert list(reliability.columns) == [*RELIABILITY_COLUMNS, "contrast", "selection", "model",
+                                         "paradigm"]
     assert reliability.loc[0, "selected_on"] == "run1" and reliability.loc[0, "measured_on"] == "run2"
     halves = tables["units_by_half"]
     assert sorted(set(halves["half"])) == ["run1", "run2"] and len(halves) == 2 * len(units)

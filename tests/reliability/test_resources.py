@@ -57,13 +57,13 @@ def test_disk_full_mid_extraction_is_one_line_and_resumable(model_dir, table, tm
 
 
 def test_read_only_cache_fails_before_the_model_loads(table, tmp_path, monkeypatch, capsys):
-    def no_model(args):
+    def no_model(*args, **kwargs):
         raise AssertionError("the model must not load")
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("probing.cli.commands.load_from_args", no_model)
+    monkeypatch.setattr("probing.models.load_model", no_model)
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
     assert main(["extract", str(table), "--out", str(tmp_path / "acts"),
                  "--cache-dir", str(tmp_path / "ro")]) == 2

@@ -80,10 +80,10 @@ def test_bad_table_one_line_before_the_model_nothing_written(
         tmp_path, monkeypatch, capsys, command, name, text, message):
     import re
 
-    def no_model(args):
+    def no_model(*args, **kwargs):
         raise AssertionError("the model must not load for a bad table")
 
-    monkeypatch.setattr("probing.cli.commands.load_from_args", no_model)
+    monkeypatch.setattr("probing.models.load_model", no_model)
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     before = sorted(p.name for p in tmp_path.iterdir())

@@ -7,8 +7,12 @@ is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
 
 from probing.pipeline.commands import (
     ablate,
+    compare_reading,
     extract,
+    fresh,
     lens,
+    lesion,
+    localize,
     mediate,
     patch,
     path_patch,
@@ -20,4 +24,5 @@ from probing.pipeline.commands import (
 __all__ = ["COMMANDS"]
 
 COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, rsa.COMMAND, lens.COMMAND,
-            patch.COMMAND, path_patch.COMMAND, mediate.COMMAND, ablate.COMMAND)
+            patch.COMMAND, path_patch.COMMAND, mediate.COMMAND, ablate.COMMAND,
+            localize.COMMAND, lesion.COMMAND, fresh.COMMAND, compare_reading.COMMAND)

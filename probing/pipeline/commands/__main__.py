@@ -2,6 +2,7 @@
 
 from probing.commands import options_markdown
 from probing.pipeline.commands import COMMANDS
+from probing.pipeline.utilities import UTILITIES
 
 if __name__ == "__main__":
-    print(options_markdown(COMMANDS), end="")
+    print(options_markdown((*UTILITIES, *COMMANDS)), end="")

@@ -7,6 +7,10 @@ The one path every declared command takes (the CLI and the API alike)::
     lm = resolve_model(lm)                       # only now
     result = command.run(plan, lm)               # the only step that sees the model
     write_run_folder(out, result, manifest)      # checked against the vocabulary
+
+A command declared with ``parts`` (:class:`probing.commands.Parts`) runs each part into
+its own run folder (``OUT/<name>/``), reusing finished parts with ``resume`` and loading
+the model only when a part is left to run (:mod:`probing.pipeline.commands.parts`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ __all__ = ["default_out", "load_paradigm_value", "run_command", "run_tables"]
 
 def _paradigms(command, given, seed):
     """``given`` loaded once: one Paradigm, or a tuple of them for ``command.many``."""
+    if not command.reads_paradigm:
+        return None
+
     def load(one):
         return one if isinstance(one, Paradigm) else load_paradigm_value(one, seed=seed)
 
@@ -41,12 +48,13 @@ def _paradigms(command, given, seed):
 
 def default_out(command, paradigm):
     """``runs/<command.folder>`` (``runs/<paradigm>-<command>`` unless declared otherwise)."""
-    return Path("runs") / command.folder.format(paradigm=paradigm.name, command=command.name)
+    name = getattr(paradigm, "name", None)
+    return Path("runs") / command.folder.format(paradigm=name, command=command.name)
 
 
 @fill_doc
 def run_command(command, paradigm, lm, out=None, *, options=None, force=False, argv=None,
-                model_name=None):
+                model_name=None, resume=False):
     """Run a declared command on a paradigm and (for run-folder commands) write ``out``.
 
     Parameters
@@ -64,6 +72,8 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     model_name : str, optional
         The model a loader ``lm`` will load: the command's ``before_model`` check (a
         chat template, from the tokenizer alone) runs on it before the weights load.
+    resume : bool
+        A command run in parts reuses the finished part folders in ``out``.
 
     Returns
     -------
@@ -72,10 +82,16 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     started = now()
     options = options if options is not None else command.options()
     paradigm = _paradigms(command, paradigm, getattr(options, "seed", None))
-    command.check_kind(paradigm)
+    if paradigm is not None:
+        command.check_kind(paradigm)
     plan = command.prepare(paradigm, options)
     if command.writes_run_folder:
-        check_run_folder(out, force=force)
+        check_run_folder(out, force=force, resume=resume and command.parts is not None)
+    if command.parts is not None:
+        from probing.pipeline.commands.parts import run_parts
+
+        return run_parts(command, plan, lm, out, options=options, resume=resume and not force,
+                         argv=argv, started=started)
     if command.before_model is not None and model_name is not None:
         command.before_model(plan, model_name)
     if command.check_model is not None:  # the shape from the configuration, if cheap
@@ -90,7 +106,9 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     result = command.run(plan, lm)
     if command.writes_run_folder:
         first = paradigm[0] if command.many else paradigm
-        manifest = build_manifest(paradigm_path=first.path, seed=first.seed,
+        path, seed = ((plan.source, getattr(options, "seed", None)) if first is None
+                      else (first.path, first.seed))
+        manifest = build_manifest(paradigm_path=path, seed=seed,
                                   options=dataclasses.asdict(options),
                                   model_provenance={"model": lm.provenance}, started=started,
                                   argv=argv)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 from probing._core.defaults import N_BOOT
-from probing.pipeline._loading import resolve_model
+from probing.pipeline.commands.localize import LocalizeOptions
 from probing.pipeline.experiment.registry import Analysis
-from probing.pipeline.localize import LocalizeOptions
 from probing.pipeline.run import RunOptions, run_paradigm
 
 __all__ = ["AlignmentOptions", "HUMAN"]
@@ -22,13 +21,10 @@ _ARGV = ["probing", "experiment"]
 
 
 def _run_localize(paradigm_path, lm, out, *, options):
-    from probing.pipeline.localize import check_localize_inputs, run_localize
-    from probing.pipeline.sources import load_paradigm_value
+    """``probing localize``'s declaration: every check runs before ``lm`` is loaded."""
+    from probing.pipeline.commands.localize import run_localize
 
-    paradigm = load_paradigm_value(paradigm_path, seed=options.seed)  # once
-    check_localize_inputs(paradigm, options)  # the contrast and split, before the model
-    return run_localize(paradigm, resolve_model(lm), out, options=options, force=True,
-                        argv=_ARGV)
+    return run_localize(paradigm_path, lm, out, options=options, force=True, argv=_ARGV)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import probing
 from probing._core.errors import ProbingError
 from probing._core.io import make_folder, write_text_atomic
+from probing._core.values import EXECUTORS
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline.experiment.execute import run_serial
 from probing.pipeline.experiment.history import build_record, write_record
@@ -27,7 +28,6 @@ from probing.pipeline.manifest import file_sha256, git_commit, hardware, now, pa
 
 __all__ = ["EXECUTORS", "describe_plan", "run_experiment"]
 
-EXECUTORS = ("serial", "processes", "ray")
 MANIFEST = "manifest.json"
 _PLAN_WORDS = {"done": "cached", "missing": "run", "stale": "run", "changed": "rerun"}
 
