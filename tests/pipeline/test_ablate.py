@@ -264,8 +264,8 @@ def test_units_from_a_mediation_split_are_ablated_on_its_test_items_only(gpt2, t
 
 
 def test_units_selected_on_another_paradigm_keep_every_item(tmp_path):
-    from probing.pipeline.sources import load_paradigm_value
     from probing.pipeline.ablate import held_out_items
+    from probing.pipeline.sources import load_paradigm_value
 
     paradigm = load_paradigm_value(PARADIGM)
     first = paradigm.stimuli.table["item_id"].iloc[0]
