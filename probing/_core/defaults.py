@@ -38,6 +38,11 @@
 ``TIES = "half"``
     A tied minimal pair scores one half in the accuracy and its interval (and is left
     out of the exact test): scoring it 0 read 30 ties as "reliably wrong".
+``JUDGE_STYLE = "chat"``, ``SCALE_ORDER = "both"``, ``N_BINS = 5``
+    A model as judge is asked in its own chat template (how instruction-tuned models are
+    used), with the scale listed in both orders so that position bias is measured, and
+    its calibration is read in five bins of its rating (quintiles: about 20 sentences a
+    bin for a 100-sentence sample).
 ``GROUPS = "auto"``
     What ``groups="auto"`` resolves to in probes and controls: see :func:`resolve_groups`.
 """
@@ -47,8 +52,8 @@ from __future__ import annotations
 # allowed values live in probing._core.values (one place); MIXED_TESTS stays importable here
 from probing._core.values import MIXED_TESTS
 
-__all__ = ["CI", "ITEM_INTERVAL", "MIN_ITEMS", "MIXED_TEST", "MIXED_TESTS", "N_BOOT", "N_PERM", "RANDOM_STATE",
-           "TIES"]
+__all__ = ["CI", "ITEM_INTERVAL", "JUDGE_STYLE", "MIN_ITEMS", "MIXED_TEST", "MIXED_TESTS", "N_BINS",
+           "N_BOOT", "N_PERM", "RANDOM_STATE", "SCALE_ORDER", "TIES"]
 
 RANDOM_STATE = 0
 N_PERM = 10_000
@@ -62,3 +67,6 @@ ITEM_INTERVAL = "t"
 MIN_ITEMS = 20
 MIXED_TEST = "auto"
 TIES = "half"
+JUDGE_STYLE = "chat"
+SCALE_ORDER = "both"
+N_BINS = 5

@@ -10,13 +10,13 @@ from probing._core.errors import ProbingError
 
 __all__ = ["ABLATIONS", "ALTERNATIVES", "BASELINES", "CACHE_ACTIONS", "COMPARISONS",
            "CORRECTIONS", "DEFAULT_MODEL", "DIRECTIONS", "DISTANCES", "EXCLUSIONS",
-           "EXECUTORS", "HEAD_SITES", "INTERVENTION_SITES", "JUDGEMENTS", "LEVELS",
-           "LOCALIZE_POOLINGS", "LOCALIZE_RECIPES", "LOCALIZE_TESTS", "MEDIATORS",
-           "MIXED_TESTS", "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS", "PATH_RECEIVER_SITES",
-           "PATH_SENDER_SITES", "PERMUTE", "POOLINGS", "PROBES", "PROMPT_STYLES",
-           "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS", "RENDERINGS",
-           "RESIDUALS", "RESPONSES", "SELECTIONS", "SITES", "SLOR_LENGTHS", "STORE_DTYPES",
-           "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
+           "EXECUTORS", "HEAD_SITES", "INTERVENTION_SITES", "JUDGEMENTS", "JUDGE_SCALE_ORDERS",
+           "JUDGE_STYLES", "LEVELS", "LOCALIZE_POOLINGS", "LOCALIZE_RECIPES", "LOCALIZE_TESTS",
+           "MEDIATORS", "MIXED_TESTS", "MODEL_DTYPES", "NUISANCE", "PATCH_POSITIONS",
+           "PATH_RECEIVER_SITES", "PATH_SENDER_SITES", "PERMUTE", "POOLINGS", "PROBES",
+           "PROMPT_STYLES", "PROMPT_TASKS", "READOUTS", "REDUCTIONS", "REGION_TOKENS",
+           "RENDERINGS", "RESIDUALS", "RESPONSES", "SCALE_ORDERS", "SELECTIONS", "SITES",
+           "SLOR_LENGTHS", "STORE_DTYPES", "SWEEP_CORRECTIONS", "TIE_RULES", "check_pooling"]
 
 #: Recording sites of extraction (TransformerLens names); 0 = embeddings at resid_post.
 #: ``mlp_post``: the MLP's hidden activation after its nonlinearity (GPT-2: act(c_fc x);
@@ -75,6 +75,13 @@ ABLATIONS = ("zero", "mean", "resample")
 REDUCTIONS = ("sum", "mean")
 #: Minimal pairs: the members' log-probabilities only, or also prompted judgements.
 JUDGEMENTS = ("direct", "both")
+#: How a model as judge is asked (``--judge-style``): the question as the user turn of its
+#: chat template, as raw text ending in ``Answer:``, or both.
+JUDGE_STYLES = ("chat", "plain", "both")
+#: The orders a judge scale is listed in, lowest label first or highest first.
+SCALE_ORDERS = ("ascending", "descending")
+#: ``--scale-order``: one order, or both (which measures position bias).
+JUDGE_SCALE_ORDERS = (*SCALE_ORDERS, "both")
 #: Prompted judgements: the prompt's form and the question asked.
 PROMPT_STYLES = ("plain", "chat", "both")
 PROMPT_TASKS = ("yes_no", "forced_choice", "both")

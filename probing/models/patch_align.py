@@ -68,7 +68,8 @@ def word_tokens(encoded, text):
     ------
     ProbingError
         When a token reaches past the end of its word (it straddles two words) or lies
-        outside every word.
+        outside every word (whitespace outside every word, a chat template's newline,
+        joins the word before it).
 
     Examples
     --------
@@ -80,6 +81,12 @@ def word_tokens(encoded, text):
     out = [[] for _ in words]
     for index, (start, end) in enumerate(encoded.spans):
         found = [k for k, (a, b) in enumerate(words) if a <= start < b or start == end == a]
+        if not found and not text[start:end].strip():
+            # a chat template's whitespace (the newline after an end-of-turn marker) joins
+            # the word before it, the same in both members
+            found = [max([k for k, (a, _) in enumerate(words) if a <= start] or [0])]
+            out[found[0]].append(index)
+            continue
         if not found:
             raise ProbingError(f"token {index} ({text[start:end]!r}) is in no word of the text")
         a, b = words[found[0]]

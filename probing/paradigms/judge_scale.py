@@ -23,12 +23,12 @@ import dataclasses
 import string
 
 from probing._core.errors import SpecError
+from probing._core.values import SCALE_ORDERS
 from probing.paradigms.yamlio import read_yaml
 
 __all__ = ["SCALE_ORDERS", "JudgeScale", "load_judge_scale", "render_judge_question",
            "render_scale"]
 
-SCALE_ORDERS = ("ascending", "descending")
 _SLOTS = ("sentence", "scale")
 
 

@@ -17,6 +17,7 @@ known (:func:`check_pair_layers`), before the weights load.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 
 import pandas as pd
@@ -27,8 +28,9 @@ from probing.commands import Result
 from probing.pipeline.causal_inputs import build_pairs, identified
 from probing.pipeline.causal_pairs import require_contrast, screen_pairs
 
-__all__ = ["PairPlan", "check_pair_layers", "layers_on", "mediate_result", "member_where",
-           "patch_result", "prepare_pairs", "screen", "swap_members"]
+__all__ = ["PairPlan", "check_dialogue_template", "check_pair_layers", "layers_on",
+           "mediate_result", "member_where", "patch_result", "prepare_pairs", "screen",
+           "swap_members"]
 
 #: Intervals from fewer items than this come with a warning (and ``n_items`` is written).
 MIN_ITEMS = 20
@@ -69,6 +71,10 @@ def prepare_pairs(paradigm, options, *, site):
     PairPlan
     """
     stimuli = paradigm.stimuli
+    if stimuli.kind == "dialogue" and options.contrast is None:
+        factors = ", ".join(stimuli.factors or []) or "none (the paradigm has no factor)"
+        raise ProbingError(f"{paradigm.path}: a dialogue paradigm has no good and bad members: "
+                           f"give --contrast FACTOR to pair its dialogues; allowed: {factors}")
     pairs = build_pairs(stimuli, contrast=options.contrast, name=paradigm.name)
     if options.positions == "regions" and stimuli.regions is None:
         raise ProbingError(f"{paradigm.path}: has no regions; use --positions tokens")
@@ -95,20 +101,48 @@ def screen(plan, lm):
 
     options = plan.options
     layers = [] if plan.site is None else layers_on(model_shape(lm), options.layers, plan.site)
-    screened = screen_pairs(lm, plan.pairs, plan.paradigm.stimuli, options)
+    stimuli, pairs = plan.paradigm.stimuli, plan.pairs
+    if stimuli.kind == "dialogue":  # the members as the model's chat template writes them
+        from probing.models.chat import render_for_model
+
+        stimuli = render_for_model(stimuli, lm)
+        pairs = build_pairs(stimuli, contrast=options.contrast, name=plan.paradigm.name)
+    screened = screen_pairs(lm, pairs, stimuli, options)
     info = {"n_pairs": len(screened.pairs), "n_pairs_excluded": len(screened.excluded),
             "n_items": int(screened.pairs["item_id"].nunique()), "readout": options.readout,
             "layers": layers, "site": plan.site, "contrast": options.contrast}
+    if "rendering" in stimuli.info:
+        info["rendering"] = stimuli.info["rendering"]
     if info["n_items"] < MIN_ITEMS:
         warnings.warn(f"{info['n_items']} items: intervals from fewer than {MIN_ITEMS} items "
                       f"are unreliable", stacklevel=3)
     return _Screened(screened.pairs, screened.where, screened.excluded, layers, info)
 
 
+def check_dialogue_template(plan, model_name):
+    """A dialogue paradigm is rendered once with the model's tokenizer, before loading."""
+    if plan.paradigm.kind == "dialogue":
+        from probing.models import load_tokenizer
+        from probing.models.chat import render_chat
+
+        render_chat(plan.paradigm.stimuli, load_tokenizer(model_name))
+
+
+def _senders(stimuli):
+    """The chat roles and agents of a dialogue paradigm's messages (empty otherwise)."""
+    if stimuli.kind != "dialogue" or stimuli.messages is None:
+        return []
+    messages = stimuli.messages
+    agents = messages["agent"].dropna() if "agent" in messages else []
+    return [str(x) for x in pd.unique(pd.concat([messages["chat_role"], pd.Series(agents,
+                                                                                   dtype=object)]))
+            if str(x)]
+
+
 def _check_region(paradigm_path, stimuli, region):
     if region is None:
         return
-    names = [*pd.unique(stimuli.regions["region"]), "answer"]
+    names = [*pd.unique(stimuli.regions["region"]), "answer", *_senders(stimuli)]
     if region not in names:
         raise ProbingError(f"{paradigm_path}: --region {region!r} is no region of it; allowed "
                            f"{', '.join(map(str, names))}")
@@ -119,9 +153,22 @@ def member_where(where, options, member):
     if where is None:
         return None
     if options.region is not None:
-        where = where[where["label"].str.split(":", n=1).str[1] == options.region]
+        where = _region_rows(where, options.region)
     return pd.DataFrame({"pair_id": where["pair_id"], "position": where[f"{member}_position"],
                          "label": where["label"]}).reset_index(drop=True)
+
+
+def _region_rows(where, region):
+    """The rows of one region; a sender's name (``user``, ``alice``) is its last message,
+    the region ``<sender>_<k>`` with the largest ``k`` in each pair."""
+    names = where["label"].str.split(":", n=1).str[1]
+    exact = where[names == region]
+    if len(exact):
+        return exact
+    number = names.str.extract(rf"^{re.escape(region)}_(\d+)$")[0].astype(float)
+    found = where.assign(_k=number)[number.notna()]
+    last = found.groupby("pair_id", sort=False)["_k"].transform("max")
+    return found[found["_k"] == last].drop(columns="_k")
 
 
 def _relabel(table, where):

@@ -47,7 +47,9 @@ class PairOptions(CausalRunOptions):
                             "one per token", choices=PATCH_POSITIONS)
     region: str | None = option(None, "only this region's position (with --positions "
                                 "regions), e.g. noun, or answer (the position that predicts "
-                                "the answer)", type=str, metavar="NAME")
+                                "the answer); in a dialogue also a message (user_1), a sender "
+                                "(user: its last message) or a named span", type=str,
+                                metavar="NAME")
     region_token: str = option("last", "a region's position in each member: its last token, "
                                "its first, or all its tokens patched at once (patch only; "
                                "token for "

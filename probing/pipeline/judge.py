@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from probing._core.defaults import N_BOOT, TIES
+from probing._core.defaults import JUDGE_STYLE, N_BINS, N_BOOT, SCALE_ORDER, TIES
 from probing._core.errors import ProbingError
+from probing._core.values import JUDGE_SCALE_ORDERS, JUDGE_STYLES, SCALE_ORDERS
 from probing.alignment.judge import (
     build_judge_calibration,
     build_judge_ratings,
@@ -34,16 +35,17 @@ from probing.alignment.judge import (
     summarize_judge,
 )
 from probing.alignment.judgements import compare_judgements
-from probing.paradigms.judge_scale import SCALE_ORDERS, load_judge_scale
+from probing.paradigms.judge_scale import load_judge_scale
 from probing.pipeline.sources import load_source
 
 __all__ = ["DEFAULT_SCALE", "JUDGE_CHOICES", "JUDGE_KINDS", "JudgeOptions", "JudgePlan",
-           "prepare_judge", "run_judge", "write_judge"]
+           "check_judge_prompts", "check_judge_scale", "judge_notes", "judge_run_plan",
+           "judge_run_tables", "prepare_judge", "resolve_judge_scale", "run_judge",
+           "write_judge"]
 
 DEFAULT_SCALE = Path(__file__).resolve().parents[2] / "paradigms" / "judge" / "acceptability_1to4.yaml"
 JUDGE_KINDS = ("ratings", "minimal_pairs")
-JUDGE_CHOICES = {"judge_style": ("chat", "plain", "both"),
-                 "scale_order": (*SCALE_ORDERS, "both")}
+JUDGE_CHOICES = {"judge_style": JUDGE_STYLES, "scale_order": JUDGE_SCALE_ORDERS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,15 +57,15 @@ class JudgeOptions:
     scale : str or None
         The judge scale file (labels, values, templates); None: the shipped 1-4
         acceptability scale, ``paradigms/judge/acceptability_1to4.yaml``.
-    judge_style : {"chat", "plain", "both"}, default "chat"
+    judge_style : {"chat", "plain", "both"}, default ``JUDGE_STYLE``
         ``chat``: the question as the user turn of the model's own chat template;
         ``plain``: raw text ending in ``Answer:``.
-    scale_order : {"both", "ascending", "descending"}, default "both"
+    scale_order : {"both", "ascending", "descending"}, default ``SCALE_ORDER``
         How the scale is listed in the prompt; ``both`` measures position bias.
     templates : tuple of str, default () (all of the scale's)
     limit : int or None
         Rate only the first ``limit`` sentences (ratings) or pairs (minimal pairs).
-    n_bins : int, default 5
+    n_bins : int, default ``N_BINS``
     batch_size : int, default 16
     n_boot : int, default ``N_BOOT``
     seed : int, default 0
@@ -76,11 +78,11 @@ class JudgeOptions:
     """
 
     scale: str | None = None
-    judge_style: str = "chat"
-    scale_order: str = "both"
+    judge_style: str = JUDGE_STYLE
+    scale_order: str = SCALE_ORDER
     templates: tuple = ()
     limit: int | None = None
-    n_bins: int = 5
+    n_bins: int = N_BINS
     batch_size: int = 16
     n_boot: int = N_BOOT
     seed: int = 0
@@ -98,7 +100,8 @@ class JudgeOptions:
         object.__setattr__(self, "templates", tuple(self.templates))
 
     def styles(self):
-        return ("chat", "plain") if self.judge_style == "both" else (self.judge_style,)
+        return tuple(s for s in JUDGE_STYLES if s != "both") if self.judge_style == "both" \
+            else (self.judge_style,)
 
     def orders(self):
         return SCALE_ORDERS if self.scale_order == "both" else (self.scale_order,)
@@ -153,25 +156,46 @@ def prepare_judge(path, model, options=None):
     ...                      JudgeOptions(limit=20))  # doctest: +SKIP
     """
     from probing.models import load_tokenizer
-    from probing.models.judge import build_judge_prompt, check_judge_tokens
 
     options = options or JudgeOptions()
     stimuli = load_source(path, seed=options.seed)[0]
-    if stimuli.kind not in JUDGE_KINDS:
-        raise ProbingError(f"{path}: a judge rates a {' or '.join(JUDGE_KINDS)} paradigm; "
-                           f"this one is {stimuli.kind}")
+    scale = check_judge_scale(stimuli.kind, options, where=path)
+    table = _limited(stimuli, options.limit)
+    check_judge_prompts(load_tokenizer(model), scale, options, table["text"].iat[0],
+                        name=str(model))
+    return JudgePlan(stimuli=stimuli, table=table, scale=scale, options=options)
+
+
+def check_judge_scale(kind, options, *, where):
+    """The paradigm's kind, the scale file and the chosen templates (no tokenizer).
+
+    Returns
+    -------
+    probing.paradigms.judge_scale.JudgeScale
+
+    Examples
+    --------
+    >>> check_judge_scale("ratings", JudgeOptions(), where="r.yaml").labels  # doctest: +SKIP
+    ('1', '2', '3', '4')
+    """
+    if kind not in JUDGE_KINDS:
+        raise ProbingError(f"{where}: a judge rates a {' or '.join(JUDGE_KINDS)} paradigm; "
+                           f"this one is {kind}")
     scale = load_judge_scale(options.scale or DEFAULT_SCALE)
     unknown = [t for t in options.templates if t not in scale.templates]
     if unknown:
         raise ProbingError(f"templates: {unknown} not in {scale.file}; it has "
                            f"{list(scale.templates)}")
-    tokenizer = load_tokenizer(model)
-    table = _limited(stimuli, options.limit)
+    return scale
+
+
+def check_judge_prompts(tokenizer, scale, options, sentence, *, name):
+    """Every label one token, and one prompt of each style rendered (the tokenizer alone)."""
+    from probing.models.judge import build_judge_prompt, check_judge_tokens
+
     for style in options.styles():
-        check_judge_tokens(tokenizer, scale, style=style, name=str(model))
-        build_judge_prompt(tokenizer, scale, next(iter(scale.templates)), table["text"].iat[0],
-                           style=style)
-    return JudgePlan(stimuli=stimuli, table=table, scale=scale, options=options)
+        check_judge_tokens(tokenizer, scale, style=style, name=name)
+        build_judge_prompt(tokenizer, scale, next(iter(scale.templates)), sentence, style=style)
 
 
 def run_judge(plan, lm, *, measures=None, direct=None, prompts=None):
@@ -250,3 +274,49 @@ def judge_notes(plan, lm):
     if "chat" in opts.styles():
         notes["chat_template"] = lm.tokenizer.chat_template
     return notes
+
+
+def resolve_judge_scale(value):
+    """A scale file, or the name of a shipped one (``acceptability_1to4``), as a path.
+
+    Examples
+    --------
+    >>> resolve_judge_scale("acceptability_1to4").name
+    'acceptability_1to4.yaml'
+    """
+    path = Path(value)
+    shipped = DEFAULT_SCALE.parent / f"{value}.yaml"
+    if not path.is_file() and path.suffix == "" and shipped.is_file():
+        return shipped
+    return path
+
+
+def judge_run_plan(stimuli, scale, options, *, seed):
+    """The :class:`JudgePlan` of ``probing run --judge``: every stimulus, the run's options.
+
+    ``options`` is a :class:`probing.pipeline.run.RunOptions`; its ``judge_*`` fields,
+    ``scale_order``, ``n_bins``, ``batch_size``, ``n_boot`` and ``ties`` become the
+    :class:`JudgeOptions`, and the paradigm's seed the bootstrap's.
+    """
+    judge = JudgeOptions(scale=str(resolve_judge_scale(options.judge)),
+                         judge_style=options.judge_style, scale_order=options.scale_order,
+                         templates=options.judge_templates, n_bins=options.n_bins,
+                         batch_size=options.batch_size, n_boot=options.n_boot,
+                         seed=seed or 0, ties=options.ties)
+    return JudgePlan(stimuli=stimuli, table=stimuli.table, scale=scale, options=judge)
+
+
+def judge_run_tables(plan, lm, tables):
+    """:func:`run_judge` after a run's scoring, against its direct measures.
+
+    Ratings: the ``acceptability`` table's measures (LP ... SLOR) enter Williams' test;
+    minimal pairs: the ``pairs`` table gives agreement and McNemar's test.
+    """
+    from probing.alignment.acceptability import MEASURES
+
+    check_judge_prompts(lm.tokenizer, plan.scale, plan.options, plan.table["text"].iat[0],
+                        name=lm.name)
+    measures = tables.get("acceptability")
+    if measures is not None:
+        measures = measures[["stimulus_id", *MEASURES]]
+    return run_judge(plan, lm, measures=measures, direct=tables.get("pairs"))

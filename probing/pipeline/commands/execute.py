@@ -71,7 +71,8 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
         Replace an existing run folder.
     model_name : str, optional
         The model a loader ``lm`` will load: the command's ``before_model`` check (a
-        chat template, from the tokenizer alone) runs on it before the weights load.
+        chat template, from the tokenizer alone) runs on it before the weights load
+        (default: the loader's ``model_name``, when it has one).
     resume : bool
         A command run in parts reuses the finished part folders in ``out``.
 
@@ -87,6 +88,7 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
     plan = command.prepare(paradigm, options)
     if command.writes_run_folder:
         check_run_folder(out, force=force, resume=resume and command.parts is not None)
+    model_name = model_name if model_name is not None else _loader_name(lm)
     if command.parts is not None:
         from probing.pipeline.commands.parts import run_parts
 
@@ -115,6 +117,11 @@ def run_command(command, paradigm, lm, out=None, *, options=None, force=False, a
         manifest.update(result.notes)
         write_run_folder(out, result, manifest)
     return result
+
+
+def _loader_name(lm):
+    """The model a loader will load (None for a loaded model or an anonymous loader)."""
+    return None if hasattr(lm, "provenance") else getattr(lm, "model_name", None)
 
 
 def run_tables(command, paradigm, lm, out, *, options=None, force=False, argv=None):

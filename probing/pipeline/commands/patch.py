@@ -47,6 +47,12 @@ def run_patch_plan(plan, lm):
     return patch_result(plan, lm)
 
 
+def _check_template(plan, model_name):
+    from probing.pipeline.causal import check_dialogue_template
+
+    check_dialogue_template(plan, model_name)
+
+
 def _check_model(plan, shape):
     from probing.pipeline.causal import check_pair_layers
 
@@ -107,8 +113,10 @@ COMMAND = Command(
     "DIR/manifest.json, patch_pairs.csv, patching.csv (effect and restored fraction with "
     "item intervals), patching_pairs.csv, patching_corrected.csv (each cell corrected for "
     "testing the whole layer x position grid), excluded_pairs.csv and a heatmap per "
-    "direction.",
-    options=PatchOptions, prepare=prepare_patch, run=run_patch_plan, kinds=("minimal_pairs",),
+    "direction. A dialogue paradigm (--contrast FACTOR pairs its dialogues) is rendered with "
+    "the model's chat template and patched at a message's, sender's or span's token.",
+    options=PatchOptions, prepare=prepare_patch, run=run_patch_plan, kinds=("minimal_pairs", "dialogue"),
     settings=(ModelSettings, RunFolderSettings), report=_report, check_model=_check_model,
+    before_model=_check_template,
     example={"paradigm": "agreement_pp_attractor.yaml", "contrast": "subject_number",
              "readout": "logit_diff", "layers": "1", "limit": 2, "n_boot": 10})

@@ -42,16 +42,13 @@ from probing.commands import (
     identify,
     option,
 )
+from probing.pipeline.commands.judge_options import JudgeRunOptions, split_list
 
 __all__ = ["COMMAND", "LENS_READOUT", "RunOptions", "prepare_run", "run_paradigm", "run_scores"]
 
 ALIGNMENT_KINDS = ("ratings", "reading_times")
 LENS_READOUT = ("logit lens: unembed(final_norm(resid_post L)), a read-out of layer L, not a "
                 "prediction the model makes")
-
-
-def _split_list(text):
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _check_alignment(name):
@@ -86,7 +83,7 @@ class _AlignmentOverrides(Options):
                                   "length x frequency) or spline (GAM-style cubic regression "
                                   "splines)", choices=BASELINES, type=str)
     exclude: tuple | None = option(None, "reading times: leave out words by rule (default "
-                                   "none; counts in reading_exclusions.csv)", type=_split_list,
+                                   "none; counts in reading_exclusions.csv)", type=split_list,
                                    metavar="RULE[,RULE]", check=_check_alignment("exclude"),
                                    values=", ".join(EXCLUSIONS))
     rt_min: float | None = option(None, "reading times: exclude times below this (data units; "
@@ -100,7 +97,7 @@ _OVERRIDES = ("slor_length", "unigram", "spillover", "log_rt", "baseline", "excl
 
 
 @dataclasses.dataclass(frozen=True)
-class RunOptions(_AlignmentOverrides, CorrectionOption, BatchOption, SeedOption):
+class RunOptions(JudgeRunOptions, _AlignmentOverrides, CorrectionOption, BatchOption, SeedOption):
     """Options of a run; all of them are recorded in the manifest.
 
     ``reduction`` is how a sentence's token log-probabilities are combined for pair
@@ -115,6 +112,9 @@ class RunOptions(_AlignmentOverrides, CorrectionOption, BatchOption, SeedOption)
     (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
     ``rendering`` is how a dialogue paradigm's messages become text: ``model`` (the
     model's chat template) or ``plain`` (``Sender: text`` lines, for base models).
+    ``judge`` (a scale file) adds the model as judge after the scoring, asked in
+    ``judge_style`` with the scale in ``scale_order`` and the templates ``judge_templates``
+    (:mod:`probing.pipeline.judge`; ``n_bins`` for its calibration table).
     ``alignment`` holds the analysis options of ratings and reading-times paradigms given
     explicitly, ``((field, value), ...)`` (:mod:`probing.paradigms.alignment_options`),
     together with those given as their own fields (``slor_length`` ... ``rt_max``); they
@@ -176,10 +176,11 @@ class RunModelSettings(ModelSettings):
 
 @dataclasses.dataclass(frozen=True)
 class RunPlan:
-    """A checked run: the paradigm (loaded once) and the options."""
+    """A checked run: the paradigm (loaded once), the options and the judge's scale."""
 
     paradigm: object
     options: RunOptions
+    judge: object = None
 
 
 def prepare_run(paradigm, options):
@@ -194,12 +195,34 @@ def prepare_run(paradigm, options):
         raise ProbingError(f"--layers: logit-lens read-outs are for paradigms of kind "
                            f"{' or '.join(ALIGNMENT_KINDS)}; this paradigm is {paradigm.kind!r}")
     check_judgement_options(options, paradigm.kind)
-    return RunPlan(paradigm, options)
+    return RunPlan(paradigm, options, judge=_prepare_judge(paradigm, options))
+
+
+def _prepare_judge(paradigm, options):
+    """The judge's plan, checked from the files alone (None without ``--judge``)."""
+    if options.judge is None:
+        return None
+    from probing.pipeline.judge import check_judge_scale, judge_run_plan
+
+    if options.judgement != "direct" and paradigm.kind == "minimal_pairs":
+        raise ProbingError("--judge: give it or --judgement both, not both (each writes "
+                           "judgements.csv for minimal pairs)")
+    plan = judge_run_plan(paradigm.stimuli, None, options, seed=paradigm.seed)
+    scale = check_judge_scale(paradigm.kind, plan.options, where=paradigm.path)
+    return dataclasses.replace(plan, scale=scale)
 
 
 def check_template(plan, model_name):
-    """A dialogue is rendered once with the model's tokenizer (no weights) before loading."""
+    """A dialogue is rendered once with the model's tokenizer (no weights) before loading;
+    the judge's labels are checked against it."""
     stimuli = plan.paradigm.stimuli
+    if plan.judge is not None:
+        from probing.models import load_tokenizer
+        from probing.pipeline.judge import check_judge_prompts
+
+        judge = plan.judge
+        check_judge_prompts(load_tokenizer(model_name), judge.scale, judge.options,
+                            judge.table["text"].iat[0], name=str(model_name))
     if stimuli.kind == "dialogue" and plan.options.rendering == "model":
         from probing.models import load_tokenizer
         from probing.models.chat import render_chat
@@ -247,7 +270,15 @@ def run_scores(plan, lm):
                                        lens_tokens=lens))
     if options.judgement != "direct":
         tables.update(judgement_tables(lm, tables["pairs"], options=options))
+    if plan.judge is not None:
+        from probing.pipeline.judge import judge_run_tables
+
+        tables.update(judge_run_tables(plan.judge, lm, tables))
     notes = _notes(stimuli, tables, tokens, options, lm, layers)
+    if plan.judge is not None:
+        from probing.pipeline.judge import judge_notes
+
+        notes["notes"]["judge"] = judge_notes(plan.judge, lm)
     notes["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
     return Result(tables=identify(tables, model=lm.name, paradigm=stimuli.paradigm),
                   paradigm_tables=identify({"stimuli": stimuli.table}, model=lm.name,
@@ -330,7 +361,8 @@ def _report(result, out):
     tables = result.all_tables
     lines = [f"wrote {out}/ ({', '.join(sorted(tables))})"]
     lines += [_summary_text(name, tables[name]) for name in
-              ("summary", "predictions", "alignment", "judgement_summary") if name in tables]
+              ("summary", "predictions", "alignment", "judgement_summary",
+                                   "judge_summary") if name in tables]
     return "\n".join(lines)
 
 
