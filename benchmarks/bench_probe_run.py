@@ -15,8 +15,9 @@ types recurring across sentences of ~20 words, 576 units):
 (r) a plain scikit-learn reference: ``StandardScaler`` + ``LogisticRegression`` and
     ``MLPClassifier`` refitted per layer, fold and task, threads left at their default.
 
-Interleaved and repeated in one process; it asserts that (new) and (old) give equal
-tables (every column, exactly) and prints the median CPU-time ratios with the load
+Interleaved and repeated in one process, after a warm-up on a tiny design (imports);
+it asserts that (new) and (old) give equal tables (every column,
+exactly) and prints the median CPU-time ratios with the load
 average. Run from the repository root::
 
     nice -n 10 .venv/bin/python benchmarks/bench_probe_run.py [--rows 1000] [--n-perm 100]
@@ -146,15 +147,20 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
+    analyses(make_design(200, 1, 8, 3), 5)  # warm-up: imports, first calls
     design = make_design(args.rows, args.layers, args.units, args.classes)
-    new = analyses(design, args.n_perm)
-    old = previous(lambda: analyses(design, args.n_perm))()
-    assert_equal_tables(new, old)
-    functions = {"(new) one BLAS thread per fit": lambda: analyses(design, args.n_perm),
-                 "(old) default BLAS threads": previous(lambda: analyses(design, args.n_perm))}
+    tables = {}
+
+    def keep(name, function):
+        return lambda: tables.__setitem__(name, function())
+
+    functions = {"(new) one BLAS thread per fit": keep("new", lambda: analyses(design, args.n_perm)),
+                 "(old) default BLAS threads": keep("old", previous(
+                     lambda: analyses(design, args.n_perm)))}
     if args.reference:
         functions["(r) plain scikit-learn"] = sklearn_reference(design)
     times = interleaved(functions, args.repeats)
+    assert_equal_tables(tables["new"], tables["old"])
     old_name = "(old) default BLAS threads"
     rows = {name: {"cpu_s": median_time(times, name), "wall_s": median_time(times, name, 0),
                    "cpu_vs_old": median_ratio(times, name, old_name),

@@ -9,8 +9,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))  # their _timing
 
-from benchmarks.bench_patching_study import PeakRSS, top_cells  # noqa: E402
-from benchmarks.bench_probe_run import make_design, previous  # noqa: E402
+from benchmarks.bench_patching_study import PeakRSS, top_cells
+from benchmarks.bench_probe_run import make_design, previous
 
 
 def test_top_cells_picks_the_largest_absolute_estimates():
