@@ -123,6 +123,7 @@ def main(argv=None):
     parser.add_argument("--perm-target", type=int, default=1000, help="for the extrapolation")
     parser.add_argument("--baseline-perms", type=int, default=1)
     parser.add_argument("--skip-rsatoolbox", action="store_true")
+    parser.add_argument("--out", type=Path, help="also write the measurements (JSON)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -163,6 +164,17 @@ def main(argv=None):
     print(f"EXTRAPOLATED (linear in layers and permutations, CPU s): {args.layers} layers x "
           f"{args.perm_target} permutations: stream_rsa {stream_total:.0f} s; scipy baseline "
           f"{scipy_total:.0f} s")
+    if args.out:
+        keys = ("observed", "wall_s", "cpu_s", "traced_peak_mb", "maxrss_mb")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({
+            "stimuli": args.stimuli, "units": args.units, "run_layers": args.run_layers,
+            "n_perm_run": args.n_perm, "baseline_perms_run": args.baseline_perms,
+            "measured": {name: dict(zip(keys, row, strict=True)) for name, row in rows.items()},
+            "extrapolated_cpu_s": {"layers": args.layers, "permutations": args.perm_target,
+                                   "stream_rsa": stream_total, "scipy": scipy_total},
+            "load_average_end": load_average(), "cores": os.cpu_count()}, indent=2) + "\n")
+        print(f"wrote {args.out}")
 
 if __name__ == "__main__":
     main()

@@ -8,11 +8,18 @@ measures the analyses alone. Writes the profile's text report next to ``--out``.
 Run from the repository root::
 
     .venv/bin/python benchmarks/profile_probe.py --out /tmp/probe_run [--n-perm 1000]
+
+The full UD part-of-speech design of issue #27 (1,000 sentences, every layer, 5 control
+seeds, logistic and MLP probes, MDL, control model, 1,000 permutations)::
+
+    nice -n 10 .venv/bin/python benchmarks/profile_probe.py --out /tmp/ud_full --limit 1000 \
+        --layers all --label upos --n-perm 1000 --timing docs/results/performance/ud_full.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -30,6 +37,7 @@ def main(argv=None):
     parser.add_argument("--label", default="xpos")
     parser.add_argument("--n-perm", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="pyinstrument report")
+    parser.add_argument("--timing", type=Path, help="also write the timing (JSON)")
     args = parser.parse_args(argv)
 
     from probing.models import load_model
@@ -52,8 +60,17 @@ def main(argv=None):
     if profiler is not None:
         profiler.stop()
         Path(args.out + ".profile.txt").write_text(profiler.output_text(show_all=False))
+    rows = int(tables["labels"]["n"].sum())
     print(f"run_probe: {wall:.1f} s wall, {cpu:.1f} s CPU (+{children.ru_utime:.1f} s in "
-          f"children); load average {os.getloadavg()[0]:.2f}; rows {len(tables['labels'])}")
+          f"children); load average {os.getloadavg()[0]:.2f}; {rows} rows, "
+          f"{len(tables['labels'])} classes")
+    if args.timing:
+        args.timing.parent.mkdir(parents=True, exist_ok=True)
+        args.timing.write_text(json.dumps({
+            "limit": args.limit, "layers": args.layers, "label": args.label,
+            "n_perm": args.n_perm, "rows": rows, "classes": len(tables["labels"]),
+            "wall_s": wall, "cpu_s": cpu, "children_cpu_s": children.ru_utime,
+            "load_average_end": f"{os.getloadavg()[0]:.2f}"}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ orders of magnitude across a transformer's residual stream) do not decide the pe
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
@@ -28,6 +30,7 @@ from sklearn.utils import ClassifierTags, RegressorTags, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import ThreadpoolController
 
 from probing._core.errors import ProbingError
 
@@ -38,6 +41,24 @@ TASKS = ("classification", "regression")
 MIN_VALIDATION_ROWS = 50
 #: ... and at most this fraction of them; smaller training sets train without it.
 MAX_VALIDATION_FRACTION = 0.2
+
+
+@functools.cache
+def _blas_controller():
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which every BLAS library (numpy's and scipy's OpenBLAS) runs one thread.
+
+    A probe fit is many small BLAS calls: lbfgs's level-1 vector updates (scipy >= 1.15
+    makes them through OpenBLAS, whose threads cost more than such a call) and the
+    products of a few thousand rows. Threads there only add overhead, worst on a shared
+    machine: one logistic fit (45 classes, 576 units, 560 rows) took 0.12 s of CPU with
+    one thread against 2.4 s with two at a load average of 22. The estimates agree to
+    rounding (coefficients within 1e-14; benchmarks/bench_probe_run.py checks the tables).
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class _ScaledProbe(BaseEstimator):
@@ -67,9 +88,10 @@ class _ScaledProbe(BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=not self._is_classifier())
         if self._is_classifier():
             check_classification_targets(y)
-        self.scaler_ = StandardScaler().fit(X)
-        model = self._make_model(check_random_state(getattr(self, "random_state", None)))
-        self.model_ = self._fit_model(model, self.scaler_.transform(X), y)
+        with one_blas_thread():  # many small BLAS calls: threads only add overhead
+            self.scaler_ = StandardScaler().fit(X)
+            model = self._make_model(check_random_state(getattr(self, "random_state", None)))
+            self.model_ = self._fit_model(model, self.scaler_.transform(X), y)
         if hasattr(self.model_, "n_iter_"):
             self.n_iter_ = self.model_.n_iter_
         if self._is_classifier():

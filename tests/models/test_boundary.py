@@ -222,3 +222,35 @@ def test_default_tokenizer_no_break_space_is_a_boundary():
     blank = {i for i, text in enumerate(decoded) if i not in specials and re.match(r"\s", text)}
     assert blank <= ids
     assert all(not re.match(r"\S", decoded[i]) for i in ids)  # nothing that starts a word's text
+
+
+class _CountingTokenizer:
+    """A vocabulary of five pieces that counts how often it is read."""
+
+    all_special_ids = [0]
+
+    def __init__(self, pieces=("<|endoftext|>", "\u0120dog", "s", "\u2581cat", "x")):
+        self.pieces, self.reads = list(pieces), 0
+
+    def __len__(self):
+        return len(self.pieces)
+
+    def convert_ids_to_tokens(self, ids):
+        self.reads += 1
+        return [self.pieces[i] for i in ids]
+
+    def batch_decode(self, ids):
+        return [self.pieces[i[0]] for i in ids]
+
+
+def test_boundary_set_is_read_once_per_tokenizer_vocabulary_and_end_ids():
+    tok = _CountingTokenizer()
+    first = boundary_token_ids(tok, end_ids=[0])
+    first[:] = -1  # the caller's copy: the cached set is untouched
+    again = boundary_token_ids(tok, end_ids=[0])
+    assert tok.reads == 1 and again.tolist() == [0, 1, 3]
+    assert boundary_token_ids(tok).tolist() == [1, 3] and tok.reads == 2  # other end ids
+    tok.pieces.append("\u0120new")  # an added token: the vocabulary is read again
+    assert boundary_token_ids(tok, end_ids=[0]).tolist() == [0, 1, 3, 5] and tok.reads == 3
+    other = _CountingTokenizer()
+    assert boundary_token_ids(other, end_ids=[0]).tolist() == [0, 1, 3] and other.reads == 1

@@ -100,3 +100,37 @@ def test_default_mlp_is_not_at_chance_on_small_sentence_level_data():
     X[:, 0, :10] += 0.5 * (2 * y[:, None] - 1)
     scores = probe_layers(X, y, groups=None, probe="mlp")
     assert scores.loc[scores.metric == "accuracy", "value"].mean() > 0.7
+
+
+class _RecordingLogistic(LogisticProbe):
+    """Records the BLAS libraries' thread counts while its model fits."""
+
+    def _fit_model(self, model, X, y):
+        from threadpoolctl import threadpool_info
+
+        self.blas_threads_ = {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+                              if lib["user_api"] == "blas"}
+        return super()._fit_model(model, X, y)
+
+
+def test_probe_fits_run_one_blas_thread_and_restore_the_setting(rng):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    with threadpool_limits(limits=2, user_api="blas"):  # a machine with two cores
+        before = {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+                  if lib["user_api"] == "blas"}
+        probe = _RecordingLogistic().fit(X, y)
+        after = {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+                 if lib["user_api"] == "blas"}
+    assert probe.blas_threads_ and set(probe.blas_threads_.values()) == {1}
+    assert after == before and set(before.values()) == {2}
+    # same predictions as scikit-learn's own pipeline at its default threads
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    reference = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(X, y)
+    np.testing.assert_array_equal(probe.predict(X), reference.predict(X))
+    np.testing.assert_allclose(probe.decision_function(X), reference.decision_function(X),
+                               rtol=1e-10, atol=1e-10)
