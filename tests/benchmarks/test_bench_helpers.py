@@ -2,6 +2,7 @@
 
 import contextlib
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,11 @@ def test_peak_rss_sees_an_allocation_inside_the_block():
         pass
     with PeakRSS(interval=0.001) as inside:
         block = np.ones(64 * 2**20 // 8)  # 64 MB, touched
+        # the sampler thread needs the GIL and a core; on a busy machine it may not run
+        # between the allocation and the del, so the block stays alive until it has sampled
+        deadline = time.monotonic() + 5
+        while inside.peak_mb < outside.peak_mb + 32 and time.monotonic() < deadline:
+            time.sleep(0.01)
         del block
     assert inside.peak_mb >= outside.peak_mb + 32
 

@@ -74,7 +74,7 @@ def run_fresh(lm, out, *, options=None, force=False, argv=None):
     Examples
     --------
     >>> FreshOptions(limit=10).ties
-    'incorrect'
+    'half'
     """
     from probing.pipeline.commands.execute import run_command
 
