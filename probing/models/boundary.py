@@ -20,7 +20,6 @@ a lone ``▁cat``, and a byte-level token such as ``Âł`` shows no marker.
 from __future__ import annotations
 
 import re
-import weakref
 
 import numpy as np
 
@@ -33,10 +32,6 @@ __all__ = ["boundary_token_ids", "end_token_ids"]
 _MARKERS = "\u0120\u010a\u0109\u010b\u010c\u010d\u2581 \t\n\r\x0b\x0c"
 _BYTE_FALLBACK = {f"<0x{b:02X}>" for b in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20)}
 _STARTS_WHITESPACE = re.compile(r"\s")  # the complement of the word rule's \S
-# (id(tokenizer), vocabulary size, end ids) -> (weak reference, boundary ids): the set
-# reads and decodes the whole vocabulary (~0.3 s of CPU for 49k tokens), once per call of
-# score_tokens before; an entry leaves with its tokenizer.
-_CACHE = {}
 
 
 def end_token_ids(lm):
@@ -90,19 +85,6 @@ def boundary_token_ids(tokenizer, *, end_ids=()):
     >>> boundary_token_ids(Tok(), end_ids=[0]).tolist()
     [0, 1, 3, 4]
     """
-    key = (id(tokenizer), len(tokenizer), tuple(sorted({int(i) for i in end_ids})))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is tokenizer:
-        return hit[1].copy()
-    ids = _boundary_ids(tokenizer, end_ids)
-    try:
-        _CACHE[key] = (weakref.ref(tokenizer, lambda _: _CACHE.pop(key, None)), ids)
-    except TypeError:  # an object without weak references is not cached
-        pass
-    return ids.copy()
-
-
-def _boundary_ids(tokenizer, end_ids):
     specials = set(getattr(tokenizer, "all_special_ids", ()) or ())
     tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     ids = {

@@ -147,6 +147,31 @@ class LanguageModel:
     start: StartToken
     end: StartToken | None
     provenance: dict
+    # boundary ids per (vocabulary size, end ids): reading them decodes the whole
+    # vocabulary (~0.3 s of CPU for 49k tokens), so each model does it once, not once per
+    # call of score_tokens; it lives and dies with the model, not in a module
+    _boundary: dict = dataclasses.field(default_factory=dict, init=False, repr=False,
+                                        compare=False)
+
+    def boundary_ids(self):
+        """Ids of the tokens that start a word, plus the ones that end a text.
+
+        :func:`~probing.models.boundary.boundary_token_ids` with the model's end tokens
+        (:func:`~probing.models.boundary.end_token_ids`; none for a masked LM), read once
+        per vocabulary size (a token added to the tokenizer reads it again).
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Sorted ids; a copy the caller may change.
+        """
+        from probing.models.boundary import boundary_token_ids, end_token_ids
+
+        end_ids = tuple(end_token_ids(self)) if self.kind == "causal" else ()
+        key = (len(self.tokenizer), end_ids)
+        if key not in self._boundary:
+            self._boundary[key] = boundary_token_ids(self.tokenizer, end_ids=end_ids)
+        return self._boundary[key].copy()
 
     @property
     def start_token_id(self):

@@ -20,7 +20,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.models.alignment import Encoded, encode_texts
-from probing.models.boundary import boundary_token_ids, end_token_ids
+from probing.models.boundary import end_token_ids
 from probing.models.causal import accepts_position_ids, score_causal
 from probing.models.interventions import per_text, prepare_interventions
 from probing.models.lens import resolve_lens_layers
@@ -360,7 +360,7 @@ def score_tokens(
         "interventions": interventions, "regions": regions})
     ids, encoded, truncated = _encode(lm, table, truncate, stride)
     end_ids = end_token_ids(lm) if lm.kind == "causal" else []
-    boundary = boundary_token_ids(lm.tokenizer, end_ids=end_ids)
+    boundary = lm.boundary_ids()  # read once per model
     scores, windowed = _SCORERS[plan.mode](lm, table, encoded, plan, boundary)
     tokens = _build_table(lm, ids, encoded, scores, plan.layers)
     tokens.attrs["scoring"] = {

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import io
 from pathlib import Path
 
@@ -153,13 +152,10 @@ def read_lexicon(path):
     if not path.is_file():
         raise SpecError("no such lexicon file", file=path)
     data = path.read_bytes()
-    return _parse_lexicon(data, hashlib.sha256(data).hexdigest(), shown=str(path))
+    return _parse_lexicon(data, shown=str(path))
 
 
-@functools.lru_cache(maxsize=8)
-def _parse_lexicon(data, digest, *, shown):
-    # Cached by content (the digest makes the key cheap to compare): validation and
-    # generation read the same lexicon several times per command.
+def _parse_lexicon(data, *, shown):
     try:
         entries = pd.read_csv(io.BytesIO(data), sep="\t", comment="#", dtype=str,
                               keep_default_na=False, skip_blank_lines=True)

@@ -224,33 +224,19 @@ def test_default_tokenizer_no_break_space_is_a_boundary():
     assert all(not re.match(r"\S", decoded[i]) for i in ids)  # nothing that starts a word's text
 
 
-class _CountingTokenizer:
-    """A vocabulary of five pieces that counts how often it is read."""
+def test_a_model_reads_its_boundary_set_once_per_vocabulary_size(make_lm, monkeypatch):
+    from probing.models import boundary
 
-    all_special_ids = [0]
-
-    def __init__(self, pieces=("<|endoftext|>", "\u0120dog", "s", "\u2581cat", "x")):
-        self.pieces, self.reads = list(pieces), 0
-
-    def __len__(self):
-        return len(self.pieces)
-
-    def convert_ids_to_tokens(self, ids):
-        self.reads += 1
-        return [self.pieces[i] for i in ids]
-
-    def batch_decode(self, ids):
-        return [self.pieces[i[0]] for i in ids]
-
-
-def test_boundary_set_is_read_once_per_tokenizer_vocabulary_and_end_ids():
-    tok = _CountingTokenizer()
-    first = boundary_token_ids(tok, end_ids=[0])
-    first[:] = -1  # the caller's copy: the cached set is untouched
-    again = boundary_token_ids(tok, end_ids=[0])
-    assert tok.reads == 1 and again.tolist() == [0, 1, 3]
-    assert boundary_token_ids(tok).tolist() == [1, 3] and tok.reads == 2  # other end ids
-    tok.pieces.append("\u0120new")  # an added token: the vocabulary is read again
-    assert boundary_token_ids(tok, end_ids=[0]).tolist() == [0, 1, 3, 5] and tok.reads == 3
-    other = _CountingTokenizer()
-    assert boundary_token_ids(other, end_ids=[0]).tolist() == [0, 1, 3] and other.reads == 1
+    lm, reads, read = make_lm("gpt2"), [], boundary.boundary_token_ids
+    monkeypatch.setattr(boundary, "boundary_token_ids",
+                        lambda *a, **k: reads.append(1) or read(*a, **k))
+    first = lm.boundary_ids()
+    first[:] = -1  # the caller's copy: the stored set is untouched
+    again = lm.boundary_ids()
+    assert len(reads) == 1
+    assert again.tolist() == read(lm.tokenizer, end_ids=end_token_ids(lm)).tolist()
+    score_tokens(lm, pd.DataFrame({"stimulus_id": ["s"], "text": ["the dog"]}))
+    assert len(reads) == 1  # scoring uses the model's set
+    other = make_lm("gpt2")
+    other.boundary_ids()
+    assert len(reads) == 2  # another model reads its own

@@ -5,12 +5,13 @@ import re
 import numpy as np
 import pytest
 
-from probing.paradigms.generate.localizer import _nonword, phonotactics
+from probing.paradigms.generate.localizer import _nonword, phonotactics, real_words
 from probing.paradigms.lexicon import read_lexicon
 from tests.conftest import DATA
 
 REAL = frozenset(f.lower() for f in read_lexicon(DATA / "lexicon" / "english_core.tsv")
                  .entries["form"])
+WORDS = real_words(REAL)
 CLUSTERS = re.compile(r"[^aeiou]+")
 
 
@@ -27,7 +28,7 @@ def test_every_cluster_is_attested(seed):
     onsets, codas = phonotactics(REAL)
     rng = np.random.default_rng(seed)
     for length in [*range(1, 13), *rng.integers(1, 13, size=20)]:
-        word = _nonword(int(length), rng, REAL)
+        word = _nonword(int(length), rng, WORDS)
         assert len(word) == length and word not in REAL
         assert re.fullmatch(r"[a-z]+", word)
         clusters = [(m.start(), m.group()) for m in CLUSTERS.finditer(word)]
@@ -43,5 +44,10 @@ def test_every_cluster_is_attested(seed):
 
 def test_a_consonant_only_word_never_appears():
     rng = np.random.default_rng(0)
-    words = [_nonword(n, rng, REAL) for n in (1, 2, 2, 3) * 50]
+    words = [_nonword(n, rng, WORDS) for n in (1, 2, 2, 3) * 50]
     assert all(re.search("[aeiou]", w) for w in words)
+
+
+def test_real_words_holds_the_inventory_of_its_forms():
+    assert WORDS.forms == REAL
+    assert (WORDS.onsets, WORDS.codas) == phonotactics(REAL)

@@ -25,7 +25,7 @@ words are and whether they form a sentence.
 from __future__ import annotations
 
 import collections
-import functools
+import dataclasses
 import itertools
 import re
 import zlib
@@ -65,8 +65,8 @@ def generate_localizer(spec, filler, lexicon):
 
     sentences = [records[0]["text"] for records in
                  draw_items(filler, spec.items_per_cell, render)]
-    real = {f.lower() for f in lexicon.entries["form"]} | {w.lower() for s in sentences
-                                                             for w in _words(s)[0]}
+    real = real_words({f.lower() for f in lexicon.entries["form"]}
+                      | {w.lower() for s in sentences for w in _words(s)[0]})
     items = []
     for i, sentence in enumerate(sentences):
         texts = {"sentences": sentence}
@@ -112,7 +112,32 @@ def _nonword_string(sentence, rng, real):
     return _format([_nonword(len(w), rng, real) for w in words], end)
 
 
-@functools.lru_cache(maxsize=4)
+@dataclasses.dataclass(frozen=True)
+class RealWords:
+    """The words a nonword must not be, with their onsets and codas (computed once).
+
+    Built once per generated paradigm by :func:`real_words` and passed down, so that the
+    inventory is not recounted for every nonword (and needs no module-level cache).
+    """
+
+    forms: frozenset
+    onsets: tuple
+    codas: tuple
+
+
+def real_words(forms):
+    """The :class:`RealWords` of ``forms`` (lower-case words; their clusters counted once).
+
+    Examples
+    --------
+    >>> words = real_words({"bring", "brand", "bred", "brow", "brim", "ant", "and"})
+    >>> "br" in words.onsets, "bred" in words.forms
+    (True, True)
+    """
+    forms = frozenset(forms)
+    return RealWords(forms, *phonotactics(forms))
+
+
 def phonotactics(words):
     """``(onsets, codas)``: the consonant clusters attested at the start and the end of words.
 
@@ -155,8 +180,9 @@ def _nonword(length, rng, real):
     Syllables onset + vowel (an empty onset only word-initially, so vowels never meet);
     the word ends in a coda of exactly the characters left, so every consonant cluster
     is an attested onset or coda.
+    ``real`` is the :class:`RealWords` of the paradigm.
     """
-    onsets, codas = phonotactics(frozenset(real))
+    onsets, codas = real.onsets, real.codas
     inner = [o for o in onsets if o]
     while True:
         text = ""
@@ -171,7 +197,7 @@ def _nonword(length, rng, real):
             if not chunks:
                 break
             text += chunks[rng.integers(len(chunks))]
-        if len(text) == length and text not in real:
+        if len(text) == length and text not in real.forms:
             return text
 
 
@@ -187,7 +213,7 @@ def _jabberwocky(sentence, rng, real):
             continue
         suffix = next((x for x in SUFFIXES if bare.endswith(x) and len(bare) > len(x) + 2), "")
         stem = _nonword(len(bare) - len(suffix), rng, real)
-        while (stem + suffix).lower() in real:  # "blam" + "ed" would make a real word
+        while (stem + suffix).lower() in real.forms:  # "blam" + "ed" would make a real word
             stem = _nonword(len(stem), rng, real)
         out.append(stem + suffix + tail)
     return _format(out, end)
