@@ -62,3 +62,19 @@ def test_bad_input(kwargs, message):
     kwargs = {"model": np.zeros(45), **kwargs}
     with pytest.raises(ProbingError, match=message):
         stream_rsa(X, **kwargs)
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(0).normal(size=1000),
+    np.random.default_rng(1).integers(0, 4, size=1000).astype(float),  # heavy ties
+    np.array([2.0, 2.0, 2.0]),
+    np.array([1.0, np.nan, 0.0]),
+], ids=["continuous", "ties", "constant", "nan"])
+def test_in_place_ranks_equal_rankdata(values):
+    from scipy.stats import rankdata
+
+    from probing.rsa.stream import _average_ranks_
+
+    expected = rankdata(values)
+    got = _average_ranks_(values.copy(), block_size=64)  # several blocks
+    np.testing.assert_array_equal(got, expected)

@@ -1,28 +1,28 @@
 """The declared commands: one module per command (options, ``prepare``, ``run``).
 
 Each module defines ``COMMAND`` (a :class:`probing.commands.Command`); the modules
-never import each other (an independence contract in ``setup.cfg``). :data:`COMMANDS`
-is what the CLI, the docs (``docs/options.md``) and the guard tests walk.
+never import each other (an independence contract in ``setup.cfg``, which a test keeps
+equal to what is found here). :data:`COMMANDS` is discovered, not listed: every module of
+this package that defines ``COMMAND``, in the order of the commands' names. It is what
+the CLI, the docs (``docs/options.md``) and the guard tests walk, so adding a command is
+adding its module.
 """
 
-from probing.pipeline.commands import (
-    ablate,
-    compare_reading,
-    extract,
-    fresh,
-    lens,
-    lesion,
-    localize,
-    mediate,
-    patch,
-    path_patch,
-    probe,
-    rsa,
-    run,
-)
+import importlib
+import pkgutil
 
 __all__ = ["COMMANDS"]
 
-COMMANDS = (run.COMMAND, extract.COMMAND, probe.COMMAND, rsa.COMMAND, lens.COMMAND,
-            patch.COMMAND, path_patch.COMMAND, mediate.COMMAND, ablate.COMMAND,
-            localize.COMMAND, lesion.COMMAND, fresh.COMMAND, compare_reading.COMMAND)
+
+def _discover():
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("_"):
+            continue
+        command = getattr(importlib.import_module(f"{__name__}.{module.name}"), "COMMAND", None)
+        if command is not None:
+            found.append(command)
+    return tuple(sorted(found, key=lambda command: command.name))
+
+
+COMMANDS = _discover()
