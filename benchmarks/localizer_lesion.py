@@ -124,7 +124,7 @@ def summarize(folders, results):
                                                                         behaviour))
     # one row per config x paradigm x phenomenon x metric, one column per random set
     null = [t.pivot_table(index=["config", "paradigm", "phenomenon", "metric"], columns="set",
-                          values="effect").add_prefix("set_").reset_index() for t in null]
+                          values="estimate").add_prefix("set_").reset_index() for t in null]
     return {"reliability": pd.concat(reliability, ignore_index=True),
             "coordinates": pd.DataFrame(coordinates), "units_top1": top_units,
             "layer_counts": pd.concat(counts, ignore_index=True),
@@ -139,7 +139,7 @@ def report(tables):
     rel = tables["reliability"]
     print("== reliability of the selection (run1 vs run2)")
     print(rel[rel["metric"].isin(["dice", "dice_coordinates", "held_out_stat", "held_out_cohens_d"])][
-        ["localizer", "selected_on", "metric", "value", "expected", "p_val", "n_selected"]]
+        ["localizer", "selected_on", "metric", "estimate", "expected", "p_val", "n_selected"]]
         .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print("== selected units and distinct residual coordinates")
     print(tables["coordinates"].to_string(index=False))
@@ -151,7 +151,7 @@ def report(tables):
     lesion = tables["lesion"]
     for config, rows in lesion.groupby("config", sort=False):
         print(f"== lesion {config}")
-        print(rows[["paradigm", "phenomenon", "metric", "effect", "ci_low", "ci_high",
+        print(rows[["paradigm", "phenomenon", "metric", "estimate", "ci_low", "ci_high",
                     "null_mean", "null_sd", "stat", "p_val", "p_corr", "p_normal",
                     "p_normal_corr", "n", "n_sets"]]
               .assign(phenomenon=rows["phenomenon"].str.slice(0, 34))

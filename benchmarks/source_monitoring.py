@@ -99,7 +99,7 @@ def probe_tables(states, table, layers, *, model, control_seeds=(0, 1, 2), n_boo
             s = heldout_scores(states, flipped, folds, probe=RidgeClassifierProbe())
             t = auc_by_layer(s, flipped, items, layers=layers, n_boot=n_boot)
             out.append(t.assign(task="control", seed=seed, contrast=contrast))
-    cols = ["model", "task", "seed", "contrast", "layer", "metric", "value", "ci_low",
+    cols = ["model", "task", "seed", "contrast", "layer", "metric", "estimate", "ci_low",
             "ci_high", "n_items", "n_boot"]
     return pd.concat(out, ignore_index=True).assign(model=model)[cols]
 

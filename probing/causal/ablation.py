@@ -44,7 +44,7 @@ from probing.stats.permutation import ALTERNATIVES
 __all__ = ["ABLATION_COLUMNS", "ablation_test", "compare_to_null"]
 
 #: Columns of :func:`ablation_test`.
-ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high",
+ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "estimate", "ci_low", "ci_high",
                     "p_val", "p_corr", "correction", "n", "n_items", "n_sets")
 
 
@@ -77,7 +77,7 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
     Returns
     -------
     pandas.DataFrame
-        Two rows, ``unit_set`` = ``given`` and ``random``: ``effect`` (mean change over
+        Two rows, ``unit_set`` = ``given`` and ``random``: ``estimate`` (mean change over
         items; for ``random`` also over sets), ``ci_low, ci_high`` (item bootstrap),
         ``p_val`` (given row: the given effect against the ``n_sets`` random effects;
         NaN on the random row), ``n`` (rows), ``n_items`` (items the intervals rest on;
@@ -112,7 +112,7 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
         est, low, high = _item_interval(change, codes, counts, ci)
         p_val = (permutation_pvalue(est, null_effects, alternative=alternative)
                  if unit_set == "given" else np.nan)
-        rows.append({"unit_set": unit_set, "effect": est, "ci_low": low, "ci_high": high,
+        rows.append({"unit_set": unit_set, "estimate": est, "ci_low": low, "ci_high": high,
                      "p_val": p_val, "n": effect_items.size, "n_items": n_items,
                      "n_sets": null_items.shape[0]})
     return pd.DataFrame(rows)
@@ -156,10 +156,10 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     >>> base = rng.normal(2, 1, 40)
     >>> table = ablation_test(base, base - 1.5, base + rng.normal(0, .2, (199, 40)),
     ...                       phenomena=np.repeat(["agreement", "npi"], 20), n_boot=200)
-    >>> table[table.unit_set == "given"][["phenomenon", "effect", "p_val", "p_corr"]]
-      phenomenon  effect  p_val  p_corr
-    0  agreement    -1.5  0.005    0.01
-    2        npi    -1.5  0.005    0.01
+    >>> table[table.unit_set == "given"][["phenomenon", "estimate", "p_val", "p_corr"]]
+      phenomenon  estimate  p_val  p_corr
+    0  agreement      -1.5  0.005    0.01
+    2        npi      -1.5  0.005    0.01
     """
     func = "ablation_test"
     check_choice(func, "correction", correction, CORRECTIONS)

@@ -193,7 +193,7 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
 
 #: Columns of :func:`patching_pairs`.
 PAIR_EFFECT_COLUMNS = ("pair_id", "direction", "layer", "site", "position", "head", "clean",
-                       "corrupted", "patched", "effect", "restored")
+                       "corrupted", "patched", "estimate", "restored")
 
 
 def patching_pairs(table, *, clean="source", good="source"):
@@ -214,7 +214,7 @@ def patching_pairs(table, *, clean="source", good="source"):
     ...                       "member": ["source", "target"] * 3,
     ...                       "logprob": [-1.0, -4.0, -5.0, -2.0, -1.5, -3.5]})
     >>> rows = patching_pairs(table)
-    >>> rows[["clean", "corrupted", "patched", "effect", "restored"]].to_numpy().tolist()
+    >>> rows[["clean", "corrupted", "patched", "estimate", "restored"]].to_numpy().tolist()
     [[3.0, -3.0, 2.0, 5.0, 0.8333333333333334]]
     """
     check_choice("patching_pairs", "clean", clean, _MEMBERS)
@@ -231,6 +231,6 @@ def patching_pairs(table, *, clean="source", good="source"):
     base = cells["corrupted"] if clean == "source" else cells["clean"]
     gap = (cells["clean"] - cells["corrupted"]).replace(0.0, np.nan)
     cells = cells.assign(direction="denoising" if clean == "source" else "noising",
-                         effect=cells["patched"] - base,
+                         estimate=cells["patched"] - base,
                          restored=(cells["patched"] - cells["corrupted"]) / gap)
     return cells[list(PAIR_EFFECT_COLUMNS)]

@@ -40,7 +40,7 @@ __all__ = ["SWEEP_COLUMNS", "sweep_correction"]
 #: The cell columns :func:`sweep_correction` looks for (those present define a cell).
 CELL_COLUMNS = ("direction", "layer", "site", "position", "head", "unit")
 #: Columns of :func:`sweep_correction` after the cell columns.
-SWEEP_COLUMNS = ("metric", "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+SWEEP_COLUMNS = ("metric", "estimate", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
                  "correction", "n_cells", "n_pairs", "n_items", "n_perm", "exact")
 _FUNC = "sweep_correction"
 
@@ -81,7 +81,7 @@ def _grid(pairs, cells, values, unit):
     return num, den, frame
 
 
-def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="item_id",
+def sweep_correction(pairs, *, value="estimate", metric="logprob_diff", groups="item_id",
                      cells=None, correction="max_t", n_perm=N_PERM, ci=CI,
                      random_state=RANDOM_STATE):
     """Cells of a patching sweep, corrected for testing every cell of the grid.
@@ -90,13 +90,13 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     ----------
     pairs : pandas.DataFrame
         One row per pair and cell, as :func:`~probing.causal.patching_pairs` writes it
-        (``pair_id, item_id, direction, layer, site, position, head, ..., effect``). A
-        NaN ``value`` marks a cell the pair does not have; it is left out of that cell.
-    value : str, default "effect"
-        The column averaged over pairs in each cell (``effect = patched - base``).
+        (``pair_id, item_id, direction, layer, site, position, head, ..., estimate``). A
+        NaN in the ``value`` column marks a cell the pair does not have; it is left out.
+    value : str, default "estimate"
+        The column averaged over pairs in each cell (``estimate = patched - base``).
     metric : str, default "logprob_diff"
         Copied into the ``metric`` column (the name :func:`patching_effects` gives the
-        mean of ``effect``).
+        mean of ``estimate``).
     groups : str or None, default "item_id"
         The column of the items: pairs of one item are flipped together and the item is
         the unit of every interval and test. None: each ``pair_id`` is its own item.
@@ -117,7 +117,7 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     -------
     pandas.DataFrame
         The cell columns, then ``metric, effect, ci_low, ci_high, stat, df, p_val,
-        p_corr, correction, n_cells, n_pairs, n_items, n_perm, exact``: ``effect`` the
+        p_corr, correction, n_cells, n_pairs, n_items, n_perm, exact``: ``estimate`` the
         mean over pairs, ``stat`` its t statistic with items as clusters on ``df =
         n_items - 1``, ``p_val`` the per-cell two-sided t-test, ``p_corr`` corrected over
         the ``n_cells`` cells, ``n_perm`` and ``exact`` the sign flips behind ``max_t``
@@ -130,7 +130,7 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     ...                                   names=["layer", "position"]).to_frame(index=False)
     >>> pairs = pd.concat([grid.assign(item_id=i, pair_id=i) for i in range(20)],
     ...                   ignore_index=True)
-    >>> pairs["effect"] = rng.normal(size=len(pairs)) + 2.0 * (pairs.layer == 5)
+    >>> pairs["estimate"] = rng.normal(size=len(pairs)) + 2.0 * (pairs.layer == 5)
     >>> table = sweep_correction(pairs)
     >>> table.loc[table.p_corr < 0.05, ["layer", "position"]].to_numpy().tolist()
     [[5, 'a'], [5, 'b'], [5, 'c']]
@@ -155,7 +155,7 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
         result = dataclasses.replace(result, p_corr=correct_pvalues(result.p_val,
                                                                     correction=correction))
         label = correction_label(correction)
-    return table.assign(metric=metric, effect=result.estimate, ci_low=result.ci_low,
+    return table.assign(metric=metric, estimate=result.estimate, ci_low=result.ci_low,
                         ci_high=result.ci_high, stat=result.stat, df=result.df,
                         p_val=result.p_val, p_corr=result.p_corr, correction=label,
                         n_cells=num.shape[1], n_pairs=den.sum(0).astype(int),

@@ -29,7 +29,7 @@ __all__ = ["DICE_METRICS", "OVERLAP_NULL_COLUMNS", "build_overlap_null", "comput
 #: ``metric`` values of the overlap: units, and distinct ``(site, unit)`` coordinates.
 DICE_METRICS = ("dice", "dice_coordinates")
 #: Columns of :func:`build_overlap_null`, one row per shuffle and metric.
-OVERLAP_NULL_COLUMNS = ("shuffle", "metric", "value")
+OVERLAP_NULL_COLUMNS = ("shuffle", "metric", "estimate")
 
 
 def compute_dice(a, b):
@@ -116,7 +116,7 @@ def build_overlap_null(responses, units, conditions, halves, contrast, *, n_perm
     -------
     pandas.DataFrame
         :data:`OVERLAP_NULL_COLUMNS`: ``shuffle`` (0-based), ``metric``
-        (:data:`DICE_METRICS`), ``value``.
+        (:data:`DICE_METRICS`), ``estimate``.
 
     Examples
     --------

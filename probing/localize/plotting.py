@@ -124,11 +124,11 @@ def plot_response_profile(profile, *, metric="response_z", ax=None, title=None):
     >>> import pandas as pd
     >>> profile = pd.DataFrame({"selected_on": ["a", "a"], "measured_on": "b",
     ...                         "condition": ["s", "n"], "metric": "response_z",
-    ...                         "value": [1.0, -1.0], "ci_low": [0.8, -1.2], "ci_high": [1.2, -0.8]})
+    ...                         "estimate": [1.0, -1.0], "ci_low": [0.8, -1.2], "ci_high": [1.2, -0.8]})
     >>> [float(p.get_height()) for p in plot_response_profile(profile).patches]
     [1.0, -1.0]
     """
-    missing = {"selected_on", "measured_on", "condition", "metric", "value", "ci_low",
+    missing = {"selected_on", "measured_on", "condition", "metric", "estimate", "ci_low",
                "ci_high"} - set(profile)
     if missing:
         raise ProbingError(f"plot_response_profile: missing column(s) {sorted(missing)}")
@@ -142,8 +142,8 @@ def plot_response_profile(profile, *, metric="response_z", ax=None, title=None):
     for g, half in enumerate(groups):
         part = rows[rows["selected_on"] == half].set_index("condition").reindex(order)
         x = np.arange(len(order)) + (g - (len(groups) - 1) / 2) * width
-        errors = np.vstack([part["value"] - part["ci_low"], part["ci_high"] - part["value"]])
-        ax.bar(x, part["value"], width, yerr=errors, capsize=3,
+        errors = np.vstack([part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]])
+        ax.bar(x, part["estimate"], width, yerr=errors, capsize=3,
                label=f"selected on {half}, measured on {part['measured_on'].iloc[0]}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xticks(np.arange(len(order)), order)

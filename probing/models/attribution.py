@@ -118,11 +118,11 @@ def compare_with_exact(estimates, patched, *, top_k=10):
     plain = patched[(patched["run"] == "target") & (patched["member"] == "target")]
     exact = patched[(patched["run"] == "patched") & (patched["member"] == "target")].merge(
         plain[["pair_id", "logprob"]], on="pair_id", suffixes=("", "_plain"))
-    exact = exact.assign(effect=exact["logprob"] - exact["logprob_plain"])
-    both = exact[[*keys, "effect"]].merge(estimates[[*keys, "estimate"]], on=keys)
+    exact = exact.assign(exact=exact["logprob"] - exact["logprob_plain"])
+    both = exact[[*keys, "exact"]].merge(estimates[[*keys, "estimate"]], on=keys)
     k = min(top_k, len(both))
-    top_exact = set(both["effect"].abs().nlargest(k).index)
+    top_exact = set(both["exact"].abs().nlargest(k).index)
     top_estimate = set(both["estimate"].abs().nlargest(k).index)
-    rho = spearmanr(both["effect"], both["estimate"]).statistic if len(both) > 1 else np.nan
+    rho = spearmanr(both["exact"], both["estimate"]).statistic if len(both) > 1 else np.nan
     return {"spearman": float(rho), "top_k_found": len(top_exact & top_estimate), "top_k": k,
             "n": len(both)}

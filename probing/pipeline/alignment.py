@@ -178,7 +178,7 @@ def _ratings(stimuli, tokens, n_boot, seed, *, how):
         correlate(measures, ratings=ratings, n_boot=n_boot, random_state=seed),
         score_calibration(calibrate_predictions(measures, ratings=ratings, random_state=seed),
                           n_boot=n_boot, random_state=seed)], ignore_index=True)
-    wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
+    wide = measures.pivot(index="stimulus_id", columns="measure", values="estimate").reset_index()
     detail = scores.merge(wide, on="stimulus_id")
     return detail, summary
 
@@ -188,5 +188,5 @@ def _ratings_layer(stimuli, tokens, n_boot, seed, *, how):
     measures = build_acceptability(scores, length=how["length"])
     summary = correlate(measures, ratings=scores[["stimulus_id", "rating"]], n_boot=n_boot,
                         random_state=seed)
-    wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
+    wide = measures.pivot(index="stimulus_id", columns="measure", values="estimate").reset_index()
     return wide, summary

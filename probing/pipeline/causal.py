@@ -270,7 +270,7 @@ def _patching_figures(table, per_head):
     for (direction, site), sub in table.groupby(["direction", "site"], sort=False):
         if per_head:  # one position: the one with the largest effect
             rows = sub[sub["metric"] == "restored_fraction"]
-            best = rows.loc[rows["effect"].abs().idxmax(), "position"]
+            best = rows.loc[rows["estimate"].abs().idxmax(), "position"]
             ax = plot_patching(sub[sub["position"] == best], columns="head")
             ax.set_title(f"{direction}, {site}, position {best}")
         else:

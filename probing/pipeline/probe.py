@@ -172,7 +172,7 @@ def plot_probe_run(tables, *, model, ax=None):
         other = scores[(scores["probe"] == probe) & (scores["model"] != model)
                        & (scores["metric"] == "accuracy")]
         if len(other):
-            curve = other.groupby("layer")["value"].mean()
+            curve = other.groupby("layer")["estimate"].mean()
             axis.plot(curve.index, curve.to_numpy(), "-.", color="C4",
                       label="re-initialised model (task)")
         axis.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15),

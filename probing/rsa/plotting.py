@@ -88,22 +88,22 @@ def plot_rsa_layers(table, *, ax=None, alpha=0.05, p_column="p_corr"):
     >>> import matplotlib, pandas as pd
     >>> matplotlib.use("Agg")
     >>> table = pd.DataFrame({"layer": [0, 1, 0, 1], "model_rdm": ["a", "a", "b", "b"],
-    ...                       "value": [0.1, 0.5, 0.0, 0.2], "p_corr": [0.5, 0.01, 0.9, 0.2]})
+    ...                       "estimate": [0.1, 0.5, 0.0, 0.2], "p_corr": [0.5, 0.01, 0.9, 0.2]})
     >>> [t.get_text() for t in plot_rsa_layers(table).get_legend().get_texts()]
     ['a', 'b']
     """
-    missing = [c for c in ("layer", "model_rdm", "value") if c not in table]
+    missing = [c for c in ("layer", "model_rdm", "estimate") if c not in table]
     if missing:
         raise ProbingError(f"plot_rsa_layers: table is missing column(s) {missing}; expected "
                            f"the output of rsa_layers")
     ax = _axes(ax)
     for name, rows in table.sort_values("layer").groupby("model_rdm", sort=False):
-        line, = ax.plot(rows["layer"], rows["value"], marker="o", mfc="white", label=str(name))
+        line, = ax.plot(rows["layer"], rows["estimate"], marker="o", mfc="white", label=str(name))
         if {"ci_low", "ci_high"} <= set(rows) and rows["ci_low"].notna().any():
             ax.fill_between(rows["layer"], rows["ci_low"], rows["ci_high"],
                             color=line.get_color(), alpha=0.2, linewidth=0)
         significant = rows[rows[p_column] < alpha] if p_column in rows else rows.iloc[:0]
-        ax.plot(significant["layer"], significant["value"], linestyle="none", marker="o",
+        ax.plot(significant["layer"], significant["estimate"], linestyle="none", marker="o",
                 color=line.get_color())
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("layer")

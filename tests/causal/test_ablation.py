@@ -68,7 +68,7 @@ def test_p_value_follows_the_permutation_convention(rng):
     out = compare_to_null(effect, null, alternative="less", n_boot=100)
     expected = permutation_pvalue(effect.mean(), null.mean(axis=1), alternative="less")
     assert out.loc[0, "p_val"] == expected
-    assert out.loc[1, "effect"] == pytest.approx(null.mean())
+    assert out.loc[1, "estimate"] == pytest.approx(null.mean())
 
 
 def test_phenomena_are_tested_separately_and_holm_corrected(rng):

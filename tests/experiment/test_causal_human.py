@@ -186,10 +186,10 @@ def test_full_experiment_pools_every_seed(tmp_path):
         pooled = pd.read_csv(out / analysis / "gpt2/agreement_pp_attractor/pooled" /
                              f"{table}.csv")
         assert pooled["seeds"].eq("seed-0,seed-1").all(), analysis
-        defined = pooled["value"].notna()  # n counts the seeds where the value is defined
+        defined = pooled["estimate"].notna()  # n counts the seeds where the value is defined
         assert defined.any() and (pooled.loc[defined, "n"] >= 1).all(), analysis
         assert (pooled["n"] <= 2).all() and (pooled["n"] == 2).any(), analysis
-        assert list(pooled.columns[-9:]) == ["metric", "value", "sd", "min", "max", "n",
+        assert list(pooled.columns[-9:]) == ["metric", "estimate", "sd", "min", "max", "n",
                                              "seeds", "model", "paradigm"]
     check_report(out, pooled=True)
 

@@ -103,7 +103,7 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     assert not (tmp_path / "run" / "mdl.csv").exists()
     assert main([*argv, "--force", "--label", "lemma_x"]) == 2
     assert "label 'lemma_x'" in capsys.readouterr().err
-    assert np.isfinite(pd.read_csv(tmp_path / "run" / "selectivity.csv")["value"]).all()
+    assert np.isfinite(pd.read_csv(tmp_path / "run" / "selectivity.csv")["estimate"]).all()
 
 
 def test_sentence_level_label_groups_by_item(gpt2, tmp_path):

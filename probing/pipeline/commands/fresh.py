@@ -84,7 +84,7 @@ def run_fresh(lm, out, *, options=None, force=False, argv=None):
 
 
 def _report(result, out):
-    keep = ["phenomenon", "item_set", "value", "ci_low", "ci_high", "p_val", "p_corr", "n"]
+    keep = ["phenomenon", "item_set", "estimate", "ci_low", "ci_high", "p_val", "p_corr", "n"]
     return (f"wrote {out}/\n" + result.tables["fresh_vs_published"][keep]
             .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 

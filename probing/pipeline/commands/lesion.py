@@ -115,7 +115,7 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
 
 
 def _report(result, out):
-    columns = ["paradigm", "phenomenon", "metric", "effect", "ci_low", "ci_high", "stat",
+    columns = ["paradigm", "phenomenon", "metric", "estimate", "ci_low", "ci_high", "stat",
                "p_val", "p_corr", "p_normal", "p_normal_corr"]
     reused = result.notes.get("reused", [])
     lines = [f"reused the finished {name} (in {out}/{name}/)" for name in reused]

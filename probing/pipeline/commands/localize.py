@@ -195,11 +195,11 @@ def _report(result, out):
              f"{choice['other']} responses instead of {choice['chosen']}: "
              f"{choice['n_selected_other']} selected, {choice['n_changed']} units change "
              f"(dice {choice['dice']:.3f})",
-             reliability[["selected_on", "measured_on", "metric", "value", "expected", "p_val"]]
+             reliability[["selected_on", "measured_on", "metric", "estimate", "expected", "p_val"]]
              .to_string(index=False, float_format=lambda x: f"{x:.3g}")]
     if "profile" in tables:
         profile = tables["profile"].query("metric == 'response_z'")
-        lines.append(profile[["selected_on", "measured_on", "condition", "value", "ci_low",
+        lines.append(profile[["selected_on", "measured_on", "condition", "estimate", "ci_low",
                               "ci_high"]].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     return "\n".join(lines)
 

@@ -118,7 +118,7 @@ def _report(result, out):
         "on the test items:",
         show(tables["mediation_test"].query("metric == 'indirect_effect'")
              .drop(columns=["model", "paradigm"])),
-        show(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]])])
+        show(tables["mediation_joint"][["k", "metric", "estimate", "ci_low", "ci_high"]])])
 
 
 COMMAND = Command(

@@ -96,9 +96,9 @@ def run_patch(paradigm, lm, out, *, options=None, force=False, argv=None):
 def _report(result, out):
     tables = result.tables
     table = tables["patching"]
-    rows = table[(table["metric"] == "restored_fraction") & table["effect"].notna()]
-    best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
-    best = best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]]
+    rows = table[(table["metric"] == "restored_fraction") & table["estimate"].notna()]
+    best = rows.loc[rows.groupby(["direction", "position"])["estimate"].idxmax()]
+    best = best[["direction", "position", "layer", "estimate", "ci_low", "ci_high"]]
     return (f"wrote {out}/ (patching.csv, patching_pairs.csv, patching_corrected.csv, "
             f"{len(tables['patch_pairs'])} "
             f"pairs; {len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)\n"

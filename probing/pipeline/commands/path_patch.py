@@ -135,7 +135,7 @@ def run_path_patch(paradigm, lm, out, *, options=None, force=False, argv=None):
     -------
     dict of str -> pandas.DataFrame
         ``patch_pairs``, ``path_patching`` (``direction, sender, receiver, position,
-        metric, effect, ci_low, ci_high, n_pairs, n_items``, then ``model, paradigm``),
+        metric, estimate, ci_low, ci_high, n_pairs, n_items``, then ``model, paradigm``),
         ``path_patching_pairs``, ``path_patching_corrected`` and ``excluded_pairs``.
 
     Examples
@@ -154,7 +154,7 @@ def _report(result, out):
     tables = result.tables
     table = tables["path_patching"]
     rows = table[table["metric"] == "restored_fraction"]
-    rows = rows[["direction", "sender", "receiver", "position", "effect", "ci_low", "ci_high"]]
+    rows = rows[["direction", "sender", "receiver", "position", "estimate", "ci_low", "ci_high"]]
     return (f"wrote {out}/ (path_patching.csv, path_patching_pairs.csv, "
             f"path_patching_corrected.csv, {len(tables['patch_pairs'])} pairs; "
             f"{len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)\n"

@@ -137,7 +137,7 @@ def _report(result, out):
     lines = [f"wrote {out}/ ({', '.join(sorted(tables))}, probe_layers.png)"]
     if "selectivity" in tables:
         sel = tables["selectivity"].pivot_table(index="layer", columns=["probe", "task"],
-                                                values="value")
+                                                values="estimate")
         sel = sel.reindex(columns=["task", "control", "selectivity"], level=1)
         sel.columns = [f"{probe} {task}" for probe, task in sel.columns]
         lines += ["accuracy by layer (control: control task; selectivity: task - control):",

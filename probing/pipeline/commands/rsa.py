@@ -133,10 +133,10 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
 
 def _report(result, out):
     rsa = result.tables["rsa"]
-    best = rsa.loc[rsa.groupby("model_rdm")["value"].idxmax()]
+    best = rsa.loc[rsa.groupby("model_rdm")["estimate"].idxmax()]
     return "\n".join([f"wrote {out}/ (rsa.csv, layer_similarity.csv, rsa_layers.png)",
                       "peak layer per model RDM:",
-                      best[["model_rdm", "layer", "value", "ci_low", "ci_high", "p_corr"]]
+                      best[["model_rdm", "layer", "estimate", "ci_low", "ci_high", "p_corr"]]
                       .to_string(index=False, float_format=lambda x: f"{x:.3g}")])
 
 

@@ -346,7 +346,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
 
 def _summary_text(name, table):
     if name == "judgement_summary":  # the pooled rows; per phenomenon in the file
-        keep = ["task", "prompt_style", "order", "metric", "value", "ci_low", "ci_high",
+        keep = ["task", "prompt_style", "order", "metric", "estimate", "ci_low", "ci_high",
                 "p_val", "n"]
         table = table.loc[table["phenomenon"] == "overall", keep]
     if name == "predictions":  # accuracy per prediction: one definition (behaviour)

@@ -67,7 +67,7 @@ def _run_extract(paradigm_path, lm, out, *, options):
                                cache=False, out=out / "activations")
     values = np.asarray(acts.values, dtype=np.float64)
     norms = pd.DataFrame({"layer": list(acts.layers), "site": options.site, "metric": "l2_norm",
-                          "value": np.linalg.norm(values, axis=2).mean(axis=0),
+                          "estimate": np.linalg.norm(values, axis=2).mean(axis=0),
                           "n": values.shape[0]})
     tables = {"norms": add_identity(norms, model=lm.name, paradigm=spec.name)}
     write_frame(tables["norms"], out / "norms.csv", ".csv")
@@ -115,7 +115,7 @@ def _norm_figures(tables):
     for paradigm, frame in norms.groupby("paradigm", sort=True):
         _, ax = plt.subplots(figsize=(4.5, 3.2))
         for model, curve in frame.groupby("model", sort=True):
-            mean = curve.groupby("layer")["value"].mean()
+            mean = curve.groupby("layer")["estimate"].mean()
             ax.plot(mean.index, mean.to_numpy(), marker="o", label=model)
         ax.set(xlabel="layer", ylabel="mean L2 norm", title=paradigm)
         ax.legend(fontsize=8, frameon=False)
@@ -148,14 +148,14 @@ BUILTIN = (
         figures=(_region_figures,)),
     Analysis(
         kind="extract", run=_run_extract, options=ExtractOptions,
-        pool=(("norms", ("layer", "site"), "value"),),
+        pool=(("norms", ("layer", "site"), "estimate"),),
         describe="Layerwise activations pooled per stimulus, stored memory-mapped, with their "
                  "mean L2 norm per layer.",
         references=("Elhage et al. (2021), TransformerLens site names",),
         report=("norms",), figures=(_norm_figures,)),
     Analysis(
         kind="probe", run=_run_probe, options=ProbeOptions, kinds=("labels",),
-        pool=(("selectivity", ("layer", "probe", "task"), "value"),),
+        pool=(("selectivity", ("layer", "probe", "task"), "estimate"),),
         describe="Probes trained per layer with folds grouped by sentence, control tasks and a "
                  "re-initialised control model, label-permutation tests corrected across "
                  "layers and MDL codelengths.",
@@ -164,7 +164,7 @@ BUILTIN = (
         report=("selectivity", "permutation")),
     Analysis(
         kind="rsa", run=_run_rsa, options=RSAOptions, kinds=("rsa",), strict=True,
-        pool=(("rsa", ("layer", "model_rdm"), "value"),),
+        pool=(("rsa", ("layer", "model_rdm"), "estimate"),),
         describe="Representational similarity analysis per layer against the design's model "
                  "RDMs, with permutation tests corrected across layers and item-bootstrap "
                  "intervals.",

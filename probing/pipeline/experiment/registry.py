@@ -7,7 +7,7 @@ methods section describes it. A new analysis (interventions, localizers,
 human-alignment...) plugs in with one call to :func:`register`::
 
     register(Analysis(kind="localize", run=_run_localize, options=LocalizeOptions,
-                      kinds=("localizer",), pool=(("units", ("layer",), "value"),),
+                      kinds=("localizer",), pool=(("units", ("layer",), "estimate"),),
                       describe="...", references=("...",)))
 
 ``run(paradigm_path, lm, out, *, options)`` writes tables (CSV) and figures (PNG) into
@@ -43,7 +43,7 @@ class Analysis:
     strict : bool
         Also refuse other kinds when the file lists paradigms explicitly.
     pool : tuple of (table, by, value)
-        Tables pooled over seeds: per seed, ``value`` is averaged within ``by``; then the
+        Tables pooled over seeds: per seed, ``estimate`` is averaged within ``by``; then the
         seeds' mean, sd, min and max are reported.
     describe : str
         The methods sentence for every paradigm kind (the report adds the options in use).
