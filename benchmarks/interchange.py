@@ -120,7 +120,7 @@ def _region_states(lm, table, spans, layers, region, batch_size):
 
     segments = [[s[region]] for s in spans]
     return compute_activations(lm, table["text"].tolist(), segments, layers=layers,
-                               pooling="last", dtype="float64", batch_size=batch_size)
+                               pooling="last", store_dtype="float64", batch_size=batch_size)
 
 
 def _verb_preference(lm, pairs, layer, region, basis, regions, batch_size):
@@ -185,7 +185,7 @@ def _fit_states(lm, stimuli, fit_items, layers, regions, factor, batch_size):
 
     segments = [[s[r] for r in regions] for s in spans]
     states = compute_activations(lm, fit["text"].tolist(), segments, layers=layers,
-                                 pooling="last", dtype="float64", batch_size=batch_size)
+                                 pooling="last", store_dtype="float64", batch_size=batch_size)
     states = states.reshape(len(fit), len(regions), len(layers), -1)
     return ({r: states[:, i] for i, r in enumerate(regions)}, fit[factor].to_numpy(),
             _words(stimuli, fit["stimulus_id"]))

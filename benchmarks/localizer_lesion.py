@@ -87,7 +87,7 @@ def lesion(args, folders, config, cache):
         return None
     return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in paradigms],
                       lambda: _model(cache), args.work / f"lesion-{config}",
-                      units=folders[selection] / "units.csv",
+                      unit_file=folders[selection] / "units.csv",
                       options=AblateOptions(ablation=op, n_sets=args.n_sets,
                                             n_boot=args.n_boot,
                                             random_state=args.random_state, batch_size=32),

@@ -537,8 +537,52 @@ _PARAMETERS = {
                "activations, `item_id` (with `stimuli=`) for sentence-level ones",
                "auto, types, sentences, items, None or one label per row", ""),
     "random_state": ("seed of every random draw of a function (folds, permutations, "
-                     "resamples); default 0 everywhere (`probing._core.defaults`)",
-                     "int, numpy Generator or None", ""),
+                     "resamples, `Intervention(op=\"resample\")`'s draw); default 0 everywhere "
+                     "(`probing._core.defaults`)", "int, numpy Generator or None",
+                     "`seed` (`Intervention`)"),
+    "seed": ("a paradigm's generation seed (lexicon draws): the paradigm file's `seed:`, "
+             "`--seed`, `generate(seed=)`, `load_source(seed=)`; never a function's random "
+             "draws (`random_state`)", "int >= 0 or None (the file's own)", ""),
+    "group_column": ("the column whose levels are the groups (items): random intercepts "
+                     "(`fit_mixed_model`), the clusters of a sweep (`sweep_correction`)",
+                     "a column name", "`groups` (a column name; `groups` is one label per "
+                     "row)"),
+    "column": ("the column a function averages or pools (`sweep_correction`, `pool_seeds`)",
+               "a column name", "`value`"),
+    "unit_table": ("a table of units, `layer, site, unit` (`check_unit_table`, "
+                   "`sample_matched_units`, `interventions_from_units`, `localize_units`, "
+                   "the localizer's overlap and plotting functions)", "pandas.DataFrame",
+                   "`units` (a table)"),
+    "unit_file": ("the path of a unit table file (`run_lesion`; the command-line flag is "
+                  "still `--units`)", "path-like", "`units` (a path)"),
+    "units": ("0-based indices of units of a site (`Intervention.units`, `patch_pairs`); "
+              "`Intervention.units` also takes a subspace basis", "sequence of int or None",
+              ""),
+    "dtype": ("the dtype the model computes in (`load_model`, an experiment's "
+              "`models[].dtype`, `--model-dtype`)", "float32, float16, bfloat16, ...", ""),
+    "store_dtype": ("the dtype activations are stored in (`extract_activations`, "
+                    "`compute_activations`, `--store-dtype`, an experiment's extract "
+                    "`options.store_dtype`)", "float32, float16, float64", "`dtype`"),
+    "feature_type": ("how a model RDM compares a factor's values (`build_model_rdm`; "
+                     "`feature_types` in `build_model_rdms`)", "categorical, continuous",
+                     "`kind`"),
+    "file_type": ("which shipped files a name is looked up among (`resolve_file`, "
+                  "`shipped_files`)", "paradigm, experiment", "`kind`"),
+    "kind": ("a paradigm's kind (the paradigm file's `kind:`); still also a model's "
+             "`causal`/`masked` (`load_model`, `LanguageModel`) and an experiment "
+             "analysis's registry name, not renamed yet", "minimal_pairs, factorial, ...",
+             ""),
+    "clean_member": ("which member of a patched pair is the clean run "
+                     "(`summarize_patching`)", "source, target", "`clean`"),
+    "unablated": ("the per-item measure with no ablation (`ablation_test`)",
+                  "array of shape (n_items,)", "`baseline` (a reading design's baseline "
+                  "terms)"),
+    "tick_labels": ("show an RDM's stimulus ids as tick labels (`plot_rdm`)", "bool",
+                    "`labels` (one label per row)"),
+    "model_rdm": ("one condensed model RDM (`stream_rsa`)", "array of shape (n_pairs,)",
+                  "`model` (a model name or path)"),
+    "pass_position_ids": ("pass a batch's position ids to the model (`forward_logits`)",
+                          "bool", "`positions` (token positions)"),
     "n_perm": ("permutations of a permutation test; default 10,000 everywhere",
                "positive int", ""),
     "n_boot": ("bootstrap resamples of an interval; default 2,000 everywhere", "int >= 0", ""),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.causal._checks import (
     as_array,
@@ -118,14 +119,15 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
     return pd.DataFrame(rows)
 
 
-def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=None,
+@renamed(baseline="unablated")
+def ablation_test(unablated, ablated, null_ablated, *, phenomena=None, groups=None,
                   metric="logprob_diff", alternative="two-sided", correction="holm",
                   n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Effect of ablating a unit set on each phenomenon, against matched random sets.
 
     Parameters
     ----------
-    baseline : array_like of shape (n_items,)
+    unablated : array_like of shape (n_items,)
         The measure on the plain run.
     ablated : array_like of shape (n_items,)
         The measure with the given unit set ablated.
@@ -163,21 +165,21 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     """
     func = "ablation_test"
     check_choice(func, "correction", correction, CORRECTIONS)
-    baseline = as_array(baseline, "baseline", func, ndim=1)
+    unablated = as_array(unablated, "unablated", func, ndim=1)
     ablated = as_array(ablated, "ablated", func, ndim=1)
     null_ablated = as_array(null_ablated, "null_ablated", func, ndim=2)
-    same_length(func, baseline.size, ablated=ablated)
-    if null_ablated.shape[1:] != baseline.shape:
-        raise ProbingError(f"{func}: null_ablated must be (n_sets, {baseline.size}), got "
+    same_length(func, unablated.size, ablated=ablated)
+    if null_ablated.shape[1:] != unablated.shape:
+        raise ProbingError(f"{func}: null_ablated must be (n_sets, {unablated.size}), got "
                            f"shape {null_ablated.shape}")
-    phenomena = _labels(func, phenomena, baseline.size)
+    phenomena = _labels(func, phenomena, unablated.size)
     groups = None if groups is None else np.asarray(groups, dtype=object)
-    same_length(func, baseline.size, groups=groups)
+    same_length(func, unablated.size, groups=groups)
     frames = []
     for phenomenon in pd.unique(phenomena):
         rows = phenomena == phenomenon
-        out = compare_to_null(ablated[rows] - baseline[rows],
-                              null_ablated[:, rows] - baseline[rows],
+        out = compare_to_null(ablated[rows] - unablated[rows],
+                              null_ablated[:, rows] - unablated[rows],
                               groups=None if groups is None else groups[rows],
                               alternative=alternative, n_boot=n_boot, ci=ci,
                               random_state=random_state)

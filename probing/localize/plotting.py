@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["plot_layer_counts", "plot_response_profile", "plot_unit_stats"]
@@ -52,12 +53,13 @@ def plot_layer_counts(counts, *, ax=None, title=None):
     return ax
 
 
-def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
+@renamed(units="unit_table")
+def plot_unit_stats(unit_table, *, ax=None, title=None, cmap="RdBu_r"):
     """Heatmap of the statistic, layers as rows and units as columns; selected units marked.
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         :func:`~probing.localize.localize_units` (``layer, unit, stat, selected``); one
         site.
     ax : matplotlib.axes.Axes, optional
@@ -79,10 +81,10 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     >>> plot_unit_stats(units).get_images()[0].get_array().shape
     (2, 2)
     """
-    missing = {"layer", "unit", "stat", "selected"} - set(units)
+    missing = {"layer", "unit", "stat", "selected"} - set(unit_table)
     if missing:
         raise ProbingError(f"plot_unit_stats: missing column(s) {sorted(missing)}")
-    grid = units.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
+    grid = unit_table.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
                              dropna=False)
     values = grid.to_numpy(dtype=float)
     finite = np.abs(values[np.isfinite(values)])  # a perfect separator's inf sets no scale
@@ -90,7 +92,7 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     ax = _axes(ax)
     image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-limit, vmax=limit,
                       interpolation="nearest")
-    chosen = units[units["selected"]]
+    chosen = unit_table[unit_table["selected"]]
     rows = grid.index.get_indexer(chosen["layer"])
     ax.scatter(grid.columns.get_indexer(chosen["unit"]), rows, s=4, c="k", marker="s",
                label="selected")

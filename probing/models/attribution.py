@@ -39,7 +39,7 @@ def _grad_run(lm, inputs, targets, points, use_positions):
         return edit
 
     with torch.enable_grad(), edit_points(lm.model.base_model, {p: keep(p) for p in points}):
-        logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
+        logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions, use_cache=False)
         rows, cols, ids = flat_indices(batch, targets, lm.device)
         logprobs = logits.log_softmax(-1)[rows, cols, ids]
         order = list(kept)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from probing._core.deprecation import renamed
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
 from probing.models.lens import check_lens, lens_logits, n_blocks_of, record_residuals
 
@@ -53,14 +54,15 @@ def accepts_position_ids(model):
     return "position_ids" in _forward_parameters(type(model))
 
 
-def forward_logits(model, batch, *, positions=True, **kwargs):
+@renamed(positions="pass_position_ids")
+def forward_logits(model, batch, *, pass_position_ids=True, **kwargs):
     """Logits of one padded :class:`~probing.models.batching.Batch`.
 
     Parameters
     ----------
     model : transformers.PreTrainedModel
     batch : Batch
-    positions : bool, default True
+    pass_position_ids : bool, default True
         Pass the batch's ``position_ids`` (required for left padding).
     **kwargs
         Passed to the model (``past_key_values``, ``use_cache``, a wider ``attention_mask``).
@@ -72,7 +74,7 @@ def forward_logits(model, batch, *, positions=True, **kwargs):
     outputs : transformers.modeling_outputs.ModelOutput
     """
     inputs = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
-    if positions:
+    if pass_position_ids:
         inputs["position_ids"] = batch.position_ids
     inputs.update(kwargs)
     outputs = model(**inputs)
@@ -293,7 +295,7 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
                 [inputs[i] for i in indices], pad_id=lm.start_token_id, padding_side=side
             ).to(lm.device)
             with on_batch(indices, batch) if on_batch else contextlib.nullcontext():
-                logits, _ = forward_logits(lm.model, batch, positions=use_positions,
+                logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions,
                                            use_cache=False)
             if not checked:
                 check_lens(lm, recorded[last], logits)

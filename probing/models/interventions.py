@@ -70,7 +70,7 @@ def _source_of(iv, text):
     if iv.op == "patch":
         return iv.source
     if iv.op == "resample":  # drawn from the text, not its order, so order cannot matter
-        return iv.sources[zlib.crc32(f"{iv.seed}\x00{text}".encode()) % len(iv.sources)]
+        return iv.sources[zlib.crc32(f"{iv.random_state}\x00{text}".encode()) % len(iv.sources)]
     return None
 
 

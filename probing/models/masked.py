@@ -78,7 +78,7 @@ def _run_batch(lm, framed, encoded, jobs, mask_id, on_batch=None):
         batch.input_ids[row, columns] = mask_id
     batch.to(lm.device)
     with on_batch([t for t, _, _ in jobs], batch) if on_batch else contextlib.nullcontext():
-        logits, _ = forward_logits(lm.model, batch, positions=False)
+        logits, _ = forward_logits(lm.model, batch, pass_position_ids=False)
     rows = torch.arange(len(jobs), device=lm.device)
     columns = torch.as_tensor([1 + i for _, i, _ in jobs], device=lm.device)
     targets = torch.as_tensor([encoded[t].token_ids[i] for t, i, _ in jobs], device=lm.device)

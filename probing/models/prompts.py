@@ -200,7 +200,7 @@ def _run_requests(lm, requests, owners, out, batch_size, progress):
         for indices in tqdm(batches, desc="prompts", unit="batch", disable=progress is False):
             batch = pad_sequences([requests[i][0] for i in indices], pad_id=lm.start_token_id,
                                   padding_side="right").to(lm.device)
-            logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
+            logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions, use_cache=False)
             rows, cols, toks, where = [], [], [], []
             for row, i in enumerate(indices):
                 for position, token, k in requests[i][1]:

@@ -32,7 +32,7 @@ CHECK_COLUMNS = ("check", "site", "layer", "readout", "estimate", "tolerance", "
 
 def _activations(lm, texts, interventions=None, batch_size=8):
     return compute_activations(lm, texts, [[None]] * len(texts), pooling="mean",
-                               dtype="float64", batch_size=batch_size,
+                               store_dtype="float64", batch_size=batch_size,
                                interventions=interventions)
 
 

@@ -102,7 +102,7 @@ def _corrected(items, options):
 
     if items["item_id"].nunique() < 2:  # no test is possible
         return pd.DataFrame(columns=table_columns("path_patching_corrected"))
-    return sweep_correction(items, groups="item_id", cells=_CELL, correction=options.correction,
+    return sweep_correction(items, group_column="item_id", cells=_CELL, correction=options.correction,
                             random_state=options.random_state)
 
 

@@ -135,7 +135,7 @@ def plot_rsa_run(rdms, table):
 
     figures = {"rsa_layers": plot_rsa_layers(table).figure}
     peak = int(table.loc[table["estimate"].idxmax(), "layer"])
-    ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
+    ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), tick_labels=False)
     ax.set_title(f"layer {peak} RDM ({rdms.distance}; stimuli sorted by condition)")
     figures[f"rdm_layer{peak}"] = ax.figure
     return figures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.rdm import check_rdm
 
@@ -18,7 +19,8 @@ def _axes(ax):
     return ax
 
 
-def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=True):
+@renamed(labels="tick_labels")
+def plot_rdm(rdm, *, index=0, ax=None, tick_labels=True, cmap="viridis", colorbar=True):
     """Heatmap of one RDM with its stimulus labels.
 
     Parameters
@@ -29,7 +31,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
         Which RDM of the stack to draw.
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure).
-    labels : bool, default True
+    tick_labels : bool, default True
         Tick labels from the stimulus ids (hidden past 60 stimuli, where they would
         overlap).
     cmap : str, default "viridis"
@@ -53,7 +55,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
         raise ProbingError(f"plot_rdm: index must be in [0, {rdm.n_rdms}), got {index}")
     ax = _axes(ax)
     image = ax.imshow(rdm.to_square()[index], cmap=cmap, interpolation="nearest")
-    if labels and rdm.n_stimuli <= 60:
+    if tick_labels and rdm.n_stimuli <= 60:
         ticks = np.arange(rdm.n_stimuli)
         names = [str(c) for c in rdm.stimulus_ids]
         ax.set_xticks(ticks, names, rotation=90)

@@ -122,7 +122,7 @@ def test_inputs_are_not_mutated_and_seeds_reproduce(rng):
     ({"phenomena": ["a", "b"]}, "phenomena must have one label per item"),
     ({"correction": "sidak"}, "correction must be one of"),
     ({"alternative": "bigger"}, "alternative must be one of"),
-    ({"baseline": np.array([0.0, np.nan, 1, 2])}, "baseline contains NaN"),
+    ({"baseline": np.array([0.0, np.nan, 1, 2])}, "unablated contains NaN"),
 ], ids=["lengths", "null-shape", "phenomena", "correction", "alternative", "nan"])
 def test_bad_input_names_the_field(change, message):
     args = {"baseline": np.zeros(4), "ablated": np.ones(4), "null_ablated": np.zeros((5, 4))}

@@ -95,7 +95,7 @@ def test_left_padding_needs_position_ids(make_lm, arch):
     with torch.no_grad():
         alone = lm.model(torch.tensor([sequences[1]])).logits[0]
         right, _ = forward_logits(lm.model, batch)
-        wrong, _ = forward_logits(lm.model, batch, positions=False)
+        wrong, _ = forward_logits(lm.model, batch, pass_position_ids=False)
     torch.testing.assert_close(right[1, 3:], alone, rtol=0, atol=1e-10)
     if arch == "gpt2":
         assert (wrong[1, 3:] - alone).abs().max() > 1e-3

@@ -76,7 +76,7 @@ def test_extracted_site_equals_a_plain_hook(make_lm, arch, site):
     lm = make_lm(arch)
     text = SAME_LENGTH[0]
     got = compute_activations(lm, [text], [[None]], layers=[2], site=site, pooling="last",
-                              dtype="float64")[0, 0]
+                              store_dtype="float64")[0, 0]
     shape = model_shape(lm)
     assert got.shape == (shape.width(site),)
     if arch == "llama" and site in ("k", "v"):

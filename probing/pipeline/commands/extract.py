@@ -60,7 +60,7 @@ def run_extract(plan, lm):
     stimuli, options = plan
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, level=options.level,
-                               dtype=options.store_dtype, batch_size=options.batch_size,
+                               store_dtype=options.store_dtype, batch_size=options.batch_size,
                                chunk_size=options.chunk_size, cache=options.cache,
                                out=options.out)
     return Result(notes={"activations": acts})

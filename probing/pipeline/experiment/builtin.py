@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed_fields
 from probing._core.io import write_frame
 from probing._core.vocabulary import add_identity
 from probing.paradigms import generate, load_paradigm
@@ -36,6 +37,7 @@ def _run_rsa(paradigm_path, lm, out, *, options):
     return run_rsa(paradigm_path, lm, out, options=options, force=True, argv=_ARGV)
 
 
+@renamed_fields(dtype="store_dtype")
 @dataclasses.dataclass(frozen=True)
 class ExtractOptions:
     """Options of an extraction step (see :func:`probing.pipeline.extract_activations`)."""
@@ -44,7 +46,7 @@ class ExtractOptions:
     site: str = "resid_post"
     pooling: str = "last"
     level: str = "sentence"
-    dtype: str = "float32"
+    store_dtype: str = "float32"
     batch_size: int = 32
     seed: int | None = None
 
@@ -63,7 +65,7 @@ def _run_extract(paradigm_path, lm, out, *, options):
     lm = resolve_model(lm)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, level=options.level,
-                               dtype=options.dtype, batch_size=options.batch_size,
+                               store_dtype=options.store_dtype, batch_size=options.batch_size,
                                cache=False, out=out / "activations")
     values = np.asarray(acts.values, dtype=np.float64)
     norms = pd.DataFrame({"layer": list(acts.layers), "site": options.site, "metric": "l2_norm",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.io import read_run_table, write_frame
 
 __all__ = ["POOLED_COLUMNS", "pool_seeds", "pool_step_tables"]
@@ -12,7 +13,8 @@ __all__ = ["POOLED_COLUMNS", "pool_seeds", "pool_step_tables"]
 POOLED_COLUMNS = ("metric", "estimate", "sd", "min", "max", "n", "seeds")
 
 
-def pool_seeds(frames, *, by, value):
+@renamed(value="column")
+def pool_seeds(frames, *, by, column):
     """Per seed, the mean of ``estimate`` within ``by``; across seeds, mean, sd, min and max.
 
     Parameters
@@ -21,13 +23,13 @@ def pool_seeds(frames, *, by, value):
         One table per seed (rows per item, pair or layer).
     by : sequence of str
         Columns that identify one estimate (``phenomenon``, ``layer``...).
-    value : str
+    column : str
         The column to pool.
 
     Returns
     -------
     pandas.DataFrame
-        ``*by, metric, value, sd, min, max, n, seeds``: ``metric`` names the pooled
+        ``*by, metric, estimate, sd, min, max, n, seeds``: ``metric`` names the pooled
         column (or, when ``by`` has a ``metric`` column, keeps that column's values), ``sd`` is the standard deviation across seeds (ddof=1; NaN for one seed),
         ``n`` the number of seeds and ``seeds`` their labels.
 
@@ -36,7 +38,7 @@ def pool_seeds(frames, *, by, value):
     >>> import pandas as pd
     >>> frames = {"0": pd.DataFrame({"layer": [0, 0], "estimate": [1.0, 3.0]}),
     ...           "1": pd.DataFrame({"layer": [0, 0], "estimate": [3.0, 5.0]})}
-    >>> pool_seeds(frames, by=["layer"], value="estimate")[["layer", "estimate", "sd", "n"]]
+    >>> pool_seeds(frames, by=["layer"], column="estimate")[["layer", "estimate", "sd", "n"]]
        layer  estimate        sd  n
     0      0       3.0  1.414214  2
     """
@@ -44,17 +46,17 @@ def pool_seeds(frames, *, by, value):
     per_seed = []
     for label, frame in frames.items():
         # an empty cell (a statistic not defined for this draw) is read back as "": NaN
-        frame = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})
-        means = frame.groupby(by, sort=True, dropna=False)[value].mean().reset_index()
+        frame = frame.assign(**{column: pd.to_numeric(frame[column], errors="coerce")})
+        means = frame.groupby(by, sort=True, dropna=False)[column].mean().reset_index()
         per_seed.append(means.assign(_seed=str(label)))
     stacked = pd.concat(per_seed, ignore_index=True)
     grouped = stacked.groupby(by, sort=True, dropna=False)
-    out = grouped[value].agg(["mean", "std", "min", "max", "count"]).reset_index()
+    out = grouped[column].agg(["mean", "std", "min", "max", "count"]).reset_index()
     out = out.rename(columns={"mean": "estimate", "std": "sd", "count": "n"})
     out["seeds"] = grouped["_seed"].agg(lambda s: ",".join(s)).to_numpy()
-    if "metric" in by:  # a long table: its own metric column names what value holds
+    if "metric" in by:  # a long table: its own metric column names what the estimate is
         return out[[*[c for c in by if c != "metric"], *POOLED_COLUMNS]]
-    out.insert(len(by), "metric", value)
+    out.insert(len(by), "metric", column)
     return out[[*by, *POOLED_COLUMNS]]
 
 
@@ -72,7 +74,7 @@ def pool_step_tables(dep_folders, labels, pool, *, model, paradigm, out):
         frames = {label: read_run_table(p) for label, p in zip(labels, paths, strict=True)}
         if any(value not in f for f in frames.values()):
             continue
-        pooled = pool_seeds(frames, by=by, value=value).assign(model=model, paradigm=paradigm)
+        pooled = pool_seeds(frames, by=by, column=value).assign(model=model, paradigm=paradigm)
         write_frame(pooled, out / f"{table}.csv", ".csv")
         written[table] = pooled
     return written

@@ -85,11 +85,15 @@ class Analysis:
     by_kind: tuple = ()
 
     def option_names(self):
-        return tuple(f.name for f in dataclasses.fields(self.options))
+        """The options' field names, then the old names of renamed fields (still read)."""
+        return (*(f.name for f in dataclasses.fields(self.options)),
+                *getattr(self.options, "__renamed__", {}))
 
     def build_options(self, values, *, seed=None, random_state=None):
-        """The options dataclass from file values (lists become tuples)."""
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        """The options dataclass from file values (lists become tuples; old names renamed)."""
+        renames = getattr(self.options, "__renamed__", {})
+        values = {renames.get(k, k): tuple(v) if isinstance(v, list) else v
+                  for k, v in values.items()}
         if "seed" in self.option_names():
             values["seed"] = seed if seed is not None else values.get("seed")
         if random_state is not None:
