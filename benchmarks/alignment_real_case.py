@@ -39,7 +39,7 @@ from probing.alignment import (
     summarize_delta,
 )
 from probing.models import load_model, score_tokens
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "alignment"

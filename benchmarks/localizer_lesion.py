@@ -10,7 +10,7 @@ One command::
    sentences-nonwords``, last token, raw responses, nilearn OLS GLM) with top 1% and
    FWE (max-T, 1000 permutations) selection, into ``WORK/localize-top1`` and
    ``WORK/localize-fwe``; an existing run folder (``--localizer-runs``) is reused.
-2. For each config ``SELECTION-OP``: :func:`probing.pipeline.lesion.run_lesion` with the
+2. For each config ``SELECTION-OP``: :func:`probing.pipeline.lesion_run.run_lesion` with the
    selected units, ``op`` zero or mean, ``--n-sets`` random sets matched per layer,
    on the BLiMP demo subset, the three generated agreement paradigms and the three
    SyntaxGym suites (first ``--limit-*`` items each), into ``WORK/lesion-CONFIG``.
@@ -58,7 +58,7 @@ def _model(cache):
 
 def localize(args, cache):
     """The two localizer run folders (reused when they exist)."""
-    from probing.pipeline.localize import LocalizeOptions, run_localize
+    from probing.pipeline.localize_run import LocalizeOptions, run_localize
 
     folders = {}
     for name, choice in SELECTIONS.items():
@@ -74,7 +74,7 @@ def localize(args, cache):
 
 def lesion(args, folders, config, cache):
     from probing.pipeline.commands.ablate import AblateOptions
-    from probing.pipeline.lesion import run_lesion
+    from probing.pipeline.lesion_run import run_lesion
 
     selection, op = config.split("-")
     limits = {"blimp": args.limit_blimp, "agreement": args.limit_agreement,

@@ -68,7 +68,7 @@ def load_stimuli(n_items=None):
 
 def sentence_states(lm, stimuli):
     """(n_stimuli, n_layers, width) states at the sentence's last token, table order."""
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     acts = extract_activations(lm, stimuli, layers="all", pooling="last", level="word",
                                batch_size=8, cache=False)

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from probing.paradigms.importers.dialogue import read_dialogue_jsonl
+from probing.paradigms.importers.jsonl_dialogues import read_dialogue_jsonl
 from probing.probes.heldout import auc_by_layer, item_flipped_labels, linear_direction
 from probing.probes.nested import nested_heldout_scores
 
@@ -77,7 +77,7 @@ def load_conversations(path=DATA, items_per_suite=None):
 
 def deltas(lm, stimuli):
     """(n_stimuli, n_layers, width) tool-end minus user-end states, in table order."""
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     acts = extract_activations(lm, stimuli, layers="all", pooling="last", level="word",
                                batch_size=8, cache=True)

@@ -48,7 +48,7 @@ PARADIGMS = ("false_belief_transfer", "true_belief_transfer", "false_belief_cont
 def run_behaviour(folder, paradigms=PARADIGMS):
     """``probing run`` of each paradigm into ``folder/<paradigm>``, with one model load."""
     from probing.models import load_model
-    from probing.pipeline.run import RunOptions, run_paradigm
+    from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     lm = load_model("smollm2-135m", device="cpu")

@@ -3,7 +3,7 @@
 An :class:`Intervention` says *where* (a layer and a site), *which token positions*,
 *which units* (indices or a subspace) and *what* to do there. Paradigm files, analyses
 and the command line build and validate these without loading a model; the model
-adapter (:mod:`probing.models.interventions`) applies them inside its batched forwards.
+adapter (:mod:`probing.models.intervention_hooks`) applies them inside its batched forwards.
 
 Sites (TransformerLens names; layers: 0 = embeddings, i = block i, as elsewhere):
 

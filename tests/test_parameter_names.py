@@ -293,7 +293,7 @@ def _renamed_calls():
 
     from probing._core.locations import resolve_file
     from probing.causal import ablation_test, check_unit_table
-    from probing.causal.sweep import sweep_correction
+    from probing.causal.cell_correction import sweep_correction
     from probing.interventions import Intervention
     from probing.rsa import build_model_rdm
     from probing.stats import fit_mixed_model

@@ -136,7 +136,7 @@ def test_a_table_with_an_interval_names_its_point_estimate_estimate():
     # (it was value, effect or estimate by analysis). Two tables bound a measure of their
     # own: calibration bins the human `rating`; the minimal-pair summary is one measure
     # wide (`accuracy`, no `metric` column), as BLiMP reports it
-    own = {"judge_calibration": "rating", "probing.alignment.judge.JUDGE_CALIBRATION_COLUMNS":
+    own = {"judge_calibration": "rating", "probing.alignment.judge_analysis.JUDGE_CALIBRATION_COLUMNS":
            "rating", "summary": "accuracy", "probing.behaviour.pairs.SUMMARY_COLUMNS": "accuracy",
            "probing.pipeline.measures.SUMMARY_COLUMNS": "accuracy"}
     tables = _interval_tables()

@@ -289,7 +289,7 @@ _COLUMNS = {
     "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
                           "the random sets' effects"),
     "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
-    # a model as judge (probing.pipeline.judge): Likert ratings read from label probabilities
+    # a model as judge (probing.pipeline.judge_run): Likert ratings read from label probabilities
     "template": ("str", "judge: the name of the prompt template (paraphrase) in the scale file"),
     "scale_order": ("str", "judge: how the scale is listed in the prompt, `ascending` (lowest "
                            "label first) or `descending`"),

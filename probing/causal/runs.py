@@ -1,6 +1,6 @@
 """From the model adapter's long table of patching runs to the arrays of the analyses.
 
-The adapter's ``patch_pairs`` (``probing.models.patching``) writes one row per pair, run
+The adapter's ``patch_pairs`` (``probing.models.patch_runs``) writes one row per pair, run
 and member: ``pair_id, run, layer, site, position, head, unit, member, logprob`` where
 ``run`` is ``source`` or ``target`` (the plain runs; ``layer``, ``position``, ``head``,
 ``unit`` are -1) or

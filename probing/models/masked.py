@@ -27,7 +27,7 @@ import torch
 
 from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import forward_logits, gather_logprobs
+from probing.models.causal_lm import forward_logits, gather_logprobs
 
 __all__ = ["DEFAULT_MASKED_TOKENS", "PLL_VARIANTS", "masked_positions", "score_masked"]
 
@@ -101,7 +101,7 @@ def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_b
     max_tokens_per_batch : int, optional
         Most padded tokens per forward pass (default :data:`DEFAULT_MASKED_TOKENS`).
     on_batch : callable, optional
-        As in :func:`~probing.models.causal.score_causal`; rows are masked copies.
+        As in :func:`~probing.models.causal_lm.score_causal`; rows are masked copies.
 
     Returns
     -------

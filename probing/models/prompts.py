@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, forward_logits, gather_logprobs
+from probing.models.causal_lm import accepts_position_ids, forward_logits, gather_logprobs
 
 __all__ = ["PROMPT_COLUMNS", "PROMPT_STYLES", "PROMPT_TASKS", "build_prompt", "frame_question",
            "has_chat_template", "prompt_pairs", "prompt_templates", "score_options"]

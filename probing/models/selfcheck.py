@@ -20,10 +20,10 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.interventions import SITES, Intervention
-from probing.models.alignment import encode_texts
-from probing.models.extract import compute_activations
 from probing.models.scoring import score_tokens
+from probing.models.site_activations import compute_activations
 from probing.models.sites import eager_attention, model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["CHECK_COLUMNS", "check_interventions"]
 

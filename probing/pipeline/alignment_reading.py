@@ -1,4 +1,4 @@
-"""The reading-times half of :mod:`probing.pipeline.alignment`.
+"""The reading-times half of :mod:`probing.pipeline.alignment_run`.
 
 Per run: word surprisal (end-of-word corrected), length and unigram frequency; the
 held-out delta log-likelihood with the paradigm's (or the command line's) spillover,

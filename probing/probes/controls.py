@@ -29,7 +29,7 @@ from probing._core.defaults import CI, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._inputs import as_labels, check_groups, check_source
-from probing.probes.sweep import score_table
+from probing.probes.probe_sweep import score_table
 
 __all__ = ["SELECTIVITY_COLUMNS", "control_task_layers", "make_control_labels", "selectivity"]
 

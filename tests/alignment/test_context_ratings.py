@@ -16,7 +16,7 @@ from probing._core.errors import ProbingError
 from probing.alignment import build_acceptability, compute_unigram_logprob, count_unigrams
 from probing.cli.main import main
 from probing.models import score_tokens
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 WORDS = "the cat sat on the mat and the dog saw it there today".split()
 

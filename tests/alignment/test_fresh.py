@@ -6,7 +6,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from probing._core.errors import ProbingError
-from probing.alignment.fresh import compare_fresh_published
+from probing.alignment.fresh_vs_published import compare_fresh_published
 from probing.stats.twoprop import compare_proportions
 
 

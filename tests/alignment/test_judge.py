@@ -9,7 +9,7 @@ from statsmodels.stats.anova import anova_lm
 
 from probing._core.errors import ProbingError
 from probing.alignment import compare_correlations
-from probing.alignment.judge import (
+from probing.alignment.judge_analysis import (
     build_judge_calibration,
     build_judge_ratings,
     compute_expected_rating,

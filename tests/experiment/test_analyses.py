@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from probing.pipeline.experiment import plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT, save_tiny_model, shrink_paradigm
 
 pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")

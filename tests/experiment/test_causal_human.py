@@ -11,7 +11,7 @@ import pytest
 
 from probing._core.errors import SpecError
 from probing.pipeline.experiment import plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT, assert_same_tables, save_tiny_model, shrink_paradigm
 
 pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")

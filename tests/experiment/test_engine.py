@@ -10,7 +10,7 @@ import pytest
 import probing
 from probing._core.errors import ProbingError
 from probing.pipeline.experiment import ANALYSES, Analysis, plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT
 
 CALLS = []

@@ -7,9 +7,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.models import encode_texts
 from probing.models.batching import pad_sequences
-from probing.models.extract import compute_activations, resolve_layers
 from probing.models.hooks import record_sites, site_module
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
+from probing.models.site_activations import compute_activations, resolve_layers
 
 from ._helpers import ARCHITECTURES, SENTENCES
 

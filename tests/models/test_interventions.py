@@ -8,9 +8,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
-from probing.models.extract import compute_activations
-from probing.models.interventions import per_text, prepare_interventions
+from probing.models.intervention_hooks import per_text, prepare_interventions
 from probing.models.selfcheck import check_interventions
+from probing.models.site_activations import compute_activations
 from probing.models.sites import find_family, model_shape
 
 from ._helpers import ARCHITECTURES, SENTENCES

@@ -16,9 +16,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
-from probing.models.extract import compute_activations
+from probing.models.patch_runs import patch_pairs
 from probing.models.patch_sets import patch_set
-from probing.models.patching import patch_pairs
+from probing.models.site_activations import compute_activations
 from probing.models.sites import model_shape
 
 from ._helpers import ARCHITECTURES, CAUSAL, reference_causal

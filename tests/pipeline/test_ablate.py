@@ -150,7 +150,7 @@ def test_head_out_units_count_across_heads(gpt2, tmp_path):
     # ablating all of head 1's units is zeroing head 1 (they were refused: "units 0..15")
     from probing.interventions import Intervention
     from probing.paradigms import generate, load_paradigm
-    from probing.pipeline.ablate import _limit, _score
+    from probing.pipeline.ablate_run import _limit, _score
 
     head_dim = gpt2.model.config.n_embd // gpt2.model.config.n_head
     units = _units(tmp_path, [(1, "head_out", head_dim + u) for u in range(head_dim)])
@@ -206,7 +206,7 @@ def test_each_ablation_equals_a_plain_hook(gpt2, tmp_path, ablation):
     import torch
 
     from probing.paradigms import generate, load_paradigm
-    from probing.pipeline.ablate import _limit, resample_draws
+    from probing.pipeline.ablate_run import _limit, resample_draws
 
     layer, units = 1, (3, 5)
     path = _units(tmp_path, [(layer, "resid_post", u) for u in units])
@@ -264,7 +264,7 @@ def test_units_from_a_mediation_split_are_ablated_on_its_test_items_only(gpt2, t
 
 
 def test_units_selected_on_another_paradigm_keep_every_item(tmp_path):
-    from probing.pipeline.ablate import held_out_items
+    from probing.pipeline.ablate_run import held_out_items
     from probing.pipeline.sources import load_paradigm_value
 
     paradigm = load_paradigm_value(PARADIGM)

@@ -10,8 +10,8 @@ import pytest
 
 from probing._core.vocabulary import table_columns
 from probing.cli.main import main
-from probing.pipeline.alignment import ALIGNMENT_COLUMNS
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.alignment_run import ALIGNMENT_COLUMNS
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 WORDS = "the cat sat on the mat and the dog saw it there today .".split()
 

@@ -223,10 +223,10 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
     # the subject's token count differs between the members, that patched the wrong
     # token (or found none). A set of one mediator must equal its single patch.
-    from probing.pipeline.causal import _sweep, member_where, screen, swap_members
+    from probing.pipeline.causal_run import _sweep, member_where, screen, swap_members
     from probing.pipeline.commands.execute import load_paradigm_value
     from probing.pipeline.commands.mediate import prepare_mediate
-    from probing.pipeline.mediate import _joint_reads
+    from probing.pipeline.mediate_run import _joint_reads
 
     options = MediateOptions(mediators="layers", contrast="subject_number", layers="1",
                              n_boot=10, batch_size=8, readout="logit_diff")

@@ -11,7 +11,7 @@ from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.models import encode_texts
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import build_segments, extract_activations
+from probing.pipeline.extraction import build_segments, extract_activations
 from probing.store import ChunkWriter, cache_root, list_cache, load_activations
 from tests.pipeline.test_run import MINIMAL
 
@@ -39,7 +39,7 @@ def _bytes(acts):
 def test_cache_hit_equals_miss_and_skips_the_model(gpt2, tmp_path, monkeypatch):
     miss = extract_activations(gpt2, TABLE, cache_dir=tmp_path, layers="0,-1")
     calls = []
-    monkeypatch.setattr("probing.models.extract.compute_activations",
+    monkeypatch.setattr("probing.models.site_activations.compute_activations",
                         lambda *a, **k: calls.append(1))
     hit = extract_activations(gpt2, TABLE, cache_dir=tmp_path, layers="0,-1")
     assert calls == [] and _bytes(hit) == _bytes(miss)
@@ -63,7 +63,7 @@ def test_changed_input_misses_the_cache(gpt2, tmp_path, change):
 def test_changed_weights_miss_the_cache(make_lm, tmp_path):
     lm = make_lm("gpt2")
     first = extract_activations(lm, TABLE, cache_dir=tmp_path)
-    with probing.models.extract.torch.no_grad():
+    with probing.models.site_activations.torch.no_grad():
         lm.model.transformer.h[0].mlp.c_fc.weight.mul_(1.1)  # add_ would be a no-op after LayerNorm
     second = extract_activations(lm, TABLE, cache_dir=tmp_path)
     assert second.provenance["key"] != first.provenance["key"]

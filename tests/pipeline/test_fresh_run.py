@@ -7,7 +7,7 @@ import pytest
 
 from probing._core.vocabulary import check_columns
 from probing.cli.main import main
-from probing.pipeline.fresh import load_fresh_mapping, run_fresh_published
+from probing.pipeline.fresh_run import load_fresh_mapping, run_fresh_published
 from tests.conftest import DATA, PARADIGMS
 
 

@@ -13,7 +13,7 @@ from probing._core.vocabulary import table_columns
 from probing.causal import LESION_COLUMNS
 from probing.cli.main import main
 from probing.pipeline.commands.ablate import AblateOptions, run_ablate
-from probing.pipeline.lesion import run_lesion
+from probing.pipeline.lesion_run import run_lesion
 from tests.conftest import PARADIGMS
 
 PAIRS = PARADIGMS / "agreement_pp_attractor.yaml"
@@ -39,7 +39,7 @@ def _units(tmp_path):
 
 def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, tmp_path):
     units = _units(tmp_path)
-    tables = run_lesion([PAIRS, SUITE], gpt2, tmp_path / "study", unit_file=units,
+    tables = run_lesion([PAIRS, SUITE], gpt2, tmp_path / "study", units=units,
                         options=AblateOptions(**FAST), limits={"syntaxgym_number_src": 1})
     files = {p.name for p in (tmp_path / "study").iterdir()}
     assert {"agreement_pp_attractor", "syntaxgym_number_src", "lesion.csv", "ablation.csv",
@@ -56,7 +56,7 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
                                multipletests(accuracy["p_val"], method="holm")[1])
     # each paradigm's folder is what probing ablate writes with the same options
     alone = run_ablate(SUITE, gpt2, tmp_path / "alone",
-                       options=AblateOptions(unit_file=units, **{**FAST, "limit": 1}))
+                       options=AblateOptions(units=units, **{**FAST, "limit": 1}))
     mine = tables["ablation"][tables["ablation"]["paradigm"] == "syntaxgym_number_src"]
     np.testing.assert_allclose(mine["estimate"], alone["ablation"]["estimate"])
     np.testing.assert_allclose(mine["p_val"], alone["ablation"]["p_val"])
@@ -64,33 +64,33 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
     manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
     assert manifest["options"]["limits"] == {"syntaxgym_number_src": 1}
     # resume: finished folders are read back, the model is not needed
-    again = run_lesion([PAIRS, SUITE], never_loaded, tmp_path / "study", unit_file=units,
+    again = run_lesion([PAIRS, SUITE], never_loaded, tmp_path / "study", units=units,
                        options=AblateOptions(**FAST), limits={"syntaxgym_number_src": 1},
                        resume=True)
     pd.testing.assert_frame_equal(tables["lesion"], again["lesion"], check_dtype=False)
     manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
     assert manifest["model"] == gpt2.provenance  # read back from the paradigm folders
     with pytest.raises(ProbingError, match="holds a run with other options"):
-        run_lesion([PAIRS], never_loaded, tmp_path / "study", unit_file=units,
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=units,
                    options=AblateOptions(**{**FAST, "ablation": "mean"}), resume=True)
     with pytest.raises(ProbingError, match="use --force"):
-        run_lesion([PAIRS], never_loaded, tmp_path / "study", unit_file=units,
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=units,
                    options=AblateOptions(**FAST))
 
 
 def test_resume_refuses_folders_of_other_units_or_another_model(gpt2, tmp_path):
     units, study = _units(tmp_path), tmp_path / "study"
-    first = run_lesion([PAIRS], gpt2, study, unit_file=units, options=AblateOptions(**FAST))
+    first = run_lesion([PAIRS], gpt2, study, units=units, options=AblateOptions(**FAST))
     # the same path now holds other units: the folder's random sets would differ too
     table = pd.read_csv(units)
     table.loc[0, "unit"] = 4
     table.to_csv(units, index=False)
     with pytest.raises(ProbingError, match="units.csv: ablated other units"):
-        run_lesion([PAIRS], never_loaded, study, unit_file=units, options=AblateOptions(**FAST),
+        run_lesion([PAIRS], never_loaded, study, units=units, options=AblateOptions(**FAST),
                    resume=True)
     table.loc[0, "unit"] = 3  # back to the ablated units: read back, the model not needed
     table.sample(frac=1.0, random_state=1).to_csv(units, index=False)  # row order is free
-    again = run_lesion([PAIRS], never_loaded, study, unit_file=units,
+    again = run_lesion([PAIRS], never_loaded, study, units=units,
                        options=AblateOptions(**FAST), resume=True)
     pd.testing.assert_frame_equal(first["lesion"], again["lesion"], check_dtype=False)
     # a finished folder of another model is not joined with a run of this one
@@ -99,7 +99,7 @@ def test_resume_refuses_folders_of_other_units_or_another_model(gpt2, tmp_path):
     recorded["model"]["model"]["architecture"] = "LlamaForCausalLM"
     manifest.write_text(json.dumps(recorded))
     with pytest.raises(ProbingError, match="run with different models"):
-        run_lesion([PAIRS, SUITE], gpt2, study, unit_file=units, options=AblateOptions(**FAST),
+        run_lesion([PAIRS, SUITE], gpt2, study, units=units, options=AblateOptions(**FAST),
                    resume=True)
     assert not (study / "syntaxgym_number_src").exists()  # refused before running it
 
@@ -113,7 +113,7 @@ def test_resume_refuses_folders_of_other_units_or_another_model(gpt2, tmp_path):
 ], ids=["twice", "kind", "limit-name", "limit-value", "empty"])
 def test_bad_input_never_loads_the_model(tmp_path, paradigms, limits, message):
     with pytest.raises(ProbingError, match=message):
-        run_lesion(paradigms, never_loaded, tmp_path / "study", unit_file=_units(tmp_path),
+        run_lesion(paradigms, never_loaded, tmp_path / "study", units=_units(tmp_path),
                    limits=limits)
     assert not (tmp_path / "study").exists()
 
@@ -142,13 +142,13 @@ def test_a_paradigm_that_selected_the_units_is_refused_before_the_model(tmp_path
     with pytest.raises(ProbingError, match=r"agreement_pp_attractor.yaml: 1 stimuli \(e.g. .*\) "
                                            r"selected the units .*stimuli.csv\); a lesion must "
                                            r"be measured on other items"):
-        run_lesion([PAIRS], never_loaded, tmp_path / "study", unit_file=_units(tmp_path))
+        run_lesion([PAIRS], never_loaded, tmp_path / "study", units=_units(tmp_path))
     assert not (tmp_path / "study").exists()
 
 
 def test_the_selection_items_are_recorded(gpt2, tmp_path):
     _selection_stimuli(tmp_path, ["A sentence of the localizer.", "Another one."])
-    run_lesion([PAIRS], gpt2, tmp_path / "study", unit_file=_units(tmp_path),
+    run_lesion([PAIRS], gpt2, tmp_path / "study", units=_units(tmp_path),
                options=AblateOptions(**FAST))
     manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
     items = manifest["options"]["selection_items"]

@@ -22,8 +22,8 @@ from probing.localize import (
     pool_words,
 )
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
-from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
+from probing.pipeline.extraction import extract_activations
+from probing.pipeline.localize_run import LocalizeOptions, check_localize_inputs, run_localize
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_extract import model_dir  # noqa: F401
 

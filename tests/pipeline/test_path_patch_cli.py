@@ -36,7 +36,7 @@ def _api_reads(lm, pairs, sender, receiver, positions, good):
 
 
 def test_cli_tables_equal_the_python_api(tiny, tmp_path, capsys):
-    from probing.pipeline.causal import screen
+    from probing.pipeline.causal_run import screen
     from probing.pipeline.commands.execute import load_paradigm_value
     from probing.pipeline.commands.path_patch import PathPatchOptions, prepare_path_patch
 

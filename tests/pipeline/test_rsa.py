@@ -10,8 +10,8 @@ from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
-from probing.pipeline.rsa import RSAOptions, run_rsa
+from probing.pipeline.extraction import extract_activations
+from probing.pipeline.rsa_run import RSAOptions, run_rsa
 from probing.rsa import RSA_COLUMNS, build_model_rdms, rsa_layers
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_extract import model_dir  # noqa: F401
@@ -99,7 +99,7 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
 def test_each_layer_rdm_is_computed_once(gpt2, tmp_path, monkeypatch):
     # rsa.csv, layer_similarity.csv and the figure share one RDM per layer
     import probing.rsa.compute as compute
-    import probing.rsa.sweep as sweep
+    import probing.rsa.rsa_sweep as sweep
 
     calls = []
     original = compute.stack_rdms

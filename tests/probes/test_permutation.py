@@ -17,7 +17,7 @@ from probing.probes import (
 )
 from probing.probes._closed_form import HatMap, hat_map
 from probing.probes._design import prepare
-from probing.probes.permutation import _permutations
+from probing.probes.probe_permutation import _permutations
 
 from .conftest import planted
 

@@ -7,7 +7,7 @@ import pytest
 from probing._core.errors import ProbingError
 from probing.rsa import bootstrap_items, bootstrap_stimuli, compare_rdms, compute_rdm
 from probing.rsa.bootstrap import _stimulus_statistic
-from probing.rsa.compare import RSATOOLBOX_METHODS
+from probing.rsa.rdm_comparison import RSATOOLBOX_METHODS
 
 RESAMPLED = ["spearman", "pearson", "tau_a", "rho_a", "cosine"]
 

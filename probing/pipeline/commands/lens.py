@@ -1,7 +1,7 @@
 """``probing lens``: the logit lens by layer (nostalgebraist 2020), declared once.
 
 Each layer's residual stream is read out through the model's final norm and
-unembedding (:mod:`probing.models.lens`); the tables give each stimulus's
+unembedding (:mod:`probing.models.logit_lens`); the tables give each stimulus's
 log-probability under each layer's read-out and the mean token surprisal per layer.
 """
 

@@ -15,10 +15,10 @@ from probing._core.vocabulary import add_identity
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.experiment.registry import Analysis
-from probing.pipeline.extract import LEVELS, build_segments, extract_activations
-from probing.pipeline.probe import ProbeOptions, run_probe
-from probing.pipeline.rsa import RSAOptions, run_rsa
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.extraction import LEVELS, build_segments, extract_activations
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
+from probing.pipeline.probe_run import ProbeOptions, run_probe
+from probing.pipeline.rsa_run import RSAOptions, run_rsa
 
 __all__ = ["BUILTIN", "ExtractOptions"]
 

@@ -1,6 +1,6 @@
 """Registry entries that meet neuroscience and human data: ``localize`` and ``alignment``.
 
-``localize`` runs :func:`probing.pipeline.localize.run_localize` (its ``units.csv`` can
+``localize`` runs :func:`probing.pipeline.localize_run.run_localize` (its ``units.csv`` can
 feed an ``ablate`` analysis of the same experiment through ``units_from``).
 ``alignment`` runs ``probing run`` on a human-data paradigm (kinds ``ratings`` and
 ``reading_times``), which scores the stimuli and writes ``alignment.csv``.
@@ -13,7 +13,7 @@ import dataclasses
 from probing._core.defaults import N_BOOT
 from probing.pipeline.commands.localize import LocalizeOptions
 from probing.pipeline.experiment.registry import Analysis
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 __all__ = ["AlignmentOptions", "HUMAN"]
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from probing._core.deprecation import renamed
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
-from probing.models.lens import check_lens, lens_logits, n_blocks_of, record_residuals
+from probing.models.logit_lens import check_lens, lens_logits, n_blocks_of, record_residuals
 
 #: The fused end-of-word sums (:func:`gather_scores`) exponentiate ``logit - max`` once;
 #: they are exact when the logits span less than this, so that no term underflows
@@ -267,7 +267,7 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
         ``on_batch(text_indices, batch)`` -> a context manager entered around each
         forward (how interventions learn which row is which text).
     layers : list of int, optional
-        Score the logit-lens read-out of these layers (:mod:`probing.models.lens`)
+        Score the logit-lens read-out of these layers (:mod:`probing.models.logit_lens`)
         instead of the model's logits; checked on the first batch to reproduce the
         model's logits at the last block.
 

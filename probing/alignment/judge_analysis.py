@@ -4,7 +4,7 @@ The judge's answer to a prompt is the probability-weighted expected rating over 
 scale's labels, renormalised over the labels (:func:`compute_expected_rating`); how much
 of the next-token probability the labels hold is kept as ``label_mass``.
 :func:`build_judge_ratings` turns the label log-probabilities of
-:func:`probing.models.judge.judge_texts` into one rating per prompt;
+:func:`probing.models.judge_prompts.judge_texts` into one rating per prompt;
 :func:`summarize_judge` correlates it with the human ratings (next to the direct
 measures, with Williams' test), measures its consistency across paraphrased prompts
 (ICC, mean pairwise r) and its position bias (the scale listed ascending vs
@@ -78,7 +78,7 @@ def build_judge_ratings(prompts):
     Parameters
     ----------
     prompts : pandas.DataFrame
-        From :func:`probing.models.judge.judge_texts`: ``stimulus_id, prompt_style,
+        From :func:`probing.models.judge_prompts.judge_texts`: ``stimulus_id, prompt_style,
         template, scale_order, option, scale_value, logprob_option``.
 
     Returns

@@ -300,7 +300,7 @@ def mediate_result(plan, lm):
         ``probing ablate``); the ``mediation`` figure.
     """
     from probing.models.sites import model_shape
-    from probing.pipeline.mediate import mediate_tables
+    from probing.pipeline.mediate_run import mediate_tables
 
     options, site = plan.options, plan.site
     prep = screen(plan, lm)

@@ -16,7 +16,7 @@ from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.vocabulary import table_columns
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._metrics import fold_rows
-from probing.probes.compare import group_bootstrap
+from probing.probes.paired import group_bootstrap
 
 __all__ = ["SCORE_COLUMNS", "SUMMARY_COLUMNS", "predict_layers", "probe_layers",
            "summarize_layers"]

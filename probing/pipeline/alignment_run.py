@@ -9,7 +9,7 @@ interval by a bootstrap over texts) and the surprisal effect per bit, with the a
 options of :mod:`probing.paradigms.alignment_options`; ``reading_exclusions.csv`` counts
 the words each exclusion rule removed. ``layer`` is empty for the model's
 own prediction; with ``--layers`` the same statistics (calibration left out) are
-repeated for each layer's logit-lens read-out (:mod:`probing.models.lens`), one row
+repeated for each layer's logit-lens read-out (:mod:`probing.models.logit_lens`), one row
 per layer.
 """
 

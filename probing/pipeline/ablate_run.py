@@ -147,7 +147,7 @@ def _reference(lm, stimuli, units, options):
     width)``.
     """
     from probing.models import encode_texts
-    from probing.models.interventions import record_points
+    from probing.models.intervention_hooks import record_points
 
     points = sorted({(s, int(layer)) for s, layer in zip(units["site"], units["layer"],
                                                         strict=True)})

@@ -22,14 +22,14 @@ import torch
 from probing._core import layers as parse
 from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids
+from probing.models.causal_lm import accepts_position_ids
 from probing.models.hooks import SITES, block_modules, record_sites
-from probing.models.interventions import per_text, prepare_interventions
+from probing.models.intervention_hooks import per_text, prepare_interventions
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
 from probing.models.scoring import context_length
 from probing.models.sites import model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["compute_activations", "model_identity", "n_layers", "resolve_layers"]
 

@@ -2,7 +2,7 @@
 :mod:`probing.pipeline.commands.path_patch`): path patching on a minimal-pair paradigm.
 
 The pairs, their word alignment, the regions located in each member, the exclusions and
-the read-outs are those of ``probing patch`` (:mod:`probing.pipeline.causal`). A cell is
+the read-outs are those of ``probing patch`` (:mod:`probing.pipeline.causal_run`). A cell is
 one sender, one receiver and one region: the sender is patched from the source member at
 the region's position in each pair (its last token, its first, or all of it:
 ``region_token``) and reaches the read-out only through the receiver
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from probing.commands import Result
-from probing.pipeline.causal import identified, member_where, screen, swap_members
+from probing.pipeline.causal_run import identified, member_where, screen, swap_members
 
 __all__ = ["path_patch_result"]
 

@@ -24,10 +24,10 @@ from probing.interventions import (
     check_against_model,
     resolve_positions,
 )
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids
+from probing.models.causal_lm import accepts_position_ids
 from probing.models.sites import edit_points, model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["InterventionRun", "keys_to_columns", "per_text", "prepare_interventions",
            "real_tokens", "record_points"]

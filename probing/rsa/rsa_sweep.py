@@ -22,10 +22,10 @@ from probing._core.deprecation import renamed, renamed_values
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.rsa.bootstrap import bootstrap_item_stack, bootstrap_stimuli
-from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
+from probing.rsa.rdm_comparison import align_rdms, check_method, compare_rdms
 from probing.stats import check_n_items, correct_pvalues, correction_label
 from probing.store import Activations
 

@@ -37,7 +37,7 @@ from probing.pipeline.commands.probe import (
     run_probe,
     run_probe_plan,
 )
-from probing.pipeline.extract import build_segments, extract_activations
+from probing.pipeline.extraction import build_segments, extract_activations
 from probing.stimuli import Stimuli
 
 __all__ = ["COMMAND", "PROBES", "ProbeOptions", "build_probe_targets", "labelled_stimuli",

@@ -169,7 +169,12 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         table has), written to ``index.csv``.
     """
     from probing.models.chat import render_for_model
-    from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
+    from probing.models.site_activations import (
+        compute_activations,
+        model_identity,
+        n_layers,
+        resolve_layers,
+    )
 
     if isinstance(stimuli, Stimuli) and "rendering" not in stimuli.info:
         stimuli = render_for_model(stimuli, lm)  # dialogues: the model's chat template
@@ -223,7 +228,7 @@ def estimate_extraction(lm, texts, n_rows, layers, dtype, options, *, streaming)
     dict
         ``memory, disk`` in bytes.
     """
-    from probing.models.extract import n_layers
+    from probing.models.site_activations import n_layers
 
     hidden = int(lm.model.config.hidden_size)
     longest = min(max(len(t) for t in texts) + 2,
@@ -253,7 +258,7 @@ def _is_complete(folder, key):
 
 
 def _write_entry(lm, texts, segments, index, meta, folder, options):
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
 
     make_folder(folder)
     (folder / "meta.json").unlink(missing_ok=True)  # never trust a folder being rewritten
