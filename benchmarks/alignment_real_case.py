@@ -39,7 +39,7 @@ from probing.alignment import (
     summarize_delta,
 )
 from probing.models import load_model, score_tokens
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "alignment"
@@ -107,7 +107,7 @@ def _slor_rows(detail, scored):
         measures = measures[measures["measure"] == "SLOR"]
         rows.append(correlate(measures, ratings=detail[["stimulus_id", "rating"]], n_boot=N_BOOT,
                               random_state=SEED).assign(scored=scored, length=length))
-        slor[length] = measures.set_index("stimulus_id")["value"]
+        slor[length] = measures.set_index("stimulus_id")["estimate"]
     return rows, slor
 
 

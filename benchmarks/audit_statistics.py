@@ -146,7 +146,7 @@ def mlp_small(_):
     X[:, 0, :10] += 0.5 * (2 * y[:, None] - 1)
     for probe in ("logistic", "mlp"):
         scores = probe_layers(X, y, groups=None, probe=probe)
-        print(f"{probe}: accuracy {scores.loc[scores.metric == 'accuracy', 'value'].mean():.3f}",
+        print(f"{probe}: accuracy {scores.loc[scores.metric == 'accuracy', 'estimate'].mean():.3f}",
               flush=True)
 
 

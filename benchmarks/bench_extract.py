@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/bench_extract.py`` (default model, CPU unless CUDA is available).
 
-1. Throughput: stimuli/s and tokens/s of :func:`probing.models.extract.compute_activations`
+1. Throughput: stimuli/s and tokens/s of :func:`probing.models.site_activations.compute_activations`
    (all layers, ``resid_post``, last-token pooling, chunks written to disk) against a bare
    forward of ``model.base_model`` (no LM head, no hidden states kept) on the *same*
    length-bucketed batches. Target: ratio >= 0.9.
@@ -41,7 +41,7 @@ def bench_speed(lm, n, batch_size):
 
     from probing.models import encode_texts
     from probing.models.batching import pad_sequences, plan_batches
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
     from probing.store import ChunkWriter
 
     table = make_table(n)
@@ -80,7 +80,7 @@ def bench_speed(lm, n, batch_size):
 def memory_run(n, batch_size):
     """Extract ``n`` stimuli into a fresh cache; print peak RSS in MiB."""
     from probing.models import load_model
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     lm = load_model("smollm2-135m", device="cpu")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,7 +6,7 @@ the targets for their plain read-out and again to cache the sweep's block inputs
 source's forward records and reads, and a target's forward reads and caches
 (:mod:`probing.models.pair_runs`).
 
-The code before is ``probing/models/patching.py`` at commit ``BEFORE`` (read with
+The code before is ``probing/models/patch_runs.py`` at commit ``BEFORE`` (read with
 ``git show``, loaded as a module of its own; it exists only inside this script). Both
 run on the tiny random GPT-2 of the tests (float64) with BLiMP
 agreement-across-a-relational-noun pairs (grammatical member = source), sweeping
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tiny models of the tests
 
 from probing.models import LanguageModel  # noqa: E402
-from probing.models.patching import patch_pairs  # noqa: E402
+from probing.models.patch_runs import patch_pairs  # noqa: E402
 from tests.models import conftest as tiny  # noqa: E402
 
 BEFORE = "f0a0c2e"  # the last commit with two runs per member
@@ -50,12 +50,12 @@ KEYS = ["pair_id", "run", "layer", "site", "position", "head", "unit", "member"]
 
 def load_before():
     """``patching.py`` as it was at ``BEFORE``, as the module ``patching_before``."""
-    source = subprocess.run(["git", "show", f"{BEFORE}:probing/models/patching.py"], cwd=ROOT,
+    source = subprocess.run(["git", "show", f"{BEFORE}:probing/models/patch_runs.py"], cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout
     spec = importlib.util.spec_from_loader("patching_before", loader=None)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclass looks itself up there
-    exec(compile(source, f"{BEFORE}:probing/models/patching.py", "exec"), module.__dict__)
+    exec(compile(source, f"{BEFORE}:probing/models/patch_runs.py", "exec"), module.__dict__)
     return module
 
 

@@ -32,10 +32,10 @@ from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from probing.models import attribute_pairs, compare_with_exact, load_model, score_tokens
 from probing.models import pair_runs as engine
-from probing.models.alignment import encode_texts
-from probing.models.interventions import record_points
-from probing.models.patching import patch_pairs
+from probing.models.intervention_hooks import record_points
+from probing.models.patch_runs import patch_pairs
 from probing.models.sites import edit_points
+from probing.models.token_alignment import encode_texts
 
 BLIMP = Path(__file__).resolve().parents[1] / "data" / "blimp"
 

@@ -100,7 +100,7 @@ def main(argv=None):
     import torch
 
     from probing.models import attribute_pairs, compare_with_exact, load_model, score_tokens
-    from probing.models.patching import patch_pairs
+    from probing.models.patch_runs import patch_pairs
 
     load_start = load_average()
     lm = load_model("smollm2-135m")

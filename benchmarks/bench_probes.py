@@ -69,7 +69,7 @@ def main(argv=None):
                                     engine="closed_form", **common)
     # Refitting scores the observed labels too, so it fitted 1 + naive_perm label sets.
     naive_total = naive_s / (1 + args.naive_perm) * (1 + args.n_perm)
-    same = np.allclose(check[["value", "null_mean"]], naive[["value", "null_mean"]],
+    same = np.allclose(check[["estimate", "null_mean"]], naive[["estimate", "null_mean"]],
                        rtol=0, atol=1e-12)
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

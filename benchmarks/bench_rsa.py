@@ -119,9 +119,9 @@ def main(argv=None):
     print(f"  observed spearman, float64 RDMs     {np.abs(value64 - their_value).max():.2e}")
     print(f"  permuted spearman, {k} x {args.layers} values  "
           f"{np.abs(test.null[:k, :, 0] - their_null).max():.2e}")
-    print(f"  rsa_layers value vs rsatoolbox      {np.abs(sweep['value'] - their_value).max():.2e}")
-    best = sweep.loc[sweep["value"].idxmax()]
-    print(f"\npeak layer {best['layer']}: spearman {best['value']:.3f}, p_corr {best['p_corr']:.2g};"
+    print(f"  rsa_layers value vs rsatoolbox      {np.abs(sweep['estimate'] - their_value).max():.2e}")
+    best = sweep.loc[sweep["estimate"].idxmax()]
+    print(f"\npeak layer {best['layer']}: spearman {best['estimate']:.3f}, p_corr {best['p_corr']:.2g};"
           f" layers with p_corr < 0.05: {int((sweep['p_corr'] < 0.05).sum())} of {args.layers}")
 
 

@@ -114,7 +114,7 @@ def _patch(lm, args):
         readout=args.readout))["patching"]
     print(f"patch {time.perf_counter() - start:.0f} s", flush=True)
     rows = table[table["metric"] == "restored_fraction"]
-    print(rows.pivot(index="layer", columns="position", values="effect").round(2).to_string())
+    print(rows.pivot(index="layer", columns="position", values="estimate").round(2).to_string())
     print(locate_crossover(table, from_position="1:subject", to_position="3:attractor")
           .round(2).to_string(index=False))
 

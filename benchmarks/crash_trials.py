@@ -213,9 +213,9 @@ def concurrent_trial(shared, root, i, ref):
 
 def count_computations():
     """Wrap the model-side computation so each call appends the process id to a file."""
-    from probing.models import extract
+    from probing.models import site_activations
 
-    original = extract.compute_activations
+    original = site_activations.compute_activations
 
     def counted(*args, **kwargs):
         path = os.environ.get("CRASH_TRIALS_COUNT")
@@ -224,7 +224,7 @@ def count_computations():
                 fh.write(f"{os.getpid()}\n")
         return original(*args, **kwargs)
 
-    extract.compute_activations = counted
+    site_activations.compute_activations = counted
 
 
 def summarize(kind, results):

@@ -116,11 +116,11 @@ def _spans(regions, stimulus_ids):
 
 def _region_states(lm, table, spans, layers, region, batch_size):
     """``(n_stimuli, n_layers, width)``: each stimulus' last token of ``region``."""
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
 
     segments = [[s[region]] for s in spans]
     return compute_activations(lm, table["text"].tolist(), segments, layers=layers,
-                               pooling="last", dtype="float64", batch_size=batch_size)
+                               pooling="last", store_dtype="float64", batch_size=batch_size)
 
 
 def _verb_preference(lm, pairs, layer, region, basis, regions, batch_size):
@@ -181,11 +181,11 @@ def _fit_states(lm, stimuli, fit_items, layers, regions, factor, batch_size):
     fit = table[(table["role"] == "good") & table["item_id"].isin(fit_items)]
     fit = fit.reset_index(drop=True)
     spans = _spans(stimuli.regions, fit["stimulus_id"].tolist())
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
 
     segments = [[s[r] for r in regions] for s in spans]
     states = compute_activations(lm, fit["text"].tolist(), segments, layers=layers,
-                                 pooling="last", dtype="float64", batch_size=batch_size)
+                                 pooling="last", store_dtype="float64", batch_size=batch_size)
     states = states.reshape(len(fit), len(regions), len(layers), -1)
     return ({r: states[:, i] for i, r in enumerate(regions)}, fit[factor].to_numpy(),
             _words(stimuli, fit["stimulus_id"]))

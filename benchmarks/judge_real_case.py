@@ -32,8 +32,8 @@ import pandas as pd
 from probing.alignment.judge_plotting import plot_judge_calibration
 from probing.behaviour import build_pairs, build_sentence_scores
 from probing.models import load_model, score_tokens
-from probing.models.judge import judge_texts
-from probing.pipeline.judge import JudgeOptions, prepare_judge, run_judge, write_judge
+from probing.models.judge_prompts import judge_texts
+from probing.pipeline.judge_run import JudgeOptions, prepare_judge, run_judge, write_judge
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "judge"

@@ -10,7 +10,7 @@ One command::
    sentences-nonwords``, last token, raw responses, nilearn OLS GLM) with top 1% and
    FWE (max-T, 1000 permutations) selection, into ``WORK/localize-top1`` and
    ``WORK/localize-fwe``; an existing run folder (``--localizer-runs``) is reused.
-2. For each config ``SELECTION-OP``: :func:`probing.pipeline.lesion.run_lesion` with the
+2. For each config ``SELECTION-OP``: :func:`probing.pipeline.lesion_run.run_lesion` with the
    selected units, ``op`` zero or mean, ``--n-sets`` random sets matched per layer,
    on the BLiMP demo subset, the three generated agreement paradigms and the three
    SyntaxGym suites (first ``--limit-*`` items each), into ``WORK/lesion-CONFIG``.
@@ -58,7 +58,7 @@ def _model(cache):
 
 def localize(args, cache):
     """The two localizer run folders (reused when they exist)."""
-    from probing.pipeline.localize import LocalizeOptions, run_localize
+    from probing.pipeline.localize_run import LocalizeOptions, run_localize
 
     folders = {}
     for name, choice in SELECTIONS.items():
@@ -74,7 +74,7 @@ def localize(args, cache):
 
 def lesion(args, folders, config, cache):
     from probing.pipeline.commands.ablate import AblateOptions
-    from probing.pipeline.lesion import run_lesion
+    from probing.pipeline.lesion_run import run_lesion
 
     selection, op = config.split("-")
     limits = {"blimp": args.limit_blimp, "agreement": args.limit_agreement,
@@ -87,7 +87,7 @@ def lesion(args, folders, config, cache):
         return None
     return run_lesion([ROOT / f"paradigms/{p}.yaml" for p in paradigms],
                       lambda: _model(cache), args.work / f"lesion-{config}",
-                      units=folders[selection] / "units.csv",
+                      unit_file=folders[selection] / "units.csv",
                       options=AblateOptions(ablation=op, n_sets=args.n_sets,
                                             n_boot=args.n_boot,
                                             random_state=args.random_state, batch_size=32),
@@ -124,7 +124,7 @@ def summarize(folders, results):
                                                                         behaviour))
     # one row per config x paradigm x phenomenon x metric, one column per random set
     null = [t.pivot_table(index=["config", "paradigm", "phenomenon", "metric"], columns="set",
-                          values="effect").add_prefix("set_").reset_index() for t in null]
+                          values="estimate").add_prefix("set_").reset_index() for t in null]
     return {"reliability": pd.concat(reliability, ignore_index=True),
             "coordinates": pd.DataFrame(coordinates), "units_top1": top_units,
             "layer_counts": pd.concat(counts, ignore_index=True),
@@ -139,7 +139,7 @@ def report(tables):
     rel = tables["reliability"]
     print("== reliability of the selection (run1 vs run2)")
     print(rel[rel["metric"].isin(["dice", "dice_coordinates", "held_out_stat", "held_out_cohens_d"])][
-        ["localizer", "selected_on", "metric", "value", "expected", "p_val", "n_selected"]]
+        ["localizer", "selected_on", "metric", "estimate", "expected", "p_val", "n_selected"]]
         .to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print("== selected units and distinct residual coordinates")
     print(tables["coordinates"].to_string(index=False))
@@ -151,7 +151,7 @@ def report(tables):
     lesion = tables["lesion"]
     for config, rows in lesion.groupby("config", sort=False):
         print(f"== lesion {config}")
-        print(rows[["paradigm", "phenomenon", "metric", "effect", "ci_low", "ci_high",
+        print(rows[["paradigm", "phenomenon", "metric", "estimate", "ci_low", "ci_high",
                     "null_mean", "null_sd", "stat", "p_val", "p_corr", "p_normal",
                     "p_normal_corr", "n", "n_sets"]]
               .assign(phenomenon=rows["phenomenon"].str.slice(0, 34))

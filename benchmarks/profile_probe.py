@@ -41,7 +41,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from probing.models import load_model
-    from probing.pipeline.probe import ProbeOptions, run_probe
+    from probing.pipeline.probe_run import ProbeOptions, run_probe
 
     lm = load_model("smollm2-135m")
     options = ProbeOptions(label=args.label, layers=args.layers, limit=args.limit,

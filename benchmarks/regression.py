@@ -50,7 +50,7 @@ def extraction_pair(lm, n):
 
     from probing.models import encode_texts
     from probing.models.batching import pad_sequences, plan_batches
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
     from probing.store import ChunkWriter
 
     texts = make_table(n)["text"].tolist()

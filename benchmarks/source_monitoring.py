@@ -68,7 +68,7 @@ def load_stimuli(n_items=None):
 
 def sentence_states(lm, stimuli):
     """(n_stimuli, n_layers, width) states at the sentence's last token, table order."""
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     acts = extract_activations(lm, stimuli, layers="all", pooling="last", level="word",
                                batch_size=8, cache=False)
@@ -99,7 +99,7 @@ def probe_tables(states, table, layers, *, model, control_seeds=(0, 1, 2), n_boo
             s = heldout_scores(states, flipped, folds, probe=RidgeClassifierProbe())
             t = auc_by_layer(s, flipped, items, layers=layers, n_boot=n_boot)
             out.append(t.assign(task="control", seed=seed, contrast=contrast))
-    cols = ["model", "task", "seed", "contrast", "layer", "metric", "value", "ci_low",
+    cols = ["model", "task", "seed", "contrast", "layer", "metric", "estimate", "ci_low",
             "ci_high", "n_items", "n_boot"]
     return pd.concat(out, ignore_index=True).assign(model=model)[cols]
 

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from probing.paradigms.importers.dialogue import read_dialogue_jsonl
+from probing.paradigms.importers.jsonl_dialogues import read_dialogue_jsonl
 from probing.probes.heldout import auc_by_layer, item_flipped_labels, linear_direction
 from probing.probes.nested import nested_heldout_scores
 
@@ -77,7 +77,7 @@ def load_conversations(path=DATA, items_per_suite=None):
 
 def deltas(lm, stimuli):
     """(n_stimuli, n_layers, width) tool-end minus user-end states, in table order."""
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     acts = extract_activations(lm, stimuli, layers="all", pooling="last", level="word",
                                batch_size=8, cache=True)
@@ -94,7 +94,7 @@ def _labels(conditions, positive, negative):
     return np.where(conditions == positive, 1.0, np.where(conditions == negative, 0.0, np.nan))
 
 
-CURVE = ["model", "probe", "task", "seed", "contrast", "layer", "metric", "value", "ci_low",
+CURVE = ["model", "probe", "task", "seed", "contrast", "layer", "metric", "estimate", "ci_low",
          "ci_high", "n_items", "n_boot"]
 CHOSEN = [c for c in CURVE if c != "layer"]
 
@@ -131,7 +131,7 @@ def probe_tables(delta, table, layers, *, model, probe="logistic", control_seeds
         chosen.append(auc_by_layer(ctl.scores, flipped, items, n_boot=n_boot).assign(**keys))
         choices.append(ctl.choices.assign(**ident, task="control", seed=seed))
     choice_cols = ["model", "probe", "task", "seed", "fold", "suite", "template", "layer", "metric",
-                   "value"]
+                   "estimate"]
     return {"curve": pd.concat(curve, ignore_index=True)[CURVE],
             "chosen": pd.concat(chosen, ignore_index=True)[CHOSEN],
             "choices": pd.concat(choices, ignore_index=True)[choice_cols]}
@@ -305,7 +305,7 @@ def summarize_causal(logprobs, *, n_boot=2000, seed=0):
         v = values.dropna().to_numpy()
         boot = rng.choice(v, size=(n_boot, len(v))).mean(axis=1)
         rows.append({"contrast": name, "seed": pd.NA if k < 0 else k, "metric": "preference_change",
-                     "effect": v.mean(), "ci_low": np.quantile(boot, 0.025),
+                     "estimate": v.mean(), "ci_low": np.quantile(boot, 0.025),
                      "ci_high": np.quantile(boot, 0.975), "p_val": np.nan, "n_items": len(v),
                      "n_boot": n_boot})
     table = pd.DataFrame(rows)

@@ -48,7 +48,7 @@ PARADIGMS = ("false_belief_transfer", "true_belief_transfer", "false_belief_cont
 def run_behaviour(folder, paradigms=PARADIGMS):
     """``probing run`` of each paradigm into ``folder/<paradigm>``, with one model load."""
     from probing.models import load_model
-    from probing.pipeline.run import RunOptions, run_paradigm
+    from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     lm = load_model("smollm2-135m", device="cpu")
@@ -82,9 +82,9 @@ def _partial_lesion(folder):
         null = pd.read_csv(run / "ablation_null.csv")
         for _, row in given.iterrows():
             sets = null[(null["phenomenon"] == row["phenomenon"])
-                        & (null["metric"] == row["metric"])]["effect"].to_numpy()
-            stat, p_normal = normal_null_pvalue(row["effect"], sets)
-            rows.append({**row[["phenomenon", "metric", "effect", "ci_low", "ci_high", "p_val",
+                        & (null["metric"] == row["metric"])]["estimate"].to_numpy()
+            stat, p_normal = normal_null_pvalue(row["estimate"], sets)
+            rows.append({**row[["phenomenon", "metric", "estimate", "ci_low", "ci_high", "p_val",
                                 "n", "n_sets", "model", "paradigm"]].to_dict(),
                          "null_mean": sets.mean(), "null_sd": sets.std(ddof=1), "stat": stat,
                          "p_normal": p_normal})
@@ -124,16 +124,16 @@ def dissociation(lesion, null, contrasts=CONTRASTS):
             pick = lesion[(lesion["units"] == units) & (lesion["metric"] == metric)]
             a, b = (pick[pick["paradigm"] == p] for p in (more, less))
             sets = null[(null["units"] == units) & (null["metric"] == metric)]
-            by_set = sets.pivot_table(index="set", columns="paradigm", values="effect")
+            by_set = sets.pivot_table(index="set", columns="paradigm", values="estimate")
             if a.empty or b.empty or not {more, less} <= set(by_set.columns):
                 continue
             a, b = a.iloc[0], b.iloc[0]
-            diff = a["effect"] - b["effect"]
+            diff = a["estimate"] - b["estimate"]
             se = np.hypot((a["ci_high"] - a["ci_low"]) / (2 * Z),
                           (b["ci_high"] - b["ci_low"]) / (2 * Z))
             null_diff = (by_set[more] - by_set[less]).to_numpy()
             rows.append({"units": units, "metric": metric, "hurt_more": more, "hurt_less": less,
-                         "effect_more": a["effect"], "effect_less": b["effect"],
+                         "effect_more": a["estimate"], "effect_less": b["estimate"],
                          "difference": diff, "ci_low": diff - Z * se, "ci_high": diff + Z * se,
                          "null_mean": null_diff.mean(), "null_sd": null_diff.std(ddof=1),
                          "p_val": permutation_pvalue(diff, null_diff, alternative="less"),
@@ -155,7 +155,7 @@ def summarize(args):
     return {"behaviour": behaviour_table(args.behaviour), "lesion": lesion,
             "lesion_behaviour": pd.concat([s["behaviour"] for s in studies], ignore_index=True),
             "lesion_null": null.pivot_table(index=["units", "paradigm", "phenomenon", "metric"],
-                                            columns="set", values="effect")
+                                            columns="set", values="estimate")
             .add_prefix("set_").reset_index(),
             "dissociation": dissociation(lesion, null)}
 

@@ -19,7 +19,7 @@ _LAZY = {
     "get_config": "probing._core.config",
     "load_model": "probing.models",
     "load_activations": "probing.store",
-    "extract_activations": "probing.pipeline.extract",
+    "extract_activations": "probing.pipeline.extraction",
     "score_sentences": "probing.pipeline.score",
     "score_pairs": "probing.pipeline.score",
 }

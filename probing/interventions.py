@@ -3,7 +3,7 @@
 An :class:`Intervention` says *where* (a layer and a site), *which token positions*,
 *which units* (indices or a subspace) and *what* to do there. Paradigm files, analyses
 and the command line build and validate these without loading a model; the model
-adapter (:mod:`probing.models.interventions`) applies them inside its batched forwards.
+adapter (:mod:`probing.models.intervention_hooks`) applies them inside its batched forwards.
 
 Sites (TransformerLens names; layers: 0 = embeddings, i = block i, as elsewhere):
 
@@ -58,6 +58,7 @@ import numbers
 
 import numpy as np
 
+from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
 from probing._core.values import HEAD_SITES
 from probing._core.values import INTERVENTION_SITES as SITES
@@ -130,6 +131,7 @@ def _check_units(units):
                           f"got an array of shape {array.shape} and dtype {array.dtype}")
 
 
+@renamed_fields(seed="random_state")
 @dataclasses.dataclass(frozen=True)
 class Intervention:
     """One intervention on a hidden state (validated when built; immutable).
@@ -154,7 +156,7 @@ class Intervention:
         ``zero`` the units (or the subspace component); ``mean`` sets them to ``values``
         (a reference-set mean you computed); ``patch`` copies them from the run of the
         ``source`` text; ``resample`` copies them from one of ``sources``, drawn per
-        stimulus from ``seed`` and the stimulus text (so not from its order); ``add``
+        stimulus from ``random_state`` and the stimulus text (so not from its order); ``add``
         adds ``scale * values``; ``project_out`` removes the subspace component.
     values : None or sequence of float
         ``mean``/``add``: one value per selected unit (or per unit of the site).
@@ -165,8 +167,9 @@ class Intervention:
         give as many tokens as on the patched stimulus.
     sources : tuple of str, optional
         ``resample``: the texts to draw from.
-    seed : int, default 0
-        ``resample`` only.
+    random_state : int, default 0
+        ``resample`` only: the seed of the draw (its old name ``seed`` warns: ``seed``
+        is a paradigm's generation seed).
 
     Examples
     --------
@@ -188,7 +191,7 @@ class Intervention:
     scale: float = 1.0
     source: str | None = None
     sources: object = None
-    seed: int = 0
+    random_state: int = 0
 
     def __post_init__(self):
         fix = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -425,12 +428,13 @@ def resolve_positions(positions, spans, *, text, regions=None, label="stimulus")
     return sorted(set(found))
 
 
-def interventions_from_units(units, *, site="resid_post", op="zero", positions="all", **options):
+@renamed(units="unit_table")
+def interventions_from_units(unit_table, *, site="resid_post", op="zero", positions="all", **options):
     """One :class:`Intervention` per layer (and site) of a unit table.
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         ``layer`` and ``unit`` columns (a localizer's or a probe's selection); an optional
         ``site`` column overrides ``site`` per row.
     site, op, positions
@@ -452,16 +456,16 @@ def interventions_from_units(units, *, site="resid_post", op="zero", positions="
     >>> [(iv.layer, iv.units) for iv in ivs]
     [(1, (3,)), (2, (5, 7))]
     """
-    missing = [c for c in ("layer", "unit") if c not in getattr(units, "columns", [])]
+    missing = [c for c in ("layer", "unit") if c not in getattr(unit_table, "columns", [])]
     if missing:
         raise ProbingError(f"unit table: missing column(s) {missing}; required: layer, unit")
-    if not len(units):
+    if not len(unit_table):
         # Ablating no units is the plain run (issue #11: tested to be exactly equal), so an
         # empty selection, e.g. a localizer's FWE selection that found nothing, is allowed.
         return ()
-    sites = units["site"] if "site" in units.columns else [site] * len(units)
+    sites = unit_table["site"] if "site" in unit_table.columns else [site] * len(unit_table)
     groups = {}
-    for row_site, layer, unit in zip(sites, units["layer"], units["unit"], strict=True):
+    for row_site, layer, unit in zip(sites, unit_table["layer"], unit_table["unit"], strict=True):
         groups.setdefault((str(row_site), int(layer)), set()).add(int(unit))
     return tuple(Intervention(layer=layer, site=row_site, units=tuple(sorted(chosen)), op=op,
                               positions=positions, **options)

@@ -35,9 +35,9 @@ def test_public_functions_share_the_defaults(package):
 
 
 def test_run_options_share_the_defaults():
-    from probing.pipeline.probe import ProbeOptions
-    from probing.pipeline.rsa import RSAOptions
-    from probing.pipeline.run import RunOptions
+    from probing.pipeline.paradigm_run import RunOptions
+    from probing.pipeline.probe_run import ProbeOptions
+    from probing.pipeline.rsa_run import RSAOptions
 
     for options in (ProbeOptions, RSAOptions, RunOptions):
         for field in dataclasses.fields(options):

@@ -45,6 +45,6 @@ def _message(check, spec):
 @pytest.mark.parametrize("spec", ["3,3", "x", "0,,1"])
 def test_the_cli_check_and_the_model_resolver_say_the_same(spec):
     from probing._core.layers import parse_layers as check_layers_syntax
-    from probing.models.extract import resolve_layers as model_resolver
+    from probing.models.site_activations import resolve_layers as model_resolver
 
     assert _message(check_layers_syntax, spec) == _message(lambda s: model_resolver(s, 4), spec)

@@ -150,3 +150,190 @@ def test_shared_parameter_text_is_filled_and_used():
                 used |= {key for key, text in DOCDICT.items() if text.splitlines()[0] in doc}
     assert unfilled == []
     assert {"lm"} <= used
+
+
+# --- one meaning per name, discovered (issue #23) ------------------------------------------
+
+def _every_public_callable():
+    """Every public callable of every module (its ``__all__``), once."""
+    import pkgutil
+
+    import probing
+
+    seen = set()
+    for info in pkgutil.walk_packages(probing.__path__, "probing."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for attr in getattr(module, "__all__", ()):
+            obj = getattr(module, attr, None)
+            if (callable(obj) and id(obj) not in seen
+                    and getattr(obj, "__module__", "").startswith("probing")):
+                seen.add(id(obj))
+                yield f"{obj.__module__}.{attr}", obj
+
+
+def _documented(obj):
+    """``{parameter: (type, first line of its description)}`` from a numpydoc docstring."""
+    import re
+
+    doc = inspect.getdoc(obj) or ""
+    section = re.search(r"^Parameters\n-+\n(.*?)(?=\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.S | re.M)
+    lines = section.group(1).splitlines() if section else []
+    out = {}
+    for i, line in enumerate(lines):
+        head = re.match(r"^(\*{0,2}[A-Za-z_][\w, ]*?)\s*:\s*(.+)$", line)
+        if head:
+            rest = lines[i + 1].strip() if i + 1 < len(lines) and lines[i + 1][:1] == " " else ""
+            out.update({name.strip().lstrip("*"): (head.group(2), rest)
+                        for name in head.group(1).split(",")})
+    return out
+
+
+def _what(kind, text):
+    """The kinds of thing a documented parameter is: a path, a column name, values per row,
+    a flag, or one of a closed set of values (other types are not told apart: a table and
+    an array of the same data are one meaning)."""
+    import re
+
+    found = set()
+    found |= {"a file path"} if "path-like" in kind else set()
+    found |= {"values per row"} if re.search(r"shape \(n_\w+,\)", kind) else set()
+    found |= {"a column name"} if re.match(r"str\b", kind) and re.match(
+        r"(the |a )?column\b", text, re.I) else set()
+    found |= {"a flag"} if re.fullmatch(r"bool(, default \w+|, optional)?", kind) else set()
+    choices = re.match(r"\{([^}]*)\}", kind)
+    if choices:
+        found.add(frozenset(re.findall(r"[\"']([^\"']+)[\"']", choices.group(1))))
+    return found
+
+
+#: Names with one meaning whose allowed values depend on the function: each analysis has
+#: its own metrics (the `metric` column), intervals and tests (the `test` column).
+ONE_MEANING_MANY_VALUES = {"metric", "interval", "test"}
+#: Overloaded names not yet given one meaning each (docs/vocabulary.md says which).
+NOT_YET_RENAMED = {"kind", "task", "ties"}
+
+
+def _meanings_of_every_parameter():
+    import collections
+
+    uses = collections.defaultdict(lambda: collections.defaultdict(list))
+    for where, obj in _every_public_callable():
+        for name, (kind, text) in _documented(obj).items():
+            uses[name]  # every documented name counts, classified or not
+            for what in _what(kind, text):
+                uses[name][what].append(where)
+    return uses
+
+
+def _two_meanings(whats):
+    kinds = {w for w in whats if isinstance(w, str)}
+    sets = [w for w in whats if not isinstance(w, str)]
+    disjoint = any(not a & b for i, a in enumerate(sets) for b in sets[i + 1:])
+    return len(kinds) + bool(sets) > 1 and bool(kinds) or disjoint
+
+
+def test_no_parameter_name_has_two_meanings():
+    # discovered, not listed: every public function's documented parameters, grouped by
+    # name; a name that is a path in one place and a column name (a table, a flag, one of
+    # a disjoint set of values) in another means two things
+    uses = _meanings_of_every_parameter()
+    assert len(uses) > 300  # the walk found the package's parameters
+    clashes = {name: {str(sorted(w)) if not isinstance(w, str) else w: places[:2]
+                      for w, places in whats.items()}
+               for name, whats in uses.items()
+               if name not in ONE_MEANING_MANY_VALUES | NOT_YET_RENAMED
+               and _two_meanings(whats)}
+    assert clashes == {}
+
+
+def test_the_guard_finds_a_planted_second_meaning():
+    def load(path, *, units=False):
+        """Load.
+
+        Parameters
+        ----------
+        path : path-like
+        units : bool, default False
+        """
+
+    def table(units):
+        """Table.
+
+        Parameters
+        ----------
+        units : str
+            Column of the units.
+        """
+
+    whats = {w for f in (load, table) for k, t in _documented(f).values() for w in _what(k, t)}
+    assert whats >= {"a flag", "a column name", "a file path"}
+    assert _two_meanings({"a flag", "a column name"})
+    assert _two_meanings({frozenset({"causal", "masked"}), frozenset({"categorical"})})
+    assert not _two_meanings({frozenset({"a", "b"}), frozenset({"b", "c"})})
+    assert not _two_meanings({"a file path"})
+
+
+def test_every_renamed_keyword_points_at_a_parameter_of_its_function():
+    # discovered: each @renamed wrapper's new name is a parameter, its old one is not
+    wrong = {}
+    for where, obj in _every_public_callable():
+        renames = getattr(obj, "__renamed__", {})
+        target = getattr(obj, "__wrapped__", None) or obj
+        names = set(_parameters(target)) | {f.name for f in getattr(
+            target, "__dataclass_fields__", {}).values()}
+        bad = {old: new for old, new in renames.items() if new not in names or old in names}
+        wrong.update({where: bad} if bad else {})
+    assert wrong == {}
+
+
+def _renamed_calls():
+    import pandas as pd
+
+    from probing._core.locations import resolve_file
+    from probing.causal import ablation_test, check_unit_table
+    from probing.causal.cell_correction import sweep_correction
+    from probing.interventions import Intervention
+    from probing.rsa import build_model_rdm
+    from probing.stats import fit_mixed_model
+
+    rng = np.random.default_rng(0)
+    units = pd.DataFrame({"layer": [1, 0], "site": "mlp_out", "unit": [3, 2]})
+    table = pd.DataFrame({"item_id": np.repeat(np.arange(8), 2), "c": ["a", "b"] * 8})
+    table["y"] = rng.normal(size=16) + (table["c"] == "a")
+    pairs = table.rename(columns={"c": "layer"}).assign(pair_id=np.arange(16), effect=table["y"])
+    factor = pd.DataFrame({"stimulus_id": list("abc"), "f": [1.0, 2.0, 4.0]})
+    base = rng.normal(size=24)  # 24 items: no few-items warning
+    null = base + rng.normal(size=(20, 24))
+    return [
+        (check_unit_table, (), {"units": units}, {"unit_table": units}, lambda r: r),
+        (fit_mixed_model, (table,), {"outcome": "y", "fixed": ["c"], "groups": "item_id"},
+         {"outcome": "y", "fixed": ["c"], "group_column": "item_id"}, lambda r: r),
+        (sweep_correction, (pairs,), {"value": "effect", "groups": "item_id", "n_perm": 50},
+         {"column": "effect", "group_column": "item_id", "n_perm": 50}, lambda r: r),
+        (build_model_rdm, (factor,), {"factor": "f", "kind": "continuous"},
+         {"factor": "f", "feature_type": "continuous"}, lambda r: r.values),
+        (resolve_file, ("agreement_paper",), {"kind": "experiment"}, {"file_type": "experiment"},
+         lambda r: r),
+        (Intervention, (), {"layer": 0, "op": "resample", "sources": ("a b",), "seed": 3},
+         {"layer": 0, "op": "resample", "sources": ("a b",), "random_state": 3}, lambda r: r),
+        (ablation_test, (), {"baseline": base, "ablated": base - 1, "null_ablated": null,
+                             "n_boot": 20},
+         {"unablated": base, "ablated": base - 1, "null_ablated": null, "n_boot": 20},
+         lambda r: r[["p_val"]]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_keywords_renamed_for_one_meaning_still_work_with_a_warning(case):
+    import pandas as pd
+
+    func, args, old, new, value = _renamed_calls()[case]
+    with pytest.warns(DeprecationWarning, match="is deprecated .* use '"):
+        before = value(func(*args, **old))
+    after = value(func(*args, **new))
+    if isinstance(before, pd.DataFrame):
+        pd.testing.assert_frame_equal(before, after)
+    else:
+        np.testing.assert_equal(np.asarray(before, dtype=object), np.asarray(after, dtype=object))

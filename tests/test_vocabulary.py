@@ -42,10 +42,10 @@ def test_unknown_names_are_refused():
 def test_identity_columns_go_last_and_existing_ones_are_kept():
     import pandas as pd
 
-    frame = pd.DataFrame({"model": ["mine"], "value": [1.0]})
+    frame = pd.DataFrame({"model": ["mine"], "estimate": [1.0]})
     out = add_identity(frame, model="other", paradigm="p")
-    assert out.columns.tolist() == ["value", "model", "paradigm"]
-    assert out["model"].tolist() == ["mine"] and frame.columns.tolist() == ["model", "value"]
+    assert out.columns.tolist() == ["estimate", "model", "paradigm"]
+    assert out["model"].tolist() == ["mine"] and frame.columns.tolist() == ["model", "estimate"]
 
 
 def test_every_column_list_of_the_package_uses_the_vocabulary():
@@ -111,3 +111,57 @@ def test_every_written_table_uses_the_vocabulary(command, make_lm, tmp_path):  #
             check_identity(path.stem, frame)
         else:
             check_table(path.stem, frame)
+
+
+# --- one point estimate column (issue #23) -------------------------------------------------
+
+def _interval_tables():
+    """Every table with an interval: the written ones and each module's ``*_COLUMNS``."""
+    import importlib
+    import pkgutil
+
+    import probing
+
+    tables = dict(TABLES)
+    for info in pkgutil.walk_packages(probing.__path__, "probing."):
+        if not info.name.endswith("__main__"):
+            module = importlib.import_module(info.name)
+            tables.update({f"{info.name}.{name}": value for name, value in vars(module).items()
+                           if name.endswith("_COLUMNS") and isinstance(value, (tuple, list))})
+    return {name: cols for name, cols in tables.items() if "ci_low" in cols}
+
+
+def test_a_table_with_an_interval_names_its_point_estimate_estimate():
+    # ci_low/ci_high bound the row's point estimate, so that column must be `estimate`
+    # (it was value, effect or estimate by analysis). Two tables bound a measure of their
+    # own: calibration bins the human `rating`; the minimal-pair summary is one measure
+    # wide (`accuracy`, no `metric` column), as BLiMP reports it
+    own = {"judge_calibration": "rating", "probing.alignment.judge_analysis.JUDGE_CALIBRATION_COLUMNS":
+           "rating", "summary": "accuracy", "probing.behaviour.pairs.SUMMARY_COLUMNS": "accuracy",
+           "probing.pipeline.measures.SUMMARY_COLUMNS": "accuracy"}
+    tables = _interval_tables()
+    assert len(tables) > 15
+    wrong = {name: cols for name, cols in tables.items() if own.get(name, "estimate") not in cols}
+    assert wrong == {}
+    assert not {"value", "effect"} & set(COLUMNS)
+
+
+def test_old_point_estimate_names_are_renamed_on_read_with_one_warning(tmp_path):
+    import warnings
+
+    import pandas as pd
+
+    from probing._core import vocabulary
+    from probing._core.io import read_run_table
+
+    vocabulary._WARNED.clear()
+    old = tmp_path / "patching.csv"
+    pd.DataFrame({"metric": ["logprob_diff"], "effect": [1.5], "ci_low": [1.0]}).to_csv(old)
+    with pytest.warns(FutureWarning, match=r"patching.csv: .*'effect' -> 'estimate'"):
+        frame = read_run_table(old)
+    assert frame["estimate"].tolist() == [1.5] and "effect" not in frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process: the second read is silent
+        assert "estimate" in read_run_table(old)
+        both = vocabulary.rename_old_columns(pd.DataFrame({"value": [1], "estimate": [2]}), "x")
+    assert both.columns.tolist() == ["value", "estimate"]  # a new name present wins

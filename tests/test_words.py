@@ -5,7 +5,7 @@ from pathlib import Path
 from probing._core.words import count_words, word_spans, words_table
 
 PACKAGE = Path(__file__).resolve().parents[1] / "probing"
-USERS = ("behaviour/surprisal.py", "pipeline/extract.py", "paradigms/importers/blimp.py",
+USERS = ("behaviour/surprisal.py", "pipeline/extraction.py", "paradigms/importers/blimp.py",
          "paradigms/generate/tables.py", "paradigms/generate/draw.py",
          "paradigms/generate/balance.py")
 
@@ -29,7 +29,7 @@ def test_word_level_extraction_and_word_surprisal_share_word_indices():
     import pandas as pd
 
     from probing.behaviour.surprisal import _split_words
-    from probing.pipeline.extract import _whitespace_words
+    from probing.pipeline.extraction import _whitespace_words
 
     table = pd.DataFrame({"stimulus_id": ["a", "b"], "text": ["Dogs  bark.", "It\train s."]})
     pd.testing.assert_frame_equal(_split_words(table, ["a", "b"]), _whitespace_words(table))

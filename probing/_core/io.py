@@ -220,6 +220,18 @@ def read_table(path):
     return pd.read_csv(path, keep_default_na=False)
 
 
+def read_run_table(path):
+    """Read a table a command wrote into a run folder, old column names renamed.
+
+    A run folder written by an older release keeps working where the package reads its
+    own tables back (``probing report``, experiment pooling and resume, lesion resume):
+    see :func:`probing._core.vocabulary.rename_old_columns`.
+    """
+    from probing._core.vocabulary import rename_old_columns
+
+    return rename_old_columns(read_table(path), str(path))
+
+
 @contextlib.contextmanager
 def atomic_paths(paths):
     """Yield ``{final_path: temp_path}``; rename all only if the block succeeds.

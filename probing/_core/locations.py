@@ -24,6 +24,7 @@ import difflib
 import re
 from pathlib import Path
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["SHIPPED_PREFIX", "resolve_file", "resource_root", "shipped_files"]
@@ -52,7 +53,8 @@ def resource_root():
     return _PACKAGE / "_bundled"
 
 
-def shipped_files(kind="paradigm"):
+@renamed(kind="file_type")
+def shipped_files(file_type="paradigm"):
     """``{name: path}`` of the shipped paradigm (or experiment) files, sorted by name.
 
     Examples
@@ -62,18 +64,19 @@ def shipped_files(kind="paradigm"):
     >>> "agreement_paper" in shipped_files("experiment")
     True
     """
-    folder = resource_root() / _FOLDERS[kind]
+    folder = resource_root() / _FOLDERS[file_type]
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
-def resolve_file(value, *, kind="paradigm"):
+@renamed(kind="file_type")
+def resolve_file(value, *, file_type="paradigm"):
     """The file a command was given: an existing path, or a shipped file by name.
 
     Parameters
     ----------
     value : str or path-like
         A path, ``probing:NAME`` or a bare ``NAME`` (see the module docstring).
-    kind : {"paradigm", "experiment"}
+    file_type : {"paradigm", "experiment"}
         Which shipped files a name stands for.
 
     Returns
@@ -101,7 +104,7 @@ def resolve_file(value, *, kind="paradigm"):
     explicit = text.startswith(SHIPPED_PREFIX)
     if explicit or (_NAME.fullmatch(text) and not text.endswith((".yaml", ".yml"))
                     and not path.exists()):
-        return _shipped(text.removeprefix(SHIPPED_PREFIX), kind, text, explicit=explicit)
+        return _shipped(text.removeprefix(SHIPPED_PREFIX), file_type, text, explicit=explicit)
     if not path.exists() and not path.is_absolute() and path.parts[:1] in (("paradigms",),
                                                                            ("data",)):
         shipped = resource_root() / path

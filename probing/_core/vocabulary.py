@@ -9,12 +9,14 @@ use to keep them honest. ``docs/vocabulary.md`` is generated from this module
 
 from __future__ import annotations
 
+import warnings
 from types import MappingProxyType
 
 from probing._core.errors import ProbingError
 
-__all__ = ["COLUMNS", "IDENTITY", "PARAMETERS", "TABLES", "add_identity", "check_columns",
-           "parameters_markdown", "table_columns", "vocabulary_markdown"]
+__all__ = ["COLUMNS", "IDENTITY", "PARAMETERS", "RENAMED_COLUMNS", "TABLES", "add_identity",
+           "check_columns", "parameters_markdown", "rename_old_columns", "table_columns",
+           "vocabulary_markdown"]
 
 # name -> (dtype, meaning)
 _COLUMNS = {
@@ -79,10 +81,11 @@ _COLUMNS = {
     "n_ties": ("int", "tied pairs: reported on their own and left out of the test"),
     "prediction": ("str", "a prediction of the paradigm: its name where the file gives one, else its formula"),
     # statistics (the same names in every analysis)
-    "metric": ("str", "what `value` measures (accuracy, spearman, effect, ...)"),
-    "value": ("float", "the estimate"),
-    "ci_low": ("float", "lower end of the 95% interval of `value`"),
-    "ci_high": ("float", "upper end of the 95% interval of `value`"),
+    "metric": ("str", "what `estimate` measures (accuracy, spearman, restored_fraction, ...)"),
+    "estimate": ("float", "a row's point estimate; what it estimates is named by the row's "
+                          "`metric` (or `term` in a mixed model, `measure` in alignment)"),
+    "ci_low": ("float", "lower end of the 95% interval of `estimate`"),
+    "ci_high": ("float", "upper end of the 95% interval of `estimate`"),
     "stat": ("float", "the test statistic"),
     "p_val": ("float", "uncorrected p-value"),
     "p_corr": ("float", "p-value corrected across the family named by `correction`"),
@@ -90,11 +93,10 @@ _COLUMNS = {
                           "(Westfall-Young max-|t| over item sign flips; `ci_low`, `ci_high` "
                           "are then simultaneous over the family) or none"),
     "n_cells": ("int", "cells (tests) in the family `p_corr` is corrected over"),
-    "n": ("int", "number of observations behind `value`"),
+    "n": ("int", "number of observations behind `estimate`"),
     "n_excluded": ("int", "observations left out (e.g. identical pairs)"),
     "accuracy": ("float", "share of `correct`"),
     "term": ("str", "mixed model: the model term"),
-    "estimate": ("float", "mixed model: the coefficient"),
     "std_err": ("float", "mixed model: its standard error"),
     "converged": ("bool", "mixed model: the fit converged with finite standard errors"),
     "n_obs": ("int", "mixed model: observations"),
@@ -158,7 +160,7 @@ _COLUMNS = {
     "check": ("str", "self-check: which identity of the intervention engine is tested"),
     "readout": ("str", "self-check: what is compared (logits, activations, ...)"),
     "tolerance": ("float", "self-check: the largest difference that passes"),
-    "passed": ("bool", "self-check: `value <= tolerance`"),
+    "passed": ("bool", "self-check: `estimate <= tolerance`"),
     # localizers (probing localize)
     "z": ("float", "localizer: the unit's statistic as a standard-normal z"),
     "dof": ("float", "localizer: degrees of freedom of `stat`"),
@@ -169,7 +171,7 @@ _COLUMNS = {
     "expected": ("float", "reliability: what random selections of the same size give"),
     "n_selected": ("int", "reliability: units selected"),
     "n_units": ("int", "reliability: units tested"),
-    "cohens_d": ("float", "localizer: the unit's effect size, `effect` over the residual SD "
+    "cohens_d": ("float", "localizer: the unit's effect size, `estimate` over the residual SD "
                           "(Cohen's d with the pooled SD when there is no nuisance regressor); "
                           "+-inf for a perfect separator"),
     "shuffle": ("int", "localizer overlap null: index of a label shuffle (0-based)"),
@@ -191,9 +193,9 @@ _COLUMNS = {
     "slot": ("str", "balance: the paradigm slot whose fillers are compared"),
     "mean": ("float", "balance: the measure's mean in the condition"),
     "sd": ("float", "standard deviation: of the measure in a condition (balance), of "
-                    "`value` over seeds (pooled tables)"),
-    "min": ("float", "pooled tables: smallest `value` over seeds"),
-    "max": ("float", "pooled tables: largest `value` over seeds"),
+                    "`estimate` over seeds (pooled tables)"),
+    "min": ("float", "pooled tables: smallest `estimate` over seeds"),
+    "max": ("float", "pooled tables: largest `estimate` over seeds"),
     "seeds": ("str", "pooled tables: the seeds pooled, comma-separated"),
     "conditions": ("str", "fresh vs published: the generated conditions kept (space-"
                           "separated; empty: all)"),
@@ -227,7 +229,6 @@ _COLUMNS = {
              "key/value head at `k`, `v`); -1 or empty: the whole site"),
     "unit": ("int", "0-based index of a unit (dimension) of a site's vector; -1 in patching "
              "and mediation tables: the whole site or head"),
-    "effect": ("float", "the estimated effect (see `metric`), a mean over pairs or items"),
     "n_pairs": ("int", "patching: pairs behind a cell"),
     "k": ("int", "mediation: size of the top-k mediator set set jointly"),
     "rank": ("int", "1 = the largest effect"),
@@ -288,7 +289,7 @@ _COLUMNS = {
     "p_normal": ("float", "lesion: p-value of the effect as a new draw from a normal fit to "
                           "the random sets' effects"),
     "p_normal_corr": ("float", "`p_normal` corrected across the family named by `correction`"),
-    # a model as judge (probing.pipeline.judge): Likert ratings read from label probabilities
+    # a model as judge (probing.pipeline.judge_run): Likert ratings read from label probabilities
     "template": ("str", "judge: the name of the prompt template (paraphrase) in the scale file"),
     "scale_order": ("str", "judge: how the scale is listed in the prompt, `ascending` (lowest "
                            "label first) or `descending`"),
@@ -329,44 +330,44 @@ _TABLES = {
     "predictions": ("suite", "item_id", "prediction", "correct"),
     "model_fit": ("region", "term", "estimate", "std_err", "stat", "p_val", "ci_low", "ci_high",
                   "converged", "n_obs", "n_groups", "test", "df", "note"),
-    "probe_summary": ("layer", "probe", "task", "seed", "metric", "value", "ci_low",
+    "probe_summary": ("layer", "probe", "task", "seed", "metric", "estimate", "ci_low",
                       "ci_high", "n_groups", "chance", "below_chance"),
-    "rsa": ("layer", "site", "model_rdm", "distance", "metric", "value", "ci_low", "ci_high",
+    "rsa": ("layer", "site", "model_rdm", "distance", "metric", "estimate", "ci_low", "ci_high",
             "p_val", "p_corr", "correction", "alternative", "n_perm", "exact", "n_boot",
             "n_stimuli", "n_items"),
-    "patching": ("direction", "layer", "site", "position", "head", "metric", "effect", "ci_low",
+    "patching": ("direction", "layer", "site", "position", "head", "metric", "estimate", "ci_low",
                  "ci_high", "n_pairs", "n_items"),
     "patching_corrected": ("direction", "layer", "site", "position", "head", "metric",
-                           "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+                           "estimate", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
                            "correction", "n_cells", "n_pairs", "n_items", "n_perm", "exact"),
     "patching_pairs": ("pair_id", "item_id", "direction", "layer", "site", "position", "head",
-                       "clean", "corrupted", "patched", "effect", "restored"),
-    "path_patching": ("direction", "sender", "receiver", "position", "metric", "effect",
+                       "clean", "corrupted", "patched", "estimate", "restored"),
+    "path_patching": ("direction", "sender", "receiver", "position", "metric", "estimate",
                       "ci_low", "ci_high", "n_pairs", "n_items"),
     "path_patching_pairs": ("pair_id", "item_id", "direction", "sender", "receiver", "position",
-                            "clean", "corrupted", "patched", "effect", "restored"),
+                            "clean", "corrupted", "patched", "estimate", "restored"),
     "path_patching_corrected": ("direction", "sender", "receiver", "position", "metric",
-                                "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+                                "estimate", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
                                 "correction", "n_cells", "n_pairs", "n_items", "n_perm",
                                 "exact"),
     "excluded_pairs": ("pair_id", "item_id", "reason"),
     "patch_pairs": ("pair_id", "item_id", "phenomenon", "source", "target"),
-    "mediation": ("layer", "site", "position", "head", "unit", "metric", "effect", "ci_low",
+    "mediation": ("layer", "site", "position", "head", "unit", "metric", "estimate", "ci_low",
                   "ci_high", "n", "n_items"),
-    "mediation_test": ("layer", "site", "position", "head", "unit", "metric", "effect",
+    "mediation_test": ("layer", "site", "position", "head", "unit", "metric", "estimate",
                        "ci_low", "ci_high", "n", "n_items"),
     "mediation_items": ("pair_id", "item_id", "layer", "site", "position", "head", "unit",
-                        "metric", "effect"),
-    "mediation_joint": ("k", "metric", "effect", "ci_low", "ci_high", "n", "n_items"),
-    "top_mediators": ("layer", "site", "position", "head", "unit", "rank", "effect"),
+                        "metric", "estimate"),
+    "mediation_joint": ("k", "metric", "estimate", "ci_low", "ci_high", "n", "n_items"),
+    "top_mediators": ("layer", "site", "position", "head", "unit", "rank", "estimate"),
     "top_units": ("rank", "layer", "site", "unit"),
     "mediation_split": ("pair_id", "item_id", "split"),
-    "ablation": ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high", "p_val",
+    "ablation": ("phenomenon", "unit_set", "metric", "estimate", "ci_low", "ci_high", "p_val",
                  "p_corr", "correction", "n", "n_items", "n_sets"),
-    "ablation_behaviour": ("phenomenon", "unit_set", "metric", "value", "n"),
-    "ablation_null": ("phenomenon", "metric", "set", "effect"),
+    "ablation_behaviour": ("phenomenon", "unit_set", "metric", "estimate", "n"),
+    "ablation_null": ("phenomenon", "metric", "set", "estimate"),
     "random_sets": ("set", "layer", "site", "unit"),
-    "alignment": ("layer", "measure", "metric", "value", "ci_low", "ci_high", "n"),
+    "alignment": ("layer", "measure", "metric", "estimate", "ci_low", "ci_high", "n"),
     "reading_exclusions": ("rule", "subject", "n_excluded", "n"),
     "reading": ("stimulus_id", "word_index", "word", "char_start", "char_end", "item_id",
                 "word_position", "subject", "rt", "surprisal", "eow_corrected", "length", "frequency",
@@ -375,22 +376,22 @@ _TABLES = {
                 "logprob_option"),
     "judgements": ("phenomenon", "pair_id", "task", "prompt_style", "order", "score_good",
                    "score_bad", "correct", "tie"),
-    "judgement_summary": ("phenomenon", "task", "prompt_style", "order", "metric", "value",
+    "judgement_summary": ("phenomenon", "task", "prompt_style", "order", "metric", "estimate",
                           "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
     "judge_prompts": ("stimulus_id", "prompt_style", "template", "scale_order", "option",
                       "scale_value", "logprob_option"),
     "judge_ratings": ("stimulus_id", "prompt_style", "template", "scale_order",
                       "expected_rating", "label_mass"),
-    "judge_summary": ("prompt_style", "measure", "metric", "value", "ci_low", "ci_high", "stat",
+    "judge_summary": ("prompt_style", "measure", "metric", "estimate", "ci_low", "ci_high", "stat",
                       "p_val", "n"),
     "judge_calibration": ("prompt_style", "bin", "expected_rating", "rating", "ci_low",
                           "ci_high", "n"),
-    "fresh_vs_published": ("phenomenon", "fresh_paradigm", "item_set", "metric", "value",
+    "fresh_vs_published": ("phenomenon", "fresh_paradigm", "item_set", "metric", "estimate",
                            "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n"),
-    "lesion": ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean", "null_sd",
+    "lesion": ("phenomenon", "metric", "estimate", "ci_low", "ci_high", "null_mean", "null_sd",
                "stat", "p_val", "p_corr", "p_normal", "p_normal_corr", "correction", "n",
                "n_items", "n_sets"),
-    "lens": ("layer", "metric", "value", "n"),
+    "lens": ("layer", "metric", "estimate", "n"),
     "lens_scores": ("stimulus_id", "layer", "logprob_sum", "n_tokens"),
 }
 TABLES = MappingProxyType(_TABLES)
@@ -415,8 +416,8 @@ def add_identity(frame, *, model, paradigm):
     Examples
     --------
     >>> import pandas as pd
-    >>> add_identity(pd.DataFrame({"value": [1.0]}), model="m", paradigm="p").columns.tolist()
-    ['value', 'model', 'paradigm']
+    >>> add_identity(pd.DataFrame({"estimate": [1.0]}), model="m", paradigm="p").columns.tolist()
+    ['estimate', 'model', 'paradigm']
     """
     identity = {"model": model, "paradigm": paradigm}
     frame = frame.assign(**{k: v for k, v in identity.items() if k not in frame})
@@ -428,7 +429,7 @@ def check_columns(columns, where):
 
     Examples
     --------
-    >>> check_columns(["stimulus_id", "value"], "my table")
+    >>> check_columns(["stimulus_id", "estimate"], "my table")
     >>> check_columns(["item"], "regions.csv")
     Traceback (most recent call last):
     ...
@@ -438,6 +439,40 @@ def check_columns(columns, where):
     if unknown:
         raise ProbingError(f"{where}: column(s) {unknown} are not in the vocabulary "
                            f"(probing._core.vocabulary)")
+
+
+#: Columns renamed since a release wrote them: old name -> new name. ``value`` and
+#: ``effect`` both named a row's point estimate (as ``estimate`` did in mixed models).
+RENAMED_COLUMNS = MappingProxyType({"value": "estimate", "effect": "estimate"})
+_WARNED = set()  # old names already reported in this process: the warning comes once
+
+
+def rename_old_columns(frame, where):
+    """``frame`` with the old column names of :data:`RENAMED_COLUMNS` renamed, once.
+
+    For the package reading its own tables back from a run folder an older release
+    wrote (report, experiment pooling, resuming a run). Warns (``FutureWarning``) the
+    first time each old name is met in a process.
+
+    Examples
+    --------
+    >>> import pandas as pd, warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     rename_old_columns(pd.DataFrame({"effect": [1.0]}), "old.csv").columns.tolist()
+    ['estimate']
+    """
+    old = {c: RENAMED_COLUMNS[c] for c in frame.columns
+           if c in RENAMED_COLUMNS and RENAMED_COLUMNS[c] not in frame.columns}
+    if not old:
+        return frame
+    new = sorted(set(old) - _WARNED)
+    if new:
+        _WARNED.update(new)
+        renames = ", ".join(f"{c!r} -> {old[c]!r}" for c in new)
+        warnings.warn(f"{where}: a table from an older release; column(s) renamed on read: "
+                      f"{renames} (see docs/vocabulary.md)", FutureWarning, stacklevel=2)
+    return frame.rename(columns=old)
 
 
 def vocabulary_markdown():
@@ -502,8 +537,52 @@ _PARAMETERS = {
                "activations, `item_id` (with `stimuli=`) for sentence-level ones",
                "auto, types, sentences, items, None or one label per row", ""),
     "random_state": ("seed of every random draw of a function (folds, permutations, "
-                     "resamples); default 0 everywhere (`probing._core.defaults`)",
-                     "int, numpy Generator or None", ""),
+                     "resamples, `Intervention(op=\"resample\")`'s draw); default 0 everywhere "
+                     "(`probing._core.defaults`)", "int, numpy Generator or None",
+                     "`seed` (`Intervention`)"),
+    "seed": ("a paradigm's generation seed (lexicon draws): the paradigm file's `seed:`, "
+             "`--seed`, `generate(seed=)`, `load_source(seed=)`; never a function's random "
+             "draws (`random_state`)", "int >= 0 or None (the file's own)", ""),
+    "group_column": ("the column whose levels are the groups (items): random intercepts "
+                     "(`fit_mixed_model`), the clusters of a sweep (`sweep_correction`)",
+                     "a column name", "`groups` (a column name; `groups` is one label per "
+                     "row)"),
+    "column": ("the column a function averages or pools (`sweep_correction`, `pool_seeds`)",
+               "a column name", "`value`"),
+    "unit_table": ("a table of units, `layer, site, unit` (`check_unit_table`, "
+                   "`sample_matched_units`, `interventions_from_units`, `localize_units`, "
+                   "the localizer's overlap and plotting functions)", "pandas.DataFrame",
+                   "`units` (a table)"),
+    "unit_file": ("the path of a unit table file (`run_lesion`; the command-line flag is "
+                  "still `--units`)", "path-like", "`units` (a path)"),
+    "units": ("0-based indices of units of a site (`Intervention.units`, `patch_pairs`); "
+              "`Intervention.units` also takes a subspace basis", "sequence of int or None",
+              ""),
+    "dtype": ("the dtype the model computes in (`load_model`, an experiment's "
+              "`models[].dtype`, `--model-dtype`)", "float32, float16, bfloat16, ...", ""),
+    "store_dtype": ("the dtype activations are stored in (`extract_activations`, "
+                    "`compute_activations`, `--store-dtype`, an experiment's extract "
+                    "`options.store_dtype`)", "float32, float16, float64", "`dtype`"),
+    "feature_type": ("how a model RDM compares a factor's values (`build_model_rdm`; "
+                     "`feature_types` in `build_model_rdms`)", "categorical, continuous",
+                     "`kind`"),
+    "file_type": ("which shipped files a name is looked up among (`resolve_file`, "
+                  "`shipped_files`)", "paradigm, experiment", "`kind`"),
+    "kind": ("a paradigm's kind (the paradigm file's `kind:`); still also a model's "
+             "`causal`/`masked` (`load_model`, `LanguageModel`) and an experiment "
+             "analysis's registry name, not renamed yet", "minimal_pairs, factorial, ...",
+             ""),
+    "clean_member": ("which member of a patched pair is the clean run "
+                     "(`summarize_patching`)", "source, target", "`clean`"),
+    "unablated": ("the per-item measure with no ablation (`ablation_test`)",
+                  "array of shape (n_items,)", "`baseline` (a reading design's baseline "
+                  "terms)"),
+    "tick_labels": ("show an RDM's stimulus ids as tick labels (`plot_rdm`)", "bool",
+                    "`labels` (one label per row)"),
+    "model_rdm": ("one condensed model RDM (`stream_rsa`)", "array of shape (n_pairs,)",
+                  "`model` (a model name or path)"),
+    "pass_position_ids": ("pass a batch's position ids to the model (`forward_logits`)",
+                          "bool", "`positions` (token positions)"),
     "n_perm": ("permutations of a permutation test; default 10,000 everywhere",
                "positive int", ""),
     "n_boot": ("bootstrap resamples of an interval; default 2,000 everywhere", "int >= 0", ""),

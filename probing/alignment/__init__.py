@@ -32,7 +32,7 @@ from probing.alignment.correlation import (
     correlate,
     williams_test,
 )
-from probing.alignment.fresh import compare_fresh_published
+from probing.alignment.fresh_vs_published import compare_fresh_published
 from probing.alignment.judgements import build_judgements, compare_judgements
 from probing.alignment.reading import build_reading_design, compute_delta_loglik, summarize_delta
 

@@ -172,7 +172,7 @@ def build_acceptability(scores, *, length="n_words"):
     --------
     >>> scores = pd.DataFrame({"stimulus_id": ["s"], "logprob_sum": [-20.0],
     ...                        "unigram_logprob": [-25.0], "n_words": [4]})
-    >>> build_acceptability(scores)["value"].round(4).tolist()
+    >>> build_acceptability(scores)["estimate"].round(4).tolist()
     [-20.0, -5.0, -14.4596, -0.8, 1.25]
     """
     needed = ["stimulus_id", "logprob_sum", "unigram_logprob", length]
@@ -190,5 +190,5 @@ def build_acceptability(scores, *, length="n_words"):
     values = {"LP": lp, "MeanLP": lp / n, "PenLP": lp / ((5 + n) / 6) ** PEN_ALPHA,
               "NormLP": -lp / uni, "SLOR": (lp - uni) / n}
     ids = scores["stimulus_id"].to_numpy()
-    return pd.concat([pd.DataFrame({"stimulus_id": ids, "measure": m, "value": values[m]})
+    return pd.concat([pd.DataFrame({"stimulus_id": ids, "measure": m, "estimate": values[m]})
                       for m in MEASURES], ignore_index=True)

@@ -57,7 +57,7 @@ def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_
     --------
     >>> human = pd.DataFrame({"stimulus_id": range(20), "rating": np.linspace(1, 4, 20)})
     >>> table = pd.DataFrame({"stimulus_id": range(20), "measure": "LP",
-    ...                       "value": np.linspace(-40, -10, 20)})
+    ...                       "estimate": np.linspace(-40, -10, 20)})
     >>> out = calibrate_predictions(table, ratings=human)
     >>> bool(np.allclose(out["prediction"], out["rating"]))
     True
@@ -72,7 +72,7 @@ def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_
         if len(group) < cv:
             raise ProbingError(f"calibrate_predictions: {measure} has {len(group)} sentences, "
                                f"fewer than cv={cv} folds")
-        x = group[["value"]].to_numpy(float)
+        x = group[["estimate"]].to_numpy(float)
         y = group["rating"].to_numpy(float)
         prediction, fold = np.empty(len(y)), np.empty(len(y), dtype=np.int64)
         splits = KFold(n_splits=cv, shuffle=True, random_state=random_state).split(x)
@@ -81,9 +81,9 @@ def calibrate_predictions(table, *, ratings, calibration="linear", cv=5, random_
                                            x[train], y[train])
             prediction[test] = model.predict(x[test].ravel() if calibration == "isotonic" else x[test])
             fold[test] = k
-        parts.append(group[["stimulus_id", "measure", "value", "rating"]].assign(
+        parts.append(group[["stimulus_id", "measure", "estimate", "rating"]].assign(
             fold=fold, prediction=prediction))
-    columns = ["stimulus_id", "measure", "fold", "value", "rating", "prediction"]
+    columns = ["stimulus_id", "measure", "fold", "estimate", "rating", "prediction"]
     return pd.concat(parts, ignore_index=True)[columns]
 
 
@@ -124,4 +124,4 @@ def score_calibration(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_
                                 random_state=random_state)
             value = float(func(index.astype(int).astype(float)))
             rows.append((measure, name, value, boot.ci_low, boot.ci_high, len(y)))
-    return pd.DataFrame(rows, columns=["measure", "metric", "value", "ci_low", "ci_high", "n"])
+    return pd.DataFrame(rows, columns=["measure", "metric", "estimate", "ci_low", "ci_high", "n"])

@@ -20,7 +20,7 @@ from probing.stats import bootstrap_ci
 __all__ = ["CORRELATION_COLUMNS", "METHODS", "compare_correlations", "correlate", "williams_test"]
 
 METHODS = ("pearson", "spearman")
-CORRELATION_COLUMNS = ["measure", "metric", "value", "ci_low", "ci_high", "n"]
+CORRELATION_COLUMNS = ["measure", "metric", "estimate", "ci_low", "ci_high", "n"]
 
 
 def _pair(x, y, what):
@@ -77,7 +77,7 @@ def correlate(table, *, ratings, metrics=METHODS, n_boot=N_BOOT, ci=CI,
     -------
     pandas.DataFrame
         ``measure, metric, value, ci_low, ci_high, n``: one row per measure and metric;
-        ``value`` is the correlation on all sentences; the interval is the percentile
+        ``estimate`` is the correlation on all sentences; the interval is the percentile
         bootstrap over sentences (same resamples for every measure under one seed).
 
     Examples
@@ -85,11 +85,11 @@ def correlate(table, *, ratings, metrics=METHODS, n_boot=N_BOOT, ci=CI,
     >>> rng = np.random.default_rng(0)
     >>> human = pd.DataFrame({"stimulus_id": range(50), "rating": rng.normal(size=50)})
     >>> table = pd.DataFrame({"stimulus_id": range(50), "measure": "LP",
-    ...                       "value": human["rating"] + rng.normal(size=50)})
+    ...                       "estimate": human["rating"] + rng.normal(size=50)})
     >>> out = correlate(table, ratings=human, n_boot=500, random_state=0)
     >>> out[["measure", "metric", "n"]].values.tolist()
     [['LP', 'pearson', 50], ['LP', 'spearman', 50]]
-    >>> bool((out["ci_low"] < out["value"]).all() and (out["value"] < out["ci_high"]).all())
+    >>> bool((out["ci_low"] < out["estimate"]).all() and (out["estimate"] < out["ci_high"]).all())
     True
     """
     bad = [m for m in metrics if m not in METHODS]
@@ -99,7 +99,7 @@ def correlate(table, *, ratings, metrics=METHODS, n_boot=N_BOOT, ci=CI,
                          validate="many_to_one")
     rows = []
     for measure, group in merged.groupby("measure", sort=False):
-        x, y = _pair(group["value"], group["rating"], f"correlate ({measure})")
+        x, y = _pair(group["estimate"], group["rating"], f"correlate ({measure})")
         for method in metrics:
             def statistic(index, axis=-1, x=x, y=y, method=method):
                 index = np.asarray(index, dtype=np.int64)
@@ -169,7 +169,7 @@ def compare_correlations(first, second, ratings, *, comparison="pearson"):
     >>> human = rng.normal(size=200)
     >>> good, poor = human + rng.normal(size=200), human + 3 * rng.normal(size=200)
     >>> row = compare_correlations(good, poor, human).iloc[0]
-    >>> bool(row["value"] > 0 and row["p_val"] < 0.01)
+    >>> bool(row["estimate"] > 0 and row["p_val"] < 0.01)
     True
     """
     if comparison not in METHODS:
@@ -179,5 +179,5 @@ def compare_correlations(first, second, ratings, *, comparison="pearson"):
     r12, r13, r23 = (float(_correlation(u, v, comparison)) for u, v in ((y, a), (y, b), (a, b)))
     t, p = williams_test(r12, r13, r23, len(y))
     return pd.DataFrame([{"metric": comparison, "r_first": r12, "r_second": r13, "r_between": r23,
-                          "value": r12 - r13, "stat": t, "df": len(y) - 3, "p_val": p,
+                          "estimate": r12 - r13, "stat": t, "df": len(y) - 3, "p_val": p,
                           "n": len(y)}])

@@ -11,7 +11,7 @@ def plot_judge_calibration(calibration, *, points=None, ax=None):
     Parameters
     ----------
     calibration : pandas.DataFrame
-        From :func:`~probing.alignment.judge.build_judge_calibration` (one prompt style).
+        From :func:`~probing.alignment.judge_analysis.build_judge_calibration` (one prompt style).
     points : pandas.DataFrame, optional
         ``judge, rating`` per sentence, drawn faintly behind the bins.
     ax : matplotlib.axes.Axes, optional

@@ -20,7 +20,7 @@ __all__ = ["JUDGEMENT_COLUMNS", "JUDGEMENT_SUMMARY_COLUMNS", "build_judgements",
 
 JUDGEMENT_COLUMNS = ("phenomenon", "pair_id", "task", "prompt_style", "order", "score_good",
                      "score_bad", "correct", "tie")
-JUDGEMENT_SUMMARY_COLUMNS = ("phenomenon", "task", "prompt_style", "order", "metric", "value",
+JUDGEMENT_SUMMARY_COLUMNS = ("phenomenon", "task", "prompt_style", "order", "metric", "estimate",
                              "ci_low", "ci_high", "stat", "p_val", "p_corr", "correction", "n")
 _KEYS = ["phenomenon", "pair_id", "prompt_style"]
 _TIE_RTOL = 1e-6
@@ -110,24 +110,24 @@ def _rows(group, direct, ci):
     correct = group["correct"].to_numpy(float)
     n = len(correct)
     low, high = proportion_ci(float(correct.sum()), n, ci=ci)
-    rows = [{"metric": "accuracy", "value": correct.mean(), "ci_low": low, "ci_high": high, "n": n}]
+    rows = [{"metric": "accuracy", "estimate": correct.mean(), "ci_low": low, "ci_high": high, "n": n}]
     if group["task"].iat[0] == "direct":
         return rows
     if direct is not None:
         ref = group[["pair_id"]].merge(direct, on="pair_id", how="left")["correct"].to_numpy(float)
         agree = correct == ref
         low, high = proportion_ci(float(agree.sum()), n, ci=ci)
-        rows.append({"metric": "agreement", "value": agree.mean(), "ci_low": low,
+        rows.append({"metric": "agreement", "estimate": agree.mean(), "ci_low": low,
                      "ci_high": high, "n": n})
         # half-credit ties are not 0/1 outcomes: McNemar counts them as wrong
         test = mcnemar_test(correct == 1.0, ref == 1.0)
-        rows.append({"metric": "mcnemar", "value": correct.mean() - ref.mean(),
+        rows.append({"metric": "mcnemar", "estimate": correct.mean() - ref.mean(),
                      "stat": test["stat"], "p_val": test["p_val"], "n": n})
     if group["task"].iat[0] == "forced_choice" and group["order"].iat[0] != "both":
         # order bias: how often the model prefers option 1 whatever it names
         first = (group["score_good"] > group["score_bad"]) == (group["order"] == "good_first")
         low, high = proportion_ci(float(first.sum()), n, ci=ci)
-        rows.append({"metric": "prefers_first", "value": first.mean(), "ci_low": low,
+        rows.append({"metric": "prefers_first", "estimate": first.mean(), "ci_low": low,
                      "ci_high": high, "n": n})
     return rows
 
@@ -150,7 +150,7 @@ def compare_judgements(judgements, *, ci=0.95, correction="holm"):
         p_val, p_corr, correction, n``; per phenomenon and ``overall`` (all pairs).
         Metrics: ``accuracy`` (Wilson interval), ``agreement`` (share of pairs on which
         the method and the direct measure are both right or both wrong; Wilson interval),
-        ``mcnemar`` (``value`` = accuracy minus the direct accuracy; ``stat``, ``p_val``:
+        ``mcnemar`` (``estimate`` = accuracy minus the direct accuracy; ``stat``, ``p_val``:
         exact binomial when fewer than 25 pairs are discordant, else chi-square with
         continuity correction), and for forced choice in one order ``prefers_first`` (the
         share of pairs where option 1 wins: 0.5 without order bias).

@@ -303,7 +303,7 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
     Returns
     -------
     pandas.DataFrame
-        One row: ``measure, metric`` (``delta_loglik``), ``value`` (nats per word),
+        One row: ``measure, metric`` (``delta_loglik``), ``estimate`` (nats per word),
         ``ci_low, ci_high, n`` (held-out words).
 
     Examples
@@ -330,5 +330,5 @@ def summarize_delta(scored, *, predictor="surprisal", resample="texts", n_boot=N
         boot = bootstrap_ci(values, n_boot=n_boot, ci=ci, random_state=random_state)
         low, high = boot.ci_low, boot.ci_high
     return pd.DataFrame([{"measure": predictor, "metric": "delta_loglik",
-                          "value": float(values.mean()), "ci_low": low, "ci_high": high,
+                          "estimate": float(values.mean()), "ci_low": low, "ci_high": high,
                           "n": len(values)}])

@@ -56,7 +56,7 @@ def compute_surprisal_effect(prepared, *, predictor="surprisal", log_rt=False, c
     ...     "length": rng.integers(2, 9, 600), "frequency": rng.normal(-9, 2, 600)})
     >>> words["rt"] = 250 + 10 * words["surprisal"] / np.log(2) + rng.normal(0, 20, 600)
     >>> table = compute_surprisal_effect(prepare_reading_design(words))
-    >>> round(float(table["value"].iloc[0]))
+    >>> round(float(table["estimate"].iloc[0]))
     10
     """
     design, columns = prepared["design"], prepared["full"]
@@ -72,7 +72,7 @@ def compute_surprisal_effect(prepared, *, predictor="surprisal", log_rt=False, c
         weights[[1 + columns.index(n) for n in names]] = np.log(2)  # per nat -> per bit
         test = fit.t_test(weights)
         low, high = np.asarray(test.conf_int(alpha=1 - ci)).ravel()
-        rows.append({"measure": predictor, "metric": metric, "value": float(test.effect[0]),
+        rows.append({"measure": predictor, "metric": metric, "estimate": float(test.effect[0]),
                      "ci_low": float(low), "ci_high": float(high),
                      "stat": float(np.asarray(test.tvalue).ravel()[0]),
                      "p_val": float(np.asarray(test.pvalue).ravel()[0]), "n": len(design)})
@@ -100,7 +100,7 @@ def compare_delta_loglik(first, second, *, names=("first", "second"), n_boot=N_B
     Returns
     -------
     pandas.DataFrame
-        One row: ``measure, metric`` (``delta_loglik_difference``), ``value`` (mean over
+        One row: ``measure, metric`` (``delta_loglik_difference``), ``estimate`` (mean over
         words of first minus second, nats per word), ``ci_low, ci_high`` (bootstrap over
         texts), ``stat, p_val`` (one-sample t on the per-text mean differences, df =
         texts - 1), ``n`` (words), ``n_texts``.
@@ -130,7 +130,7 @@ def compare_delta_loglik(first, second, *, names=("first", "second"), n_boot=N_B
     per_text = pd.Series(difference).groupby(texts).mean()
     test = sps.ttest_1samp(per_text.to_numpy(), 0.0)
     return pd.DataFrame([{"measure": f"{names[0]} - {names[1]}",
-                          "metric": "delta_loglik_difference", "value": float(difference.mean()),
+                          "metric": "delta_loglik_difference", "estimate": float(difference.mean()),
                           "ci_low": low, "ci_high": high, "stat": float(test.statistic),
                           "p_val": float(test.pvalue), "n": len(difference), "n_texts": n_texts}])
 

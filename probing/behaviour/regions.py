@@ -225,6 +225,6 @@ def fit_region_model(region_scores, stimuli_table, *, region, factors, coding="s
         raise ProbingError(f"region_scores: no rows for {column} {region!r}")
     table = target.merge(stimuli_table[["stimulus_id", "item_id", *factors]],
                          on="stimulus_id", validate="many_to_one")
-    result = fit_mixed_model(table, outcome=measure, fixed=factors, groups="item_id",
+    result = fit_mixed_model(table, outcome=measure, fixed=factors, group_column="item_id",
                              coding=coding, interactions=interactions, test=test)
     return result.assign(region=region)[["region", *result.columns]]

@@ -32,7 +32,8 @@ Lesion studies over several paradigms
 
 from probing.causal.ablation import ABLATION_COLUMNS, ablation_test, compare_to_null
 from probing.causal.amnesic import AMNESIC_COLUMNS, amnesic_effect
-from probing.causal.attribution import SCREEN_COLUMNS, screen_agreement
+from probing.causal.attribution_screen import SCREEN_COLUMNS, screen_agreement
+from probing.causal.cell_correction import SWEEP_COLUMNS, sweep_correction
 from probing.causal.crossover import CROSSOVER_COLUMNS, locate_crossover
 from probing.causal.erasure import LeaceEraser, RandomEraser
 from probing.causal.interchange import (
@@ -44,7 +45,7 @@ from probing.causal.interchange import (
     probe_subspace,
     random_subspaces,
 )
-from probing.causal.lesion import (
+from probing.causal.lesion_family import (
     LESION_COLUMNS,
     combine_ablations,
     normal_null_pvalue,
@@ -73,7 +74,6 @@ from probing.causal.runs import (
     patching_pairs,
     summarize_patching,
 )
-from probing.causal.sweep import SWEEP_COLUMNS, sweep_correction
 from probing.causal.units import (
     UNIT_COLUMNS,
     check_unit_table,

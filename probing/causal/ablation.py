@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.causal._checks import (
     as_array,
@@ -44,7 +45,7 @@ from probing.stats.permutation import ALTERNATIVES
 __all__ = ["ABLATION_COLUMNS", "ablation_test", "compare_to_null"]
 
 #: Columns of :func:`ablation_test`.
-ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "effect", "ci_low", "ci_high",
+ABLATION_COLUMNS = ("phenomenon", "unit_set", "metric", "estimate", "ci_low", "ci_high",
                     "p_val", "p_corr", "correction", "n", "n_items", "n_sets")
 
 
@@ -77,7 +78,7 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
     Returns
     -------
     pandas.DataFrame
-        Two rows, ``unit_set`` = ``given`` and ``random``: ``effect`` (mean change over
+        Two rows, ``unit_set`` = ``given`` and ``random``: ``estimate`` (mean change over
         items; for ``random`` also over sets), ``ci_low, ci_high`` (item bootstrap),
         ``p_val`` (given row: the given effect against the ``n_sets`` random effects;
         NaN on the random row), ``n`` (rows), ``n_items`` (items the intervals rest on;
@@ -112,20 +113,21 @@ def compare_to_null(effect_items, null_items, *, groups=None, alternative="two-s
         est, low, high = _item_interval(change, codes, counts, ci)
         p_val = (permutation_pvalue(est, null_effects, alternative=alternative)
                  if unit_set == "given" else np.nan)
-        rows.append({"unit_set": unit_set, "effect": est, "ci_low": low, "ci_high": high,
+        rows.append({"unit_set": unit_set, "estimate": est, "ci_low": low, "ci_high": high,
                      "p_val": p_val, "n": effect_items.size, "n_items": n_items,
                      "n_sets": null_items.shape[0]})
     return pd.DataFrame(rows)
 
 
-def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=None,
+@renamed(baseline="unablated")
+def ablation_test(unablated, ablated, null_ablated, *, phenomena=None, groups=None,
                   metric="logprob_diff", alternative="two-sided", correction="holm",
                   n_boot=N_BOOT, ci=CI, random_state=RANDOM_STATE):
     """Effect of ablating a unit set on each phenomenon, against matched random sets.
 
     Parameters
     ----------
-    baseline : array_like of shape (n_items,)
+    unablated : array_like of shape (n_items,)
         The measure on the plain run.
     ablated : array_like of shape (n_items,)
         The measure with the given unit set ablated.
@@ -156,28 +158,28 @@ def ablation_test(baseline, ablated, null_ablated, *, phenomena=None, groups=Non
     >>> base = rng.normal(2, 1, 40)
     >>> table = ablation_test(base, base - 1.5, base + rng.normal(0, .2, (199, 40)),
     ...                       phenomena=np.repeat(["agreement", "npi"], 20), n_boot=200)
-    >>> table[table.unit_set == "given"][["phenomenon", "effect", "p_val", "p_corr"]]
-      phenomenon  effect  p_val  p_corr
-    0  agreement    -1.5  0.005    0.01
-    2        npi    -1.5  0.005    0.01
+    >>> table[table.unit_set == "given"][["phenomenon", "estimate", "p_val", "p_corr"]]
+      phenomenon  estimate  p_val  p_corr
+    0  agreement      -1.5  0.005    0.01
+    2        npi      -1.5  0.005    0.01
     """
     func = "ablation_test"
     check_choice(func, "correction", correction, CORRECTIONS)
-    baseline = as_array(baseline, "baseline", func, ndim=1)
+    unablated = as_array(unablated, "unablated", func, ndim=1)
     ablated = as_array(ablated, "ablated", func, ndim=1)
     null_ablated = as_array(null_ablated, "null_ablated", func, ndim=2)
-    same_length(func, baseline.size, ablated=ablated)
-    if null_ablated.shape[1:] != baseline.shape:
-        raise ProbingError(f"{func}: null_ablated must be (n_sets, {baseline.size}), got "
+    same_length(func, unablated.size, ablated=ablated)
+    if null_ablated.shape[1:] != unablated.shape:
+        raise ProbingError(f"{func}: null_ablated must be (n_sets, {unablated.size}), got "
                            f"shape {null_ablated.shape}")
-    phenomena = _labels(func, phenomena, baseline.size)
+    phenomena = _labels(func, phenomena, unablated.size)
     groups = None if groups is None else np.asarray(groups, dtype=object)
-    same_length(func, baseline.size, groups=groups)
+    same_length(func, unablated.size, groups=groups)
     frames = []
     for phenomenon in pd.unique(phenomena):
         rows = phenomena == phenomenon
-        out = compare_to_null(ablated[rows] - baseline[rows],
-                              null_ablated[:, rows] - baseline[rows],
+        out = compare_to_null(ablated[rows] - unablated[rows],
+                              null_ablated[:, rows] - unablated[rows],
                               groups=None if groups is None else groups[rows],
                               alternative=alternative, n_boot=n_boot, ci=ci,
                               random_state=random_state)

@@ -21,7 +21,7 @@ from probing.causal.ablation import compare_to_null
 __all__ = ["AMNESIC_COLUMNS", "amnesic_effect"]
 
 #: Columns of :func:`amnesic_effect`.
-AMNESIC_COLUMNS = ("erasure", "metric", "before", "after", "effect", "ci_low", "ci_high",
+AMNESIC_COLUMNS = ("erasure", "metric", "before", "after", "estimate", "ci_low", "ci_high",
                    "fraction_lost", "p_val", "n", "n_sets")
 
 
@@ -54,7 +54,7 @@ def amnesic_effect(before, after, random_after, *, chance=None, groups=None,
     -------
     pandas.DataFrame
         Two rows, ``erasure`` = ``leace`` and ``random``: ``before``, ``after`` (mean
-        measure), ``effect`` (mean ``after - before``; negative = behaviour lost) with
+        measure), ``estimate`` (mean ``after - before``; negative = behaviour lost) with
         its item-bootstrap ``ci_low, ci_high``, ``fraction_lost``
         (``(before - after) / (before - chance)``, NaN without ``chance``), ``p_val``
         (LEACE against the random erasures), ``n``, ``n_sets``.
@@ -66,7 +66,7 @@ def amnesic_effect(before, after, random_after, *, chance=None, groups=None,
     >>> out = amnesic_effect(before, before - 2.0, before + rng.normal(0, .1, (99, 50)),
     ...                      chance=0.0, n_boot=200)
     >>> leace = out.iloc[0]
-    >>> leace["erasure"], round(float(leace["effect"]), 2), round(float(leace["p_val"]), 2)
+    >>> leace["erasure"], round(float(leace["estimate"]), 2), round(float(leace["p_val"]), 2)
     ('leace', -2.0, 0.01)
     """
     func = "amnesic_effect"

@@ -44,13 +44,13 @@ def locate_crossover(table, *, from_position, to_position, metric="restored_frac
     ...         for layer, a, b in [(0, 1.0, 0.0), (1, 0.6, 0.3), (2, 0.1, 0.9)]
     ...         for pos, eff in (("subject", a), ("verb", b))]
     >>> table = pd.DataFrame(rows, columns=["direction", "layer", "site", "position",
-    ...                                     "head", "metric", "effect", "ci_low",
+    ...                                     "head", "metric", "estimate", "ci_low",
     ...                                     "ci_high", "n_pairs"])
     >>> locate_crossover(table, from_position="subject", to_position="verb")["moved"].tolist()
     [False, False, True]
     """
     func = "locate_crossover"
-    need = {"direction", "layer", "position", "metric", "effect", "ci_low", "ci_high"}
+    need = {"direction", "layer", "position", "metric", "estimate", "ci_low", "ci_high"}
     if missing := need - set(table.columns):
         raise ProbingError(f"{func}: table lacks column(s) {sorted(missing)}")
     rows = table[(table["metric"] == metric) & (table["direction"] == direction)]
@@ -65,8 +65,9 @@ def locate_crossover(table, *, from_position, to_position, metric="restored_frac
         if part.empty:
             raise ProbingError(f"{func}: no {metric!r} rows at position {position!r} "
                                f"({direction})")
-        part = part.set_index("layer")[["effect", "ci_low", "ci_high"]]
-        sides[name] = part.add_prefix(f"{name}_")
+        part = part.set_index("layer")[["estimate", "ci_low", "ci_high"]]
+        # each side's estimate is the effect at its position (from_effect, to_effect)
+        sides[name] = part.rename(columns={"estimate": "effect"}).add_prefix(f"{name}_")
     out = sides["from"].join(sides["to"], how="inner").sort_index()
     ahead = (out["to_effect"] > out["from_effect"]).to_numpy()
     # ahead here and at every later layer: a reversed cumulative AND

@@ -34,7 +34,7 @@ __all__ = ["IIA_COLUMNS", "interchange", "interchange_accuracy",
            "random_subspaces"]
 
 #: Columns of :func:`interchange_accuracy`.
-IIA_COLUMNS = ("layer", "subspace", "task", "model_weights", "metric", "value", "ci_low",
+IIA_COLUMNS = ("layer", "subspace", "task", "model_weights", "metric", "estimate", "ci_low",
                "ci_high", "n", "n_repeats")
 _RANK_TOL = 1e-10
 
@@ -256,10 +256,10 @@ def interchange_accuracy(predicted, expected, *, layers=None, subspace="probe", 
     --------
     >>> expected = np.tile([0, 1], 10)
     >>> predicted = np.stack([1 - expected, expected], axis=1)    # only layer 1 works
-    >>> interchange_accuracy(predicted, expected, n_boot=100)[["layer", "value"]]
-       layer  value
-    0      0    0.0
-    1      1    1.0
+    >>> interchange_accuracy(predicted, expected, n_boot=100)[["layer", "estimate"]]
+       layer  estimate
+    0      0       0.0
+    1      1       1.0
     """
     func = "interchange_accuracy"
     check_options(func, n_boot=n_boot, ci=ci)
@@ -280,6 +280,6 @@ def interchange_accuracy(predicted, expected, *, layers=None, subspace="probe", 
         group_sums(correct, codes, n_groups), group_sums(np.ones_like(correct), codes, n_groups),
         draw_group_counts(n_groups, int(n_boot), random_state), ci)
     return pd.DataFrame({"layer": labels, "subspace": subspace, "task": task,
-                         "model_weights": model_weights, "metric": "iia", "value": est,
+                         "model_weights": model_weights, "metric": "iia", "estimate": est,
                          "ci_low": low, "ci_high": high, "n": correct.shape[0],
                          "n_repeats": predicted.shape[2]})[list(IIA_COLUMNS)]

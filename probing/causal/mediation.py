@@ -52,7 +52,7 @@ __all__ = ["MEDIATION_COLUMNS", "MEDIATION_METRICS", "build_mediation_items",
 #: Values of the ``metric`` column of :func:`mediation_effects`.
 MEDIATION_METRICS = ("total_effect", "indirect_effect", "direct_effect", "indirect_fraction")
 #: Columns of :func:`mediation_effects` after the mediator's own columns.
-MEDIATION_COLUMNS = ("metric", "effect", "ci_low", "ci_high", "n", "n_items")
+MEDIATION_COLUMNS = ("metric", "estimate", "ci_low", "ci_high", "n", "n_items")
 SCALES = ("log", "relative")
 
 
@@ -127,10 +127,10 @@ def build_mediation_items(y_x, y_xprime, y_indirect, *, y_direct=None, mediators
     Examples
     --------
     >>> items = build_mediation_items([0.0, 1.0], [2.0, 2.0], [[1.0], [1.5]])
-    >>> items[items.metric == "indirect_effect"][["item_id", "effect"]]
-       item_id  effect
-    1        0     1.0
-    3        1     0.5
+    >>> items[items.metric == "indirect_effect"][["item_id", "estimate"]]
+       item_id  estimate
+    1        0       1.0
+    3        1       0.5
     """
     func = "build_mediation_items"
     check_choice(func, "scale", scale, SCALES)
@@ -145,7 +145,7 @@ def build_mediation_items(y_x, y_xprime, y_indirect, *, y_direct=None, mediators
         frame = meds.iloc[np.tile(np.arange(m), n)].reset_index(drop=True)
         frame.insert(0, "item_id", np.repeat(item_ids, m))
         frame.insert(0, "row", np.repeat(np.arange(n), m))
-        frames.append(frame.assign(metric=metric, effect=values.ravel()))
+        frames.append(frame.assign(metric=metric, estimate=values.ravel()))
     order = ["row", *meds.columns, "_m"]
     out = pd.concat([f.assign(_m=i) for i, f in enumerate(frames)], ignore_index=True)
     return out.sort_values(order, kind="stable", ignore_index=True).drop(columns="_m")
@@ -191,10 +191,10 @@ def mediation_effects(y_x, y_xprime, y_indirect, *, y_direct=None, mediators=Non
     >>> y_x, y_xprime = rng.normal(0, 0.1, 40), rng.normal(2, 0.1, 40)
     >>> y_indirect = np.stack([y_x, y_xprime], axis=1)   # mediator 1 carries it all
     >>> table = mediation_effects(y_x, y_xprime, y_indirect, n_boot=200)
-    >>> table[table.metric == "indirect_fraction"][["mediator", "effect"]].round(2)
-       mediator  effect
-    2         0     0.0
-    5         1     1.0
+    >>> table[table.metric == "indirect_fraction"][["mediator", "estimate"]].round(2)
+       mediator  estimate
+    2         0       0.0
+    5         1       1.0
     """
     func = "mediation_effects"
     check_choice(func, "scale", scale, SCALES)
@@ -218,7 +218,7 @@ def _summarise(ratios, meds, codes, n_boot, ci, random_state, func):
             warnings.simplefilter("ignore", FewItemsWarning)
             est, low, high = item_intervals(group_sums(num, codes, n_groups),
                                              group_sums(den, codes, n_groups), counts, ci)
-        frames.append(meds.assign(metric=metric, effect=est, ci_low=low, ci_high=high,
+        frames.append(meds.assign(metric=metric, estimate=est, ci_low=low, ci_high=high,
                                   n=len(codes), n_items=n_groups, _m=order,
                                   _j=np.arange(len(meds))))
     out = pd.concat(frames, ignore_index=True).sort_values(["_j", "_m"], kind="stable")
@@ -247,10 +247,10 @@ def top_mediators(table, *, k, metric="indirect_effect", by="abs"):
     --------
     >>> table = mediation_effects([0.0, 0.1], [2.0, 2.1], [[0.5, 1.9, -1.0], [0.6, 2.0, -1.2]],
     ...                           n_boot=50)
-    >>> top_mediators(table, k=2)[["mediator", "effect", "rank"]]
-       mediator  effect  rank
-    0         1    1.90     1
-    1         2   -1.15     2
+    >>> top_mediators(table, k=2)[["mediator", "estimate", "rank"]]
+       mediator  estimate  rank
+    0         1      1.90     1
+    1         2     -1.15     2
     """
     check_choice("top_mediators", "by", by, ("abs", "signed"))
     if isinstance(k, bool) or int(k) != k or k < 1:
@@ -258,7 +258,7 @@ def top_mediators(table, *, k, metric="indirect_effect", by="abs"):
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise ProbingError(f"top_mediators: no rows with metric {metric!r}")
-    key = rows["effect"].abs() if by == "abs" else rows["effect"]
+    key = rows["estimate"].abs() if by == "abs" else rows["estimate"]
     best = rows.loc[key.sort_values(ascending=False, kind="stable").index[:int(k)]]
     return best.assign(rank=np.arange(1, len(best) + 1)).reset_index(drop=True)
 
@@ -289,11 +289,11 @@ def joint_effect(y_x, y_xprime, y_joint, *, y_indirect=None, groups=None, scale=
     Examples
     --------
     >>> out = joint_effect([0.0, 0.2], [2.0, 2.2], [1.8, 2.0], n_boot=50)
-    >>> out[["metric", "effect"]]
-                      metric  effect
-    0           total_effect     2.0
-    1  joint_indirect_effect     1.8
-    2         joint_fraction     0.9
+    >>> out[["metric", "estimate"]]
+                      metric  estimate
+    0           total_effect       2.0
+    1  joint_indirect_effect       1.8
+    2         joint_fraction       0.9
     """
     func = "joint_effect"
     check_choice(func, "scale", scale, SCALES)

@@ -51,7 +51,7 @@ DIRECTIONS = ("denoising", "noising")
 #: Values of the ``metric`` column.
 PATCHING_METRICS = ("logprob_diff", "restored_fraction")
 #: Columns of :func:`patching_effects`.
-PATCHING_COLUMNS = ("direction", "layer", "site", "position", "head", "metric", "effect",
+PATCHING_COLUMNS = ("direction", "layer", "site", "position", "head", "metric", "estimate",
                     "ci_low", "ci_high", "n_pairs")
 _FUNC = "patching_effects"
 
@@ -125,10 +125,10 @@ def patching_effects(clean, corrupted, patched, *, direction, layers=None, posit
     >>> patched = np.stack([corrupted, clean], axis=1)[:, :, None, None]  # layer 1 restores
     >>> table = patching_effects(clean, corrupted, patched, direction="denoising",
     ...                          sites=["resid_post"], n_boot=200)
-    >>> table.loc[table.metric == "restored_fraction", ["layer", "effect"]].round(2)
-       layer  effect
-    1      0     0.0
-    3      1     1.0
+    >>> table.loc[table.metric == "restored_fraction", ["layer", "estimate"]].round(2)
+       layer  estimate
+    1      0       0.0
+    3      1       1.0
     """
     check_choice(_FUNC, "direction", direction, DIRECTIONS)
     check_options(_FUNC, n_boot=n_boot, ci=ci)
@@ -160,7 +160,7 @@ def _table(direction, labels, stats, n_pairs, has_heads):
     if not has_heads:
         grid["head"] = pd.array([pd.NA] * len(grid), dtype="Int64")
     grid["_cell"] = np.arange(len(grid))
-    frames = [grid.assign(direction=direction, metric=metric, effect=estimate, ci_low=low,
+    frames = [grid.assign(direction=direction, metric=metric, estimate=estimate, ci_low=low,
                           ci_high=high, n_pairs=n_pairs.astype(int))
               for metric, (estimate, low, high) in stats.items()]
     out = pd.concat(frames, ignore_index=True).sort_values("_cell", kind="stable",

@@ -13,7 +13,7 @@ __all__ = ["plot_patching", "plot_unit_effects"]
 
 
 def _grid(table, metric, columns):
-    missing = {"layer", columns, "metric", "effect"} - set(table.columns)
+    missing = {"layer", columns, "metric", "estimate"} - set(table.columns)
     if missing:
         raise ProbingError(f"plot_patching: table lacks column(s) {sorted(missing)}")
     rows = table[table["metric"] == metric]
@@ -27,7 +27,7 @@ def _grid(table, metric, columns):
                            f"value of {others} first")
     # Columns keep the table's order (stimulus order of positions), rows go by layer.
     order = pd.unique(rows[columns])
-    grid = rows.pivot(index="layer", columns=columns, values="effect")
+    grid = rows.pivot(index="layer", columns=columns, values="estimate")
     return grid.reindex(columns=order).sort_index()
 
 
@@ -119,14 +119,14 @@ def plot_unit_effects(table, *, metric="indirect_effect", ax=None):
     Examples
     --------
     >>> table = pd.DataFrame({"layer": 3, "unit": range(8), "metric": "indirect_effect",
-    ...                       "effect": [0, 0, 2.0, 0, 0, -1.0, 0, 0]})
+    ...                       "estimate": [0, 0, 2.0, 0, 0, -1.0, 0, 0]})
     >>> ax = plot_unit_effects(table)
     >>> [t.get_text() for t in ax.texts][:2]
     ['L3 u2', 'L3 u5']
     """
     import matplotlib.pyplot as plt
 
-    missing = {"layer", "unit", "metric", "effect"} - set(table.columns)
+    missing = {"layer", "unit", "metric", "estimate"} - set(table.columns)
     if missing:
         raise ProbingError(f"plot_unit_effects: table lacks column(s) {sorted(missing)}")
     rows = table[table["metric"] == metric]
@@ -138,10 +138,10 @@ def plot_unit_effects(table, *, metric="indirect_effect", ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3))
     for layer, group in rows.sort_values("unit").groupby("layer"):
-        ax.plot(group["unit"], group["effect"], lw=0.8, label=f"layer {layer}")
-    best = rows.loc[rows["effect"].abs().sort_values(ascending=False, kind="stable").index[:5]]
+        ax.plot(group["unit"], group["estimate"], lw=0.8, label=f"layer {layer}")
+    best = rows.loc[rows["estimate"].abs().sort_values(ascending=False, kind="stable").index[:5]]
     for r in best.itertuples(index=False):
-        ax.annotate(f"L{r.layer} u{r.unit}", (r.unit, r.effect), fontsize=7)
+        ax.annotate(f"L{r.layer} u{r.unit}", (r.unit, r.estimate), fontsize=7)
     ax.axhline(0, color="0.5", lw=0.5)
     ax.set_xlabel("unit")
     ax.set_ylabel(metric.replace("_", " "))

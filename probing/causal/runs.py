@@ -1,6 +1,6 @@
 """From the model adapter's long table of patching runs to the arrays of the analyses.
 
-The adapter's ``patch_pairs`` (``probing.models.patching``) writes one row per pair, run
+The adapter's ``patch_pairs`` (``probing.models.patch_runs``) writes one row per pair, run
 and member: ``pair_id, run, layer, site, position, head, unit, member, logprob`` where
 ``run`` is ``source`` or ``target`` (the plain runs; ``layer``, ``position``, ``head``,
 ``unit`` are -1) or
@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.causal._checks import check_choice
 from probing.causal.patching import patching_effects
@@ -147,7 +148,8 @@ def build_patching_runs(table, *, good="source"):
                         labels["unit"] if per_unit else None)
 
 
-def summarize_patching(table, *, clean="source", good="source", groups=None, n_boot=2000,
+@renamed(clean="clean_member")
+def summarize_patching(table, *, clean_member="source", good="source", groups=None, n_boot=2000,
                        ci=0.95, random_state=0):
     """:func:`~probing.causal.patching_effects` straight from the adapter's long table.
 
@@ -155,9 +157,9 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
     ----------
     table : pandas.DataFrame
         As for :func:`build_patching_runs`.
-    clean : {"source", "target"}, default "source"
+    clean_member : {"source", "target"}, default "source"
         Which member's plain run is the clean run. The adapter patches the source into the
-        target, so ``clean="source"`` is denoising and ``clean="target"`` noising.
+        target, so ``clean_member="source"`` is denoising and ``"target"`` noising.
     good : {"source", "target"}, default "source"
     groups : mapping or pandas.Series, optional
         ``item_id`` of each ``pair_id``; whole items are resampled.
@@ -169,13 +171,13 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
     pandas.DataFrame
         The table of :func:`~probing.causal.patching_effects`.
     """
-    check_choice("summarize_patching", "clean", clean, _MEMBERS)
+    check_choice("summarize_patching", "clean_member", clean_member, _MEMBERS)
     runs = build_patching_runs(table, good=good)
     if runs.units is not None:
         raise ProbingError("summarize_patching: the table is a per-unit sweep; read it with "
                            "build_patching_runs and mediation_effects (per-unit cells are "
                            "mediators, not patching cells)")
-    clean_reads, corrupted = ((runs.source, runs.target) if clean == "source"
+    clean_reads, corrupted = ((runs.source, runs.target) if clean_member == "source"
                               else (runs.target, runs.source))
     items = None
     if groups is not None:
@@ -185,7 +187,7 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
                                f"{items.index[items.isna()].tolist()[:5]}")
         items = items.to_numpy()
     return patching_effects(clean_reads, corrupted, runs.patched,
-                            direction="denoising" if clean == "source" else "noising",
+                            direction="denoising" if clean_member == "source" else "noising",
                             layers=runs.layers, positions=runs.positions, heads=runs.heads,
                             sites=runs.sites, groups=items, n_boot=n_boot, ci=ci,
                             random_state=random_state)
@@ -193,7 +195,7 @@ def summarize_patching(table, *, clean="source", good="source", groups=None, n_b
 
 #: Columns of :func:`patching_pairs`.
 PAIR_EFFECT_COLUMNS = ("pair_id", "direction", "layer", "site", "position", "head", "clean",
-                       "corrupted", "patched", "effect", "restored")
+                       "corrupted", "patched", "estimate", "restored")
 
 
 def patching_pairs(table, *, clean="source", good="source"):
@@ -214,7 +216,7 @@ def patching_pairs(table, *, clean="source", good="source"):
     ...                       "member": ["source", "target"] * 3,
     ...                       "logprob": [-1.0, -4.0, -5.0, -2.0, -1.5, -3.5]})
     >>> rows = patching_pairs(table)
-    >>> rows[["clean", "corrupted", "patched", "effect", "restored"]].to_numpy().tolist()
+    >>> rows[["clean", "corrupted", "patched", "estimate", "restored"]].to_numpy().tolist()
     [[3.0, -3.0, 2.0, 5.0, 0.8333333333333334]]
     """
     check_choice("patching_pairs", "clean", clean, _MEMBERS)
@@ -231,6 +233,6 @@ def patching_pairs(table, *, clean="source", good="source"):
     base = cells["corrupted"] if clean == "source" else cells["clean"]
     gap = (cells["clean"] - cells["corrupted"]).replace(0.0, np.nan)
     cells = cells.assign(direction="denoising" if clean == "source" else "noising",
-                         effect=cells["patched"] - base,
+                         estimate=cells["patched"] - base,
                          restored=(cells["patched"] - cells["corrupted"]) / gap)
     return cells[list(PAIR_EFFECT_COLUMNS)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["UNIT_COLUMNS", "check_unit_table", "sample_matched_units", "select_units"]
@@ -19,12 +20,13 @@ __all__ = ["UNIT_COLUMNS", "check_unit_table", "sample_matched_units", "select_u
 UNIT_COLUMNS = ("layer", "site", "unit")
 
 
-def check_unit_table(units, *, n_units=None, layers=None, sites=None, name="units"):
+@renamed(units="unit_table")
+def check_unit_table(unit_table, *, n_units=None, layers=None, sites=None, name="units"):
     """Validate a unit table and return a clean copy (``layer, site, unit``, sorted).
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         ``layer, site, unit`` (whole numbers for ``layer`` and ``unit``); extra columns
         are kept.
     n_units : int, optional
@@ -45,16 +47,16 @@ def check_unit_table(units, *, n_units=None, layers=None, sites=None, name="unit
     0      1  mlp_out     3
     1      2  mlp_out     7
     """
-    if not isinstance(units, pd.DataFrame):
+    if not isinstance(unit_table, pd.DataFrame):
         raise ProbingError(f"{name}: expected a DataFrame with columns {list(UNIT_COLUMNS)}, "
-                           f"got {type(units).__name__}")
-    missing = [c for c in UNIT_COLUMNS if c not in units.columns]
+                           f"got {type(unit_table).__name__}")
+    missing = [c for c in UNIT_COLUMNS if c not in unit_table.columns]
     if missing:
         raise ProbingError(f"{name}: missing column(s) {missing}; required "
                            f"{list(UNIT_COLUMNS)}")
-    if units.empty:
+    if unit_table.empty:
         raise ProbingError(f"{name}: no units")
-    out = units.copy()
+    out = unit_table.copy()
     for column in ("layer", "unit"):
         values = pd.to_numeric(out[column], errors="coerce")
         if values.isna().any() or (values != np.round(values)).any():
@@ -131,16 +133,17 @@ def select_units(scores, *, k, layers=None, site="resid_post", by="abs"):
                          "score": scores[rows, units]})
 
 
-def sample_matched_units(units, selected, *, n_sets, exclude_selected=False,
+@renamed(units="unit_table")
+def sample_matched_units(unit_table, selected, *, n_sets, exclude_selected=False,
                          random_state=0):
     """Random unit sets matched to ``selected`` in size and per ``(layer, site)`` counts.
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         Every unit that may be drawn: ``layer, site, unit``.
     selected : pandas.DataFrame
-        The set under test (``layer, site, unit``), a subset of ``units``.
+        The set under test (``layer, site, unit``), a subset of ``unit_table``.
     n_sets : int
         How many random sets to draw.
     exclude_selected : bool, default False
@@ -167,7 +170,7 @@ def sample_matched_units(units, selected, *, n_sets, exclude_selected=False,
     func = "sample_matched_units"
     if isinstance(n_sets, bool) or int(n_sets) != n_sets or n_sets < 1:
         raise ProbingError(f"{func}: n_sets must be a positive integer, got {n_sets!r}")
-    pool = check_unit_table(units, name="units")[list(UNIT_COLUMNS)]
+    pool = check_unit_table(unit_table, name="units")[list(UNIT_COLUMNS)]
     chosen = check_unit_table(selected, name="selected")[list(UNIT_COLUMNS)]
     known = chosen.merge(pool, on=list(UNIT_COLUMNS), how="left", indicator=True)
     if (known["_merge"] != "both").any():

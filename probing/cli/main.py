@@ -74,9 +74,9 @@ def _resolve_files(args):
         check_model_name(args.model)
     kind = "experiment" if args.command == "experiment" else "paradigm"
     if getattr(args, "file", None) is not None:
-        args.file = resolve_file(args.file, kind=kind)
+        args.file = resolve_file(args.file, file_type=kind)
     if getattr(args, "files", None):
-        args.files = [resolve_file(f, kind=kind) for f in args.files]
+        args.files = [resolve_file(f, file_type=kind) for f in args.files]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -227,9 +227,9 @@ def identify(tables, *, model, paradigm):
     Examples
     --------
     >>> import pandas as pd
-    >>> out = identify({"t": pd.DataFrame({"value": [1.0]})}, model="m", paradigm="p")
+    >>> out = identify({"t": pd.DataFrame({"estimate": [1.0]})}, model="m", paradigm="p")
     >>> out["t"].columns.tolist()
-    ['value', 'model', 'paradigm']
+    ['estimate', 'model', 'paradigm']
     """
     from probing._core.vocabulary import add_identity
 

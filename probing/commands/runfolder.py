@@ -21,7 +21,7 @@ from pathlib import Path
 
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, atomic_paths, check_writable, write_frame
-from probing._core.vocabulary import COLUMNS, IDENTITY, check_columns
+from probing._core.vocabulary import COLUMNS, IDENTITY, check_columns, rename_old_columns
 
 __all__ = ["check_identity", "check_run_folder", "check_table", "finished_part", "read_part",
            "start_study", "write_part", "write_run_folder"]
@@ -67,7 +67,7 @@ def check_table(name, frame):
     Examples
     --------
     >>> import pandas as pd
-    >>> check_table("lens", pd.DataFrame({"layer": [0], "value": [1.5], "model": ["m"],
+    >>> check_table("lens", pd.DataFrame({"layer": [0], "estimate": [1.5], "model": ["m"],
     ...                                   "paradigm": ["p"]}))
     >>> check_table("lens", pd.DataFrame({"layer": ["zero"], "model": ["m"], "paradigm": ["p"]}))
     Traceback (most recent call last):
@@ -164,10 +164,13 @@ def finished_part(out, name):
 
 
 def read_part(out, name, tables):
-    """The tables ``tables`` (names) of the finished part ``out/name``, read back."""
+    """The tables ``tables`` (names) of the finished part ``out/name``, read back (a part
+    an older release wrote has its old column names renamed: see ``rename_old_columns``)."""
     import pandas as pd
 
-    return {table: pd.read_csv(Path(out) / name / f"{table}.csv") for table in tables}
+    paths = {table: Path(out) / name / f"{table}.csv" for table in tables}
+    return {table: rename_old_columns(pd.read_csv(path), str(path))
+            for table, path in paths.items()}
 
 
 def write_part(out, name, result, manifest):

@@ -39,7 +39,7 @@ __all__ = ["ALTERNATIVES", "STAT_COLUMNS", "TESTS", "build_design", "compute_uni
 
 TESTS = LOCALIZE_TESTS
 #: Columns of :func:`compute_unit_stats`, one row per unit.
-STAT_COLUMNS = ("effect", "cohens_d", "stat", "z", "dof", "p_val")
+STAT_COLUMNS = ("estimate", "cohens_d", "stat", "z", "dof", "p_val")
 #: Residual SD below this fraction of the unit's total SD counts as none (a perfect
 #: separator); float64 least squares leaves about 1e-16 where the exact answer is 0.
 SEPARATOR_TOLERANCE = 1e-10
@@ -139,8 +139,8 @@ def compute_unit_stats(responses, conditions, contrast, *, nuisance=None, test="
     Returns
     -------
     pandas.DataFrame
-        One row per unit: ``effect`` (mean A - mean B, adjusted for nuisance in the
-        GLM), ``cohens_d`` (``effect`` over the residual SD), ``stat`` (t), ``z`` (the standard normal score with the upper-tail probability of t), ``dof``,
+        One row per unit: ``estimate`` (mean A - mean B, adjusted for nuisance in the
+        GLM), ``cohens_d`` (``estimate`` over the residual SD), ``stat`` (t), ``z`` (the standard normal score with the upper-tail probability of t), ``dof``,
         ``p_val``. Units that do not vary get NaN; perfect separators (see
         :func:`find_separators`) get infinite ``cohens_d``, ``stat`` and ``z``.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.localize.glm import ALTERNATIVES, STAT_COLUMNS, compute_unit_stats
 from probing.localize.responses import UNIT_COLUMNS
@@ -17,7 +18,8 @@ UNITS_COLUMNS = (*UNIT_COLUMNS, *STAT_COLUMNS, "p_corr", "correction", "selected
 _CORRECTION = {"top": "none", "fdr": "fdr_bh", "fwe": "max_t"}
 
 
-def localize_units(responses, units, conditions, contrast, *, selection="top", top_percent=1.0,
+@renamed(units="unit_table")
+def localize_units(responses, unit_table, conditions, contrast, *, selection="top", top_percent=1.0,
                    alpha=0.05, per_layer=False, test="glm", nuisance=None,
                    alternative="greater", n_perm=1000, random_state=0):
     """Test ``A - B`` in every unit and select the units a localizer would keep.
@@ -26,7 +28,7 @@ def localize_units(responses, units, conditions, contrast, *, selection="top", t
     ----------
     responses : array-like
         ``(n_stimuli, n_units)`` (see :func:`~probing.localize.build_unit_responses`).
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         ``layer, site, unit`` of each column of ``responses``.
     conditions : array-like of str
         ``(n_stimuli,)``, each one of the two conditions of ``contrast``.
@@ -71,14 +73,14 @@ def localize_units(responses, units, conditions, contrast, *, selection="top", t
         raise ProbingError("selection 'fwe' permutes the GLM; use test='glm'")
     if not 0 < alpha < 1:
         raise ProbingError(f"alpha must be in (0, 1); got {alpha!r}")
-    missing = [c for c in UNIT_COLUMNS if c not in units]
-    if missing or len(units) != np.shape(responses)[1]:
+    missing = [c for c in UNIT_COLUMNS if c not in unit_table]
+    if missing or len(unit_table) != np.shape(responses)[1]:
         raise ProbingError(f"units must have columns {list(UNIT_COLUMNS)} and one row per "
-                           f"response column ({np.shape(responses)[1]}); got {len(units)} rows,"
+                           f"response column ({np.shape(responses)[1]}); got {len(unit_table)} rows,"
                            f" missing {missing}")
     stats = compute_unit_stats(responses, conditions, contrast, nuisance=nuisance, test=test,
                                alternative=alternative)
-    families = units["layer"].to_numpy() if per_layer else None
+    families = unit_table["layer"].to_numpy() if per_layer else None
     if selection == "top":
         p_corr = np.full(len(stats), np.nan)
         selected = select_top(stats["stat"], top_percent=top_percent, alternative=alternative,
@@ -89,7 +91,7 @@ def localize_units(responses, units, conditions, contrast, *, selection="top", t
                                       alternative=alternative, n_perm=n_perm,
                                       families=families, random_state=random_state))
         selected = np.nan_to_num(p_corr, nan=1.0) < alpha
-    table = pd.concat([units[list(UNIT_COLUMNS)].reset_index(drop=True), stats], axis=1)
+    table = pd.concat([unit_table[list(UNIT_COLUMNS)].reset_index(drop=True), stats], axis=1)
     return table.assign(p_corr=p_corr, correction=_CORRECTION[selection],
                         selected=selected.astype(bool))[list(UNITS_COLUMNS)]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["DICE_METRICS", "OVERLAP_NULL_COLUMNS", "build_overlap_null", "compute_coordinate_dice",
@@ -29,7 +30,7 @@ __all__ = ["DICE_METRICS", "OVERLAP_NULL_COLUMNS", "build_overlap_null", "comput
 #: ``metric`` values of the overlap: units, and distinct ``(site, unit)`` coordinates.
 DICE_METRICS = ("dice", "dice_coordinates")
 #: Columns of :func:`build_overlap_null`, one row per shuffle and metric.
-OVERLAP_NULL_COLUMNS = ("shuffle", "metric", "value")
+OVERLAP_NULL_COLUMNS = ("shuffle", "metric", "estimate")
 
 
 def compute_dice(a, b):
@@ -45,7 +46,8 @@ def compute_dice(a, b):
     return float(2 * (a & b).sum() / total) if total else float("nan")
 
 
-def select_coordinates(units, selected):
+@renamed(units="unit_table")
+def select_coordinates(unit_table, selected):
     """The distinct ``(site, unit)`` coordinates of the selected units, as a set.
 
     Examples
@@ -55,11 +57,12 @@ def select_coordinates(units, selected):
     [('resid_post', 0)]
     """
     selected = np.asarray(selected, dtype=bool)
-    chosen = units.loc[selected, ["site", "unit"]]
+    chosen = unit_table.loc[selected, ["site", "unit"]]
     return set(zip(chosen["site"].astype(str), chosen["unit"].astype(int), strict=True))
 
 
-def compute_coordinate_dice(units, a, b):
+@renamed(units="unit_table")
+def compute_coordinate_dice(unit_table, a, b):
     """Dice between two selections counted on distinct coordinates (NaN if both are empty).
 
     Examples
@@ -68,7 +71,7 @@ def compute_coordinate_dice(units, a, b):
     >>> compute_coordinate_dice(units, [True, False, False, False], [False, False, True, False])
     1.0
     """
-    first, second = select_coordinates(units, a), select_coordinates(units, b)
+    first, second = select_coordinates(unit_table, a), select_coordinates(unit_table, b)
     total = len(first) + len(second)
     return 2 * len(first & second) / total if total else float("nan")
 
@@ -87,7 +90,8 @@ def overlap_pvalue(observed, null):
     return float((1 + np.sum(null >= observed - 1e-12)) / (1 + null.size))
 
 
-def build_overlap_null(responses, units, conditions, halves, contrast, *, n_perm=1000,
+@renamed(units="unit_table")
+def build_overlap_null(responses, unit_table, conditions, halves, contrast, *, n_perm=1000,
                        random_state=0, nuisance=None, **selection):
     """Dice of the two halves' selections after shuffling the labels within each half.
 
@@ -95,7 +99,7 @@ def build_overlap_null(responses, units, conditions, halves, contrast, *, n_perm
     ----------
     responses : array-like
         ``(n_stimuli, n_units)``.
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         ``layer, site, unit`` of each column.
     conditions, halves : array-like of str
         ``(n_stimuli,)``: the condition (one of ``contrast``) and the half of each
@@ -116,7 +120,7 @@ def build_overlap_null(responses, units, conditions, halves, contrast, *, n_perm
     -------
     pandas.DataFrame
         :data:`OVERLAP_NULL_COLUMNS`: ``shuffle`` (0-based), ``metric``
-        (:data:`DICE_METRICS`), ``value``.
+        (:data:`DICE_METRICS`), ``estimate``.
 
     Examples
     --------
@@ -148,10 +152,10 @@ def build_overlap_null(responses, units, conditions, halves, contrast, *, n_perm
             where = np.flatnonzero(halves == name)
             shuffled = rng.permutation(conditions[where])
             part = None if nuisance is None else nuisance.iloc[where].reset_index(drop=True)
-            table = localize_units(responses[where], units, shuffled, contrast, nuisance=part,
+            table = localize_units(responses[where], unit_table, shuffled, contrast, nuisance=part,
                                    n_perm=fwe_n_perm, random_state=random_state + shuffle,
                                    **selection)
             chosen.append(table["selected"].to_numpy(bool))
         rows.append((shuffle, "dice", compute_dice(*chosen)))
-        rows.append((shuffle, "dice_coordinates", compute_coordinate_dice(units, *chosen)))
+        rows.append((shuffle, "dice_coordinates", compute_coordinate_dice(unit_table, *chosen)))
     return pd.DataFrame(rows, columns=list(OVERLAP_NULL_COLUMNS))

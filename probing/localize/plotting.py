@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 
 __all__ = ["plot_layer_counts", "plot_response_profile", "plot_unit_stats"]
@@ -52,12 +53,13 @@ def plot_layer_counts(counts, *, ax=None, title=None):
     return ax
 
 
-def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
+@renamed(units="unit_table")
+def plot_unit_stats(unit_table, *, ax=None, title=None, cmap="RdBu_r"):
     """Heatmap of the statistic, layers as rows and units as columns; selected units marked.
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         :func:`~probing.localize.localize_units` (``layer, unit, stat, selected``); one
         site.
     ax : matplotlib.axes.Axes, optional
@@ -79,10 +81,10 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     >>> plot_unit_stats(units).get_images()[0].get_array().shape
     (2, 2)
     """
-    missing = {"layer", "unit", "stat", "selected"} - set(units)
+    missing = {"layer", "unit", "stat", "selected"} - set(unit_table)
     if missing:
         raise ProbingError(f"plot_unit_stats: missing column(s) {sorted(missing)}")
-    grid = units.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
+    grid = unit_table.pivot_table(index="layer", columns="unit", values="stat", aggfunc="first",
                              dropna=False)
     values = grid.to_numpy(dtype=float)
     finite = np.abs(values[np.isfinite(values)])  # a perfect separator's inf sets no scale
@@ -90,7 +92,7 @@ def plot_unit_stats(units, *, ax=None, title=None, cmap="RdBu_r"):
     ax = _axes(ax)
     image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-limit, vmax=limit,
                       interpolation="nearest")
-    chosen = units[units["selected"]]
+    chosen = unit_table[unit_table["selected"]]
     rows = grid.index.get_indexer(chosen["layer"])
     ax.scatter(grid.columns.get_indexer(chosen["unit"]), rows, s=4, c="k", marker="s",
                label="selected")
@@ -124,11 +126,11 @@ def plot_response_profile(profile, *, metric="response_z", ax=None, title=None):
     >>> import pandas as pd
     >>> profile = pd.DataFrame({"selected_on": ["a", "a"], "measured_on": "b",
     ...                         "condition": ["s", "n"], "metric": "response_z",
-    ...                         "value": [1.0, -1.0], "ci_low": [0.8, -1.2], "ci_high": [1.2, -0.8]})
+    ...                         "estimate": [1.0, -1.0], "ci_low": [0.8, -1.2], "ci_high": [1.2, -0.8]})
     >>> [float(p.get_height()) for p in plot_response_profile(profile).patches]
     [1.0, -1.0]
     """
-    missing = {"selected_on", "measured_on", "condition", "metric", "value", "ci_low",
+    missing = {"selected_on", "measured_on", "condition", "metric", "estimate", "ci_low",
                "ci_high"} - set(profile)
     if missing:
         raise ProbingError(f"plot_response_profile: missing column(s) {sorted(missing)}")
@@ -142,8 +144,8 @@ def plot_response_profile(profile, *, metric="response_z", ax=None, title=None):
     for g, half in enumerate(groups):
         part = rows[rows["selected_on"] == half].set_index("condition").reindex(order)
         x = np.arange(len(order)) + (g - (len(groups) - 1) / 2) * width
-        errors = np.vstack([part["value"] - part["ci_low"], part["ci_high"] - part["value"]])
-        ax.bar(x, part["value"], width, yerr=errors, capsize=3,
+        errors = np.vstack([part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]])
+        ax.bar(x, part["estimate"], width, yerr=errors, capsize=3,
                label=f"selected on {half}, measured on {part['measured_on'].iloc[0]}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xticks(np.arange(len(order)), order)

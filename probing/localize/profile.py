@@ -21,7 +21,7 @@ from probing._core.errors import ProbingError
 __all__ = ["PROFILE_COLUMNS", "PROFILE_METRICS", "build_response_profile"]
 
 #: Columns of :func:`build_response_profile`.
-PROFILE_COLUMNS = ("selected_on", "measured_on", "condition", "metric", "value", "ci_low",
+PROFILE_COLUMNS = ("selected_on", "measured_on", "condition", "metric", "estimate", "ci_low",
                    "ci_high", "n", "n_selected")
 #: ``response``: the mean activation of the selected units; ``response_z``: the mean of
 #: each unit's activation standardised over the measured stimuli.
@@ -62,7 +62,7 @@ def build_response_profile(responses, conditions, halves, selections, *, n_boot=
     -------
     pandas.DataFrame
         :data:`PROFILE_COLUMNS`, one row per selecting half, condition and metric
-        (:data:`PROFILE_METRICS`): ``value`` the mean over the condition's held-out
+        (:data:`PROFILE_METRICS`): ``estimate`` the mean over the condition's held-out
         stimuli, ``ci_low, ci_high`` its bootstrap interval, ``n`` those stimuli,
         ``n_selected`` the units.
 
@@ -73,7 +73,7 @@ def build_response_profile(responses, conditions, halves, selections, *, n_boot=
     >>> halves = np.repeat(["a", "b"], 20)
     >>> chosen = {"a": np.arange(10) == 0, "b": np.arange(10) == 0}
     >>> out = build_response_profile(y, ["s", "w"] * 20, halves, chosen, n_boot=100)
-    >>> out.query("metric == 'response_z' and selected_on == 'a'")["value"].round(2).tolist()
+    >>> out.query("metric == 'response_z' and selected_on == 'a'")["estimate"].round(2).tolist()
     [0.8, -0.8]
     """
     responses = np.asarray(responses, dtype=np.float64)

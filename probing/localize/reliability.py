@@ -26,7 +26,7 @@ from probing.localize.overlap import (
 
 __all__ = ["RELIABILITY_COLUMNS", "build_reliability", "compute_dice", "expected_dice"]
 
-RELIABILITY_COLUMNS = ("selected_on", "measured_on", "metric", "value", "expected", "p_val",
+RELIABILITY_COLUMNS = ("selected_on", "measured_on", "metric", "estimate", "expected", "p_val",
                        "n_perm", "n_selected", "n_units")
 
 
@@ -57,7 +57,7 @@ def _dice_rows(name_a, name_b, a, b, null):
         p_val, n_perm = float("nan"), 0
         if null is not None:
             # a shuffle where neither half selects anything has no overlap: Dice 0
-            values = np.nan_to_num(null.loc[null["metric"] == metric, "value"].to_numpy(float))
+            values = np.nan_to_num(null.loc[null["metric"] == metric, "estimate"].to_numpy(float))
             expected, p_val, n_perm = float(values.mean()), overlap_pvalue(value, values), len(values)
         out.append((name_a, name_b, metric, value, expected, p_val, n_perm, n_selected, n_units))
     return out
@@ -91,10 +91,10 @@ def build_reliability(halves, *, null=None):
 
     Examples
     --------
-    >>> a = pd.DataFrame({"stat": [5.0, 1.0, 0.0], "effect": [2.0, 0.5, 0.0],
+    >>> a = pd.DataFrame({"stat": [5.0, 1.0, 0.0], "estimate": [2.0, 0.5, 0.0],
     ...                   "selected": [True, False, False]})
     >>> b = a.assign(stat=[4.0, 0.0, 1.0], selected=[True, False, False])
-    >>> build_reliability({"run1": a, "run2": b})[["metric", "value", "expected"]].values[0].tolist()
+    >>> build_reliability({"run1": a, "run2": b})[["metric", "estimate", "expected"]].values[0].tolist()
     ['dice', 1.0, 0.3333333333333333]
     """
     if len(halves) != 2:
@@ -106,7 +106,7 @@ def build_reliability(halves, *, null=None):
     rows = _dice_rows(name_a, name_b, a, b, null)
     for (on, sel), (measured, other) in (((name_a, sel_a), (name_b, b)),
                                          ((name_b, sel_b), (name_a, a))):
-        for metric, column in (("held_out_stat", "stat"), ("held_out_effect", "effect"),
+        for metric, column in (("held_out_stat", "stat"), ("held_out_effect", "estimate"),
                                ("held_out_cohens_d", "cohens_d")):
             if column not in other:
                 continue

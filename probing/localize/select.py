@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing._core.values import SELECTIONS
 from probing.localize.glm import build_design, find_separators
@@ -159,12 +160,13 @@ def compute_fwe_pvalues(responses, conditions, contrast, *, nuisance=None,
     return p_corr
 
 
-def build_layer_counts(units):
+@renamed(units="unit_table")
+def build_layer_counts(unit_table):
     """How many units each layer has and how many were selected.
 
     Parameters
     ----------
-    units : pandas.DataFrame
+    unit_table : pandas.DataFrame
         ``layer, site, unit, selected`` (and any other columns).
 
     Returns
@@ -180,7 +182,7 @@ def build_layer_counts(units):
     >>> build_layer_counts(units)[["layer", "n_selected", "fraction"]].values.tolist()
     [[0.0, 1.0, 0.5], [1.0, 2.0, 1.0]]
     """
-    counts = units.groupby(["layer", "site"], sort=True)["selected"].agg(["size", "sum"])
+    counts = unit_table.groupby(["layer", "site"], sort=True)["selected"].agg(["size", "sum"])
     counts = counts.rename(columns={"size": "n_units", "sum": "n_selected"}).reset_index()
     counts["n_selected"] = counts["n_selected"].astype(int)
     counts["fraction"] = counts["n_selected"] / counts["n_units"]

@@ -22,19 +22,19 @@
     ``compute_activations`` take ``interventions=``; see :mod:`probing.interventions`).
 """
 
-from probing.models.alignment import Encoded, encode_texts
-from probing.models.attribution import attribute_pairs, compare_with_exact
+from probing.models.attribution_patching import attribute_pairs, compare_with_exact
 from probing.models.control import reinitialize
 from probing.models.das import fit_das_subspace
 from probing.models.language_model import LanguageModel, detect_kind
 from probing.models.loading import ALIASES, load_model, load_tokenizer
 from probing.models.masked import PLL_VARIANTS
-from probing.models.patching import PATCH_COLUMNS, patch_pairs
+from probing.models.patch_runs import PATCH_COLUMNS, patch_pairs
 from probing.models.path_patching import PATH_COLUMNS, path_patch
 from probing.models.prompts import prompt_pairs, score_options
 from probing.models.scoring import TOKEN_COLUMNS, context_length, score_tokens
 from probing.models.selfcheck import check_interventions
 from probing.models.start_token import StartToken, is_chat_marker, resolve_start_token
+from probing.models.token_alignment import Encoded, encode_texts
 
 __all__ = [
     "ALIASES",

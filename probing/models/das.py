@@ -24,11 +24,11 @@ import torch
 
 from probing._core.errors import ProbingError
 from probing.interventions import SITES
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences
-from probing.models.causal import accepts_position_ids
-from probing.models.interventions import _frame, record_points
+from probing.models.causal_lm import accepts_position_ids
+from probing.models.intervention_hooks import _frame, record_points
 from probing.models.sites import edit_points, model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["DAS_LOG_COLUMNS", "fit_das_subspace"]
 

@@ -27,7 +27,7 @@ import torch
 
 from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import forward_logits, gather_logprobs
+from probing.models.causal_lm import forward_logits, gather_logprobs
 
 __all__ = ["DEFAULT_MASKED_TOKENS", "PLL_VARIANTS", "masked_positions", "score_masked"]
 
@@ -78,7 +78,7 @@ def _run_batch(lm, framed, encoded, jobs, mask_id, on_batch=None):
         batch.input_ids[row, columns] = mask_id
     batch.to(lm.device)
     with on_batch([t for t, _, _ in jobs], batch) if on_batch else contextlib.nullcontext():
-        logits, _ = forward_logits(lm.model, batch, positions=False)
+        logits, _ = forward_logits(lm.model, batch, pass_position_ids=False)
     rows = torch.arange(len(jobs), device=lm.device)
     columns = torch.as_tensor([1 + i for _, i, _ in jobs], device=lm.device)
     targets = torch.as_tensor([encoded[t].token_ids[i] for t, i, _ in jobs], device=lm.device)
@@ -101,7 +101,7 @@ def score_masked(lm, encoded, *, pll="original", batch_size=32, max_tokens_per_b
     max_tokens_per_batch : int, optional
         Most padded tokens per forward pass (default :data:`DEFAULT_MASKED_TOKENS`).
     on_batch : callable, optional
-        As in :func:`~probing.models.causal.score_causal`; rows are masked copies.
+        As in :func:`~probing.models.causal_lm.score_causal`; rows are masked copies.
 
     Returns
     -------

@@ -25,8 +25,8 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import HEAD_SITES, SITES, Intervention, check_against_model
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, logsumexp_, prediction_inputs
-from probing.models.interventions import real_tokens
+from probing.models.causal_lm import accepts_position_ids, logsumexp_, prediction_inputs
+from probing.models.intervention_hooks import real_tokens
 from probing.models.patch_align import align_all
 from probing.models.sites import eager_attention, edit_points, find_family, model_shape
 

@@ -36,7 +36,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing._core.values import READOUTS
 from probing.interventions import whitespace_words
-from probing.models.alignment import encode_texts
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["READOUTS", "PairAlignment", "align_all", "align_pair", "answer_tokens",
            "read_plans", "word_tokens"]
@@ -73,7 +73,7 @@ def word_tokens(encoded, text):
 
     Examples
     --------
-    >>> from probing.models.alignment import Encoded
+    >>> from probing.models.token_alignment import Encoded
     >>> word_tokens(Encoded([1, 2, 3], [(0, 2), (3, 4), (4, 5)], [0, 1, 1]), "ab cd")
     [[0], [1, 2]]
     """
@@ -113,7 +113,7 @@ def align_pair(source_encoded, target_encoded, source, target):
 
     Examples
     --------
-    >>> from probing.models.alignment import Encoded
+    >>> from probing.models.token_alignment import Encoded
     >>> s = Encoded([1, 2, 3, 4], [(0, 3), (4, 7), (7, 8), (9, 12)], [0, 1, 1, 2])
     >>> t = Encoded([1, 5, 6, 7], [(0, 3), (4, 7), (8, 10), (10, 12)], [0, 1, 2, 2])
     >>> align_pair(s, t, "The cat. sat", "The cat sats")
@@ -159,7 +159,7 @@ def answer_tokens(source_encoded, target_encoded, source, target):
 
     Examples
     --------
-    >>> from probing.models.alignment import Encoded
+    >>> from probing.models.token_alignment import Encoded
     >>> s = Encoded([1, 2, 3], [(0, 3), (4, 5), (5, 8)], [0, 1, 1])
     >>> t = Encoded([1, 2, 4], [(0, 3), (4, 5), (5, 9)], [0, 1, 1])
     >>> answer_tokens(s, t, "The yell", "The yells")

@@ -16,9 +16,9 @@ from probing._core.errors import ProbingError
 from probing.interventions import HEAD_SITES
 from probing.models import pair_runs
 from probing.models.batching import plan_batches
-from probing.models.causal import accepts_position_ids
-from probing.models.interventions import keys_to_columns
-from probing.models.patching import PATCH_COLUMNS
+from probing.models.causal_lm import accepts_position_ids
+from probing.models.intervention_hooks import keys_to_columns
+from probing.models.patch_runs import PATCH_COLUMNS
 from probing.models.sites import edit_points
 
 __all__ = ["patch_set"]

@@ -38,7 +38,7 @@ import torch
 from probing._core.errors import ProbingError
 from probing._core.values import HEAD_SITES, PATH_RECEIVER_SITES, PATH_SENDER_SITES
 from probing.models.batching import plan_batches
-from probing.models.causal import accepts_position_ids
+from probing.models.causal_lm import accepts_position_ids
 from probing.models.pair_runs import (
     RunBatch,
     plain_rows,

@@ -14,7 +14,7 @@ every member, so they are computed once.
 Both passes are bucketed independently, so padding stays small; a member whose whole
 input is the prefix needs no second pass. Groups are processed in chunks whose cached
 prefixes hold at most :data:`CACHE_TOKENS` token slots, which bounds memory. The result
-equals :func:`~probing.models.causal.score_causal` to float tolerance.
+equals :func:`~probing.models.causal_lm.score_causal` to float tolerance.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from transformers import DynamicCache
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
-from probing.models.causal import causal_inputs, forward_logits, gather_scores
+from probing.models.causal_lm import causal_inputs, forward_logits, gather_scores
 
 __all__ = ["CACHE_TOKENS", "common_prefix_length", "plan_chunks", "score_causal_shared"]
 
@@ -180,7 +180,7 @@ def _pass_budget(lengths, batch_size, max_tokens_per_batch):
 
 def score_causal_shared(lm, encoded, groups, *, boundary, limit=None, batch_size=32,
                         max_tokens_per_batch=None):
-    """Like :func:`~probing.models.causal.score_causal`, running shared prefixes once.
+    """Like :func:`~probing.models.causal_lm.score_causal`, running shared prefixes once.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def score_causal_shared(lm, encoded, groups, *, boundary, limit=None, batch_size
     groups : list of list of int
         Indices into ``encoded``; each index in exactly one group.
     boundary : numpy.ndarray
-        End-of-word token ids, as in :func:`~probing.models.causal.score_causal`.
+        End-of-word token ids, as in :func:`~probing.models.causal_lm.score_causal`.
     limit : int, optional
         The model's context length.
     batch_size : int, default 32
@@ -202,7 +202,7 @@ def score_causal_shared(lm, encoded, groups, *, boundary, limit=None, batch_size
     Returns
     -------
     list of numpy.ndarray
-        Per text, shape ``(n_inputs, 2)``, as :func:`~probing.models.causal.score_causal`.
+        Per text, shape ``(n_inputs, 2)``, as :func:`~probing.models.causal_lm.score_causal`.
     """
     inputs, targets = causal_inputs(lm, encoded, limit)
     boundary = torch.as_tensor(boundary, dtype=torch.long, device=lm.device)

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from probing._core.errors import ProbingError
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, forward_logits, gather_logprobs
+from probing.models.causal_lm import accepts_position_ids, forward_logits, gather_logprobs
 
 __all__ = ["PROMPT_COLUMNS", "PROMPT_STYLES", "PROMPT_TASKS", "build_prompt", "frame_question",
            "has_chat_template", "prompt_pairs", "prompt_templates", "score_options"]
@@ -200,7 +200,7 @@ def _run_requests(lm, requests, owners, out, batch_size, progress):
         for indices in tqdm(batches, desc="prompts", unit="batch", disable=progress is False):
             batch = pad_sequences([requests[i][0] for i in indices], pad_id=lm.start_token_id,
                                   padding_side="right").to(lm.device)
-            logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
+            logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions, use_cache=False)
             rows, cols, toks, where = [], [], [], []
             for row, i in enumerate(indices):
                 for position, token, k in requests[i][1]:

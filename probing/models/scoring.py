@@ -1,8 +1,8 @@
 """Score every token of every stimulus: the tidy tokens table.
 
-Texts are tokenized once (:mod:`probing.models.alignment`), framed with the model's
+Texts are tokenized once (:mod:`probing.models.token_alignment`), framed with the model's
 start token (:mod:`probing.models.start_token`), scored in length-bucketed batches by a
-causal LM (:mod:`probing.models.causal`, or :mod:`probing.models.prefix` with shared
+causal LM (:mod:`probing.models.causal_lm`, or :mod:`probing.models.prefix` with shared
 prefixes) or a masked LM (:mod:`probing.models.masked`), and written out one row per
 token in the order of the input table.
 """
@@ -19,13 +19,13 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
-from probing.models.alignment import Encoded, encode_texts
 from probing.models.boundary import end_token_ids
-from probing.models.causal import accepts_position_ids, score_causal
-from probing.models.interventions import per_text, prepare_interventions
-from probing.models.lens import resolve_lens_layers
+from probing.models.causal_lm import accepts_position_ids, score_causal
+from probing.models.intervention_hooks import per_text, prepare_interventions
+from probing.models.logit_lens import resolve_lens_layers
 from probing.models.masked import PLL_VARIANTS, score_masked
 from probing.models.prefix import score_causal_shared
+from probing.models.token_alignment import Encoded, encode_texts
 from probing.models.windows import split_windows, stitch_windows
 from probing.stimuli import check_text_table
 
@@ -328,7 +328,7 @@ def score_tokens(
         Not combined with ``interventions`` (their positions index whole texts).
     layers : str, int or list of int, optional
         Causal LMs only: score the logit-lens read-out of these layers (``"all"``,
-        ``"0,6,-1"``, ...; :mod:`probing.models.lens`) instead of the model's output:
+        ``"0,6,-1"``, ...; :mod:`probing.models.logit_lens`) instead of the model's output:
         the table gets a leading ``layer`` column and one block of rows per layer. Works
         with ``stride``; not with ``share_prefixes`` or ``interventions``.
 

@@ -20,25 +20,25 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing.interventions import SITES, Intervention
-from probing.models.alignment import encode_texts
-from probing.models.extract import compute_activations
 from probing.models.scoring import score_tokens
+from probing.models.site_activations import compute_activations
 from probing.models.sites import eager_attention, model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["CHECK_COLUMNS", "check_interventions"]
 
-CHECK_COLUMNS = ("check", "site", "layer", "readout", "value", "tolerance", "n", "passed")
+CHECK_COLUMNS = ("check", "site", "layer", "readout", "estimate", "tolerance", "n", "passed")
 
 
 def _activations(lm, texts, interventions=None, batch_size=8):
     return compute_activations(lm, texts, [[None]] * len(texts), pooling="mean",
-                               dtype="float64", batch_size=batch_size,
+                               store_dtype="float64", batch_size=batch_size,
                                interventions=interventions)
 
 
 def _row(check, site, layer, readout, value, tolerance, n):
     return {"check": check, "site": site, "layer": layer, "readout": readout,
-            "value": float(value), "tolerance": tolerance, "n": n,
+            "estimate": float(value), "tolerance": tolerance, "n": n,
             "passed": bool(value <= tolerance)}
 
 
@@ -70,7 +70,7 @@ def check_interventions(lm, texts, *, tolerance=None, batch_size=8):
     pandas.DataFrame
         ``CHECK_COLUMNS``: ``check`` (empty, own_patch, source_patch), ``site``,
         ``layer`` (-1: all layers at once), ``readout`` (``activations`` = mean-pooled
-        ``resid_post`` of every layer; ``logprob`` = token scores), ``value`` (largest
+        ``resid_post`` of every layer; ``logprob`` = token scores), ``estimate`` (largest
         absolute difference), ``tolerance``, ``n`` (texts), ``passed``.
     """
     texts = list(texts)
@@ -108,7 +108,7 @@ def _source_rows(lm, texts, plain, shape, tolerance, batch_size):
     for layer in shape.layer_range("resid_post"):
         if not pairs:
             rows.append({**_row("source_patch", "resid_post", layer, "activations", 0.0,
-                                tolerance, 0), "value": np.nan, "passed": False})
+                                tolerance, 0), "estimate": np.nan, "passed": False})
             continue
         targets = [texts[t] for t, _ in pairs]
         patches = [[Intervention(layer=layer, site="resid_post", op="patch", source=texts[s],

@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from probing._core.errors import ProbingError
-from probing.models.alignment import Encoded
+from probing.models.token_alignment import Encoded
 
 __all__ = ["Window", "split_windows", "stitch_windows"]
 

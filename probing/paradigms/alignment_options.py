@@ -1,7 +1,7 @@
 """How a human-data paradigm (kinds ``ratings`` and ``reading_times``) is analysed.
 
 One declaration, read by the paradigm file's ``alignment:`` mapping, the options of
-``probing run`` (``--slor-length``, ``--unigram``, ...) and :mod:`probing.pipeline.alignment`.
+``probing run`` (``--slor-length``, ``--unigram``, ...) and :mod:`probing.pipeline.alignment_run`.
 A paradigm file sets the analysis its data needs; a command-line option given explicitly
 overrides the file's field of the same name. Defaults come from
 :mod:`probing._core.defaults`.

@@ -6,7 +6,7 @@ scale whose labels are answer tokens (``1`` ... ``4``). The scale file (YAML) de
 ``scale``
     A list of ``{label, value, description}`` from the lowest rating to the highest:
     ``label`` is what the model answers (one token of its tokenizer, checked with the
-    tokenizer alone in :func:`probing.models.judge.check_judge_tokens`), ``value`` the
+    tokenizer alone in :func:`probing.models.judge_prompts.check_judge_tokens`), ``value`` the
     rating it stands for (default: its 1-based position), ``description`` what it means.
 ``templates``
     Named paraphrases of the question, each holding the slots ``{sentence}`` (the rated

@@ -1,4 +1,4 @@
-"""The reading-times half of :mod:`probing.pipeline.alignment`.
+"""The reading-times half of :mod:`probing.pipeline.alignment_run`.
 
 Per run: word surprisal (end-of-word corrected), length and unigram frequency; the
 held-out delta log-likelihood with the paradigm's (or the command line's) spillover,
@@ -40,7 +40,7 @@ def reading_notes(analysis):
     return {**_design_options(analysis), "word_surprisal": "end-of-word corrected",
             "cv": "leave one text out",
             "interval": "percentile bootstrap over texts (cluster: whole texts resampled)",
-            "effect": "OLS on all kept words, standard errors clustered by text, per bit"}
+            "estimate": "OLS on all kept words, standard errors clustered by text, per bit"}
 
 
 def _word_surprisal(stimuli, tokens):

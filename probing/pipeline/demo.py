@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from probing.pipeline.run import RunOptions, check_run_folder, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, check_run_folder, run_paradigm
 
 DEMO_PARADIGMS = ("blimp_demo", "agreement_simple", "agreement_pp_attractor",
                   "agreement_rc_attractor", "determiner_noun_agreement", "reflexive_agreement",

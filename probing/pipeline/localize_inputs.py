@@ -1,6 +1,6 @@
 """Stimuli of a localizer run beyond the contrast: length matching, truncation, profile.
 
-Helpers of :mod:`probing.pipeline.localize` (the run itself lives there): the
+Helpers of :mod:`probing.pipeline.localize_run` (the run itself lives there): the
 length-matched subset of the contrast's stimuli, texts cut to their first ``max_tokens``
 tokens (the AlKhamissi et al. recipe), and every condition of the paradigm for the
 held-out response profile.

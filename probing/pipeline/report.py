@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from probing._core.errors import ProbingError
-from probing._core.io import read_table, write_text_atomic
+from probing._core.io import read_run_table, write_text_atomic
 from probing.pipeline.experiment.history import load_history, producers
 from probing.pipeline.experiment.methods import experiment_methods, infer_kind, run_methods
 from probing.pipeline.experiment.plan import step_state
@@ -110,7 +110,7 @@ def _run_body(folder, manifest):
     shown = shown or sorted(p.stem for p in folder.glob("*.csv")
                             if p.stem not in ("stimuli", "tokens", "words"))
     for name in shown:
-        body += [f"<h4>{html.escape(name)}</h4>", _table(read_table(folder / f"{name}.csv"))]
+        body += [f"<h4>{html.escape(name)}</h4>", _table(read_run_table(folder / f"{name}.csv"))]
     body += [_figure(path.name, path.read_bytes()) for path in sorted(folder.glob("*.png"))]
     rows = [("command", " ".join(manifest.get("command") or [])),
             ("run", f"{manifest.get('started')} to {manifest.get('finished')}"),
@@ -157,7 +157,7 @@ def _gather(folder, steps):
     for step in steps:
         seed = "default" if step["seed"] is None else step["seed"]
         for path in sorted((folder / step["folder"]).glob("*.csv")):
-            frame = read_table(path)
+            frame = read_run_table(path)
             if "seed" not in frame:
                 frame.insert(max(0, len(frame.columns) - 2), "seed", seed)
             frames.setdefault(path.stem, []).append(frame)

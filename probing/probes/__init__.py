@@ -32,7 +32,6 @@ A control *model* (re-initialised weights) is another ``Activations`` from the m
 adapter; it goes through the same functions with the same folds (``cv=folds``).
 """
 
-from probing.probes.compare import PAIRED_COLUMNS, group_bootstrap, paired_test
 from probing.probes.controls import (
     SELECTIVITY_COLUMNS,
     control_task_layers,
@@ -51,13 +50,14 @@ from probing.probes.heldout import (
 )
 from probing.probes.mdl import FRACTIONS, MDL_COLUMNS, compute_online_codelength, mdl_layers
 from probing.probes.nested import NestedScores, nested_heldout_scores
-from probing.probes.permutation import (
+from probing.probes.paired import PAIRED_COLUMNS, group_bootstrap, paired_test
+from probing.probes.plotting import plot_probe_layers
+from probing.probes.probe_permutation import (
     PERMUTATION_COLUMNS,
     correct_table,
     permutation_test_layers,
 )
-from probing.probes.plotting import plot_probe_layers
-from probing.probes.sweep import (
+from probing.probes.probe_sweep import (
     SCORE_COLUMNS,
     SUMMARY_COLUMNS,
     predict_layers,

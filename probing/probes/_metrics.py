@@ -36,7 +36,7 @@ def fold_rows(y, pred, folds, classification):
         baseline = (_class_baselines if classification else _mean_baselines)(y[train], y[test])
         for metric in metrics:
             majority, chance = baseline[metric]
-            rows.append({"fold": i, "metric": metric, "value": score(metric, y[test], pred[test]),
+            rows.append({"fold": i, "metric": metric, "estimate": score(metric, y[test], pred[test]),
                          "majority": majority, "chance": chance,
                          "n_train": len(train), "n_test": len(test)})
     return rows

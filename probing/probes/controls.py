@@ -29,12 +29,12 @@ from probing._core.defaults import CI, RANDOM_STATE
 from probing._core.errors import ProbingError
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._inputs import as_labels, check_groups, check_source
-from probing.probes.sweep import score_table
+from probing.probes.probe_sweep import score_table
 
 __all__ = ["SELECTIVITY_COLUMNS", "control_task_layers", "make_control_labels", "selectivity"]
 
 #: Columns of :func:`selectivity`.
-SELECTIVITY_COLUMNS = ("layer", "probe", "task", "metric", "value", "ci_low", "ci_high", "n")
+SELECTIVITY_COLUMNS = ("layer", "probe", "task", "metric", "estimate", "ci_low", "ci_high", "n")
 
 
 def make_control_labels(word_types, labels, *, random_state):
@@ -214,10 +214,10 @@ def selectivity(table, *, metric="accuracy", ci=CI):
     >>> X = rng.normal(size=(300, 2, 3)); X[:, 1, 0] += 2 * labels
     >>> sel = selectivity(control_task_layers(X, labels, word_types=types, groups="types",
     ...                                       cv=3))
-    >>> sel[sel.task == "selectivity"].value.round(2).tolist()
+    >>> sel[sel.task == "selectivity"].estimate.round(2).tolist()
     [0.03, 0.37]
     """
-    missing = {"layer", "probe", "task", "seed", "fold", "metric", "value"} - set(table)
+    missing = {"layer", "probe", "task", "seed", "fold", "metric", "estimate"} - set(table)
     if missing:
         raise ProbingError(f"selectivity: table must come from control_task_layers; missing "
                            f"columns {sorted(missing)}")
@@ -227,15 +227,15 @@ def selectivity(table, *, metric="accuracy", ci=CI):
     table = table[table["metric"] == metric]
     rows = []
     for (layer, probe), frame in table.groupby(["layer", "probe"], sort=True):
-        task = frame.loc[frame["task"] == "task", "value"].to_numpy()
-        control = frame[frame["task"] == "control"].groupby("seed")["value"].mean().to_numpy()
+        task = frame.loc[frame["task"] == "task", "estimate"].to_numpy()
+        control = frame[frame["task"] == "control"].groupby("seed")["estimate"].mean().to_numpy()
         if task.size == 0 or control.size == 0:
             raise ProbingError(f"selectivity: layer {layer} needs task and control rows")
         for name, values in (("task", task), ("control", control),
                              ("selectivity", task.mean() - control)):
             low, high = _t_interval(values, ci)
             rows.append({"layer": layer, "probe": probe, "task": name, "metric": metric,
-                         "value": float(np.mean(values)), "ci_low": low, "ci_high": high,
+                         "estimate": float(np.mean(values)), "ci_low": low, "ci_high": high,
                          "n": len(values)})
     return pd.DataFrame(rows, columns=list(SELECTIVITY_COLUMNS))
 

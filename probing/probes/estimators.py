@@ -10,7 +10,7 @@ orders of magnitude across a transformer's residual stream) do not decide the pe
 :class:`RidgeClassifierProbe`
     Closed-form least-squares one-vs-rest classifier (``RidgeClassifier``); its
     predictions are a fixed linear map of the training labels, which is what makes the
-    fast permutation test in :mod:`probing.probes.permutation` exact.
+    fast permutation test in :mod:`probing.probes.probe_permutation` exact.
 :class:`RidgeProbe`
     Ridge regression for continuous targets (also closed form).
 :class:`MLPProbe`

@@ -23,7 +23,7 @@ from probing.probes._inputs import check_probe
 __all__ = ["AUC_COLUMNS", "auc_by_layer", "heldout_folds", "heldout_scores", "item_flipped_labels",
            "linear_direction"]
 
-AUC_COLUMNS = ("layer", "metric", "value", "ci_low", "ci_high", "n_items", "n_boot")
+AUC_COLUMNS = ("layer", "metric", "estimate", "ci_low", "ci_high", "n_items", "n_boot")
 
 
 def heldout_folds(*groups):
@@ -172,7 +172,7 @@ def auc_by_layer(scores, labels, items, *, layers=None, n_boot=N_BOOT, ci=CI,
 
     Examples
     --------
-    >>> auc_by_layer([[0.1], [0.9], [0.2], [0.8]], [0, 1, 0, 1], [1, 1, 2, 2], n_boot=10)["value"].tolist()
+    >>> auc_by_layer([[0.1], [0.9], [0.2], [0.8]], [0, 1, 0, 1], [1, 1, 2, 2], n_boot=10)["estimate"].tolist()
     [1.0]
     """
     S = np.asarray(scores, dtype=float)

@@ -23,7 +23,7 @@ __all__ = ["FRACTIONS", "MDL_COLUMNS", "compute_online_codelength", "mdl_layers"
 #: Block ends in percent of the rows (Voita & Titov 2020).
 FRACTIONS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25.0, 50.0, 100.0)
 #: Columns of :func:`mdl_layers`.
-MDL_COLUMNS = ("layer", "probe", "metric", "value")
+MDL_COLUMNS = ("layer", "probe", "metric", "estimate")
 
 
 def compute_online_codelength(X, labels, *, probe="logistic", smoothing=1e-3, random_state=RANDOM_STATE):
@@ -140,7 +140,7 @@ def mdl_layers(activations, labels, *, probe="logistic", layers=None, smoothing=
     >>> rng = np.random.default_rng(0)
     >>> y = np.tile([0, 1], 100); X = rng.normal(size=(200, 2, 3)); X[:, 1, 0] += 4 * y
     >>> table = mdl_layers(X, y)
-    >>> table[table.metric == "compression"].value.round(1).tolist()
+    >>> table[table.metric == "compression"].estimate.round(1).tolist()
     [0.9, 4.0]
     """
     where = "mdl_layers"

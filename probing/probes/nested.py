@@ -43,7 +43,7 @@ class NestedScores:
     choices : pandas.DataFrame
         One row per outer fold: ``fold``, one column per grouping (``group_0``, ... unless
         named), ``layer`` (the chosen layer's number), ``metric`` (``inner_auc``),
-        ``value`` (its inner cross-validated AUC over the fold's labelled training rows).
+        ``estimate`` (its inner cross-validated AUC over the fold's labelled training rows).
     """
 
     scores: np.ndarray
@@ -162,5 +162,5 @@ def nested_heldout_scores(activations, labels, groups, *, probe="logistic", laye
         scores[test] = outer[test, chosen]
         cell = {name: g[test[0]] for name, g in zip(names, groups, strict=True)}
         rows.append({"fold": fold, **cell, "layer": layers[chosen], "metric": "inner_auc",
-                     "value": float(inner[chosen])})
+                     "estimate": float(inner[chosen])})
     return NestedScores(scores, by_layer, pd.DataFrame(rows))

@@ -56,10 +56,10 @@ def plot_probe_layers(table, *, metric="accuracy", pvalues=None, alpha=0.05, ci=
     styles = {"task": ("task", "C0", "o-"), "control": ("control task", "C1", "s--"),
               "selectivity": ("selectivity", "C2", "^-")}
     for name, (label, colour, style) in styles.items():
-        rows = summary[(summary["task"] == name) & summary["value"].notna()]
+        rows = summary[(summary["task"] == name) & summary["estimate"].notna()]
         if name != "task" and not (table["task"] == "control").any():
             continue
-        ax.plot(rows["layer"], rows["value"], style, color=colour, label=label, ms=4)
+        ax.plot(rows["layer"], rows["estimate"], style, color=colour, label=label, ms=4)
         ax.fill_between(rows["layer"], rows["ci_low"], rows["ci_high"], color=colour,
                         alpha=0.2, lw=0)
     majority = table[(table["metric"] == metric) & (table["task"] == "task")]
@@ -75,7 +75,7 @@ def plot_probe_layers(table, *, metric="accuracy", pvalues=None, alpha=0.05, ci=
 
 def _with_no_control(table):
     # selectivity() needs control rows; a NaN copy of the task rows draws nothing.
-    control = table[table["task"] == "task"].assign(task="control", seed=0, value=np.nan)
+    control = table[table["task"] == "task"].assign(task="control", seed=0, estimate=np.nan)
     return pd.concat([table, control], ignore_index=True)
 
 
@@ -84,7 +84,7 @@ def _mark_significant(ax, task_rows, pvalues, alpha):
         raise ProbingError("plot_probe_layers: pvalues must have layer and p_corr columns")
     significant = set(pvalues.loc[pvalues["p_corr"] < alpha, "layer"])
     rows = task_rows[task_rows["layer"].isin(significant)]
-    top = rows["ci_high"].fillna(rows["value"])
+    top = rows["ci_high"].fillna(rows["estimate"])
     probe = pvalues["probe"].iloc[0] if "probe" in pvalues and len(pvalues) else "probe"
     ax.plot(rows["layer"], top + 0.02, "*", color="k", ms=7,
             label=f"permutation test ({probe}): p_corr < {alpha}")

@@ -13,7 +13,7 @@ Model RDMs
 Comparison
     :func:`compare_rdms` (spearman, pearson, tau_a, rho_a, cosine, whitened_cosine,
     whitened_pearson; equal to rsatoolbox's ``compare``, see
-    :mod:`probing.rsa.compare`).
+    :mod:`probing.rsa.rdm_comparison`).
 Inference
     :func:`permutation_test` (stimulus-label permutations, exact enumeration for few
     stimuli), :func:`draw_permutations`, :func:`bootstrap_stimuli`,
@@ -29,7 +29,7 @@ Figures and interop
     :func:`from_rsatoolbox`.
 
 How our metrics and methods relate to rsatoolbox's and scipy's is tabulated in the
-docstrings of :mod:`probing.rsa.compute` and :mod:`probing.rsa.compare`.
+docstrings of :mod:`probing.rsa.compute` and :mod:`probing.rsa.rdm_comparison`.
 """
 
 from probing.rsa.bootstrap import (
@@ -39,7 +39,6 @@ from probing.rsa.bootstrap import (
     bootstrap_stimuli,
 )
 from probing.rsa.ceiling import NoiseCeiling, noise_ceiling
-from probing.rsa.compare import COMPARISONS, METHODS, compare_rdms
 from probing.rsa.compute import DISTANCES, METRICS, average_patterns, compute_rdm
 from probing.rsa.inference import PermutationResult, draw_permutations, permutation_test
 from probing.rsa.interop import from_rsatoolbox, to_rsatoolbox
@@ -47,8 +46,9 @@ from probing.rsa.model_rdms import build_model_rdm, build_model_rdms
 from probing.rsa.noise import COVARIANCES, estimate_noise_cov
 from probing.rsa.plotting import plot_rdm, plot_rsa_layers
 from probing.rsa.rdm import RDMs, check_rdm, to_condensed, to_square
+from probing.rsa.rdm_comparison import COMPARISONS, METHODS, compare_rdms
+from probing.rsa.rsa_sweep import RSA_COLUMNS, compare_layers, compare_models, rsa_layers
 from probing.rsa.stream import stream_rsa
-from probing.rsa.sweep import RSA_COLUMNS, compare_layers, compare_models, rsa_layers
 
 __all__ = [
     "COMPARISONS",

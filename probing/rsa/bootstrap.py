@@ -29,9 +29,9 @@ import pandas as pd
 from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.deprecation import renamed, renamed_function, warn_renamed
 from probing._core.errors import ProbingError
-from probing.rsa.compare import align_rdms, check_method, compare_rdms, tau_a
 from probing.rsa.compute import stack_rdms
 from probing.rsa.rdm import check_rdm, pair_indices
+from probing.rsa.rdm_comparison import align_rdms, check_method, compare_rdms, tau_a
 
 __all__ = ["BootstrapResult", "bootstrap_items", "bootstrap_stimuli"]
 

@@ -26,8 +26,8 @@ from scipy import stats
 
 from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
-from probing.rsa.compare import check_method, compare_rdms
 from probing.rsa.rdm import check_rdm
+from probing.rsa.rdm_comparison import check_method, compare_rdms
 
 __all__ = ["NoiseCeiling", "noise_ceiling"]
 

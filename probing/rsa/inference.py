@@ -6,7 +6,7 @@ true labels. rsatoolbox has no such test; its pattern bootstrap returns NaN p-va
 with few stimuli.
 
 Speed: each RDM is embedded once (ranks for ``spearman``, see
-:func:`probing.rsa.compare.embed`); a batch of permutations becomes one integer index
+:func:`probing.rsa.rdm_comparison.embed`); a batch of permutations becomes one integer index
 array into the model's embedding and one matrix product with all data RDMs (all
 layers) at once, in chunks that bound memory. ``tau_a`` has no such embedding and
 loops over permutations (slow; prefer ``rho_a`` or ``spearman``).
@@ -29,8 +29,8 @@ import pandas as pd
 from probing._core.defaults import N_PERM, RANDOM_STATE
 from probing._core.deprecation import renamed, renamed_fields
 from probing._core.errors import ProbingError
-from probing.rsa.compare import align_rdms, check_method, embed, tau_a
 from probing.rsa.rdm import pair_indices
+from probing.rsa.rdm_comparison import align_rdms, check_method, embed, tau_a
 from probing.stats import permutation_pvalue
 
 __all__ = ["PermutationResult", "draw_permutations", "permutation_test"]

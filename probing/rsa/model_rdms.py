@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.rdm import RDMs, pair_indices
 
@@ -37,7 +38,8 @@ def _labels(table, id_column):
     return tuple(table[id_column].tolist())
 
 
-def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id"):
+@renamed(kind="feature_type")
+def build_model_rdm(table, *, factor, feature_type="categorical", id_column="stimulus_id"):
     """Model RDM of one factor over the rows (stimuli) of a table.
 
     Parameters
@@ -46,7 +48,7 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
         One row per stimulus (RDM row), for example a stimuli table.
     factor : str
         The column holding the factor.
-    kind : {"categorical", "continuous"}, default "categorical"
+    feature_type : {"categorical", "continuous"}, default "categorical"
         ``categorical``: 0 same level, 1 different; ``continuous``: ``|a - b|``.
     id_column : str or None, default "stimulus_id"
         Column with the stimulus ids (None: the table's index).
@@ -54,7 +56,7 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
     Returns
     -------
     RDMs
-        One RDM, ``metric`` equal to ``kind``, descriptor ``model_rdm = factor``.
+        One RDM, ``metric`` equal to ``feature_type``, descriptor ``model_rdm = factor``.
 
     Examples
     --------
@@ -62,11 +64,12 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
     ...                       "length": [3, 5, 4]})
     >>> build_model_rdm(table, factor="number").values
     array([[0., 1., 1.]])
-    >>> build_model_rdm(table, factor="length", kind="continuous").values
+    >>> build_model_rdm(table, factor="length", feature_type="continuous").values
     array([[2., 1., 1.]])
     """
-    if kind not in KINDS:
-        raise ProbingError(f"build_model_rdm: kind must be one of {list(KINDS)}, got {kind!r}")
+    if feature_type not in KINDS:
+        raise ProbingError(f"build_model_rdm: feature_type must be one of {list(KINDS)}, got "
+                           f"{feature_type!r}")
     if not isinstance(table, pd.DataFrame):
         raise ProbingError(f"build_model_rdm: table must be a pandas DataFrame, got "
                            f"{type(table).__name__}")
@@ -77,7 +80,7 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
     if column.isna().any():
         raise ProbingError(f"build_model_rdm: factor {factor!r} has missing values")
     rows, cols = pair_indices(len(table))
-    if kind == "categorical":
+    if feature_type == "categorical":
         codes = pd.factorize(column)[0]
         values = (codes[rows] != codes[cols]).astype(float)
     else:
@@ -86,7 +89,7 @@ def build_model_rdm(table, *, factor, kind="categorical", id_column="stimulus_id
                                f"{factor!r} has dtype {column.dtype}")
         numbers = column.to_numpy(dtype=float)
         values = np.abs(numbers[rows] - numbers[cols])
-    return RDMs(values, stimulus_ids=_labels(table, id_column), distance=kind,
+    return RDMs(values, stimulus_ids=_labels(table, id_column), distance=feature_type,
                 descriptors={"model_rdm": [factor]})
 
 
@@ -98,7 +101,8 @@ def _factor_of(name, spec):
     return factor
 
 
-def build_model_rdms(stimuli, *, model_rdms=None, kinds=None, id_column="stimulus_id"):
+@renamed(kinds="feature_types")
+def build_model_rdms(stimuli, *, model_rdms=None, feature_types=None, id_column="stimulus_id"):
     """The model RDMs a paradigm declares, over its stimuli.
 
     Parameters
@@ -109,7 +113,7 @@ def build_model_rdms(stimuli, *, model_rdms=None, kinds=None, id_column="stimulu
     model_rdms : mapping or sequence of pairs, optional
         ``{name: factor}``, ``{name: {"factor": F}}`` (the paradigm-file form) or
         ``((name, factor), ...)`` (a loaded paradigm's ``spec.model_rdms``).
-    kinds : mapping, optional
+    feature_types : mapping, optional
         ``{name: "continuous"}`` for the continuous ones; default categorical.
     id_column : str or None, default "stimulus_id"
 
@@ -135,11 +139,11 @@ def build_model_rdms(stimuli, *, model_rdms=None, kinds=None, id_column="stimulu
     if not model_rdms:
         raise ProbingError("build_model_rdms: no model_rdms given and the stimuli declare none")
     pairs = model_rdms.items() if isinstance(model_rdms, Mapping) else model_rdms
-    kinds = dict(kinds or {})
+    feature_types = dict(feature_types or {})
     out = {}
     for name, spec in pairs:
         rdm = build_model_rdm(table, factor=_factor_of(name, spec),
-                              kind=kinds.get(name, "categorical"), id_column=id_column)
+                              feature_type=feature_types.get(name, "categorical"), id_column=id_column)
         out[name] = RDMs(rdm.values, stimulus_ids=rdm.stimulus_ids, distance=rdm.distance,
                          descriptors={"model_rdm": [name]})
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.rdm import check_rdm
 
@@ -18,7 +19,8 @@ def _axes(ax):
     return ax
 
 
-def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=True):
+@renamed(labels="tick_labels")
+def plot_rdm(rdm, *, index=0, ax=None, tick_labels=True, cmap="viridis", colorbar=True):
     """Heatmap of one RDM with its stimulus labels.
 
     Parameters
@@ -29,7 +31,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
         Which RDM of the stack to draw.
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure).
-    labels : bool, default True
+    tick_labels : bool, default True
         Tick labels from the stimulus ids (hidden past 60 stimuli, where they would
         overlap).
     cmap : str, default "viridis"
@@ -53,7 +55,7 @@ def plot_rdm(rdm, *, index=0, ax=None, labels=True, cmap="viridis", colorbar=Tru
         raise ProbingError(f"plot_rdm: index must be in [0, {rdm.n_rdms}), got {index}")
     ax = _axes(ax)
     image = ax.imshow(rdm.to_square()[index], cmap=cmap, interpolation="nearest")
-    if labels and rdm.n_stimuli <= 60:
+    if tick_labels and rdm.n_stimuli <= 60:
         ticks = np.arange(rdm.n_stimuli)
         names = [str(c) for c in rdm.stimulus_ids]
         ax.set_xticks(ticks, names, rotation=90)
@@ -88,22 +90,22 @@ def plot_rsa_layers(table, *, ax=None, alpha=0.05, p_column="p_corr"):
     >>> import matplotlib, pandas as pd
     >>> matplotlib.use("Agg")
     >>> table = pd.DataFrame({"layer": [0, 1, 0, 1], "model_rdm": ["a", "a", "b", "b"],
-    ...                       "value": [0.1, 0.5, 0.0, 0.2], "p_corr": [0.5, 0.01, 0.9, 0.2]})
+    ...                       "estimate": [0.1, 0.5, 0.0, 0.2], "p_corr": [0.5, 0.01, 0.9, 0.2]})
     >>> [t.get_text() for t in plot_rsa_layers(table).get_legend().get_texts()]
     ['a', 'b']
     """
-    missing = [c for c in ("layer", "model_rdm", "value") if c not in table]
+    missing = [c for c in ("layer", "model_rdm", "estimate") if c not in table]
     if missing:
         raise ProbingError(f"plot_rsa_layers: table is missing column(s) {missing}; expected "
                            f"the output of rsa_layers")
     ax = _axes(ax)
     for name, rows in table.sort_values("layer").groupby("model_rdm", sort=False):
-        line, = ax.plot(rows["layer"], rows["value"], marker="o", mfc="white", label=str(name))
+        line, = ax.plot(rows["layer"], rows["estimate"], marker="o", mfc="white", label=str(name))
         if {"ci_low", "ci_high"} <= set(rows) and rows["ci_low"].notna().any():
             ax.fill_between(rows["layer"], rows["ci_low"], rows["ci_high"],
                             color=line.get_color(), alpha=0.2, linewidth=0)
         significant = rows[rows[p_column] < alpha] if p_column in rows else rows.iloc[:0]
-        ax.plot(significant["layer"], significant["value"], linestyle="none", marker="o",
+        ax.plot(significant["layer"], significant["estimate"], linestyle="none", marker="o",
                 color=line.get_color())
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("layer")

@@ -226,7 +226,7 @@ class RDMs:
         frame = pd.DataFrame({"rdm": np.repeat(np.arange(self.n_rdms), self.n_pairs),
                               "stimulus_id_a": np.tile(labels[rows], self.n_rdms),
                               "stimulus_id_b": np.tile(labels[cols], self.n_rdms),
-                              "value": self.values.ravel(), "distance": self.distance})
+                              "estimate": self.values.ravel(), "distance": self.distance})
         return frame.join(self.descriptors, on="rdm")
 
     def __len__(self):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from probing._core.defaults import N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.rsa.compute import unit_patterns
 from probing.rsa.inference import PermutationResult, draw_permutations
@@ -136,7 +137,8 @@ def _check(activations, model, distance, comparison, layers_per_pass, block_rows
                            f"pairs for {n} stimuli; got shape {np.shape(model)}")
 
 
-def stream_rsa(activations, model, *, layers=None, distance="correlation",
+@renamed(model="model_rdm")
+def stream_rsa(activations, model_rdm, *, layers=None, distance="correlation",
                comparison="spearman", n_perm=N_PERM, alternative="greater",
                random_state=RANDOM_STATE, layers_per_pass=4, block_rows=256, dtype="float32"):
     """Compare each layer's RDM with one model RDM and test it, in bounded memory.
@@ -149,7 +151,7 @@ def stream_rsa(activations, model, *, layers=None, distance="correlation",
     ----------
     activations : array_like of shape (n_stimuli, n_layers, n_units)
         A NumPy array or memory map (read one layer at a time).
-    model : array_like of shape (n_pairs,)
+    model_rdm : array_like of shape (n_pairs,)
         One condensed model RDM over the same stimuli, in the same order.
     layers : list of int, optional
         Layer indices into the second axis (default: all).
@@ -184,11 +186,11 @@ def stream_rsa(activations, model, *, layers=None, distance="correlation",
     >>> res.value.shape, bool(res.p_val[1, 0] < 0.05)
     ((2, 1), True)
     """
-    _check(activations, model, distance, comparison, layers_per_pass, block_rows)
+    _check(activations, model_rdm, distance, comparison, layers_per_pass, block_rows)
     n = np.shape(activations)[0]
     layers = list(range(np.shape(activations)[1])) if layers is None else list(layers)
     perms, exact = draw_permutations(n, n_perm=n_perm, random_state=random_state)
-    e_model = _embed_(np.array(model, dtype=np.float64), comparison)
+    e_model = _embed_(np.array(model_rdm, dtype=np.float64), comparison)
     starts = _row_starts(n)
     value = np.empty(len(layers))
     null = np.empty((len(perms), len(layers)))

@@ -11,6 +11,7 @@ from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from probing._core.defaults import MIXED_TEST, MIXED_TESTS
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing.stats.items import check_n_items
 from probing.stats.satterthwaite import satterthwaite
@@ -80,18 +81,20 @@ def _fit(formula, data, groups, reml):
     if result is None or not result.converged or notes:
         status = "did not converge" if result is None or not result.converged else "warned"
         warnings.warn(f"mixed model {formula!r} {status}: " + "; ".join(notes),
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=4)
     for w in caught:
         if not issubclass(w.category, (ConvergenceWarning, RuntimeWarning)):
-            warnings.warn(w.message, w.category, stacklevel=3)
+            warnings.warn(w.message, w.category, stacklevel=4)
     return result
 
 
-def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
+# @renamed adds one frame: the warnings of this function and _fit count it (stacklevel)
+@renamed(groups="group_column")
+def fit_mixed_model(table, *, outcome, fixed, group_column="item_id", coding="sum",
                     interactions=True, reml=True, ci=0.95, test=MIXED_TEST):
     """Fit a linear mixed model with random intercepts per group (item).
 
-    The model is ``outcome ~ fixed effects + (1 | groups)``, fitted by
+    The model is ``outcome ~ fixed effects + (1 | group_column)``, fitted by
     :func:`statsmodels.formula.api.mixedlm`. Each column in ``fixed`` is treated as a
     categorical factor; by default all interactions are included.
 
@@ -105,14 +108,15 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per observation, with the ``outcome``, ``fixed`` and ``groups``
+        One row per observation, with the ``outcome``, ``fixed`` and ``group_column``
         columns. Rows with a missing value in any of them are dropped.
     outcome : str
         Numeric response column.
     fixed : sequence of str
         Factor columns (fixed effects).
-    groups : str, default "item_id"
-        Column whose levels get random intercepts.
+    group_column : str, default "item_id"
+        Column whose levels get random intercepts (its old name ``groups`` warns: a
+        ``groups`` elsewhere is one label per row).
     coding : {"sum", "treatment"}, default "sum"
         Contrast coding of the factors.
     interactions : bool, default True
@@ -166,6 +170,7 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     """
     fixed = [fixed] if isinstance(fixed, str) else list(fixed)
     formula = mixed_formula(outcome, fixed, coding=coding, interactions=interactions)
+    groups = group_column
     data = _check_table(table, outcome, fixed, groups)
     if test not in TESTS:
         raise ProbingError(f"fit_mixed_model: test must be one of {list(TESTS)}, got {test!r}")
@@ -177,7 +182,7 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     if test == "wald" and n_groups < MIN_GROUPS_WALD:
         warnings.warn(f"fit_mixed_model: the Wald z test with {n_groups} {groups!r} groups "
                       f"(< {MIN_GROUPS_WALD}) rejects too often; use test='by_item'",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
     result = _fit(formula, data, groups, reml)
     if result is None:
         return _nan_table(formula, data, groups, test)
@@ -187,7 +192,7 @@ def fit_mixed_model(table, *, outcome, fixed, groups="item_id", coding="sum",
     converged = bool(result.converged) and bool(np.all(np.isfinite(result.bse_fe)))
     if not converged and result.converged:
         warnings.warn(f"mixed model {formula!r} is singular: NaN standard errors "
-                      f"(converged=False)", ConvergenceWarning, stacklevel=2)
+                      f"(converged=False)", ConvergenceWarning, stacklevel=3)
     if test == "satterthwaite":
         return _satterthwaite_table(result, data, groups, ci, converged)
     bounds = np.asarray(result.conf_int(alpha=1 - ci).loc[names], dtype=float)

@@ -73,7 +73,7 @@ def compare_proportions(k1, n1, k2, n2, *, ci=0.95):
     Returns
     -------
     dict
-        ``value`` (``k1/n1 - k2/n2``), ``ci_low``, ``ci_high`` (Newcombe's hybrid score
+        ``estimate`` (``k1/n1 - k2/n2``), ``ci_low``, ``ci_high`` (Newcombe's hybrid score
         interval from the two Wilson intervals, ``method="newcomb"``), ``stat`` (the
         pooled score z, ``method="score"`` without the ``n/(n-1)`` factor) and
         two-sided ``p_val``.
@@ -81,7 +81,7 @@ def compare_proportions(k1, n1, k2, n2, *, ci=0.95):
     Examples
     --------
     >>> out = compare_proportions(90, 100, 75, 100)
-    >>> round(out["value"], 2), round(out["ci_low"], 3), round(out["ci_high"], 3)
+    >>> round(out["estimate"], 2), round(out["ci_low"], 3), round(out["ci_high"], 3)
     (0.15, 0.045, 0.253)
     """
     for name, value in (("n1", n1), ("n2", n2)):
@@ -99,5 +99,5 @@ def compare_proportions(k1, n1, k2, n2, *, ci=0.95):
                                        correction=False)
     stat = float(test.statistic)
     p_val = float(test.pvalue) if np.isfinite(stat) else 1.0  # both 0 or both 1: no difference
-    return {"value": k1 / n1 - k2 / n2, "ci_low": float(low), "ci_high": float(high),
+    return {"estimate": k1 / n1 - k2 / n2, "ci_low": float(low), "ci_high": float(high),
             "stat": stat if np.isfinite(stat) else 0.0, "p_val": p_val}

@@ -25,7 +25,7 @@ def test_measures_against_hand_computation():
                            "unigram_logprob": [-40.0, -20.0], "n_words": [6, 3],
                            "n_tokens": [8, 4]})
     got = build_acceptability(scores).pivot(index="stimulus_id", columns="measure",
-                                            values="value")
+                                            values="estimate")
     # sentence a by hand: |s| = 6
     assert got.loc["a", "LP"] == -30.0
     assert got.loc["a", "MeanLP"] == pytest.approx(-5.0)
@@ -33,7 +33,7 @@ def test_measures_against_hand_computation():
     assert got.loc["a", "NormLP"] == pytest.approx(-0.75)
     assert got.loc["a", "SLOR"] == pytest.approx(10 / 6)
     by_tokens = build_acceptability(scores, length="n_tokens")
-    slor_b = by_tokens.query("stimulus_id == 'b' and measure == 'SLOR'")["value"].item()
+    slor_b = by_tokens.query("stimulus_id == 'b' and measure == 'SLOR'")["estimate"].item()
     assert slor_b == pytest.approx(8 / 4)
 
 
@@ -61,9 +61,9 @@ def rated(rng):
     human = pd.DataFrame({"stimulus_id": np.arange(n), "rating": rng.normal(size=n)})
     table = pd.concat([
         pd.DataFrame({"stimulus_id": np.arange(n), "measure": "good",
-                      "value": human["rating"] + 0.5 * rng.normal(size=n)}),
+                      "estimate": human["rating"] + 0.5 * rng.normal(size=n)}),
         pd.DataFrame({"stimulus_id": np.arange(n), "measure": "noise",
-                      "value": rng.normal(size=n)})], ignore_index=True)
+                      "estimate": rng.normal(size=n)})], ignore_index=True)
     return table, human
 
 
@@ -71,11 +71,11 @@ def test_correlations_and_intervals_against_scipy(rated):
     table, human = rated
     out = correlate(table, ratings=human, n_boot=4000, random_state=0)
     for measure, group in table.groupby("measure"):
-        x = group["value"].to_numpy()
+        x = group["estimate"].to_numpy()
         y = human["rating"].to_numpy()
         for method, func in (("pearson", sps.pearsonr), ("spearman", sps.spearmanr)):
             row = out[(out["measure"] == measure) & (out["metric"] == method)].iloc[0]
-            assert row["value"] == pytest.approx(func(x, y)[0], abs=1e-12)
+            assert row["estimate"] == pytest.approx(func(x, y)[0], abs=1e-12)
             ref = sps.bootstrap((x, y), lambda a, b, func=func: func(a, b)[0], paired=True,
                                 vectorized=False, n_resamples=1000, method="percentile",
                                 random_state=1).confidence_interval
@@ -116,8 +116,8 @@ def test_williams_test_null_calibration():
 
 def test_compare_correlations_finds_the_better_measure(rated):
     table, human = rated
-    good = table.query("measure == 'good'")["value"].to_numpy()
-    noise = table.query("measure == 'noise'")["value"].to_numpy()
+    good = table.query("measure == 'good'")["estimate"].to_numpy()
+    noise = table.query("measure == 'noise'")["estimate"].to_numpy()
     row = compare_correlations(good, noise, human["rating"].to_numpy()).iloc[0]
     assert row["r_first"] == pytest.approx(sps.pearsonr(good, human["rating"])[0])
     assert row["p_val"] < 1e-6 and row["df"] == len(good) - 3
@@ -129,7 +129,7 @@ def test_calibration_is_out_of_fold(rated, method):
     predictions = calibrate_predictions(table, ratings=human, calibration=method, cv=5)
     assert set(predictions["fold"]) == set(range(5))
     summary = score_calibration(predictions, n_boot=500, random_state=0)
-    r2 = summary.query("metric == 'calibrated_r2'").set_index("measure")["value"]
+    r2 = summary.query("metric == 'calibrated_r2'").set_index("measure")["estimate"]
     assert r2["good"] > 0.6
     assert r2["noise"] < 0.05  # held out, a measure of nothing cannot fit the ratings
     # out-of-fold: a sentence's own rating never enters its prediction
@@ -146,4 +146,4 @@ def test_correlate_bad_input(rated):
     with pytest.raises(ProbingError, match="metrics \\['kendall'\\] unknown"):
         correlate(table, ratings=human, metrics=["kendall"])
     with pytest.raises(ProbingError, match="finite"):
-        correlate(table.assign(value=np.nan), ratings=human)
+        correlate(table.assign(estimate=np.nan), ratings=human)

@@ -16,7 +16,7 @@ from probing._core.errors import ProbingError
 from probing.alignment import build_acceptability, compute_unigram_logprob, count_unigrams
 from probing.cli.main import main
 from probing.models import score_tokens
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 WORDS = "the cat sat on the mat and the dog saw it there today".split()
 
@@ -111,7 +111,7 @@ def test_slor_length_in_tokens_and_a_corpus_from_the_paradigm_file(tmp_path, gpt
     expected = build_acceptability(detail.reset_index()[["stimulus_id", "logprob_sum",
                                                          "unigram_logprob", "n_tokens"]],
                                    length="n_tokens")
-    slor = expected[expected["measure"] == "SLOR"].set_index("stimulus_id")["value"]
+    slor = expected[expected["measure"] == "SLOR"].set_index("stimulus_id")["estimate"]
     np.testing.assert_allclose(detail.loc[slor.index, "SLOR"], slor)
     np.testing.assert_allclose(detail["SLOR"], (detail["logprob_sum"] - detail["unigram_logprob"])
                                / detail["n_tokens"])

@@ -6,7 +6,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from probing._core.errors import ProbingError
-from probing.alignment.fresh import compare_fresh_published
+from probing.alignment.fresh_vs_published import compare_fresh_published
 from probing.stats.twoprop import compare_proportions
 
 
@@ -25,10 +25,10 @@ def test_rows_equal_their_counts_and_a_planted_gap_is_found():
     pub = pairs[(pairs.phenomenon == "agr") & (pairs.item_set == "published")]["correct"]
     fresh = pairs[(pairs.phenomenon == "agr") & (pairs.item_set == "fresh")]["correct"]
     low, high = proportion_confint(pub.sum(), len(pub), method="wilson")
-    assert agr.loc["published", ["value", "ci_low", "ci_high"]].tolist() == pytest.approx(
+    assert agr.loc["published", ["estimate", "ci_low", "ci_high"]].tolist() == pytest.approx(
         [pub.mean(), low, high])
     expected = compare_proportions(pub.sum(), len(pub), fresh.sum(), len(fresh))
-    assert agr.loc["difference", "value"] == pytest.approx(pub.mean() - fresh.mean())
+    assert agr.loc["difference", "estimate"] == pytest.approx(pub.mean() - fresh.mean())
     assert agr.loc["difference", "p_val"] == pytest.approx(expected["p_val"])
     assert agr.loc["difference", "ci_low"] > 0 and agr.loc["difference", "p_corr"] < 0.01
     refl = out[(out["phenomenon"] == "refl") & (out["item_set"] == "difference")].iloc[0]

@@ -9,7 +9,7 @@ from statsmodels.stats.anova import anova_lm
 
 from probing._core.errors import ProbingError
 from probing.alignment import compare_correlations
-from probing.alignment.judge import (
+from probing.alignment.judge_analysis import (
     build_judge_calibration,
     build_judge_ratings,
     compute_expected_rating,
@@ -92,7 +92,7 @@ def test_summary_finds_a_planted_position_shift_and_consistency(rng):
         ["measure", "metric"])
     shift = out.loc[("scale_order", "position_shift")]
     assert shift["ci_low"] > 0.2 and shift["p_val"] < 1e-6
-    assert out.loc[("templates", "icc_consistency"), "value"] > 0.8
+    assert out.loc[("templates", "icc_consistency"), "estimate"] > 0.8
     assert out.loc[("judge", "pearson"), "ci_low"] > 0.7
     assert out.loc[("SLOR", "pearson"), "n"] == 60
     williams = out.loc[("judge - SLOR", "williams_pearson")]
@@ -100,9 +100,9 @@ def test_summary_finds_a_planted_position_shift_and_consistency(rng):
     want = compare_correlations(judge.to_numpy(), noise["SLOR"], human["rating"]).iloc[0]
     assert williams["stat"] == pytest.approx(want["stat"]) and williams["p_val"] < 1e-6
     by_hand = judge.to_numpy()
-    assert out.loc[("judge", "spearman"), "value"] == pytest.approx(
+    assert out.loc[("judge", "spearman"), "estimate"] == pytest.approx(
         sps.spearmanr(by_hand, human["rating"]).statistic)
-    assert out.loc[("label_mass", "mean"), "value"] == pytest.approx(0.6)
+    assert out.loc[("label_mass", "mean"), "estimate"] == pytest.approx(0.6)
 
 
 def test_no_position_shift_without_one(rng):

@@ -61,16 +61,16 @@ def test_summary_against_statsmodels(data):
     yn = table[table["task"] == "yes_no"].sort_values("pair_id")["correct"].to_numpy()
     di = table[table["task"] == "direct"].sort_values("pair_id")["correct"].to_numpy()
     low, high = proportion_confint(yn.sum(), len(yn), method="wilson")
-    assert got.loc["accuracy", ["value", "ci_low", "ci_high"]].tolist() == pytest.approx([yn.mean(), low, high])
-    assert got.loc["agreement", "value"] == pytest.approx(np.mean(yn == di))
+    assert got.loc["accuracy", ["estimate", "ci_low", "ci_high"]].tolist() == pytest.approx([yn.mean(), low, high])
+    assert got.loc["agreement", "estimate"] == pytest.approx(np.mean(yn == di))
     b, c = int(np.sum((yn == 1) & (di == 0))), int(np.sum((yn == 0) & (di == 1)))
     ref = mcnemar([[np.sum((yn == 1) & (di == 1)), b], [c, np.sum((yn == 0) & (di == 0))]],
                   exact=b + c < 25, correction=True)
     assert got.loc["mcnemar", "p_val"] == pytest.approx(ref.pvalue)
-    assert got.loc["mcnemar", "value"] == pytest.approx(yn.mean() - di.mean())
+    assert got.loc["mcnemar", "estimate"] == pytest.approx(yn.mean() - di.mean())
     # the planted bias towards option 1 shows in both orders
     bias = out[(out["metric"] == "prefers_first") & (out["phenomenon"] == "agr")]
-    assert set(bias["order"]) == {"good_first", "bad_first"} and (bias["value"] > 0.75).all()
+    assert set(bias["order"]) == {"good_first", "bad_first"} and (bias["estimate"] > 0.75).all()
     assert set(out["phenomenon"]) == {"agr", "overall"}
 
 

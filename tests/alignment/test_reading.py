@@ -34,7 +34,7 @@ def test_delta_loglik_positive_when_rts_follow_surprisal(rng):
 def test_delta_loglik_near_zero_when_rts_do_not(rng):
     row = summarize_delta(compute_delta_loglik(_words(rng, effect=0.0, spill=0.0)),
                           random_state=0).iloc[0]
-    assert abs(row["value"]) < 0.01 and row["ci_low"] < 0.005
+    assert abs(row["estimate"]) < 0.01 and row["ci_low"] < 0.005
 
 
 def test_each_fold_holds_out_whole_texts_and_matches_statsmodels(rng):
@@ -94,7 +94,7 @@ def test_text_bootstrap_is_wider_than_word_bootstrap_under_within_text_correlati
     scored = _scored(rng, n_texts=8, n_words=200, text_sd=0.5)
     texts = summarize_delta(scored, random_state=0).iloc[0]
     words = summarize_delta(scored, resample="words", random_state=0).iloc[0]
-    assert texts["value"] == words["value"]
+    assert texts["estimate"] == words["estimate"]
     # words look like 1,600 independent draws; really there are 8 texts
     assert _width(texts) > 4 * _width(words)
 
@@ -120,7 +120,7 @@ def test_text_bootstrap_matches_scipy_on_text_means_for_equal_lengths(rng):
 def test_text_bootstrap_weights_texts_by_their_words(rng):
     scored = pd.DataFrame({"item_id": [1] * 3 + [2], "delta_loglik": [1.0, 1.0, 1.0, 5.0]})
     row = summarize_delta(scored, n_boot=500, random_state=0).iloc[0]
-    assert row["value"] == 2.0 and row["ci_low"] == 1.0 and row["ci_high"] == 5.0
+    assert row["estimate"] == 2.0 and row["ci_low"] == 1.0 and row["ci_high"] == 5.0
 
 
 def test_same_seed_same_interval(rng):

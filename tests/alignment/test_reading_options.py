@@ -108,7 +108,7 @@ def test_spline_baseline_uses_patsy_cr_and_absorbs_a_nonlinear_frequency_effect(
     spline = summarize_delta(compute_delta_loglik(words, spillover=0, baseline="spline"),
                              random_state=0)
     assert linear["ci_low"].item() > 0.05  # surprisal stands in for the missed curvature
-    assert abs(spline["value"].item()) < 0.02
+    assert abs(spline["estimate"].item()) < 0.02
 
 
 def test_effect_per_bit_recovers_a_planted_slope_and_equals_statsmodels(rng):
@@ -123,11 +123,11 @@ def test_effect_per_bit_recovers_a_planted_slope_and_equals_statsmodels(rng):
     columns = [c if c != "surprisal" else "bits" for c in prepared["full"]]
     fit = sm.OLS(design["rt"], sm.add_constant(design[columns])).fit(
         cov_type="cluster", cov_kwds={"groups": design["item_id"]})
-    assert row["value"] == pytest.approx(fit.params["bits"], rel=1e-9)
+    assert row["estimate"] == pytest.approx(fit.params["bits"], rel=1e-9)
     assert row["ci_low"] == pytest.approx(fit.conf_int().loc["bits", 0], rel=1e-9)
     total = fit.params["bits"] + (fit.params["surprisal_lag1"] + fit.params["surprisal_lag2"]) \
         * np.log(2)
-    assert table.loc["ms_per_bit_total", "value"] == pytest.approx(total, rel=1e-9)
+    assert table.loc["ms_per_bit_total", "estimate"] == pytest.approx(total, rel=1e-9)
     logged = compute_surprisal_effect(prepare_reading_design(words, log_rt=True), log_rt=True)
     assert logged["metric"].tolist() == ["log_rt_per_bit", "log_rt_per_bit_total"]
 
@@ -150,14 +150,14 @@ def test_paired_comparison_equals_scipy_on_text_means(rng):
                                               + rng.normal(0, 4, len(words))))
     row = compare_delta_loglik(good, noisy, names=("true", "noisy"), random_state=0).iloc[0]
     difference = good["delta_loglik"].to_numpy() - noisy["delta_loglik"].to_numpy()
-    assert row["value"] == pytest.approx(difference.mean())
+    assert row["estimate"] == pytest.approx(difference.mean())
     per_text = pd.Series(difference).groupby(good["item_id"].to_numpy()).mean()
     expected = sps.ttest_1samp(per_text, 0.0)
     assert row["stat"] == pytest.approx(expected.statistic) and row["p_val"] == pytest.approx(
         expected.pvalue)
     assert row["ci_low"] > 0 and row["measure"] == "true - noisy" and row["n_texts"] == 10
     same = compare_delta_loglik(good, good, random_state=0).iloc[0]
-    assert same["value"] == 0 and same["ci_low"] == 0 == same["ci_high"]
+    assert same["estimate"] == 0 and same["ci_low"] == 0 == same["ci_high"]
 
 
 def test_paired_comparison_refuses_different_words(rng):

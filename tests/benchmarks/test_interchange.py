@@ -75,9 +75,9 @@ def test_run_interchange_table(llama, stimuli):
                      ("mean_difference", "control", "trained"),
                      ("random", "task", "trained"),
                      ("mean_difference", "task", "reinitialised")}
-    assert table["value"].between(0, 1).all()
+    assert table["estimate"].between(0, 1).all()
     assert (table["n"] >= 4).all(), table["n"]
-    assert (table["ci_low"] <= table["value"]).all() and (table["value"] <= table["ci_high"]).all()
+    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
     assert set(table.loc[table["subspace"] == "random", "n_repeats"]) == {2}
     assert dict(zip(table["layer"], table["region"], strict=True)) == {1: "subject",
                                                                        2: "attractor"}
@@ -99,11 +99,11 @@ def test_das_rows_added_and_other_rows_unchanged(llama, stimuli):
     das = table[table["subspace"] == "das"]
     assert set(zip(das["task"], das["model_weights"], strict=True)) == {
         ("task", "trained"), ("control", "trained"), ("task", "reinitialised")}
-    assert das["value"].between(0, 1).all() and (das["n"] == plain["n"].iloc[0]).all()
+    assert das["estimate"].between(0, 1).all() and (das["n"] == plain["n"].iloc[0]).all()
     keys = ["layer", "subspace", "task", "model_weights"]
     merged = plain.merge(table, on=keys, suffixes=("", "_das"))
     assert len(merged) == len(plain)
-    np.testing.assert_array_equal(merged["value"], merged["value_das"])
+    np.testing.assert_array_equal(merged["estimate"], merged["estimate_das"])
     np.testing.assert_array_equal(merged["ci_low"], merged["ci_low_das"])
     without_control = run_interchange(llama, stimuli, **{**options, "reinitialized": None},
                                       das={"steps": 1, "control": False})

@@ -68,7 +68,7 @@ def test_p_value_follows_the_permutation_convention(rng):
     out = compare_to_null(effect, null, alternative="less", n_boot=100)
     expected = permutation_pvalue(effect.mean(), null.mean(axis=1), alternative="less")
     assert out.loc[0, "p_val"] == expected
-    assert out.loc[1, "effect"] == pytest.approx(null.mean())
+    assert out.loc[1, "estimate"] == pytest.approx(null.mean())
 
 
 def test_phenomena_are_tested_separately_and_holm_corrected(rng):
@@ -122,7 +122,7 @@ def test_inputs_are_not_mutated_and_seeds_reproduce(rng):
     ({"phenomena": ["a", "b"]}, "phenomena must have one label per item"),
     ({"correction": "sidak"}, "correction must be one of"),
     ({"alternative": "bigger"}, "alternative must be one of"),
-    ({"baseline": np.array([0.0, np.nan, 1, 2])}, "baseline contains NaN"),
+    ({"baseline": np.array([0.0, np.nan, 1, 2])}, "unablated contains NaN"),
 ], ids=["lengths", "null-shape", "phenomena", "correction", "alternative", "nan"])
 def test_bad_input_names_the_field(change, message):
     args = {"baseline": np.zeros(4), "ablated": np.ones(4), "null_ablated": np.zeros((5, 4))}

@@ -36,8 +36,8 @@ def test_values_are_the_means_they_name(rng):
     random_after = rng.normal(0.8, 1, (19, 30))
     table = amnesic_effect(before, after, random_after, chance=0.5, n_boot=50)
     leace, rand = table.iloc[0], table.iloc[1]
-    assert leace["effect"] == pytest.approx(np.mean(after - before))
-    assert rand["effect"] == pytest.approx(np.mean(random_after - before))
+    assert leace["estimate"] == pytest.approx(np.mean(after - before))
+    assert rand["estimate"] == pytest.approx(np.mean(random_after - before))
     assert leace["fraction_lost"] == pytest.approx((before.mean() - after.mean())
                                                    / (before.mean() - 0.5))
     assert np.isnan(amnesic_effect(before, after, random_after, n_boot=10)["fraction_lost"]).all()

@@ -16,7 +16,7 @@ def test_spearman_equals_scipy_with_ties_and_missing_exact_values(rng):
     assert tuple(table.columns) == SCREEN_COLUMNS
     known = ~np.isnan(exact)
     ref = sps.spearmanr(estimate[known], exact[known]).statistic
-    assert table.loc[0, "value"] == pytest.approx(ref, abs=1e-12)
+    assert table.loc[0, "estimate"] == pytest.approx(ref, abs=1e-12)
     assert table.loc[0, "n"] == 160
 
 
@@ -26,9 +26,9 @@ def test_a_good_screen_finds_the_exact_top_cells_and_a_random_one_does_not(rng):
     exact.flat[top] = rng.choice([-1, 1], 10) * rng.uniform(2, 3, 10)
     good = exact + rng.normal(0, 0.05, exact.shape)    # a first-order estimate that works
     noise = rng.normal(size=exact.shape)
-    got = screen_agreement(good, exact, k=10, n_candidates=30).set_index("metric")["value"]
+    got = screen_agreement(good, exact, k=10, n_candidates=30).set_index("metric")["estimate"]
     assert got["top_k_recall"] == 1.0 and got["spearman"] > 0.8
-    bad = screen_agreement(noise, exact, k=10, n_candidates=30).set_index("metric")["value"]
+    bad = screen_agreement(noise, exact, k=10, n_candidates=30).set_index("metric")["estimate"]
     assert bad["top_k_recall"] <= 0.2 and abs(bad["spearman"]) < 0.1
 
 
@@ -36,9 +36,9 @@ def test_recall_counts_exact_top_cells_among_candidates():
     exact = np.array([9.0, 8.0, 7.0, 0.0, 0.0, 0.0])
     estimate = np.array([0.0, 8.0, 0.0, 9.0, 7.0, 0.0])
     table = screen_agreement(estimate, exact, k=3, n_candidates=3).set_index("metric")
-    assert table.loc["top_k_recall", "value"] == pytest.approx(1 / 3)
+    assert table.loc["top_k_recall", "estimate"] == pytest.approx(1 / 3)
     table = screen_agreement(estimate, exact, k=3, n_candidates=6).set_index("metric")
-    assert table.loc["top_k_recall", "value"] == 1.0
+    assert table.loc["top_k_recall", "estimate"] == 1.0
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -105,7 +105,7 @@ def test_planted_number_subspace_reaches_high_iia_and_its_controls_do_not(rng):
                 model_weights="reinitialised"),
     ], ignore_index=True)
     assert tuple(table.columns) == IIA_COLUMNS
-    get = table.set_index(["subspace", "task", "model_weights", "layer"])["value"]
+    get = table.set_index(["subspace", "task", "model_weights", "layer"])["estimate"]
     assert get[("mean_difference", "task", "trained", 1)] > 0.95
     for key in [("random", "task", "trained", 1), ("mean_difference", "control", "trained", 1),
                 ("mean_difference", "task", "reinitialised", 1),
@@ -119,7 +119,7 @@ def test_iia_and_its_interval_match_the_plain_bootstrap(rng):
     row = interchange_accuracy(predicted, expected, n_boot=20_000).iloc[0]
     correct = (predicted[:, 0] == expected).astype(float)
     ref = bootstrap_ci(correct, n_boot=20_000, random_state=0)
-    assert row["value"] == pytest.approx(correct.mean())
+    assert row["estimate"] == pytest.approx(correct.mean())
     assert row["ci_low"] == pytest.approx(ref.ci_low, abs=0.1 * ref.std_err + 1 / 120)
     assert row["ci_high"] == pytest.approx(ref.ci_high, abs=0.1 * ref.std_err + 1 / 120)
 
@@ -129,7 +129,7 @@ def test_repeats_are_averaged_per_pair(rng):
     predicted = np.zeros((10, 1, 4), dtype=int)
     predicted[:, 0, :2] = 1
     row = interchange_accuracy(predicted, expected, subspace="random", n_boot=50).iloc[0]
-    assert row["value"] == 0.5 and row["n_repeats"] == 4
+    assert row["estimate"] == 0.5 and row["n_repeats"] == 4
 
 
 def test_shuffling_pairs_with_item_ids_changes_nothing(rng):

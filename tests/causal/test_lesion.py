@@ -32,7 +32,7 @@ def _study(rng, n_sets=19, shift=None):
             effects = (null[:, rows] - base[rows]).mean(axis=1)
             nulls.append(pd.DataFrame({"paradigm": paradigm, "phenomenon": phenomenon,
                                        "metric": "logprob_diff", "set": np.arange(n_sets),
-                                       "effect": effects}))
+                                       "estimate": effects}))
     return pd.concat(frames, ignore_index=True), pd.concat(nulls, ignore_index=True)
 
 
@@ -54,13 +54,13 @@ def test_holm_over_every_paradigms_phenomena_equals_statsmodels():
 def test_normal_p_matches_a_prediction_interval_and_the_null_summary():
     ablation, null = _study(np.random.default_rng(1))
     out = combine_ablations(ablation, null).set_index(["paradigm", "phenomenon"])
-    effects = null[(null["paradigm"] == "b") & (null["phenomenon"] == "z")]["effect"]
+    effects = null[(null["paradigm"] == "b") & (null["phenomenon"] == "z")]["estimate"]
     row = out.loc[("b", "z")]
     assert row["null_mean"] == pytest.approx(effects.mean())
     assert row["null_sd"] == pytest.approx(effects.std())
     low, high = sps.t.interval(1 - row["p_normal"], df=len(effects) - 1, loc=effects.mean(),
                                scale=effects.std() * np.sqrt(1 + 1 / len(effects)))
-    assert min(abs(row["effect"] - low), abs(row["effect"] - high)) < 1e-8
+    assert min(abs(row["estimate"] - low), abs(row["estimate"] - high)) < 1e-8
     # a shift of 1 with null sd ~ 0.08 lies far out; no shift does not
     far = out.loc[("a", "x")]
     assert far["p_normal"] < 1e-6 and far["stat"] < -5

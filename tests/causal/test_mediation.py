@@ -47,7 +47,7 @@ def test_relative_scale_is_vig_et_al_ratio_formula(rng):
     y, y_set, y_med = p_anti / p_stereo, p_anti2 / p_stereo2, p_anti3 / p_stereo3
     table = mediation_effects(np.log(y), np.log(y_set), np.log(y_med)[:, None],
                               scale="relative", n_boot=20)
-    get = table.set_index("metric")["effect"]
+    get = table.set_index("metric")["estimate"]
     assert get["total_effect"] == pytest.approx(np.mean(y_set / y - 1), rel=1e-12)
     assert get["indirect_effect"] == pytest.approx(np.mean(y_med / y - 1), rel=1e-12)
 
@@ -56,7 +56,7 @@ def test_planted_mediator_is_found_and_effects_decompose(rng):
     y_x, y_xp, y_ind, y_dir = _runs(rng)
     meds = pd.DataFrame({"layer": 3, "site": "mlp_out", "unit": np.arange(6)})
     table = mediation_effects(y_x, y_xp, y_ind, y_direct=y_dir, mediators=meds, n_boot=500)
-    get = table.set_index(["unit", "metric"])["effect"]
+    get = table.set_index(["unit", "metric"])["estimate"]
     assert get[(0, "total_effect")] == pytest.approx(0.5 + 2.0 + 0.5)
     assert get[(2, "indirect_effect")] == pytest.approx(2.0)
     assert get[(2, "direct_effect")] == pytest.approx(1.0)   # TE - NIE in a linear model
@@ -75,9 +75,9 @@ def test_joint_effect_of_the_top_set_against_the_sum_of_its_members(rng):
     joint = _toy_model(x, {2: z_xp[:, 2], 4: z_xp[:, 4]})[0]
     single = np.stack([_toy_model(x, {j: z_xp[:, j]})[0] for j in (2, 4)], axis=1)
     out = joint_effect(y_x, y_xp, joint, y_indirect=single, n_boot=200).set_index("metric")
-    assert out.loc["joint_indirect_effect", "effect"] == pytest.approx(2.5)
-    assert out.loc["summed_indirect_effect", "effect"] == pytest.approx(2.5)  # linear: additive
-    assert out.loc["joint_fraction", "effect"] == pytest.approx(2.5 / 3.0)
+    assert out.loc["joint_indirect_effect", "estimate"] == pytest.approx(2.5)
+    assert out.loc["summed_indirect_effect", "estimate"] == pytest.approx(2.5)  # linear: additive
+    assert out.loc["joint_fraction", "estimate"] == pytest.approx(2.5 / 3.0)
     # An AND of two units (y = 3 z_a z_b): neither alone moves y, the pair does.
     z_x, z_xp = np.zeros((40, 2)), np.ones((40, 2))
 
@@ -88,8 +88,8 @@ def test_joint_effect_of_the_top_set_against_the_sum_of_its_members(rng):
                       axis=1)
     out = joint_effect(and_model(z_x), and_model(z_xp), and_model(z_xp), y_indirect=single,
                        n_boot=50).set_index("metric")
-    assert out.loc["joint_indirect_effect", "effect"] == pytest.approx(3.0)
-    assert out.loc["summed_indirect_effect", "effect"] == pytest.approx(0.0)
+    assert out.loc["joint_indirect_effect", "estimate"] == pytest.approx(3.0)
+    assert out.loc["summed_indirect_effect", "estimate"] == pytest.approx(0.0)
 
 
 def test_interval_agrees_with_stats_bootstrap_ci(rng):
@@ -98,7 +98,7 @@ def test_interval_agrees_with_stats_bootstrap_ci(rng):
     table = mediation_effects(y_x, y_xp, y_ind, n_boot=20_000)
     row = table[(table["mediator"] == 2) & (table["metric"] == "indirect_effect")].iloc[0]
     ref = bootstrap_ci(y_ind[:, 2] - y_x, n_boot=20_000, random_state=0)
-    assert row["effect"] == pytest.approx(ref.estimate)
+    assert row["estimate"] == pytest.approx(ref.estimate)
     assert row["ci_low"] == pytest.approx(ref.ci_low, abs=0.1 * ref.std_err)
     assert row["ci_high"] == pytest.approx(ref.ci_high, abs=0.1 * ref.std_err)
 
@@ -109,7 +109,7 @@ def test_per_item_table_holds_each_item_mediator_and_metric(rng):
                                   groups=[f"i{k}" for k in range(5)])
     assert len(items) == 5 * 6 * 3
     nie = items[(items["metric"] == "indirect_effect") & (items["mediator"] == 2)]
-    np.testing.assert_allclose(nie["effect"], y_ind[:, 2] - y_x)
+    np.testing.assert_allclose(nie["estimate"], y_ind[:, 2] - y_x)
     assert nie["item_id"].tolist() == [f"i{k}" for k in range(5)]
 
 
@@ -133,7 +133,7 @@ def test_shuffling_items_and_mediators_permutes_nothing_but_rows(rng):
     ({"y_indirect": np.zeros(4)}, "y_indirect must have 2 dimensions"),
     ({"y_direct": np.zeros((4, 3))}, "y_direct has shape"),
     ({"mediators": pd.DataFrame({"unit": [0]})}, "mediators has 1 rows"),
-    ({"mediators": pd.DataFrame({"effect": [0, 1]})}, "may not have column"),
+    ({"mediators": pd.DataFrame({"estimate": [0, 1]})}, "may not have column"),
     ({"scale": "ratio"}, "scale must be one of"),
     ({"y_x": np.array([0, 1, np.inf, 0])}, "y_x contains NaN or inf"),
 ], ids=["lengths", "ndim", "direct-shape", "mediators-rows", "mediator-clash", "scale", "inf"])

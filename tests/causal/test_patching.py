@@ -42,10 +42,10 @@ def test_point_estimates_match_their_definitions(rng, direction):
     base = corrupted if direction == "denoising" else clean
     values = patched[:, 2, 1, 0]
     row = _cell(table, "logprob_diff", layer=2, position=1, site=0)
-    assert row["effect"] == pytest.approx(np.mean(values - base), abs=1e-12)
+    assert row["estimate"] == pytest.approx(np.mean(values - base), abs=1e-12)
     row = _cell(table, "restored_fraction", layer=2, position=1, site=0)
     expected = np.sum(values - corrupted) / np.sum(clean - corrupted)
-    assert row["effect"] == pytest.approx(expected, abs=1e-12)
+    assert row["estimate"] == pytest.approx(expected, abs=1e-12)
 
 
 def test_item_interval_equals_statsmodels_cluster_robust(rng):
@@ -67,7 +67,7 @@ def test_item_interval_equals_statsmodels_cluster_robust(rng):
     ratio_fit = sm.WLS(restored, gap, weights=1 / gap).fit(**cluster)
     for metric, fit in [("logprob_diff", mean_fit), ("restored_fraction", ratio_fit)]:
         row = _cell(table, metric)
-        assert row["effect"] == pytest.approx(fit.params[0], abs=1e-10)
+        assert row["estimate"] == pytest.approx(fit.params[0], abs=1e-10)
         assert [row["ci_low"], row["ci_high"]] == pytest.approx(fit.conf_int()[0], abs=1e-10)
 
 
@@ -95,9 +95,9 @@ def test_a_planted_cell_is_recovered_in_both_directions(rng):
         fractions = table[table["metric"] == "restored_fraction"]
         carrier = (fractions["layer"] == 2) & (fractions["position"] == 3)
         expected = (1.0, 0.0) if direction == "denoising" else (0.0, 1.0)
-        assert fractions.loc[carrier, "effect"].item() == pytest.approx(expected[0], abs=0.05)
+        assert fractions.loc[carrier, "estimate"].item() == pytest.approx(expected[0], abs=0.05)
         others = fractions.loc[~carrier]
-        assert np.allclose(others["effect"], expected[1], atol=0.05)
+        assert np.allclose(others["estimate"], expected[1], atol=0.05)
         assert ((others["ci_low"] < expected[1]) | (others["ci_high"] > expected[1])).all()
         diffs = table[(table["metric"] == "logprob_diff") & (table["layer"] == 2)
                       & (table["position"] == 3)]
@@ -112,7 +112,7 @@ def test_heads_axis_gives_head_rows(rng):
     table = patching_effects(clean, corrupted, patched, direction="denoising",
                              heads=["h0", "h1", "h2", "h3"], sites=["attn_head"], n_boot=50)
     assert len(table) == 2 * 3 * 4 * 2
-    best = table[table["metric"] == "restored_fraction"].nlargest(1, "effect").iloc[0]
+    best = table[table["metric"] == "restored_fraction"].nlargest(1, "estimate").iloc[0]
     assert (best["layer"], best["position"], best["head"]) == (1, 2, "h3")
 
 
@@ -122,7 +122,7 @@ def test_missing_positions_are_left_out_of_their_cell(rng):
     table = patching_effects(clean, corrupted, patched, direction="noising", n_boot=50)
     row = _cell(table, "logprob_diff", position=1)
     assert row["n_pairs"] == 6
-    assert row["effect"] == pytest.approx(np.mean(patched[4:, 0, 1, 0] - clean[4:]))
+    assert row["estimate"] == pytest.approx(np.mean(patched[4:, 0, 1, 0] - clean[4:]))
 
 
 @pytest.mark.slow

@@ -62,7 +62,7 @@ def test_per_head_tables_get_a_head_axis(rng):
 def test_summary_equals_patching_effects_on_the_arrays(rng, clean):
     table = _long_table(rng)
     items = {f"pair{p}": f"item{p // 2}" for p in range(6)}
-    out = summarize_patching(table, clean=clean, groups=items, n_boot=200)
+    out = summarize_patching(table, clean_member=clean, groups=items, n_boot=200)
     runs = build_patching_runs(table)
     clean_reads, corrupted = ((runs.source, runs.target) if clean == "source"
                               else (runs.target, runs.source))

@@ -23,7 +23,7 @@ def _pairs(n_items=20, per_item=2, layers=6, effect_layer=3, seed=0):
         for pair in range(per_item):
             frames.append(grid.assign(item_id=f"i{item}", pair_id=f"i{item}p{pair}",
                                       direction="denoising", site="resid_post", head=-1,
-                                      effect=shift + rng.normal(size=len(grid))
+                                      estimate=shift + rng.normal(size=len(grid))
                                       + 3.0 * (grid.layer == effect_layer)))
     return pd.concat(frames, ignore_index=True)
 
@@ -42,7 +42,7 @@ def test_pairs_of_one_item_are_flipped_together():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewItemsWarning)
         table = sweep_correction(pairs)
-    sums = pairs.pivot_table(index="item_id", columns=["layer", "position"], values="effect",
+    sums = pairs.pivot_table(index="item_id", columns=["layer", "position"], values="estimate",
                              aggfunc="sum", sort=False)
     ref = max_t_test(sums.to_numpy(), np.full(sums.shape, 3.0))
     np.testing.assert_allclose(table.p_corr, ref.p_corr)
@@ -61,7 +61,7 @@ def test_fdr_uses_statsmodels_on_the_per_cell_t_tests():
 
 def test_missing_cells_and_few_items():
     pairs = _pairs(n_items=8, per_item=1)
-    pairs.loc[(pairs.item_id == "i0") & (pairs.layer == 0), "effect"] = np.nan
+    pairs.loc[(pairs.item_id == "i0") & (pairs.layer == 0), "estimate"] = np.nan
     with pytest.warns(FewItemsWarning, match="sweep_correction: 8 items"):
         table = sweep_correction(pairs)
     assert table.loc[table.layer == 0, "n_items"].tolist() == [7, 7]

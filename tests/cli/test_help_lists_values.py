@@ -25,9 +25,9 @@ def _option_help(sub, action):
 def _free_form_values():
     """Options whose values are not argparse choices (composite or lists) -> accepted values."""
     from probing.models.pooling import POOLINGS
-    from probing.pipeline.localize import NUISANCE
-    from probing.pipeline.localize import POOLINGS as LOCALIZE_POOLINGS
-    from probing.pipeline.probe import PROBES
+    from probing.pipeline.localize_run import NUISANCE
+    from probing.pipeline.localize_run import POOLINGS as LOCALIZE_POOLINGS
+    from probing.pipeline.probe_run import PROBES
 
     region = ("region:NAME",)
     return {

@@ -37,7 +37,7 @@ def _command(fail_on=None):
     def run(plan, lm):
         if plan == fail_on:
             raise ProbingError(f"{plan}: killed")
-        return Result(tables=identify({"scores": pd.DataFrame({"value": [1.0]})},
+        return Result(tables=identify({"scores": pd.DataFrame({"estimate": [1.0]})},
                                       model=lm.name, paradigm=plan))
 
     def combine(plan, parts):
@@ -90,7 +90,7 @@ def test_study_files_appear_together_or_not_at_all(tmp_path):
 
     out = tmp_path / "study"
     (out / "part").mkdir(parents=True)
-    table = identify({"t": pd.DataFrame({"value": [1.0]})}, model="m", paradigm="p")
+    table = identify({"t": pd.DataFrame({"estimate": [1.0]})}, model="m", paradigm="p")
     with pytest.raises(OSError, match="disk full"):
         write_run_folder(out, Result(tables=table, figures={"f": Broken()}), {"a": 1},
                          beside_parts=True)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from probing.pipeline.experiment import plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT, save_tiny_model, shrink_paradigm
 
 pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")
@@ -50,7 +50,7 @@ def test_probe_and_rsa_steps_write_their_tables(experiment, tmp_path):
     for model in ("gpt2", "gpt2-control"):
         step = out / f"probe/{model}/agreement_labels/seed-default"
         selectivity = pd.read_csv(step / "selectivity.csv")
-        assert set(selectivity["model"]) == {model} and selectivity["value"].notna().all()
+        assert set(selectivity["model"]) == {model} and selectivity["estimate"].notna().all()
     pooled = pd.read_csv(out / "rsa/gpt2/rsa_number_animacy/pooled/rsa.csv")
     assert (pooled["n"] == 2).all()
     assert pooled["seeds"].eq("seed-default_rs-0,seed-default_rs-1").all()

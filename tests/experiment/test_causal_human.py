@@ -11,7 +11,7 @@ import pytest
 
 from probing._core.errors import SpecError
 from probing.pipeline.experiment import plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT, assert_same_tables, save_tiny_model, shrink_paradigm
 
 pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")
@@ -186,10 +186,10 @@ def test_full_experiment_pools_every_seed(tmp_path):
         pooled = pd.read_csv(out / analysis / "gpt2/agreement_pp_attractor/pooled" /
                              f"{table}.csv")
         assert pooled["seeds"].eq("seed-0,seed-1").all(), analysis
-        defined = pooled["value"].notna()  # n counts the seeds where the value is defined
+        defined = pooled["estimate"].notna()  # n counts the seeds where the value is defined
         assert defined.any() and (pooled.loc[defined, "n"] >= 1).all(), analysis
         assert (pooled["n"] <= 2).all() and (pooled["n"] == 2).any(), analysis
-        assert list(pooled.columns[-9:]) == ["metric", "value", "sd", "min", "max", "n",
+        assert list(pooled.columns[-9:]) == ["metric", "estimate", "sd", "min", "max", "n",
                                              "seeds", "model", "paradigm"]
     check_report(out, pooled=True)
 

@@ -10,7 +10,7 @@ import pytest
 import probing
 from probing._core.errors import ProbingError
 from probing.pipeline.experiment import ANALYSES, Analysis, plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import ROOT
 
 CALLS = []
@@ -33,12 +33,12 @@ def _fake_run(paradigm_path, lm, out, *, options):
     if options.fail == "always" or (options.fail == "once" and CALLS.count(step) == 1):
         raise RuntimeError("flaky")
     value = options.scale * (10 * (options.seed or 0) + options.random_state)
-    pd.DataFrame({"layer": [0, 0], "value": [value, value + 2.0], "model": "m",
+    pd.DataFrame({"layer": [0, 0], "estimate": [value, value + 2.0], "model": "m",
                   "paradigm": "p"}).to_csv(out / "values.csv", index=False)
 
 
 FAKE = Analysis(kind="fake", run=_fake_run, options=FakeOptions,
-                pool=(("values", ("layer",), "value"),))
+                pool=(("values", ("layer",), "estimate"),))
 
 TEXT = f"""\
 name: engine
@@ -92,7 +92,7 @@ def test_pooled_table_reports_mean_and_spread_across_seeds(tmp_path):
     assert not result.failed and result.loads == []  # the stand-in never asks for a model
     pooled = pd.read_csv(tmp_path / "out/fake/a/agreement_simple/pooled/values.csv")
     per_step = [10 * seed + rs + 1.0 for seed in (0, 1, 2) for rs in (0, 5)]  # mean of 2 rows
-    assert pooled["value"].item() == pytest.approx(np.mean(per_step))
+    assert pooled["estimate"].item() == pytest.approx(np.mean(per_step))
     assert pooled["sd"].item() == pytest.approx(np.std(per_step, ddof=1))
     assert (pooled["min"].item(), pooled["max"].item(), pooled["n"].item()) == (1.0, 26.0, 6)
     assert pooled[["model", "paradigm"]].iloc[0].tolist() == ["a", "agreement_simple"]

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from probing.pipeline.experiment import load_experiment, plan_experiment
-from probing.pipeline.experiment.execute import GroupResult
 from probing.pipeline.experiment.methods import experiment_methods
 from probing.pipeline.experiment.runner import build_experiment_manifest
+from probing.pipeline.experiment.step_runner import GroupResult
 from probing.pipeline.report import build_report, write_report
 from tests.experiment.conftest import ROOT, shrink_paradigm
 from tests.models.conftest import make_lm, make_model, make_tokenizer, tokenizer_json  # noqa: F401
@@ -83,7 +83,7 @@ def test_a_model_no_run_loaded_is_said_so(factorial_ratings):
 
 
 def test_report_on_a_single_run_folder(tmp_path, make_lm):  # noqa: F811
-    from probing.pipeline.run import RunOptions, run_paradigm
+    from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
     shrink_paradigm(ROOT / "paradigms/agreement_simple.yaml", tmp_path / "agreement.yaml", 2)
     run_paradigm(tmp_path / "agreement.yaml", make_lm("gpt2"), tmp_path / "run",
@@ -98,7 +98,7 @@ def test_report_on_a_single_run_folder(tmp_path, make_lm):  # noqa: F811
 
 def test_report_on_a_run_folder_from_the_cli(tmp_path, make_lm, capsys):  # noqa: F811
     from probing.cli.main import main
-    from probing.pipeline.run import RunOptions, run_paradigm
+    from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
     shrink_paradigm(ROOT / "paradigms/garden_path_npz.yaml", tmp_path / "garden.yaml", 2)
     run_paradigm(tmp_path / "garden.yaml", make_lm("gpt2"), tmp_path / "run",

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from probing.pipeline.experiment import ANALYSES, plan_experiment, run_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.experiment.conftest import assert_same_tables
 
 pytestmark = pytest.mark.filterwarnings("ignore:SANITY CHECK FAILED")

@@ -37,7 +37,7 @@ def test_glm_t_equals_statsmodels_ols(rng, with_nuisance):
     out = compute_unit_stats(responses, conditions, CONTRAST, nuisance=nuisance)
     t, effect = _statsmodels_t(responses, conditions, nuisance)
     np.testing.assert_allclose(out["stat"], t, rtol=0, atol=1e-8)
-    np.testing.assert_allclose(out["effect"], effect, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(out["estimate"], effect, rtol=0, atol=1e-8)
     assert (out["dof"] == len(conditions) - 2 - with_nuisance).all()
 
 
@@ -156,4 +156,4 @@ def test_a_separator_once_nuisance_is_accounted_for(rng):
     responses, conditions, nuisance = _data(rng)
     responses[:, 0] = (conditions == "sentences") + 0.5 * nuisance["n_tokens"].to_numpy()
     out = compute_unit_stats(responses, conditions, CONTRAST, nuisance=nuisance)
-    assert out.loc[0, "stat"] == np.inf and out.loc[0, "effect"] == pytest.approx(1.0)
+    assert out.loc[0, "stat"] == np.inf and out.loc[0, "estimate"] == pytest.approx(1.0)

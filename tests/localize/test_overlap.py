@@ -63,7 +63,7 @@ def test_planted_overlap_is_significant_on_units_and_coordinates():
                               top_percent=8)
     assert list(null.columns) == list(OVERLAP_NULL_COLUMNS) and len(null) == 2 * 19
     table = build_reliability(tables, null=null).set_index("metric")
-    assert table.loc["dice", "value"] == 1.0 and table.loc["dice_coordinates", "value"] == 1.0
+    assert table.loc["dice", "estimate"] == 1.0 and table.loc["dice_coordinates", "estimate"] == 1.0
     assert table.loc["dice", "p_val"] == pytest.approx(1 / 20)
     assert table.loc["dice_coordinates", "p_val"] == pytest.approx(1 / 20)
     assert table.loc["dice_coordinates", ["n_selected", "n_units", "n_perm"]].tolist() == [2, 25, 19]
@@ -81,7 +81,7 @@ def test_null_is_reproducible_and_ignores_the_stimulus_order_of_the_real_labels(
     pd.testing.assert_frame_equal(first, again)
     other = build_overlap_null(responses, units, conditions, halves, CONTRAST, n_perm=4,
                                top_percent=10, random_state=4)
-    assert not first["value"].equals(other["value"])
+    assert not first["estimate"].equals(other["estimate"])
 
 
 def test_without_a_null_there_is_no_p_value():

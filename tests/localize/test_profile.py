@@ -23,13 +23,13 @@ def test_profile_equals_a_hand_computation(rng):
     held = responses[halves == "1"][:, chosen["0"]]
     z = (held - held.mean(0)) / held.std(0)
     expected = z[conditions[halves == "1"] == "word_lists"].mean(1).mean()
-    assert row["value"].item() == pytest.approx(expected)
+    assert row["estimate"].item() == pytest.approx(expected)
     assert row["measured_on"].item() == "1" and row["n"].item() == 15
     assert row["n_selected"].item() == 3
     raw = out.query("selected_on == '1' and condition == 'nonwords' and metric == 'response'")
     held = responses[halves == "0"][:, chosen["1"]]
-    assert raw["value"].item() == pytest.approx(held[conditions[halves == "0"] == "nonwords"].mean())
-    assert (out["ci_low"] <= out["value"]).all() and (out["value"] <= out["ci_high"]).all()
+    assert raw["estimate"].item() == pytest.approx(held[conditions[halves == "0"] == "nonwords"].mean())
+    assert (out["ci_low"] <= out["estimate"]).all() and (out["estimate"] <= out["ci_high"]).all()
 
 
 def test_planted_profile_orders_the_conditions(rng):
@@ -55,7 +55,7 @@ def test_stimulus_order_does_not_matter(rng):
                                    n_boot=10)
     key = ["selected_on", "condition", "metric"]
     a, b = (t.sort_values(key).reset_index(drop=True) for t in (first, again))
-    np.testing.assert_allclose(a["value"], b["value"], rtol=1e-12)
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-12)
 
 
 def test_bad_input(rng):

@@ -48,15 +48,15 @@ def test_reliability_of_a_planted_signal():
     table = build_reliability(halves)
     assert list(table.columns) == list(RELIABILITY_COLUMNS)
     dice = table[table["metric"] == "dice"].iloc[0]
-    assert dice["value"] == 1.0 and dice["expected"] == pytest.approx(0.02)
+    assert dice["estimate"] == 1.0 and dice["expected"] == pytest.approx(0.02)
     assert np.isnan(dice["p_val"]) and dice["n_perm"] == 0  # no null given: no p-value
     held = table[table["metric"] == "held_out_stat"]
     assert held["selected_on"].tolist() == ["run1", "run2"]
-    assert (held["value"] > 4).all() and (held["expected"].abs() < 0.5).all()
+    assert (held["estimate"] > 4).all() and (held["expected"].abs() < 0.5).all()
 
 
 def test_bad_halves():
-    table = pd.DataFrame({"stat": [1.0], "effect": [1.0], "selected": [True]})
+    table = pd.DataFrame({"stat": [1.0], "estimate": [1.0], "selected": [True]})
     with pytest.raises(ProbingError, match="exactly two halves; got 1"):
         build_reliability({"a": table})
     with pytest.raises(ProbingError, match="the halves have 1 and 2 units"):

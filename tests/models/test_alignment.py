@@ -5,7 +5,7 @@ from transformers.models.bert import BertTokenizerLegacy
 
 from probing._core.errors import ProbingError
 from probing.models import encode_texts
-from probing.models.alignment import normalise_span
+from probing.models.token_alignment import normalise_span
 
 from ._helpers import SENTENCES
 

@@ -6,9 +6,13 @@ import pytest
 
 from probing.interventions import Intervention
 from probing.models import encode_texts, score_tokens
-from probing.models.attribution import ATTRIBUTION_COLUMNS, attribute_pairs, compare_with_exact
-from probing.models.interventions import record_points
-from probing.models.patching import patch_pairs
+from probing.models.attribution_patching import (
+    ATTRIBUTION_COLUMNS,
+    attribute_pairs,
+    compare_with_exact,
+)
+from probing.models.intervention_hooks import record_points
+from probing.models.patch_runs import patch_pairs
 
 PAIRS = pd.DataFrame({"pair_id": ["p1", "p2"],
                       "source": ["The cat sat on the mat.", "Dogs bark."],

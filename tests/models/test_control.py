@@ -9,8 +9,8 @@ import torch
 
 from probing._core.errors import ProbingError
 from probing.models import reinitialize, score_tokens
-from probing.models.extract import model_identity
-from probing.pipeline.extract import extract_activations
+from probing.models.site_activations import model_identity
+from probing.pipeline.extraction import extract_activations
 
 from ._helpers import SENTENCES
 

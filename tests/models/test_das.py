@@ -53,7 +53,7 @@ def _iia(lm, pairs, basis):
         [f"alt{i}" for i in ids]].to_numpy()
     predicted = np.where(margin > 0, pairs["source_level"], pairs["base_level"])
     return interchange_accuracy(predicted[:, None], pairs["source_level"].to_numpy(),
-                                n_boot=200)["value"].iloc[0]
+                                n_boot=200)["estimate"].iloc[0]
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.models import encode_texts
 from probing.models.batching import pad_sequences
-from probing.models.extract import compute_activations, resolve_layers
 from probing.models.hooks import record_sites, site_module
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
+from probing.models.site_activations import compute_activations, resolve_layers
 
 from ._helpers import ARCHITECTURES, SENTENCES
 
@@ -40,7 +40,7 @@ def _reference(lm, pooling):
 @pytest.mark.parametrize("pooling", ["first", "last", "mean"])
 def test_equals_output_hidden_states_float64(make_lm, arch, pooling):
     lm = make_lm(arch)
-    got = compute_activations(lm, TEXTS, ALL, pooling=pooling, dtype="float64", batch_size=4)
+    got = compute_activations(lm, TEXTS, ALL, pooling=pooling, store_dtype="float64", batch_size=4)
     np.testing.assert_allclose(got, _reference(lm, pooling), rtol=0, atol=1e-10)
 
 
@@ -50,7 +50,7 @@ def test_float32_within_measured_rounding(make_lm, arch):
     # 1.1e-7 to 2.1e-7 of the largest activation (about float32's eps, 1.2e-7); allow 10x
     lm64 = make_lm(arch)
     lm32 = make_lm(arch, dtype=torch.float32)
-    got = compute_activations(lm32, TEXTS, ALL, pooling="mean", dtype="float32", batch_size=4)
+    got = compute_activations(lm32, TEXTS, ALL, pooling="mean", store_dtype="float32", batch_size=4)
     ref = _reference(lm64, "mean")
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, ref, rtol=0, atol=2e-6 * np.abs(ref).max())
@@ -61,8 +61,8 @@ def test_float32_within_measured_rounding(make_lm, arch):
 @pytest.mark.parametrize("side", ["right", "left"], ids=["right-pad", "left-pad"])
 def test_batch_size_and_padding_invariance(make_lm, arch, site, side):
     lm = make_lm(arch)
-    one = compute_activations(lm, TEXTS, ALL, site=site, pooling="mean", dtype="float64", batch_size=1)
-    many = compute_activations(lm, TEXTS, ALL, site=site, pooling="mean", dtype="float64",
+    one = compute_activations(lm, TEXTS, ALL, site=site, pooling="mean", store_dtype="float64", batch_size=1)
+    many = compute_activations(lm, TEXTS, ALL, site=site, pooling="mean", store_dtype="float64",
                                batch_size=4, padding_side=side, chunk_size=5)
     np.testing.assert_allclose(many, one, rtol=0, atol=1e-10)
 
@@ -72,7 +72,7 @@ def test_sites_add_up_to_the_residual_stream(make_lm, arch):
     # pre-norm blocks: resid_post[1] = resid_post[0] + attn_out[1] + mlp_out[1] (mean is linear)
     lm = make_lm(arch)
     kwargs = {"pooling": "mean", "dtype": "float64", "layers": [1]}
-    resid = compute_activations(lm, TEXTS, ALL, layers=[0, 1], pooling="mean", dtype="float64")
+    resid = compute_activations(lm, TEXTS, ALL, layers=[0, 1], pooling="mean", store_dtype="float64")
     attn = compute_activations(lm, TEXTS, ALL, site="attn_out", **kwargs)[:, 0]
     mlp = compute_activations(lm, TEXTS, ALL, site="mlp_out", **kwargs)[:, 0]
     np.testing.assert_allclose(resid[:, 1], resid[:, 0] + attn + mlp, atol=1e-10)
@@ -124,7 +124,7 @@ def test_region_pooling_equals_mean_over_region_tokens(make_lm):
     lm = make_lm("gpt2")
     text = "The cat sat on the mat."
     enc = encode_texts(lm.tokenizer, [text])[0]
-    whole = compute_activations(lm, [text], [[(4, 7)]], pooling="mean", dtype="float64")
+    whole = compute_activations(lm, [text], [[(4, 7)]], pooling="mean", store_dtype="float64")
     framed, _ = _framed(lm, text)
     with torch.no_grad():
         hidden = lm.model(torch.tensor([framed]), output_hidden_states=True).hidden_states

@@ -8,9 +8,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
-from probing.models.extract import compute_activations
-from probing.models.interventions import per_text, prepare_interventions
+from probing.models.intervention_hooks import per_text, prepare_interventions
 from probing.models.selfcheck import check_interventions
+from probing.models.site_activations import compute_activations
 from probing.models.sites import find_family, model_shape
 
 from ._helpers import ARCHITECTURES, SENTENCES
@@ -74,7 +74,7 @@ def test_activations_invariant_to_batching_padding_and_order(make_lm, arch, vari
     lm = make_lm(arch)
     iv = _variants(lm)[variant]
     kwargs = {"pooling": "mean", "dtype": "float64", "interventions": iv}
-    plain = compute_activations(lm, TEXTS, ALL, pooling="mean", dtype="float64")
+    plain = compute_activations(lm, TEXTS, ALL, pooling="mean", store_dtype="float64")
     one = compute_activations(lm, TEXTS, ALL, batch_size=1, **kwargs)
     assert np.abs(one - plain).max() > 1e-6
     side = "right" if arch == "bert" else "left"
@@ -108,7 +108,7 @@ def test_head_ablation_equals_zeroing_its_projection_columns(make_lm, arch):
     shape = model_shape(lm)
     head = shape.n_heads - 1
     iv = Intervention(layer=2, site="head_out", heads=(head,))
-    got = compute_activations(lm, TEXTS, ALL, pooling="mean", dtype="float64", interventions=iv)
+    got = compute_activations(lm, TEXTS, ALL, pooling="mean", store_dtype="float64", interventions=iv)
     projection = _projection_weight(lm, 2, "head_out")
     cols = slice(head * shape.head_dim, (head + 1) * shape.head_dim)
     with torch.no_grad():
@@ -116,7 +116,7 @@ def test_head_ablation_equals_zeroing_its_projection_columns(make_lm, arch):
             projection.weight[:, cols] = 0
         else:  # GPT-2 Conv1D: (in, out)
             projection.weight[cols, :] = 0
-    want = compute_activations(lm, TEXTS, ALL, pooling="mean", dtype="float64")
+    want = compute_activations(lm, TEXTS, ALL, pooling="mean", store_dtype="float64")
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
 
 
@@ -133,9 +133,9 @@ def test_grouped_query_heads_count_query_heads(make_lm):
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_extraction_shows_the_edit(make_lm, arch):
     lm = make_lm(arch)
-    plain = compute_activations(lm, TEXTS, ALL, pooling="first", dtype="float64")
+    plain = compute_activations(lm, TEXTS, ALL, pooling="first", store_dtype="float64")
     iv = Intervention(layer=1, site="resid_post", positions=(0,), units=(2, 4))
-    got = compute_activations(lm, TEXTS, ALL, pooling="first", dtype="float64", interventions=iv)
+    got = compute_activations(lm, TEXTS, ALL, pooling="first", store_dtype="float64", interventions=iv)
     np.testing.assert_array_equal(got[:, 1, [2, 4]], 0)
     np.testing.assert_allclose(got[:, 0], plain[:, 0], rtol=0, atol=0)
     assert np.abs(got[:, 2] - plain[:, 2]).max() > 1e-6

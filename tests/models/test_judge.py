@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from probing._core.errors import ProbingError
-from probing.alignment.judge import build_judge_ratings
+from probing.alignment.judge_analysis import build_judge_ratings
 from probing.models import LanguageModel
-from probing.models.judge import build_judge_prompt, check_judge_tokens, judge_texts
+from probing.models.judge_prompts import build_judge_prompt, check_judge_tokens, judge_texts
 from probing.paradigms.judge_scale import JudgeScale
 
 CHAT = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from probing._core.errors import ProbingError
-from probing.models.alignment import encode_texts
 from probing.models.patch_align import align_pair
-from probing.models.patching import patch_pairs
+from probing.models.patch_runs import patch_pairs
+from probing.models.token_alignment import encode_texts
 
 SOURCE, TARGET = "The cats sat on the mat.", "The cat sats on the mat."
 PAIR = pd.DataFrame({"pair_id": ["m"], "source": [SOURCE], "target": [TARGET]})

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from probing._core.errors import ProbingError
-from probing.models.alignment import encode_texts
 from probing.models.patch_align import align_pair
-from probing.models.patching import patch_pairs
+from probing.models.patch_runs import patch_pairs
+from probing.models.token_alignment import encode_texts
 
 # "mat"/"cat" and "keys"/"key" may split differently: the alignment pairs the tokens
 PAIRS = pd.DataFrame({"pair_id": ["ab", "keys"],

@@ -8,8 +8,8 @@ import pytest
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
+from probing.models.patch_runs import PATCH_COLUMNS, patch_pairs
 from probing.models.patch_sets import patch_set
-from probing.models.patching import PATCH_COLUMNS, patch_pairs
 from probing.models.sites import model_shape
 
 PAIRS = pd.DataFrame({

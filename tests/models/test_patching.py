@@ -8,9 +8,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
-from probing.models.alignment import encode_texts
 from probing.models.patch_align import align_pair
-from probing.models.patching import PATCH_COLUMNS, patch_pairs
+from probing.models.patch_runs import PATCH_COLUMNS, patch_pairs
+from probing.models.token_alignment import encode_texts
 
 PAIRS = pd.DataFrame({
     "pair_id": ["p1", "p2", "p3"],

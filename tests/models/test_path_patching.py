@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from probing._core.errors import ProbingError
-from probing.models.patching import patch_pairs
+from probing.models.patch_runs import patch_pairs
 from probing.models.path_patching import (
     PATH_COLUMNS,
     Component,

@@ -7,7 +7,7 @@ import torch
 
 from probing.models import TOKEN_COLUMNS, score_tokens
 from probing.models.batching import pad_sequences
-from probing.models.causal import forward_logits
+from probing.models.causal_lm import forward_logits
 
 from ._helpers import CAUSAL, SENTENCES, reference_causal, reference_pll
 
@@ -95,7 +95,7 @@ def test_left_padding_needs_position_ids(make_lm, arch):
     with torch.no_grad():
         alone = lm.model(torch.tensor([sequences[1]])).logits[0]
         right, _ = forward_logits(lm.model, batch)
-        wrong, _ = forward_logits(lm.model, batch, positions=False)
+        wrong, _ = forward_logits(lm.model, batch, pass_position_ids=False)
     torch.testing.assert_close(right[1, 3:], alone, rtol=0, atol=1e-10)
     if arch == "gpt2":
         assert (wrong[1, 3:] - alone).abs().max() > 1e-3
@@ -155,7 +155,7 @@ def _brute_force_scores(logits, rows, columns, targets, boundary):
 @pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-12), (torch.float32, 1e-6)])
 @pytest.mark.parametrize("scale", [3.0, 60.0])  # 60: logits span more than the fused range
 def test_gather_scores_equals_log_softmax(rng, dtype, rtol, scale):
-    from probing.models.causal import _FUSED_RANGE, gather_scores
+    from probing.models.causal_lm import _FUSED_RANGE, gather_scores
 
     logits = torch.as_tensor(rng.normal(size=(3, 5, 50)) * scale, dtype=dtype)
     rows, columns = torch.tensor([0, 0, 1, 2, 2]), torch.tensor([0, 4, 2, 1, 3])
@@ -171,7 +171,7 @@ def test_scores_do_not_depend_on_avoiding_padding(make_lm, monkeypatch):
     lm = make_lm("gpt2")
     texts = [*SENTENCES, *SENTENCES[:3]]
     tokens = score_tokens(lm, _table(texts), batch_size=4)
-    import probing.models.causal as causal
+    import probing.models.causal_lm as causal
 
     plain = causal.plan_batches
     monkeypatch.setattr(causal, "plan_batches", lambda *a, **k: plain(

@@ -16,9 +16,9 @@ import torch
 from probing._core.errors import ProbingError
 from probing.interventions import Intervention
 from probing.models import score_tokens
-from probing.models.extract import compute_activations
+from probing.models.patch_runs import patch_pairs
 from probing.models.patch_sets import patch_set
-from probing.models.patching import patch_pairs
+from probing.models.site_activations import compute_activations
 from probing.models.sites import model_shape
 
 from ._helpers import ARCHITECTURES, CAUSAL, reference_causal
@@ -76,7 +76,7 @@ def test_extracted_site_equals_a_plain_hook(make_lm, arch, site):
     lm = make_lm(arch)
     text = SAME_LENGTH[0]
     got = compute_activations(lm, [text], [[None]], layers=[2], site=site, pooling="last",
-                              dtype="float64")[0, 0]
+                              store_dtype="float64")[0, 0]
     shape = model_shape(lm)
     assert got.shape == (shape.width(site),)
     if arch == "llama" and site in ("k", "v"):

@@ -87,11 +87,11 @@ def test_causal_summary_is_the_item_mean_of_preference_changes():
                       "reply": "follow", "logprob": -2.0}]
     table = bench.summarize_causal(pd.DataFrame(rows), n_boot=50)
     by = table[table["seed"].isna()].set_index("contrast")
-    assert by.loc["injection", "effect"] == pytest.approx(0.3)
-    assert by.loc["probe_direction", "effect"] == pytest.approx(-0.3)
-    assert by.loc["random_directions", "effect"] == pytest.approx(-0.2)  # mean of +0.1 and -0.5
+    assert by.loc["injection", "estimate"] == pytest.approx(0.3)
+    assert by.loc["probe_direction", "estimate"] == pytest.approx(-0.3)
+    assert by.loc["random_directions", "estimate"] == pytest.approx(-0.2)  # mean of +0.1 and -0.5
     assert by.loc["injection", "n_items"] == 2
-    seeds = table[table["contrast"] == "random_direction"].set_index("seed")["effect"]
+    seeds = table[table["contrast"] == "random_direction"].set_index("seed")["estimate"]
     assert seeds.loc[0] == pytest.approx(0.1) and seeds.loc[1] == pytest.approx(-0.5)
     # -0.3 is below one of the two random means (+0.1) and above the other: p = (1 + 1) / 3
     assert by.loc["probe_direction", "p_val"] == pytest.approx(2 / 3)
@@ -107,11 +107,11 @@ def test_probe_tables_report_the_chosen_layer_and_every_layer():
     delta[injected, 1, 0] += 4.0  # layer 1 marks the injection in every suite
     out = bench.probe_tables(delta, table, [0, 1, 2], model="m", probe="ridge",
                              control_seeds=(0,), n_boot=100)
-    curve = out["curve"].set_index(["task", "contrast", "layer"])["value"]
+    curve = out["curve"].set_index(["task", "contrast", "layer"])["estimate"]
     assert curve.loc[("task", "injected-clean", 1)] > 0.95
     assert set(out["choices"].loc[out["choices"]["task"] == "task", "layer"]) == {1}
     chosen = out["chosen"].set_index(["task", "contrast"])
-    assert chosen.loc[("task", "injected-clean"), "value"] == pytest.approx(
+    assert chosen.loc[("task", "injected-clean"), "estimate"] == pytest.approx(
         curve.loc[("task", "injected-clean", 1)])
     assert chosen["n_items"].eq(20).all() and len(out["choices"]) == 40  # 20 folds x 2 label sets
     assert bench.causal_layer(out["choices"].assign(model="smollm2-135m"), "ridge") == 1

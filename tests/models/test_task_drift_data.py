@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from probing.models.chat import render_chat
-from probing.paradigms.importers.dialogue import read_dialogue_jsonl
+from probing.paradigms.importers.jsonl_dialogues import read_dialogue_jsonl
 from probing.probes.heldout import heldout_folds
 
 FOLDER = Path(__file__).resolve().parents[2] / "data" / "agentdojo_task_drift"

@@ -62,7 +62,7 @@ def test_base_design_validates_and_generates(tmp_path):
     ("number: [sg, pl]", "number: [sg, dual]", "subject:",
      "slots.subject.number: 'dual' (a level of factor 'number') is not a value of 'number' in the "
      "lexicon {lex}; allowed: pl, sg"),
-], ids=["value", "value-in-list", "factor-level"])
+], ids=["estimate", "value-in-list", "factor-level"])
 def test_value_unknown_to_the_lexicon(tmp_path, old, new, needle, message):
     path = _write(tmp_path, BASE.replace(old, new))
     with pytest.raises(ConstraintError) as err:

@@ -946,7 +946,7 @@ def test_save_load_round_trip_of_words(suffix, tmp_path, stimuli_of):
 
 @pytest.mark.parametrize("name", LOCALIZERS, ids=LOCALIZERS)
 def test_localizer_jabberwocky_keeps_function_words_and_replaces_content_words(name, stimuli_of):
-    from probing.paradigms.generate.localizer import FUNCTION_WORDS
+    from probing.paradigms.generate.localizer_stimuli import FUNCTION_WORDS
 
     items = [i for i in _localizer_items(stimuli_of(name)) if "jabberwocky" in i]
     for item in items:

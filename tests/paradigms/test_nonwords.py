@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from probing.paradigms.generate.localizer import _nonword, phonotactics, real_words
+from probing.paradigms.generate.localizer_stimuli import _nonword, phonotactics, real_words
 from probing.paradigms.lexicon import read_lexicon
 from tests.conftest import DATA
 

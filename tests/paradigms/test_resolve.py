@@ -51,7 +51,7 @@ def test_an_experiment_name_given_to_a_paradigm_command(tmp_path, monkeypatch):
     with pytest.raises(ProbingError, match=r"is a shipped experiment, not a paradigm \(use "
                        r"probing experiment agreement_paper\)"):
         resolve_file("agreement_paper")
-    assert resolve_file("agreement_paper", kind="experiment") == shipped_files("experiment")[
+    assert resolve_file("agreement_paper", file_type="experiment") == shipped_files("experiment")[
         "agreement_paper"]
 
 

@@ -146,7 +146,7 @@ def test_spec_to_dict_omits_empty_fields_and_orders_them():
     (Constraint("number", "factor", "n"), "$n"),
     (Constraint("number", "same_as", "subject"), {"same_as": "subject"}),
     (Constraint("number", "differs_from", "subject"), {"differs_from": "subject"}),
-], ids=["value", "values", "factor", "same-as", "differs-from"])
+], ids=["estimate", "values", "factor", "same-as", "differs-from"])
 def test_constraint_to_yaml(constraint, expected):
     assert constraint.to_yaml() == expected
 

@@ -49,10 +49,10 @@ def test_ablate_run_folder(gpt2, tmp_path):
     assert len(null) == 2 * 5
     # the random row's effect is the mean of the random sets' effects
     random = table[(table["unit_set"] == "random") & (table["metric"] == "logprob_diff")]
-    assert random["effect"].iloc[0] == pytest.approx(
-        null.loc[null["metric"] == "logprob_diff", "effect"].mean())
-    behaviour = tables["ablation_behaviour"].set_index(["unit_set", "metric"])["value"]
-    effect = given.set_index("metric")["effect"]
+    assert random["estimate"].iloc[0] == pytest.approx(
+        null.loc[null["metric"] == "logprob_diff", "estimate"].mean())
+    behaviour = tables["ablation_behaviour"].set_index(["unit_set", "metric"])["estimate"]
+    effect = given.set_index("metric")["estimate"]
     assert behaviour[("given", "logprob_diff")] - behaviour[("none", "logprob_diff")] == \
         pytest.approx(effect["logprob_diff"])
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
@@ -66,8 +66,8 @@ def test_zero_ablation_of_a_whole_layer_changes_behaviour_and_mean_differs(gpt2,
     mean = run_ablate(PARADIGM, gpt2, tmp_path / "mean", options=AblateOptions(units=units, ablation="mean", **FAST))["ablation_behaviour"]
     key = (zero["unit_set"] == "given") & (zero["metric"] == "logprob_diff")
     plain = zero[(zero["unit_set"] == "none") & (zero["metric"] == "logprob_diff")]
-    assert zero.loc[key, "value"].iloc[0] != pytest.approx(plain["value"].iloc[0])
-    assert zero.loc[key, "value"].iloc[0] != pytest.approx(mean.loc[key, "value"].iloc[0])
+    assert zero.loc[key, "estimate"].iloc[0] != pytest.approx(plain["estimate"].iloc[0])
+    assert zero.loc[key, "estimate"].iloc[0] != pytest.approx(mean.loc[key, "estimate"].iloc[0])
 
 
 def test_selected_column_keeps_only_selected_rows(gpt2, tmp_path):
@@ -150,13 +150,13 @@ def test_head_out_units_count_across_heads(gpt2, tmp_path):
     # ablating all of head 1's units is zeroing head 1 (they were refused: "units 0..15")
     from probing.interventions import Intervention
     from probing.paradigms import generate, load_paradigm
-    from probing.pipeline.ablate import _limit, _score
+    from probing.pipeline.ablate_run import _limit, _score
 
     head_dim = gpt2.model.config.n_embd // gpt2.model.config.n_head
     units = _units(tmp_path, [(1, "head_out", head_dim + u) for u in range(head_dim)])
     tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=AblateOptions(units=units, **FAST))
     rows = tables["ablation_behaviour"]
-    got = rows.loc[(rows["unit_set"] == "given") & (rows["metric"] == "logprob_diff"), "value"]
+    got = rows.loc[(rows["unit_set"] == "given") & (rows["metric"] == "logprob_diff"), "estimate"]
     stimuli = _limit(generate(load_paradigm(PARADIGM)), FAST["limit"])
     _, plain = _score(gpt2, stimuli, [], AblateOptions(**FAST))
     _, want = _score(gpt2, stimuli, [Intervention(layer=1, site="head_out", heads=(1,))],
@@ -206,13 +206,13 @@ def test_each_ablation_equals_a_plain_hook(gpt2, tmp_path, ablation):
     import torch
 
     from probing.paradigms import generate, load_paradigm
-    from probing.pipeline.ablate import _limit, resample_draws
+    from probing.pipeline.ablate_run import _limit, resample_draws
 
     layer, units = 1, (3, 5)
     path = _units(tmp_path, [(layer, "resid_post", u) for u in units])
     options = AblateOptions(units=path, ablation=ablation, limit=2, n_sets=1, n_boot=10)
     tables = run_ablate(PARADIGM, gpt2, tmp_path / "run", options=options)
-    rows = tables["ablation_behaviour"].set_index(["unit_set", "metric"])["value"]
+    rows = tables["ablation_behaviour"].set_index(["unit_set", "metric"])["estimate"]
     stimuli = _limit(generate(load_paradigm(PARADIGM)), 2)
     states = []  # each stimulus's plain block-1 output, start token first
     for text in stimuli.table["text"]:
@@ -264,7 +264,7 @@ def test_units_from_a_mediation_split_are_ablated_on_its_test_items_only(gpt2, t
 
 
 def test_units_selected_on_another_paradigm_keep_every_item(tmp_path):
-    from probing.pipeline.ablate import held_out_items
+    from probing.pipeline.ablate_run import held_out_items
     from probing.pipeline.sources import load_paradigm_value
 
     paradigm = load_paradigm_value(PARADIGM)

@@ -10,8 +10,8 @@ import pytest
 
 from probing._core.vocabulary import table_columns
 from probing.cli.main import main
-from probing.pipeline.alignment import ALIGNMENT_COLUMNS
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.alignment_run import ALIGNMENT_COLUMNS
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 WORDS = "the cat sat on the mat and the dog saw it there today .".split()
 
@@ -102,13 +102,13 @@ def test_reading_times_by_layer(tmp_path, gpt2, rng):
     assert alignment["layer"].isna().sum() == 1 and alignment["layer"].dropna().tolist() == [0, 1, 2]
     paired = everything[everything["metric"] == "delta_loglik_difference"].set_index("layer")
     assert paired.index.tolist() == [0, 1, 2]  # each layer against the model, same words
-    assert abs(paired.loc[2, "value"]) < 1e-6
+    assert abs(paired.loc[2, "estimate"]) < 1e-6
     plain = alignment[alignment["layer"].isna()].iloc[0]
     last = alignment[alignment["layer"] == 2].iloc[0]
     # the last layer's read-out is the model's prediction: the same fit
-    np.testing.assert_allclose(last[["value", "ci_low", "ci_high"]].to_numpy(float),
-                               plain[["value", "ci_low", "ci_high"]].to_numpy(float), atol=1e-6)
-    assert alignment.loc[alignment["layer"] == 0, "value"].iloc[0] != plain["value"]
+    np.testing.assert_allclose(last[["estimate", "ci_low", "ci_high"]].to_numpy(float),
+                               plain[["estimate", "ci_low", "ci_high"]].to_numpy(float), atol=1e-6)
+    assert alignment.loc[alignment["layer"] == 0, "estimate"].iloc[0] != plain["estimate"]
     layers = tables["reading_layers"]
     merged = layers[layers["layer"] == 2].merge(tables["reading"], on=["item_id", "word_position"])
     np.testing.assert_allclose(merged["surprisal_x"], merged["surprisal_y"], atol=1e-6)
@@ -123,8 +123,8 @@ def test_ratings_by_layer(tmp_path, gpt2, rng):
     path = _paradigm(tmp_path, "ratings", data, "{text: s, rating: r}")
     _run(path, gpt2, tmp_path / "run", layers="1,-1")
     alignment = pd.read_csv(tmp_path / "run" / "alignment.csv")
-    last = alignment[alignment["layer"] == 2].set_index(["measure", "metric"])["value"]
-    plain = alignment[alignment["layer"].isna()].set_index(["measure", "metric"])["value"]
+    last = alignment[alignment["layer"] == 2].set_index(["measure", "metric"])["estimate"]
+    plain = alignment[alignment["layer"].isna()].set_index(["measure", "metric"])["estimate"]
     assert set(alignment.loc[alignment["layer"].notna(), "metric"]) == {"pearson", "spearman"}
     np.testing.assert_allclose(last.sort_index(), plain.loc[last.index].sort_index(), atol=1e-6)
 
@@ -186,7 +186,7 @@ def test_compare_reading_two_runs(tmp_path, gpt2, make_lm, rng, capsys):
     row = pd.read_csv(out).iloc[0]
     a = pd.read_csv(tmp_path / "a" / "reading.csv").dropna(subset=["delta_loglik"])
     b = pd.read_csv(tmp_path / "b" / "reading.csv").dropna(subset=["delta_loglik"])
-    assert row["value"] == pytest.approx((a["delta_loglik"].to_numpy()
+    assert row["estimate"] == pytest.approx((a["delta_loglik"].to_numpy()
                                           - b["delta_loglik"].to_numpy()).mean())
     assert row["n"] == len(a) and row["n_texts"] == 3
     assert main(["compare-reading", str(tmp_path / "a"), str(tmp_path)]) == 2

@@ -51,22 +51,22 @@ def test_patch_run_folder(llama, tmp_path):
     assert (table["n_items"] == manifest["notes"]["n_items"]).all()
     # the per-pair table averages to the table's logprob_diff
     per_pair = pd.read_csv(tmp_path / "run" / "patching_pairs.csv")
-    mean = per_pair.groupby(["direction", "layer", "position"])["effect"].mean()
+    mean = per_pair.groupby(["direction", "layer", "position"])["estimate"].mean()
     diff = table[table["metric"] == "logprob_diff"].set_index(
-        ["direction", "layer", "position"])["effect"]
+        ["direction", "layer", "position"])["estimate"]
     np.testing.assert_allclose(mean.loc[diff.index], diff, atol=1e-9)
     # the corrected table has one row per cell of the grid, the same means, and a
     # family-wise p and a simultaneous interval around each mean
     corrected = pd.read_csv(tmp_path / "run" / "patching_corrected.csv")
     assert len(corrected) == len(diff) and (corrected["correction"] == "max_t").all()
     corrected = corrected.set_index(["direction", "layer", "position"])
-    np.testing.assert_allclose(corrected.loc[diff.index, "effect"], diff, atol=1e-9)
+    np.testing.assert_allclose(corrected.loc[diff.index, "estimate"], diff, atol=1e-9)
     # a cell that is exactly 0 in every pair has no variance and no test (NaN)
     tested = corrected["p_corr"].notna()
     assert tested.any() and corrected.loc[tested, "p_corr"].between(0, 1).all()
-    assert (corrected.loc[~tested, "effect"] == 0).all()
-    assert (corrected["ci_low"] <= corrected["effect"] + 1e-12).all()
-    assert (corrected["effect"] <= corrected["ci_high"] + 1e-12).all()
+    assert (corrected.loc[~tested, "estimate"] == 0).all()
+    assert (corrected["ci_low"] <= corrected["estimate"] + 1e-12).all()
+    assert (corrected["estimate"] <= corrected["ci_high"] + 1e-12).all()
     assert (corrected["n_cells"] == len(corrected)).all()
 
 
@@ -84,7 +84,7 @@ def test_patch_table_is_the_engine_and_the_analysis(llama, tmp_path):
     key = ["direction", "layer", "position", "metric"]
     merged = got.merge(want, on=key, suffixes=("", "_want"))
     assert len(merged) == len(want) == len(got)
-    np.testing.assert_allclose(merged["effect"], merged["effect_want"], atol=1e-12)
+    np.testing.assert_allclose(merged["estimate"], merged["estimate_want"], atol=1e-12)
     np.testing.assert_allclose(merged["ci_low"], merged["ci_low_want"], atol=1e-12)
 
 
@@ -155,7 +155,7 @@ def test_mediate_run_folder(llama, tmp_path):
         row = test[(test["layer"] == top["layer"]) & (test["head"] == top["head"])
                    & (test["position"] == top["position"])
                    & (test["metric"] == "indirect_effect")]
-        assert row["effect"].iloc[0] == pytest.approx(items[mine]["effect"].mean())
+        assert row["estimate"].iloc[0] == pytest.approx(items[mine]["estimate"].mean())
         assert items[mine]["item_id"].nunique() == row["n_items"].iloc[0]
 
 
@@ -167,9 +167,9 @@ def test_joint_effect_of_one_mediator_is_its_indirect_effect(llama, tmp_path):
     assert (tables["mediation"]["head"] == -1).all() and "top_units" not in tables
     top = tables["top_mediators"].iloc[0]
     joint = tables["mediation_joint"].set_index("metric")
-    assert joint.loc["joint_indirect_effect", "effect"] == pytest.approx(top["effect"], abs=1e-9)
-    assert joint.loc["summed_indirect_effect", "effect"] == pytest.approx(top["effect"], abs=1e-9)
-    assert top["effect"] != 0
+    assert joint.loc["joint_indirect_effect", "estimate"] == pytest.approx(top["estimate"], abs=1e-9)
+    assert joint.loc["summed_indirect_effect", "estimate"] == pytest.approx(top["estimate"], abs=1e-9)
+    assert top["estimate"] != 0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["notes"]["selection_and_test_overlap"] is True
 
@@ -223,10 +223,10 @@ def test_joint_run_patches_each_mediator_at_x_own_token(llama, tmp_path):
     # Regression (1723786): the joint run looked up x's positions in x''s regions; where
     # the subject's token count differs between the members, that patched the wrong
     # token (or found none). A set of one mediator must equal its single patch.
-    from probing.pipeline.causal import _sweep, member_where, screen, swap_members
+    from probing.pipeline.causal_run import _sweep, member_where, screen, swap_members
     from probing.pipeline.commands.execute import load_paradigm_value
     from probing.pipeline.commands.mediate import prepare_mediate
-    from probing.pipeline.mediate import _joint_reads
+    from probing.pipeline.mediate_run import _joint_reads
 
     options = MediateOptions(mediators="layers", contrast="subject_number", layers="1",
                              n_boot=10, batch_size=8, readout="logit_diff")

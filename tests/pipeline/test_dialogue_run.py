@@ -98,7 +98,7 @@ def test_a_model_without_a_template_is_refused_before_loading(make_model, tmp_pa
 
 
 def test_extraction_at_a_message_is_the_mean_hidden_state_of_its_tokens(make_model, dialogues):
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     model, tokenizer = _chat_lm(make_model, "chatml", "gpt2")
     lm = LanguageModel.from_objects(model, tokenizer)

@@ -11,7 +11,7 @@ from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.models import encode_texts
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import build_segments, extract_activations
+from probing.pipeline.extraction import build_segments, extract_activations
 from probing.store import ChunkWriter, cache_root, list_cache, load_activations
 from tests.pipeline.test_run import MINIMAL
 
@@ -39,7 +39,7 @@ def _bytes(acts):
 def test_cache_hit_equals_miss_and_skips_the_model(gpt2, tmp_path, monkeypatch):
     miss = extract_activations(gpt2, TABLE, cache_dir=tmp_path, layers="0,-1")
     calls = []
-    monkeypatch.setattr("probing.models.extract.compute_activations",
+    monkeypatch.setattr("probing.models.site_activations.compute_activations",
                         lambda *a, **k: calls.append(1))
     hit = extract_activations(gpt2, TABLE, cache_dir=tmp_path, layers="0,-1")
     assert calls == [] and _bytes(hit) == _bytes(miss)
@@ -63,7 +63,7 @@ def test_changed_input_misses_the_cache(gpt2, tmp_path, change):
 def test_changed_weights_miss_the_cache(make_lm, tmp_path):
     lm = make_lm("gpt2")
     first = extract_activations(lm, TABLE, cache_dir=tmp_path)
-    with probing.models.extract.torch.no_grad():
+    with probing.models.site_activations.torch.no_grad():
         lm.model.transformer.h[0].mlp.c_fc.weight.mul_(1.1)  # add_ would be a no-op after LayerNorm
     second = extract_activations(lm, TABLE, cache_dir=tmp_path)
     assert second.provenance["key"] != first.provenance["key"]
@@ -114,12 +114,12 @@ def test_out_folder_and_load_activations(gpt2, tmp_path):
 
 def test_word_level_rows_and_values(gpt2, tmp_path):
     acts = extract_activations(gpt2, TABLE.iloc[:2], cache=False, level="word", pooling="last",
-                               dtype="float64")
+                               store_dtype="float64")
     assert acts.index.to_dict("list") == {
         "stimulus_id": ["s0"] * 6 + ["s1"] * 2, "word_index": [0, 1, 2, 3, 4, 5, 0, 1],
         "word": ["The", "cat", "sat", "on", "the", "mat.", "Dogs", "bark."]}
     # the last word's last token is the sentence's last token
-    sentence = extract_activations(gpt2, TABLE.iloc[:2], cache=False, pooling="last", dtype="float64")
+    sentence = extract_activations(gpt2, TABLE.iloc[:2], cache=False, pooling="last", store_dtype="float64")
     np.testing.assert_array_equal(acts.values[5], sentence.values[0])
     np.testing.assert_array_equal(acts.values[7], sentence.values[1])
 
@@ -128,7 +128,7 @@ def test_region_pooling_uses_region_spans(gpt2, stimuli):
     segments, index = build_segments(stimuli, pooling="region:verb")
     regions = stimuli.regions[stimuli.regions["region"] == "verb"]
     assert segments[0] == [(regions["char_start"].iloc[0], regions["char_end"].iloc[0])]
-    acts = extract_activations(gpt2, stimuli, cache=False, pooling="region:verb", dtype="float64")
+    acts = extract_activations(gpt2, stimuli, cache=False, pooling="region:verb", store_dtype="float64")
     assert acts.shape[0] == len(stimuli.table) and acts.pooling == "region:verb"
     text = stimuli.table["text"].iloc[0]
     enc = encode_texts(gpt2.tokenizer, [text])[0]
@@ -139,7 +139,7 @@ def test_region_pooling_uses_region_spans(gpt2, stimuli):
     ({"pooling": "region:nope"}, "no region 'nope'; regions:"),
     ({"level": "token"}, "level must be one of sentence, word"),
     ({"level": "word", "pooling": "region:verb"}, "pooling is first, last or mean"),
-    ({"dtype": "int8"}, "dtype must be one of float16, float32, float64"),
+    ({"store_dtype": "int8"}, "store_dtype must be one of float16, float32, float64"),
     ({"site": "resid_mid"}, "available sites: resid_post, mlp_out, attn_out"),
 ], ids=["region", "level", "word-region", "dtype", "site"])
 def test_bad_input(gpt2, stimuli, kwargs, message):

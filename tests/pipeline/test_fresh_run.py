@@ -7,7 +7,7 @@ import pytest
 
 from probing._core.vocabulary import check_columns
 from probing.cli.main import main
-from probing.pipeline.fresh import load_fresh_mapping, run_fresh_published
+from probing.pipeline.fresh_run import load_fresh_mapping, run_fresh_published
 from tests.conftest import DATA, PARADIGMS
 
 
@@ -33,8 +33,8 @@ def test_run_scores_both_sets(make_lm, tmp_path):
     assert rows.loc["published", "n"] == 10
     fresh = tables["pairs_fresh"]
     assert rows.loc["fresh", "n"] == len(fresh) == 50  # the sg cell only
-    assert rows.loc["fresh", "value"] == pytest.approx(fresh["correct"].mean())
-    assert rows.loc["difference", "value"] == pytest.approx(
+    assert rows.loc["fresh", "estimate"] == pytest.approx(fresh["correct"].mean())
+    assert rows.loc["difference", "estimate"] == pytest.approx(
         tables["pairs_published"]["correct"].mean() - fresh["correct"].mean())
 
 

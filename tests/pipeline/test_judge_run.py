@@ -9,7 +9,7 @@ import pytest
 
 from probing._core.errors import ProbingError
 from probing.models import LanguageModel
-from probing.pipeline.judge import JudgeOptions, prepare_judge, run_judge, write_judge
+from probing.pipeline.judge_run import JudgeOptions, prepare_judge, run_judge, write_judge
 
 PARADIGMS = Path(__file__).resolve().parents[2] / "paradigms"
 CHAT = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"

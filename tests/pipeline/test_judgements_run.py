@@ -10,7 +10,7 @@ from probing._core.errors import ProbingError
 from probing._core.vocabulary import check_columns
 from probing.cli.main import main
 from probing.paradigms.importers import read_blimp
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 from tests.conftest import DATA, PARADIGMS
 from tests.pipeline.test_run import MINIMAL
 

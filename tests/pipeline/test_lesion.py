@@ -13,7 +13,7 @@ from probing._core.vocabulary import table_columns
 from probing.causal import LESION_COLUMNS
 from probing.cli.main import main
 from probing.pipeline.commands.ablate import AblateOptions, run_ablate
-from probing.pipeline.lesion import run_lesion
+from probing.pipeline.lesion_run import run_lesion
 from tests.conftest import PARADIGMS
 
 PAIRS = PARADIGMS / "agreement_pp_attractor.yaml"
@@ -58,7 +58,7 @@ def test_two_paradigms_one_family_folders_equal_probing_ablate_and_resume(gpt2, 
     alone = run_ablate(SUITE, gpt2, tmp_path / "alone",
                        options=AblateOptions(units=units, **{**FAST, "limit": 1}))
     mine = tables["ablation"][tables["ablation"]["paradigm"] == "syntaxgym_number_src"]
-    np.testing.assert_allclose(mine["effect"], alone["ablation"]["effect"])
+    np.testing.assert_allclose(mine["estimate"], alone["ablation"]["estimate"])
     np.testing.assert_allclose(mine["p_val"], alone["ablation"]["p_val"])
     assert (mine["n"] == 1).all()  # the per-paradigm limit
     manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
@@ -160,7 +160,7 @@ def test_the_report_says_which_paradigms_were_reused():
     from probing.commands import Result
     from probing.pipeline.commands.lesion import COMMAND
 
-    columns = ["effect", "ci_low", "ci_high", "stat", "p_val", "p_corr", "p_normal",
+    columns = ["estimate", "ci_low", "ci_high", "stat", "p_val", "p_corr", "p_normal",
                "p_normal_corr"]
     table = pd.DataFrame({c: [0.5] for c in columns}).assign(
         paradigm="syntaxgym_number_src", phenomenon="number", metric="accuracy")

@@ -22,8 +22,8 @@ from probing.localize import (
     pool_words,
 )
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
-from probing.pipeline.localize import LocalizeOptions, check_localize_inputs, run_localize
+from probing.pipeline.extraction import extract_activations
+from probing.pipeline.localize_run import LocalizeOptions, check_localize_inputs, run_localize
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_extract import model_dir  # noqa: F401
 
@@ -96,7 +96,7 @@ def test_tables_equal_the_analysis_api(gpt2, tmp_path):
                               n_perm=5, top_percent=5)
     pd.testing.assert_frame_equal(tables["overlap_null"][list(OVERLAP_NULL_COLUMNS)], null)
     dice = tables["reliability"].set_index(["selected_on", "metric"]).loc[("run1", "dice")]
-    assert dice["p_val"] == overlap_pvalue(dice["value"], null.query("metric == 'dice'")["value"])
+    assert dice["p_val"] == overlap_pvalue(dice["estimate"], null.query("metric == 'dice'")["estimate"])
     assert dice["n_perm"] == 5
 
 
@@ -192,11 +192,11 @@ def test_default_model_language_units_replicate_across_runs(tmp_path):
                               options=LocalizeOptions(layers="8,16,24,30", top_percent=1,
                                                       n_perm_overlap=20))
     table = tables["reliability"].set_index(["selected_on", "metric"])
-    assert table.loc[("run1", "dice"), "value"] > 5 * table.loc[("run1", "dice"), "expected"]
+    assert table.loc[("run1", "dice"), "estimate"] > 5 * table.loc[("run1", "dice"), "expected"]
     assert table.loc[("run1", "dice"), "p_val"] == pytest.approx(1 / 21)
     for half in ("run1", "run2"):
         held = table.loc[(half, "held_out_stat")]
-        assert held["value"] > held["expected"] + 2
+        assert held["estimate"] > held["expected"] + 2
 
 
 def test_profile_measures_every_condition_on_held_out_items(gpt2, tmp_path):

@@ -33,7 +33,7 @@ def test_unit_mediation_tables(llama, tmp_path):
     assert sorted(nie["unit"]) == list(range(WIDTH)) and (nie["head"] == -1).all()
     assert set(nie["position"]) == {"3:attractor"} and set(nie["site"]) == {"mlp_out"}
     top = tables["top_mediators"]
-    best = nie.loc[nie["effect"].abs().sort_values(ascending=False).index[:4], "unit"]
+    best = nie.loc[nie["estimate"].abs().sort_values(ascending=False).index[:4], "unit"]
     assert top["unit"].tolist() == best.tolist()
     units = tables["top_units"]
     assert units[["layer", "site", "unit"]].values.tolist() == [
@@ -52,9 +52,9 @@ def test_every_unit_together_is_the_layer(llama, tmp_path):
     joint = units["mediation_joint"].set_index("metric")
     whole = layer["mediation"].set_index("metric")
     assert joint.loc["joint_indirect_effect", "k"] == WIDTH
-    assert joint.loc["joint_indirect_effect", "effect"] == pytest.approx(
-        whole.loc["indirect_effect", "effect"], abs=1e-9)
-    assert whole.loc["indirect_effect", "effect"] != 0
+    assert joint.loc["joint_indirect_effect", "estimate"] == pytest.approx(
+        whole.loc["indirect_effect", "estimate"], abs=1e-9)
+    assert whole.loc["indirect_effect", "estimate"] != 0
 
 
 def test_region_restricts_patching_and_keeps_its_numbers(llama, tmp_path):
@@ -66,7 +66,7 @@ def test_region_restricts_patching_and_keeps_its_numbers(llama, tmp_path):
     patching = one["patching"]
     assert set(patching["position"]) == {"3:attractor"}
     want = every["patching"][every["patching"]["position"] == "3:attractor"]
-    np.testing.assert_allclose(patching["effect"].to_numpy(), want["effect"].to_numpy(),
+    np.testing.assert_allclose(patching["estimate"].to_numpy(), want["estimate"].to_numpy(),
                                rtol=0, atol=1e-12)
 
 

@@ -38,7 +38,7 @@ def test_named_and_plain_predictions_validate_and_round_trip(tmp_path):
 
 
 def test_the_predictions_table_names_a_named_prediction(tmp_path, make_lm):
-    from probing.pipeline.run import run_paradigm
+    from probing.pipeline.paradigm_run import run_paradigm
 
     path = tmp_path / "named.yaml"
     path.write_text(DESIGN)

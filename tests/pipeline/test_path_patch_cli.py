@@ -36,7 +36,7 @@ def _api_reads(lm, pairs, sender, receiver, positions, good):
 
 
 def test_cli_tables_equal_the_python_api(tiny, tmp_path, capsys):
-    from probing.pipeline.causal import screen
+    from probing.pipeline.causal_run import screen
     from probing.pipeline.commands.execute import load_paradigm_value
     from probing.pipeline.commands.path_patch import PathPatchOptions, prepare_path_patch
 
@@ -68,18 +68,18 @@ def test_cli_tables_equal_the_python_api(tiny, tmp_path, capsys):
             rows = rows.set_index(rows["pair_id"].astype(str))
             np.testing.assert_allclose(rows.loc[reads.index, "patched"], reads["patched"],
                                        rtol=0, atol=1e-9)
-            np.testing.assert_allclose(rows.loc[reads.index, "effect"],
+            np.testing.assert_allclose(rows.loc[reads.index, "estimate"],
                                        reads["patched"] - reads["target"], rtol=0, atol=1e-9)
             checked += len(reads)
-    assert checked == 4 * len(prep.pairs) and (got["effect"].abs() > 1e-6).all()
+    assert checked == 4 * len(prep.pairs) and (got["estimate"].abs() > 1e-6).all()
     # the summary: one row per cell and metric, its mean the per-pair mean
     summary = pd.read_csv(out / "path_patching.csv")
     manifest = json.loads((out / "manifest.json").read_text())
     assert (summary["n_items"] == manifest["notes"]["n_items"]).all()
-    mean = got.groupby(["direction", "receiver"])["effect"].mean()
+    mean = got.groupby(["direction", "receiver"])["estimate"].mean()
     diff = summary[summary["metric"] == "logprob_diff"].set_index(["direction", "receiver"])
-    np.testing.assert_allclose(diff.loc[mean.index, "effect"], mean, atol=1e-12)
-    assert (diff["ci_low"] <= diff["effect"] + 1e-12).all()
+    np.testing.assert_allclose(diff.loc[mean.index, "estimate"], mean, atol=1e-12)
+    assert (diff["ci_low"] <= diff["estimate"] + 1e-12).all()
     corrected = pd.read_csv(out / "path_patching_corrected.csv")
     assert len(corrected) == 4 and (corrected["n_cells"] == 4).all()
 

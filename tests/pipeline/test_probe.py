@@ -10,8 +10,8 @@ from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
-from probing.pipeline.probe import ProbeOptions, build_probe_targets, limit_stimuli, run_probe
+from probing.pipeline.extraction import extract_activations
+from probing.pipeline.probe_run import ProbeOptions, build_probe_targets, limit_stimuli, run_probe
 from probing.probes import build_folds, control_task_layers
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_extract import model_dir  # noqa: F401
@@ -103,7 +103,7 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
     assert not (tmp_path / "run" / "mdl.csv").exists()
     assert main([*argv, "--force", "--label", "lemma_x"]) == 2
     assert "label 'lemma_x'" in capsys.readouterr().err
-    assert np.isfinite(pd.read_csv(tmp_path / "run" / "selectivity.csv")["value"]).all()
+    assert np.isfinite(pd.read_csv(tmp_path / "run" / "selectivity.csv")["estimate"]).all()
 
 
 def test_sentence_level_label_groups_by_item(gpt2, tmp_path):

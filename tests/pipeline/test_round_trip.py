@@ -104,7 +104,7 @@ def test_a_table_of_another_kind_is_one_line(model_dir, tmp_path, capsys):
 def test_run_paradigm_takes_a_shipped_name_from_python(make_lm, tmp_path, monkeypatch):
     import warnings
 
-    from probing.pipeline.run import RunOptions, run_paradigm
+    from probing.pipeline.paradigm_run import RunOptions, run_paradigm
     from tests.conftest import PARADIGMS
 
     monkeypatch.chdir(tmp_path)

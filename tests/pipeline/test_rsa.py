@@ -10,8 +10,8 @@ from probing._core.config import config_context
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.extract import extract_activations
-from probing.pipeline.rsa import RSAOptions, run_rsa
+from probing.pipeline.extraction import extract_activations
+from probing.pipeline.rsa_run import RSAOptions, run_rsa
 from probing.rsa import RSA_COLUMNS, build_model_rdms, rsa_layers
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_extract import model_dir  # noqa: F401
@@ -29,7 +29,7 @@ def test_run_folder_and_tables(gpt2, tmp_path):
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_rsa(PARADIGM, gpt2, tmp_path / "run", options=OPTIONS)
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    peak = int(tables["rsa"].loc[tables["rsa"]["value"].idxmax(), "layer"])
+    peak = int(tables["rsa"].loc[tables["rsa"]["estimate"].idxmax(), "layer"])
     assert files == sorted(["manifest.json", "stimuli.csv", "rsa.csv", "layer_similarity.csv",
                             "rsa_layers.png", f"rdm_layer{peak}.png"])
     rsa = pd.read_csv(tmp_path / "run" / "rsa.csv")
@@ -39,7 +39,7 @@ def test_run_folder_and_tables(gpt2, tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["options"]["pooling"] == "region:noun" and manifest["activations_key"]
     sim = tables["layer_similarity"]
-    assert len(sim) == 9 and np.allclose(sim.loc[sim.layer_a == sim.layer_b, "value"], 1.0)
+    assert len(sim) == 9 and np.allclose(sim.loc[sim.layer_a == sim.layer_b, "estimate"], 1.0)
 
 
 def test_tables_equal_the_analysis_api(gpt2, tmp_path):
@@ -99,7 +99,7 @@ def test_cli(model_dir, tmp_path, capsys):  # noqa: F811
 def test_each_layer_rdm_is_computed_once(gpt2, tmp_path, monkeypatch):
     # rsa.csv, layer_similarity.csv and the figure share one RDM per layer
     import probing.rsa.compute as compute
-    import probing.rsa.sweep as sweep
+    import probing.rsa.rsa_sweep as sweep
 
     calls = []
     original = compute.stack_rdms
@@ -141,7 +141,7 @@ def test_noise_distances_run_end_to_end(gpt2, tmp_path, distance, residuals):
     with config_context(cache_dir=tmp_path / "cache"):
         tables = run_rsa(PARADIGM, gpt2, tmp_path / "run", options=options)
     rsa = tables["rsa"]
-    assert (rsa["distance"] == distance).all() and rsa["value"].notna().all()
+    assert (rsa["distance"] == distance).all() and rsa["estimate"].notna().all()
     n_conditions = tables["stimuli"]["condition"].nunique()
     if distance == "crossnobis":
         assert (rsa["n_stimuli"] == n_conditions).all() and rsa["ci_low"].notna().all()

@@ -9,7 +9,7 @@ import pytest
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 from probing.pipeline.sanity import SANITY_PAIRS, check_sanity
 from tests.conftest import DATA, PARADIGMS
 

@@ -7,7 +7,7 @@ import pytest
 
 from probing.cli.main import main
 from probing.models import load_model
-from probing.pipeline.judge import JudgeOptions, prepare_judge, run_judge
+from probing.pipeline.judge_run import JudgeOptions, prepare_judge, run_judge
 from tests.conftest import PARADIGMS
 from tests.pipeline.test_judge_run import (  # noqa: F401
     CHAT,

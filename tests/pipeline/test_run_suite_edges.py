@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paradigms" / "data" / "syntaxgym"
 

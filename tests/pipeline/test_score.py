@@ -8,7 +8,7 @@ import pytest
 
 from probing import score_pairs, score_sentences
 from probing._core.errors import ProbingError
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 from tests.models._helpers import reference_causal
 from tests.pipeline.test_run import MINIMAL
 

@@ -30,13 +30,13 @@ def test_exact_sign_flip_p_value_for_few_groups():
     res = paired_test(a, b, n_perm=1000)
     assert tuple(res.columns) == PAIRED_COLUMNS
     assert res.p_val[0] == pytest.approx(1 / 16) and res.n_perm[0] == 16
-    assert res.value[0] == pytest.approx(0.5) and res.stat[0] == 4
+    assert res.estimate[0] == pytest.approx(0.5) and res.stat[0] == 4
 
 
 def test_identical_predictions_give_zero_difference_and_p_one():
     a = _rows(np.arange(40) % 3 == 0, np.arange(40) // 2, 1)
     res = paired_test(a, a.assign(layer=2), n_perm=999)
-    assert res.value[0] == 0 and res.p_val[0] == 1.0
+    assert res.estimate[0] == 0 and res.p_val[0] == 1.0
 
 
 def test_layers_from_one_sweep_compare_and_p_is_never_zero():
@@ -44,7 +44,7 @@ def test_layers_from_one_sweep_compare_and_p_is_never_zero():
     items = np.repeat(np.arange(50), 2)
     pred = predict_layers(values, labels, groups=items, cv=5)
     res = paired_test(pred[pred.layer == 2], pred[pred.layer == 0], n_perm=999)
-    assert res.value[0] > 0.3 and res.ci_low[0] > 0
+    assert res.estimate[0] > 0.3 and res.ci_low[0] > 0
     assert res.p_val[0] == pytest.approx(0.5 / 1000)  # mid-p: the observed sum counts a half
     assert res.a[0].startswith("layer=2") and res.n_groups[0] == 50
 
@@ -56,7 +56,7 @@ def test_two_models_on_the_same_folds_compare():
     a = predict_layers(values, labels, groups=None, cv=folds).assign(model="trained")
     b = predict_layers(other, labels, groups=None, cv=folds).assign(model="control")
     res = paired_test(a, b, n_perm=499)
-    assert res.value[0] > 0.3 and res.p_val[0] < 0.01 and "model=trained" in res.a[0]
+    assert res.estimate[0] > 0.3 and res.p_val[0] < 0.01 and "model=trained" in res.a[0]
 
 
 def test_regression_difference_is_in_r2():
@@ -65,7 +65,7 @@ def test_regression_difference_is_in_r2():
     target = values[:, 1, 0] + 0.1 * rng.normal(size=60)
     pred = predict_layers(values, target, groups=None, cv=3, probe="ridge")
     res = paired_test(pred[pred.layer == 1], pred[pred.layer == 0], n_perm=199)
-    assert res.metric[0] == "r2" and res.value[0] > 0.8
+    assert res.metric[0] == "r2" and res.estimate[0] > 0.8
 
 
 def test_group_bootstrap_interval_covers_the_pooled_accuracy():

@@ -57,13 +57,13 @@ def test_control_task_uses_the_task_folds_and_gives_high_selectivity(word_activa
     # the same folds: grouped by sentence (Hewitt & Liang)
     task = probe_layers(acts, labels, groups=acts.index["stimulus_id"].to_numpy(), cv=4)
     mine = table[table.task == "task"].drop(columns="seed").reset_index(drop=True)
-    np.testing.assert_allclose(mine["value"], task["value"])
+    np.testing.assert_allclose(mine["estimate"], task["estimate"])
     assert sorted(table.loc[table.task == "control", "seed"].unique()) == [0, 1, 2]
     sel = selectivity(table)
     assert tuple(sel.columns) == SELECTIVITY_COLUMNS
     sel = sel[sel.task == "selectivity"].set_index("layer")
-    assert sel.loc[6, "value"] > 0.2 and sel["value"].idxmax() == 6
-    assert (sel.ci_low <= sel.value).all() and (sel.n == 3).all()
+    assert sel.loc[6, "estimate"] > 0.2 and sel["estimate"].idxmax() == 6
+    assert (sel.ci_low <= sel.estimate).all() and (sel.n == 3).all()
 
 
 def test_selectivity_is_task_minus_mean_control_with_a_t_interval(word_activations):
@@ -71,10 +71,10 @@ def test_selectivity_is_task_minus_mean_control_with_a_t_interval(word_activatio
     table = control_task_layers(acts, labels, cv=4, seeds=(0, 1), layers=[6])
     sel = selectivity(table, metric="balanced_accuracy").set_index("task")
     rows = table[table.metric == "balanced_accuracy"]
-    task = rows[rows.task == "task"].value.mean()
-    control = rows[rows.task == "control"].groupby("seed").value.mean()
-    assert sel.loc["selectivity", "value"] == pytest.approx(task - control.mean())
-    assert sel.loc["control", "value"] == pytest.approx(control.mean())
+    task = rows[rows.task == "task"].estimate.mean()
+    control = rows[rows.task == "control"].groupby("seed").estimate.mean()
+    assert sel.loc["selectivity", "estimate"] == pytest.approx(task - control.mean())
+    assert sel.loc["control", "estimate"] == pytest.approx(control.mean())
 
 
 def _lexical_design(n_types=30, n_sentences=60, seed=0):
@@ -100,8 +100,8 @@ def test_control_task_is_learnable_with_sentence_folds_and_not_with_type_folds()
     by_sentence = selectivity(control_task_layers(acts, labels, seeds=(0, 1, 2), cv=4))
     by_type = selectivity(control_task_layers(acts, labels, groups="types", seeds=(0, 1, 2),
                                               cv=4))
-    control_sentence = by_sentence.set_index("task").loc["control", "value"]
-    control_type = by_type.set_index("task").loc["control", "value"]
+    control_sentence = by_sentence.set_index("task").loc["control", "estimate"]
+    control_type = by_type.set_index("task").loc["control", "estimate"]
     assert control_sentence > 0.9 and control_type < 0.75
 
 

@@ -99,7 +99,7 @@ def test_default_mlp_is_not_at_chance_on_small_sentence_level_data():
     X = rng.normal(size=(160, 1, 64))
     X[:, 0, :10] += 0.5 * (2 * y[:, None] - 1)
     scores = probe_layers(X, y, groups=None, probe="mlp")
-    assert scores.loc[scores.metric == "accuracy", "value"].mean() > 0.7
+    assert scores.loc[scores.metric == "accuracy", "estimate"].mean() > 0.7
 
 
 class _RecordingLogistic(LogisticProbe):

@@ -46,13 +46,13 @@ def test_planted_direction_is_found_on_held_out_groups_and_controls_are_at_chanc
     X[:, 1, 3] += 3.0 * y  # layer 1 carries the label, layer 0 does not
     folds = heldout_folds(suites, templates)
     table = auc_by_layer(heldout_scores(X, y, folds), y, items, n_boot=200)
-    assert table["value"].iloc[1] > 0.9 and table["ci_low"].iloc[1] > 0.8
-    assert abs(table["value"].iloc[0] - 0.5) < 0.15
+    assert table["estimate"].iloc[1] > 0.9 and table["ci_low"].iloc[1] > 0.8
+    assert abs(table["estimate"].iloc[0] - 0.5) < 0.15
     assert table["n_items"].tolist() == [72, 72]
     flipped = item_flipped_labels(y, items, random_state=0)
     control = auc_by_layer(heldout_scores(X, flipped, folds), flipped, items, n_boot=200)
     assert control["ci_low"].iloc[1] < 0.5 < control["ci_high"].iloc[1] + 0.1
-    assert abs(control["value"].iloc[1] - 0.5) < 0.2
+    assert abs(control["estimate"].iloc[1] - 0.5) < 0.2
 
 
 def test_untrained_rows_are_scored_but_not_fitted():
@@ -73,9 +73,9 @@ def test_auc_matches_sklearn_and_the_interval_covers_it():
     items = np.repeat(np.arange(40), 2)
     table = auc_by_layer(s, y, items, layers=[4, 8, 12], n_boot=300)
     expected = [roc_auc_score(y, s[:, j]) for j in range(3)]
-    np.testing.assert_allclose(table["value"], expected)
+    np.testing.assert_allclose(table["estimate"], expected)
     assert table["layer"].tolist() == [4, 8, 12]
-    assert ((table["ci_low"] <= table["value"]) & (table["value"] <= table["ci_high"])).all()
+    assert ((table["ci_low"] <= table["estimate"]) & (table["estimate"] <= table["ci_high"])).all()
 
 
 def test_linear_direction_points_along_the_planted_unit_in_raw_units():

@@ -41,7 +41,7 @@ def test_mdl_layers_table_and_planted_layer_compresses_best():
     values, labels = planted(n_rows=200, n_layers=3, signal_layer=1, strength=4.0)
     table = mdl_layers(values, labels)
     assert tuple(table.columns) == MDL_COLUMNS
-    wide = table.pivot(index="layer", columns="metric", values="value")
+    wide = table.pivot(index="layer", columns="metric", values="estimate")
     np.testing.assert_allclose(wide.uniform_codelength, 200.0)
     np.testing.assert_allclose(wide.compression, wide.uniform_codelength / wide.codelength)
     assert wide.compression.idxmax() == 1 and wide.compression[1] > 3
@@ -55,7 +55,7 @@ def test_mlp_probe_works_and_is_deterministic():
     a = mdl_layers(values, labels, probe=probe)
     b = mdl_layers(values, labels, probe=probe)
     assert (a.probe == "MLPProbe").all()
-    np.testing.assert_array_equal(a.value, b.value)
+    np.testing.assert_array_equal(a.estimate, b.estimate)
 
 
 def test_probe_without_predict_proba_is_an_error():

@@ -35,12 +35,12 @@ def test_a_signal_planted_only_in_the_held_out_suite_never_moves_its_choice(prob
     _, after = _choices(planted, y, suite, template, probe)
     held_out = before.loc["s3"]
     assert after.loc["s3", "layer"].tolist() == held_out["layer"].tolist()
-    np.testing.assert_array_equal(after.loc["s3", "value"], held_out["value"])
+    np.testing.assert_array_equal(after.loc["s3", "estimate"], held_out["estimate"])
     # changing the held-out suite's labels as well changes nothing about its choice
     shuffled = y.copy()
     shuffled[in_s3] = np.random.default_rng(1).permutation(y[in_s3])
     _, relabelled = _choices(planted, shuffled, suite, template, probe)
-    np.testing.assert_array_equal(relabelled.loc["s3", "value"], held_out["value"])
+    np.testing.assert_array_equal(relabelled.loc["s3", "estimate"], held_out["estimate"])
     # the same signal in every suite is found, so the planted layer was choosable
     everywhere = X.copy()
     everywhere[:, 2, 1] += 6.0 * np.nan_to_num(y)

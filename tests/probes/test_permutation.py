@@ -17,7 +17,7 @@ from probing.probes import (
 )
 from probing.probes._closed_form import HatMap, hat_map
 from probing.probes._design import prepare
-from probing.probes.permutation import _permutations
+from probing.probes.probe_permutation import _permutations
 
 from .conftest import planted
 
@@ -35,7 +35,7 @@ def test_closed_form_equals_refitting_every_permutation(case):
     common = dict(groups=None, cv=3, probe=RidgeClassifierProbe(alpha=2.0), n_perm=15)
     fast = permutation_test_layers(values, labels, engine="closed_form", **common)
     slow = permutation_test_layers(values, labels, engine="refit", **common)
-    cols = ["value", "null_mean", "null_sd", "p_val"]
+    cols = ["estimate", "null_mean", "null_sd", "p_val"]
     np.testing.assert_allclose(fast[cols], slow[cols], rtol=0, atol=1e-8)
 
 
@@ -46,8 +46,8 @@ def test_closed_form_equals_refit_for_ridge_regression(rng, n_units):
     common = dict(groups=None, cv=4, probe=RidgeProbe(alpha=3.0), n_perm=10)
     fast = permutation_test_layers(values, target, engine="closed_form", **common)
     slow = permutation_test_layers(values, target, engine="refit", **common)
-    np.testing.assert_allclose(fast[["value", "null_mean", "null_sd"]],
-                               slow[["value", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fast[["estimate", "null_mean", "null_sd"]],
+                               slow[["estimate", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
 
 
 def test_hat_map_predicts_like_the_fitted_probe(rng):
@@ -80,7 +80,7 @@ def test_refit_path_for_other_probes_finds_the_planted_layer():
     values, labels = planted(n_rows=60, n_layers=3, signal_layer=1, strength=2.0)
     table = permutation_test_layers(values, labels, groups=None, cv=3, n_perm=9,
                                     probe=LogisticProbe())
-    assert table.value.idxmax() == 1 and table.p_val[1] == pytest.approx(0.1)
+    assert table.estimate.idxmax() == 1 and table.p_val[1] == pytest.approx(0.1)
 
 
 def test_permute_auto_picks_groups_for_type_level_labels(word_activations):
@@ -231,8 +231,8 @@ def test_closed_form_equals_refit_when_a_class_is_missing_from_training_folds(rn
     common = dict(groups=None, cv=5, probe=RidgeClassifierProbe(alpha=1.0), n_perm=30)
     fast = permutation_test_layers(values, labels, engine="closed_form", **common)
     slow = permutation_test_layers(values, labels, engine="refit", **common)
-    np.testing.assert_allclose(fast[["value", "null_mean", "null_sd"]],
-                               slow[["value", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fast[["estimate", "null_mean", "null_sd"]],
+                               slow[["estimate", "null_mean", "null_sd"]], rtol=0, atol=1e-8)
 
 
 def _null_fpr(n_sets, *, alpha, grouped, seed=0, n_perm=99):
@@ -348,4 +348,4 @@ def test_scores_reliably_below_the_null_are_flagged():
         table = permutation_test_layers(values, labels, groups=None, cv=5, n_perm=99,
                                         probe=RidgeClassifierProbe(alpha=1.0))
     assert table.below_chance.tolist() == [True, False]
-    assert table.value[0] < 0.3 and table.p_val[0] > 0.5
+    assert table.estimate[0] < 0.3 and table.p_val[0] > 0.5

@@ -30,7 +30,7 @@ def test_sweep_equals_cross_val_score_on_the_same_folds(metric):
         ref = cross_val_score(LogisticProbe(C=0.5), values[:, layer], labels, cv=folds,
                               scoring=metric)
         ours = table[(table.layer == layer) & (table.metric == metric)].sort_values("fold")
-        np.testing.assert_allclose(ours["value"], ref, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours["estimate"], ref, rtol=0, atol=1e-10)
 
 
 def test_regression_sweep_equals_cross_val_score_r2(rng):
@@ -41,7 +41,7 @@ def test_regression_sweep_equals_cross_val_score_r2(rng):
     assert set(table.metric) == {"r2"}
     for layer in range(3):
         ref = cross_val_score(RidgeProbe(alpha=2.0), values[:, layer], target, cv=folds)
-        np.testing.assert_allclose(table[table.layer == layer]["value"], ref, atol=1e-10)
+        np.testing.assert_allclose(table[table.layer == layer]["estimate"], ref, atol=1e-10)
 
 
 def test_table_has_the_documented_columns_and_baselines():
@@ -75,8 +75,8 @@ def test_majority_and_chance_for_balanced_accuracy_and_f1():
 def test_planted_layer_is_the_best_and_beats_majority():
     values, labels = planted(n_rows=120, signal_layer=2)
     table = probe_layers(values, labels, groups=None, cv=4)
-    acc = table[table.metric == "accuracy"].groupby("layer")[["value", "majority"]].mean()
-    assert acc["value"].idxmax() == 2 and acc.loc[2, "value"] > acc.loc[2, "majority"] + 0.2
+    acc = table[table.metric == "accuracy"].groupby("layer")[["estimate", "majority"]].mean()
+    assert acc["estimate"].idxmax() == 2 and acc.loc[2, "estimate"] > acc.loc[2, "majority"] + 0.2
 
 
 def test_activations_input_selects_layers_and_keeps_the_index(word_activations):
@@ -123,8 +123,8 @@ def test_summary_pools_folds_with_group_bootstrap_ci():
     pred = predict_layers(values, labels, groups=np.repeat(np.arange(40), 2), cv=4)
     summary = summarize_layers(pred, n_boot=500)
     pooled = pred.groupby("layer")["correct"].mean()
-    np.testing.assert_allclose(summary.sort_values("layer")["value"], pooled)
-    assert (summary.ci_low <= summary.value).all() and (summary.value <= summary.ci_high).all()
+    np.testing.assert_allclose(summary.sort_values("layer")["estimate"], pooled)
+    assert (summary.ci_low <= summary.estimate).all() and (summary.estimate <= summary.ci_high).all()
     assert (summary.n_groups == 40).all()
 
 
@@ -135,7 +135,7 @@ def test_summary_of_regression_is_pooled_r2(rng):
     summary = summarize_layers(pred, n_boot=200)
     one = pred[pred.layer == 1]
     expected = 1 - one.sq_error.sum() / ((one.y_true - one.y_true.mean()) ** 2).sum()
-    assert summary.loc[summary.layer == 1, "value"].item() == pytest.approx(expected)
+    assert summary.loc[summary.layer == 1, "estimate"].item() == pytest.approx(expected)
 
 
 def test_one_class_is_an_error():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from probing._core.errors import ProbingError
-from probing.pipeline.extract import extract_activations
+from probing.pipeline.extraction import extract_activations
 from probing.store import ChunkWriter, entry_lock, list_cache, load_activations
 from tests.conftest import REPO
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from probing._core.errors import ProbingError
 from probing.cli.main import main
 from probing.pipeline.experiment import ANALYSES, plan_experiment
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from tests.conftest import PARADIGMS
 from tests.reliability.test_hostile import structures, within
 

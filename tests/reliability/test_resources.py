@@ -15,8 +15,8 @@ from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, write_table
 from probing._core.resources import ResourceError
 from probing.cli.main import main
-from probing.pipeline.extract import estimate_extraction, extract_activations
-from probing.pipeline.rsa import RSAOptions, estimate_rsa_memory, run_rsa
+from probing.pipeline.extraction import estimate_extraction, extract_activations
+from probing.pipeline.rsa_run import RSAOptions, estimate_rsa_memory, run_rsa
 from probing.store import list_cache, load_activations
 from tests.conftest import PARADIGMS
 
@@ -167,7 +167,7 @@ def test_rsa_refuses_before_extraction(make_lm, tmp_path, monkeypatch):
     def no_extraction(*args, **kwargs):
         raise AssertionError("extraction must not start")
 
-    monkeypatch.setattr("probing.pipeline.rsa.extract_activations", no_extraction)
+    monkeypatch.setattr("probing.pipeline.rsa_run.extract_activations", no_extraction)
     with config_context(max_memory=10_000):
         with pytest.raises(ResourceError, match=r"RSA of \d+ stimuli x 3 layers needs about .*"
                            r"fewer permutations \(--n-perm\)"):

@@ -109,7 +109,7 @@ def test_generated_file_with_broken_meta_is_one_line(tmp_path):
 
 def test_empty_dataframe_writes_no_cache_entry(make_lm, tmp_path):
     from probing._core.errors import ProbingError
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     empty = pd.DataFrame({"stimulus_id": [], "text": []})
     with pytest.raises(ProbingError, match="no sentences to extract"):

@@ -7,7 +7,7 @@ import pytest
 from probing._core.errors import ProbingError
 from probing.rsa import bootstrap_items, bootstrap_stimuli, compare_rdms, compute_rdm
 from probing.rsa.bootstrap import _stimulus_statistic
-from probing.rsa.compare import RSATOOLBOX_METHODS
+from probing.rsa.rdm_comparison import RSATOOLBOX_METHODS
 
 RESAMPLED = ["spearman", "pearson", "tau_a", "rho_a", "cosine"]
 
@@ -195,7 +195,7 @@ def test_estimate_inside_its_interval_with_identical_patterns_within_items():
     for bootstrap in ("stimuli", "items"):
         row = rsa_layers(acts, model, groups=items, n_perm=50, n_boot=300, random_state=0,
                          bootstrap=bootstrap).iloc[0]
-        assert row.ci_low <= row.value <= row.ci_high, (bootstrap, row.value, row.ci_low)
+        assert row.ci_low <= row.estimate <= row.ci_high, (bootstrap, row.estimate, row.ci_low)
 
 
 def test_item_bootstrap_crossnobis_copies_share_a_fold():

@@ -5,7 +5,7 @@ import pytest
 
 from probing._core.errors import ProbingError
 from probing.rsa import noise_ceiling
-from probing.rsa.compare import RSATOOLBOX_METHODS
+from probing.rsa.rdm_comparison import RSATOOLBOX_METHODS
 
 METHODS = ["spearman", "pearson", "cosine", "rho_a", "whitened_cosine", "whitened_pearson"]
 

@@ -6,7 +6,7 @@ from scipy import stats
 
 from probing._core.errors import ProbingError
 from probing.rsa import METHODS, RDMs, compare_rdms
-from probing.rsa.compare import RSATOOLBOX_METHODS, tau_a
+from probing.rsa.rdm_comparison import RSATOOLBOX_METHODS, tau_a
 
 
 @pytest.fixture

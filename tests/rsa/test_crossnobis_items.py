@@ -41,7 +41,7 @@ def test_rsa_layers_takes_residuals_folds(rng):
                          residuals="folds", dtype="float64")
     from probing.rsa import compare_rdms
     expected = compare_rdms(direct, model["m"].reorder(direct.stimulus_ids))[:, 0]
-    np.testing.assert_allclose(table["value"], expected)
+    np.testing.assert_allclose(table["estimate"], expected)
     assert table["ci_low"].notna().all()
 
 

@@ -9,7 +9,7 @@ from scipy import stats
 
 from probing._core.errors import ProbingError
 from probing.rsa import METHODS, RDMs, compare_rdms, draw_permutations, permutation_test
-from probing.rsa.compare import RSATOOLBOX_METHODS
+from probing.rsa.rdm_comparison import RSATOOLBOX_METHODS
 
 
 def _relabel(values, perm):

@@ -24,7 +24,7 @@ def test_categorical_is_same_or_different_level(table):
 
 
 def test_continuous_is_absolute_difference(table):
-    rdm = build_model_rdm(table, factor="freq", kind="continuous")
+    rdm = build_model_rdm(table, factor="freq", feature_type="continuous")
     np.testing.assert_array_equal(rdm.values[0], pdist(table[["freq"]], "cityblock"))
 
 
@@ -62,7 +62,7 @@ def test_from_a_user_array():
 
 def test_table_not_mutated(table):
     before = table.copy()
-    build_model_rdm(table, factor="freq", kind="continuous")
+    build_model_rdm(table, factor="freq", feature_type="continuous")
     pd.testing.assert_frame_equal(table, before)
 
 
@@ -72,13 +72,13 @@ def test_unknown_factor(table):
 
 
 def test_unknown_kind(table):
-    with pytest.raises(ProbingError, match=r"kind must be one of \['categorical', 'continuous'\]"):
-        build_model_rdm(table, factor="number", kind="ordinal")
+    with pytest.raises(ProbingError, match=r"feature_type must be one of \['categorical', 'continuous'\]"):
+        build_model_rdm(table, factor="number", feature_type="ordinal")
 
 
 def test_continuous_needs_numbers(table):
     with pytest.raises(ProbingError, match="a continuous factor must be numeric; 'number'"):
-        build_model_rdm(table, factor="number", kind="continuous")
+        build_model_rdm(table, factor="number", feature_type="continuous")
 
 
 def test_missing_values(table):

@@ -53,4 +53,4 @@ def test_plot_rdm_bad_index():
 
 def test_plot_rsa_layers_bad_table():
     with pytest.raises(ProbingError, match=r"missing column\(s\) \['model_rdm'\]"):
-        plot_rsa_layers(pd.DataFrame({"layer": [0], "value": [0.1]}))
+        plot_rsa_layers(pd.DataFrame({"layer": [0], "estimate": [0.1]}))

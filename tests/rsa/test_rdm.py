@@ -48,7 +48,7 @@ def test_subset_keeps_descriptors(rng):
 
 def test_to_frame_is_tidy():
     frame = RDMs([1.0, 2.0, 3.0], stimulus_ids="abc", descriptors={"layer": [7]}).to_frame()
-    assert frame[["stimulus_id_a", "stimulus_id_b", "value", "layer"]].values.tolist() == [
+    assert frame[["stimulus_id_a", "stimulus_id_b", "estimate", "layer"]].values.tolist() == [
         ["a", "b", 1.0, 7], ["a", "c", 2.0, 7], ["b", "c", 3.0, 7]]
 
 

@@ -42,7 +42,7 @@ def test_planted_structure_found_in_the_right_layer_only(stimuli, rng):
     significant = table.loc[table["p_corr"] < 0.05, ["model_rdm", "layer"]].values.tolist()
     assert significant == [["animacy", 3]]
     hit = table.query("model_rdm == 'animacy' and layer == 3").iloc[0]
-    assert hit["ci_low"] < hit["value"] < hit["ci_high"] and hit["ci_low"] > 0
+    assert hit["ci_low"] < hit["estimate"] < hit["ci_high"] and hit["ci_low"] > 0
     assert (table["site"] == "resid_post").all() and (table["correction"] == "holm").all()
 
 
@@ -53,7 +53,7 @@ def test_values_equal_compare_rdms(stimuli, rng):
     data = compute_rdm(acts.values, stimulus_ids=acts.index["stimulus_id"],
                        dtype="float64")
     expected = compare_rdms(data, models["animacy"])[:, 0]
-    np.testing.assert_allclose(table.query("model_rdm == 'animacy'")["value"], expected,
+    np.testing.assert_allclose(table.query("model_rdm == 'animacy'")["estimate"], expected,
                                atol=1e-12)
     assert table["ci_low"].isna().all() and (table["n_boot"] == 0).all()
 
@@ -67,7 +67,7 @@ def test_shuffling_stimuli_changes_nothing(rng):
     base = rsa_layers(X, {"m": model}, stimulus_ids=labels, bootstrap=None)
     moved = rsa_layers(X[order], {"m": model}, stimulus_ids=labels[order], bootstrap=None)
     assert base["exact"].all()
-    np.testing.assert_allclose(moved["value"], base["value"], atol=1e-6)
+    np.testing.assert_allclose(moved["estimate"], base["estimate"], atol=1e-6)
     np.testing.assert_allclose(moved["p_val"], base["p_val"])
 
 
@@ -100,7 +100,7 @@ def test_activations_not_mutated(rng):
 def test_compare_layers_is_symmetric_with_unit_diagonal(rng):
     rdms = compute_rdm(rng.normal(size=(8, 4, 6)))
     table = compare_layers(rdms, comparison="pearson")
-    square = table.pivot(index="layer_a", columns="layer_b", values="value").to_numpy()
+    square = table.pivot(index="layer_a", columns="layer_b", values="estimate").to_numpy()
     np.testing.assert_allclose(square, square.T, atol=1e-12)
     np.testing.assert_allclose(np.diag(square), 1.0)
 
@@ -110,9 +110,9 @@ def test_compare_models_aligns_stimuli(rng):
     a = compute_rdm(rng.normal(size=(7, 2, 5)), stimulus_ids=labels)
     b = a.reorder(labels[::-1])
     table = compare_models({"a": a, "b": b})
-    same = table.query("model_a == 'a' and model_b == 'b' and layer_a == layer_b")["value"]
+    same = table.query("model_a == 'a' and model_b == 'b' and layer_a == layer_b")["estimate"]
     np.testing.assert_allclose(same, 1.0)
-    assert list(table.columns) == ["model_a", "layer_a", "model_b", "layer_b", "metric", "value"]
+    assert list(table.columns) == ["model_a", "layer_a", "model_b", "layer_b", "metric", "estimate"]
 
 
 def test_word_level_needs_stimuli(rng):

@@ -127,7 +127,7 @@ def test_converged_fit_is_silent(rng):
 BAD = [
     ({"fixed": ["a", "c"]}, r"missing column\(s\) \['c'\]"),
     ({"outcome": "rt"}, r"missing column\(s\) \['rt'\]"),
-    ({"groups": "subject"}, r"missing column\(s\) \['subject'\]"),
+    ({"group_column": "subject"}, r"missing column\(s\) \['subject'\]"),
     ({"coding": "helmert"}, "coding must be one of"),
     ({"fixed": ["one_level"]}, "needs at least two levels"),
     ({"fixed": ["bad name"]}, "must be identifiers"),

@@ -52,7 +52,7 @@ def test_difference_interval_and_test_by_hand(k1, n1, k2, n2):
     p1, p2 = k1 / n1, k2 / n2
     (l1, u1), (l2, u2) = _wilson(k1, n1, z), _wilson(k2, n2, z)
     # Newcombe (1998) method 10: the hybrid score interval
-    assert out["value"] == pytest.approx(p1 - p2)
+    assert out["estimate"] == pytest.approx(p1 - p2)
     assert out["ci_low"] == pytest.approx(p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), rel=1e-9)
     assert out["ci_high"] == pytest.approx(p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), rel=1e-9)
     pooled = (k1 + k2) / (n1 + n2)
@@ -63,7 +63,7 @@ def test_difference_interval_and_test_by_hand(k1, n1, k2, n2):
 
 def test_difference_at_the_bounds_and_bad_counts():
     out = compare_proportions(10, 10, 10, 10)
-    assert out["value"] == 0 and out["p_val"] == 1.0 and out["ci_low"] < 0 < out["ci_high"]
+    assert out["estimate"] == 0 and out["p_val"] == 1.0 and out["ci_low"] < 0 < out["ci_high"]
     with pytest.raises(ProbingError, match="n2 must be >= 1"):
         compare_proportions(1, 2, 0, 0)
     with pytest.raises(ProbingError, match="0 <= k <= n"):

@@ -68,25 +68,25 @@ def build_balance(stimuli):
 
 def _text_lengths(table):
     return pd.DataFrame({"slot": TEXT, "measure": "words", "condition": table["condition"],
-                         "value": table["text"].map(count_words).astype(float)})
+                         "estimate": table["text"].map(count_words).astype(float)})
 
 
 def _slot_measures(slot, group):
     out = [pd.DataFrame({"slot": slot, "measure": "chars", "condition": group["condition"],
-                         "value": group["word"].str.len().astype(float)})]
+                         "estimate": group["word"].str.len().astype(float)})]
     if "zipf" in group:
         out.insert(0, pd.DataFrame({"slot": slot, "measure": "zipf", "condition": group["condition"],
-                                    "value": group["zipf"].astype(float)}))
+                                    "estimate": group["zipf"].astype(float)}))
     return pd.concat(out)
 
 
 def _summarize(slot, measure, frame):
     from scipy import stats  # loaded when a design is generated, not on import
 
-    summary = frame.groupby("condition", sort=False)["value"].agg(["size", "mean", "std"])
-    samples = [g.to_numpy() for _, g in frame.groupby("condition", sort=False)["value"]]
+    summary = frame.groupby("condition", sort=False)["estimate"].agg(["size", "mean", "std"])
+    samples = [g.to_numpy() for _, g in frame.groupby("condition", sort=False)["estimate"]]
     stat, p_val = np.nan, np.nan
-    if len(samples) > 1 and frame["value"].nunique() > 1 and all(len(x) > 1 for x in samples):
+    if len(samples) > 1 and frame["estimate"].nunique() > 1 and all(len(x) > 1 for x in samples):
         with warnings.catch_warnings():  # constant groups: scipy warns, F is inf or NaN
             warnings.simplefilter("ignore")
             stat, p_val = stats.f_oneway(*samples)

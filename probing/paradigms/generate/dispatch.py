@@ -10,9 +10,9 @@ import numpy as np
 from probing._core.errors import ProbingError, SpecError
 from probing._core.paths import resolve_data_path
 from probing.paradigms.alignment_options import check_alignment_fields
-from probing.paradigms.generate.dialogue import generate_dialogue
+from probing.paradigms.generate.dialogue_fill import generate_dialogue
 from probing.paradigms.generate.fill import SlotFiller
-from probing.paradigms.generate.localizer import generate_localizer
+from probing.paradigms.generate.localizer_stimuli import generate_localizer
 from probing.paradigms.generate.templated import (
     generate_factorial,
     generate_minimal_pairs,
@@ -25,8 +25,8 @@ from probing.paradigms.importers import (
     read_syntaxgym,
     read_table_source,
 )
-from probing.paradigms.importers.dialogue import read_dialogue_jsonl
 from probing.paradigms.importers.human import HUMAN_ROLES, read_human_source
+from probing.paradigms.importers.jsonl_dialogues import read_dialogue_jsonl
 from probing.paradigms.importers.roles import renamed_roles
 from probing.paradigms.lexicon import read_lexicon
 from probing.paradigms.spec import _unfreeze

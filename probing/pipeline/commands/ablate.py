@@ -3,7 +3,7 @@
 The units of a table are ablated (set to zero, to their mean over the paradigm's
 stimuli, or resampled from another stimulus) at every position, and the paradigm's
 behaviour compared with the plain run and with random sets matched per layer and site;
-the engine is :mod:`probing.pipeline.ablate`.
+the engine is :mod:`probing.pipeline.ablate_run`.
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ class AblateOptions(AblationOptions):
 
 def prepare_ablate(paradigm, options):
     """The unit table read and checked, the stimuli limited; no model."""
-    from probing.pipeline.ablate import prepare_ablation
+    from probing.pipeline.ablate_run import prepare_ablation
 
     return prepare_ablation(paradigm, options)
 
 
 def run_ablate_plan(plan, lm):
     """The plain run, the given set and every random set."""
-    from probing.pipeline.ablate import ablate_result
+    from probing.pipeline.ablate_run import ablate_result
 
     return ablate_result(plan, lm)
 
 
 def _check_model(plan, shape):
-    from probing.pipeline.ablate import check_ablation_units
+    from probing.pipeline.ablate_run import check_ablation_units
 
     check_ablation_units(plan, shape)
 
@@ -60,7 +60,7 @@ def run_ablate(paradigm, lm, out, *, options=None, force=False, argv=None):
     Returns
     -------
     dict of str -> pandas.DataFrame
-        See :func:`probing.pipeline.ablate.ablate_result`.
+        See :func:`probing.pipeline.ablate_run.ablate_result`.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """``probing extract``: layerwise activations of a paradigm's stimuli, declared once.
 
-The engine (:mod:`probing.pipeline.extract`) is imported inside ``prepare`` and ``run``
+The engine (:mod:`probing.pipeline.extraction`) is imported inside ``prepare`` and ``run``
 so that ``probing --help`` imports no pandas or torch.
 """
 
@@ -42,7 +42,7 @@ class ExtractOptions(ActivationOptions):
 
 def prepare_extract(paradigm, options):
     """Check the segments, the output folder and the cache folder; return the plan."""
-    from probing.pipeline.extract import build_segments
+    from probing.pipeline.extraction import build_segments
     from probing.store import cache_root
 
     build_segments(paradigm.stimuli, pooling=options.pooling, level=options.level)
@@ -55,12 +55,12 @@ def prepare_extract(paradigm, options):
 
 def run_extract(plan, lm):
     """Extract (or read from the cache) and write ``options.out``."""
-    from probing.pipeline.extract import extract_activations
+    from probing.pipeline.extraction import extract_activations
 
     stimuli, options = plan
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, level=options.level,
-                               dtype=options.store_dtype, batch_size=options.batch_size,
+                               store_dtype=options.store_dtype, batch_size=options.batch_size,
                                chunk_size=options.chunk_size, cache=options.cache,
                                out=options.out)
     return Result(notes={"activations": acts})

@@ -2,7 +2,7 @@
 
 Its input is a mapping of BLiMP phenomena to generated paradigms (default: the shipped
 ``paradigms/fresh_vs_published.csv``), not one paradigm file; the engine is
-:mod:`probing.pipeline.fresh`.
+:mod:`probing.pipeline.fresh_run`.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ class FreshOptions(SeedOption, BatchOption, CorrectionOption):
 
 
 def _prepare(paradigm, options):
-    from probing.pipeline.fresh import prepare_fresh
+    from probing.pipeline.fresh_run import prepare_fresh
 
     return prepare_fresh(options)
 
 
 def _run(plan, lm):
-    from probing.pipeline.fresh import fresh_result
+    from probing.pipeline.fresh_run import fresh_result
 
     return fresh_result(plan, lm)
 
@@ -84,7 +84,7 @@ def run_fresh(lm, out, *, options=None, force=False, argv=None):
 
 
 def _report(result, out):
-    keep = ["phenomenon", "item_set", "value", "ci_low", "ci_high", "p_val", "p_corr", "n"]
+    keep = ["phenomenon", "item_set", "estimate", "ci_low", "ci_high", "p_val", "p_corr", "n"]
     return (f"wrote {out}/\n" + result.tables["fresh_vs_published"][keep]
             .to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 

@@ -2,7 +2,7 @@
 
 Declared apart from :class:`probing.pipeline.commands.run.RunOptions` (which inherits
 them) so that ``probing --help`` reads no pandas: the scale file is read by the option's
-check, the rest in :mod:`probing.pipeline.judge`.
+check, the rest in :mod:`probing.pipeline.judge_run`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ def split_list(text):
 def _check_judge_scale(value):
     """The scale file is read and validated when the options are built."""
     from probing.paradigms.judge_scale import load_judge_scale
-    from probing.pipeline.judge import resolve_judge_scale
+    from probing.pipeline.judge_run import resolve_judge_scale
 
     load_judge_scale(resolve_judge_scale(value))
 
 
 @dataclasses.dataclass(frozen=True)
 class JudgeRunOptions(Options):
-    """The model as judge after the scoring (:mod:`probing.pipeline.judge`)."""
+    """The model as judge after the scoring (:mod:`probing.pipeline.judge_run`)."""
 
     judge: str | None = option(None, "ratings and minimal pairs: also ask the model to rate "
                                "each sentence on this scale (a YAML file of labels and "

@@ -1,7 +1,7 @@
 """``probing lens``: the logit lens by layer (nostalgebraist 2020), declared once.
 
 Each layer's residual stream is read out through the model's final norm and
-unembedding (:mod:`probing.models.lens`); the tables give each stimulus's
+unembedding (:mod:`probing.models.logit_lens`); the tables give each stimulus's
 log-probability under each layer's read-out and the mean token surprisal per layer.
 """
 
@@ -42,7 +42,7 @@ def run_lens(plan, lm):
                           layers=options.layers)
     scores = tokens.groupby(["stimulus_id", "layer"], sort=False).agg(
         logprob_sum=("logprob", "sum"), n_tokens=("logprob", "size")).reset_index()
-    lens = tokens.groupby("layer")["surprisal"].agg(value="mean", n="size").reset_index()
+    lens = tokens.groupby("layer")["surprisal"].agg(estimate="mean", n="size").reset_index()
     lens = lens.assign(metric="surprisal")[table_columns("lens")]
     tables = identify({"lens": lens, "lens_scores": scores}, model=lm.name,
                       paradigm=paradigm.name)
@@ -53,7 +53,7 @@ def run_lens(plan, lm):
 def _report(result, out):
     lens = result.tables["lens"]
     return (f"wrote {out}/ (lens.csv, lens_scores.csv)\nmean token surprisal (nats) by layer:\n"
-            + lens[["layer", "value"]].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+            + lens[["layer", "estimate"]].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
 COMMAND = Command(

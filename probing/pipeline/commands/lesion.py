@@ -3,7 +3,7 @@
 Each paradigm is one part of a resumable study folder (``OUT/<paradigm>/``, a complete
 ``probing ablate`` run folder written by the one run-folder writer); the study's own
 tables join them and correct across every phenomenon of every paradigm. The engine is
-:mod:`probing.pipeline.lesion` (and :mod:`probing.pipeline.ablate` for each part).
+:mod:`probing.pipeline.lesion_run` (and :mod:`probing.pipeline.ablate_run` for each part).
 """
 
 from __future__ import annotations
@@ -27,37 +27,37 @@ class LesionOptions(AblationOptions):
 
 
 def _prepare(paradigms, options):
-    from probing.pipeline.lesion import prepare_lesion
+    from probing.pipeline.lesion_run import prepare_lesion
 
     return prepare_lesion(paradigms, options)
 
 
 def _run_part(plan, lm):
-    from probing.pipeline.ablate import ablate_result
+    from probing.pipeline.ablate_run import ablate_result
 
     return ablate_result(plan, lm)
 
 
 def _check_model(plan, shape):
-    from probing.pipeline.ablate import check_ablation_units
+    from probing.pipeline.ablate_run import check_ablation_units
 
     check_ablation_units(plan, shape)
 
 
 def _split(plan):
-    from probing.pipeline.lesion import split_lesion
+    from probing.pipeline.lesion_run import split_lesion
 
     return split_lesion(plan)
 
 
 def _check_finished(part, recorded, folder):
-    from probing.pipeline.lesion import check_finished
+    from probing.pipeline.lesion_run import check_finished
 
     check_finished(part, recorded, folder)
 
 
 def _combine(plan, parts):
-    from probing.pipeline.lesion import combine_lesion
+    from probing.pipeline.lesion_run import combine_lesion
 
     return combine_lesion(plan, parts)
 
@@ -115,7 +115,7 @@ def run_lesion(paradigms, lm, out, *, units, options=None, limits=None, resume=F
 
 
 def _report(result, out):
-    columns = ["paradigm", "phenomenon", "metric", "effect", "ci_low", "ci_high", "stat",
+    columns = ["paradigm", "phenomenon", "metric", "estimate", "ci_low", "ci_high", "stat",
                "p_val", "p_corr", "p_normal", "p_normal_corr"]
     reused = result.notes.get("reused", [])
     lines = [f"reused the finished {name} (in {out}/{name}/)" for name in reused]

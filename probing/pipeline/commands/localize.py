@@ -3,7 +3,7 @@
 The options (:class:`LocalizeOptions`), the checks (``prepare_localize``: contrast and
 split on the one Paradigm value; no model) and the run (``run_localize_plan``: the
 activations, the unit tests, the selection on all stimuli and on each half) of the
-command; the engine is :mod:`probing.pipeline.localize`. Engine modules are imported
+command; the engine is :mod:`probing.pipeline.localize_run`. Engine modules are imported
 inside ``prepare``/``run`` so that ``probing --help`` imports no pandas or torch.
 """
 
@@ -131,7 +131,7 @@ class LocalizeOptions(ActivationOptions, RandomStateOption):
 
 def prepare_localize(paradigm, options):
     """The contrast's stimuli and their halves, checked on the one Paradigm value; no model."""
-    from probing.pipeline.localize import check_localize_inputs
+    from probing.pipeline.localize_run import check_localize_inputs
 
     stimuli, contrast, halves = check_localize_inputs(paradigm, options)
     return paradigm, options, stimuli, contrast, halves
@@ -139,7 +139,7 @@ def prepare_localize(paradigm, options):
 
 def run_localize_plan(plan, lm):
     """Extract, test every unit, select on all stimuli and on each half; tables and figures."""
-    from probing.pipeline.localize import compute_localize
+    from probing.pipeline.localize_run import compute_localize
 
     return compute_localize(*plan, lm)
 
@@ -195,11 +195,11 @@ def _report(result, out):
              f"{choice['other']} responses instead of {choice['chosen']}: "
              f"{choice['n_selected_other']} selected, {choice['n_changed']} units change "
              f"(dice {choice['dice']:.3f})",
-             reliability[["selected_on", "measured_on", "metric", "value", "expected", "p_val"]]
+             reliability[["selected_on", "measured_on", "metric", "estimate", "expected", "p_val"]]
              .to_string(index=False, float_format=lambda x: f"{x:.3g}")]
     if "profile" in tables:
         profile = tables["profile"].query("metric == 'response_z'")
-        lines.append(profile[["selected_on", "measured_on", "condition", "value", "ci_low",
+        lines.append(profile[["selected_on", "measured_on", "condition", "estimate", "ci_low",
                               "ci_high"]].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     return "\n".join(lines)
 

@@ -2,8 +2,8 @@
 
 Total, natural indirect and natural direct effects of each mediator at each position
 between the members of each pair, the top-k mediators (selected on some items) and
-their joint effect (on the others); the engine is :mod:`probing.pipeline.causal` and
-:mod:`probing.pipeline.mediate`.
+their joint effect (on the others); the engine is :mod:`probing.pipeline.causal_run` and
+:mod:`probing.pipeline.mediate_run`.
 """
 
 from __future__ import annotations
@@ -57,20 +57,20 @@ class MediateOptions(LayersOption, PairOptions):
 
 def prepare_mediate(paradigm, options):
     """The pairs, regions and contrast checked; no model."""
-    from probing.pipeline.causal import prepare_pairs
+    from probing.pipeline.causal_run import prepare_pairs
 
     return prepare_pairs(paradigm, options, site=options.patched_site)
 
 
 def run_mediate_plan(plan, lm):
     """The NIE and NDE sweeps, the top-k and their joint effect."""
-    from probing.pipeline.causal import mediate_result
+    from probing.pipeline.causal_run import mediate_result
 
     return mediate_result(plan, lm)
 
 
 def _check_model(plan, shape):
-    from probing.pipeline.causal import check_pair_layers
+    from probing.pipeline.causal_run import check_pair_layers
 
     check_pair_layers(plan, shape)
 
@@ -87,7 +87,7 @@ def run_mediate(paradigm, lm, out, *, options=None, force=False, argv=None):
     Returns
     -------
     dict of str -> pandas.DataFrame
-        See :func:`probing.pipeline.causal.mediate_result`.
+        See :func:`probing.pipeline.causal_run.mediate_result`.
 
     Examples
     --------
@@ -118,7 +118,7 @@ def _report(result, out):
         "on the test items:",
         show(tables["mediation_test"].query("metric == 'indirect_effect'")
              .drop(columns=["model", "paradigm"])),
-        show(tables["mediation_joint"][["k", "metric", "effect", "ci_low", "ci_high"]])])
+        show(tables["mediation_joint"][["k", "metric", "estimate", "ci_low", "ci_high"]])])
 
 
 COMMAND = Command(

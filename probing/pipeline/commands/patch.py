@@ -2,7 +2,7 @@
 
 Every layer x position (x head) of each pair's target member is patched from its source
 member (denoising: good into bad; noising: the other way); the engine is
-:mod:`probing.pipeline.causal` (pairs aligned word by word, regions located in each
+:mod:`probing.pipeline.causal_run` (pairs aligned word by word, regions located in each
 member, :func:`probing.models.patch_pairs`, :func:`probing.causal.summarize_patching`).
 """
 
@@ -35,26 +35,26 @@ class PatchOptions(LayersOption, SweepOptions, PairOptions):
 
 def prepare_patch(paradigm, options):
     """The pairs, regions and contrast checked; no model."""
-    from probing.pipeline.causal import prepare_pairs
+    from probing.pipeline.causal_run import prepare_pairs
 
     return prepare_pairs(paradigm, options, site=options.site)
 
 
 def run_patch_plan(plan, lm):
     """One patching sweep per direction; tables and heatmaps."""
-    from probing.pipeline.causal import patch_result
+    from probing.pipeline.causal_run import patch_result
 
     return patch_result(plan, lm)
 
 
 def _check_template(plan, model_name):
-    from probing.pipeline.causal import check_dialogue_template
+    from probing.pipeline.causal_run import check_dialogue_template
 
     check_dialogue_template(plan, model_name)
 
 
 def _check_model(plan, shape):
-    from probing.pipeline.causal import check_pair_layers
+    from probing.pipeline.causal_run import check_pair_layers
 
     check_pair_layers(plan, shape)
 
@@ -96,9 +96,9 @@ def run_patch(paradigm, lm, out, *, options=None, force=False, argv=None):
 def _report(result, out):
     tables = result.tables
     table = tables["patching"]
-    rows = table[(table["metric"] == "restored_fraction") & table["effect"].notna()]
-    best = rows.loc[rows.groupby(["direction", "position"])["effect"].idxmax()]
-    best = best[["direction", "position", "layer", "effect", "ci_low", "ci_high"]]
+    rows = table[(table["metric"] == "restored_fraction") & table["estimate"].notna()]
+    best = rows.loc[rows.groupby(["direction", "position"])["estimate"].idxmax()]
+    best = best[["direction", "position", "layer", "estimate", "ci_low", "ci_high"]]
     return (f"wrote {out}/ (patching.csv, patching_pairs.csv, patching_corrected.csv, "
             f"{len(tables['patch_pairs'])} "
             f"pairs; {len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)\n"

@@ -5,7 +5,7 @@ receiver, region), not layer x position (x head), so ``--layers``, ``--site`` an
 ``--per-head`` would mean nothing in it, and its tables have other columns. The pairs,
 regions, read-out, directions and correction are ``probing patch``'s (the same options,
 declared once in :mod:`probing.pipeline.causal_options`); the engine is
-:mod:`probing.pipeline.path_patching` on :func:`probing.models.path_patch`.
+:mod:`probing.pipeline.path_patch_run` on :func:`probing.models.path_patch`.
 
 Components are written as the tables write them, ``SITE:LAYER[:HEAD]`` (``head_out:1:0``,
 ``mlp_out:2``), so a row's ``sender`` or ``receiver`` can be given back as it is.
@@ -95,7 +95,7 @@ class PathPatchOptions(SweepOptions, PairOptions):
 
 def prepare_path_patch(paradigm, options):
     """The components given, the pairs, regions and contrast checked; no model."""
-    from probing.pipeline.causal import prepare_pairs
+    from probing.pipeline.causal_run import prepare_pairs
 
     for name in ("sender", "receiver"):
         if getattr(options, name) is None:
@@ -117,7 +117,7 @@ def _check_model(plan, shape):
 
 def run_path_patch_plan(plan, lm):
     """Every (sender, receiver, region) cell in each direction; the tables."""
-    from probing.pipeline.path_patching import path_patch_result
+    from probing.pipeline.path_patch_run import path_patch_result
 
     return path_patch_result(plan, lm)
 
@@ -135,7 +135,7 @@ def run_path_patch(paradigm, lm, out, *, options=None, force=False, argv=None):
     -------
     dict of str -> pandas.DataFrame
         ``patch_pairs``, ``path_patching`` (``direction, sender, receiver, position,
-        metric, effect, ci_low, ci_high, n_pairs, n_items``, then ``model, paradigm``),
+        metric, estimate, ci_low, ci_high, n_pairs, n_items``, then ``model, paradigm``),
         ``path_patching_pairs``, ``path_patching_corrected`` and ``excluded_pairs``.
 
     Examples
@@ -154,7 +154,7 @@ def _report(result, out):
     tables = result.tables
     table = tables["path_patching"]
     rows = table[table["metric"] == "restored_fraction"]
-    rows = rows[["direction", "sender", "receiver", "position", "effect", "ci_low", "ci_high"]]
+    rows = rows[["direction", "sender", "receiver", "position", "estimate", "ci_low", "ci_high"]]
     return (f"wrote {out}/ (path_patching.csv, path_patching_pairs.csv, "
             f"path_patching_corrected.csv, {len(tables['patch_pairs'])} pairs; "
             f"{len(tables['excluded_pairs'])} excluded: excluded_pairs.csv)\n"

@@ -2,7 +2,7 @@
 
 The options, the checks (``prepare_probe``: stimuli, label, pooling; no model) and the
 run (``run_probe_plan``: extraction, probes, controls, statistics) of the command; the
-analysis itself is :mod:`probing.pipeline.probe`. Engine modules are imported inside
+analysis itself is :mod:`probing.pipeline.probe_run`. Engine modules are imported inside
 ``prepare``/``run`` so that ``probing --help`` imports no pandas, statsmodels or torch.
 """
 
@@ -74,7 +74,7 @@ def prepare_probe(paradigm, options):
     -------
     ProbePlan
     """
-    from probing.pipeline.probe import select_labelled
+    from probing.pipeline.probe_run import select_labelled
 
     stimuli, table, level = select_labelled(paradigm.stimuli, options)
     return ProbePlan(paradigm, stimuli, table, level, options)
@@ -90,7 +90,7 @@ def run_probe_plan(plan, lm):
         ``labels`` tables, each ending with ``model, paradigm``; the ``probe_layers``
         figure.
     """
-    from probing.pipeline.probe import fit_probes
+    from probing.pipeline.probe_run import fit_probes
 
     tables, figure, notes = fit_probes(plan.stimuli, plan.table, plan.level, plan.options, lm)
     return Result(identify(tables, model=lm.name, paradigm=plan.paradigm.name),
@@ -137,7 +137,7 @@ def _report(result, out):
     lines = [f"wrote {out}/ ({', '.join(sorted(tables))}, probe_layers.png)"]
     if "selectivity" in tables:
         sel = tables["selectivity"].pivot_table(index="layer", columns=["probe", "task"],
-                                                values="value")
+                                                values="estimate")
         sel = sel.reindex(columns=["task", "control", "selectivity"], level=1)
         sel.columns = [f"{probe} {task}" for probe, task in sel.columns]
         lines += ["accuracy by layer (control: control task; selectivity: task - control):",

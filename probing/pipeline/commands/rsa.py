@@ -2,7 +2,7 @@
 
 Pooled activations of an ``rsa`` paradigm's stimuli at every requested layer (through
 the activation cache), each layer's RDM compared with the paradigm's model RDMs with a
-stimulus-label permutation test and an item bootstrap (:mod:`probing.pipeline.rsa`).
+stimulus-label permutation test and an item bootstrap (:mod:`probing.pipeline.rsa_run`).
 Engine modules are imported inside ``prepare`` and ``run`` so that ``probing --help``
 imports no pandas or torch.
 """
@@ -71,7 +71,7 @@ class RSAOptions(ActivationOptions, StatsOptions):
 
 def prepare_rsa(paradigm, options):
     """Check the pooling (and its region) against the stimuli; the plan is both."""
-    from probing.pipeline.extract import build_segments
+    from probing.pipeline.extraction import build_segments
 
     build_segments(paradigm.stimuli, pooling=options.pooling)
     return paradigm, options
@@ -87,7 +87,7 @@ def run_rsa_plan(plan, lm):
         RSA) and the ``stimuli`` paradigm table, each ending with ``model, paradigm``;
         the ``rsa_layers`` and peak layer's RDM figures.
     """
-    from probing.pipeline.rsa import compute_rsa, plot_rsa_run
+    from probing.pipeline.rsa_run import compute_rsa, plot_rsa_run
 
     paradigm, options = plan
     rdms, table, second, key = compute_rsa(lm, paradigm.stimuli, options)
@@ -133,10 +133,10 @@ def run_rsa(paradigm_path, lm, out, *, options=None, force=False, argv=None):
 
 def _report(result, out):
     rsa = result.tables["rsa"]
-    best = rsa.loc[rsa.groupby("model_rdm")["value"].idxmax()]
+    best = rsa.loc[rsa.groupby("model_rdm")["estimate"].idxmax()]
     return "\n".join([f"wrote {out}/ (rsa.csv, layer_similarity.csv, rsa_layers.png)",
                       "peak layer per model RDM:",
-                      best[["model_rdm", "layer", "value", "ci_low", "ci_high", "p_corr"]]
+                      best[["model_rdm", "layer", "estimate", "ci_low", "ci_high", "p_corr"]]
                       .to_string(index=False, float_format=lambda x: f"{x:.3g}")])
 
 

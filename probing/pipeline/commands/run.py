@@ -3,8 +3,8 @@
 Minimal pairs, factorial designs, dialogues, ratings and reading times: the token scores
 of every stimulus, then the behavioural tables of its kind
 (:func:`probing.pipeline.measures.behaviour_tables`), the alignment with human data
-(:mod:`probing.pipeline.alignment`) and, with ``judgement="both"``, prompted judgements
-(:mod:`probing.pipeline.judgements`). Engine modules are imported inside ``prepare`` and
+(:mod:`probing.pipeline.alignment_run`) and, with ``judgement="both"``, prompted judgements
+(:mod:`probing.pipeline.judgement_run`). Engine modules are imported inside ``prepare`` and
 ``run`` so that ``probing --help`` imports no pandas or torch.
 """
 
@@ -106,15 +106,15 @@ class RunOptions(JudgeRunOptions, _AlignmentOverrides, CorrectionOption, BatchOp
     ``mixed_test`` is the factorial mixed model's test (default: the paradigm's
     ``mixed_test``, else ``auto``; :func:`probing.stats.fit_mixed_model`). ``layers``
     (``"all"``, ``"0,6,-1"``; ratings and reading-times paradigms only) adds alignment
-    rows for each layer's logit-lens read-out (:mod:`probing.models.lens`).
+    rows for each layer's logit-lens read-out (:mod:`probing.models.logit_lens`).
     ``judgement`` ``both`` adds prompted judgements of minimal pairs (Hu & Levy, 2023)
     in ``prompt_style`` (``plain``, ``chat`` or ``both``) for ``prompt_task``
-    (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgements`.
+    (``yes_no``, ``forced_choice`` or ``both``); see :mod:`probing.pipeline.judgement_run`.
     ``rendering`` is how a dialogue paradigm's messages become text: ``model`` (the
     model's chat template) or ``plain`` (``Sender: text`` lines, for base models).
     ``judge`` (a scale file) adds the model as judge after the scoring, asked in
     ``judge_style`` with the scale in ``scale_order`` and the templates ``judge_templates``
-    (:mod:`probing.pipeline.judge`; ``n_bins`` for its calibration table).
+    (:mod:`probing.pipeline.judge_run`; ``n_bins`` for its calibration table).
     ``alignment`` holds the analysis options of ratings and reading-times paradigms given
     explicitly, ``((field, value), ...)`` (:mod:`probing.paradigms.alignment_options`),
     together with those given as their own fields (``slor_length`` ... ``rt_max``); they
@@ -189,7 +189,7 @@ def prepare_run(paradigm, options):
     A ratings or reading-times paradigm's human data were read (and checked) when the
     paradigm was generated.
     """
-    from probing.pipeline.judgements import check_judgement_options
+    from probing.pipeline.judgement_run import check_judgement_options
 
     if options.layers is not None and paradigm.kind not in ALIGNMENT_KINDS:
         raise ProbingError(f"--layers: logit-lens read-outs are for paradigms of kind "
@@ -202,7 +202,7 @@ def _prepare_judge(paradigm, options):
     """The judge's plan, checked from the files alone (None without ``--judge``)."""
     if options.judge is None:
         return None
-    from probing.pipeline.judge import check_judge_scale, judge_run_plan
+    from probing.pipeline.judge_run import check_judge_scale, judge_run_plan
 
     if options.judgement != "direct" and paradigm.kind == "minimal_pairs":
         raise ProbingError("--judge: give it or --judgement both, not both (each writes "
@@ -218,7 +218,7 @@ def check_template(plan, model_name):
     stimuli = plan.paradigm.stimuli
     if plan.judge is not None:
         from probing.models import load_tokenizer
-        from probing.pipeline.judge import check_judge_prompts
+        from probing.pipeline.judge_run import check_judge_prompts
 
         judge = plan.judge
         check_judge_prompts(load_tokenizer(model_name), judge.scale, judge.options,
@@ -243,8 +243,8 @@ def run_scores(plan, lm):
     from probing.behaviour import build_sentence_scores
     from probing.models import score_tokens
     from probing.models.chat import render_for_model
-    from probing.models.lens import resolve_lens_layers
-    from probing.pipeline.judgements import check_prompt_model, judgement_tables
+    from probing.models.logit_lens import resolve_lens_layers
+    from probing.pipeline.judgement_run import check_prompt_model, judgement_tables
     from probing.pipeline.measures import behaviour_tables
     from probing.pipeline.sanity import SANITY_PAIRS, check_sanity, sanity_table
 
@@ -263,7 +263,7 @@ def run_scores(plan, lm):
     tables = {"tokens": tokens, **behaviour_tables(stimuli, tokens, options=options,
                                                    random_state=paradigm.seed)}
     if stimuli.kind in ALIGNMENT_KINDS:
-        from probing.pipeline.alignment import alignment_tables
+        from probing.pipeline.alignment_run import alignment_tables
 
         lens = None if layers is None else score_tokens(lm, texts, layers=layers, **scoring)
         tables.update(alignment_tables(stimuli, tokens, options=options, model=lm.name,
@@ -271,12 +271,12 @@ def run_scores(plan, lm):
     if options.judgement != "direct":
         tables.update(judgement_tables(lm, tables["pairs"], options=options))
     if plan.judge is not None:
-        from probing.pipeline.judge import judge_run_tables
+        from probing.pipeline.judge_run import judge_run_tables
 
         tables.update(judge_run_tables(plan.judge, lm, tables))
     notes = _notes(stimuli, tables, tokens, options, lm, layers)
     if plan.judge is not None:
-        from probing.pipeline.judge import judge_notes
+        from probing.pipeline.judge_run import judge_notes
 
         notes["notes"]["judge"] = judge_notes(plan.judge, lm)
     notes["sanity_pairs_correct"] = f"{n_sane}/{len(SANITY_PAIRS)}"
@@ -287,8 +287,8 @@ def run_scores(plan, lm):
 
 def _notes(stimuli, tables, tokens, options, lm, layers):
     """The manifest's ``n_stimuli`` and ``notes`` (what the run saw)."""
-    from probing.pipeline.alignment import alignment_notes
-    from probing.pipeline.judgements import judgement_notes
+    from probing.pipeline.alignment_run import alignment_notes
+    from probing.pipeline.judgement_run import judgement_notes
 
     notes = {}
     if "identical" in stimuli.table:
@@ -346,7 +346,7 @@ def run_paradigm(paradigm_path, lm, out, *, options=None, force=False, argv=None
 
 def _summary_text(name, table):
     if name == "judgement_summary":  # the pooled rows; per phenomenon in the file
-        keep = ["task", "prompt_style", "order", "metric", "value", "ci_low", "ci_high",
+        keep = ["task", "prompt_style", "order", "metric", "estimate", "ci_low", "ci_high",
                 "p_val", "n"]
         table = table.loc[table["phenomenon"] == "overall", keep]
     if name == "predictions":  # accuracy per prediction: one definition (behaviour)

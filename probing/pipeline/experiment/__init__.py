@@ -6,10 +6,10 @@ on Ray) into one results folder with a manifest. Analyses plug in through
 :mod:`probing.pipeline.experiment.registry`. See ``docs/experiments.md``.
 """
 
+from probing.pipeline.experiment.experiment_spec import ExperimentSpec, load_experiment
 from probing.pipeline.experiment.plan import Step, plan_experiment
 from probing.pipeline.experiment.registry import ANALYSES, Analysis, register
 from probing.pipeline.experiment.runner import describe_plan, run_experiment
-from probing.pipeline.experiment.spec import ExperimentSpec, load_experiment
 
 __all__ = ["ANALYSES", "Analysis", "ExperimentSpec", "Step", "describe_plan", "load_experiment",
            "plan_experiment", "register", "run_experiment"]

@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import N_BOOT, RANDOM_STATE
+from probing._core.deprecation import renamed_fields
 from probing._core.io import write_frame
 from probing._core.vocabulary import add_identity
 from probing.paradigms import generate, load_paradigm
 from probing.pipeline._loading import resolve_model
 from probing.pipeline.experiment.registry import Analysis
-from probing.pipeline.extract import LEVELS, build_segments, extract_activations
-from probing.pipeline.probe import ProbeOptions, run_probe
-from probing.pipeline.rsa import RSAOptions, run_rsa
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.extraction import LEVELS, build_segments, extract_activations
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
+from probing.pipeline.probe_run import ProbeOptions, run_probe
+from probing.pipeline.rsa_run import RSAOptions, run_rsa
 
 __all__ = ["BUILTIN", "ExtractOptions"]
 
@@ -36,6 +37,7 @@ def _run_rsa(paradigm_path, lm, out, *, options):
     return run_rsa(paradigm_path, lm, out, options=options, force=True, argv=_ARGV)
 
 
+@renamed_fields(dtype="store_dtype")
 @dataclasses.dataclass(frozen=True)
 class ExtractOptions:
     """Options of an extraction step (see :func:`probing.pipeline.extract_activations`)."""
@@ -44,7 +46,7 @@ class ExtractOptions:
     site: str = "resid_post"
     pooling: str = "last"
     level: str = "sentence"
-    dtype: str = "float32"
+    store_dtype: str = "float32"
     batch_size: int = 32
     seed: int | None = None
 
@@ -63,11 +65,11 @@ def _run_extract(paradigm_path, lm, out, *, options):
     lm = resolve_model(lm)
     acts = extract_activations(lm, stimuli, layers=options.layers, site=options.site,
                                pooling=options.pooling, level=options.level,
-                               dtype=options.dtype, batch_size=options.batch_size,
+                               store_dtype=options.store_dtype, batch_size=options.batch_size,
                                cache=False, out=out / "activations")
     values = np.asarray(acts.values, dtype=np.float64)
     norms = pd.DataFrame({"layer": list(acts.layers), "site": options.site, "metric": "l2_norm",
-                          "value": np.linalg.norm(values, axis=2).mean(axis=0),
+                          "estimate": np.linalg.norm(values, axis=2).mean(axis=0),
                           "n": values.shape[0]})
     tables = {"norms": add_identity(norms, model=lm.name, paradigm=spec.name)}
     write_frame(tables["norms"], out / "norms.csv", ".csv")
@@ -115,7 +117,7 @@ def _norm_figures(tables):
     for paradigm, frame in norms.groupby("paradigm", sort=True):
         _, ax = plt.subplots(figsize=(4.5, 3.2))
         for model, curve in frame.groupby("model", sort=True):
-            mean = curve.groupby("layer")["value"].mean()
+            mean = curve.groupby("layer")["estimate"].mean()
             ax.plot(mean.index, mean.to_numpy(), marker="o", label=model)
         ax.set(xlabel="layer", ylabel="mean L2 norm", title=paradigm)
         ax.legend(fontsize=8, frameon=False)
@@ -148,14 +150,14 @@ BUILTIN = (
         figures=(_region_figures,)),
     Analysis(
         kind="extract", run=_run_extract, options=ExtractOptions,
-        pool=(("norms", ("layer", "site"), "value"),),
+        pool=(("norms", ("layer", "site"), "estimate"),),
         describe="Layerwise activations pooled per stimulus, stored memory-mapped, with their "
                  "mean L2 norm per layer.",
         references=("Elhage et al. (2021), TransformerLens site names",),
         report=("norms",), figures=(_norm_figures,)),
     Analysis(
         kind="probe", run=_run_probe, options=ProbeOptions, kinds=("labels",),
-        pool=(("selectivity", ("layer", "probe", "task"), "value"),),
+        pool=(("selectivity", ("layer", "probe", "task"), "estimate"),),
         describe="Probes trained per layer with folds grouped by sentence, control tasks and a "
                  "re-initialised control model, label-permutation tests corrected across "
                  "layers and MDL codelengths.",
@@ -164,7 +166,7 @@ BUILTIN = (
         report=("selectivity", "permutation")),
     Analysis(
         kind="rsa", run=_run_rsa, options=RSAOptions, kinds=("rsa",), strict=True,
-        pool=(("rsa", ("layer", "model_rdm"), "value"),),
+        pool=(("rsa", ("layer", "model_rdm"), "estimate"),),
         describe="Representational similarity analysis per layer against the design's model "
                  "RDMs, with permutation tests corrected across layers and item-bootstrap "
                  "intervals.",

@@ -79,7 +79,7 @@ CAUSAL = (
         kind="patch", run=_run_patch, options=PatchOptions, kinds=("minimal_pairs",),
         strict=True,
         pool=(("patching", ("direction", "site", "layer", "position", "head", "metric"),
-               "effect"),),
+               "estimate"),),
         describe="Activation patching: each layer's (or head's) activation at each position "
                  "of one member of a minimal pair is replaced by its value on the other "
                  "member, and the change in the log-probability preference for the "
@@ -92,8 +92,8 @@ CAUSAL = (
     Analysis(
         kind="mediate", run=_run_mediate, options=MediateOptions, kinds=("minimal_pairs",),
         strict=True, units_table=_mediate_units,
-        pool=(("mediation", ("layer", "site", "position", "head", "unit", "metric"), "effect"),
-              ("mediation_joint", ("k", "metric"), "effect")),
+        pool=(("mediation", ("layer", "site", "position", "head", "unit", "metric"), "estimate"),
+              ("mediation_joint", ("k", "metric"), "estimate")),
         describe="Causal mediation analysis: total, natural indirect and natural direct "
                  "effects of each attention head (or layer, or unit) between the members of "
                  "each pair, the top-k mediators by indirect effect and their joint effect, with "
@@ -104,7 +104,7 @@ CAUSAL = (
     Analysis(
         kind="ablate", run=_run_ablate, options=AblateStepOptions,
         kinds=("minimal_pairs", "factorial"), strict=True, needs_units=True,
-        pool=(("ablation", ("phenomenon", "unit_set", "metric"), "effect"),),
+        pool=(("ablation", ("phenomenon", "unit_set", "metric"), "estimate"),),
         describe="Lesion study: the given units are ablated at every position and the "
                  "paradigm's behaviour compared with the intact model and with random unit "
                  "sets matched in size per layer and site (the null), with bootstrap "

@@ -1,6 +1,6 @@
 """Registry entries that meet neuroscience and human data: ``localize`` and ``alignment``.
 
-``localize`` runs :func:`probing.pipeline.localize.run_localize` (its ``units.csv`` can
+``localize`` runs :func:`probing.pipeline.localize_run.run_localize` (its ``units.csv`` can
 feed an ``ablate`` analysis of the same experiment through ``units_from``).
 ``alignment`` runs ``probing run`` on a human-data paradigm (kinds ``ratings`` and
 ``reading_times``), which scores the stimuli and writes ``alignment.csv``.
@@ -13,7 +13,7 @@ import dataclasses
 from probing._core.defaults import N_BOOT
 from probing.pipeline.commands.localize import LocalizeOptions
 from probing.pipeline.experiment.registry import Analysis
-from probing.pipeline.run import RunOptions, run_paradigm
+from probing.pipeline.paradigm_run import RunOptions, run_paradigm
 
 __all__ = ["AlignmentOptions", "HUMAN"]
 
@@ -63,15 +63,15 @@ def _alignment_figures(tables):
         if frame.empty:
             continue
         mean = frame.groupby(["measure", "metric", "model"], sort=True)[
-            ["value", "ci_low", "ci_high"]].mean().reset_index()
+            ["estimate", "ci_low", "ci_high"]].mean().reset_index()
         labels = list(dict.fromkeys(mean["measure"] + " (" + mean["metric"] + ")"))
         models = sorted(set(mean["model"]))
         _, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(labels) * len(models)), 3.2))
         width = 0.8 / len(models)
         for i, (model, rows) in enumerate(mean.groupby("model", sort=True)):
             x = np.arange(len(rows)) + i * width
-            err = np.vstack([rows["value"] - rows["ci_low"], rows["ci_high"] - rows["value"]])
-            ax.bar(x, rows["value"], width, yerr=np.abs(err), capsize=3, label=model)
+            err = np.vstack([rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]])
+            ax.bar(x, rows["estimate"], width, yerr=np.abs(err), capsize=3, label=model)
         ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=30,
                       ha="right", fontsize=8)
         ax.axhline(0, color="0.5", lw=0.8)
@@ -86,7 +86,7 @@ HUMAN = (
         kind="localize", run=_run_localize, options=LocalizeOptions, kinds=("localizer",),
         units_table=lambda options: "units.csv",
         pool=(("layer_counts", ("layer", "site"), "n_selected"),
-              ("reliability", ("selected_on", "measured_on", "metric"), "value")),
+              ("reliability", ("selected_on", "measured_on", "metric"), "estimate")),
         describe="Functional localizer: every unit's response to the contrast's two "
                  "conditions is compared with an ordinary-least-squares GLM (or Welch's "
                  "test), units are selected on all stimuli, and the selection's split-half "
@@ -98,7 +98,7 @@ HUMAN = (
     Analysis(
         kind="alignment", run=_run_alignment, options=AlignmentOptions,
         kinds=("ratings", "reading_times"), strict=True,
-        pool=(("alignment", ("measure", "metric"), "value"),),
+        pool=(("alignment", ("measure", "metric"), "estimate"),),
         describe="Alignment with human data; intervals by bootstrap.",
         by_kind=(
             (("ratings",), "Acceptability ratings: Pearson and Spearman correlations of "

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from probing._core.io import read_table, write_frame
+from probing._core.deprecation import renamed
+from probing._core.io import read_run_table, write_frame
 
 __all__ = ["POOLED_COLUMNS", "pool_seeds", "pool_step_tables"]
 
 #: Columns of a pooled table after the ``by`` columns.
-POOLED_COLUMNS = ("metric", "value", "sd", "min", "max", "n", "seeds")
+POOLED_COLUMNS = ("metric", "estimate", "sd", "min", "max", "n", "seeds")
 
 
-def pool_seeds(frames, *, by, value):
-    """Per seed, the mean of ``value`` within ``by``; across seeds, mean, sd, min and max.
+@renamed(value="column")
+def pool_seeds(frames, *, by, column):
+    """Per seed, the mean of ``estimate`` within ``by``; across seeds, mean, sd, min and max.
 
     Parameters
     ----------
@@ -21,40 +23,40 @@ def pool_seeds(frames, *, by, value):
         One table per seed (rows per item, pair or layer).
     by : sequence of str
         Columns that identify one estimate (``phenomenon``, ``layer``...).
-    value : str
+    column : str
         The column to pool.
 
     Returns
     -------
     pandas.DataFrame
-        ``*by, metric, value, sd, min, max, n, seeds``: ``metric`` names the pooled
+        ``*by, metric, estimate, sd, min, max, n, seeds``: ``metric`` names the pooled
         column (or, when ``by`` has a ``metric`` column, keeps that column's values), ``sd`` is the standard deviation across seeds (ddof=1; NaN for one seed),
         ``n`` the number of seeds and ``seeds`` their labels.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> frames = {"0": pd.DataFrame({"layer": [0, 0], "value": [1.0, 3.0]}),
-    ...           "1": pd.DataFrame({"layer": [0, 0], "value": [3.0, 5.0]})}
-    >>> pool_seeds(frames, by=["layer"], value="value")[["layer", "value", "sd", "n"]]
-       layer  value        sd  n
-    0      0    3.0  1.414214  2
+    >>> frames = {"0": pd.DataFrame({"layer": [0, 0], "estimate": [1.0, 3.0]}),
+    ...           "1": pd.DataFrame({"layer": [0, 0], "estimate": [3.0, 5.0]})}
+    >>> pool_seeds(frames, by=["layer"], column="estimate")[["layer", "estimate", "sd", "n"]]
+       layer  estimate        sd  n
+    0      0       3.0  1.414214  2
     """
     by = [c for c in by if all(c in f for f in frames.values())]
     per_seed = []
     for label, frame in frames.items():
         # an empty cell (a statistic not defined for this draw) is read back as "": NaN
-        frame = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})
-        means = frame.groupby(by, sort=True, dropna=False)[value].mean().reset_index()
+        frame = frame.assign(**{column: pd.to_numeric(frame[column], errors="coerce")})
+        means = frame.groupby(by, sort=True, dropna=False)[column].mean().reset_index()
         per_seed.append(means.assign(_seed=str(label)))
     stacked = pd.concat(per_seed, ignore_index=True)
     grouped = stacked.groupby(by, sort=True, dropna=False)
-    out = grouped[value].agg(["mean", "std", "min", "max", "count"]).reset_index()
-    out = out.rename(columns={"mean": "value", "std": "sd", "count": "n"})
+    out = grouped[column].agg(["mean", "std", "min", "max", "count"]).reset_index()
+    out = out.rename(columns={"mean": "estimate", "std": "sd", "count": "n"})
     out["seeds"] = grouped["_seed"].agg(lambda s: ",".join(s)).to_numpy()
-    if "metric" in by:  # a long table: its own metric column names what value holds
+    if "metric" in by:  # a long table: its own metric column names what the estimate is
         return out[[*[c for c in by if c != "metric"], *POOLED_COLUMNS]]
-    out.insert(len(by), "metric", value)
+    out.insert(len(by), "metric", column)
     return out[[*by, *POOLED_COLUMNS]]
 
 
@@ -69,10 +71,10 @@ def pool_step_tables(dep_folders, labels, pool, *, model, paradigm, out):
         paths = [folder / f"{table}.csv" for folder in dep_folders]
         if not all(p.exists() for p in paths):
             continue
-        frames = {label: read_table(p) for label, p in zip(labels, paths, strict=True)}
+        frames = {label: read_run_table(p) for label, p in zip(labels, paths, strict=True)}
         if any(value not in f for f in frames.values()):
             continue
-        pooled = pool_seeds(frames, by=by, value=value).assign(model=model, paradigm=paradigm)
+        pooled = pool_seeds(frames, by=by, column=value).assign(model=model, paradigm=paradigm)
         write_frame(pooled, out / f"{table}.csv", ".csv")
         written[table] = pooled
     return written

@@ -7,7 +7,7 @@ methods section describes it. A new analysis (interventions, localizers,
 human-alignment...) plugs in with one call to :func:`register`::
 
     register(Analysis(kind="localize", run=_run_localize, options=LocalizeOptions,
-                      kinds=("localizer",), pool=(("units", ("layer",), "value"),),
+                      kinds=("localizer",), pool=(("units", ("layer",), "estimate"),),
                       describe="...", references=("...",)))
 
 ``run(paradigm_path, lm, out, *, options)`` writes tables (CSV) and figures (PNG) into
@@ -43,7 +43,7 @@ class Analysis:
     strict : bool
         Also refuse other kinds when the file lists paradigms explicitly.
     pool : tuple of (table, by, value)
-        Tables pooled over seeds: per seed, ``value`` is averaged within ``by``; then the
+        Tables pooled over seeds: per seed, ``estimate`` is averaged within ``by``; then the
         seeds' mean, sd, min and max are reported.
     describe : str
         The methods sentence for every paradigm kind (the report adds the options in use).
@@ -85,11 +85,15 @@ class Analysis:
     by_kind: tuple = ()
 
     def option_names(self):
-        return tuple(f.name for f in dataclasses.fields(self.options))
+        """The options' field names, then the old names of renamed fields (still read)."""
+        return (*(f.name for f in dataclasses.fields(self.options)),
+                *getattr(self.options, "__renamed__", {}))
 
     def build_options(self, values, *, seed=None, random_state=None):
-        """The options dataclass from file values (lists become tuples)."""
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        """The options dataclass from file values (lists become tuples; old names renamed)."""
+        renames = getattr(self.options, "__renamed__", {})
+        values = {renames.get(k, k): tuple(v) if isinstance(v, list) else v
+                  for k, v in values.items()}
         if "seed" in self.option_names():
             values["seed"] = seed if seed is not None else values.get("seed")
         if random_state is not None:

@@ -18,12 +18,12 @@ from probing._core.errors import ProbingError
 from probing._core.io import make_folder, write_text_atomic
 from probing._core.values import EXECUTORS
 from probing.paradigms import generate, load_paradigm
-from probing.pipeline.experiment.execute import run_serial
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from probing.pipeline.experiment.history import build_record, write_record
 from probing.pipeline.experiment.lock import folder_lock
 from probing.pipeline.experiment.plan import plan_experiment, step_state
 from probing.pipeline.experiment.registry import ANALYSES
-from probing.pipeline.experiment.spec import load_experiment
+from probing.pipeline.experiment.step_runner import run_serial
 from probing.pipeline.manifest import file_sha256, git_commit, hardware, now, package_versions
 
 __all__ = ["EXECUTORS", "describe_plan", "run_experiment"]
@@ -117,10 +117,10 @@ def _execute(spec, out, steps, *, executor, n_jobs, retries, load, threads):
     if executor == "serial":
         return run_serial(spec, out, steps, retries=retries, load=load, threads=threads)
     if executor == "processes":
-        from probing.pipeline.experiment.sweep import run_processes
+        from probing.pipeline.experiment.distributed import run_processes
 
         return run_processes(spec, out, steps, n_jobs=n_jobs, retries=retries, threads=threads)
-    from probing.pipeline.experiment.sweep import run_ray
+    from probing.pipeline.experiment.distributed import run_ray
 
     return run_ray(spec, out, steps, retries=retries, threads=threads)
 

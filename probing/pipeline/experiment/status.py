@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from probing._core.errors import ProbingError
+from probing.pipeline.experiment.experiment_spec import load_experiment
 from probing.pipeline.experiment.lock import lock_holder
 from probing.pipeline.experiment.plan import STEP_FILE, plan_experiment, step_state
-from probing.pipeline.experiment.spec import load_experiment
 
 __all__ = ["experiment_status", "format_status"]
 

@@ -19,7 +19,7 @@ from probing.stats import bootstrap_ci, permutation_pvalue
 __all__ = ["PAIRED_COLUMNS", "group_bootstrap", "paired_test"]
 
 #: Columns of :func:`paired_test`.
-PAIRED_COLUMNS = ("a", "b", "metric", "value", "ci_low", "ci_high", "stat", "p_val",
+PAIRED_COLUMNS = ("a", "b", "metric", "estimate", "ci_low", "ci_high", "stat", "p_val",
                   "n_groups", "n_perm")
 # Sign vectors are enumerated exactly (identity included) when there are at most this many.
 _MAX_EXACT = 2**16
@@ -121,7 +121,7 @@ def paired_test(predictions_a, predictions_b, *, n_perm=N_PERM, n_boot=N_BOOT, c
     -------
     pandas.DataFrame
         One row: ``a, b`` (what was compared), ``metric`` (``accuracy`` or ``r2``),
-        ``value`` (a - b), ``ci_low, ci_high``, ``stat`` (summed per-row difference),
+        ``estimate`` (a - b), ``ci_low, ci_high``, ``stat`` (summed per-row difference),
         ``p_val``, ``n_groups``, ``n_perm``.
 
     Examples
@@ -132,7 +132,7 @@ def paired_test(predictions_a, predictions_b, *, n_perm=N_PERM, n_boot=N_BOOT, c
     ...                   "y_true": 1, "correct": 1})
     >>> b = a.assign(layer=0, correct=(rows % 3 == 0).astype(int))
     >>> res = paired_test(a, b, n_perm=999)
-    >>> round(float(res.value[0]), 3), bool(res.p_val[0] < 0.01)
+    >>> round(float(res.estimate[0]), 3), bool(res.p_val[0] < 0.01)
     (0.65, True)
     """
     a, b = _align(predictions_a, predictions_b)
@@ -150,7 +150,7 @@ def paired_test(predictions_a, predictions_b, *, n_perm=N_PERM, n_boot=N_BOOT, c
     if not np.any(diff):
         p_val = 1.0  # no group differs: every sign vector ties, and there is nothing to test
     return pd.DataFrame([{
-        "a": _describe(a), "b": _describe(b), "metric": metric, "value": boot.estimate,
+        "a": _describe(a), "b": _describe(b), "metric": metric, "estimate": boot.estimate,
         "ci_low": boot.ci_low, "ci_high": boot.ci_high, "stat": float(diff.sum()),
         "p_val": p_val, "n_groups": int(codes.max() + 1), "n_perm": len(null),
     }], columns=list(PAIRED_COLUMNS))

@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from probing._core.deprecation import renamed
 from probing.models.batching import flat_indices, pad_sequences, plan_batches, split_by_lengths
-from probing.models.lens import check_lens, lens_logits, n_blocks_of, record_residuals
+from probing.models.logit_lens import check_lens, lens_logits, n_blocks_of, record_residuals
 
 #: The fused end-of-word sums (:func:`gather_scores`) exponentiate ``logit - max`` once;
 #: they are exact when the logits span less than this, so that no term underflows
@@ -53,14 +54,15 @@ def accepts_position_ids(model):
     return "position_ids" in _forward_parameters(type(model))
 
 
-def forward_logits(model, batch, *, positions=True, **kwargs):
+@renamed(positions="pass_position_ids")
+def forward_logits(model, batch, *, pass_position_ids=True, **kwargs):
     """Logits of one padded :class:`~probing.models.batching.Batch`.
 
     Parameters
     ----------
     model : transformers.PreTrainedModel
     batch : Batch
-    positions : bool, default True
+    pass_position_ids : bool, default True
         Pass the batch's ``position_ids`` (required for left padding).
     **kwargs
         Passed to the model (``past_key_values``, ``use_cache``, a wider ``attention_mask``).
@@ -72,7 +74,7 @@ def forward_logits(model, batch, *, positions=True, **kwargs):
     outputs : transformers.modeling_outputs.ModelOutput
     """
     inputs = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
-    if positions:
+    if pass_position_ids:
         inputs["position_ids"] = batch.position_ids
     inputs.update(kwargs)
     outputs = model(**inputs)
@@ -265,7 +267,7 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
         ``on_batch(text_indices, batch)`` -> a context manager entered around each
         forward (how interventions learn which row is which text).
     layers : list of int, optional
-        Score the logit-lens read-out of these layers (:mod:`probing.models.lens`)
+        Score the logit-lens read-out of these layers (:mod:`probing.models.logit_lens`)
         instead of the model's logits; checked on the first batch to reproduce the
         model's logits at the last block.
 
@@ -293,7 +295,7 @@ def score_causal(lm, encoded, *, boundary, limit=None, batch_size=32, max_tokens
                 [inputs[i] for i in indices], pad_id=lm.start_token_id, padding_side=side
             ).to(lm.device)
             with on_batch(indices, batch) if on_batch else contextlib.nullcontext():
-                logits, _ = forward_logits(lm.model, batch, positions=use_positions,
+                logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions,
                                            use_cache=False)
             if not checked:
                 check_lens(lm, recorded[last], logits)

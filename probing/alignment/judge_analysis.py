@@ -4,7 +4,7 @@ The judge's answer to a prompt is the probability-weighted expected rating over 
 scale's labels, renormalised over the labels (:func:`compute_expected_rating`); how much
 of the next-token probability the labels hold is kept as ``label_mass``.
 :func:`build_judge_ratings` turns the label log-probabilities of
-:func:`probing.models.judge.judge_texts` into one rating per prompt;
+:func:`probing.models.judge_prompts.judge_texts` into one rating per prompt;
 :func:`summarize_judge` correlates it with the human ratings (next to the direct
 measures, with Williams' test), measures its consistency across paraphrased prompts
 (ICC, mean pairwise r) and its position bias (the scale listed ascending vs
@@ -78,7 +78,7 @@ def build_judge_ratings(prompts):
     Parameters
     ----------
     prompts : pandas.DataFrame
-        From :func:`probing.models.judge.judge_texts`: ``stimulus_id, prompt_style,
+        From :func:`probing.models.judge_prompts.judge_texts`: ``stimulus_id, prompt_style,
         template, scale_order, option, scale_value, logprob_option``.
 
     Returns
@@ -167,7 +167,7 @@ def _consistency_rows(ratings, n_boot, ci, seed):
     rows = []
     for metric, statistic in stats.items():
         boot = _boot_rows(x, statistic, n_boot, ci, seed)
-        rows.append({"measure": "templates", "metric": metric, "value": float(statistic(x)),
+        rows.append({"measure": "templates", "metric": metric, "estimate": float(statistic(x)),
                      "ci_low": boot.ci_low, "ci_high": boot.ci_high, "n": len(x)})
     return rows
 
@@ -184,11 +184,11 @@ def _position_rows(ratings, n_boot, ci, seed):
     test = sps.ttest_1samp(shift, 0.0)
     r = _boot_rows(per_item[["ascending", "descending"]].to_numpy(), _mean_pairwise_r, n_boot,
                    ci, seed)
-    return [{"measure": "scale_order", "metric": "position_shift", "value": float(shift.mean()),
+    return [{"measure": "scale_order", "metric": "position_shift", "estimate": float(shift.mean()),
              "ci_low": boot.ci_low, "ci_high": boot.ci_high, "stat": float(test.statistic),
              "p_val": float(test.pvalue), "n": len(shift)},
             {"measure": "scale_order", "metric": "order_r",
-             "value": float(_mean_pairwise_r(per_item[["ascending", "descending"]].to_numpy())),
+             "estimate": float(_mean_pairwise_r(per_item[["ascending", "descending"]].to_numpy())),
              "ci_low": r.ci_low, "ci_high": r.ci_high, "n": len(shift)}]
 
 
@@ -199,7 +199,7 @@ def _williams_rows(judge, measures, human):
     for measure in [c for c in measures.columns if c != "stimulus_id"]:
         test = compare_correlations(merged["judge"], merged[measure], merged["rating"]).iloc[0]
         rows.append({"measure": f"judge - {measure}", "metric": "williams_pearson",
-                     "value": test["value"], "stat": test["stat"], "p_val": test["p_val"],
+                     "estimate": test["estimate"], "stat": test["stat"], "p_val": test["p_val"],
                      "n": int(test["n"])})
     return rows
 
@@ -233,7 +233,7 @@ def summarize_judge(ratings, human, *, measures=None, n_boot=N_BOOT, ci=CI,
         style. ``measure`` ``judge`` (mean over templates and orders), each template
         (``<template>``, mean over orders) and each direct measure: ``pearson``,
         ``spearman`` with the ratings. ``judge - <measure>``: ``williams_pearson``
-        (``value`` = r difference, ``stat`` = Williams' t, ``n - 3`` df).
+        (``estimate`` = r difference, ``stat`` = Williams' t, ``n - 3`` df).
         ``templates``: ``icc_consistency``, ``icc_agreement`` (single prompt, two-way),
         ``mean_pairwise_r``. ``scale_order``: ``position_shift`` (descending minus
         ascending, mean over sentences; one-sample t) and ``order_r``. ``label_mass``:
@@ -249,10 +249,11 @@ def summarize_judge(ratings, human, *, measures=None, n_boot=N_BOOT, ci=CI,
         judge = _judge_means(group)[["stimulus_id", "judge"]]
         per_template = group.groupby(["template", "stimulus_id"], as_index=False)[
             "expected_rating"].mean().rename(columns={"template": "measure",
-                                                      "expected_rating": "value"})
-        long = [judge.rename(columns={"judge": "value"}).assign(measure="judge"), per_template]
+                                                      "expected_rating": "estimate"})
+        long = [judge.rename(columns={"judge": "estimate"}).assign(measure="judge"), per_template]
         if measures is not None:
-            long.append(measures.melt(id_vars="stimulus_id", var_name="measure"))
+            long.append(measures.melt(id_vars="stimulus_id", var_name="measure",
+                                      value_name="estimate"))
         table = pd.concat(long, ignore_index=True)
         table = table[table["stimulus_id"].isin(judge["stimulus_id"])]
         rows = correlate(table, ratings=human, **boot).to_dict("records")
@@ -262,7 +263,7 @@ def summarize_judge(ratings, human, *, measures=None, n_boot=N_BOOT, ci=CI,
         rows += _position_rows(group, n_boot, ci, random_state)
         mass = group["label_mass"].to_numpy()
         mass_ci = bootstrap_ci(mass, n_boot=n_boot, ci=ci, random_state=random_state)
-        rows.append({"measure": "label_mass", "metric": "mean", "value": float(mass.mean()),
+        rows.append({"measure": "label_mass", "metric": "mean", "estimate": float(mass.mean()),
                      "ci_low": mass_ci.ci_low, "ci_high": mass_ci.ci_high, "n": len(mass)})
         parts.append(pd.DataFrame(rows).assign(prompt_style=style))
     return pd.concat(parts, ignore_index=True).reindex(columns=list(JUDGE_SUMMARY_COLUMNS))

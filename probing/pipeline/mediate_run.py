@@ -138,7 +138,7 @@ def mediate_tables(lm, pairs, nie, nde, *, where, site, options):
                                             np.where(select, "selection", "test"))})
     tables = {"mediation": table, "mediation_test": tested, "mediation_items": items,
               "mediation_joint": joint.assign(k=len(columns))[["k", *joint.columns]],
-              "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "effect"]],
+              "top_mediators": top[[*MEDIATOR_COLUMNS, "rank", "estimate"]],
               "mediation_split": split}
     if options.mediators == "heads":
         tables["top_units"] = _head_units(top, model_shape(lm).head_dim)

@@ -233,7 +233,7 @@ def patch_result(plan, lm):
         table = _sweep(lm, run_pairs, where, layers=prep.layers, site=plan.site,
                        per_head=options.per_head, options=options)
         member = "source" if direction == "denoising" else "target"  # the good one
-        frames.append(summarize_patching(table, clean=member, good=member, groups=groups,
+        frames.append(summarize_patching(table, clean_member=member, good=member, groups=groups,
                                          n_boot=options.n_boot,
                                          random_state=options.random_state))
         per_pair.append(patching_pairs(table, clean=member, good=member))
@@ -259,7 +259,7 @@ def _corrected(items, options):
 
     if items["item_id"].nunique() < 2:
         return pd.DataFrame(columns=table_columns("patching_corrected"))
-    return sweep_correction(items, groups="item_id", correction=options.correction,
+    return sweep_correction(items, group_column="item_id", correction=options.correction,
                             random_state=options.random_state)
 
 
@@ -270,7 +270,7 @@ def _patching_figures(table, per_head):
     for (direction, site), sub in table.groupby(["direction", "site"], sort=False):
         if per_head:  # one position: the one with the largest effect
             rows = sub[sub["metric"] == "restored_fraction"]
-            best = rows.loc[rows["effect"].abs().idxmax(), "position"]
+            best = rows.loc[rows["estimate"].abs().idxmax(), "position"]
             ax = plot_patching(sub[sub["position"] == best], columns="head")
             ax.set_title(f"{direction}, {site}, position {best}")
         else:
@@ -300,7 +300,7 @@ def mediate_result(plan, lm):
         ``probing ablate``); the ``mediation`` figure.
     """
     from probing.models.sites import model_shape
-    from probing.pipeline.mediate import mediate_tables
+    from probing.pipeline.mediate_run import mediate_tables
 
     options, site = plan.options, plan.site
     prep = screen(plan, lm)

@@ -31,7 +31,7 @@ from probing.stats import CORRECTIONS, check_n_items, correct_pvalues, correctio
 __all__ = ["LESION_COLUMNS", "combine_ablations", "normal_null_pvalue", "plot_lesion"]
 
 #: Columns of :func:`combine_ablations`.
-LESION_COLUMNS = ("phenomenon", "metric", "effect", "ci_low", "ci_high", "null_mean",
+LESION_COLUMNS = ("phenomenon", "metric", "estimate", "ci_low", "ci_high", "null_mean",
                   "null_sd", "stat", "p_val", "p_corr", "p_normal", "p_normal_corr",
                   "correction", "n", "n_items", "n_sets")
 
@@ -39,7 +39,7 @@ _KEYS = ["paradigm", "phenomenon", "metric"]
 
 
 def normal_null_pvalue(effect, null):
-    """Two-sided p of ``effect`` as a new draw from the normal sample ``null``.
+    """Two-sided p of ``estimate`` as a new draw from the normal sample ``null``.
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def normal_null_pvalue(effect, null):
     -------
     stat, p_val : float
         ``(effect - mean(null)) / sd(null)`` and the prediction-interval p-value; both
-        NaN when every null effect is the same and ``effect`` differs from it.
+        NaN when every null effect is the same and ``estimate`` differs from it.
 
     Examples
     --------
@@ -100,12 +100,12 @@ def combine_ablations(ablation, null, *, correction="holm"):
     Examples
     --------
     >>> ablation = pd.DataFrame({"paradigm": ["a", "b"], "phenomenon": ["x", "y"],
-    ...     "unit_set": "given", "metric": "accuracy", "effect": [-0.5, 0.0],
+    ...     "unit_set": "given", "metric": "accuracy", "estimate": [-0.5, 0.0],
     ...     "ci_low": [-0.6, -0.1], "ci_high": [-0.4, 0.1], "p_val": [0.01, 0.6],
     ...     "n": 10, "n_sets": 99})
     >>> null = pd.DataFrame({"paradigm": np.repeat(["a", "b"], 99),
     ...     "phenomenon": np.repeat(["x", "y"], 99), "metric": "accuracy",
-    ...     "set": np.tile(np.arange(99), 2), "effect": np.tile(np.linspace(-.1, .1, 99), 2)})
+    ...     "set": np.tile(np.arange(99), 2), "estimate": np.tile(np.linspace(-.1, .1, 99), 2)})
     >>> combine_ablations(ablation, null)[["paradigm", "p_val", "p_corr"]]
       paradigm  p_val  p_corr
     0        a   0.01    0.02
@@ -114,21 +114,21 @@ def combine_ablations(ablation, null, *, correction="holm"):
     if correction not in CORRECTIONS:
         raise ProbingError(f"combine_ablations: correction must be one of {list(CORRECTIONS)}, "
                            f"got {correction!r}")
-    _check_columns(ablation, [*_KEYS, "unit_set", "effect", "ci_low", "ci_high", "p_val", "n",
+    _check_columns(ablation, [*_KEYS, "unit_set", "estimate", "ci_low", "ci_high", "p_val", "n",
                               "n_sets"], "ablation")
-    _check_columns(null, [*_KEYS, "set", "effect"], "null")
+    _check_columns(null, [*_KEYS, "set", "estimate"], "null")
     given = ablation[ablation["unit_set"] == "given"].reset_index(drop=True)
     if given.empty or given.duplicated(_KEYS).any():
         raise ProbingError("combine_ablations: ablation needs exactly one 'given' row per "
                            "paradigm, phenomenon and metric")
-    by_key = {key: rows["effect"].to_numpy(float) for key, rows in null.groupby(_KEYS)}
+    by_key = {key: rows["estimate"].to_numpy(float) for key, rows in null.groupby(_KEYS)}
     rows = []
     for row in given.itertuples(index=False):
         key = (row.paradigm, row.phenomenon, row.metric)
         if key not in by_key:
             raise ProbingError(f"combine_ablations: no random-set effects for {key}")
         effects = by_key[key]
-        stat, p_normal = normal_null_pvalue(row.effect, effects)
+        stat, p_normal = normal_null_pvalue(row.estimate, effects)
         rows.append({"null_mean": effects.mean(), "null_sd": effects.std(ddof=1),
                      "stat": stat, "p_normal": p_normal})
     out = pd.concat([given, pd.DataFrame(rows)], axis=1)
@@ -169,11 +169,11 @@ def plot_lesion(lesion, null, *, metric=None):
     for i, row in rows.iterrows():
         effects = null[(null["paradigm"] == row["paradigm"])
                        & (null["phenomenon"] == row["phenomenon"])
-                       & (null["metric"] == metric)]["effect"]
+                       & (null["metric"] == metric)]["estimate"]
         ax.scatter(effects, np.full(len(effects), i), s=6, color="0.6",
                    label="random sets" if i == 0 else None)
-        ax.errorbar(row["effect"], i, xerr=[[row["effect"] - row["ci_low"]],
-                                            [row["ci_high"] - row["effect"]]],
+        ax.errorbar(row["estimate"], i, xerr=[[row["estimate"] - row["ci_low"]],
+                                            [row["ci_high"] - row["estimate"]]],
                     fmt="o", color="C3", ms=4, label="given set" if i == 0 else None)
     ax.axvline(0, color="k", lw=0.5)
     ax.set_yticks(range(len(rows)))

@@ -28,7 +28,7 @@ import pandas as pd
 from probing._core.defaults import JUDGE_STYLE, N_BINS, N_BOOT, SCALE_ORDER, TIES
 from probing._core.errors import ProbingError
 from probing._core.values import JUDGE_SCALE_ORDERS, JUDGE_STYLES, SCALE_ORDERS
-from probing.alignment.judge import (
+from probing.alignment.judge_analysis import (
     build_judge_calibration,
     build_judge_ratings,
     judge_pairs,
@@ -191,7 +191,7 @@ def check_judge_scale(kind, options, *, where):
 
 def check_judge_prompts(tokenizer, scale, options, sentence, *, name):
     """Every label one token, and one prompt of each style rendered (the tokenizer alone)."""
-    from probing.models.judge import build_judge_prompt, check_judge_tokens
+    from probing.models.judge_prompts import build_judge_prompt, check_judge_tokens
 
     for style in options.styles():
         check_judge_tokens(tokenizer, scale, style=style, name=name)
@@ -220,7 +220,7 @@ def run_judge(plan, lm, *, measures=None, direct=None, prompts=None):
     dict of str to pandas.DataFrame
         The tables of the module docstring.
     """
-    from probing.models.judge import judge_texts
+    from probing.models.judge_prompts import judge_texts
 
     opts = plan.options
     if prompts is None:
@@ -294,7 +294,7 @@ def resolve_judge_scale(value):
 def judge_run_plan(stimuli, scale, options, *, seed):
     """The :class:`JudgePlan` of ``probing run --judge``: every stimulus, the run's options.
 
-    ``options`` is a :class:`probing.pipeline.run.RunOptions`; its ``judge_*`` fields,
+    ``options`` is a :class:`probing.pipeline.paradigm_run.RunOptions`; its ``judge_*`` fields,
     ``scale_order``, ``n_bins``, ``batch_size``, ``n_boot`` and ``ties`` become the
     :class:`JudgeOptions`, and the paradigm's seed the bootstrap's.
     """

@@ -16,13 +16,13 @@ from probing._core.defaults import CI, N_BOOT, RANDOM_STATE
 from probing._core.vocabulary import table_columns
 from probing.probes._design import fit_predict_layers, prepare
 from probing.probes._metrics import fold_rows
-from probing.probes.compare import group_bootstrap
+from probing.probes.paired import group_bootstrap
 
 __all__ = ["SCORE_COLUMNS", "SUMMARY_COLUMNS", "predict_layers", "probe_layers",
            "summarize_layers"]
 
 #: Columns of :func:`probe_layers` (and :func:`~probing.probes.control_task_layers`).
-SCORE_COLUMNS = ("layer", "fold", "probe", "task", "seed", "metric", "value", "majority",
+SCORE_COLUMNS = ("layer", "fold", "probe", "task", "seed", "metric", "estimate", "majority",
                  "chance", "n_train", "n_test")
 #: Columns of :func:`summarize_layers`.
 SUMMARY_COLUMNS = tuple(table_columns("probe_summary"))
@@ -120,9 +120,9 @@ def probe_layers(activations, labels, *, groups="auto", cv=5, probe="logistic", 
     >>> rng = np.random.default_rng(0)
     >>> y = np.tile([0, 1], 30); X = rng.normal(size=(60, 2, 4)); X[:, 1, 0] += 3 * y
     >>> table = probe_layers(X, y, groups=None, cv=3)
-    >>> acc = table[table.metric == "accuracy"].groupby("layer")[["value", "chance"]].mean()
+    >>> acc = table[table.metric == "accuracy"].groupby("layer")[["estimate", "chance"]].mean()
     >>> acc.round(2).to_dict("list")
-    {'value': [0.45, 0.87], 'chance': [0.5, 0.5]}
+    {'estimate': [0.45, 0.87], 'chance': [0.5, 0.5]}
     """
     design = prepare(activations, labels, groups=groups, cv=cv, probe=probe, layers=layers,
                      stimuli=stimuli, random_state=random_state, where="probe_layers")
@@ -172,7 +172,7 @@ def summarize_layers(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_S
     >>> rng = np.random.default_rng(0)
     >>> y = np.tile([0, 1], 30); X = rng.normal(size=(60, 2, 4)); X[:, 1, 0] += 3 * y
     >>> summary = summarize_layers(predict_layers(X, y, groups=None, cv=3), n_boot=500)
-    >>> bool((summary.ci_low < summary.value).all() and (summary.value < summary.ci_high).all())
+    >>> bool((summary.ci_low < summary.estimate).all() and (summary.estimate < summary.ci_high).all())
     True
     """
     keys = ["layer", "probe", "task", "seed"]
@@ -184,7 +184,7 @@ def summarize_layers(predictions, *, n_boot=N_BOOT, ci=CI, random_state=RANDOM_S
         chance = float(np.sum(shares**2)) if classification else 0.0
         rows.append({**dict(zip(keys, key, strict=True)),
                      "metric": "accuracy" if classification else "r2",
-                     "value": boot.estimate, "ci_low": boot.ci_low, "ci_high": boot.ci_high,
+                     "estimate": boot.estimate, "ci_low": boot.ci_low, "ci_high": boot.ci_high,
                      "n_groups": frame["group"].nunique(), "chance": chance,
                      "below_chance": bool(boot.ci_high < chance)})
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

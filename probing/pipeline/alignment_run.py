@@ -9,7 +9,7 @@ interval by a bootstrap over texts) and the surprisal effect per bit, with the a
 options of :mod:`probing.paradigms.alignment_options`; ``reading_exclusions.csv`` counts
 the words each exclusion rule removed. ``layer`` is empty for the model's
 own prediction; with ``--layers`` the same statistics (calibration left out) are
-repeated for each layer's logit-lens read-out (:mod:`probing.models.lens`), one row
+repeated for each layer's logit-lens read-out (:mod:`probing.models.logit_lens`), one row
 per layer.
 """
 
@@ -178,7 +178,7 @@ def _ratings(stimuli, tokens, n_boot, seed, *, how):
         correlate(measures, ratings=ratings, n_boot=n_boot, random_state=seed),
         score_calibration(calibrate_predictions(measures, ratings=ratings, random_state=seed),
                           n_boot=n_boot, random_state=seed)], ignore_index=True)
-    wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
+    wide = measures.pivot(index="stimulus_id", columns="measure", values="estimate").reset_index()
     detail = scores.merge(wide, on="stimulus_id")
     return detail, summary
 
@@ -188,5 +188,5 @@ def _ratings_layer(stimuli, tokens, n_boot, seed, *, how):
     measures = build_acceptability(scores, length=how["length"])
     summary = correlate(measures, ratings=scores[["stimulus_id", "rating"]], n_boot=n_boot,
                         random_state=seed)
-    wide = measures.pivot(index="stimulus_id", columns="measure", values="value").reset_index()
+    wide = measures.pivot(index="stimulus_id", columns="measure", values="estimate").reset_index()
     return wide, summary

@@ -25,7 +25,7 @@ from probing.commands import Paradigm, Result, identify
 # the declaration (options, prepare, run) is probing.pipeline.commands.localize; its
 # names stay importable from here
 from probing.pipeline.commands.localize import RECIPES, LocalizeOptions, run_localize
-from probing.pipeline.extract import extract_activations
+from probing.pipeline.extraction import extract_activations
 from probing.pipeline.localize_inputs import (
     all_stimuli,
     build_profile,

@@ -35,8 +35,8 @@ import pandas as pd
 import torch
 
 from probing.models.batching import plan_batches
-from probing.models.causal import accepts_position_ids
-from probing.models.interventions import keys_to_columns
+from probing.models.causal_lm import accepts_position_ids
+from probing.models.intervention_hooks import keys_to_columns
 from probing.models.pair_runs import (
     RunBatch,
     attention_for,

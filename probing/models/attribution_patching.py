@@ -7,7 +7,7 @@ AtP, Kramar et al. 2024). One forward and one backward pass per batch of targets
 the estimate for every layer x position (x head) of a site. It is a screen, not a
 measurement: it misses effects through saturated softmaxes (attention and the read-out)
 and cancellations between paths, the failure modes AtP* names, so follow it with exact
-patching (:func:`~probing.models.patching.patch_pairs`) of the top candidates and report
+patching (:func:`~probing.models.patch_runs.patch_pairs`) of the top candidates and report
 how well the two agree.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from probing.models.batching import flat_indices, pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids, forward_logits
+from probing.models.causal_lm import accepts_position_ids, forward_logits
 from probing.models.pair_runs import check_options, prepare_pairs
 from probing.models.sites import edit_points
 
@@ -39,7 +39,7 @@ def _grad_run(lm, inputs, targets, points, use_positions):
         return edit
 
     with torch.enable_grad(), edit_points(lm.model.base_model, {p: keep(p) for p in points}):
-        logits, _ = forward_logits(lm.model, batch, positions=use_positions, use_cache=False)
+        logits, _ = forward_logits(lm.model, batch, pass_position_ids=use_positions, use_cache=False)
         rows, cols, ids = flat_indices(batch, targets, lm.device)
         logprobs = logits.log_softmax(-1)[rows, cols, ids]
         order = list(kept)
@@ -49,7 +49,7 @@ def _grad_run(lm, inputs, targets, points, use_positions):
 
 
 def attribute_pairs(lm, pairs, *, layers="all", site="resid_post", per_head=False, batch_size=8):
-    """First-order estimates of :func:`~probing.models.patching.patch_pairs` effects.
+    """First-order estimates of :func:`~probing.models.patch_runs.patch_pairs` effects.
 
     Parameters
     ----------
@@ -102,7 +102,7 @@ def compare_with_exact(estimates, patched, *, top_k=10):
     estimates : pandas.DataFrame
         From :func:`attribute_pairs`.
     patched : pandas.DataFrame
-        From :func:`~probing.models.patching.patch_pairs` on the same pairs and site.
+        From :func:`~probing.models.patch_runs.patch_pairs` on the same pairs and site.
     top_k : int, default 10
 
     Returns
@@ -118,11 +118,11 @@ def compare_with_exact(estimates, patched, *, top_k=10):
     plain = patched[(patched["run"] == "target") & (patched["member"] == "target")]
     exact = patched[(patched["run"] == "patched") & (patched["member"] == "target")].merge(
         plain[["pair_id", "logprob"]], on="pair_id", suffixes=("", "_plain"))
-    exact = exact.assign(effect=exact["logprob"] - exact["logprob_plain"])
-    both = exact[[*keys, "effect"]].merge(estimates[[*keys, "estimate"]], on=keys)
+    exact = exact.assign(exact=exact["logprob"] - exact["logprob_plain"])
+    both = exact[[*keys, "exact"]].merge(estimates[[*keys, "estimate"]], on=keys)
     k = min(top_k, len(both))
-    top_exact = set(both["effect"].abs().nlargest(k).index)
+    top_exact = set(both["exact"].abs().nlargest(k).index)
     top_estimate = set(both["estimate"].abs().nlargest(k).index)
-    rho = spearmanr(both["effect"], both["estimate"]).statistic if len(both) > 1 else np.nan
+    rho = spearmanr(both["exact"], both["estimate"]).statistic if len(both) > 1 else np.nan
     return {"spearman": float(rho), "top_k_found": len(top_exact & top_estimate), "top_k": k,
             "n": len(both)}

@@ -147,7 +147,7 @@ def _reference(lm, stimuli, units, options):
     width)``.
     """
     from probing.models import encode_texts
-    from probing.models.interventions import record_points
+    from probing.models.intervention_hooks import record_points
 
     points = sorted({(s, int(layer)) for s, layer in zip(units["site"], units["layer"],
                                                         strict=True)})
@@ -308,9 +308,9 @@ def _tables(meta, baseline, ablated, null, options, ablation_test):
             null_rows += [(phenomenon, metric, s, float(e)) for s, e in enumerate(effects)]
     return {"ablation": pd.concat(frames, ignore_index=True),
             "ablation_behaviour": pd.DataFrame(behaviour, columns=["phenomenon", "unit_set",
-                                                                   "metric", "value", "n"]),
+                                                                   "metric", "estimate", "n"]),
             "ablation_null": pd.DataFrame(null_rows, columns=["phenomenon", "metric", "set",
-                                                              "effect"])}
+                                                              "estimate"])}
 
 
 def _figure(null, ablation):
@@ -320,10 +320,10 @@ def _figure(null, ablation):
     panels = list(null.groupby(["phenomenon", "metric"], sort=False))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.5 * len(panels), 3), squeeze=False)
     for ax, ((phenomenon, metric), rows) in zip(axes[0], panels, strict=True):
-        ax.hist(rows["effect"], bins=20, color="0.7", label="random sets")
+        ax.hist(rows["estimate"], bins=20, color="0.7", label="random sets")
         given = ablation[(ablation["phenomenon"] == phenomenon) & (ablation["metric"] == metric)
                          & (ablation["unit_set"] == "given")]
-        ax.axvline(float(given["effect"].iloc[0]), color="C3", label="given set")
+        ax.axvline(float(given["estimate"].iloc[0]), color="C3", label="given set")
         ax.set_title(f"{phenomenon}\n{metric}", fontsize=8)
         ax.set_xlabel("effect (ablated - plain)")
     axes[0][0].legend(fontsize=7)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from probing._core.defaults import CI, N_PERM, RANDOM_STATE
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing._core.values import SWEEP_CORRECTIONS
 from probing.causal._checks import check_choice
@@ -40,7 +41,7 @@ __all__ = ["SWEEP_COLUMNS", "sweep_correction"]
 #: The cell columns :func:`sweep_correction` looks for (those present define a cell).
 CELL_COLUMNS = ("direction", "layer", "site", "position", "head", "unit")
 #: Columns of :func:`sweep_correction` after the cell columns.
-SWEEP_COLUMNS = ("metric", "effect", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
+SWEEP_COLUMNS = ("metric", "estimate", "ci_low", "ci_high", "stat", "df", "p_val", "p_corr",
                  "correction", "n_cells", "n_pairs", "n_items", "n_perm", "exact")
 _FUNC = "sweep_correction"
 
@@ -52,8 +53,8 @@ def _check_table(pairs, value, groups):
     unit = groups or "pair_id"
     missing = [c for c in (value, unit) if c not in pairs.columns]
     if missing:
-        raise ProbingError(f"{_FUNC}: pairs lacks column(s) {missing} (value={value!r}, "
-                           f"groups={groups!r}; groups=None uses pair_id)")
+        raise ProbingError(f"{_FUNC}: pairs lacks column(s) {missing} (column={value!r}, "
+                           f"group_column={groups!r}; group_column=None uses pair_id)")
     if pairs[unit].isna().any():
         raise ProbingError(f"{_FUNC}: column {unit!r} has missing labels")
     values = pd.to_numeric(pairs[value], errors="coerce")
@@ -81,7 +82,8 @@ def _grid(pairs, cells, values, unit):
     return num, den, frame
 
 
-def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="item_id",
+@renamed(value="column", groups="group_column")
+def sweep_correction(pairs, *, column="estimate", metric="logprob_diff", group_column="item_id",
                      cells=None, correction="max_t", n_perm=N_PERM, ci=CI,
                      random_state=RANDOM_STATE):
     """Cells of a patching sweep, corrected for testing every cell of the grid.
@@ -90,14 +92,14 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     ----------
     pairs : pandas.DataFrame
         One row per pair and cell, as :func:`~probing.causal.patching_pairs` writes it
-        (``pair_id, item_id, direction, layer, site, position, head, ..., effect``). A
-        NaN ``value`` marks a cell the pair does not have; it is left out of that cell.
-    value : str, default "effect"
-        The column averaged over pairs in each cell (``effect = patched - base``).
+        (``pair_id, item_id, direction, layer, site, position, head, ..., estimate``). A
+        NaN in ``column`` marks a cell the pair does not have; it is left out.
+    column : str, default "estimate"
+        The column averaged over pairs in each cell (``estimate = patched - base``).
     metric : str, default "logprob_diff"
         Copied into the ``metric`` column (the name :func:`patching_effects` gives the
-        mean of ``effect``).
-    groups : str or None, default "item_id"
+        mean of ``estimate``).
+    group_column : str or None, default "item_id"
         The column of the items: pairs of one item are flipped together and the item is
         the unit of every interval and test. None: each ``pair_id`` is its own item.
     cells : sequence of str, optional
@@ -116,8 +118,8 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     Returns
     -------
     pandas.DataFrame
-        The cell columns, then ``metric, effect, ci_low, ci_high, stat, df, p_val,
-        p_corr, correction, n_cells, n_pairs, n_items, n_perm, exact``: ``effect`` the
+        The cell columns, then ``metric, estimate, ci_low, ci_high, stat, df, p_val,
+        p_corr, correction, n_cells, n_pairs, n_items, n_perm, exact``: ``estimate`` the
         mean over pairs, ``stat`` its t statistic with items as clusters on ``df =
         n_items - 1``, ``p_val`` the per-cell two-sided t-test, ``p_corr`` corrected over
         the ``n_cells`` cells, ``n_perm`` and ``exact`` the sign flips behind ``max_t``
@@ -130,7 +132,7 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     ...                                   names=["layer", "position"]).to_frame(index=False)
     >>> pairs = pd.concat([grid.assign(item_id=i, pair_id=i) for i in range(20)],
     ...                   ignore_index=True)
-    >>> pairs["effect"] = rng.normal(size=len(pairs)) + 2.0 * (pairs.layer == 5)
+    >>> pairs["estimate"] = rng.normal(size=len(pairs)) + 2.0 * (pairs.layer == 5)
     >>> table = sweep_correction(pairs)
     >>> table.loc[table.p_corr < 0.05, ["layer", "position"]].to_numpy().tolist()
     [[5, 'a'], [5, 'b'], [5, 'c']]
@@ -138,14 +140,14 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
     check_choice(_FUNC, "correction", correction, SWEEP_CORRECTIONS)
     if not 0 < ci < 1:
         raise ProbingError(f"{_FUNC}: ci must lie in (0, 1), got {ci!r}")
-    unit, values = _check_table(pairs, value, groups)
+    unit, values = _check_table(pairs, column, group_column)
     cells = [c for c in CELL_COLUMNS if c in pairs.columns] if cells is None else list(cells)
     absent = [c for c in cells if c not in pairs.columns]
     if absent:
         raise ProbingError(f"{_FUNC}: cells names column(s) {absent} that pairs lacks")
     num, den, table = _grid(pairs, cells, values, unit)
     if num.shape[1] == 0:
-        raise ProbingError(f"{_FUNC}: no pair has a value in column {value!r}")
+        raise ProbingError(f"{_FUNC}: no pair has a value in column {column!r}")
     check_n_items(num.shape[0], _FUNC)
     if correction == "max_t":
         result = max_t_test(num, den, ci=ci, n_perm=n_perm, random_state=random_state)
@@ -155,7 +157,7 @@ def sweep_correction(pairs, *, value="effect", metric="logprob_diff", groups="it
         result = dataclasses.replace(result, p_corr=correct_pvalues(result.p_val,
                                                                     correction=correction))
         label = correction_label(correction)
-    return table.assign(metric=metric, effect=result.estimate, ci_low=result.ci_low,
+    return table.assign(metric=metric, estimate=result.estimate, ci_low=result.ci_low,
                         ci_high=result.ci_high, stat=result.stat, df=result.df,
                         p_val=result.p_val, p_corr=result.p_corr, correction=label,
                         n_cells=num.shape[1], n_pairs=den.sum(0).astype(int),

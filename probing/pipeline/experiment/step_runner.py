@@ -172,7 +172,7 @@ def run_model_group(spec, out, steps, *, retries=1, load=None, threads=None):
     -------
     GroupResult
     """
-    from probing.pipeline.experiment.spec import load_experiment
+    from probing.pipeline.experiment.experiment_spec import load_experiment
 
     spec = spec if hasattr(spec, "analyses") else load_experiment(spec)
     todo = [s for s in steps if not step_is_cached(out, s)]
@@ -226,7 +226,7 @@ def _run_steps(spec, out, steps, result, *, retries, load, by_key):
 
 def run_pool_step(spec, out, step, deps, *, retries=1):
     """Pool the seeds of one analysis x model x paradigm (no model needed)."""
-    from probing.pipeline.experiment.spec import load_experiment
+    from probing.pipeline.experiment.experiment_spec import load_experiment
 
     spec = spec if hasattr(spec, "analyses") else load_experiment(spec)
     result = GroupResult()

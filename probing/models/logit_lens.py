@@ -15,7 +15,7 @@ the final norm and unembedding were trained for the last layer's residual stream
 (a tuned lens, Belrose et al. 2023, would fit a map per layer; this one fits nothing).
 
 Surprisal, end-of-word mass and sliding windows are computed from a layer's read-out
-exactly as from the model's logits (:mod:`probing.models.causal`). Encoder (masked)
+exactly as from the model's logits (:mod:`probing.models.causal_lm`). Encoder (masked)
 models are refused: their output head predicts masked tokens, not the next token.
 """
 
@@ -49,7 +49,7 @@ def resolve_lens_layers(lm, layers):
         raise ProbingError(f"layers (logit lens): {lm.name} has no final norm and unembedding "
                            f"the read-out can use")
     # imported here: extract imports the scorers, which import this module
-    from probing.models.extract import resolve_layers
+    from probing.models.site_activations import resolve_layers
 
     return resolve_layers(layers, len(blocks))
 

@@ -20,15 +20,16 @@ import numpy as np
 import torch
 
 from probing._core import layers as parse
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids
+from probing.models.causal_lm import accepts_position_ids
 from probing.models.hooks import SITES, block_modules, record_sites
-from probing.models.interventions import per_text, prepare_interventions
+from probing.models.intervention_hooks import per_text, prepare_interventions
 from probing.models.pooling import check_pooling, pool_ranges, token_ranges
 from probing.models.scoring import context_length
 from probing.models.sites import model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["compute_activations", "model_identity", "n_layers", "resolve_layers"]
 
@@ -106,8 +107,9 @@ def _forward(lm, base, batch, site, layers, use_positions):
         return dict(recorded)
 
 
+@renamed(dtype="store_dtype")
 def compute_activations(lm, texts, segments, *, layers="all", site="resid_post", pooling="last",
-                        dtype="float32", batch_size=32, max_tokens_per_batch=None,
+                        store_dtype="float32", batch_size=32, max_tokens_per_batch=None,
                         padding_side="right", chunk_size=512, sink=None, interventions=None,
                         regions=None):
     """Pooled activations of texts, chunk by chunk.
@@ -128,7 +130,7 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
     pooling : {"first", "last", "mean"}
         Over each segment's tokens (``region:<name>`` pools by mean; the caller turns
         the region into segments).
-    dtype : {"float32", "float16", "float64"}
+    store_dtype : {"float32", "float16", "float64"}
         Storage dtype.
     batch_size, max_tokens_per_batch : int
     padding_side : {"right", "left"}
@@ -151,7 +153,7 @@ def compute_activations(lm, texts, segments, *, layers="all", site="resid_post",
     method, _ = check_pooling(pooling)
     base = base_model(lm)
     layers = resolve_layers(layers, n_layers(lm), site)
-    np_dtype = np.dtype(dtype)
+    np_dtype = np.dtype(store_dtype)
     encoded = encode_texts(lm.tokenizer, list(texts))
     empty = [i for i, e in enumerate(encoded) if not e.token_ids]
     if empty:

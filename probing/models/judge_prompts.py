@@ -5,7 +5,7 @@ Each sentence is asked about with every template (paraphrase) of a
 descending, in the ``plain`` or ``chat`` style of :mod:`probing.models.prompts`. The
 model's answer is not sampled: the log-probability of every label after the prompt is
 read (:func:`~probing.models.prompts.score_options`), and
-:func:`probing.alignment.judge.build_judge_ratings` turns them into the expected rating.
+:func:`probing.alignment.judge_analysis.build_judge_ratings` turns them into the expected rating.
 
 A label must be one token where it continues the prompt: the labels may share leading
 tokens (SmolLM2 writes `` 1`` as ``' '`` + ``'1'``), but past what they share each is a

@@ -2,7 +2,7 @@
 :mod:`probing.pipeline.commands.path_patch`): path patching on a minimal-pair paradigm.
 
 The pairs, their word alignment, the regions located in each member, the exclusions and
-the read-outs are those of ``probing patch`` (:mod:`probing.pipeline.causal`). A cell is
+the read-outs are those of ``probing patch`` (:mod:`probing.pipeline.causal_run`). A cell is
 one sender, one receiver and one region: the sender is patched from the source member at
 the region's position in each pair (its last token, its first, or all of it:
 ``region_token``) and reaches the read-out only through the receiver
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from probing.commands import Result
-from probing.pipeline.causal import identified, member_where, screen, swap_members
+from probing.pipeline.causal_run import identified, member_where, screen, swap_members
 
 __all__ = ["path_patch_result"]
 
@@ -36,7 +36,7 @@ def _cell_reads(table, direction):
     base = reads["target"]  # the run that was patched
     gap = (clean - corrupted).replace(0.0, np.nan)
     return pd.DataFrame({"clean": clean, "corrupted": corrupted, "patched": reads["patched"],
-                         "effect": reads["patched"] - base,
+                         "estimate": reads["patched"] - base,
                          "restored": (reads["patched"] - corrupted) / gap}).reset_index()
 
 
@@ -93,7 +93,7 @@ def _summary(items, options):
         frames.append(table.drop(columns=["direction", "site", "position", "head"]).join(
             cells, on="layer"))  # the layer axis is the cells
     out = pd.concat(frames, ignore_index=True)
-    return out[[*_CELL, "metric", "effect", "ci_low", "ci_high", "n_pairs"]]
+    return out[[*_CELL, "metric", "estimate", "ci_low", "ci_high", "n_pairs"]]
 
 
 def _corrected(items, options):
@@ -102,7 +102,7 @@ def _corrected(items, options):
 
     if items["item_id"].nunique() < 2:  # no test is possible
         return pd.DataFrame(columns=table_columns("path_patching_corrected"))
-    return sweep_correction(items, groups="item_id", cells=_CELL, correction=options.correction,
+    return sweep_correction(items, group_column="item_id", cells=_CELL, correction=options.correction,
                             random_state=options.random_state)
 
 
@@ -113,7 +113,7 @@ def path_patch_result(plan, lm):
     -------
     probing.commands.Result
         ``patch_pairs`` (the pairs), ``path_patching`` (one row per cell and metric:
-        ``direction, sender, receiver, position, metric, effect, ci_low, ci_high,
+        ``direction, sender, receiver, position, metric, estimate, ci_low, ci_high,
         n_pairs, n_items``), ``path_patching_pairs`` (per pair and cell),
         ``path_patching_corrected`` (every cell corrected across the cells) and
         ``excluded_pairs``, each ending with ``model, paradigm``.
@@ -129,7 +129,7 @@ def path_patch_result(plan, lm):
         rows += _direction_rows(lm, run_pairs, where, direction, options)
     items = pd.concat(rows, ignore_index=True)
     items.insert(1, "item_id", items["pair_id"].map(groups))
-    items = items[["pair_id", "item_id", *_CELL, "clean", "corrupted", "patched", "effect",
+    items = items[["pair_id", "item_id", *_CELL, "clean", "corrupted", "patched", "estimate",
                    "restored"]]
     tables = {"patch_pairs": pairs[["pair_id", "item_id", "phenomenon", "source", "target"]],
               "path_patching": _summary(items, options).assign(n_items=prep.info["n_items"]),

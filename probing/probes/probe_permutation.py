@@ -35,7 +35,7 @@ from probing.stats import CORRECTIONS, correct_pvalues, correction_label, permut
 __all__ = ["PERMUTATION_COLUMNS", "correct_table", "permutation_test_layers"]
 
 #: Columns of :func:`permutation_test_layers`.
-PERMUTATION_COLUMNS = ("layer", "probe", "metric", "value", "null_mean", "null_sd", "majority",
+PERMUTATION_COLUMNS = ("layer", "probe", "metric", "estimate", "null_mean", "null_sd", "majority",
                        "chance", "p_val", "p_corr", "correction", "n_perm", "permute",
                        "below_chance")
 #: Level of the one-sided test (corrected like p_corr) that flags a score below its null.
@@ -94,7 +94,7 @@ def permutation_test_layers(activations, labels, *, groups="auto", cv=5,
     Returns
     -------
     pandas.DataFrame
-        One row per layer: ``layer, probe, metric`` (``accuracy`` or ``r2``), ``value``
+        One row per layer: ``layer, probe, metric`` (``accuracy`` or ``r2``), ``estimate``
         (observed), ``null_mean, null_sd``, ``majority, chance`` (fold means),
         ``p_val`` ((b + 1) / (n_perm + 1), never 0), ``p_corr, correction, n_perm,
         permute`` (the scheme used: ``rows, groups, within_groups``, with
@@ -189,7 +189,7 @@ def _table(design, scores, scheme, correction):
     majority, chance = mean_baselines(targets, design.folds, design.classification, metric)
     table = pd.DataFrame({
         "layer": list(design.source.layers), "probe": design.probe_name, "metric": metric,
-        "value": observed, "null_mean": null.mean(axis=1), "null_sd": null.std(axis=1, ddof=1)
+        "estimate": observed, "null_mean": null.mean(axis=1), "null_sd": null.std(axis=1, ddof=1)
         if null.shape[1] > 1 else np.nan, "majority": majority, "chance": chance,
         "p_val": permutation_pvalue(observed, null.T), "n_perm": null.shape[1],
         "permute": scheme,

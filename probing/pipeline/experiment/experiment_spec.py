@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from pathlib import Path
 
 from probing._core.errors import ProbingError, SpecError
@@ -232,6 +233,10 @@ def _analysis(check, entry, field, paradigms, models):
     name = check.name(entry.get("name", kind), f"{field}.name")
     options = entry.get("options") or {}
     check.mapping(options, f"{field}.options", analysis.option_names())
+    for old, new in getattr(analysis.options, "__renamed__", {}).items():
+        if old in options:  # a file written before the rename still runs, and says so
+            warnings.warn(f"{field}.options.{old}: renamed {new!r} (the old name is read for "
+                          f"one release)", FutureWarning, stacklevel=2)
     if "seed" in options:
         check.fail(f"{field}.options.seed", "generation seeds go under paradigms: (seeds: [...])")
     try:

@@ -24,10 +24,10 @@ from probing.interventions import (
     check_against_model,
     resolve_positions,
 )
-from probing.models.alignment import encode_texts
 from probing.models.batching import pad_sequences, plan_batches
-from probing.models.causal import accepts_position_ids
+from probing.models.causal_lm import accepts_position_ids
 from probing.models.sites import edit_points, model_shape
+from probing.models.token_alignment import encode_texts
 
 __all__ = ["InterventionRun", "keys_to_columns", "per_text", "prepare_interventions",
            "real_tokens", "record_points"]
@@ -70,7 +70,7 @@ def _source_of(iv, text):
     if iv.op == "patch":
         return iv.source
     if iv.op == "resample":  # drawn from the text, not its order, so order cannot matter
-        return iv.sources[zlib.crc32(f"{iv.seed}\x00{text}".encode()) % len(iv.sources)]
+        return iv.sources[zlib.crc32(f"{iv.random_state}\x00{text}".encode()) % len(iv.sources)]
     return None
 
 

@@ -19,7 +19,7 @@ import concurrent.futures
 import multiprocessing
 
 from probing._core.errors import ProbingError
-from probing.pipeline.experiment.execute import (
+from probing.pipeline.experiment.step_runner import (
     GroupResult,
     group_steps,
     pool_ready,

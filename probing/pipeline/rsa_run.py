@@ -15,7 +15,7 @@ from probing._core.values import PERMUTE
 # the declaration (options, prepare, run) is probing.pipeline.commands.rsa; its names
 # stay importable from here
 from probing.pipeline.commands.rsa import COMMAND, RSAOptions, run_rsa
-from probing.pipeline.extract import extract_activations
+from probing.pipeline.extraction import extract_activations
 
 __all__ = ["COMMAND", "PERMUTE", "RSAOptions", "compute_rsa", "estimate_rsa_memory",
            "plot_rsa_run", "run_rsa"]
@@ -118,7 +118,7 @@ def estimate_rsa_memory(n_rows, n_layers, n_units, *, n_models, n_perm):
 
 def _check_rsa_memory(lm, stimuli, options):
     """Refuse before extraction when the RSA would not fit in memory."""
-    from probing.models.extract import n_layers, resolve_layers
+    from probing.models.site_activations import n_layers, resolve_layers
 
     layers = resolve_layers(options.layers, n_layers(lm), options.site)
     n_models = max(1, len(stimuli.info.get("model_rdms") or {}))
@@ -134,8 +134,8 @@ def plot_rsa_run(rdms, table):
     from probing.rsa import plot_rdm, plot_rsa_layers
 
     figures = {"rsa_layers": plot_rsa_layers(table).figure}
-    peak = int(table.loc[table["value"].idxmax(), "layer"])
-    ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), labels=False)
+    peak = int(table.loc[table["estimate"].idxmax(), "layer"])
+    ax = plot_rdm(rdms, index=list(rdms.descriptors["layer"]).index(peak), tick_labels=False)
     ax.set_title(f"layer {peak} RDM ({rdms.distance}; stimuli sorted by condition)")
     figures[f"rdm_layer{peak}"] = ax.figure
     return figures

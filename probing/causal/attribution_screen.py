@@ -18,7 +18,7 @@ from probing.causal._checks import as_array
 __all__ = ["SCREEN_COLUMNS", "screen_agreement"]
 
 #: Columns of :func:`screen_agreement`.
-SCREEN_COLUMNS = ("metric", "value", "k", "n_candidates", "n")
+SCREEN_COLUMNS = ("metric", "estimate", "k", "n_candidates", "n")
 
 
 def _spearman(a, b):
@@ -60,8 +60,8 @@ def screen_agreement(estimate, exact, *, k=10, n_candidates=None, by="abs"):
     --------
     >>> exact = np.array([5.0, 0.1, 3.0, 0.0, -4.0])
     >>> estimate = np.array([4.0, 0.2, 0.1, 0.0, -3.0])   # misses cell 2
-    >>> screen_agreement(estimate, exact, k=3)[["metric", "value"]]
-             metric     value
+    >>> screen_agreement(estimate, exact, k=3)[["metric", "estimate"]]
+             metric  estimate
     0      spearman  0.900000
     1  top_k_recall  0.666667
     """
@@ -85,6 +85,6 @@ def screen_agreement(estimate, exact, *, k=10, n_candidates=None, by="abs"):
     top_exact = cells[np.argsort(-key(exact[cells]), kind="stable")[:int(k)]]
     recall = np.isin(top_exact, candidates).mean()
     return pd.DataFrame({"metric": ["spearman", "top_k_recall"],
-                         "value": [_spearman(estimate[known], exact[known]), recall],
+                         "estimate": [_spearman(estimate[known], exact[known]), recall],
                          "k": int(k), "n_candidates": int(n_candidates),
                          "n": int(known.sum())})

@@ -22,10 +22,10 @@ from probing._core.deprecation import renamed, renamed_values
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
 from probing.rsa.bootstrap import bootstrap_item_stack, bootstrap_stimuli
-from probing.rsa.compare import align_rdms, check_method, compare_rdms
 from probing.rsa.compute import stack_rdms
 from probing.rsa.inference import permutation_test
 from probing.rsa.rdm import RDMs, check_rdm
+from probing.rsa.rdm_comparison import align_rdms, check_method, compare_rdms
 from probing.stats import check_n_items, correct_pvalues, correction_label
 from probing.store import Activations
 
@@ -252,7 +252,7 @@ def rsa_layers(activations, model_rdms, *, stimulus_ids=None, layers=None, dista
         n_items = _n_units(bootstrap, rows, data_m, groups)
         frames.append(pd.DataFrame({
             "layer": numbers, "site": site, "model_rdm": name, "distance": distance,
-            "metric": comparison, "value": test.value[:, 0], "ci_low": low, "ci_high": high,
+            "metric": comparison, "estimate": test.value[:, 0], "ci_low": low, "ci_high": high,
             "p_val": test.p_val[:, 0], "alternative": alternative, "n_perm": test.n_perm,
             "exact": test.exact, "n_boot": n_boot if bootstrap else 0,
             "n_stimuli": data.n_stimuli, "n_items": n_items}))
@@ -289,7 +289,7 @@ def compare_layers(rdms, *, comparison="spearman"):
     >>> rng = np.random.default_rng(0)
     >>> rdms = compute_rdm(rng.normal(size=(6, 3, 10)))   # 6 stimuli, 3 layers
     >>> table = compare_layers(rdms)
-    >>> table.shape, round(float(table.loc[0, "value"]), 6)
+    >>> table.shape, round(float(table.loc[0, "estimate"]), 6)
     ((9, 4), 1.0)
     """
     rdms = check_rdm(rdms)
@@ -297,7 +297,7 @@ def compare_layers(rdms, *, comparison="spearman"):
     sim = compare_rdms(rdms, rdms, comparison=comparison)
     return pd.DataFrame({"layer_a": np.repeat(labels, len(labels)),
                          "layer_b": np.tile(labels, len(labels)),
-                         "metric": comparison, "value": sim.ravel()})
+                         "metric": comparison, "estimate": sim.ravel()})
 
 
 @renamed(method="comparison")
@@ -335,5 +335,5 @@ def compare_models(rdms, *, comparison="spearman"):
             la, lb = _layer_labels(a), _layer_labels(b)
             frames.append(pd.DataFrame({"model_a": name_a, "layer_a": np.repeat(la, len(lb)),
                                         "model_b": name_b, "layer_b": np.tile(lb, len(la)),
-                                        "metric": comparison, "value": sim.ravel()}))
+                                        "metric": comparison, "estimate": sim.ravel()}))
     return pd.concat(frames, ignore_index=True)

@@ -37,7 +37,7 @@ from probing.pipeline.commands.probe import (
     run_probe,
     run_probe_plan,
 )
-from probing.pipeline.extract import build_segments, extract_activations
+from probing.pipeline.extraction import build_segments, extract_activations
 from probing.stimuli import Stimuli
 
 __all__ = ["COMMAND", "PROBES", "ProbeOptions", "build_probe_targets", "labelled_stimuli",
@@ -172,7 +172,7 @@ def plot_probe_run(tables, *, model, ax=None):
         other = scores[(scores["probe"] == probe) & (scores["model"] != model)
                        & (scores["metric"] == "accuracy")]
         if len(other):
-            curve = other.groupby("layer")["value"].mean()
+            curve = other.groupby("layer")["estimate"].mean()
             axis.plot(curve.index, curve.to_numpy(), "-.", color="C4",
                       label="re-initialised model (task)")
         axis.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15),

@@ -36,7 +36,7 @@ import pandas as pd
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import add_identity
 from probing.commands import Part, Result
-from probing.pipeline.ablate import prepare_ablation
+from probing.pipeline.ablate_run import prepare_ablation
 from probing.pipeline.causal_inputs import load_unit_table
 from probing.pipeline.causal_options import AblationOptions
 

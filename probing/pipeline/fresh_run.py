@@ -3,7 +3,7 @@
 A shipped mapping (``paradigms/fresh_vs_published.csv``: ``phenomenon, fresh_paradigm,
 conditions, match, note``) pairs BLiMP phenomena with generated paradigms of the same
 phenomenon. Both sets are scored the same way (summed log-probabilities, BLiMP's rule)
-and compared by :func:`probing.alignment.fresh.compare_fresh_published`. Every input
+and compared by :func:`probing.alignment.fresh_vs_published.compare_fresh_published`. Every input
 (mapping, BLiMP folder, paradigm files, conditions) is read and checked before the model
 loads. The command is declared in :mod:`probing.pipeline.commands.fresh`.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from probing._core.errors import ProbingError
 from probing._core.vocabulary import table_columns
-from probing.alignment.fresh import compare_fresh_published
+from probing.alignment.fresh_vs_published import compare_fresh_published
 from probing.behaviour import build_pairs, build_sentence_scores
 from probing.commands import Result, identify
 from probing.paradigms import generate, load_paradigm

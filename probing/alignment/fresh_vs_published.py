@@ -18,7 +18,7 @@ from probing.stats.twoprop import compare_proportions
 __all__ = ["FRESH_COLUMNS", "ITEM_SETS", "compare_fresh_published"]
 
 ITEM_SETS = ("published", "fresh")
-FRESH_COLUMNS = ("phenomenon", "fresh_paradigm", "item_set", "metric", "value", "ci_low",
+FRESH_COLUMNS = ("phenomenon", "fresh_paradigm", "item_set", "metric", "estimate", "ci_low",
                  "ci_high", "stat", "p_val", "p_corr", "correction", "n")
 
 
@@ -30,7 +30,7 @@ def _one(published, fresh, key, ci):
         if n == 0:
             raise ProbingError(f"compare_fresh_published: {key['phenomenon']}: no {name} pairs")
         low, high = proportion_ci(k, n, ci=ci)
-        rows.append({**key, "item_set": name, "metric": "accuracy", "value": k / n,
+        rows.append({**key, "item_set": name, "metric": "accuracy", "estimate": k / n,
                      "ci_low": low, "ci_high": high, "n": n})
         counts[name] = (k, n)
     diff = compare_proportions(*counts["published"], *counts["fresh"], ci=ci)
@@ -68,10 +68,10 @@ def compare_fresh_published(pairs, *, ci=0.95, correction="holm"):
     ...     "item_set": ["published"] * 50 + ["fresh"] * 50,
     ...     "correct": [1.0] * 45 + [0.0] * 5 + [1.0] * 35 + [0.0] * 15})
     >>> out = compare_fresh_published(pairs)
-    >>> out.loc[out.item_set == "difference", ["phenomenon", "value", "ci_low", "ci_high"]].round(3)
-      phenomenon  value  ci_low  ci_high
-    2        agr    0.2   0.043    0.349
-    5    overall    0.2   0.043    0.349
+    >>> out.loc[out.item_set == "difference", ["phenomenon", "estimate", "ci_low", "ci_high"]].round(3)
+      phenomenon  estimate  ci_low  ci_high
+    2        agr       0.2   0.043    0.349
+    5    overall       0.2   0.043    0.349
     """
     missing = [c for c in ("phenomenon", "fresh_paradigm", "item_set", "correct") if c not in pairs]
     if missing:

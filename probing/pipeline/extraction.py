@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import probing
+from probing._core.deprecation import renamed
 from probing._core.errors import ProbingError
 from probing._core.io import atomic_folder, make_folder
 from probing._core.resources import check_disk, check_memory
@@ -128,8 +129,9 @@ def build_segments(stimuli, *, pooling="last", level="sentence"):
     return [[(int(spans.at[s, "char_start"]), int(spans.at[s, "char_end"]))] for s in ids], index
 
 
+@renamed(dtype="store_dtype")
 def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling="last",
-                        level="sentence", dtype="float32", batch_size=32,
+                        level="sentence", store_dtype="float32", batch_size=32,
                         max_tokens_per_batch=None, padding_side="right", chunk_size=512,
                         cache=True, cache_dir=None, out=None):
     """Layerwise pooled activations of stimuli, cached on disk and memory-mapped.
@@ -147,7 +149,7 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
     pooling : {"last", "first", "mean"} or "region:<name>"
     level : {"sentence", "word"}
         ``word``: one row per word, pooled over its tokens.
-    dtype : {"float32", "float16", "float64"}
+    store_dtype : {"float32", "float16", "float64"}
         Storage dtype.
     batch_size, max_tokens_per_batch, padding_side, chunk_size
         How the work is cut (not part of the cache key: results agree to rounding).
@@ -167,12 +169,18 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
         table has), written to ``index.csv``.
     """
     from probing.models.chat import render_for_model
-    from probing.models.extract import compute_activations, model_identity, n_layers, resolve_layers
+    from probing.models.site_activations import (
+        compute_activations,
+        model_identity,
+        n_layers,
+        resolve_layers,
+    )
 
     if isinstance(stimuli, Stimuli) and "rendering" not in stimuli.info:
         stimuli = render_for_model(stimuli, lm)  # dialogues: the model's chat template
-    if dtype not in STORE_DTYPES:
-        raise ProbingError(f"dtype must be one of {', '.join(STORE_DTYPES)}; got {dtype!r}")
+    if store_dtype not in STORE_DTYPES:
+        raise ProbingError(f"store_dtype must be one of {', '.join(STORE_DTYPES)}; got "
+                           f"{store_dtype!r}")
     layers = resolve_layers(layers, n_layers(lm), site)
     segments, index = build_segments(stimuli, pooling=pooling, level=level)
     index = with_identity(index, _tables(stimuli)[0])
@@ -182,18 +190,18 @@ def extract_activations(lm, stimuli, *, layers="all", site="resid_post", pooling
     texts = _tables(stimuli)[0]["text"].tolist()
     stim_hash = hash_json({"ids": index.to_dict("list"), "texts": texts, "segments": segments})
     key = compute_cache_key(model=model_identity(lm), stimuli=stim_hash, layers=layers, site=site,
-                            pooling=pooling, level=level, dtype=dtype, version=probing.__version__)
-    meta = {"layers": layers, "site": site, "pooling": pooling, "level": level, "dtype": dtype,
+                            pooling=pooling, level=level, dtype=store_dtype, version=probing.__version__)
+    meta = {"layers": layers, "site": site, "pooling": pooling, "level": level, "dtype": store_dtype,
             "key": key, "provenance": {**lm.provenance, "probing_version": probing.__version__}}
-    options = {"layers": layers, "site": site, "pooling": pooling, "dtype": dtype,
+    options = {"layers": layers, "site": site, "pooling": pooling, "store_dtype": store_dtype,
                "batch_size": batch_size, "max_tokens_per_batch": max_tokens_per_batch,
                "padding_side": padding_side, "chunk_size": chunk_size}
     if not cache and out is None:
-        _check_memory(lm, texts, len(index), layers, dtype, options, streaming=False)
+        _check_memory(lm, texts, len(index), layers, store_dtype, options, streaming=False)
         values = compute_activations(lm, texts, segments, **options)
         return Activations(values, index, layers=tuple(layers), site=site, pooling=pooling,
                            level=level, provenance={"key": key, **meta["provenance"]})
-    need = _check_memory(lm, texts, len(index), layers, dtype, options)
+    need = _check_memory(lm, texts, len(index), layers, store_dtype, options)
     folder = cache_root(cache_dir) / key if cache else Path(out)
     # under the entry's lock: a second process waits, then reuses the complete entry
     with entry_lock(folder):
@@ -220,7 +228,7 @@ def estimate_extraction(lm, texts, n_rows, layers, dtype, options, *, streaming)
     dict
         ``memory, disk`` in bytes.
     """
-    from probing.models.extract import n_layers
+    from probing.models.site_activations import n_layers
 
     hidden = int(lm.model.config.hidden_size)
     longest = min(max(len(t) for t in texts) + 2,
@@ -250,7 +258,7 @@ def _is_complete(folder, key):
 
 
 def _write_entry(lm, texts, segments, index, meta, folder, options):
-    from probing.models.extract import compute_activations
+    from probing.models.site_activations import compute_activations
 
     make_folder(folder)
     (folder / "meta.json").unlink(missing_ok=True)  # never trust a folder being rewritten
