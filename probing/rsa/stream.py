@@ -79,8 +79,9 @@ def _average_ranks_(values, block_size=1 << 20):
     n, a = len(ranked), 0
     while a < n:
         b = min(a + block_size, n)
-        if b < n and ranked[b] == ranked[b - 1]:  # keep a run of ties in one block
-            b = int(np.searchsorted(ranked, ranked[b - 1], side="right"))
+        if b < n and ranked[b] == ranked[b - 1]:  # keep a run of ties in one block:
+            # searched in the part not yet overwritten by ranks (the part still sorted)
+            b += int(np.searchsorted(ranked[b:], ranked[b - 1], side="right"))
         block = ranked[a:b]
         starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
         ends = np.r_[starts[1:], len(block)]

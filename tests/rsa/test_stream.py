@@ -78,3 +78,31 @@ def test_in_place_ranks_equal_rankdata(values):
     expected = rankdata(values)
     got = _average_ranks_(values.copy(), block_size=64)  # several blocks
     np.testing.assert_array_equal(got, expected)
+
+
+def test_ranks_with_ties_late_in_the_order_finish_and_equal_rankdata():
+    """Runs of ties past the middle of the order, after earlier blocks became ranks.
+
+    The end of a run must be searched for in the part still sorted: a search over the
+    whole array met ranks (all > 1) where values were, stepped back, and looped forever.
+    """
+    import signal
+
+    from scipy.stats import rankdata
+
+    from probing.rsa.stream import _average_ranks_
+
+    rng = np.random.default_rng(3)
+    values = rng.permutation(np.r_[rng.random(600) * 0.5, np.repeat(0.5 + np.arange(40) / 80, 10)])
+
+    def stop(*_):
+        raise TimeoutError("_average_ranks_ did not finish")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(10)
+    try:
+        got = _average_ranks_(values.copy(), block_size=64)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    np.testing.assert_array_equal(got, rankdata(values))
