@@ -55,11 +55,11 @@ def test_planted_layer_is_found_and_layers_select(rng):
     ({"distance": "euclidean"}, r"distance must be one of \['correlation', 'cosine'\]"),
     ({"comparison": "tau_a"}, r"comparison must be one of \['spearman', 'pearson'\]"),
     ({"block_rows": 0}, "block_rows must be a positive integer"),
-    ({"model": np.zeros(5)}, "model must be one condensed RDM of 45 pairs for 10 stimuli"),
+    ({"model_rdm": np.zeros(5)}, "model must be one condensed RDM of 45 pairs for 10 stimuli"),
 ])
 def test_bad_input(kwargs, message):
     X = np.random.default_rng(0).normal(size=(10, 2, 4))
-    kwargs = {"model": np.zeros(45), **kwargs}
+    kwargs = {"model_rdm": np.zeros(45), **kwargs}
     with pytest.raises(ProbingError, match=message):
         stream_rsa(X, **kwargs)
 
