@@ -97,11 +97,15 @@ def test_help_lists_allowed_values_and_defaults(command, capsys):
 
 def test_every_declared_command_is_in_the_independence_contract():
     import configparser
+    import fnmatch
 
     config = configparser.ConfigParser()
     config.read(REPO / "setup.cfg")
-    listed = config["importlinter:contract:commands-independent"]["modules"].split()
-    assert sorted(listed) == sorted(c.run.__module__ for c in COMMANDS)
+    patterns = config["importlinter:contract:commands-independent"]["modules"].split()
+    for command in COMMANDS:  # the contract's wildcard covers each one's module
+        module = command.run.__module__
+        assert any(fnmatch.fnmatchcase(module, p) and module.count(".") == p.count(".")
+                   for p in patterns), f"{module} is not in the independence contract"
 
 
 def test_a_command_may_read_several_paradigms(tmp_path):
