@@ -2,10 +2,10 @@
 
 Each module defines ``COMMAND`` (a :class:`probing.commands.Command`); the modules
 never import each other (the independence contract ``probing.pipeline.commands.*`` in
-``setup.cfg``, scaffolding beside them excepted). :data:`COMMANDS` is discovered, not listed: every module of
-this package that defines ``COMMAND``, in the order of the commands' names. It is what
-the CLI, the docs (``docs/options.md``) and the guard tests walk, so adding a command is
-adding its module.
+``setup.cfg``, scaffolding beside them excepted). :data:`COMMANDS` is discovered, not
+listed: every module of this package that defines ``COMMAND``, in the order of the
+commands' names. It is what the CLI, the docs (``docs/options.md``) and the guard tests
+walk, so adding a command is adding its module.
 """
 
 import importlib
